@@ -1,0 +1,702 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * topology.conf parser: text in, validated struct fwd_topology out, no side effects.
+ * Lines are checked one at a time (syntax, per-line rules), then the whole file (cross-line
+ * rules: exactly one bridge, addresses inside the subnet, forward targets, overlaps). Every
+ * violation is reported, not just the first, so one run of `fwdctl check` shows them all.
+ */
+#include "topology.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TOKENS 8	    /* more than any keyword takes, so extra arguments are reported */
+#define MAX_REPORTED 100    /* after this many errors the rest are counted, not printed */
+#define FILE_SIZE_MAX (16u << 20)
+
+struct parser {
+	struct fwd_topology *t;
+	const char *path;
+	FILE *err;
+	int line;
+	int last_line;
+	int errors;
+	/* line numbers of the at-most-once keywords, 0 while unseen */
+	int topology_line, datapath_line, bridge_line, uplink_line;
+	/* forward targets are names until every namespace is known */
+	char (*forward_target)[FWD_NETNS_NAME_MAX + 1];
+};
+
+static void perr(struct parser *p, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void perr(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (++p->errors > MAX_REPORTED)
+		return;
+	fprintf(p->err, "%s:%d: ", p->path, line);
+	va_start(ap, fmt);
+	vfprintf(p->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', p->err);
+}
+
+/* ---- token parsers: each returns true when the token is valid ---- */
+
+/* Strict dotted quad: four decimal octets, no leading zeros, nothing else. */
+static bool parse_ipv4(const char *s, in_addr_t *out)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned int octet = 0;
+		const char *start = s;
+
+		if (*s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9') {
+			octet = octet * 10 + (unsigned int)(*s - '0');
+			if (octet > 255)
+				return false;
+			s++;
+		}
+		if (s - start > 1 && *start == '0')
+			return false; /* "010" could mean octal to some tools: refuse */
+		v = (v << 8) | octet;
+		if (i < 3 && *s++ != '.')
+			return false;
+	}
+	if (*s)
+		return false;
+	*out = htonl(v);
+	return true;
+}
+
+/* Decimal number in [lo, hi], no sign, no leading zeros. */
+static bool parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!*s || (s[0] == '0' && s[1]))
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > hi)
+			return false;
+	}
+	if (v < lo)
+		return false;
+	*out = v;
+	return true;
+}
+
+static in_addr_t prefix_mask(uint8_t prefix)
+{
+	return prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
+}
+
+static bool cidr_contains(struct fwd_cidr net, in_addr_t addr)
+{
+	return ((addr ^ net.addr) & prefix_mask(net.prefix)) == 0;
+}
+
+/* ADDR/PREFIX, where the address may have host bits (the caller decides). */
+static bool parse_cidr(const char *s, struct fwd_cidr *out)
+{
+	char buf[32];
+	const char *slash = strchr(s, '/');
+	unsigned long prefix;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(buf))
+		return false;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	if (!parse_ipv4(buf, &out->addr) || !parse_uint(slash + 1, 0, 32, &prefix))
+		return false;
+	out->prefix = (uint8_t)prefix;
+	return true;
+}
+
+/* Linux's dev_valid_name(), restricted to printable ASCII. */
+static const char *ifname_problem(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > FWD_IFNAME_MAX)
+		return "is longer than 15 characters";
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return "is not a valid interface name";
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || *s <= ' ' || *s > '~')
+			return "contains a character not allowed in interface names";
+	return NULL;
+}
+
+/* A name usable as /run/netns/NAME and in messages: [A-Za-z0-9_.-], not starting with '.'. */
+static const char *netns_name_problem(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > FWD_NETNS_NAME_MAX)
+		return "is longer than 64 characters";
+	if (s[0] == '.' || s[0] == '-')
+		return "must not start with '.' or '-'";
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+			return "may contain only letters, digits, '_', '.' and '-'";
+	return NULL;
+}
+
+bool topo_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 1 || n > FWD_TOPO_NAME_MAX)
+		return false;
+	for (; *name; name++)
+		if (!((*name >= 'a' && *name <= 'z') || (*name >= '0' && *name <= '9') ||
+		      *name == '-'))
+			return false;
+	return true;
+}
+
+/* ---- one handler per keyword; tokens[0] is the keyword ---- */
+
+static bool once(struct parser *p, int *seen_line, const char *kw)
+{
+	if (*seen_line) {
+		perr(p, p->line, "duplicate '%s' (first at line %d)", kw, *seen_line);
+		return false;
+	}
+	*seen_line = p->line;
+	return true;
+}
+
+static void kw_topology(struct parser *p, char **tok)
+{
+	if (!once(p, &p->topology_line, "topology"))
+		return;
+	if (!topo_name_valid(tok[1])) {
+		perr(p, p->line, "topology name '%s' must be 1-12 characters of [a-z0-9-]", tok[1]);
+		return;
+	}
+	strcpy(p->t->name, tok[1]);
+}
+
+static void kw_datapath(struct parser *p, char **tok)
+{
+	if (!once(p, &p->datapath_line, "datapath"))
+		return;
+	if (!strcmp(tok[1], "bpf"))
+		p->t->datapath = FWD_DATAPATH_BPF;
+	else if (!strcmp(tok[1], "kernel"))
+		p->t->datapath = FWD_DATAPATH_KERNEL;
+	else
+		perr(p, p->line, "unknown datapath '%s' (expected 'bpf' or 'kernel')", tok[1]);
+}
+
+static void kw_bridge(struct parser *p, char **tok)
+{
+	const char *why;
+	struct fwd_cidr c;
+
+	if (!once(p, &p->bridge_line, "bridge"))
+		return;
+	if ((why = ifname_problem(tok[1]))) {
+		perr(p, p->line, "bridge name '%s' %s", tok[1], why);
+		return;
+	}
+	strcpy(p->t->bridge, tok[1]);
+	if (!parse_cidr(tok[2], &c)) {
+		perr(p, p->line, "bridge address '%s' is not ADDR/PREFIX (e.g. 192.168.15.5/24)",
+		     tok[2]);
+		return;
+	}
+	if (c.prefix < 8 || c.prefix > 30) {
+		perr(p, p->line, "bridge prefix /%u must be between /8 and /30", c.prefix);
+		return;
+	}
+	in_addr_t host = c.addr & ~prefix_mask(c.prefix);
+	if (host == 0 || host == ~prefix_mask(c.prefix)) {
+		perr(p, p->line, "bridge address %s is the %s address of its subnet, not a host",
+		     tok[2], host ? "broadcast" : "network");
+		return;
+	}
+	p->t->gateway = c;
+}
+
+static void kw_uplink(struct parser *p, char **tok)
+{
+	const char *why;
+
+	if (!once(p, &p->uplink_line, "uplink"))
+		return;
+	if ((why = ifname_problem(tok[1]))) {
+		perr(p, p->line, "uplink name '%s' %s", tok[1], why);
+		return;
+	}
+	strcpy(p->t->uplink, tok[1]);
+}
+
+static void kw_masquerade(struct parser *p, char **tok)
+{
+	struct fwd_topology *t = p->t;
+	struct fwd_cidr c;
+
+	if (!parse_cidr(tok[1], &c)) {
+		perr(p, p->line, "masquerade '%s' is not a CIDR (e.g. 192.168.15.0/24)", tok[1]);
+		return;
+	}
+	if (c.addr & ~prefix_mask(c.prefix)) {
+		struct fwd_cidr net = { c.addr & prefix_mask(c.prefix), c.prefix };
+		perr(p, p->line, "masquerade %s has host bits set (did you mean %s/%u?)", tok[1],
+		     fwd_ip_str(net.addr), net.prefix);
+		return;
+	}
+	if (t->n_masquerades == FWD_MAX_MASQUERADES) {
+		perr(p, p->line, "too many masquerade lines (at most %d)", FWD_MAX_MASQUERADES);
+		return;
+	}
+	t->masquerades[t->n_masquerades++] = (struct fwd_masquerade){ c, p->line };
+}
+
+static void kw_namespace(struct parser *p, char **tok)
+{
+	struct fwd_topology *t = p->t;
+	const char *why;
+	in_addr_t addr;
+
+	if ((why = netns_name_problem(tok[1]))) {
+		perr(p, p->line, "namespace name '%s' %s", tok[1], why);
+		return;
+	}
+	if (strchr(tok[2], '/')) {
+		perr(p, p->line, "namespace address '%s' takes no /PREFIX (the bridge's applies)",
+		     tok[2]);
+		return;
+	}
+	if (!parse_ipv4(tok[2], &addr)) {
+		perr(p, p->line, "namespace address '%s' is not an IPv4 address", tok[2]);
+		return;
+	}
+	if (t->n_namespaces == FWD_MAX_NAMESPACES) {
+		perr(p, p->line, "too many namespaces (at most %d)", FWD_MAX_NAMESPACES);
+		return;
+	}
+	struct fwd_namespace *ns = &t->namespaces[t->n_namespaces++];
+	strcpy(ns->name, tok[1]);
+	ns->addr = addr;
+	ns->line = p->line;
+}
+
+/* PORT or PORT-PORT */
+static bool parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	char buf[16];
+	const char *dash = strchr(s, '-');
+	unsigned long a, b;
+
+	if (!dash)
+		return parse_uint(s, 1, 65535, &a) && (*lo = *hi = (uint16_t)a, true);
+	if ((size_t)(dash - s) >= sizeof(buf))
+		return false;
+	memcpy(buf, s, (size_t)(dash - s));
+	buf[dash - s] = '\0';
+	if (!parse_uint(buf, 1, 65535, &a) || !parse_uint(dash + 1, 1, 65535, &b))
+		return false;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return true;
+}
+
+static void kw_forward(struct parser *p, char **tok)
+{
+	struct fwd_topology *t = p->t;
+	struct fwd_forward f = { .line = p->line };
+	char target[FWD_NETNS_NAME_MAX + 1];
+	const char *colon = strchr(tok[3], ':');
+	size_t name_len = colon ? (size_t)(colon - tok[3]) : strlen(tok[3]);
+	unsigned long to_port;
+
+	if (!strcmp(tok[1], "tcp")) {
+		f.proto = IPPROTO_TCP;
+	} else if (!strcmp(tok[1], "udp")) {
+		f.proto = IPPROTO_UDP;
+	} else {
+		perr(p, p->line, "unknown protocol '%s' (expected 'tcp' or 'udp')", tok[1]);
+		return;
+	}
+	if (!parse_port_range(tok[2], &f.port_lo, &f.port_hi)) {
+		perr(p, p->line, "port '%s' is not PORT or PORT-PORT with ports 1-65535", tok[2]);
+		return;
+	}
+	if (f.port_lo > f.port_hi) {
+		perr(p, p->line, "port range '%s' is reversed", tok[2]);
+		return;
+	}
+	if (name_len == 0 || name_len > FWD_NETNS_NAME_MAX) {
+		perr(p, p->line, "forward target '%s' is not NAMESPACE[:PORT]", tok[3]);
+		return;
+	}
+	memcpy(target, tok[3], name_len);
+	target[name_len] = '\0';
+	f.to_port = f.port_lo;
+	if (colon) {
+		if (!parse_uint(colon + 1, 1, 65535, &to_port)) {
+			perr(p, p->line, "target port '%s' is not a port 1-65535", colon + 1);
+			return;
+		}
+		if (to_port + (f.port_hi - f.port_lo) > 65535) {
+			perr(p, p->line, "target ports %lu-%lu run past 65535", to_port,
+			     to_port + (f.port_hi - f.port_lo));
+			return;
+		}
+		f.to_port = (uint16_t)to_port;
+	}
+	if (t->n_forwards == FWD_MAX_FORWARDS) {
+		perr(p, p->line, "too many forward lines (at most %d)", FWD_MAX_FORWARDS);
+		return;
+	}
+	strcpy(p->forward_target[t->n_forwards], target);
+	t->forwards[t->n_forwards++] = f;
+}
+
+struct keyword {
+	const char *name;
+	int args; /* exact number of arguments after the keyword */
+	const char *usage;
+	void (*handle)(struct parser *p, char **tok);
+};
+
+/* New grammar (several bridges, IPv6, snat-ports, ct-max...) is one row and one handler. */
+static const struct keyword keywords[] = {
+	{ "topology", 1, "topology NAME", kw_topology },
+	{ "datapath", 1, "datapath bpf|kernel", kw_datapath },
+	{ "bridge", 2, "bridge IFNAME ADDR/PREFIX", kw_bridge },
+	{ "uplink", 1, "uplink IFNAME", kw_uplink },
+	{ "masquerade", 1, "masquerade CIDR", kw_masquerade },
+	{ "namespace", 2, "namespace NAME ADDR", kw_namespace },
+	{ "forward", 3, "forward tcp|udp PORT[-PORT] NAMESPACE[:PORT]", kw_forward },
+};
+
+/* Split one line (NUL-terminated, comment already cut) into tokens, then dispatch. */
+static void parse_line(struct parser *p, char *s)
+{
+	char *tok[MAX_TOKENS + 1];
+	int n = 0;
+
+	for (char *c = s; *c; c++) {
+		if ((unsigned char)*c < ' ' && *c != '\t') {
+			perr(p, p->line, "control character 0x%02x", (unsigned char)*c);
+			return;
+		}
+		if ((unsigned char)*c > '~') {
+			perr(p, p->line, "non-ASCII byte 0x%02x", (unsigned char)*c);
+			return;
+		}
+	}
+	for (char *save = NULL, *w = strtok_r(s, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n == MAX_TOKENS) {
+			perr(p, p->line, "too many words");
+			return;
+		}
+		tok[n++] = w;
+	}
+	if (n == 0)
+		return;
+	tok[n] = NULL;
+	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
+		const struct keyword *k = &keywords[i];
+
+		if (strcmp(tok[0], k->name))
+			continue;
+		if (n - 1 != k->args) {
+			perr(p, p->line, "'%s' takes %d argument%s, got %d (usage: %s)", k->name,
+			     k->args, k->args == 1 ? "" : "s", n - 1, k->usage);
+			return;
+		}
+		k->handle(p, tok);
+		return;
+	}
+	perr(p, p->line, "unknown keyword '%s'", tok[0]);
+}
+
+/* ---- whole-file rules ---- */
+
+static int cmp_namespace_addr(const void *a, const void *b)
+{
+	uint32_t x = ntohl(((const struct fwd_namespace *)a)->addr);
+	uint32_t y = ntohl(((const struct fwd_namespace *)b)->addr);
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_forward(const void *a, const void *b)
+{
+	const struct fwd_forward *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return x->port_lo < y->port_lo ? -1 : x->port_lo > y->port_lo;
+}
+
+static void check_namespaces(struct parser *p)
+{
+	struct fwd_topology *t = p->t;
+	in_addr_t mask = prefix_mask(t->gateway.prefix);
+
+	for (size_t i = 0; i < t->n_namespaces; i++) {
+		struct fwd_namespace *ns = &t->namespaces[i];
+		in_addr_t host = ns->addr & ~mask;
+
+		for (size_t j = 0; j < i; j++) {
+			if (!strcmp(ns->name, t->namespaces[j].name))
+				perr(p, ns->line, "duplicate namespace '%s' (first at line %d)",
+				     ns->name, t->namespaces[j].line);
+			else if (ns->addr == t->namespaces[j].addr)
+				perr(p, ns->line, "address %s already used by namespace '%s' (line %d)",
+				     fwd_ip_str(ns->addr), t->namespaces[j].name,
+				     t->namespaces[j].line);
+		}
+		if (!p->bridge_line || !t->gateway.prefix)
+			continue; /* no subnet to check against; already reported */
+		if (!cidr_contains(t->gateway, ns->addr))
+			perr(p, ns->line, "address %s of namespace '%s' is outside the bridge subnet %s/%u",
+			     fwd_ip_str(ns->addr), ns->name, fwd_ip_str(t->gateway.addr & mask),
+			     t->gateway.prefix);
+		else if (ns->addr == t->gateway.addr)
+			perr(p, ns->line, "address %s of namespace '%s' is the gateway's (bridge line %d)",
+			     fwd_ip_str(ns->addr), ns->name, p->bridge_line);
+		else if (host == 0 || host == ~mask)
+			perr(p, ns->line, "address %s of namespace '%s' is the subnet's %s address",
+			     fwd_ip_str(ns->addr), ns->name, host ? "broadcast" : "network");
+	}
+}
+
+static void check_masquerades(struct parser *p)
+{
+	struct fwd_topology *t = p->t;
+
+	for (size_t i = 0; i < t->n_masquerades; i++) {
+		struct fwd_masquerade *m = &t->masquerades[i];
+
+		if (!p->uplink_line)
+			perr(p, m->line, "masquerade needs an 'uplink' line");
+		if (p->bridge_line && t->gateway.prefix &&
+		    (m->net.prefix < t->gateway.prefix || !cidr_contains(t->gateway, m->net.addr)))
+			perr(p, m->line, "masquerade %s/%u is not inside the bridge subnet %s/%u",
+			     fwd_ip_str(m->net.addr), m->net.prefix,
+			     fwd_ip_str(t->gateway.addr & prefix_mask(t->gateway.prefix)),
+			     t->gateway.prefix);
+		for (size_t j = 0; j < i; j++) {
+			struct fwd_masquerade *o = &t->masquerades[j];
+			uint8_t shorter = m->net.prefix < o->net.prefix ? m->net.prefix : o->net.prefix;
+
+			if (((m->net.addr ^ o->net.addr) & prefix_mask(shorter)) == 0) {
+				perr(p, m->line, "masquerade %s/%u overlaps the one at line %d",
+				     fwd_ip_str(m->net.addr), m->net.prefix, o->line);
+				break;
+			}
+		}
+	}
+}
+
+/* Resolve forward targets (namespaces may be declared after), then look for overlaps. */
+static void check_forwards(struct parser *p)
+{
+	struct fwd_topology *t = p->t;
+
+	for (size_t i = 0; i < t->n_forwards; i++) {
+		struct fwd_forward *f = &t->forwards[i];
+		const struct fwd_namespace *ns = topo_namespace_find(t, p->forward_target[i]);
+
+		if (!p->uplink_line)
+			perr(p, f->line, "forward needs an 'uplink' line");
+		if (!ns) {
+			perr(p, f->line, "forward target '%s' is not a declared namespace",
+			     p->forward_target[i]);
+			f->ns = SIZE_MAX;
+		} else {
+			f->ns = (size_t)(ns - t->namespaces);
+		}
+		for (size_t j = 0; j < i; j++) {
+			struct fwd_forward *o = &t->forwards[j];
+
+			if (o->proto == f->proto && f->port_lo <= o->port_hi &&
+			    o->port_lo <= f->port_hi) {
+				perr(p, f->line, "%s ports %u-%u overlap the forward at line %d",
+				     f->proto == IPPROTO_TCP ? "tcp" : "udp", f->port_lo, f->port_hi,
+				     o->line);
+				break;
+			}
+		}
+	}
+}
+
+/* The default topology name: the file's base name without ".conf". */
+static void default_name(struct parser *p)
+{
+	const char *base = strrchr(p->path, '/');
+	char name[256];
+	size_t n;
+
+	base = base ? base + 1 : p->path;
+	n = strlen(base);
+	if (n > 5 && !strcmp(base + n - 5, ".conf"))
+		n -= 5;
+	if (n >= sizeof(name))
+		n = sizeof(name) - 1;
+	memcpy(name, base, n);
+	name[n] = '\0';
+	if (!topo_name_valid(name)) {
+		perr(p, 1, "no 'topology' line, and the file name '%s' is not a valid topology "
+			   "name (1-12 characters of [a-z0-9-]): add 'topology NAME'", name);
+		return;
+	}
+	strcpy(p->t->name, name);
+}
+
+static void check_file(struct parser *p)
+{
+	struct fwd_topology *t = p->t;
+	int end = p->last_line ? p->last_line : 1;
+
+	if (!p->topology_line)
+		default_name(p);
+	if (!p->bridge_line)
+		perr(p, end, "no 'bridge' line (exactly one is required)");
+	if (t->n_namespaces == 0)
+		perr(p, end, "no 'namespace' line (at least one is required)");
+	if (p->uplink_line && !strcmp(t->uplink, t->bridge))
+		perr(p, p->uplink_line, "uplink '%s' is the bridge itself", t->uplink);
+	check_namespaces(p);
+	check_masquerades(p);
+	check_forwards(p);
+}
+
+/* After validation: canonical order (namespaces by address, forwards by proto and port). */
+static void normalise(struct fwd_topology *t)
+{
+	char (*names)[FWD_NETNS_NAME_MAX + 1];
+
+	if (t->n_forwards) {
+		names = calloc(t->n_forwards, sizeof(*names));
+		if (!names)
+			return; /* order is cosmetic; indices stay valid unsorted */
+		for (size_t i = 0; i < t->n_forwards; i++)
+			strcpy(names[i], t->namespaces[t->forwards[i].ns].name);
+	}
+	qsort(t->namespaces, t->n_namespaces, sizeof(*t->namespaces), cmp_namespace_addr);
+	if (!t->n_forwards)
+		return;
+	for (size_t i = 0; i < t->n_forwards; i++)
+		t->forwards[i].ns = (size_t)(topo_namespace_find(t, names[i]) - t->namespaces);
+	free(names);
+	qsort(t->forwards, t->n_forwards, sizeof(*t->forwards), cmp_forward);
+}
+
+int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, size_t len,
+		   FILE *err)
+{
+	struct parser p = { .t = t, .path = path, .err = err };
+	char *line = NULL;
+	int ret = -ENOMEM;
+
+	memset(t, 0, sizeof(*t));
+	t->namespaces = calloc(FWD_MAX_NAMESPACES, sizeof(*t->namespaces));
+	t->forwards = calloc(FWD_MAX_FORWARDS, sizeof(*t->forwards));
+	t->masquerades = calloc(FWD_MAX_MASQUERADES, sizeof(*t->masquerades));
+	p.forward_target = calloc(FWD_MAX_FORWARDS, sizeof(*p.forward_target));
+	line = malloc(FWD_LINE_MAX + 1);
+	if (!t->namespaces || !t->forwards || !t->masquerades || !p.forward_target || !line)
+		goto out;
+
+	for (size_t pos = 0; pos < len;) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+		const char *raw = buf + pos;
+
+		p.line = ++p.last_line;
+		pos += n + (nl ? 1 : 0);
+		if (memchr(raw, '\0', n)) {
+			perr(&p, p.line, "NUL byte");
+			continue;
+		}
+		if (memchr(raw, '\r', n)) {
+			perr(&p, p.line, "carriage return (CRLF line endings are not accepted)");
+			continue;
+		}
+		if (n > FWD_LINE_MAX) {
+			perr(&p, p.line, "line is %zu bytes long (at most %d)", n, FWD_LINE_MAX);
+			continue;
+		}
+		memcpy(line, raw, n);
+		line[n] = '\0';
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		parse_line(&p, line);
+	}
+	check_file(&p);
+
+	if (p.errors > MAX_REPORTED)
+		fprintf(err, "%s: %d more errors not shown\n", path, p.errors - MAX_REPORTED);
+	ret = p.errors ? -EINVAL : 0;
+	if (!ret)
+		normalise(t);
+out:
+	free(line);
+	free(p.forward_target);
+	if (ret)
+		topo_free(t);
+	return ret;
+}
+
+int topo_parse_file(struct fwd_topology *t, const char *path, FILE *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t len;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if (!f) {
+		ret = -errno;
+		fprintf(err, "fwdctl: %s: cannot open: %s\n", path, strerror(errno));
+		return ret;
+	}
+	buf = malloc(FILE_SIZE_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	len = fread(buf, 1, FILE_SIZE_MAX + 1, f);
+	if (ferror(f)) {
+		ret = -EIO;
+		fprintf(err, "fwdctl: %s: cannot read: %s\n", path, strerror(errno));
+	} else if (len > FILE_SIZE_MAX) {
+		ret = -EFBIG;
+		fprintf(err, "%s:1: file is larger than %u bytes\n", path, FILE_SIZE_MAX);
+	} else {
+		ret = topo_parse_buf(t, path, buf, len, err);
+	}
+	free(buf);
+	fclose(f);
+	return ret;
+}
+
+void topo_free(struct fwd_topology *t)
+{
+	free(t->namespaces);
+	free(t->forwards);
+	free(t->masquerades);
+	memset(t, 0, sizeof(*t));
+}

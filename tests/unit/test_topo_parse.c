@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Parser unit tests: a table of topology texts, each with the verdict and the exact
+ * "FILE:LINE: message" fragment expected. No root, no side effects (the parser has none).
+ */
+#include "topology.h"
+#include "fwd_json.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BASE "bridge vnet0 192.168.15.5/24\nnamespace red 192.168.15.1\n"
+#define LAB                                                                                        \
+	"topology lab\nbridge vnet0 192.168.15.5/24\nuplink eth0\nmasquerade 192.168.15.0/24\n"     \
+	"namespace red 192.168.15.1\nnamespace blue 192.168.15.2\n"
+
+struct parse_case {
+	const char *name;
+	const char *text;
+	size_t len;	    /* 0: strlen(text); set for texts with NUL bytes */
+	const char *path;   /* NULL: "t.conf" */
+	const char *expect; /* NULL: must parse; else a fragment of stderr */
+};
+
+static const struct parse_case cases[] = {
+	/* good input */
+	{ "the seed lab", "# The tutorial's lab\ntopology lab\ndatapath bpf\n\n"
+			  "bridge     vnet0 192.168.15.5/24   # gateway\nuplink eth0\n"
+			  "masquerade 192.168.15.0/24\nnamespace red    192.168.15.1\n"
+			  "namespace blue 192.168.15.2\nnamespace green 192.168.15.3\n"
+			  "namespace yellow 192.168.15.4\nforward tcp 80 blue:80\n"
+			  "forward udp 5353 green:53\nforward tcp 8000-8009 yellow\n", 0, NULL, NULL },
+	{ "minimal: bridge and one namespace", BASE, 0, NULL, NULL },
+	{ "tabs separate tokens", "bridge\tvnet0\t192.168.15.5/24\nnamespace\tred\t192.168.15.1\n",
+	  0, NULL, NULL },
+	{ "no trailing newline", "bridge vnet0 192.168.15.5/24\nnamespace red 192.168.15.1", 0,
+	  NULL, NULL },
+	{ "lines in any order", "forward tcp 80 red\nnamespace red 192.168.15.1\nuplink eth0\n"
+				"bridge vnet0 192.168.15.5/24\n", 0, NULL, NULL },
+	{ "datapath kernel", "datapath kernel\n" BASE, 0, NULL, NULL },
+	{ "forward range with target start", LAB "forward tcp 8000-8009 red:9000\n", 0, NULL, NULL },
+	{ "tcp and udp may share a port", LAB "forward tcp 53 red\nforward udp 53 blue\n", 0, NULL,
+	  NULL },
+	{ "a /16 bridge", "bridge br0 10.1.0.1/16\nnamespace a 10.1.200.3\n", 0, NULL, NULL },
+	{ "namespace name with . _ -", BASE "namespace my_ns.v2-a 192.168.15.9\n", 0, NULL, NULL },
+	{ "masquerade of a smaller subnet", LAB "masquerade 192.168.15.128/25\n", 0, NULL,
+	  "overlaps" },
+
+	/* default name from the file */
+	{ "default name is the file name", BASE, 0, "dir/my-lab.conf", NULL },
+	{ "file name not a valid topology name", BASE, 0, "My_Lab.conf",
+	  "My_Lab.conf:1: no 'topology' line, and the file name 'My_Lab'" },
+
+	/* byte-level */
+	{ "CRLF line endings", "bridge vnet0 192.168.15.5/24\r\nnamespace red 192.168.15.1\r\n", 0,
+	  NULL, "t.conf:1: carriage return" },
+	{ "NUL byte", "bridge vnet0 192.168.15.5/24\nnamespace red\0 192.168.15.1\n", 53, NULL,
+	  "t.conf:2: NUL byte" },
+	{ "over-long line", NULL, 0, NULL, "t.conf:3: line is 2000 bytes long" },
+	{ "control character", BASE "namespace b\x01lue 192.168.15.2\n", 0, NULL,
+	  "t.conf:3: control character 0x01" },
+	{ "non-ASCII", BASE "namespace bl\xc3\xa9 192.168.15.2\n", 0, NULL, "t.conf:3: non-ASCII" },
+
+	/* keywords and arity */
+	{ "unknown keyword", BASE "gateway 192.168.15.5\n", 0, NULL,
+	  "t.conf:3: unknown keyword 'gateway'" },
+	{ "keywords are lower case", "Bridge vnet0 192.168.15.5/24\nnamespace red 192.168.15.1\n", 0,
+	  NULL, "t.conf:1: unknown keyword 'Bridge'" },
+	{ "missing argument", "bridge vnet0\nnamespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: 'bridge' takes 2 arguments, got 1" },
+	{ "extra argument", BASE "uplink eth0 eth1\n", 0, NULL,
+	  "t.conf:3: 'uplink' takes 1 argument, got 2" },
+	{ "too many words", BASE "namespace a b c d e f g h i j\n", 0, NULL,
+	  "t.conf:3: too many words" },
+
+	/* topology */
+	{ "topology twice", "topology a\ntopology b\n" BASE, 0, NULL,
+	  "t.conf:2: duplicate 'topology' (first at line 1)" },
+	{ "topology name too long", "topology abcdefghijklm\n" BASE, 0, NULL,
+	  "t.conf:1: topology name 'abcdefghijklm' must be 1-12" },
+	{ "topology name upper case", "topology Lab\n" BASE, 0, NULL, "t.conf:1: topology name 'Lab'" },
+	{ "topology name with underscore", "topology my_lab\n" BASE, 0, NULL,
+	  "t.conf:1: topology name" },
+
+	/* datapath */
+	{ "unknown datapath", "datapath xdp\n" BASE, 0, NULL,
+	  "t.conf:1: unknown datapath 'xdp'" },
+	{ "datapath twice", "datapath bpf\ndatapath kernel\n" BASE, 0, NULL,
+	  "t.conf:2: duplicate 'datapath'" },
+
+	/* bridge */
+	{ "no bridge", "namespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: no 'bridge' line (exactly one is required)" },
+	{ "two bridges", BASE "bridge vnet1 192.168.16.5/24\n", 0, NULL,
+	  "t.conf:3: duplicate 'bridge' (first at line 1)" },
+	{ "bridge name of 16 characters", "bridge abcdefghijklmnop 192.168.15.5/24\n"
+					  "namespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: bridge name 'abcdefghijklmnop' is longer than 15" },
+	{ "bridge name with a slash", "bridge a/b 192.168.15.5/24\nnamespace red 192.168.15.1\n", 0,
+	  NULL, "t.conf:1: bridge name 'a/b' contains a character" },
+	{ "bridge address without prefix", "bridge vnet0 192.168.15.5\nnamespace red 192.168.15.1\n",
+	  0, NULL, "t.conf:1: bridge address '192.168.15.5' is not ADDR/PREFIX" },
+	{ "bridge address octet > 255", "bridge vnet0 192.168.256.5/24\n"
+					"namespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: bridge address" },
+	{ "bridge address with leading zero", "bridge vnet0 192.168.015.5/24\n"
+					      "namespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: bridge address" },
+	{ "bridge prefix /31", "bridge vnet0 192.168.15.5/31\nnamespace red 192.168.15.4\n", 0,
+	  NULL, "t.conf:1: bridge prefix /31 must be between /8 and /30" },
+	{ "bridge prefix /33", "bridge vnet0 192.168.15.5/33\nnamespace red 192.168.15.1\n", 0,
+	  NULL, "t.conf:1: bridge address" },
+	{ "bridge address is the network", "bridge vnet0 192.168.15.0/24\n"
+					   "namespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: bridge address 192.168.15.0/24 is the network address" },
+	{ "bridge address is broadcast", "bridge vnet0 192.168.15.255/24\n"
+					 "namespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: bridge address 192.168.15.255/24 is the broadcast address" },
+
+	/* uplink */
+	{ "uplink twice", BASE "uplink eth0\nuplink eth1\n", 0, NULL,
+	  "t.conf:4: duplicate 'uplink' (first at line 3)" },
+	{ "uplink name too long", BASE "uplink abcdefghijklmnop\n", 0, NULL,
+	  "t.conf:3: uplink name 'abcdefghijklmnop' is longer than 15" },
+	{ "uplink is the bridge", BASE "uplink vnet0\n", 0, NULL,
+	  "t.conf:3: uplink 'vnet0' is the bridge itself" },
+
+	/* masquerade */
+	{ "masquerade without uplink", BASE "masquerade 192.168.15.0/24\n", 0, NULL,
+	  "t.conf:3: masquerade needs an 'uplink' line" },
+	{ "masquerade outside the subnet", LAB "masquerade 10.0.0.0/8\n", 0, NULL,
+	  "t.conf:7: masquerade 10.0.0.0/8 is not inside the bridge subnet 192.168.15.0/24" },
+	{ "masquerade larger than the subnet", LAB "masquerade 192.168.0.0/16\n", 0, NULL,
+	  "t.conf:7: masquerade 192.168.0.0/16 is not inside" },
+	{ "masquerade with host bits", "bridge vnet0 192.168.15.5/24\nuplink eth0\n"
+				       "masquerade 192.168.15.1/24\nnamespace red 192.168.15.1\n",
+	  0, NULL, "t.conf:3: masquerade 192.168.15.1/24 has host bits set (did you mean "
+		   "192.168.15.0/24?)" },
+	{ "masquerade not a CIDR", LAB "masquerade 192.168.15.0\n", 0, NULL,
+	  "t.conf:7: masquerade '192.168.15.0' is not a CIDR" },
+	{ "masquerade twice", LAB "masquerade 192.168.15.0/24\n", 0, NULL,
+	  "t.conf:7: masquerade 192.168.15.0/24 overlaps the one at line 4" },
+
+	/* namespace */
+	{ "no namespace", "bridge vnet0 192.168.15.5/24\n", 0, NULL,
+	  "t.conf:1: no 'namespace' line (at least one is required)" },
+	{ "duplicate namespace", BASE "namespace red 192.168.15.2\n", 0, NULL,
+	  "t.conf:3: duplicate namespace 'red' (first at line 2)" },
+	{ "duplicate address", BASE "namespace blue 192.168.15.1\n", 0, NULL,
+	  "t.conf:3: address 192.168.15.1 already used by namespace 'red' (line 2)" },
+	{ "namespace outside the subnet", BASE "namespace blue 192.168.16.2\n", 0, NULL,
+	  "t.conf:3: address 192.168.16.2 of namespace 'blue' is outside the bridge subnet" },
+	{ "namespace is the gateway", BASE "namespace blue 192.168.15.5\n", 0, NULL,
+	  "t.conf:3: address 192.168.15.5 of namespace 'blue' is the gateway's (bridge line 1)" },
+	{ "namespace is the network address", BASE "namespace blue 192.168.15.0\n", 0, NULL,
+	  "t.conf:3: address 192.168.15.0 of namespace 'blue' is the subnet's network address" },
+	{ "namespace is broadcast", BASE "namespace blue 192.168.15.255\n", 0, NULL,
+	  "is the subnet's broadcast address" },
+	{ "namespace address with prefix", BASE "namespace blue 192.168.15.2/24\n", 0, NULL,
+	  "t.conf:3: namespace address '192.168.15.2/24' takes no /PREFIX" },
+	{ "namespace address garbage", BASE "namespace blue 192.168.15\n", 0, NULL,
+	  "t.conf:3: namespace address '192.168.15' is not an IPv4 address" },
+	{ "namespace name with a slash", BASE "namespace a/b 192.168.15.2\n", 0, NULL,
+	  "t.conf:3: namespace name 'a/b' may contain only" },
+	{ "namespace name starting with a dot", BASE "namespace .hidden 192.168.15.2\n", 0, NULL,
+	  "t.conf:3: namespace name '.hidden' must not start" },
+	{ "namespace name too long", BASE "namespace "
+					  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+					  " 192.168.15.2\n", 0, NULL,
+	  "is longer than 64 characters" },
+
+	/* forward */
+	{ "forward without uplink", BASE "forward tcp 80 red\n", 0, NULL,
+	  "t.conf:3: forward needs an 'uplink' line" },
+	{ "forward to an undeclared namespace", LAB "forward tcp 80 green:80\n", 0, NULL,
+	  "t.conf:7: forward target 'green' is not a declared namespace" },
+	{ "forward unknown protocol", LAB "forward sctp 80 red\n", 0, NULL,
+	  "t.conf:7: unknown protocol 'sctp'" },
+	{ "forward port 0", LAB "forward tcp 0 red\n", 0, NULL, "t.conf:7: port '0' is not PORT" },
+	{ "forward port 65536", LAB "forward tcp 65536 red\n", 0, NULL,
+	  "t.conf:7: port '65536' is not PORT" },
+	{ "forward port with sign", LAB "forward tcp +80 red\n", 0, NULL, "t.conf:7: port '+80'" },
+	{ "forward port with leading zero", LAB "forward tcp 080 red\n", 0, NULL,
+	  "t.conf:7: port '080'" },
+	{ "forward reversed range", LAB "forward tcp 90-80 red\n", 0, NULL,
+	  "t.conf:7: port range '90-80' is reversed" },
+	{ "forward overlapping single", LAB "forward tcp 80 red\nforward tcp 80 blue\n", 0, NULL,
+	  "t.conf:8: tcp ports 80-80 overlap the forward at line 7" },
+	{ "forward overlapping ranges", LAB "forward udp 1000-2000 red\n"
+					    "forward udp 1500-2500 blue\n", 0, NULL,
+	  "t.conf:8: udp ports 1500-2500 overlap the forward at line 7" },
+	{ "forward target port 0", LAB "forward tcp 80 red:0\n", 0, NULL,
+	  "t.conf:7: target port '0' is not a port" },
+	{ "forward target range past 65535", LAB "forward tcp 100-200 red:65500\n", 0, NULL,
+	  "t.conf:7: target ports 65500-65600 run past 65535" },
+	{ "forward empty target", LAB "forward tcp 80 :80\n", 0, NULL,
+	  "t.conf:7: forward target ':80' is not NAMESPACE[:PORT]" },
+
+	/* several errors are all reported */
+	{ "every error reported", "bridge vnet0 192.168.15.5/24\nfoo\nbar\n"
+				  "namespace red 192.168.15.1\n", 0, NULL, "t.conf:3: unknown keyword 'bar'" },
+};
+
+static char *long_line_text(void)
+{
+	char *s = malloc(4096);
+
+	strcpy(s, BASE);
+	size_t n = strlen(s);
+	memset(s + n, 'x', 2000);
+	strcpy(s + n + 2000, "\n");
+	return s;
+}
+
+static int run_case(const struct parse_case *c)
+{
+	char *text = c->text ? (char *)c->text : long_line_text();
+	size_t len = c->len ? c->len : strlen(text);
+	char *errs = NULL;
+	size_t errlen = 0;
+	FILE *err = open_memstream(&errs, &errlen);
+	struct fwd_topology t;
+	int ret = topo_parse_buf(&t, c->path ? c->path : "t.conf", text, len, err);
+	int ok;
+
+	fclose(err);
+	if (!c->expect) {
+		ok = ret == 0 && errlen == 0;
+		if (!ok)
+			printf("FAIL: %s: expected success, got %d: %s", c->name, ret, errs);
+	} else {
+		ok = ret == -EINVAL && strstr(errs, c->expect) != NULL;
+		if (!ok)
+			printf("FAIL: %s: expected error '%s', got %d: %s\n", c->name, c->expect, ret,
+			       errlen ? errs : "(nothing)");
+	}
+	if (ok)
+		printf("PASS: parse: %s\n", c->name);
+	if (ret == 0)
+		topo_free(&t);
+	free(errs);
+	if (!c->text)
+		free(text);
+	return ok;
+}
+
+/* What the seed lab normalises to: defaults filled, canonical order, target ports explicit. */
+static int check_normalised(void)
+{
+	const char *in = "forward tcp 8000-8009 yellow\nnamespace yellow 192.168.15.4\n"
+			 "namespace red 192.168.15.1\nforward tcp 80 red:8080\nuplink eth0\n"
+			 "bridge vnet0 192.168.15.5/24\nforward udp 5353 red:53\n";
+	const char *want = "topology lab\ndatapath bpf\nbridge vnet0 192.168.15.5/24\nuplink eth0\n"
+			   "namespace red 192.168.15.1\nnamespace yellow 192.168.15.4\n"
+			   "forward tcp 80 red:8080\nforward tcp 8000-8009 yellow:8000\n"
+			   "forward udp 5353 red:53\n";
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	struct fwd_topology t;
+	int ok = topo_parse_buf(&t, "x/lab.conf", in, strlen(in), stderr) == 0;
+
+	if (ok) {
+		topo_print(&t, f);
+		fclose(f);
+		ok = !strcmp(out, want);
+		if (!ok)
+			printf("FAIL: normalised text:\n%s---want---\n%s", out, want);
+		/* and it parses back to the same text */
+		struct fwd_topology t2;
+		ok = ok && topo_parse_buf(&t2, "lab.conf", out, len, stderr) == 0;
+		if (ok)
+			topo_free(&t2);
+		topo_free(&t);
+	} else {
+		fclose(f);
+		printf("FAIL: normalised text: did not parse\n");
+	}
+	free(out);
+	if (ok)
+		printf("PASS: parse: normalised text is canonical and parses back\n");
+	return ok;
+}
+
+static int check_json(void)
+{
+	const char *in = "topology lab\nbridge vnet0 192.168.15.5/24\nuplink eth0\n"
+			 "namespace red 192.168.15.1\nforward tcp 8000-8001 red:9000\n";
+	const char *want = "{\"topology\":\"lab\",\"datapath\":\"bpf\",\"bridge\":{\"name\":\"vnet0\","
+			   "\"address\":\"192.168.15.5/24\"},\"uplink\":\"eth0\",\"masquerade\":[],"
+			   "\"namespaces\":[{\"name\":\"red\",\"address\":\"192.168.15.1\"}],"
+			   "\"forwards\":[{\"proto\":\"tcp\",\"port\":8000,\"port_end\":8001,"
+			   "\"namespace\":\"red\",\"to_port\":9000,\"to_port_end\":9001}]}\n";
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	struct fwd_topology t;
+	struct fwd_json j;
+	int ok = topo_parse_buf(&t, "lab.conf", in, strlen(in), stderr) == 0;
+
+	if (ok) {
+		json_init(&j, f);
+		topo_print_json(&t, &j);
+		json_finish(&j);
+		topo_free(&t);
+	}
+	fclose(f);
+	ok = ok && !strcmp(out, want);
+	printf(ok ? "PASS: parse: JSON form\n" : "FAIL: parse: JSON form: %s", out ? out : "");
+	free(out);
+	return ok;
+}
+
+/* The parsed model itself, not just the absence of errors. */
+static int check_model(void)
+{
+	const char *in = LAB "forward tcp 8000-8009 blue:9000\n";
+	struct fwd_topology t;
+	int ok = topo_parse_buf(&t, "t.conf", in, strlen(in), stderr) == 0;
+
+	if (ok) {
+		ok = !strcmp(t.name, "lab") && t.datapath == FWD_DATAPATH_BPF &&
+		     !strcmp(t.bridge, "vnet0") && t.gateway.addr == inet_addr("192.168.15.5") &&
+		     t.gateway.prefix == 24 && !strcmp(t.uplink, "eth0") && t.n_namespaces == 2 &&
+		     t.n_masquerades == 1 && t.masquerades[0].net.addr == inet_addr("192.168.15.0") &&
+		     t.n_forwards == 1 && t.forwards[0].proto == IPPROTO_TCP &&
+		     t.forwards[0].port_lo == 8000 && t.forwards[0].port_hi == 8009 &&
+		     t.forwards[0].to_port == 9000 &&
+		     !strcmp(t.namespaces[t.forwards[0].ns].name, "blue") &&
+		     topo_subnet(&t) == inet_addr("192.168.15.0");
+		topo_free(&t);
+	}
+	printf(ok ? "PASS: parse: model fields\n" : "FAIL: parse: model fields\n");
+	return ok;
+}
+
+int main(void)
+{
+	int passed = 0, failed = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_case(&cases[i]) ? passed++ : failed++;
+	check_normalised() ? passed++ : failed++;
+	check_json() ? passed++ : failed++;
+	check_model() ? passed++ : failed++;
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
