@@ -585,7 +585,7 @@ static void check_file(struct parser *p)
 /* After validation: canonical order (namespaces by address, forwards by proto and port). */
 static void normalise(struct fwd_topology *t)
 {
-	char (*names)[FWD_NETNS_NAME_MAX + 1];
+	char (*names)[FWD_NETNS_NAME_MAX + 1] = NULL;
 
 	if (t->n_forwards) {
 		names = calloc(t->n_forwards, sizeof(*names));

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel datapath's rules. Why iptables-restore --noflush rather than libiptc or libnftnl:
+ * it is the interface iptables itself keeps stable across its legacy and nft back ends, one
+ * input is one atomic transaction per table (no window with half the rules), and a `:CHAIN`
+ * line flushes just that chain, so a re-run replaces fwd's rules and touches no others.
+ */
+#include "ipt.h"
+#include "exec.h"
+#include "names.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IPT_HOOKS 4
+static const struct {
+	const char *table, *builtin, *suffix;
+} hooks[IPT_HOOKS] = {
+	{ "nat", "PREROUTING", "PRE" },	  /* DNAT of forwards arriving from outside */
+	{ "nat", "OUTPUT", "OUT" },	  /* DNAT of the host's own connections to a forward */
+	{ "nat", "POSTROUTING", "POST" }, /* MASQUERADE out of the uplink */
+	{ "filter", "FORWARD", "FWD" },	  /* accept forwarded and masqueraded traffic */
+};
+
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+
+static void bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bprintf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (b->len + (size_t)n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + (size_t)n + 1)
+			cap *= 2;
+		char *s = realloc(b->s, cap);
+		if (!s)
+			return;
+		b->s = s;
+		b->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* iptables-save of both tables, or NULL with a message. */
+static char *ipt_save(void)
+{
+	char *argv[] = { "iptables-save", NULL }, err[512], *out = NULL;
+	int ret = fwd_run(argv, NULL, &out, err, sizeof(err));
+
+	if (ret == -ENOENT) {
+		fprintf(stderr, "fwdctl: iptables-save: not found (apt-get install iptables)\n");
+		return NULL;
+	}
+	if (ret) {
+		fprintf(stderr, "fwdctl: iptables-save: failed: %s\n", err[0] ? err : "error");
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Does @save contain the exact line @line? */
+static bool save_has_line(const char *save, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = save; (p = strstr(p, line)); p += n)
+		if ((p == save || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+static bool save_has_chain(const char *save, const char *chain)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), ":%s ", chain);
+	return strstr(save, line) != NULL;
+}
+
+static int ipt_restore(const char *input)
+{
+	char *argv[] = { "iptables-restore", "--noflush", "--wait", NULL }, err[1024];
+	int ret = fwd_run(argv, input, NULL, err, sizeof(err));
+
+	if (ret == -ENOENT) {
+		fprintf(stderr, "fwdctl: iptables-restore: not found (apt-get install iptables)\n");
+		return ret;
+	}
+	if (ret) {
+		fprintf(stderr, "fwdctl: iptables-restore: failed: %s", err[0] ? err : "error\n");
+		return -EIO;
+	}
+	return 0;
+}
+
+static const char *proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : "udp";
+}
+
+/* The rules of one chain, appended to @b. */
+static void chain_rules(struct buf *b, const struct fwd_topology *t, int hook, const char *chain,
+			in_addr_t uplink_addr)
+{
+	for (size_t i = 0; i < t->n_forwards && hook <= 1; i++) {
+		const struct fwd_forward *f = &t->forwards[i];
+		const char *to = fwd_ip_str(t->namespaces[f->ns].addr);
+		char ports[16], target[48];
+
+		if (f->port_lo == f->port_hi) {
+			snprintf(ports, sizeof(ports), "%u", f->port_lo);
+			snprintf(target, sizeof(target), "%s:%u", to, f->to_port);
+		} else {
+			snprintf(ports, sizeof(ports), "%u:%u", f->port_lo, f->port_hi);
+			/* "/BASE" shifts each port by the same offset instead of picking any. */
+			snprintf(target, sizeof(target), "%s:%u-%u/%u", to, f->to_port,
+				 f->to_port + (f->port_hi - f->port_lo), f->port_lo);
+		}
+		bprintf(b, "-A %s -d %s/32 -p %s -m %s --dport %s -j DNAT --to-destination %s\n",
+			chain, fwd_ip_str(uplink_addr), proto_name(f->proto), proto_name(f->proto),
+			ports, target);
+	}
+	if (hook == 2) {
+		for (size_t i = 0; i < t->n_masquerades; i++)
+			bprintf(b, "-A %s -s %s/%u -o %s -j MASQUERADE\n", chain,
+				fwd_ip_str(t->masquerades[i].net.addr),
+				t->masquerades[i].net.prefix, t->uplink);
+	}
+	if (hook == 3) {
+		for (size_t i = 0; i < t->n_forwards; i++) {
+			const struct fwd_forward *f = &t->forwards[i];
+			char ports[16];
+
+			snprintf(ports, sizeof(ports), "%u:%u", f->to_port,
+				 f->to_port + (f->port_hi - f->port_lo));
+			bprintf(b, "-A %s -d %s/32 -p %s -m %s --dport %s -m conntrack --ctstate "
+				   "NEW,ESTABLISHED,RELATED -j ACCEPT\n",
+				chain, fwd_ip_str(t->namespaces[f->ns].addr), proto_name(f->proto),
+				proto_name(f->proto), ports);
+		}
+		for (size_t i = 0; i < t->n_masquerades; i++) {
+			const struct fwd_masquerade *m = &t->masquerades[i];
+
+			bprintf(b, "-A %s -s %s/%u -o %s -j ACCEPT\n", chain,
+				fwd_ip_str(m->net.addr), m->net.prefix, t->uplink);
+			bprintf(b, "-A %s -d %s/%u -i %s -m conntrack --ctstate ESTABLISHED,RELATED "
+				   "-j ACCEPT\n",
+				chain, fwd_ip_str(m->net.addr), m->net.prefix, t->uplink);
+		}
+	}
+}
+
+int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr)
+{
+	struct buf b = { 0 };
+	char *save = ipt_save();
+	int ret;
+
+	if (!save)
+		return -EIO;
+	for (const char *table = "nat"; table; table = strcmp(table, "nat") ? NULL : "filter") {
+		bprintf(&b, "*%s\n", table);
+		for (int h = 0; h < IPT_HOOKS; h++) {
+			char chain[32];
+
+			if (strcmp(hooks[h].table, table))
+				continue;
+			fwd_chain_name(t->name, hooks[h].suffix, chain, sizeof(chain));
+			/* Declaring a chain in --noflush mode creates it or empties it. */
+			bprintf(&b, ":%s - [0:0]\n", chain);
+		}
+		for (int h = 0; h < IPT_HOOKS; h++) {
+			char chain[32], jump[80];
+
+			if (strcmp(hooks[h].table, table))
+				continue;
+			fwd_chain_name(t->name, hooks[h].suffix, chain, sizeof(chain));
+			snprintf(jump, sizeof(jump), "-A %s -j %s", hooks[h].builtin, chain);
+			if (!save_has_line(save, jump))
+				bprintf(&b, "%s\n", jump);
+			chain_rules(&b, t, h, chain, uplink_addr);
+		}
+		bprintf(&b, "COMMIT\n");
+	}
+	ret = b.s ? ipt_restore(b.s) : -ENOMEM;
+	free(b.s);
+	free(save);
+	return ret;
+}
+
+int ipt_remove(const char *topology)
+{
+	struct buf b = { 0 };
+	char *save = ipt_save();
+	int ret = 0;
+
+	if (!save)
+		return -EIO;
+	for (const char *table = "nat"; table; table = strcmp(table, "nat") ? NULL : "filter") {
+		size_t start = b.len;
+
+		bprintf(&b, "*%s\n", table);
+		bool any = false;
+		for (int h = 0; h < IPT_HOOKS; h++) {
+			char chain[32], jump[80];
+
+			if (strcmp(hooks[h].table, table))
+				continue;
+			fwd_chain_name(topology, hooks[h].suffix, chain, sizeof(chain));
+			snprintf(jump, sizeof(jump), "-A %s -j %s", hooks[h].builtin, chain);
+			if (save_has_line(save, jump)) {
+				bprintf(&b, "-D %s -j %s\n", hooks[h].builtin, chain);
+				any = true;
+			}
+			if (save_has_chain(save, chain)) {
+				bprintf(&b, "-F %s\n-X %s\n", chain, chain);
+				any = true;
+			}
+		}
+		if (any)
+			bprintf(&b, "COMMIT\n");
+		else
+			b.len = start; /* nothing of fwd's in this table */
+		if (b.s)
+			b.s[b.len] = '\0';
+	}
+	if (b.len)
+		ret = ipt_restore(b.s);
+	free(b.s);
+	free(save);
+	return ret;
+}
+
+char *ipt_show(const char *topology)
+{
+	char *save = ipt_save(), prefix[32];
+	struct buf b = { 0 };
+
+	if (!save)
+		return NULL;
+	snprintf(prefix, sizeof(prefix), "FWD-%s-", topology);
+	for (char *line = strtok(save, "\n"); line; line = strtok(NULL, "\n"))
+		if (strstr(line, prefix) && line[0] == '-')
+			bprintf(&b, "%s\n", line);
+	free(save);
+	return b.s;
+}

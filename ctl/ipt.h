@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * `datapath kernel`: the tutorial's iptables recipe in fwd-owned chains, applied atomically
+ * with iptables-restore --noflush in the current (host) network namespace.
+ */
+#ifndef FWD_IPT_H
+#define FWD_IPT_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+
+#include "topology.h"
+
+/*
+ * Create or refill the chains FWD-T-PRE/OUT/POST (nat) and FWD-T-FWD (filter), and the jumps
+ * to them from the built-in chains, in one transaction per table. @uplink_addr (network
+ * order) is the DNAT match address. Returns 0 or -errno, with the tool's message printed.
+ */
+int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr);
+/* Remove the jumps and the chains of @topology; what is absent is skipped. */
+int ipt_remove(const char *topology);
+/* The rules as iptables-save prints them, for `status` (malloc'd; NULL when none). */
+char *ipt_show(const char *topology);
+
+#endif

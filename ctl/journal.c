@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The journal of created objects; see journal.h. One line per entry: "KIND NAME [VALUE]". */
+#include "journal.h"
+#include "names.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const kind_names[] = {
+	[J_NETNS] = "netns", [J_LINK] = "link",	  [J_BRIDGE] = "bridge",
+	[J_IPTABLES] = "iptables", [J_BPF] = "bpf", [J_SYSCTL] = "sysctl",
+};
+
+int journal_netns_id(char *out, size_t len)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st))
+		return -errno;
+	snprintf(out, len, "%lu:%lu", (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+	return 0;
+}
+
+static int entry_push(struct journal *j, enum journal_kind kind, const char *name,
+		      const char *value)
+{
+	if (j->n == j->cap) {
+		size_t cap = j->cap ? j->cap * 2 : 64;
+		struct journal_entry *e = realloc(j->entries, cap * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		j->entries = e;
+		j->cap = cap;
+	}
+	struct journal_entry *e = &j->entries[j->n++];
+	e->kind = kind;
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	snprintf(e->value, sizeof(e->value), "%s", value ? value : "");
+	return 0;
+}
+
+static void entry_format(const struct journal_entry *e, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s%s%s\n", kind_names[e->kind], e->name, e->value[0] ? " " : "",
+		 e->value);
+}
+
+static int journal_read(struct journal *j, FILE *f)
+{
+	char line[256], kind[16], name[80], value[16];
+
+	while (fgets(line, sizeof(line), f)) {
+		int n = sscanf(line, "%15s %79s %15s", kind, name, value);
+
+		if (n < 2)
+			continue;
+		if (!strcmp(kind, "hostns")) {
+			snprintf(j->hostns, sizeof(j->hostns), "%s", name);
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(kind_names) / sizeof(kind_names[0]); k++) {
+			if (strcmp(kind, kind_names[k]))
+				continue;
+			if (!journal_find(j, (enum journal_kind)k, name) &&
+			    entry_push(j, (enum journal_kind)k, name, n == 3 ? value : NULL))
+				return -ENOMEM;
+			break;
+		}
+	}
+	return 0;
+}
+
+int journal_open(struct journal *j, const char *topology, bool create)
+{
+	char path[128], lock[128];
+	FILE *f;
+	int ret;
+
+	memset(j, 0, sizeof(*j));
+	j->fd = j->lock_fd = -1;
+	snprintf(j->topology, sizeof(j->topology), "%s", topology);
+	if (mkdir(FWD_RUN_DIR, 0755) && errno != EEXIST)
+		return -errno;
+	fwd_journal_path(topology, "lock", lock, sizeof(lock));
+	fwd_journal_path(topology, "journal", path, sizeof(path));
+	/* Serialise commands on one topology: a second `up` waits for the first. */
+	j->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (j->lock_fd < 0 || flock(j->lock_fd, LOCK_EX)) {
+		ret = -errno;
+		goto err;
+	}
+	f = fopen(path, "re");
+	if (f) {
+		ret = journal_read(j, f);
+		fclose(f);
+		if (ret)
+			goto err;
+	} else if (errno != ENOENT || !create) {
+		ret = -errno;
+		goto err;
+	}
+	if (!create)
+		return 0;
+	j->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (j->fd < 0) {
+		ret = -errno;
+		goto err;
+	}
+	if (!j->hostns[0]) {
+		char line[96];
+
+		ret = journal_netns_id(j->hostns, sizeof(j->hostns));
+		if (ret)
+			goto err;
+		snprintf(line, sizeof(line), "hostns %s\n", j->hostns);
+		if (write(j->fd, line, strlen(line)) < 0) {
+			ret = -errno;
+			goto err;
+		}
+	}
+	return 0;
+err:
+	journal_close(j);
+	return ret;
+}
+
+void journal_close(struct journal *j)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	if (j->lock_fd >= 0)
+		close(j->lock_fd); /* releases the flock */
+	free(j->entries);
+	j->entries = NULL;
+	j->n = j->cap = 0;
+	j->fd = j->lock_fd = -1;
+}
+
+const struct journal_entry *journal_find(const struct journal *j, enum journal_kind kind,
+					 const char *name)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (j->entries[i].kind == kind && !strcmp(j->entries[i].name, name))
+			return &j->entries[i];
+	return NULL;
+}
+
+int journal_add(struct journal *j, enum journal_kind kind, const char *name, const char *value)
+{
+	char line[160];
+	int ret;
+
+	if (journal_find(j, kind, name))
+		return 0;
+	ret = entry_push(j, kind, name, value);
+	if (ret)
+		return ret;
+	entry_format(&j->entries[j->n - 1], line, sizeof(line));
+	/* One write() per entry: a kill between entries never leaves half a line. */
+	if (j->fd >= 0 && write(j->fd, line, strlen(line)) < 0)
+		return -errno;
+	return 0;
+}
+
+int journal_forget(struct journal *j, enum journal_kind kind, const char *name)
+{
+	char path[128], tmp[136], line[160];
+	FILE *f;
+
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->entries[i].kind == kind && !strcmp(j->entries[i].name, name)) {
+			j->entries[i] = j->entries[--j->n];
+			break;
+		}
+	}
+	fwd_journal_path(j->topology, "journal", path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "hostns %s\n", j->hostns);
+	for (size_t i = 0; i < j->n; i++) {
+		entry_format(&j->entries[i], line, sizeof(line));
+		fputs(line, f);
+	}
+	if (fclose(f) || rename(tmp, path))
+		return -errno;
+	/* Appends must go to the new file, not the unlinked old one. */
+	if (j->fd >= 0) {
+		close(j->fd);
+		j->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (j->fd < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+int journal_delete(struct journal *j)
+{
+	char path[128];
+
+	fwd_journal_path(j->topology, "journal", path, sizeof(path));
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	/* The lock file goes too; a waiter holding its fd just proceeds on a fresh journal. */
+	fwd_journal_path(j->topology, "lock", path, sizeof(path));
+	unlink(path);
+	return 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The journal: what `up` created for a topology, in FWD_RUN_DIR/TOPOLOGY.journal.
+ * An entry is appended *before* the object is created, so an `up` killed at any point leaves a
+ * journal that names everything that may exist, and `down` removes exactly that. /run is tmpfs:
+ * the journal vanishes at reboot together with the namespaces and links it describes.
+ */
+#ifndef FWD_JOURNAL_H
+#define FWD_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum journal_kind {
+	J_NETNS,    /* a named namespace fwd created */
+	J_LINK,	    /* a host-side veth (in the host namespace) */
+	J_BRIDGE,   /* the bridge, when fwd created it */
+	J_IPTABLES, /* fwd's iptables chains for this topology */
+	J_BPF,	    /* pinned maps and programs, attachments on bridge/uplink */
+	J_SYSCTL,   /* a host sysctl fwd changed; value: what it was before */
+};
+
+struct journal_entry {
+	enum journal_kind kind;
+	char name[80];
+	char value[16];
+};
+
+struct journal {
+	char topology[16];
+	char hostns[64];  /* identity of the host namespace: "DEV:INODE" */
+	struct journal_entry *entries;
+	size_t n, cap;
+	int fd;		  /* the journal, open for append */
+	int lock_fd;	  /* flock'ed for the whole command */
+};
+
+/*
+ * Lock and read the journal of @topology. With @create, make it (with the current host
+ * namespace's identity) if absent; without, -ENOENT when absent.
+ */
+int journal_open(struct journal *j, const char *topology, bool create);
+void journal_close(struct journal *j);
+/* The identity of the calling thread's network namespace, "DEV:INODE". */
+int journal_netns_id(char *out, size_t len);
+const struct journal_entry *journal_find(const struct journal *j, enum journal_kind kind,
+					 const char *name);
+/* Append and flush, before the object is created; a no-op when already recorded. */
+int journal_add(struct journal *j, enum journal_kind kind, const char *name, const char *value);
+/* Forget an entry (the object is gone) and rewrite the file atomically. */
+int journal_forget(struct journal *j, enum journal_kind kind, const char *name);
+/* Remove the journal file (after `down` removed everything). */
+int journal_delete(struct journal *j);
+
+#endif

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rtnetlink through libmnl: links, addresses, routes. The only place that speaks netlink.
+ * Every function returns 0 (or a positive value where stated) or -errno. When the kernel sent
+ * an extended ack message with the error, nl_errmsg() returns it until the next request.
+ */
+#ifndef FWD_NL_H
+#define FWD_NL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <net/if.h>
+
+struct nl_sock;
+
+/* A netlink socket in the calling thread's current network namespace. */
+int nl_open(struct nl_sock **out);
+/* A netlink socket bound to the network namespace @netns_fd (the caller's namespace is
+ * unchanged on return). */
+int nl_open_netns(int netns_fd, struct nl_sock **out);
+void nl_close(struct nl_sock *nl);
+/* The kernel's extended-ack text for the last failed request, or "" when it sent none. */
+const char *nl_errmsg(const struct nl_sock *nl);
+
+struct nl_link {
+	int ifindex;
+	int master;		 /* ifindex of the bridge it is enslaved to, 0 if none */
+	int link_netnsid;	 /* veth: peer's netnsid as seen from here, -1 if same/unknown */
+	int peer_ifindex;	 /* veth: IFLA_LINK (peer's ifindex in its namespace), 0 if none */
+	unsigned int flags;	 /* IFF_* */
+	uint8_t mac[6];
+	char name[IF_NAMESIZE];
+	char kind[16];		 /* "veth", "bridge", ... ("" when not reported) */
+	char alias[128];	 /* IFLA_IFALIAS, "" when unset */
+};
+
+/* Look up a link by name: 0 and *out filled, -ENODEV when absent. */
+int nl_link_get(struct nl_sock *nl, const char *ifname, struct nl_link *out);
+int nl_link_get_by_index(struct nl_sock *nl, int ifindex, struct nl_link *out);
+/* Call @cb for every link; a non-zero return from @cb stops the dump and is returned. */
+int nl_link_dump(struct nl_sock *nl, int (*cb)(const struct nl_link *link, void *ctx), void *ctx);
+
+/* Create a bridge (down). -EEXIST when a link with that name exists. */
+int nl_bridge_add(struct nl_sock *nl, const char *name);
+/*
+ * Create a veth pair: @host_name in this socket's namespace, with IFLA_IFALIAS @alias (may be
+ * NULL), and its peer @peer_name created directly inside the namespace @peer_netns_fd (so the
+ * peer's name never clashes with host interfaces). Both ends are left down.
+ */
+int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias,
+		const char *peer_name, int peer_netns_fd);
+int nl_link_del(struct nl_sock *nl, int ifindex);
+int nl_link_set_up(struct nl_sock *nl, int ifindex);
+int nl_link_set_master(struct nl_sock *nl, int ifindex, int master_ifindex);
+
+/* Add an IPv4 address; 0 also when exactly this address/prefix is already there. */
+int nl_addr_add(struct nl_sock *nl, int ifindex, in_addr_t addr, uint8_t prefix);
+/* Remove an IPv4 address; -EADDRNOTAVAIL when absent. */
+int nl_addr_del(struct nl_sock *nl, int ifindex, in_addr_t addr, uint8_t prefix);
+/* The first (primary) IPv4 address of @ifindex: 0, or -EADDRNOTAVAIL when it has none. */
+int nl_addr_get_primary(struct nl_sock *nl, int ifindex, in_addr_t *addr, uint8_t *prefix);
+/* Call @cb for every IPv4 address of @ifindex (0: all links). */
+int nl_addr_dump(struct nl_sock *nl, int ifindex,
+		 int (*cb)(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx), void *ctx);
+
+/* Create or replace the IPv4 default route via @gateway out of @ifindex (NLM_F_REPLACE). */
+int nl_route_replace_default(struct nl_sock *nl, in_addr_t gateway, int ifindex);
+/* The IPv4 default route's gateway and ifindex: 0, or -ENOENT when there is none. */
+int nl_route_get_default(struct nl_sock *nl, in_addr_t *gateway, int *ifindex);
+
+#endif

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Teardown of journaled objects; see teardown.h. */
+#include "teardown.h"
+#include "ipt.h"
+#include "loader.h"
+#include "names.h"
+#include "netns.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int report(struct nl_sock *nl, int err, const char *object, const char *what)
+{
+	const char *ack = nl ? nl_errmsg(nl) : "";
+
+	fprintf(stderr, "fwdctl: %s: %s: %s%s%s%s\n", object, what, strerror(-err),
+		ack[0] ? " (kernel: " : "", ack, ack[0] ? ")" : "");
+	return err;
+}
+
+/* ifindex of the link named in a J_BPF attach-point entry, 0 when it is gone. */
+static int attach_point(struct nl_sock *nl, const struct journal *j, const char *which)
+{
+	const struct journal_entry *e = journal_find(j, J_BPF, which);
+	struct nl_link l;
+
+	if (!e || !e->value[0] || nl_link_get(nl, e->value, &l))
+		return 0;
+	return l.ifindex;
+}
+
+/* Does another topology that is up in this host namespace also rely on a sysctl? */
+static bool sysctl_shared(const struct journal *j)
+{
+	DIR *d = opendir(FWD_RUN_DIR);
+	struct dirent *de;
+	bool shared = false;
+
+	if (!d)
+		return false;
+	while (!shared && (de = readdir(d))) {
+		char path[300], line[128], mine[16];
+		size_t n = strlen(de->d_name);
+		FILE *f;
+
+		if (n < 9 || strcmp(de->d_name + n - 8, ".journal"))
+			continue;
+		snprintf(mine, sizeof(mine), "%s.journal", j->topology);
+		if (!strcmp(de->d_name, mine))
+			continue;
+		snprintf(path, sizeof(path), FWD_RUN_DIR "/%s", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(line, sizeof(line), f) && !strncmp(line, "hostns ", 7) &&
+		    !strncmp(line + 7, j->hostns, strlen(j->hostns)))
+			shared = true;
+		fclose(f);
+	}
+	closedir(d);
+	return shared;
+}
+
+static int restore_sysctl(const struct journal *j, const struct journal_entry *e)
+{
+	char path[128];
+	int fd;
+
+	if (sysctl_shared(j))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/sys/%s", e->name);
+	for (char *p = path + strlen("/proc/sys/"); *p; p++)
+		if (*p == '.')
+			*p = '/';
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, e->value, strlen(e->value)) < 0) {
+		int err = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return report(NULL, err, path, "cannot restore");
+	}
+	close(fd);
+	return 0;
+}
+
+int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_entry *entry)
+{
+	struct journal_entry e = *entry; /* forgetting moves entries around */
+	struct nl_link l;
+	char prefix[32];
+	int ret = 0;
+
+	switch (e.kind) {
+	case J_BPF:
+		/* Attach points are read by the "pins" entry and forgotten with it. */
+		if (strcmp(e.name, "pins") && journal_find(j, J_BPF, "pins"))
+			return 0;
+		if (strcmp(e.name, "pins"))
+			break;
+		ret = loader_down(j->topology, attach_point(nl, j, "uplink"),
+				  attach_point(nl, j, "bridge"));
+		if (ret)
+			return ret;
+		journal_forget(j, J_BPF, "uplink");
+		journal_forget(j, J_BPF, "bridge");
+		break;
+	case J_IPTABLES:
+		if ((ret = ipt_remove(e.name)))
+			return ret;
+		break;
+	case J_LINK:
+		/* Only a link that still carries our alias: never someone else's namesake. */
+		snprintf(prefix, sizeof(prefix), "fwd:%s:", j->topology);
+		if (!nl_link_get(nl, e.name, &l) && !strncmp(l.alias, prefix, strlen(prefix)) &&
+		    (ret = nl_link_del(nl, l.ifindex)) && ret != -ENODEV)
+			return report(nl, ret, e.name, "cannot delete link");
+		break;
+	case J_NETNS:
+		ret = netns_delete(e.name);
+		if (ret && ret != -ENOENT)
+			return report(NULL, ret, e.name, "cannot delete namespace");
+		break;
+	case J_BRIDGE:
+		if (!nl_link_get(nl, e.name, &l) && !strcmp(l.kind, "bridge") &&
+		    (ret = nl_link_del(nl, l.ifindex)) && ret != -ENODEV)
+			return report(nl, ret, e.name, "cannot delete bridge");
+		break;
+	case J_SYSCTL:
+		if ((ret = restore_sysctl(j, &e)))
+			return ret;
+		break;
+	}
+	ret = journal_forget(j, e.kind, e.name);
+	return ret ? report(NULL, ret, "journal", "cannot write") : 0;
+}
+
+int teardown_all(struct nl_sock *nl, struct journal *j)
+{
+	static const enum journal_kind order[] = { J_BPF,   J_IPTABLES, J_LINK,
+						   J_NETNS, J_BRIDGE,	J_SYSCTL };
+	int first_err = 0;
+
+	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
+		for (size_t k = j->n; k-- > 0;) {
+			if (k >= j->n || j->entries[k].kind != order[o])
+				continue;
+			/* Keep going after a failure: remove as much as possible, report it all. */
+			int ret = teardown_entry(nl, j, &j->entries[k]);
+			if (ret && !first_err)
+				first_err = ret;
+		}
+	}
+	return first_err;
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Removing what the journal records: used by `down`, and by `up` for what is no longer declared. */
+#ifndef FWD_TEARDOWN_H
+#define FWD_TEARDOWN_H
+
+#include "journal.h"
+#include "nl.h"
+
+/*
+ * Remove the object of one journal entry (absent objects are fine) and forget it.
+ * Returns 0 or -errno with a message printed; the entry stays journaled on failure.
+ */
+int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_entry *e);
+/* Everything in the journal, datapath first, then links, namespaces, bridge, sysctls. */
+int teardown_all(struct nl_sock *nl, struct journal *j);
+
+#endif

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fwdctl up: build the topology, or converge a running one to the file.
+ *
+ * Order: check everything that can be checked without changing anything (uplink present,
+ * names free), then for each object: journal it, create it if missing, configure it
+ * idempotently. Objects in the journal that the file no longer declares are removed last but
+ * one, and the datapath (iptables or BPF) is applied last, when every link it refers to exists.
+ */
+#include "fwdctl.h"
+#include "ipt.h"
+#include "journal.h"
+#include "loader.h"
+#include "names.h"
+#include "netns.h"
+#include "nl.h"
+#include "teardown.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct up {
+	const struct fwd_topology *t;
+	const struct fwd_opts *o;
+	struct journal j;
+	struct nl_sock *nl; /* host namespace */
+	struct nl_link bridge, uplink;
+	in_addr_t uplink_addr;
+	char (*veth)[IF_NAMESIZE]; /* host-side veth name per namespace */
+	struct fwd_endpoint_rt *eps;
+};
+
+/* "fwdctl: OBJECT: what failed: cause (kernel: ext-ack text)" */
+static int fail(struct up *u, int err, const char *object, const char *what)
+{
+	const char *ack = u->nl ? nl_errmsg(u->nl) : "";
+
+	fprintf(stderr, "fwdctl: %s: %s: %s%s%s%s\n", object, what, strerror(-err),
+		ack[0] ? " (kernel: " : "", ack, ack[0] ? ")" : "");
+	return err;
+}
+
+static int fail_nl(struct nl_sock *nl, int err, const char *object, const char *what)
+{
+	const char *ack = nl_errmsg(nl);
+
+	fprintf(stderr, "fwdctl: %s: %s: %s%s%s%s\n", object, what, strerror(-err),
+		ack[0] ? " (kernel: " : "", ack, ack[0] ? ")" : "");
+	return err;
+}
+
+/* Nothing has changed yet: every refusal here leaves the machine as it was. */
+static int preflight(struct up *u)
+{
+	const struct fwd_topology *t = u->t;
+	struct nl_link l;
+	int ret;
+
+	if (u->j.hostns[0]) {
+		char here[64];
+
+		if (!journal_netns_id(here, sizeof(here)) && strcmp(here, u->j.hostns)) {
+			fprintf(stderr, "fwdctl: topology '%s': already up in another host network "
+					"namespace; run 'down' there first (with the same -n)\n", t->name);
+			return -EBUSY;
+		}
+	}
+	if (t->uplink[0]) {
+		ret = nl_link_get(u->nl, t->uplink, &u->uplink);
+		if (ret == -ENODEV) {
+			fprintf(stderr, "fwdctl: uplink %s: does not exist in the host namespace\n",
+				t->uplink);
+			return ret;
+		}
+		if (ret)
+			return fail(u, ret, t->uplink, "cannot read link");
+		uint8_t prefix;
+		ret = nl_addr_get_primary(u->nl, u->uplink.ifindex, &u->uplink_addr, &prefix);
+		if (ret && (t->n_masquerades || t->n_forwards)) {
+			fprintf(stderr, "fwdctl: uplink %s: has no IPv4 address to masquerade to or "
+					"forward from\n", t->uplink);
+			return ret == -EADDRNOTAVAIL ? -EADDRNOTAVAIL : ret;
+		}
+	}
+	ret = nl_link_get(u->nl, t->bridge, &u->bridge);
+	if (!ret && strcmp(u->bridge.kind, "bridge")) {
+		fprintf(stderr, "fwdctl: bridge %s: a link of that name exists and is not a bridge "
+				"(kind '%s')\n", t->bridge, u->bridge.kind);
+		return -EEXIST;
+	}
+	if (ret && ret != -ENODEV)
+		return fail(u, ret, t->bridge, "cannot read link");
+
+	for (size_t i = 0; i < t->n_namespaces; i++) {
+		char alias[128];
+
+		fwd_host_veth_name(t->name, t->namespaces[i].name, u->veth[i]);
+		for (size_t k = 0; k < i; k++) {
+			if (!strcmp(u->veth[i], u->veth[k])) {
+				fprintf(stderr, "fwdctl: namespaces '%s' and '%s' hash to the same link "
+						"name %s; rename one\n", t->namespaces[k].name,
+					t->namespaces[i].name, u->veth[i]);
+				return -EEXIST;
+			}
+		}
+		if (!strcmp(u->veth[i], t->bridge) || !strcmp(u->veth[i], t->uplink)) {
+			fprintf(stderr, "fwdctl: link %s: name of namespace '%s''s veth is taken by "
+					"the bridge or uplink\n", u->veth[i], t->namespaces[i].name);
+			return -EEXIST;
+		}
+		fwd_host_veth_alias(t->name, t->namespaces[i].name, alias, sizeof(alias));
+		ret = nl_link_get(u->nl, u->veth[i], &l);
+		if (!ret && strcmp(l.alias, alias)) {
+			fprintf(stderr, "fwdctl: link %s: exists and is not fwd's veth of '%s' "
+					"(alias '%s')\n", u->veth[i], t->namespaces[i].name, l.alias);
+			return -EEXIST;
+		}
+	}
+	if (t->datapath == FWD_DATAPATH_BPF) {
+		ret = loader_ensure_bpffs();
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The normalised topology, for status/stats/ct by NAME: written atomically. */
+static int save_topology(const struct fwd_topology *t)
+{
+	char path[128], tmp[136];
+	FILE *f;
+
+	fwd_journal_path(t->name, "conf", path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "# written by fwdctl up; the topology as it is up\n");
+	topo_print(t, f);
+	if (fclose(f) || rename(tmp, path))
+		return -errno;
+	return 0;
+}
+
+static int ensure_bridge(struct up *u)
+{
+	const struct fwd_topology *t = u->t;
+	int ret;
+
+	if (!u->bridge.ifindex) {
+		ret = journal_add(&u->j, J_BRIDGE, t->bridge, NULL);
+		if (ret)
+			return fail(u, ret, "journal", "cannot write");
+		ret = nl_bridge_add(u->nl, t->bridge);
+		if (ret)
+			return fail(u, ret, t->bridge, "cannot create bridge");
+		ret = nl_link_get(u->nl, t->bridge, &u->bridge);
+		if (ret)
+			return fail(u, ret, t->bridge, "cannot read link");
+		fwd_debug(u->o, "fwdctl: created bridge %s\n", t->bridge);
+	}
+	ret = nl_addr_add(u->nl, u->bridge.ifindex, t->gateway.addr, t->gateway.prefix);
+	if (ret)
+		return fail(u, ret, t->bridge, "cannot add gateway address");
+	ret = nl_link_set_up(u->nl, u->bridge.ifindex);
+	if (ret)
+		return fail(u, ret, t->bridge, "cannot set up");
+	return 0;
+}
+
+/* ip_forward in the host namespace only; the previous value is journaled for `down`. */
+static int ensure_ip_forward(struct up *u)
+{
+	const char *path = "/proc/sys/net/ipv4/ip_forward";
+	char old[8] = "";
+	int fd, ret;
+
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return fail(u, -errno, path, "cannot open");
+	if (read(fd, old, sizeof(old) - 1) < 0) {
+		ret = -errno;
+		close(fd);
+		return fail(u, ret, path, "cannot read");
+	}
+	if (old[0] == '1') {
+		close(fd);
+		return 0;
+	}
+	ret = journal_add(&u->j, J_SYSCTL, "net.ipv4.ip_forward", "0");
+	if (!ret && pwrite(fd, "1\n", 2, 0) != 2)
+		ret = -errno;
+	close(fd);
+	return ret ? fail(u, ret, path, "cannot enable forwarding") : 0;
+}
+
+/* Addresses on a namespace's eth0 other than the declared one. */
+struct stale_addrs {
+	in_addr_t keep;
+	in_addr_t drop[8];
+	uint8_t prefix[8];
+	int n;
+};
+
+static int collect_stale(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx)
+{
+	struct stale_addrs *s = ctx;
+
+	if (addr != s->keep && s->n < 8) {
+		s->drop[s->n] = addr;
+		s->prefix[s->n++] = prefix;
+	}
+	return 0;
+}
+
+/* Inside the namespace: lo and eth0 up, exactly the declared address, default route. */
+static int configure_inside(struct up *u, size_t i, int nsfd)
+{
+	const struct fwd_namespace *ns = &u->t->namespaces[i];
+	struct nl_sock *in = NULL;
+	struct nl_link lo, eth;
+	int ret;
+
+	ret = nl_open_netns(nsfd, &in);
+	if (ret)
+		return fail(u, ret, ns->name, "cannot open netlink in namespace");
+	if ((ret = nl_link_get(in, "lo", &lo)) || (ret = nl_link_set_up(in, lo.ifindex))) {
+		fail_nl(in, ret, ns->name, "cannot set lo up");
+		goto out;
+	}
+	if ((ret = nl_link_get(in, FWD_NS_IFNAME, &eth))) {
+		fail_nl(in, ret, ns->name, "cannot find " FWD_NS_IFNAME);
+		goto out;
+	}
+	memcpy(u->eps[i].ns_mac, eth.mac, 6);
+	/* An address changed in the file: drop the old one so exactly one remains. */
+	struct stale_addrs st = { .keep = ns->addr };
+	nl_addr_dump(in, eth.ifindex, collect_stale, &st);
+	for (int k = 0; k < st.n; k++)
+		nl_addr_del(in, eth.ifindex, st.drop[k], st.prefix[k]);
+	if ((ret = nl_addr_add(in, eth.ifindex, ns->addr, u->t->gateway.prefix))) {
+		fail_nl(in, ret, ns->name, "cannot add address");
+		goto out;
+	}
+	if ((ret = nl_link_set_up(in, eth.ifindex))) {
+		fail_nl(in, ret, ns->name, "cannot set " FWD_NS_IFNAME " up");
+		goto out;
+	}
+	if ((ret = nl_route_replace_default(in, u->t->gateway.addr, eth.ifindex)))
+		fail_nl(in, ret, ns->name, "cannot set default route");
+out:
+	nl_close(in);
+	return ret;
+}
+
+static int ensure_namespace(struct up *u, size_t i)
+{
+	const struct fwd_namespace *ns = &u->t->namespaces[i];
+	const char *veth = u->veth[i];
+	struct nl_link l;
+	int nsfd, ret;
+
+	if (!netns_exists(ns->name)) {
+		ret = journal_add(&u->j, J_NETNS, ns->name, NULL);
+		if (ret)
+			return fail(u, ret, "journal", "cannot write");
+		ret = netns_add(ns->name);
+		if (ret && ret != -EEXIST)
+			return fail(u, ret, ns->name, "cannot create namespace");
+	}
+	nsfd = netns_open(ns->name);
+	if (nsfd < 0)
+		return fail(u, nsfd, ns->name, "cannot open namespace");
+
+	ret = nl_link_get(u->nl, veth, &l);
+	if (ret == -ENODEV) {
+		char alias[128];
+
+		ret = journal_add(&u->j, J_LINK, veth, NULL);
+		if (ret) {
+			fail(u, ret, "journal", "cannot write");
+			goto out;
+		}
+		fwd_host_veth_alias(u->t->name, ns->name, alias, sizeof(alias));
+		ret = nl_veth_add(u->nl, veth, alias, FWD_NS_IFNAME, nsfd);
+		if (ret) {
+			char obj[160];
+
+			snprintf(obj, sizeof(obj), "veth %s (namespace %s)", veth, ns->name);
+			fail(u, ret, obj, "cannot create");
+			goto out;
+		}
+		ret = nl_link_get(u->nl, veth, &l);
+	}
+	if (ret) {
+		fail(u, ret, veth, "cannot read link");
+		goto out;
+	}
+	if (l.master != u->bridge.ifindex && (ret = nl_link_set_master(u->nl, l.ifindex,
+								       u->bridge.ifindex))) {
+		fail(u, ret, veth, "cannot attach to the bridge");
+		goto out;
+	}
+	if ((ret = nl_link_set_up(u->nl, l.ifindex))) {
+		fail(u, ret, veth, "cannot set up");
+		goto out;
+	}
+	u->eps[i].ns = ns;
+	u->eps[i].host_ifindex = l.ifindex;
+	memcpy(u->eps[i].host_mac, l.mac, 6);
+	ret = configure_inside(u, i, nsfd);
+out:
+	close(nsfd);
+	return ret;
+}
+
+/* Namespaces and links the journal holds but the file no longer declares. */
+static int remove_stale(struct up *u)
+{
+	for (size_t k = u->j.n; k-- > 0;) {
+		struct journal_entry e = u->j.entries[k];
+		bool wanted = false;
+
+		if (e.kind == J_LINK) {
+			for (size_t i = 0; i < u->t->n_namespaces && !wanted; i++)
+				wanted = !strcmp(u->veth[i], e.name);
+		} else if (e.kind == J_NETNS) {
+			wanted = topo_namespace_find(u->t, e.name) != NULL;
+		} else if (e.kind == J_BRIDGE) {
+			wanted = !strcmp(e.name, u->t->bridge);
+		} else {
+			continue;
+		}
+		if (wanted)
+			continue;
+		fwd_debug(u->o, "fwdctl: removing %s, no longer declared\n", e.name);
+		int ret = teardown_entry(u->nl, &u->j, &e);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int apply_datapath(struct up *u)
+{
+	const struct fwd_topology *t = u->t;
+	struct journal_entry e = { 0 };
+	int ret;
+
+	if (t->datapath == FWD_DATAPATH_KERNEL) {
+		/* Switching datapaths: the other one goes first. */
+		if (journal_find(&u->j, J_BPF, "pins")) {
+			e.kind = J_BPF;
+			snprintf(e.name, sizeof(e.name), "pins");
+			if ((ret = teardown_entry(u->nl, &u->j, &e)))
+				return ret;
+		}
+		if ((ret = journal_add(&u->j, J_IPTABLES, t->name, NULL)))
+			return fail(u, ret, "journal", "cannot write");
+		return ipt_apply(t, u->uplink_addr);
+	}
+
+	if (journal_find(&u->j, J_IPTABLES, t->name)) {
+		e.kind = J_IPTABLES;
+		snprintf(e.name, sizeof(e.name), "%s", t->name);
+		if ((ret = teardown_entry(u->nl, &u->j, &e)))
+			return ret;
+	}
+	/* Where the loader attaches, so that `down` can detach even without the file. */
+	if ((ret = journal_add(&u->j, J_BPF, "bridge", t->bridge)) ||
+	    (t->uplink[0] && (ret = journal_add(&u->j, J_BPF, "uplink", t->uplink))) ||
+	    (ret = journal_add(&u->j, J_BPF, "pins", NULL)))
+		return fail(u, ret, "journal", "cannot write");
+	struct fwd_runtime rt = {
+		.bridge_ifindex = u->bridge.ifindex,
+		.uplink_ifindex = u->uplink.ifindex,
+		.uplink_addr = u->uplink_addr,
+		.endpoints = u->eps,
+		.n_endpoints = t->n_namespaces,
+	};
+	memcpy(rt.bridge_mac, u->bridge.mac, 6);
+	memcpy(rt.uplink_mac, u->uplink.mac, 6);
+	return loader_up(t, &rt);
+}
+
+int fwd_cmd_up(const struct fwd_topology *t, const struct fwd_opts *o)
+{
+	struct up u = { .t = t, .o = o };
+	int ret;
+
+	u.veth = calloc(t->n_namespaces, sizeof(*u.veth));
+	u.eps = calloc(t->n_namespaces, sizeof(*u.eps));
+	if (!u.veth || !u.eps) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	ret = nl_open(&u.nl);
+	if (ret) {
+		fprintf(stderr, "fwdctl: netlink: cannot open socket: %s\n", strerror(-ret));
+		goto out_free;
+	}
+	ret = journal_open(&u.j, t->name, false);
+	if (ret && ret != -ENOENT) {
+		fail(&u, ret, "journal", "cannot open");
+		goto out_nl;
+	}
+	ret = preflight(&u);
+	journal_close(&u.j);
+	if (ret)
+		goto out_nl;
+
+	/* From here on, everything is journaled before it is created. */
+	ret = journal_open(&u.j, t->name, true);
+	if (ret) {
+		fail(&u, ret, "journal", "cannot open");
+		goto out_nl;
+	}
+	if ((ret = save_topology(t))) {
+		fail(&u, ret, "/run/fwd", "cannot save the topology");
+		goto out_journal;
+	}
+	if ((ret = ensure_bridge(&u)) || (ret = ensure_ip_forward(&u)))
+		goto out_journal;
+	for (size_t i = 0; i < t->n_namespaces; i++)
+		if ((ret = ensure_namespace(&u, i)))
+			goto out_journal;
+	if ((ret = remove_stale(&u)) || (ret = apply_datapath(&u)))
+		goto out_journal;
+	fwd_info(o, "fwdctl: topology %s is up: %zu namespace%s on %s, datapath %s\n", t->name,
+		 t->n_namespaces, t->n_namespaces == 1 ? "" : "s", t->bridge,
+		 t->datapath == FWD_DATAPATH_BPF ? "bpf" : "kernel");
+out_journal:
+	if (ret)
+		fprintf(stderr, "fwdctl: up %s failed; 'fwdctl%s%s down %s' removes what was "
+				"built\n", t->name, o->hostns ? " -n " : "", o->hostns ? o->hostns : "",
+			t->name);
+	journal_close(&u.j);
+out_nl:
+	nl_close(u.nl);
+out_free:
+	free(u.veth);
+	free(u.eps);
+	if (ret == -ENOMEM)
+		fprintf(stderr, "fwdctl: up: out of memory\n");
+	return ret ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
+}

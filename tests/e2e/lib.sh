@@ -1,0 +1,143 @@
+# Shared helpers for fwd's end-to-end tests; sourced by tests/e2e/test_*.sh.
+#
+# Every test builds its own world: a "host" namespace where fwdctl runs (-n), a "lan"
+# namespace behind the uplink, and the topology's namespaces, all named with a prefix unique
+# to this run. An EXIT trap removes all of it, also when the test fails half-way.
+#
+#   lan ns  [lan0 10.77.0.2/24] ---- [up0 10.77.0.1/24]  host ns  [vnet0 192.168.15.5/24]
+#                                                           |-- fwdXXXXXXXX === eth0  P-red
+#                                                           |-- ...                   P-blue ...
+
+FWDCTL=${FWDCTL:-$(pwd)/build/fwdctl}
+P=${P:-ft$$}             # prefix of every namespace and topology name of this run
+HOST=$P-host
+LAN=$P-lan
+UPLINK_ADDR=10.77.0.1
+LAN_ADDR=10.77.0.2
+WORK=$(mktemp -d /tmp/fwd-e2e.XXXXXX)
+PASSED=0 FAILED=0
+
+pass() { echo "PASS: $*"; PASSED=$((PASSED + 1)); }
+fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
+# check DESCRIPTION COMMAND...: pass when the command succeeds.
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
+}
+
+# wait_for MS COMMAND...: poll until the command succeeds, at most MS milliseconds.
+wait_for() {
+	local deadline=$(( $(date +%s%3N) + $1 )); shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s%3N)" -ge "$deadline" ] && return 1
+		sleep 0.02
+	done
+}
+
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# listening NS PROTO PORT: is a socket bound there?
+listening() {
+	local flag=-ltn; [ "$2" = udp ] && flag=-lun
+	in_ns "$1" ss -H $flag "sport = :$3" | grep -q .
+}
+
+# A server that answers every connection or datagram with the peer address it saw.
+# peer_server NS tcp|udp PORT
+peer_server() {
+	local ns=$1 proto=$2 port=$3 spec
+	if [ "$proto" = tcp ]; then spec=TCP-LISTEN:$port,reuseaddr,fork
+	else spec=UDP-RECVFROM:$port,fork; fi
+	in_ns "$ns" socat "$spec" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
+	wait_for 3000 listening "$ns" "$proto" "$port" || fail "server $ns $proto/$port did not start"
+}
+
+# ask NS tcp|udp ADDR PORT: what the server at ADDR:PORT says our address is ("" on failure).
+# bash's /dev/tcp and /dev/udp give a connected socket: a reply counts only if it comes back
+# from the address asked, and head returns as soon as a line arrives (deadline 3 s). head, not
+# bash's read: read takes a byte at a time, which would truncate a datagram to its first byte.
+ask() {
+	local ns=$1 proto=$2 addr=$3 port=$4
+	in_ns "$ns" timeout 5 bash -c 'exec 3<>/dev/$0/$1/$2 || exit 1
+		[ "$0" = udp ] && echo x >&3
+		timeout 3 head -n 1 <&3' "$proto" "$addr" "$port" 2>/dev/null
+}
+
+pingable() { in_ns "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1; }
+
+sandbox_up() {
+	ip netns add "$HOST" && ip netns add "$LAN" || return 1
+	ip link add up0 netns "$HOST" type veth peer name lan0 netns "$LAN"
+	ip -n "$HOST" addr add $UPLINK_ADDR/24 dev up0
+	ip -n "$LAN" addr add $LAN_ADDR/24 dev lan0
+	for ns in "$HOST" "$LAN"; do ip -n "$ns" link set lo up; done
+	ip -n "$HOST" link set up0 up
+	ip -n "$LAN" link set lan0 up
+}
+
+# Everything named with our prefix goes: processes, fwd's own state, namespaces.
+sandbox_down() {
+	local ns t
+	for t in $(ls /run/fwd 2>/dev/null | sed -n "s/^\($P[a-z0-9-]*\)\.journal$/\1/p"); do
+		"$FWDCTL" -q -n "$HOST" down "$t" 2>/dev/null
+	done
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-"); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	done
+	for t in $(ls /run/fwd 2>/dev/null | sed -n "s/^\($P[a-z0-9-]*\)\.journal$/\1/p"); do
+		"$FWDCTL" -q -n "$HOST" down "$t" 2>/dev/null
+	done
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-"); do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf /sys/fs/bpf/fwd/"$P"* 2>/dev/null
+	rm -f /run/fwd/"$P"*.* 2>/dev/null
+	rm -rf "$WORK"
+}
+
+finish() {
+	sandbox_down
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" = 0 ]
+}
+trap 'finish' EXIT
+trap 'exit 1' INT TERM
+
+# lab_conf NAME DATAPATH: the seed lab with prefixed names, written to $WORK/NAME.conf
+lab_conf() {
+	cat >"$WORK/$1.conf" <<CONF
+topology $1
+datapath $2
+bridge vnet0 192.168.15.5/24
+uplink up0
+masquerade 192.168.15.0/24
+namespace $P-red    192.168.15.1
+namespace $P-blue   192.168.15.2
+namespace $P-green  192.168.15.3
+namespace $P-yellow 192.168.15.4
+forward tcp 80        $P-blue:80
+forward udp 5353      $P-green:53
+forward tcp 8000-8009 $P-yellow
+forward tcp 9100-9101 $P-red:7100
+CONF
+	echo "$WORK/$1.conf"
+}
+
+# A picture of the world for before/after comparisons (addresses of links, routes, rules).
+snapshot() {
+	local ns
+	{
+		ip netns list | awk '{print $1}' | grep "^$P-" | sort
+		ip -n "$HOST" -o link | awk '{print $2, $3}' | sed 's/@[^:]*//'
+		ip -n "$HOST" -o addr | awk '{print $2, $4}'
+		ip -n "$HOST" route
+		# rules and user chains; iptables-nft keeps the empty built-in tables it once made
+		in_ns "$HOST" iptables-save | grep -E '^(-A |:[^ ]+ - )'
+		for ns in $(ip netns list | awk '{print $1}' | grep "^$P-" | grep -v -e "$HOST" -e "$LAN" | sort); do
+			echo "== $ns"
+			ip -n "$ns" -o addr | awk '{print $2, $4}'
+			ip -n "$ns" route
+		done
+	} 2>&1
+}
