@@ -36,6 +36,8 @@ FWDCTL    := $(BUILD)/fwdctl
 
 .PHONY: all help deps deps-bench test test-unit test-bpf test-e2e demo bench install uninstall clean format
 .DEFAULT_GOAL := all
+# Keep the BPF objects: the bench and bpftool read them too.
+.SECONDARY: $(BPF_OBJS)
 
 all: $(FWDCTL) $(UNIT_BINS) $(BPFT_BINS)
 

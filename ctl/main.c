@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* fwdctl: command line parsing and dispatch. */
 #include "fwdctl.h"
+#include "loader.h"
 #include "fwd_json.h"
 #include "netns.h"
 #include "topology.h"
@@ -262,6 +263,7 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "check"))
 		return cmd_check(args[0], &o);
+	loader_set_verbosity(o.verbose);
 
 	struct fwd_topology t = { 0 };
 	if (!strcmp(cmd, "up") && (ret = load_topology(args[0], &t)))

@@ -175,9 +175,9 @@ static int status_one(const char *name, const struct fwd_opts *o, struct fwd_jso
 	if (j)
 		json_array_end(j);
 
-	if (t.datapath == FWD_DATAPATH_KERNEL) {
-		char *rules = ipt_show(t.name);
-
+	/* datapath bpf uses fwd's chains too while NAT is not yet in BPF. */
+	char *rules = ipt_show(t.name);
+	if (t.datapath == FWD_DATAPATH_KERNEL || (rules && rules[0])) {
 		if (j) {
 			json_array_begin(j, "iptables");
 			for (char *s = rules ? strtok(rules, "\n") : NULL; s; s = strtok(NULL, "\n"))
@@ -188,8 +188,9 @@ static int status_one(const char *name, const struct fwd_opts *o, struct fwd_jso
 			for (char *s = rules ? strtok(rules, "\n") : NULL; s; s = strtok(NULL, "\n"))
 				printf("    %s\n", s);
 		}
-		free(rules);
-	} else {
+	}
+	free(rules);
+	if (t.datapath == FWD_DATAPATH_BPF) {
 		if (j)
 			json_object_begin(j, "bpf");
 		loader_status(t.name, j);
@@ -257,16 +258,11 @@ int fwd_cmd_stats(const char *topology, const struct fwd_opts *o)
 		return FWD_EXIT_FAILURE;
 	}
 	topo_free(&t);
-	if (o->json) {
+	if (o->json)
 		json_init(&j, stdout);
-		json_object_begin(&j, NULL);
-		json_string(&j, "topology", name);
-	}
 	ret = loader_stats(name, o->json ? &j : NULL);
-	if (o->json) {
-		json_object_end(&j);
+	if (o->json && !ret)
 		json_finish(&j);
-	}
 	return ret ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
 }
 

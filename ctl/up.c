@@ -344,31 +344,42 @@ static int remove_stale(struct up *u)
 	return 0;
 }
 
+/*
+ * Does the topology need fwd's iptables chains? Always for datapath kernel; for datapath bpf
+ * while SNAT and DNAT are not yet done in BPF, only for its masquerade and forward lines.
+ */
+static bool needs_iptables(const struct fwd_topology *t)
+{
+	return t->datapath == FWD_DATAPATH_KERNEL || t->n_masquerades || t->n_forwards;
+}
+
+static int remove_journaled(struct up *u, enum journal_kind kind, const char *name)
+{
+	const struct journal_entry *e = journal_find(&u->j, kind, name);
+
+	return e ? teardown_entry(u->nl, &u->j, e) : 0;
+}
+
 static int apply_datapath(struct up *u)
 {
 	const struct fwd_topology *t = u->t;
-	struct journal_entry e = { 0 };
 	int ret;
 
-	if (t->datapath == FWD_DATAPATH_KERNEL) {
-		/* Switching datapaths: the other one goes first. */
-		if (journal_find(&u->j, J_BPF, "pins")) {
-			e.kind = J_BPF;
-			snprintf(e.name, sizeof(e.name), "pins");
-			if ((ret = teardown_entry(u->nl, &u->j, &e)))
-				return ret;
-		}
+	/* Switching datapaths: what the new one does not use goes first. */
+	if (t->datapath == FWD_DATAPATH_KERNEL && (ret = remove_journaled(u, J_BPF, "pins")))
+		return ret;
+	if (!needs_iptables(t) && (ret = remove_journaled(u, J_IPTABLES, t->name)))
+		return ret;
+
+	if (needs_iptables(t)) {
 		if ((ret = journal_add(&u->j, J_IPTABLES, t->name, NULL)))
 			return fail(u, ret, "journal", "cannot write");
-		return ipt_apply(t, u->uplink_addr);
-	}
-
-	if (journal_find(&u->j, J_IPTABLES, t->name)) {
-		e.kind = J_IPTABLES;
-		snprintf(e.name, sizeof(e.name), "%s", t->name);
-		if ((ret = teardown_entry(u->nl, &u->j, &e)))
+		if ((ret = ipt_apply(t, u->uplink_addr)))
 			return ret;
 	}
+	if (t->datapath == FWD_DATAPATH_KERNEL)
+		return 0;
+
 	/* Where the loader attaches, so that `down` can detach even without the file. */
 	if ((ret = journal_add(&u->j, J_BPF, "bridge", t->bridge)) ||
 	    (t->uplink[0] && (ret = journal_add(&u->j, J_BPF, "uplink", t->uplink))) ||

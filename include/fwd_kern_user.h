@@ -15,7 +15,7 @@
 
 /* Names of the maps (and of their pins under /sys/fs/bpf/fwd/<topology>/). */
 #define FWD_MAP_ENDPOINTS "fwd_endpoints"
-#define FWD_MAP_COUNTERS "fwd_counters"
+#define FWD_MAP_COUNTERS  "fwd_counters"
 
 /*
  * fwd_endpoints: one entry per namespace of the topology, the loader's replacement for the
@@ -28,10 +28,10 @@ struct fwd_endpoint_key {
 _Static_assert(sizeof(struct fwd_endpoint_key) == 4, "fwd_endpoint_key layout");
 
 struct fwd_endpoint {
-	__u32 ifindex;	    /* host order: host-side veth (enslaved to the bridge) */
-	__u8 mac[6];	    /* wire order: the namespace's own end of the veth */
-	__u8 host_mac[6];   /* wire order: the host-side veth */
-	__u32 flags;	    /* host order: FWD_EP_F_*, none defined yet */
+	__u32 ifindex;	  /* host order: host-side veth (enslaved to the bridge) */
+	__u8 mac[6];	  /* wire order: the namespace's own end of the veth */
+	__u8 host_mac[6]; /* wire order: the host-side veth */
+	__u32 flags;	  /* host order: FWD_EP_F_*, none defined yet */
 };
 _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 
@@ -42,6 +42,7 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
  *
  * X(ENUM_SUFFIX, "name shown by fwdctl stats")
  */
+/* clang-format off */
 #define FWD_COUNTERS(X)                                                                        \
 	X(REDIRECT_PEER, "redirect_peer")     /* into the target namespace, bpf_redirect_peer */ \
 	X(REDIRECT_XDP, "redirect_xdp")       /* out of the target's host veth, XDP_REDIRECT */  \
@@ -66,6 +67,7 @@ enum fwd_counter {
 	FWD_CNT_MAX,
 	FWD_CNT_DROP_FIRST = FWD_CNT_DROP_TRUNC_ETH,
 };
+/* clang-format on */
 
 struct fwd_counter_val {
 	__u64 packets; /* host order */
@@ -80,8 +82,6 @@ _Static_assert(sizeof(struct fwd_counter_val) == 16, "fwd_counter_val layout");
 enum fwd_setting_flags {
 	/* Record each decision in fwd_trace (tests only; costs a map write per frame). */
 	FWD_SET_TRACE = 1u << 0,
-	/* Never redirect: count and pass everything to the bridge (measures the hook's cost). */
-	FWD_SET_PASS_ONLY = 1u << 1,
 };
 
 struct fwd_settings {
@@ -94,15 +94,15 @@ _Static_assert(sizeof(struct fwd_settings) == 16, "fwd_settings layout");
 
 /* fwd_trace: a one-slot ARRAY holding the last decision, written only with FWD_SET_TRACE. */
 struct fwd_trace {
-	__u32 counter;	       /* host order: enum fwd_counter the frame moved */
-	__u32 verdict;	       /* host order: TC_ACT_* or XDP_* returned */
-	__u32 target_ifindex;  /* host order: ifindex given to the redirect helper, 0 if none */
-	__u32 redirect_flags;  /* host order: flags given to the redirect helper */
+	__u32 counter;	      /* host order: enum fwd_counter the frame moved */
+	__u32 verdict;	      /* host order: TC_ACT_* or XDP_* returned */
+	__u32 target_ifindex; /* host order: ifindex given to the redirect helper, 0 if none */
+	__u32 redirect_flags; /* host order: flags given to the redirect helper */
 };
 _Static_assert(sizeof(struct fwd_trace) == 16, "fwd_trace layout");
 
 /* tc attachment of the programs: fixed, so a re-run replaces in place (BPF_TC_F_REPLACE). */
-#define FWD_TC_HANDLE 0xf3d0
+#define FWD_TC_HANDLE	0xf3d0
 #define FWD_TC_PRIORITY 0xf3d0
 
 #endif

@@ -27,7 +27,7 @@ for dp in bpf kernel; do
 	conf=$WORK/lab-$dp.conf
 	cat >"$conf" <<CONF
 # The tutorial's lab, as fwd builds it (namespace names prefixed: this is a sandbox).
-topology fwdemo-$dp
+topology fwdemo-${dp:0:4}
 datapath $dp
 bridge     vnet0 192.168.15.5/24
 uplink     up0
@@ -60,12 +60,12 @@ CONF
 	s=$(ask $LAN tcp $UPLINK_ADDR 8005); row "LAN -> uplink:8005 -> yellow:8005" tcp "$(result "$s")" "$s (the LAN peer)"
 	if [ $dp = bpf ]; then
 		echo "  fwdctl stats:"
-		"$FWDCTL" -n "$HOST" stats fwdemo-$dp | sed 's/^/    /'
+		"$FWDCTL" -n "$HOST" stats fwdemo-${dp:0:4} | sed 's/^/    /'
 	fi
 	for ns in $P-red $P-blue $P-green $P-yellow $LAN; do
 		ip netns pids $ns | xargs -r kill 2>/dev/null
 	done
-	"$FWDCTL" -n "$HOST" down fwdemo-$dp || exit 1
+	"$FWDCTL" -n "$HOST" down fwdemo-${dp:0:4} || exit 1
 done
 echo
 echo "demo finished in $(( ($(date +%s%3N) - start) )) ms with $failures failed path(s); removing the sandbox"

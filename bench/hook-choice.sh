@@ -1,0 +1,215 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Which hook carries namespace-to-namespace traffic best? Between two network namespaces,
+# median of RUNS runs: iperf3 TCP throughput (one stream: bounded by the sockets) and iperf3
+# UDP with 64-byte datagrams, received packets per second (bounded by per-packet cost), through:
+#   direct      a veth pair between the two namespaces (the ceiling)
+#   bridge-nf   veths on a Linux bridge, bridge-nf-call-iptables=1 (what the kernel datapath does)
+#   bridge      the same, bridge-nf-call-iptables=0
+#   tc-peer     the bridge setup, fwd_tc on the host-side veths: bpf_redirect_peer()
+#   xdp         the bridge setup, fwd_xdp on the host-side veths: XDP_REDIRECT to the target's
+#               host-side veth (its namespace end runs an XDP_PASS program so frames arrive)
+# The paths take turns (round 1 of each, then round 2 of each, ...), so that a busy moment on
+# the machine spreads over all of them instead of sinking one.
+# Everything lives in throwaway namespaces fwdB-hc-*; the programs are loaded with bpftool and
+# pinned under /sys/fs/bpf/fwd/hookbench/, all removed on exit.
+#
+# usage: bench/hook-choice.sh [BUILD_DIR]     env: RUNS=3 DURATION=5 PATHS="direct bridge ..."
+set -eu
+
+BUILD=${1:-build}
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-5}
+PATHS=${PATHS:-direct bridge-nf bridge tc-peer xdp}
+P=fwdB-hc
+HOST=$P-host
+PIN=/sys/fs/bpf/fwd/hookbench
+TC_OBJ=$BUILD/bpf/fwd_tc.bpf.o
+XDP_OBJ=$BUILD/bpf/fwd_xdp.bpf.o
+CNT_REDIRECT_PEER=0 # enum fwd_counter in include/fwd_kern_user.h
+CNT_REDIRECT_XDP=1
+
+die() { echo "hook-choice: $*" >&2; exit 1; }
+
+cleanup() {
+	set +e
+	for ns in $P-a $P-b $P-c $P-d $HOST; do
+		# Only processes inside our own namespaces (an iperf3 left by a failed run).
+		pids=$(ip netns pids "$ns" 2>/dev/null) && [ -n "$pids" ] && kill $pids 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$PIN"
+	rmdir /sys/fs/bpf/fwd 2>/dev/null
+	return 0
+}
+trap cleanup EXIT INT TERM
+
+for tool in iperf3 bpftool ip tc python3 nsenter ethtool; do
+	command -v $tool >/dev/null || die "$tool is not installed"
+done
+[ "$(id -u)" = 0 ] || die "needs root"
+# make deletes the .bpf.o files as intermediates of the skeletons: ask for them by name.
+if [ ! -f "$TC_OBJ" ] || [ ! -f "$XDP_OBJ" ]; then
+	make --no-print-directory -s BUILD="$BUILD" "$TC_OBJ" "$XDP_OBJ" || die "cannot build BPF objects"
+fi
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+# One iperf3 run of kind $1 (tcp: "Gbit/s retransmits"; udp64: "Mpps-received loss%") from
+# namespace $2 to address $4 served in $3.
+iperf_once() {
+	local kind=$1 out server args
+	shift
+	[ "$kind" = udp64 ] && args="-u -b 0 -l 64" || args=
+
+	ip netns exec "$2" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+	server=$!
+	for _ in $(seq 50); do
+		ip netns exec "$2" ss -ltn 2>/dev/null | grep -q ':5201 ' && break
+		sleep 0.1
+	done
+	out=$(ip netns exec "$1" timeout $((DURATION + 20)) \
+		iperf3 -c "$3" -p 5201 -t "$DURATION" --connect-timeout 3000 -J $args) ||
+		{ kill "$server" 2>/dev/null; die "iperf3 from $1 to $3 failed"; }
+	wait "$server" 2>/dev/null || true
+	python3 -c 'import json, sys; d = json.load(sys.stdin)["end"]
+if sys.argv[1] == "tcp":
+    print("%.2f %d" % (d["sum_received"]["bits_per_second"] / 1e9, d["sum_sent"].get("retransmits", 0)))
+else:
+    s = d["sum"]
+    print("%.3f %.1f" % ((s["packets"] - s["lost_packets"]) / s["seconds"] / 1e6, s["lost_percent"]))' "$kind" <<<"$out"
+}
+
+# --- a direct veth pair: $P-a 10.99.0.1 <-> $P-b 10.99.0.2 --------------------------------
+ip netns add $P-a
+ip netns add $P-b
+ip -n $P-a link add eth0 type veth peer name eth0 netns $P-b
+ip -n $P-a addr add 10.99.0.1/24 dev eth0
+ip -n $P-b addr add 10.99.0.2/24 dev eth0
+for ns in $P-a $P-b; do ip -n $ns link set lo up; ip -n $ns link set eth0 up; done
+
+# --- the bridge lab: $HOST with bridge br0 192.168.15.5/24, $P-c .1 and $P-d .2 -----------
+ip netns add $HOST
+ip -n $HOST link set lo up
+ip -n $HOST link add br0 type bridge
+ip -n $HOST addr add 192.168.15.5/24 dev br0
+ip -n $HOST link set br0 up
+i=1
+for c in c d; do
+	ip netns add $P-$c
+	ip -n $HOST link add veth-$c type veth peer name eth0 netns $P-$c
+	ip -n $HOST link set veth-$c master br0 up
+	ip -n $P-$c link set lo up
+	ip -n $P-$c addr add 192.168.15.$i/24 dev eth0
+	ip -n $P-$c link set eth0 up
+	i=$((i + 1))
+done
+HX="ip netns exec $HOST"
+# Commands that open pins: `ip netns exec` and `ip -n` remount /sys, hiding /sys/fs/bpf.
+in_ns() { local ns=$1; shift; nsenter --net=/run/netns/"$ns" "$@"; }
+NF=/proc/sys/net/bridge/bridge-nf-call-iptables
+
+# fwd_endpoints entries: key = IPv4 (network order), value = struct fwd_endpoint
+# { __u32 ifindex (host order); __u8 mac[6]; __u8 host_mac[6]; __u32 flags }.
+hexbytes() { echo "$1" | tr ':' ' ' | sed 's/\([0-9a-f][0-9a-f]\)/0x\1/g'; }
+le32() { printf '0x%02x 0x%02x 0x%02x 0x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+mac_of() { ip -n "$1" -o link show "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
+fill_endpoints() { # map pin
+	local c ip=1 ifindex
+	for c in c d; do
+		ifindex=$(ip -n $HOST -o link show veth-$c | cut -d: -f1)
+		bpftool map update pinned "$1" key 192 168 15 $ip value $(le32 "$ifindex") \
+			$(hexbytes "$(mac_of $P-$c eth0)") $(hexbytes "$(mac_of $HOST veth-$c)") 0 0 0 0
+		ip=$((ip + 1))
+	done
+}
+# Packets of counter $2 in the pinned counters map $1, summed over CPUs.
+counted() {
+	bpftool -j map lookup pinned "$1" key $(le32 "$2") | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(sum(v["value"]["packets"] for v in d["formatted"]["values"]) if "formatted" in d else 0)'
+}
+
+mkdir -p "$PIN/tc" "$PIN/xdp"
+bpftool prog load "$TC_OBJ" "$PIN/tc/prog" type classifier pinmaps "$PIN/tc"
+fill_endpoints "$PIN/tc/fwd_endpoints"
+bpftool prog loadall "$XDP_OBJ" "$PIN/xdp" type xdp pinmaps "$PIN/xdp"
+fill_endpoints "$PIN/xdp/fwd_endpoints"
+
+# Put path $1 in place (on) or take it away (off). Returns the client, server and address.
+path_set() {
+	local c
+	case $1 in
+	direct) ;;
+	bridge-nf) $HX sh -c "echo $([ "$2" = on ] && echo 1 || echo 0) > $NF" ;;
+	bridge) $HX sh -c "echo 0 > $NF" ;;
+	tc-peer)
+		for c in c d; do
+			if [ "$2" = on ]; then
+				in_ns $HOST tc qdisc add dev veth-$c clsact
+				in_ns $HOST tc filter add dev veth-$c ingress bpf direct-action \
+					object-pinned "$PIN/tc/prog"
+			else
+				in_ns $HOST tc qdisc del dev veth-$c clsact
+			fi
+		done ;;
+	xdp)
+		# An XDP_REDIRECTed frame loses the skb's CHECKSUM_PARTIAL state: TCP from a local
+		# socket would arrive with an unfinished checksum and be dropped, so the namespaces
+		# checksum in software, one more cost of XDP on veths (ICMP works regardless).
+		for c in c d; do
+			if [ "$2" = on ]; then
+				ip netns exec $P-$c ethtool -K eth0 tx off >/dev/null
+				in_ns $HOST ip link set dev veth-$c xdpdrv pinned "$PIN/xdp/fwd_xdp_ingress"
+				in_ns $P-$c ip link set dev eth0 xdpdrv pinned "$PIN/xdp/fwd_xdp_pass"
+			else
+				ip -n $HOST link set dev veth-$c xdpdrv off
+				ip -n $P-$c link set dev eth0 xdpdrv off
+				ip netns exec $P-$c ethtool -K eth0 tx on >/dev/null
+			fi
+		done ;;
+	*) die "unknown path $1" ;;
+	esac
+}
+path_ends() { [ "$1" = direct ] && echo "$P-a $P-b 10.99.0.2" || echo "$P-c $P-d 192.168.15.2"; }
+
+declare -A GBPS RETR MPPS LOSS
+for round in $(seq "$RUNS"); do
+	for p in $PATHS; do
+		path_set $p on
+		r=$(iperf_once tcp $(path_ends $p))
+		u=$(iperf_once udp64 $(path_ends $p))
+		path_set $p off
+		GBPS[$p]="${GBPS[$p]:-} ${r% *}"
+		RETR[$p]="${RETR[$p]:-} ${r#* }"
+		MPPS[$p]="${MPPS[$p]:-} ${u% *}"
+		LOSS[$p]="${LOSS[$p]:-} ${u#* }"
+		echo "hook-choice: round $round: $p: tcp ${r% *} Gbit/s (${r#* } retransmits)," \
+			"udp64 ${u% *} Mpps received (${u#* }% lost)" >&2
+	done
+done
+
+note_of() {
+	case $1 in
+	direct) echo "veth pair, no bridge" ;;
+	bridge-nf) echo "Linux bridge, bridge-nf-call-iptables=1" ;;
+	bridge) echo "Linux bridge, bridge-nf-call-iptables=0" ;;
+	tc-peer) echo "tc ingress + bpf_redirect_peer: $(counted "$PIN/tc/fwd_counters" $CNT_REDIRECT_PEER) frames redirected" ;;
+	xdp) echo "XDP_REDIRECT, tx checksum off: $(counted "$PIN/xdp/fwd_counters" $CNT_REDIRECT_XDP) frames redirected" ;;
+	esac
+}
+
+echo
+echo "median of $RUNS rounds, ${DURATION}s each, $(nproc) CPUs; TCP: one iperf3 stream;" \
+	"UDP: 64-byte datagrams, unlimited rate, packets received per second"
+printf '%-10s %8s %13s %9s %8s %13s %6s  %s\n' PATH 'TCP Gb/s' '(min-max)' retr/run \
+	'UDP Mpps' '(min-max)' lost% ''
+for p in $PATHS; do
+	python3 -c 'import sys, statistics as s
+f = lambda i: [float(x) for x in sys.argv[i].split()]
+g, r, m, l = f(2), f(3), f(4), f(5)
+print("%-10s %8.2f %13s %9d %8.3f %13s %6.1f  %s" % (sys.argv[1], s.median(g),
+      "(%.2f-%.2f)" % (min(g), max(g)), s.median(r), s.median(m),
+      "(%.3f-%.3f)" % (min(m), max(m)), s.median(l), sys.argv[6]))' \
+		"$p" "${GBPS[$p]}" "${RETR[$p]}" "${MPPS[$p]}" "${LOSS[$p]}" "$(note_of $p)"
+done

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Counters and the verdict: every path out of a program goes through fwd_verdict(), the one
+ * place that counts (packets and bytes, per CPU) and maps a counter to TC_ACT_* / XDP_*.
+ */
+#ifndef FWD_BPF_COUNTERS_H
+#define FWD_BPF_COUNTERS_H
+
+#include "ctx.h"
+#include "settings.h"
+#include "fwd_kern_user.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FWD_CNT_MAX);
+	__type(key, __u32);
+	__type(value, struct fwd_counter_val);
+} fwd_counters SEC(".maps");
+
+/* Test hook: the last decision, written only when the loader set FWD_SET_TRACE. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fwd_trace);
+} fwd_trace SEC(".maps");
+
+static __always_inline void fwd_count(const struct __ctx_buff *ctx, __u32 counter)
+{
+	struct fwd_counter_val *c = bpf_map_lookup_elem(&fwd_counters, &counter);
+
+	if (c) { /* per CPU: no atomics needed */
+		c->packets++;
+		c->bytes += ctx_full_len(ctx);
+	}
+}
+
+static __always_inline void fwd_trace_record(__u32 counter, __u32 verdict, __u32 ifindex,
+					     __u32 flags)
+{
+	__u32 zero = 0;
+	struct fwd_trace *t;
+
+	if (!(fwd_cfg.flags & FWD_SET_TRACE)) /* rodata: pruned at load when off */
+		return;
+	t = bpf_map_lookup_elem(&fwd_trace, &zero);
+	if (t) {
+		t->counter = counter;
+		t->verdict = verdict;
+		t->target_ifindex = ifindex;
+		t->redirect_flags = flags;
+	}
+}
+
+/* Count a frame that leaves without redirect and return its verdict (pass or drop). */
+static __always_inline int fwd_verdict(const struct __ctx_buff *ctx, __u32 counter)
+{
+	int verdict = counter >= FWD_CNT_DROP_FIRST ? CTX_ACT_DROP : CTX_ACT_OK;
+
+	fwd_count(ctx, counter);
+	fwd_trace_record(counter, verdict, 0, 0);
+	return verdict;
+}
+
+#endif

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The context layer: one name (__ctx_buff) and one set of accessors and verdicts for tc and XDP,
+ * so parsing, NAT and conntrack compile for both hooks. The entry file picks the hook by
+ * defining FWD_CTX_XDP or FWD_CTX_TC before including anything from bpf/.
+ */
+#ifndef FWD_BPF_CTX_H
+#define FWD_BPF_CTX_H
+
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+#if defined(FWD_CTX_XDP) == defined(FWD_CTX_TC)
+#error "define exactly one of FWD_CTX_XDP, FWD_CTX_TC before including bpf/ctx.h"
+#endif
+
+#ifdef FWD_CTX_XDP
+
+#define __ctx_buff	 xdp_md
+#define CTX_ACT_OK	 XDP_PASS
+#define CTX_ACT_DROP	 XDP_DROP
+#define CTX_ACT_REDIRECT XDP_REDIRECT
+
+/* Bytes of the frame, frags included. */
+static __always_inline __u32 ctx_full_len(const struct xdp_md *ctx)
+{
+	return bpf_xdp_get_buff_len((struct xdp_md *)ctx);
+}
+
+/* XDP frames are linear: there is nothing to pull. 0 when @len bytes are readable. */
+static __always_inline int ctx_pull(struct xdp_md *ctx, __u32 len)
+{
+	return (void *)(long)ctx->data + len <= (void *)(long)ctx->data_end ? 0 : -1;
+}
+
+/* A tag the NIC stripped would only show through a kfunc; fwd sees tags in the data. */
+static __always_inline int ctx_vlan_offloaded(const struct xdp_md *ctx)
+{
+	return 0;
+}
+
+static __always_inline int ctx_is_gso(const struct xdp_md *ctx)
+{
+	return 0;
+}
+
+static __always_inline __u32 ctx_ingress_ifindex(const struct xdp_md *ctx)
+{
+	return ctx->ingress_ifindex;
+}
+
+#else /* FWD_CTX_TC */
+
+#define __ctx_buff	 __sk_buff
+#define CTX_ACT_OK	 TC_ACT_OK
+#define CTX_ACT_DROP	 TC_ACT_SHOT
+#define CTX_ACT_REDIRECT TC_ACT_REDIRECT
+
+static __always_inline __u32 ctx_full_len(const struct __sk_buff *ctx)
+{
+	return ctx->len;
+}
+
+/*
+ * Make the first @len bytes direct-accessible. Only pulls when the linear part is too short:
+ * bpf_skb_pull_data() also unclones, and every TCP segment from a local socket is a clone, so
+ * pulling unconditionally would copy headers on the hot path. -1 when the frame is shorter.
+ */
+static __always_inline int ctx_pull(struct __sk_buff *ctx, __u32 len)
+{
+	if ((void *)(long)ctx->data + len <= (void *)(long)ctx->data_end)
+		return 0;
+	if (len > ctx->len)
+		return -1;
+	return bpf_skb_pull_data(ctx, len) ? -1 : 0;
+}
+
+/* veth strips the 802.1Q tag into skb->vlan_tci before tc ingress sees the frame. */
+static __always_inline int ctx_vlan_offloaded(const struct __sk_buff *ctx)
+{
+	return ctx->vlan_present;
+}
+
+/* GSO frames may carry an IPv4 total length of 0 (BIG TCP beyond 64 KiB). */
+static __always_inline int ctx_is_gso(const struct __sk_buff *ctx)
+{
+	return ctx->gso_size != 0;
+}
+
+/* At tc ingress skb->dev is the receiving device (and BPF_PROG_TEST_RUN can set it). */
+static __always_inline __u32 ctx_ingress_ifindex(const struct __sk_buff *ctx)
+{
+	return ctx->ifindex;
+}
+
+#endif
+
+static __always_inline void *ctx_data(const struct __ctx_buff *ctx)
+{
+	return (void *)(long)ctx->data;
+}
+
+static __always_inline void *ctx_data_end(const struct __ctx_buff *ctx)
+{
+	return (void *)(long)ctx->data_end;
+}
+
+#endif

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared between the loader's files only: logging, pin paths, map sync, attachment. */
+#ifndef FWD_LOADER_INTERNAL_H
+#define FWD_LOADER_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "loader.h"
+
+struct bpf_map;
+struct bpf_program;
+
+/* log.c: diagnostics on stderr, "fwdctl: " first; libbpf and libxdp are routed here too. */
+void loader_log_init(void);
+int loader_verbosity(void);
+/* Around calls whose failure is an answer (querying a link without clsact): libbpf's
+ * warnings are demoted to debug. */
+void loader_log_probe(bool on);
+void fwd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define FWD_LOG_WARN  0
+#define FWD_LOG_INFO  1
+#define FWD_LOG_DEBUG 2
+#define pr_warn(...)  fwd_log(FWD_LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  fwd_log(FWD_LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) fwd_log(FWD_LOG_DEBUG, __VA_ARGS__)
+
+/* pins.c */
+#define FWD_PIN_PROG_TC "fwd_tc_ingress" /* the tc program's pin, next to the maps' */
+/* FWD_PIN_ROOT/@topology[/@name] into @buf (PATH_MAX); -EINVAL for a name unfit for a path. */
+int pins_path(char *buf, const char *topology, const char *name);
+int pins_dir_create(const char *topology);
+int pins_dir_remove(const char *topology);
+/*
+ * Make libbpf reuse @map's pin at @path when its shape (type, key/value size, entries, flags)
+ * still matches the object's; a pin of another shape (an older fwd) is replaced, with a note.
+ */
+int pins_map_prepare(struct bpf_map *map, const char *path);
+/* Pin @prog at @path, replacing an older pin atomically (pin aside, then rename over it). */
+int pins_prog_replace(struct bpf_program *prog, const char *path);
+
+/* maps.c: fwd_endpoints converges to exactly the topology's namespaces. */
+int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct fwd_runtime *rt);
+
+/* attach.c */
+int attach_tc_ingress(int ifindex, int prog_fd);
+/* Remove fwd's tc filters (both directions) and fwd_* XDP programs from @ifindex; 0 if none. */
+int attach_remove_all(int ifindex);
+/* The id of fwd's tc program on @ifindex in direction @egress, 0 when none. */
+uint32_t attach_tc_query(int ifindex, bool egress);
+
+#endif

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/* bpffs: mounting it, the topology's pin directory, reusing map pins, replacing program pins. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+int loader_ensure_bpffs(void)
+{
+	struct statfs st;
+	int err;
+
+	loader_log_init();
+	if (statfs(FWD_BPFFS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mkdir(FWD_BPFFS, 0700) && errno != EEXIST) {
+		err = -errno;
+		pr_warn("%s: cannot create mount point: %s\n", FWD_BPFFS, strerror(-err));
+		return err;
+	}
+	if (mount("bpf", FWD_BPFFS, "bpf", 0, "mode=0700")) {
+		err = -errno;
+		pr_warn("%s: cannot mount bpffs: %s\n", FWD_BPFFS, strerror(-err));
+		return err;
+	}
+	pr_info("%s: mounted bpffs\n", FWD_BPFFS);
+	return 0;
+}
+
+/* Topology names are checked by the parser; this guards the path against anything else. */
+static bool pins_name_ok(const char *name, size_t max)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len <= max && !strchr(name, '/') && strcmp(name, ".") &&
+	       strcmp(name, "..");
+}
+
+int pins_path(char *buf, const char *topology, const char *name)
+{
+	int n;
+
+	if (!pins_name_ok(topology, FWD_TOPO_NAME_MAX) || (name && !pins_name_ok(name, NAME_MAX)))
+		return -EINVAL;
+	if (name)
+		n = snprintf(buf, PATH_MAX, "%s/%s/%s", FWD_PIN_ROOT, topology, name);
+	else
+		n = snprintf(buf, PATH_MAX, "%s/%s", FWD_PIN_ROOT, topology);
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+static int pins_mkdir(const char *path)
+{
+	if (mkdir(path, 0700) && errno != EEXIST) {
+		int err = -errno;
+
+		pr_warn("%s: cannot create pin directory: %s\n", path, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int pins_dir_create(const char *topology)
+{
+	char path[PATH_MAX];
+	int err;
+
+	err = pins_path(path, topology, NULL);
+	if (err) {
+		pr_warn("topology \"%s\": no pin path for it: %s\n", topology, strerror(-err));
+		return err;
+	}
+	err = pins_mkdir(FWD_PIN_ROOT);
+	if (!err)
+		err = pins_mkdir(path);
+	return err;
+}
+
+/* bpffs holds only files and directories: unlink depth first. */
+static int pins_remove_tree(int parent_fd, const char *name)
+{
+	struct dirent *de;
+	int fd, err = 0;
+	DIR *dir;
+
+	fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOTDIR || errno == ELOOP)
+			return unlinkat(parent_fd, name, 0) ? -errno : 0;
+		return -errno;
+	}
+	dir = fdopendir(fd);
+	if (!dir) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	while ((de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (de->d_type == DT_DIR)
+			err = pins_remove_tree(dirfd(dir), de->d_name);
+		else if (unlinkat(dirfd(dir), de->d_name, 0))
+			err = -errno;
+		if (err)
+			break;
+	}
+	closedir(dir);
+	if (!err && unlinkat(parent_fd, name, AT_REMOVEDIR))
+		err = -errno;
+	return err;
+}
+
+int pins_dir_remove(const char *topology)
+{
+	char path[PATH_MAX];
+	int err;
+
+	err = pins_path(path, topology, NULL);
+	if (err) {
+		pr_warn("topology \"%s\": no pin path for it: %s\n", topology, strerror(-err));
+		return err;
+	}
+	err = pins_remove_tree(AT_FDCWD, path);
+	if (err == -ENOENT)
+		err = 0;
+	if (err) {
+		pr_warn("%s: cannot remove pins: %s\n", path, strerror(-err));
+		return err;
+	}
+	rmdir(FWD_PIN_ROOT); /* only when no other topology is pinned: ENOTEMPTY is fine */
+	return 0;
+}
+
+int pins_map_prepare(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0 && errno != ENOENT) {
+		err = -errno;
+		pr_warn("%s: cannot open pinned map: %s\n", path, strerror(-err));
+		return err;
+	}
+	if (fd >= 0) {
+		err = bpf_obj_get_info_by_fd(fd, &info, &len);
+		close(fd);
+		if (err) {
+			pr_warn("%s: cannot read pinned map: %s\n", path, strerror(errno));
+			return -errno;
+		}
+		if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		    info.value_size != bpf_map__value_size(map) ||
+		    info.max_entries != bpf_map__max_entries(map) ||
+		    info.map_flags != bpf_map__map_flags(map)) {
+			pr_warn("%s: pinned map has another shape (older fwd?), recreating it\n",
+				path);
+			if (unlink(path) && errno != ENOENT) {
+				err = -errno;
+				pr_warn("%s: cannot remove pinned map: %s\n", path, strerror(-err));
+				return err;
+			}
+		}
+	}
+	err = bpf_map__set_pin_path(map, path);
+	if (err)
+		pr_warn("%s: cannot set pin path: %s\n", path, strerror(-err));
+	return err;
+}
+
+int pins_prog_replace(struct bpf_program *prog, const char *path)
+{
+	char tmp[PATH_MAX];
+	int err;
+
+	/* bpffs refuses names with a dot in them. */
+	if (snprintf(tmp, sizeof(tmp), "%s_new", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp); /* left over by a killed run */
+	err = bpf_obj_pin(bpf_program__fd(prog), tmp);
+	if (err) {
+		err = -errno;
+		pr_warn("%s: cannot pin program: %s\n", tmp, strerror(-err));
+		return err;
+	}
+	if (rename(tmp, path)) {
+		err = -errno;
+		pr_warn("%s: cannot replace pinned program: %s\n", path, strerror(-err));
+		unlink(tmp);
+		return err;
+	}
+	return 0;
+}

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/* loader_stats: the per-CPU counters of a topology, summed over CPUs. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "fwd_json.h"
+#include "fwd_kern_user.h"
+
+static const char *const stats_names[FWD_CNT_MAX] = {
+#define FWD_X_NAME(id, name) [FWD_CNT_##id] = name,
+    FWD_COUNTERS(FWD_X_NAME)
+#undef FWD_X_NAME
+};
+
+/* Sum of counter @idx over all CPUs; zero for an index the (older) pinned map lacks. */
+static int stats_read(int fd, __u32 idx, struct fwd_counter_val *vals, int ncpus,
+		      struct fwd_counter_val *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(fd, &idx, vals))
+		return errno == ENOENT ? 0 : -errno;
+	for (int c = 0; c < ncpus; c++) {
+		sum->packets += vals[c].packets;
+		sum->bytes += vals[c].bytes;
+	}
+	return 0;
+}
+
+int loader_stats(const char *topology, struct fwd_json *j)
+{
+	struct fwd_counter_val sum, total = {}, *vals;
+	char path[PATH_MAX];
+	int fd, ncpus, err;
+
+	loader_log_init();
+	err = pins_path(path, topology, FWD_MAP_COUNTERS);
+	if (err) {
+		pr_warn("topology \"%s\": no pin path for it: %s\n", topology, strerror(-err));
+		return err;
+	}
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("%s: cannot open counters: %s\n", path, strerror(-err));
+		return err;
+	}
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		err = ncpus ?: -EINVAL;
+		pr_warn("%s: cannot count CPUs: %s\n", path, strerror(-err));
+		goto end_close;
+	}
+	vals = calloc(ncpus, sizeof(*vals)); /* 16 bytes: already the per-CPU stride */
+	if (!vals) {
+		err = -ENOMEM;
+		goto end_close;
+	}
+
+	if (j) {
+		json_object_begin(j, NULL);
+		json_string(j, "topology", topology);
+		json_array_begin(j, "counters");
+	} else {
+		printf("%-20s %-5s %15s %18s\n", "COUNTER", "KIND", "PACKETS", "BYTES");
+	}
+	for (__u32 i = 0; i < FWD_CNT_MAX; i++) {
+		const char *kind = i >= FWD_CNT_DROP_FIRST ? "drop" : "path";
+
+		err = stats_read(fd, i, vals, ncpus, &sum);
+		if (err) {
+			pr_warn("%s: cannot read counter %s: %s\n", path, stats_names[i],
+				strerror(-err));
+			break;
+		}
+		total.packets += sum.packets;
+		total.bytes += sum.bytes;
+		if (j) {
+			json_object_begin(j, NULL);
+			json_string(j, "name", stats_names[i]);
+			json_string(j, "kind", kind);
+			json_uint(j, "packets", sum.packets);
+			json_uint(j, "bytes", sum.bytes);
+			json_object_end(j);
+		} else {
+			printf("%-20s %-5s %15llu %18llu\n", stats_names[i], kind,
+			       (unsigned long long)sum.packets, (unsigned long long)sum.bytes);
+		}
+	}
+	if (j) {
+		json_array_end(j);
+		json_uint(j, "packets", total.packets);
+		json_uint(j, "bytes", total.bytes);
+		json_object_end(j);
+	} else if (!err) {
+		printf("%-20s %-5s %15llu %18llu\n", "total", "", (unsigned long long)total.packets,
+		       (unsigned long long)total.bytes);
+	}
+	free(vals);
+end_close:
+	close(fd);
+	return err;
+}
