@@ -133,6 +133,8 @@ err:
 
 void journal_close(struct journal *j)
 {
+	if (j->dirty && j->lock_fd >= 0)
+		journal_sync(j);
 	if (j->fd >= 0)
 		close(j->fd);
 	if (j->lock_fd >= 0)
@@ -169,17 +171,24 @@ int journal_add(struct journal *j, enum journal_kind kind, const char *name, con
 	return 0;
 }
 
-int journal_forget(struct journal *j, enum journal_kind kind, const char *name)
+void journal_forget(struct journal *j, enum journal_kind kind, const char *name)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->entries[i].kind == kind && !strcmp(j->entries[i].name, name)) {
+			j->entries[i] = j->entries[--j->n];
+			j->dirty = true;
+			return;
+		}
+	}
+}
+
+int journal_sync(struct journal *j)
 {
 	char path[128], tmp[136], line[160];
 	FILE *f;
 
-	for (size_t i = 0; i < j->n; i++) {
-		if (j->entries[i].kind == kind && !strcmp(j->entries[i].name, name)) {
-			j->entries[i] = j->entries[--j->n];
-			break;
-		}
-	}
+	if (!j->dirty)
+		return 0;
 	fwd_journal_path(j->topology, "journal", path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "we");
@@ -192,6 +201,7 @@ int journal_forget(struct journal *j, enum journal_kind kind, const char *name)
 	}
 	if (fclose(f) || rename(tmp, path))
 		return -errno;
+	j->dirty = false;
 	/* Appends must go to the new file, not the unlinked old one. */
 	if (j->fd >= 0) {
 		close(j->fd);
@@ -209,6 +219,7 @@ int journal_delete(struct journal *j)
 	fwd_journal_path(j->topology, "journal", path, sizeof(path));
 	if (unlink(path) && errno != ENOENT)
 		return -errno;
+	j->dirty = false;
 	/* The lock file goes too; a waiter holding its fd just proceeds on a fresh journal. */
 	fwd_journal_path(j->topology, "lock", path, sizeof(path));
 	unlink(path);

@@ -33,6 +33,7 @@ struct journal {
 	size_t n, cap;
 	int fd;		  /* the journal, open for append */
 	int lock_fd;	  /* flock'ed for the whole command */
+	bool dirty;	  /* entries were forgotten since the file was last written */
 };
 
 /*
@@ -47,8 +48,14 @@ const struct journal_entry *journal_find(const struct journal *j, enum journal_k
 					 const char *name);
 /* Append and flush, before the object is created; a no-op when already recorded. */
 int journal_add(struct journal *j, enum journal_kind kind, const char *name, const char *value);
-/* Forget an entry (the object is gone) and rewrite the file atomically. */
-int journal_forget(struct journal *j, enum journal_kind kind, const char *name);
+/*
+ * Forget an entry (the object is gone). Only in memory: journal_sync() or journal_close()
+ * rewrites the file once, so removing 1,000 objects is not 1,000 rewrites. Should the command
+ * die before that, the file still names objects that are gone, which `down` skips.
+ */
+void journal_forget(struct journal *j, enum journal_kind kind, const char *name);
+/* Rewrite the file atomically with the entries in memory, when anything was forgotten. */
+int journal_sync(struct journal *j);
 /* Remove the journal file (after `down` removed everything). */
 int journal_delete(struct journal *j);
 

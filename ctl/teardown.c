@@ -7,6 +7,8 @@
 #include "netns.h"
 
 #include <dirent.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -135,17 +137,84 @@ int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_e
 			return ret;
 		break;
 	}
-	ret = journal_forget(j, e.kind, e.name);
-	return ret ? report(NULL, ret, "journal", "cannot write") : 0;
+	journal_forget(j, e.kind, e.name);
+	return 0;
+}
+
+/* Names of the host-side veths that still exist, collected from one link dump. */
+struct link_names {
+	char (*names)[IF_NAMESIZE];
+	size_t n, cap;
+};
+
+static int collect_link(const struct nl_link *l, void *ctx)
+{
+	struct link_names *ln = ctx;
+
+	if (strncmp(l->name, "fwd", 3) || ln->n == ln->cap)
+		return 0;
+	memcpy(ln->names[ln->n++], l->name, IF_NAMESIZE);
+	return 0;
+}
+
+static size_t journaled_links_left(struct nl_sock *nl, struct journal *j, struct link_names *ln)
+{
+	size_t left = 0;
+
+	ln->n = 0;
+	if (nl_link_dump(nl, collect_link, ln))
+		return SIZE_MAX;
+	for (size_t k = 0; k < j->n; k++) {
+		if (j->entries[k].kind != J_LINK)
+			continue;
+		for (size_t i = 0; i < ln->n; i++) {
+			if (!strcmp(ln->names[i], j->entries[k].name)) {
+				left++;
+				break;
+			}
+		}
+	}
+	return left;
+}
+
+/*
+ * Deleting veths one by one costs a synchronize_net() each (seconds for hundreds). Unmounting
+ * the namespaces first lets the kernel destroy them, with their veths, in one batch; wait for
+ * that (bounded), and delete explicitly whatever a namespace still held (a process inside
+ * keeps it, and its veth, alive).
+ */
+static void wait_for_namespace_links(struct nl_sock *nl, struct journal *j)
+{
+	struct link_names ln = { .cap = 0 };
+	size_t links = 0;
+
+	for (size_t k = 0; k < j->n; k++)
+		links += j->entries[k].kind == J_LINK;
+	if (!links)
+		return;
+	ln.cap = links + 64;
+	ln.names = calloc(ln.cap, sizeof(*ln.names));
+	if (!ln.names)
+		return;
+	for (int ms = 0; ms < 3000; ms += 10) {
+		size_t left = journaled_links_left(nl, j, &ln);
+
+		if (left == 0 || left == SIZE_MAX)
+			break;
+		usleep(10 * 1000);
+	}
+	free(ln.names);
 }
 
 int teardown_all(struct nl_sock *nl, struct journal *j)
 {
-	static const enum journal_kind order[] = { J_BPF,   J_IPTABLES, J_LINK,
-						   J_NETNS, J_BRIDGE,	J_SYSCTL };
+	static const enum journal_kind order[] = { J_IPTABLES, J_NETNS, J_LINK,
+						   J_BPF,      J_BRIDGE, J_SYSCTL };
 	int first_err = 0;
 
 	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
+		if (order[o] == J_LINK)
+			wait_for_namespace_links(nl, j);
 		for (size_t k = j->n; k-- > 0;) {
 			if (k >= j->n || j->entries[k].kind != order[o])
 				continue;

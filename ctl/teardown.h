@@ -11,7 +11,8 @@
  * Returns 0 or -errno with a message printed; the entry stays journaled on failure.
  */
 int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_entry *e);
-/* Everything in the journal, datapath first, then links, namespaces, bridge, sysctls. */
+/* Everything in the journal: rules, namespaces (their veths go with them), leftover links,
+ * BPF, bridge, sysctls. */
 int teardown_all(struct nl_sock *nl, struct journal *j);
 
 #endif
