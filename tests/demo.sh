@@ -62,9 +62,7 @@ CONF
 		echo "  fwdctl stats:"
 		"$FWDCTL" -n "$HOST" stats fwdemo-${dp:0:4} | sed 's/^/    /'
 	fi
-	for ns in $P-red $P-blue $P-green $P-yellow $LAN; do
-		ip netns pids $ns | xargs -r kill 2>/dev/null
-	done
+	stop_servers
 	"$FWDCTL" -n "$HOST" down fwdemo-${dp:0:4} || exit 1
 done
 echo

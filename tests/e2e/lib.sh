@@ -50,7 +50,18 @@ peer_server() {
 	if [ "$proto" = tcp ]; then spec=TCP-LISTEN:$port,reuseaddr,fork
 	else spec=UDP-RECVFROM:$port,fork; fi
 	in_ns "$ns" socat "$spec" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
+	SERVERS+=($!)
 	wait_for 3000 listening "$ns" "$proto" "$port" || fail "server $ns $proto/$port did not start"
+}
+SERVERS=()
+
+# Stop the servers started so far and wait until they are gone, so the next test can bind the
+# same ports (a killed server still holds its socket until it has exited).
+stop_servers() {
+	[ ${#SERVERS[@]} = 0 ] && return
+	kill "${SERVERS[@]}" 2>/dev/null
+	wait "${SERVERS[@]}" 2>/dev/null
+	SERVERS=()
 }
 
 # ask NS tcp|udp ADDR PORT: what the server at ADDR:PORT says our address is ("" on failure).
@@ -79,6 +90,7 @@ sandbox_up() {
 # Everything named with our prefix goes: processes, fwd's own state, namespaces.
 sandbox_down() {
 	local ns t
+	stop_servers
 	for t in $(ls /run/fwd 2>/dev/null | sed -n "s/^\($P[a-z0-9-]*\)\.journal$/\1/p"); do
 		"$FWDCTL" -q -n "$HOST" down "$t" 2>/dev/null
 	done

@@ -41,9 +41,6 @@ for dp in ${DATAPATHS:-kernel bpf}; do
 	check_eq "$T lan -> uplink:9101 -> red:7101 (shifted range)" $LAN_ADDR "$(ask "$LAN" tcp $UPLINK_ADDR 9101)"
 	check_eq "$T lan -> uplink:8010 is not forwarded" "" "$(ask "$LAN" tcp $UPLINK_ADDR 8010)"
 
-	# Stop this datapath's servers before the next one reuses the ports.
-	for ns in "$P-red" "$P-blue" "$P-green" "$P-yellow" "$LAN"; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
-	done
+	stop_servers # the next datapath binds the same ports
 	check "$T down" "$FWDCTL" -q -n "$HOST" down "$topo"
 done
