@@ -31,6 +31,13 @@ int fwd_list_topologies(char names[][16], int max);
 /* The normalised topology saved by `up` (FWD_RUN_DIR/NAME.conf); 0 or -errno. */
 int fwd_saved_topology(const char *name, struct fwd_topology *t);
 
+struct nl_sock;
+/*
+ * Print "fwdctl: OBJECT: WHAT: strerror(-err)", with the kernel's extended-ack text when @nl
+ * (may be NULL) has one for its last request. Returns @err, so callers can `return fwd_fail()`.
+ */
+int fwd_fail(struct nl_sock *nl, int err, const char *object, const char *what);
+
 /* Messages: diagnostics to stderr, "-v" chatter only when asked. */
 void fwd_info(const struct fwd_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fwd_debug(const struct fwd_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

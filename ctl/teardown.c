@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Teardown of journaled objects; see teardown.h. */
 #include "teardown.h"
+#include "fwdctl.h"
 #include "ipt.h"
 #include "loader.h"
 #include "names.h"
@@ -14,15 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-static int report(struct nl_sock *nl, int err, const char *object, const char *what)
-{
-	const char *ack = nl ? nl_errmsg(nl) : "";
-
-	fprintf(stderr, "fwdctl: %s: %s: %s%s%s%s\n", object, what, strerror(-err),
-		ack[0] ? " (kernel: " : "", ack, ack[0] ? ")" : "");
-	return err;
-}
 
 /* ifindex of the link named in a J_BPF attach-point entry, 0 when it is gone. */
 static int attach_point(struct nl_sock *nl, const struct journal *j, const char *which)
@@ -84,7 +76,7 @@ static int restore_sysctl(const struct journal *j, const struct journal_entry *e
 
 		if (fd >= 0)
 			close(fd);
-		return report(NULL, err, path, "cannot restore");
+		return fwd_fail(NULL, err, path, "cannot restore");
 	}
 	close(fd);
 	return 0;
@@ -120,17 +112,17 @@ int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_e
 		snprintf(prefix, sizeof(prefix), "fwd:%s:", j->topology);
 		if (!nl_link_get(nl, e.name, &l) && !strncmp(l.alias, prefix, strlen(prefix)) &&
 		    (ret = nl_link_del(nl, l.ifindex)) && ret != -ENODEV)
-			return report(nl, ret, e.name, "cannot delete link");
+			return fwd_fail(nl, ret, e.name, "cannot delete link");
 		break;
 	case J_NETNS:
 		ret = netns_delete(e.name);
 		if (ret && ret != -ENOENT)
-			return report(NULL, ret, e.name, "cannot delete namespace");
+			return fwd_fail(NULL, ret, e.name, "cannot delete namespace");
 		break;
 	case J_BRIDGE:
 		if (!nl_link_get(nl, e.name, &l) && !strcmp(l.kind, "bridge") &&
 		    (ret = nl_link_del(nl, l.ifindex)) && ret != -ENODEV)
-			return report(nl, ret, e.name, "cannot delete bridge");
+			return fwd_fail(nl, ret, e.name, "cannot delete bridge");
 		break;
 	case J_SYSCTL:
 		if ((ret = restore_sysctl(j, &e)))

@@ -33,23 +33,10 @@ struct up {
 	struct fwd_endpoint_rt *eps;
 };
 
-/* "fwdctl: OBJECT: what failed: cause (kernel: ext-ack text)" */
+/* Errors of the host-namespace socket carry its extended ack. */
 static int fail(struct up *u, int err, const char *object, const char *what)
 {
-	const char *ack = u->nl ? nl_errmsg(u->nl) : "";
-
-	fprintf(stderr, "fwdctl: %s: %s: %s%s%s%s\n", object, what, strerror(-err),
-		ack[0] ? " (kernel: " : "", ack, ack[0] ? ")" : "");
-	return err;
-}
-
-static int fail_nl(struct nl_sock *nl, int err, const char *object, const char *what)
-{
-	const char *ack = nl_errmsg(nl);
-
-	fprintf(stderr, "fwdctl: %s: %s: %s%s%s%s\n", object, what, strerror(-err),
-		ack[0] ? " (kernel: " : "", ack, ack[0] ? ")" : "");
-	return err;
+	return fwd_fail(u->nl, err, object, what);
 }
 
 /* Nothing has changed yet: every refusal here leaves the machine as it was. */
@@ -228,11 +215,11 @@ static int configure_inside(struct up *u, size_t i, int nsfd)
 	if (ret)
 		return fail(u, ret, ns->name, "cannot open netlink in namespace");
 	if ((ret = nl_link_get(in, "lo", &lo)) || (ret = nl_link_set_up(in, lo.ifindex))) {
-		fail_nl(in, ret, ns->name, "cannot set lo up");
+		fwd_fail(in, ret, ns->name, "cannot set lo up");
 		goto out;
 	}
 	if ((ret = nl_link_get(in, FWD_NS_IFNAME, &eth))) {
-		fail_nl(in, ret, ns->name, "cannot find " FWD_NS_IFNAME);
+		fwd_fail(in, ret, ns->name, "cannot find " FWD_NS_IFNAME);
 		goto out;
 	}
 	memcpy(u->eps[i].ns_mac, eth.mac, 6);
@@ -242,15 +229,15 @@ static int configure_inside(struct up *u, size_t i, int nsfd)
 	for (int k = 0; k < st.n; k++)
 		nl_addr_del(in, eth.ifindex, st.drop[k], st.prefix[k]);
 	if ((ret = nl_addr_add(in, eth.ifindex, ns->addr, u->t->gateway.prefix))) {
-		fail_nl(in, ret, ns->name, "cannot add address");
+		fwd_fail(in, ret, ns->name, "cannot add address");
 		goto out;
 	}
 	if ((ret = nl_link_set_up(in, eth.ifindex))) {
-		fail_nl(in, ret, ns->name, "cannot set " FWD_NS_IFNAME " up");
+		fwd_fail(in, ret, ns->name, "cannot set " FWD_NS_IFNAME " up");
 		goto out;
 	}
 	if ((ret = nl_route_replace_default(in, u->t->gateway.addr, eth.ifindex)))
-		fail_nl(in, ret, ns->name, "cannot set default route");
+		fwd_fail(in, ret, ns->name, "cannot set default route");
 out:
 	nl_close(in);
 	return ret;
