@@ -49,18 +49,33 @@ peer_server() {
 	local ns=$1 proto=$2 port=$3 spec
 	if [ "$proto" = tcp ]; then spec=TCP-LISTEN:$port,reuseaddr,fork
 	else spec=UDP-RECVFROM:$port,fork; fi
-	in_ns "$ns" socat "$spec" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
+	# ip netns exec and setsid exec, so $! is socat itself and leads its own process group, which
+	# also holds the children it forks per peer; stop_servers kills the whole group. (Started
+	# through in_ns, a function, $! would be a subshell and killing it would orphan socat.)
+	ip netns exec "$ns" setsid socat "$spec" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
 	SERVERS+=($!)
 	wait_for 3000 listening "$ns" "$proto" "$port" || fail "server $ns $proto/$port did not start"
 }
 SERVERS=()
 
+# fwd_counter TOPO NAME [packets|bytes]: one counter of fwdctl stats (0 if absent).
+fwd_counter() {
+	"$FWDCTL" -j -n "$HOST" stats "$1" | python3 -c '
+import json, sys
+counters = {c["name"]: c for c in json.load(sys.stdin)["counters"]}
+print(counters.get(sys.argv[1], {}).get(sys.argv[2], 0))' "$2" "${3:-packets}"
+}
+
+group_gone() { ! pgrep -g "$1" >/dev/null; }
+
 # Stop the servers started so far and wait until they are gone, so the next test can bind the
 # same ports (a killed server still holds its socket until it has exited).
 stop_servers() {
 	[ ${#SERVERS[@]} = 0 ] && return
-	kill "${SERVERS[@]}" 2>/dev/null
+	local pid
+	for pid in "${SERVERS[@]}"; do kill -KILL -- "-$pid" "$pid" 2>/dev/null; done
 	wait "${SERVERS[@]}" 2>/dev/null
+	for pid in "${SERVERS[@]}"; do wait_for 3000 group_gone "$pid"; done
 	SERVERS=()
 }
 
@@ -91,9 +106,7 @@ sandbox_up() {
 sandbox_down() {
 	local ns t
 	stop_servers
-	for t in $(ls /run/fwd 2>/dev/null | sed -n "s/^\($P[a-z0-9-]*\)\.journal$/\1/p"); do
-		"$FWDCTL" -q -n "$HOST" down "$t" 2>/dev/null
-	done
+	# Processes first: once down has deleted a namespace's name, nothing can find them.
 	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-"); do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 	done
