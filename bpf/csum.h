@@ -43,11 +43,20 @@ static __always_inline __u16 csum_replace2(__u16 check, __be16 from, __be16 to)
 
 #ifdef FWD_CTX_TC
 
-/* Update the 16-bit checksum at @off for a 4-byte field changed from @from to @to. */
+/* Update the 16-bit checksum at @off for a @size (2 or 4) byte field changed @from -> @to. */
 static __always_inline int ctx_l3_csum_replace(struct __sk_buff *ctx, __u32 off, __be32 from,
-					       __be32 to)
+					       __be32 to, __u32 size)
 {
-	return bpf_l3_csum_replace(ctx, off, from, to, sizeof(to));
+	return bpf_l3_csum_replace(ctx, off, from, to, size);
+}
+
+/*
+ * Fold a checksum difference (bpf_csum_diff() of old and new bytes) into the checksum at @off,
+ * for changes inside a payload (the header quoted by an ICMP error).
+ */
+static __always_inline int ctx_csum_add_diff(struct __sk_buff *ctx, __u32 off, __s64 diff)
+{
+	return bpf_l4_csum_replace(ctx, off, 0, (__u32)diff, 0);
 }
 
 static __always_inline int ctx_l4_csum_replace(struct __sk_buff *ctx, __u32 off, __be32 from,
@@ -77,13 +86,14 @@ static __always_inline int ctx_csum_at(struct xdp_md *ctx, __u32 off, __u16 **ch
 }
 
 static __always_inline int ctx_l3_csum_replace(struct xdp_md *ctx, __u32 off, __be32 from,
-					       __be32 to)
+					       __be32 to, __u32 size)
 {
 	__u16 *check;
 
 	if (ctx_csum_at(ctx, off, &check))
 		return -1;
-	*check = csum_replace4(*check, from, to);
+	*check = size == 2 ? csum_replace2(*check, (__be16)from, (__be16)to)
+			   : csum_replace4(*check, from, to);
 	return 0;
 }
 

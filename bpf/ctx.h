@@ -50,6 +50,17 @@ static __always_inline __u32 ctx_ingress_ifindex(const struct xdp_md *ctx)
 	return ctx->ingress_ifindex;
 }
 
+static __always_inline int ctx_load_bytes(struct xdp_md *ctx, __u32 off, void *to, __u32 len)
+{
+	return bpf_xdp_load_bytes(ctx, off, to, len);
+}
+
+static __always_inline int ctx_store_bytes(struct xdp_md *ctx, __u32 off, const void *from,
+					   __u32 len)
+{
+	return bpf_xdp_store_bytes(ctx, off, (void *)from, len);
+}
+
 #else /* FWD_CTX_TC */
 
 #define __ctx_buff	 __sk_buff
@@ -92,6 +103,25 @@ static __always_inline int ctx_is_gso(const struct __sk_buff *ctx)
 static __always_inline __u32 ctx_ingress_ifindex(const struct __sk_buff *ctx)
 {
 	return ctx->ifindex;
+}
+
+/* Copies through the helpers work on non-linear skbs too and need no bounds proof. */
+static __always_inline int ctx_load_bytes(const struct __sk_buff *ctx, __u32 off, void *to,
+					  __u32 len)
+{
+	return bpf_skb_load_bytes(ctx, off, to, len);
+}
+
+/*
+ * Writes go through bpf_skb_store_bytes(), never direct packet access: a program with direct
+ * writes gets a prologue that unclones every cloned skb (all TCP from local sockets) before it
+ * even looks at it, taxing the switching fast path that writes nothing. The helper unclones
+ * only the frames it writes to.
+ */
+static __always_inline int ctx_store_bytes(struct __sk_buff *ctx, __u32 off, const void *from,
+					   __u32 len)
+{
+	return bpf_skb_store_bytes(ctx, off, from, len, 0);
 }
 
 #endif

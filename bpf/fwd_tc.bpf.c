@@ -1,8 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tc (clsact ingress) on each host-side veth: known unicast IPv4 between the topology's
- * namespaces goes straight into the target namespace with bpf_redirect_peer() — no bridge, no
- * netfilter, no backlog queue, GSO/GRO kept. Everything else goes on to the bridge.
+ * tc (clsact ingress) programs.
+ *
+ * fwd_tc_ingress, on each host-side veth: known unicast IPv4 between the topology's namespaces
+ * goes straight into the target namespace with bpf_redirect_peer() — no bridge, no netfilter,
+ * no backlog queue, GSO/GRO kept. Frames a masquerade subnet routes out of the uplink are
+ * SNATed and sent out of the uplink with bpf_redirect(); replies of forwarded connections are
+ * translated back and leave the same way (or, hairpin, go into the client namespace).
+ * Everything else goes on to the bridge.
+ *
+ * fwd_tc_uplink, on the uplink: forwarded ports are DNATed into their namespace, replies (and
+ * ICMP errors) of masqueraded connections are translated back into theirs, both with
+ * bpf_redirect_peer(). Frames from the LAN to a namespace address are dropped: only forwards
+ * and replies get in. Everything else is the host's.
  */
 #define FWD_CTX_TC
 #include "ctx.h"
@@ -10,6 +20,198 @@
 #include "endpoint.h"
 #include "counters.h"
 #include "csum.h"
+#include "conntrack.h"
+#include "nat.h"
+#include "fib.h"
+#include "icmp.h"
+
+static __always_inline int fwd_redirected(struct __sk_buff *skb, __u32 counter, long ret,
+					  __u32 ifindex, __u32 flags)
+{
+	if (ret != TC_ACT_REDIRECT)
+		return fwd_verdict(skb, FWD_CNT_DROP_REDIRECT);
+	fwd_count(skb, counter);
+	fwd_trace_record(counter, ret, ifindex, flags);
+	return ret;
+}
+
+/* Into a namespace: TTL, MACs of its veth pair, then the peer's ingress. */
+static __always_inline int fwd_deliver(struct __sk_buff *skb, const struct fwd_pkt *pkt,
+				       const struct fwd_endpoint *ep, __u32 counter)
+{
+	__u32 why;
+
+	why = nat_ttl_dec(skb, pkt);
+	if (why == FWD_OK)
+		why = nat_set_macs(skb, ep->mac, ep->host_mac);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_redirected(skb, counter, bpf_redirect_peer(ep->ifindex, 0), ep->ifindex, 0);
+}
+
+static __always_inline const struct fwd_endpoint *fwd_endpoint_of(__be32 addr)
+{
+	struct fwd_endpoint_key key = {};
+
+	key.addr = addr;
+	return bpf_map_lookup_elem(&fwd_endpoints, &key);
+}
+
+/*
+ * A packet of forwarded connection @e (its ORIG entry), from the uplink or, hairpin, from a
+ * namespace: destination to the target namespace's address and port, then into it.
+ */
+static __always_inline int fwd_dnat_in(struct __sk_buff *skb, const struct fwd_pkt *pkt,
+				       struct fwd_ct_entry *e, __u64 now)
+{
+	const struct fwd_endpoint *ep = fwd_endpoint_of(e->peer.saddr);
+	__u32 why;
+
+	if (!ep)
+		return fwd_verdict(skb,
+				   FWD_CNT_PASS_UPLINK_HOST); /* the target left the topology */
+	if (pkt->ttl <= 1)
+		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
+	ct_update(e, pkt, false, now);
+	why = nat_rewrite(skb, pkt, false, pkt->daddr, e->peer.saddr, pkt->dport, e->peer.sport);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_deliver(skb, pkt, ep, FWD_CNT_DNAT);
+}
+
+/* The ORIG entry of the forwarded connection this packet opens or continues, or NULL. */
+static __always_inline struct fwd_ct_entry *
+fwd_dnat_conn(const struct fwd_pkt *pkt, const struct fwd_ct_key *key, __u64 now, __u32 *why)
+{
+	const struct fwd_forward_val *fv;
+	struct fwd_ct_entry *e;
+
+	*why = FWD_CNT_PASS_UPLINK_HOST;
+	e = bpf_map_lookup_elem(&fwd_ct, key);
+	if (e)
+		return e->dir == FWD_CT_DIR_ORIG && e->nat == FWD_CT_NAT_DNAT ? e : NULL;
+	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP)
+		return NULL;
+	fv = nat_forward_lookup(pkt->proto, pkt->dport);
+	if (!fv)
+		return NULL;
+	return nat_dnat_create(pkt, key, fv, now, why);
+}
+
+/*
+ * A frame leaving a forward's target port: when it answers a forwarded connection, its source
+ * goes back to the uplink's address and forwarded port, and it leaves by the uplink, or, for
+ * a hairpin client (an address of the bridge's subnet), goes into the client's namespace.
+ * -1: no forwarded connection, the caller goes on.
+ */
+static __always_inline int fwd_dnat_reply(struct __sk_buff *skb, struct fwd_pkt *pkt)
+{
+	const struct fwd_endpoint *ep = NULL;
+	struct bpf_fib_lookup fib;
+	struct fwd_ct_entry *e, *o;
+	struct fwd_ct_key key;
+	bool no_neigh = false;
+	__u32 why;
+
+	ct_key_of(&key, pkt);
+	e = bpf_map_lookup_elem(&fwd_ct, &key);
+	if (!e || e->dir != FWD_CT_DIR_REPLY || e->nat != FWD_CT_NAT_DNAT)
+		return -1;
+	o = bpf_map_lookup_elem(&fwd_ct, &e->peer);
+	if (!o)
+		return -1; /* being deleted by its timer */
+	if ((pkt->daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet) {
+		ep = fwd_endpoint_of(pkt->daddr);
+		if (!ep)
+			return -1;
+	} else {
+		why = fwd_fib_uplink(skb, pkt, &fib, &no_neigh);
+		if (why != FWD_OK)
+			return fwd_verdict(skb, why);
+	}
+	if (pkt->ttl <= 1)
+		return fwd_verdict(skb, FWD_CNT_PASS_TTL);
+	ct_update(o, pkt, true, bpf_ktime_get_ns());
+	why = nat_rewrite(skb, pkt, true, pkt->saddr, e->peer.daddr, pkt->sport, e->peer.dport);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	if (ep)
+		return fwd_deliver(skb, pkt, ep, FWD_CNT_DNAT_REPLY);
+	why = nat_ttl_dec(skb, pkt);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_redirected(skb, FWD_CNT_DNAT_REPLY, fwd_fib_redirect(skb, &fib, no_neigh),
+			      fib.ifindex, 0);
+}
+
+/*
+ * Forwards seen from a namespace: replies of forwarded connections, and hairpin (a namespace
+ * connecting to the uplink's address and a forwarded port). -1 when neither.
+ */
+static __always_inline int fwd_dnat_veth(struct __sk_buff *skb, struct fwd_pkt *pkt)
+{
+	struct fwd_ct_entry *e;
+	struct fwd_ct_key key;
+	__u32 why;
+	__u64 now;
+
+	if ((pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP) || fwd_ipv4_is_fragment(pkt) ||
+	    fwd_parse_l4(skb, pkt) != FWD_OK)
+		return -1;
+	if (pkt->daddr != fwd_cfg.uplink_addr)
+		return nat_from_forward_target(pkt) ? fwd_dnat_reply(skb, pkt) : -1;
+	ct_key_of(&key, pkt);
+	now = bpf_ktime_get_ns();
+	e = fwd_dnat_conn(pkt, &key, now, &why);
+	if (!e)
+		return why == FWD_CNT_PASS_UPLINK_HOST ? -1 : fwd_verdict(skb, why);
+	return fwd_dnat_in(skb, pkt, e, now);
+}
+
+/* A frame to the gateway from a masquerade subnet, to outside the bridge's subnet. */
+static __always_inline int fwd_snat(struct __sk_buff *skb, struct fwd_pkt *pkt)
+{
+	struct bpf_fib_lookup fib;
+	struct fwd_ct_entry *e;
+	struct fwd_ct_key okey;
+	bool no_neigh;
+	__u32 why;
+	__u64 now;
+
+	why = fwd_fib_uplink(skb, pkt, &fib, &no_neigh);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	if (pkt->ttl <= 1)
+		return fwd_verdict(skb, FWD_CNT_PASS_TTL);
+	/* From here on the frame leaves translated or not at all: the kernel would forward
+	 * what we pass without a MASQUERADE rule to translate it. */
+	why = fwd_parse_l4(skb, pkt);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	if (pkt->proto == IPPROTO_ICMP && pkt->icmp_type != ICMP_ECHO)
+		return fwd_verdict(skb, FWD_CNT_DROP_NAT_PROTO);
+
+	ct_key_of(&okey, pkt);
+	now = bpf_ktime_get_ns();
+	e = bpf_map_lookup_elem(&fwd_ct, &okey);
+	if (e && (e->dir != FWD_CT_DIR_ORIG || e->nat != FWD_CT_NAT_SNAT))
+		return fwd_verdict(skb, FWD_CNT_DROP_NAT_NO_PORT); /* the tuple is a forward's */
+	if (e)
+		ct_update(e, pkt, false, now);
+	else
+		e = nat_snat_create(pkt, &okey, now, &why);
+	if (!e)
+		return fwd_verdict(skb, why);
+
+	/* The translation is the REPLY key read backwards: its destination is our source. */
+	why = nat_rewrite(skb, pkt, true, pkt->saddr, e->peer.daddr, pkt->sport, e->peer.dport);
+	if (why == FWD_OK)
+		why = nat_ttl_dec(skb, pkt);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_redirected(skb, FWD_CNT_SNAT, fwd_fib_redirect(skb, &fib, no_neigh), fib.ifindex,
+			      0);
+}
 
 SEC("tc")
 int fwd_tc_ingress(struct __sk_buff *skb)
@@ -17,7 +219,6 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 	const struct fwd_endpoint *ep;
 	struct fwd_pkt pkt = {};
 	__u32 why;
-	long ret;
 
 	why = fwd_parse_eth(skb, &pkt);
 	if (why != FWD_OK)
@@ -25,18 +226,125 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 	why = fwd_parse_ipv4(skb, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
+	if (fwd_cfg.flags & FWD_SET_DNAT) { /* rodata: pruned at load without forwards */
+		int ret = fwd_dnat_veth(skb, &pkt);
+
+		if (ret >= 0)
+			return ret;
+	}
+	if (nat_snat_wanted(skb, &pkt))
+		return fwd_snat(skb, &pkt);
 	ep = fwd_endpoint_switch(skb, &pkt, &why);
 	if (!ep)
 		return fwd_verdict(skb, why);
 
 	/* TC_ACT_REDIRECT, or TC_ACT_SHOT for bad flags. A peer that vanished or is down makes
 	 * the kernel drop the frame after we return: counted as redirected here. */
-	ret = bpf_redirect_peer(ep->ifindex, 0);
-	if (ret != TC_ACT_REDIRECT)
-		return fwd_verdict(skb, FWD_CNT_DROP_REDIRECT);
-	fwd_count(skb, FWD_CNT_REDIRECT_PEER);
-	fwd_trace_record(FWD_CNT_REDIRECT_PEER, ret, ep->ifindex, 0);
-	return ret;
+	return fwd_redirected(skb, FWD_CNT_REDIRECT_PEER, bpf_redirect_peer(ep->ifindex, 0),
+			      ep->ifindex, 0);
+}
+
+/*
+ * An ICMP error on the uplink about a translated connection: the quoted packet is one we sent
+ * out (masqueraded, or a forward's reply), so the quote read backwards is a key of ours, and
+ * the other half of that entry holds the namespace's address and port either way.
+ */
+static __always_inline int fwd_uplink_icmp_error(struct __sk_buff *skb, struct fwd_pkt *pkt)
+{
+	const struct fwd_endpoint *ep;
+	struct fwd_ct_entry *e;
+	struct fwd_ct_key rkey;
+	struct icmp_quote q;
+	__be32 ns_addr;
+	__be16 ns_port;
+	__u32 why;
+
+	if (icmp_quote_parse(skb, pkt, &q, &rkey))
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	e = bpf_map_lookup_elem(&fwd_ct, &rkey);
+	if (!e || (e->dir == FWD_CT_DIR_REPLY) != (e->nat == FWD_CT_NAT_SNAT))
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	ns_addr = e->peer.saddr;
+	ns_port = e->peer.sport;
+	ep = fwd_endpoint_of(ns_addr);
+	if (!ep)
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	if (pkt->ttl <= 1)
+		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
+	/* An error refreshes nothing: it is no sign of the connection being alive. */
+	why = icmp_quote_rewrite_src(skb, pkt, &q, ns_addr, ns_port);
+	if (why == FWD_OK)
+		why = nat_rewrite(skb, pkt, false, pkt->daddr, ns_addr, 0, 0);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_deliver(skb, pkt, ep,
+			   e->nat == FWD_CT_NAT_SNAT ? FWD_CNT_SNAT_REPLY : FWD_CNT_DNAT);
+}
+
+/* A reply of masqueraded connection @e (its REPLY entry): back to the namespace. */
+static __always_inline int fwd_snat_reply(struct __sk_buff *skb, const struct fwd_pkt *pkt,
+					  const struct fwd_ct_entry *e)
+{
+	const struct fwd_endpoint *ep;
+	struct fwd_ct_entry *o;
+	__u32 why;
+
+	o = bpf_map_lookup_elem(&fwd_ct, &e->peer);
+	if (!o)
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST); /* being deleted by its timer */
+	ep = fwd_endpoint_of(e->peer.saddr);
+	if (!ep)
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	if (pkt->ttl <= 1)
+		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
+	ct_update(o, pkt, true, bpf_ktime_get_ns());
+	why = nat_rewrite(skb, pkt, false, pkt->daddr, e->peer.saddr, pkt->dport, e->peer.sport);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_deliver(skb, pkt, ep, FWD_CNT_SNAT_REPLY);
+}
+
+SEC("tc")
+int fwd_tc_uplink(struct __sk_buff *skb)
+{
+	struct fwd_pkt pkt = {};
+	struct fwd_ct_entry *e;
+	struct fwd_ct_key key;
+	__u32 why;
+	__u64 now;
+
+	why = fwd_parse_eth(skb, &pkt);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	why = fwd_parse_ipv4(skb, &pkt);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	/* Isolation: a LAN host routing the bridge's subnet via this host reaches nothing. */
+	if ((pkt.daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet)
+		return fwd_verdict(skb, FWD_CNT_DROP_NOT_FORWARDED);
+	/* Only frames to the uplink's address can be ours; fragments of them cannot be matched
+	 * without reassembly, so they are the host's too. */
+	if (pkt.daddr != fwd_cfg.uplink_addr || fwd_ipv4_is_fragment(&pkt) ||
+	    fwd_parse_l4(skb, &pkt) != FWD_OK)
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	if (pkt.proto == IPPROTO_ICMP) {
+		if (icmp_is_error(pkt.icmp_type))
+			return fwd_uplink_icmp_error(skb, &pkt);
+		if (pkt.icmp_type != ICMP_ECHOREPLY)
+			return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	}
+
+	ct_key_of(&key, &pkt);
+	e = bpf_map_lookup_elem(&fwd_ct, &key);
+	if (e && e->dir == FWD_CT_DIR_REPLY && e->nat == FWD_CT_NAT_SNAT)
+		return fwd_snat_reply(skb, &pkt, e);
+	if (!(fwd_cfg.flags & FWD_SET_DNAT))
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	now = bpf_ktime_get_ns();
+	e = fwd_dnat_conn(&pkt, &key, now, &why);
+	if (!e)
+		return fwd_verdict(skb, why);
+	return fwd_dnat_in(skb, &pkt, e, now);
 }
 
 char LICENSE[] SEC("license") = "GPL";

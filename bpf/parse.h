@@ -5,6 +5,7 @@
 
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/in.h>
 #include <bpf/bpf_endian.h>
 
 #include "ctx.h"
@@ -23,8 +24,29 @@ struct fwd_pkt {
 	__be32 saddr; /* network order */
 	__be32 daddr; /* network order */
 	__u8 proto;   /* IPPROTO_* */
-	__u8 pad[3];
+	__u8 ttl;
+	__u8 tos;
+	__u8 pad;
+	__be16 frag_off; /* network order, as in the header: flags and offset */
+	/* Filled by fwd_parse_l4() only. */
+	__be16 sport;	 /* network order; ICMP echo request: identifier, reply: 0 */
+	__be16 dport;	 /* network order; ICMP echo request: 0, reply: identifier */
+	__u8 tcp_flags;	 /* TCP: byte 13 of the header (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10) */
+	__u8 icmp_type;
+	__u32 l4_csum_off; /* bytes from the frame start to the L4 checksum */
 };
+
+/* From <linux/icmp.h>, which drags in libc's socket headers that -target bpf lacks. */
+#define ICMP_ECHOREPLY	   0
+#define ICMP_DEST_UNREACH  3
+#define ICMP_ECHO	   8
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_PARAMETERPROB 12
+
+#define FWD_TCP_FIN 0x01
+#define FWD_TCP_SYN 0x02
+#define FWD_TCP_RST 0x04
+#define FWD_TCP_ACK 0x10
 
 static __always_inline int fwd_mac_is_multicast(const __u8 *mac)
 {
@@ -96,8 +118,68 @@ static __always_inline int fwd_parse_ipv4(struct __ctx_buff *ctx, struct fwd_pkt
 	pkt->saddr = iph->saddr;
 	pkt->daddr = iph->daddr;
 	pkt->proto = iph->protocol;
+	pkt->ttl = iph->ttl;
+	pkt->tos = iph->tos;
+	pkt->frag_off = iph->frag_off;
 	pkt->l4_off = pkt->l3_off + hlen;
 	return FWD_OK;
+}
+
+static __always_inline int fwd_ipv4_is_fragment(const struct fwd_pkt *pkt)
+{
+	return pkt->frag_off & bpf_htons(0x2000 | 0x1fff); /* MF, or a non-zero offset */
+}
+
+static __always_inline int fwd_ipv4_df(const struct fwd_pkt *pkt)
+{
+	return pkt->frag_off & bpf_htons(0x4000);
+}
+
+/*
+ * The ports (or ICMP type and echo identifier) after fwd_parse_ipv4(), for conntrack: FWD_OK,
+ * FWD_CNT_DROP_NAT_FRAGMENT for a fragment (only the first has the ports), DROP_NAT_PROTO for
+ * what is not TCP, UDP or ICMP, DROP_TRUNC_L4 for a short header. Copies through
+ * ctx_load_bytes(): no bounds to prove for an offset that depends on IHL.
+ */
+static __always_inline int fwd_parse_l4(struct __ctx_buff *ctx, struct fwd_pkt *pkt)
+{
+	__u8 hdr[14];
+
+	if (fwd_ipv4_is_fragment(pkt))
+		return FWD_CNT_DROP_NAT_FRAGMENT;
+	switch (pkt->proto) {
+	case IPPROTO_TCP:
+		if (ctx_load_bytes(ctx, pkt->l4_off, hdr, 14))
+			return FWD_CNT_DROP_TRUNC_L4;
+		pkt->sport = *(__be16 *)hdr;
+		pkt->dport = *(__be16 *)(hdr + 2);
+		pkt->tcp_flags = hdr[13];
+		pkt->l4_csum_off = pkt->l4_off + 16;
+		return FWD_OK;
+	case IPPROTO_UDP:
+		if (ctx_load_bytes(ctx, pkt->l4_off, hdr, 8))
+			return FWD_CNT_DROP_TRUNC_L4;
+		pkt->sport = *(__be16 *)hdr;
+		pkt->dport = *(__be16 *)(hdr + 2);
+		pkt->l4_csum_off = pkt->l4_off + 6;
+		return FWD_OK;
+	case IPPROTO_ICMP:
+		if (ctx_load_bytes(ctx, pkt->l4_off, hdr, 8))
+			return FWD_CNT_DROP_TRUNC_L4;
+		pkt->icmp_type = hdr[0];
+		pkt->l4_csum_off = pkt->l4_off + 2;
+		/* The identifier plays the port of whoever picked it: the requester. */
+		if (hdr[0] == ICMP_ECHO) {
+			pkt->sport = *(__be16 *)(hdr + 4);
+			pkt->dport = 0;
+		} else if (hdr[0] == ICMP_ECHOREPLY) {
+			pkt->sport = 0;
+			pkt->dport = *(__be16 *)(hdr + 4);
+		}
+		return FWD_OK;
+	default:
+		return FWD_CNT_DROP_NAT_PROTO;
+	}
 }
 
 #endif

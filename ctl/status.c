@@ -268,13 +268,31 @@ int fwd_cmd_stats(const char *topology, const struct fwd_opts *o)
 
 int fwd_cmd_ct(const char *topology, bool flush, const struct fwd_opts *o)
 {
+	struct fwd_topology t;
+	struct fwd_json j;
 	char name[16];
+	int ret;
 
 	if (pick_topology(topology, "ct", name))
 		return FWD_EXIT_FAILURE;
-	fprintf(stderr, "fwdctl: ct: connection tracking in BPF is not part of this version yet "
-			"(it arrives with masquerade in BPF)\n");
-	(void)flush;
-	(void)o;
-	return FWD_EXIT_FAILURE;
+	ret = fwd_saved_topology(name, &t);
+	if (ret) {
+		fprintf(stderr, "fwdctl: topology %s is not up\n", name);
+		return FWD_EXIT_FAILURE;
+	}
+	if (t.datapath != FWD_DATAPATH_BPF) {
+		fprintf(stderr, "fwdctl: ct: topology %s uses datapath kernel; its connections are "
+				"nf_conntrack's ('conntrack -L')\n", name);
+		topo_free(&t);
+		return FWD_EXIT_FAILURE;
+	}
+	topo_free(&t);
+	if (flush)
+		return loader_ct_flush(name) ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
+	if (o->json)
+		json_init(&j, stdout);
+	ret = loader_ct_list(name, o->json ? &j : NULL);
+	if (o->json && !ret)
+		json_finish(&j);
+	return ret ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
 }

@@ -335,9 +335,10 @@ static int remove_stale(struct up *u)
  * Does the topology need fwd's iptables chains? Always for datapath kernel; for datapath bpf
  * while SNAT and DNAT are not yet done in BPF, only for its masquerade and forward lines.
  */
+/* datapath bpf masquerades and forwards in BPF: iptables is datapath kernel's only. */
 static bool needs_iptables(const struct fwd_topology *t)
 {
-	return t->datapath == FWD_DATAPATH_KERNEL || t->n_masquerades || t->n_forwards;
+	return t->datapath == FWD_DATAPATH_KERNEL;
 }
 
 static int remove_journaled(struct up *u, enum journal_kind kind, const char *name)

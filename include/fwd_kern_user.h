@@ -8,14 +8,18 @@
 #define FWD_KERN_USER_H
 
 #include <linux/types.h>
+#include <linux/bpf.h> /* struct bpf_timer */
 
 #ifndef FWD_MAX_ENDPOINTS
 #define FWD_MAX_ENDPOINTS 4096 /* == FWD_MAX_NAMESPACES of the parser */
 #endif
 
 /* Names of the maps (and of their pins under /sys/fs/bpf/fwd/<topology>/). */
-#define FWD_MAP_ENDPOINTS "fwd_endpoints"
-#define FWD_MAP_COUNTERS  "fwd_counters"
+#define FWD_MAP_ENDPOINTS   "fwd_endpoints"
+#define FWD_MAP_COUNTERS    "fwd_counters"
+#define FWD_MAP_CT	    "fwd_ct"
+#define FWD_MAP_FORWARDS    "fwd_forwards"
+#define FWD_MAP_FWD_TARGETS "fwd_fwd_targets"
 
 /*
  * fwd_endpoints: one entry per namespace of the topology, the loader's replacement for the
@@ -52,13 +56,33 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(PASS_NO_ENDPOINT, "pass_no_endpoint") /* IPv4 destination is no namespace of ours */   \
 	X(PASS_MAC_MISMATCH, "pass_mac_mismatch") /* namespace address, other MAC: host routes */ \
 	X(PASS_HAIRPIN, "pass_hairpin")       /* target is the interface it came from */         \
+	X(SNAT, "snat")			      /* masqueraded out of the uplink (bpf_redirect) */ \
+	X(SNAT_REPLY, "snat_reply")	      /* reply or ICMP error of a masqueraded flow, back \
+						 into its namespace (bpf_redirect_peer) */     \
+	X(PASS_ROUTE, "pass_route")	      /* masquerade source, but not routed via the uplink \
+						 (host address, other link, no route) */       \
+	X(PASS_TTL, "pass_ttl")		      /* TTL would expire: the kernel sends the ICMP */  \
+	X(PASS_FRAG_NEEDED, "pass_frag_needed") /* over the uplink MTU with DF: kernel's ICMP */ \
+	X(DNAT, "dnat")			      /* forwarded port, into its namespace */           \
+	X(DNAT_REPLY, "dnat_reply")	      /* reply of a forwarded connection, back out */    \
+	X(PASS_UPLINK_HOST, "pass_uplink_host") /* uplink frame that is no reply of ours */      \
 	X(DROP_TRUNC_ETH, "drop_trunc_eth")   /* shorter than an Ethernet header */              \
 	X(DROP_TRUNC_IPV4, "drop_trunc_ipv4") /* IPv4 header (with options) not all there */     \
 	X(DROP_BAD_VERSION, "drop_bad_version") /* ethertype IPv4, version field not 4 */        \
 	X(DROP_BAD_IHL, "drop_bad_ihl")       /* IHL below 5 */                                  \
 	X(DROP_BAD_TOTLEN, "drop_bad_totlen") /* total length shorter than the header, or longer \
 						 than the frame */                              \
-	X(DROP_REDIRECT, "drop_redirect")     /* the redirect helper refused */
+	X(DROP_REDIRECT, "drop_redirect")     /* the redirect helper refused */                  \
+	X(DROP_TRUNC_L4, "drop_trunc_l4")     /* TCP/UDP/ICMP header not all there */            \
+	X(DROP_NAT_FRAGMENT, "drop_nat_fragment") /* IPv4 fragment to masquerade: no reassembly */ \
+	X(DROP_NAT_PROTO, "drop_nat_proto")   /* not TCP, UDP or ICMP echo: cannot masquerade */ \
+	X(DROP_NAT_TOO_BIG, "drop_nat_too_big") /* over the uplink MTU without DF */             \
+	X(DROP_CT_FULL, "drop_ct_full")       /* the connection table is full */                 \
+	X(DROP_NAT_NO_PORT, "drop_nat_no_port") /* no free port in the SNAT range */             \
+	X(DROP_REWRITE, "drop_rewrite")       /* a store or checksum helper failed */            \
+	X(DROP_TTL, "drop_ttl")		      /* reply with TTL <= 1 */                          \
+	X(DROP_NOT_FORWARDED, "drop_not_forwarded") /* from the uplink to a namespace address: \
+						       only forwards and replies get in */
 
 enum fwd_counter {
 #define FWD_X_ENUM(id, name) FWD_CNT_##id,
@@ -76,21 +100,179 @@ struct fwd_counter_val {
 _Static_assert(sizeof(struct fwd_counter_val) == 16, "fwd_counter_val layout");
 
 /*
+ * fwd_ct: connection tracking, a HASH whose values carry a bpf_timer. Every connection has two
+ * entries: one under the tuple its packets have when they leave the namespace (ORIG), one
+ * under the tuple the replies have when they arrive on the uplink (REPLY). Each names the other
+ * in .peer, so the translation is the other key read backwards. Only the ORIG entry holds the
+ * state, the expiry and an armed timer; the timer deletes both entries (see bpf/conntrack.h).
+ * ICMP echo: the identifier is the port of the side that chose it (ORIG sport, REPLY dport),
+ * the other port is 0.
+ */
+#ifndef FWD_CT_MAX_CONNS
+#define FWD_CT_MAX_CONNS 65536 /* two map entries each */
+#endif
+#define FWD_CT_MAX_ENTRIES (2 * FWD_CT_MAX_CONNS)
+
+struct fwd_ct_key {
+	__be32 saddr; /* network order */
+	__be32 daddr; /* network order */
+	__be16 sport; /* network order; ICMP echo: see above */
+	__be16 dport; /* network order */
+	__u8 proto;   /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP */
+	__u8 pad[3];  /* zero: keys are compared as bytes */
+};
+_Static_assert(sizeof(struct fwd_ct_key) == 16, "fwd_ct_key layout");
+
+enum fwd_ct_dir {
+	FWD_CT_DIR_ORIG = 0,  /* key: as the packet leaves the namespace */
+	FWD_CT_DIR_REPLY = 1, /* key: as the reply arrives on the uplink */
+};
+
+enum fwd_ct_nat {
+	FWD_CT_NAT_SNAT = 1, /* masquerade: source becomes the uplink's address/port */
+	FWD_CT_NAT_DNAT = 2, /* forward: destination becomes the target namespace's address/port */
+};
+
+/* X(ENUM_SUFFIX, "name shown by fwdctl ct") */
+/* clang-format off */
+#define FWD_CT_STATES(X)                                                                       \
+	X(NONE, "none")                                                                        \
+	X(TCP_SYN_SENT, "syn_sent")        /* SYN out, nothing back yet */                     \
+	X(TCP_ESTABLISHED, "established")  /* something came back */                           \
+	X(TCP_FIN_WAIT, "fin_wait")        /* FIN seen in one direction */                     \
+	X(TCP_CLOSE, "close")              /* FIN both ways, or RST */                         \
+	X(UDP, "udp")                      /* no reply yet */                                  \
+	X(UDP_ASSURED, "udp_assured")      /* replied */                                       \
+	X(ICMP, "icmp")
+/* clang-format on */
+
+enum fwd_ct_state {
+#define FWD_X_ENUM(id, name) FWD_CT_##id,
+	FWD_CT_STATES(FWD_X_ENUM)
+#undef FWD_X_ENUM
+	FWD_CT_STATE_MAX,
+};
+
+enum fwd_ct_flags {
+	FWD_CT_F_SEEN_REPLY = 1u << 0,
+	FWD_CT_F_FIN_ORIG = 1u << 1,
+	FWD_CT_F_FIN_REPLY = 1u << 2,
+	FWD_CT_F_RST = 1u << 3,
+};
+
+struct fwd_ct_entry {
+	struct bpf_timer timer; /* ORIG only: fires at or after expires_ns */
+	__u64 expires_ns;	/* host order, CLOCK_MONOTONIC (bpf_ktime_get_ns); ORIG only */
+	__u64 timer_ns;		/* host order: when the armed timer fires; ORIG only */
+	__u64 created_ns;	/* host order, CLOCK_MONOTONIC */
+	struct fwd_ct_key peer; /* the other direction's key */
+	__u8 dir;		/* enum fwd_ct_dir */
+	__u8 state;		/* enum fwd_ct_state; ORIG only */
+	__u8 flags;		/* enum fwd_ct_flags; ORIG only */
+	__u8 nat;		/* enum fwd_ct_nat */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct fwd_ct_entry) == 64, "fwd_ct_entry layout");
+
+/*
+ * fwd_forwards: the topology's forwards, one entry per uplink port (ranges expanded), so that
+ * SNAT never hands out (nor keeps) a port the uplink forwards (port shadowing, CVE-2021-3773).
+ * At most 65535 ports per protocol, for two protocols.
+ */
+#define FWD_MAX_FORWARD_PORTS 131072
+
+struct fwd_forward_key {
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad;    /* zero */
+	__be16 port; /* network order: the uplink port */
+};
+_Static_assert(sizeof(struct fwd_forward_key) == 4, "fwd_forward_key layout");
+
+struct fwd_forward_val {
+	__be32 addr; /* network order: the target namespace's address */
+	__be16 port; /* network order: the target port */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct fwd_forward_val) == 8, "fwd_forward_val layout");
+
+/*
+ * fwd_fwd_targets: the (namespace address, proto, port) every forward points at. Only frames
+ * leaving such a port can be replies of a forwarded connection, so the host-side veth program
+ * looks those up in fwd_ct and leaves every other namespace-to-namespace frame alone.
+ */
+struct fwd_fwd_target_key {
+	__be32 addr; /* network order */
+	__u8 proto;
+	__u8 pad;    /* zero */
+	__be16 port; /* network order */
+};
+_Static_assert(sizeof(struct fwd_fwd_target_key) == 8, "fwd_fwd_target_key layout");
+
+/*
  * Load-time settings: a `const volatile` global in .rodata that the loader fills before load,
  * so the verifier prunes what a setting turns off. Never written at run time.
  */
 enum fwd_setting_flags {
 	/* Record each decision in fwd_trace (tests only; costs a map write per frame). */
 	FWD_SET_TRACE = 1u << 0,
+	/* Masquerade in BPF: an uplink with an IPv4 address and at least one masquerade. */
+	FWD_SET_SNAT = 1u << 1,
+	/* Forwards in BPF: an uplink with an IPv4 address and at least one forward. */
+	FWD_SET_DNAT = 1u << 2,
 };
+
+#define FWD_MAX_MASQ 64 /* == FWD_MAX_MASQUERADES of the parser */
+
+#ifndef FWD_NAT_PORT_LO
+#define FWD_NAT_PORT_LO 32768 /* Linux's default ip_local_port_range */
+#endif
+#ifndef FWD_NAT_PORT_HI
+#define FWD_NAT_PORT_HI 60999
+#endif
+#define FWD_NAT_PORT_TRIES 32 /* random start, then consecutive ports */
+
+struct fwd_masq_net {
+	__be32 addr; /* network order, host bits zero */
+	__be32 mask; /* network order */
+};
+
+/* Seconds, host order. Defaults follow Linux's nf_conntrack where there is one. */
+struct fwd_ct_timeouts {
+	__u32 tcp_syn_sent;    /* 60: Linux 120 */
+	__u32 tcp_established; /* 432000 (5 days), as Linux */
+	__u32 tcp_fin_wait;    /* 120, as Linux's FIN_WAIT */
+	__u32 tcp_close;       /* 10, as Linux's CLOSE */
+	__u32 udp;	       /* 30, as Linux */
+	__u32 udp_assured;     /* 120, as Linux's "stream" */
+	__u32 icmp;	       /* 30, as Linux */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct fwd_ct_timeouts) == 32, "fwd_ct_timeouts layout");
+
+#define FWD_CT_TIMEOUTS_DEFAULT                                                                    \
+	{                                                                                          \
+		.tcp_syn_sent = 60, .tcp_established = 432000, .tcp_fin_wait = 120,                \
+		.tcp_close = 10, .udp = 30, .udp_assured = 120, .icmp = 30,                        \
+	}
 
 struct fwd_settings {
 	__u32 flags;	      /* host order: enum fwd_setting_flags */
 	__u32 bridge_ifindex; /* host order: the topology's bridge, 0 if unknown */
 	__u8 bridge_mac[6];   /* wire order */
 	__u8 pad[2];
+	__u32 uplink_ifindex; /* host order, 0 when there is no uplink */
+	__be32 uplink_addr;   /* network order: the uplink's primary IPv4 (SNAT source) */
+	__u8 uplink_mac[6];   /* wire order */
+	__u8 pad2[2];
+	__be32 subnet;	    /* network order: the bridge's subnet (never masqueraded to) */
+	__be32 subnet_mask; /* network order */
+	__u16 nat_port_lo;  /* host order: SNAT port range, inclusive */
+	__u16 nat_port_hi;  /* host order */
+	__u32 n_masq;	    /* host order: entries used in masq[] */
+	struct fwd_ct_timeouts ct;
+	struct fwd_masq_net masq[FWD_MAX_MASQ];
 };
-_Static_assert(sizeof(struct fwd_settings) == 16, "fwd_settings layout");
+_Static_assert(sizeof(struct fwd_settings) == 80 + 8 * FWD_MAX_MASQ, "fwd_settings layout");
 
 /* fwd_trace: a one-slot ARRAY holding the last decision, written only with FWD_SET_TRACE. */
 struct fwd_trace {

@@ -28,6 +28,7 @@ void fwd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 
 /* pins.c */
 #define FWD_PIN_PROG_TC "fwd_tc_ingress" /* the tc program's pin, next to the maps' */
+#define FWD_PIN_PROG_UPLINK "fwd_tc_uplink" /* the uplink's tc program */
 /* FWD_PIN_ROOT/@topology[/@name] into @buf (PATH_MAX); -EINVAL for a name unfit for a path. */
 int pins_path(char *buf, const char *topology, const char *name);
 int pins_dir_create(const char *topology);
@@ -42,6 +43,14 @@ int pins_prog_replace(struct bpf_program *prog, const char *path);
 
 /* maps.c: fwd_endpoints converges to exactly the topology's namespaces. */
 int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct fwd_runtime *rt);
+/* fwd_forwards (one entry per uplink port) and fwd_fwd_targets converge to the forwards. */
+int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t);
+
+/*
+ * ct.c: delete the expired ORIG entries whose timer could not be armed (and their REPLY
+ * halves); the datapath re-arms on the next packet, this catches connections with none.
+ */
+int ct_sweep_unarmed(int fd);
 
 /* attach.c */
 int attach_tc_ingress(int ifindex, int prog_fd);

@@ -54,6 +54,17 @@ int loader_down(const char *topology, int uplink_ifindex, int bridge_ifindex);
 int loader_status(const char *topology, struct fwd_json *j);
 /* Counters: packets/bytes per path, drops by reason; text on stdout, or into @j. */
 int loader_stats(const char *topology, struct fwd_json *j);
+/*
+ * Connection tracking (masquerade, forwards): one line per connection with the protocol, the
+ * original tuple (as fwd first saw it), the translated tuple (as it went on), the state
+ * and the seconds until it expires; text on stdout, or into @j as
+ * {"topology", "connections": [{proto, nat ("snat"|"dnat"), original: {src, sport, dst, dport},
+ * translated: {...}, state, seconds_left, age}], "count"}. ICMP echo: the identifier is the port of the side
+ * that chose it, the other port is 0.
+ */
+int loader_ct_list(const char *topology, struct fwd_json *j);
+/* Forget every tracked connection; their next packets start new ones (TCP: picked up). */
+int loader_ct_flush(const char *topology);
 /* Mount bpffs at FWD_BPFFS when it is not mounted. */
 int loader_ensure_bpffs(void);
 /*

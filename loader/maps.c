@@ -110,3 +110,117 @@ int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct f
 	}
 	return maps_delete_stale(map_fd, t, rt);
 }
+
+static bool maps_forward_wanted(const struct fwd_topology *t, const struct fwd_forward_key *k)
+{
+	uint16_t port = ntohs(k->port);
+
+	for (size_t i = 0; i < t->n_forwards; i++) {
+		const struct fwd_forward *f = &t->forwards[i];
+
+		if (f->proto == k->proto && port >= f->port_lo && port <= f->port_hi)
+			return true;
+	}
+	return false;
+}
+
+static bool maps_target_wanted(const struct fwd_topology *t, const struct fwd_fwd_target_key *k)
+{
+	uint16_t port = ntohs(k->port);
+
+	for (size_t i = 0; i < t->n_forwards; i++) {
+		const struct fwd_forward *f = &t->forwards[i];
+
+		if (f->proto == k->proto && t->namespaces[f->ns].addr == k->addr &&
+		    port >= f->to_port && port <= f->to_port + (f->port_hi - f->port_lo))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Delete the keys of @fd that @wanted refuses. Keys are collected first (a delete restarts a
+ * hash map walk), in rounds of up to 4096.
+ */
+static int maps_prune(int fd, size_t key_size, const char *name, const struct fwd_topology *t,
+		      bool (*wanted)(const struct fwd_topology *, const void *))
+{
+	enum { ROUND = 4096 };
+	char *keys = calloc(ROUND + 1, key_size), *next = keys + ROUND * key_size;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (;;) {
+		void *prev = NULL;
+		size_t n = 0;
+
+		while (n < ROUND && !bpf_map_get_next_key(fd, prev, next)) {
+			if (!wanted(t, next))
+				memcpy(keys + n++ * key_size, next, key_size);
+			prev = next; /* the kernel reads the key before it writes the next one */
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT) {
+				err = -errno;
+				pr_warn("%s: cannot delete stale entry: %s\n", name, strerror(-err));
+				goto end;
+			}
+		}
+		if (n < ROUND)
+			break;
+	}
+end:
+	free(keys);
+	return err;
+}
+
+static bool maps_forward_wanted_cb(const struct fwd_topology *t, const void *k)
+{
+	return maps_forward_wanted(t, k);
+}
+
+static bool maps_target_wanted_cb(const struct fwd_topology *t, const void *k)
+{
+	return maps_target_wanted(t, k);
+}
+
+int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t)
+{
+	const __u32 one = 1;
+	int err;
+
+	for (size_t i = 0; i < t->n_forwards; i++) {
+		const struct fwd_forward *f = &t->forwards[i];
+
+		for (uint32_t p = f->port_lo; p <= f->port_hi; p++) {
+			struct fwd_forward_key key;
+			struct fwd_forward_val val;
+			struct fwd_fwd_target_key tkey;
+
+			memset(&key, 0, sizeof(key));
+			memset(&val, 0, sizeof(val));
+			memset(&tkey, 0, sizeof(tkey));
+			key.proto = f->proto;
+			key.port = htons(p);
+			val.addr = t->namespaces[f->ns].addr;
+			val.port = htons(f->to_port + (p - f->port_lo));
+			tkey.addr = val.addr;
+			tkey.proto = f->proto;
+			tkey.port = val.port;
+			if (bpf_map_update_elem(fwd_fd, &key, &val, BPF_ANY) ||
+			    bpf_map_update_elem(targets_fd, &tkey, &one, BPF_ANY)) {
+				err = -errno;
+				pr_warn("%s: cannot add %s port %u: %s\n", FWD_MAP_FORWARDS,
+					f->proto == IPPROTO_TCP ? "tcp" : "udp", p, strerror(-err));
+				return err;
+			}
+		}
+	}
+	err = maps_prune(fwd_fd, sizeof(struct fwd_forward_key), FWD_MAP_FORWARDS, t,
+			 maps_forward_wanted_cb);
+	if (!err)
+		err = maps_prune(targets_fd, sizeof(struct fwd_fwd_target_key),
+				 FWD_MAP_FWD_TARGETS, t, maps_target_wanted_cb);
+	return err;
+}

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <bpf/bpf.h>
 
@@ -18,7 +19,9 @@
 
 static int up_prepare_maps(struct fwd_tc *skel, const char *topology)
 {
-	struct bpf_map *pinned[] = {skel->maps.fwd_endpoints, skel->maps.fwd_counters};
+	struct bpf_map *pinned[] = {skel->maps.fwd_endpoints, skel->maps.fwd_counters,
+				    skel->maps.fwd_ct, skel->maps.fwd_forwards,
+				    skel->maps.fwd_fwd_targets};
 	char path[PATH_MAX];
 	int err;
 
@@ -33,13 +36,74 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology)
 	return 0;
 }
 
-static void up_settings(struct fwd_tc *skel, const struct fwd_runtime *rt)
+/* Masquerade and forwards in BPF need an uplink with an IPv4 address. */
+static bool up_snat(const struct fwd_topology *t, const struct fwd_runtime *rt)
+{
+	return t->n_masquerades && rt->uplink_ifindex > 0 && rt->uplink_addr;
+}
+
+static bool up_dnat(const struct fwd_topology *t, const struct fwd_runtime *rt)
+{
+	return t->n_forwards && rt->uplink_ifindex > 0 && rt->uplink_addr;
+}
+
+static void up_settings(struct fwd_tc *skel, const struct fwd_topology *t,
+			const struct fwd_runtime *rt)
 {
 	struct fwd_settings *cfg = (struct fwd_settings *)&skel->rodata->fwd_cfg;
+	const struct fwd_ct_timeouts timeouts = FWD_CT_TIMEOUTS_DEFAULT;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->bridge_ifindex = rt->bridge_ifindex > 0 ? rt->bridge_ifindex : 0;
 	memcpy(cfg->bridge_mac, rt->bridge_mac, sizeof(cfg->bridge_mac));
+	cfg->uplink_ifindex = rt->uplink_ifindex > 0 ? rt->uplink_ifindex : 0;
+	cfg->uplink_addr = rt->uplink_addr;
+	memcpy(cfg->uplink_mac, rt->uplink_mac, sizeof(cfg->uplink_mac));
+	cfg->subnet = topo_subnet(t);
+	cfg->subnet_mask = topo_netmask(t);
+	cfg->nat_port_lo = FWD_NAT_PORT_LO;
+	cfg->nat_port_hi = FWD_NAT_PORT_HI;
+	cfg->ct = timeouts;
+	for (size_t i = 0; i < t->n_masquerades && i < FWD_MAX_MASQ; i++) {
+		uint8_t prefix = t->masquerades[i].net.prefix;
+
+		cfg->masq[i].mask = prefix ? htonl(~0u << (32 - prefix)) : 0;
+		cfg->masq[i].addr = t->masquerades[i].net.addr & cfg->masq[i].mask;
+		cfg->n_masq = i + 1;
+	}
+	if (up_snat(t, rt))
+		cfg->flags |= FWD_SET_SNAT;
+	if (up_dnat(t, rt))
+		cfg->flags |= FWD_SET_DNAT;
+	if ((t->n_masquerades || t->n_forwards) && !rt->uplink_addr)
+		pr_warn("topology %s: uplink %s has no IPv4 address: nothing is masqueraded or "
+			"forwarded\n",
+			t->name, t->uplink[0] ? t->uplink : "(none)");
+}
+
+/*
+ * The uplink program: attached and pinned while there is something to translate, else taken
+ * off (a re-run that dropped the masquerade and forward lines).
+ */
+static int up_uplink(struct fwd_tc *skel, const struct fwd_topology *t,
+		     const struct fwd_runtime *rt)
+{
+	char path[PATH_MAX];
+	int err;
+
+	err = pins_path(path, t->name, FWD_PIN_PROG_UPLINK);
+	if (err)
+		return err;
+	if (!up_snat(t, rt) && !up_dnat(t, rt)) {
+		if (rt->uplink_ifindex > 0 && attach_tc_query(rt->uplink_ifindex, false))
+			attach_remove_all(rt->uplink_ifindex);
+		unlink(path);
+		return 0;
+	}
+	err = attach_tc_ingress(rt->uplink_ifindex, bpf_program__fd(skel->progs.fwd_tc_uplink));
+	if (!err)
+		err = pins_prog_replace(skel->progs.fwd_tc_uplink, path);
+	return err;
 }
 
 int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
@@ -62,7 +126,7 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 		pr_warn("fwd_tc: cannot open BPF object: %s\n", strerror(-err));
 		return err;
 	}
-	up_settings(skel, rt);
+	up_settings(skel, t, rt);
 	err = up_prepare_maps(skel, t->name);
 	if (err)
 		goto end_destroy;
@@ -73,6 +137,14 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	}
 
 	err = maps_sync_endpoints(bpf_map__fd(skel->maps.fwd_endpoints), t, rt);
+	if (!err)
+		err = maps_sync_forwards(bpf_map__fd(skel->maps.fwd_forwards),
+					 bpf_map__fd(skel->maps.fwd_fwd_targets), t);
+	if (err)
+		goto end_destroy;
+	ct_sweep_unarmed(bpf_map__fd(skel->maps.fwd_ct));
+	/* Replies find their namespace through fwd_endpoints: the uplink goes after it. */
+	err = up_uplink(skel, t, rt);
 	if (err)
 		goto end_destroy;
 

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Connection tracking: the fwd_ct table (two entries per connection, see fwd_kern_user.h), the
+ * TCP/UDP/ICMP state that picks a timeout, and expiry by bpf_timer.
+ *
+ * Why timers and not an LRU: an LRU_HASH evicts live connections silently when it fills, so a
+ * flood of new flows breaks established ones and "table full" can never be seen. With a plain
+ * HASH an insert into a full table fails, which fwd counts (drop_ct_full) and drops, and
+ * expired entries still go without a daemon: the ORIG entry's timer deletes both entries.
+ *
+ * The timer is not restarted per packet (hrtimer_start is a lock and a tree operation): a
+ * packet only moves expires_ns forward, and the callback, when it fires early because the
+ * connection was refreshed meanwhile, re-arms itself for the remainder. Only a change that
+ * brings the expiry *forward* (FIN, RST: a shorter timeout) restarts the timer from the
+ * datapath.
+ */
+#ifndef FWD_BPF_CONNTRACK_H
+#define FWD_BPF_CONNTRACK_H
+
+#include <stdbool.h>
+
+#include "parse.h"
+#include "settings.h"
+
+#define FWD_NSEC_PER_SEC 1000000000ull
+#define CLOCK_MONOTONIC	 1
+#ifndef EBUSY
+#define EBUSY 16 /* <errno.h> is libc's */
+#endif
+/* expires_ns is rewritten only when it moves by more than this: a write per packet would
+ * bounce the entry's cache line between the CPUs of both directions. */
+#define FWD_CT_REFRESH_SLACK_NS (FWD_NSEC_PER_SEC / 4)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FWD_CT_MAX_ENTRIES);
+	/* Allocated on insert: an idle topology costs no memory for a table it does not use. */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fwd_ct_key);
+	__type(value, struct fwd_ct_entry);
+} fwd_ct SEC(".maps");
+
+static __always_inline __u64 ct_timeout_ns(__u8 state)
+{
+	__u32 s;
+
+	switch (state) {
+	case FWD_CT_TCP_SYN_SENT: s = fwd_cfg.ct.tcp_syn_sent; break;
+	case FWD_CT_TCP_ESTABLISHED: s = fwd_cfg.ct.tcp_established; break;
+	case FWD_CT_TCP_FIN_WAIT: s = fwd_cfg.ct.tcp_fin_wait; break;
+	case FWD_CT_TCP_CLOSE: s = fwd_cfg.ct.tcp_close; break;
+	case FWD_CT_UDP: s = fwd_cfg.ct.udp; break;
+	case FWD_CT_UDP_ASSURED: s = fwd_cfg.ct.udp_assured; break;
+	default: s = fwd_cfg.ct.icmp; break;
+	}
+	return (__u64)s * FWD_NSEC_PER_SEC;
+}
+
+/* The key of a packet as it is: its own addresses and ports. */
+static __always_inline void ct_key_of(struct fwd_ct_key *key, const struct fwd_pkt *pkt)
+{
+	__builtin_memset(key, 0, sizeof(*key));
+	key->saddr = pkt->saddr;
+	key->daddr = pkt->daddr;
+	key->sport = pkt->sport;
+	key->dport = pkt->dport;
+	key->proto = pkt->proto;
+}
+
+/*
+ * Expiry. Runs in softirq context with the entry still in the table: re-arm when a packet
+ * moved the expiry meanwhile, else delete the REPLY entry, then this one (deleting the element
+ * that owns the running timer is allowed; the kernel does not wait for the callback).
+ * A packet racing the deletion re-creates the connection on its next packet.
+ */
+static int ct_timer_fired(void *map, struct fwd_ct_key *key, struct fwd_ct_entry *e)
+{
+	struct fwd_ct_key peer;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (e->expires_ns > now) {
+		e->timer_ns = e->expires_ns;
+		bpf_timer_start(&e->timer, e->expires_ns - now, 0);
+		return 0;
+	}
+	__builtin_memcpy(&peer, &e->peer, sizeof(peer));
+	bpf_map_delete_elem(map, &peer);
+	bpf_map_delete_elem(map, key);
+	return 0;
+}
+
+static __always_inline void ct_arm(struct fwd_ct_entry *e, __u64 now);
+
+/* Push the expiry to now + the state's timeout; restart the timer only to bring it forward. */
+static __always_inline void ct_refresh(struct fwd_ct_entry *e, __u64 now)
+{
+	__u64 timeout = ct_timeout_ns(e->state), exp = now + timeout;
+
+	if (!e->timer_ns) {
+		ct_arm(e, now); /* arming failed before: try again */
+	} else if (exp < e->timer_ns) {
+		e->expires_ns = exp;
+		e->timer_ns = exp;
+		bpf_timer_start(&e->timer, timeout, 0);
+	} else if (exp > e->expires_ns + FWD_CT_REFRESH_SLACK_NS) {
+		e->expires_ns = exp;
+	}
+}
+
+/*
+ * The state after a packet: TCP from its flags (a SYN on a closed connection starts the
+ * tuple over), UDP assured once replied, ICMP has one state. @reply: the packet came back.
+ * Several CPUs may update one entry at once; the fields are single bytes written whole, and
+ * the worst a lost update does is keep a timeout one packet longer.
+ */
+static __always_inline void ct_advance(struct fwd_ct_entry *e, const struct fwd_pkt *pkt,
+				       bool reply)
+{
+	__u8 flags = e->flags, state;
+
+	if (reply)
+		flags |= FWD_CT_F_SEEN_REPLY;
+	if (pkt->proto == IPPROTO_TCP) {
+		__u8 tf = pkt->tcp_flags;
+
+		if (!reply && (tf & (FWD_TCP_SYN | FWD_TCP_ACK)) == FWD_TCP_SYN &&
+		    e->state == FWD_CT_TCP_CLOSE)
+			flags = 0;
+		if (tf & FWD_TCP_RST)
+			flags |= FWD_CT_F_RST;
+		if (tf & FWD_TCP_FIN)
+			flags |= reply ? FWD_CT_F_FIN_REPLY : FWD_CT_F_FIN_ORIG;
+		if ((flags & FWD_CT_F_RST) || (flags & (FWD_CT_F_FIN_ORIG | FWD_CT_F_FIN_REPLY)) ==
+						  (FWD_CT_F_FIN_ORIG | FWD_CT_F_FIN_REPLY))
+			state = FWD_CT_TCP_CLOSE;
+		else if (flags & (FWD_CT_F_FIN_ORIG | FWD_CT_F_FIN_REPLY))
+			state = FWD_CT_TCP_FIN_WAIT;
+		else if (flags & FWD_CT_F_SEEN_REPLY)
+			state = FWD_CT_TCP_ESTABLISHED;
+		else
+			state = FWD_CT_TCP_SYN_SENT;
+	} else if (pkt->proto == IPPROTO_UDP) {
+		state = flags & FWD_CT_F_SEEN_REPLY ? FWD_CT_UDP_ASSURED : FWD_CT_UDP;
+	} else {
+		state = FWD_CT_ICMP;
+	}
+	if (flags != e->flags) /* no write, no cache line bouncing, when nothing changes */
+		e->flags = flags;
+	if (state != e->state)
+		e->state = state;
+}
+
+/* A packet of a tracked connection: state, then expiry. */
+static __always_inline void ct_update(struct fwd_ct_entry *e, const struct fwd_pkt *pkt, bool reply,
+				      __u64 now)
+{
+	ct_advance(e, pkt, reply);
+	ct_refresh(e, now);
+}
+
+/*
+ * The state a new connection starts in (no timer yet: ct_arm()). A TCP segment that is not a
+ * SYN (a connection older than the table: after a flush, or a reload with a new table) is
+ * picked up as established, as Linux does with nf_conntrack_tcp_loose; its FIN or RST counts.
+ */
+static __always_inline void ct_init_state(struct fwd_ct_entry *e, const struct fwd_pkt *pkt)
+{
+	e->state = FWD_CT_NONE;
+	e->flags = 0;
+	if (pkt->proto == IPPROTO_TCP &&
+	    (pkt->tcp_flags & (FWD_TCP_SYN | FWD_TCP_ACK)) != FWD_TCP_SYN)
+		e->flags = FWD_CT_F_SEEN_REPLY;
+	ct_advance(e, pkt, false);
+}
+
+/*
+ * Arm the timer of an ORIG entry: at creation, and again on a later packet when that failed.
+ * bpf_timer_init() allocates (kmalloc_nolock on 6.18) and fails now and then under a burst of
+ * new connections (seen: -ENOMEM for about 1 in 50 at 2,000 connections/s). Dropping the
+ * packet for that would cost the connection a SYN retransmission (1 s), so the entry stays,
+ * unarmed (timer_ns == 0), and the next packet of either direction tries again. An entry
+ * that never sees another packet is reclaimed by the loader (fwdctl up, ct).
+ */
+static __always_inline void ct_arm(struct fwd_ct_entry *e, __u64 now)
+{
+	__u64 timeout = ct_timeout_ns(e->state);
+	long err;
+
+	err = bpf_timer_init(&e->timer, &fwd_ct, CLOCK_MONOTONIC);
+	if (err && err != -EBUSY) /* -EBUSY: initialised by an earlier, half-failed try */
+		return;
+	if (bpf_timer_set_callback(&e->timer, ct_timer_fired))
+		return;
+	e->expires_ns = now + timeout;
+	if (!bpf_timer_start(&e->timer, timeout, 0))
+		e->timer_ns = now + timeout;
+}
+
+#endif

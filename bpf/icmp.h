@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ICMP errors for translated flows. An error (destination unreachable, fragmentation needed,
+ * time exceeded, parameter problem) quotes the header of the packet that caused it; for a
+ * masqueraded flow that is the packet as it left: source = the uplink's address and port. To
+ * deliver the error to the namespace, the outer destination and the quoted source (address and
+ * port or echo identifier) go back to the namespace's, with every checksum that covers them:
+ * the quoted IPv4 header's, the quoted L4 checksum (when quoted: TCP's lies 16 bytes in), and
+ * the outer ICMP checksum, which covers all the quoted bytes. tc only (it folds diffs with
+ * bpf_l4_csum_replace).
+ */
+#ifndef FWD_BPF_ICMP_H
+#define FWD_BPF_ICMP_H
+
+#ifndef FWD_CTX_TC
+#error "bpf/icmp.h is for tc programs"
+#endif
+
+#include <stdbool.h>
+
+#include "parse.h"
+#include "csum.h"
+
+/* The quoted packet: its IPv4 header and the first bytes of its L4 header. */
+struct icmp_quote {
+	struct iphdr ip;  /* as on the wire */
+	__u8 l4[8];	  /* ports (or type, code, checksum, identifier) and UDP's checksum */
+	__u8 tcp_tail[4]; /* TCP bytes 16..19: checksum, urgent pointer */
+	__u32 ip_off;	  /* bytes from the frame start */
+	__u32 l4_off;
+	bool has_tcp_tail;
+};
+
+static __always_inline bool icmp_is_error(__u8 type)
+{
+	return type == ICMP_DEST_UNREACH || type == ICMP_TIME_EXCEEDED ||
+	       type == ICMP_PARAMETERPROB;
+}
+
+/*
+ * Read the quote of the ICMP error @pkt and build the key its flow's replies have (the quote
+ * read backwards: the quoted packet went out, replies come in). 0, or -1 when the quote is
+ * short or of a protocol fwd does not track.
+ */
+static __always_inline int icmp_quote_parse(struct __sk_buff *ctx, const struct fwd_pkt *pkt,
+					    struct icmp_quote *q, struct fwd_ct_key *rkey)
+{
+	q->ip_off = pkt->l4_off + 8; /* ICMP header: type, code, checksum, 4 unused bytes */
+	if (ctx_load_bytes(ctx, q->ip_off, &q->ip, sizeof(q->ip)))
+		return -1;
+	if (q->ip.version != 4 || q->ip.ihl < 5)
+		return -1;
+	q->l4_off = q->ip_off + q->ip.ihl * 4;
+	if (ctx_load_bytes(ctx, q->l4_off, q->l4, sizeof(q->l4)))
+		return -1;
+	q->has_tcp_tail = q->ip.protocol == IPPROTO_TCP &&
+			  !ctx_load_bytes(ctx, q->l4_off + 16, q->tcp_tail, sizeof(q->tcp_tail));
+
+	__builtin_memset(rkey, 0, sizeof(*rkey));
+	rkey->saddr = q->ip.daddr;
+	rkey->daddr = q->ip.saddr;
+	rkey->proto = q->ip.protocol;
+	switch (q->ip.protocol) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		rkey->sport = *(__be16 *)(q->l4 + 2);
+		rkey->dport = *(__be16 *)q->l4;
+		return 0;
+	case IPPROTO_ICMP:
+		if (q->l4[0] != ICMP_ECHO)
+			return -1;
+		rkey->dport = *(__be16 *)(q->l4 + 4); /* the identifier the quoted request had */
+		return 0;
+	default: return -1;
+	}
+}
+
+static __always_inline __u16 icmp_l4_csum_fix(__u16 check, bool pseudo, __be32 from_addr,
+					      __be32 to_addr, __be16 from_port, __be16 to_port)
+{
+	if (pseudo)
+		check = csum_replace4(check, from_addr, to_addr);
+	return csum_replace2(check, from_port, to_port);
+}
+
+/*
+ * Rewrite the quote's source to @to_addr/@to_port (the namespace's), with the quoted
+ * checksums, and fold the change of the quoted bytes into the outer ICMP checksum.
+ * FWD_OK or DROP_REWRITE. The outer header is the caller's.
+ */
+static __always_inline int icmp_quote_rewrite_src(struct __sk_buff *ctx, const struct fwd_pkt *pkt,
+						  struct icmp_quote *q, __be32 to_addr,
+						  __be16 to_port)
+{
+	struct iphdr ip = q->ip;
+	__u8 l4[8], tail[4];
+	__be32 from_addr = q->ip.saddr;
+	__be16 from_port, check;
+	__s64 diff;
+
+	__builtin_memcpy(l4, q->l4, sizeof(l4));
+	__builtin_memcpy(tail, q->tcp_tail, sizeof(tail));
+	ip.saddr = to_addr;
+	ip.check = csum_replace4(ip.check, from_addr, to_addr);
+
+	switch (ip.protocol) {
+	case IPPROTO_TCP:
+		from_port = *(__be16 *)l4;
+		*(__be16 *)l4 = to_port;
+		if (q->has_tcp_tail)
+			*(__u16 *)tail = icmp_l4_csum_fix(*(__u16 *)tail, true, from_addr, to_addr,
+							  from_port, to_port);
+		break;
+	case IPPROTO_UDP:
+		from_port = *(__be16 *)l4;
+		*(__be16 *)l4 = to_port;
+		check = *(__u16 *)(l4 + 6);
+		if (check) { /* 0: sent without a checksum, stays so */
+			check =
+			    icmp_l4_csum_fix(check, true, from_addr, to_addr, from_port, to_port);
+			*(__u16 *)(l4 + 6) = check ?: 0xffff;
+		}
+		break;
+	default: /* ICMP echo: the identifier, no pseudo header */
+		from_port = *(__be16 *)(l4 + 4);
+		*(__be16 *)(l4 + 4) = to_port;
+		*(__u16 *)(l4 + 2) =
+		    icmp_l4_csum_fix(*(__u16 *)(l4 + 2), false, 0, 0, from_port, to_port);
+		break;
+	}
+
+	diff = bpf_csum_diff((__be32 *)&q->ip, sizeof(ip), (__be32 *)&ip, sizeof(ip), 0);
+	diff = bpf_csum_diff((__be32 *)q->l4, sizeof(l4), (__be32 *)l4, sizeof(l4), diff);
+	if (q->has_tcp_tail)
+		diff = bpf_csum_diff((__be32 *)q->tcp_tail, sizeof(tail), (__be32 *)tail,
+				     sizeof(tail), diff);
+	if (ctx_store_bytes(ctx, q->ip_off, &ip, sizeof(ip)) ||
+	    ctx_store_bytes(ctx, q->l4_off, l4, sizeof(l4)) ||
+	    (q->has_tcp_tail && ctx_store_bytes(ctx, q->l4_off + 16, tail, sizeof(tail))) ||
+	    ctx_csum_add_diff(ctx, pkt->l4_csum_off, diff))
+		return FWD_CNT_DROP_REWRITE;
+	return FWD_OK;
+}
+
+#endif

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * SNAT (masquerade): which frames are masqueraded, the port a connection gets on the uplink
+ * address, and the header rewrites (addresses, ports, ICMP echo identifiers, TTL) with their
+ * checksums. Conntrack entries are created here, in pairs (bpf/conntrack.h).
+ */
+#ifndef FWD_BPF_NAT_H
+#define FWD_BPF_NAT_H
+
+#include <stdbool.h>
+
+#include "conntrack.h"
+#include "csum.h"
+
+#ifndef EEXIST
+#define EEXIST 17 /* <errno.h> is libc's */
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FWD_MAX_FORWARD_PORTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fwd_forward_key);
+	__type(value, struct fwd_forward_val);
+} fwd_forwards SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FWD_MAX_FORWARD_PORTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fwd_fwd_target_key);
+	__type(value, __u32);
+} fwd_fwd_targets SEC(".maps");
+
+#define FWD_IP_CSUM_OFF	 offsetof(struct iphdr, check)
+#define FWD_IP_SADDR_OFF offsetof(struct iphdr, saddr)
+#define FWD_IP_DADDR_OFF offsetof(struct iphdr, daddr)
+
+static __always_inline bool nat_masqueraded(__be32 addr)
+{
+	/* n_masq is rodata: the verifier sees a constant bound and walks only the used slots. */
+	for (__u32 i = 0; i < FWD_MAX_MASQ; i++) {
+		if (i >= fwd_cfg.n_masq)
+			break;
+		if ((addr & fwd_cfg.masq[i].mask) == fwd_cfg.masq[i].addr)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Is this frame one to masquerade? From a masquerade subnet to an address outside the bridge's
+ * subnet: the namespace routed it to its gateway (unicast: fwd_parse_eth() passed it). The
+ * gateway's MAC is not compared: a Linux bridge without a fixed address takes the lowest MAC
+ * of its ports, so fwd_cfg.bridge_mac goes stale as veths come and go. Whether the frame
+ * really leaves by the uplink is the FIB's answer, asked next (fib.h).
+ */
+static __always_inline bool nat_snat_wanted(struct __ctx_buff *ctx, const struct fwd_pkt *pkt)
+{
+	if (!(fwd_cfg.flags & FWD_SET_SNAT))
+		return false;
+	if ((pkt->daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet ||
+	    pkt->daddr == bpf_htonl(0xffffffff))
+		return false;
+	return nat_masqueraded(pkt->saddr);
+}
+
+/* Does the uplink forward @port (network order) of @proto? Such a port is never SNAT's. */
+static __always_inline bool nat_port_forwarded(__u8 proto, __be16 port)
+{
+	struct fwd_forward_key key = {};
+
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return false;
+	key.proto = proto;
+	key.port = port;
+	return bpf_map_lookup_elem(&fwd_forwards, &key) != NULL;
+}
+
+/*
+ * Can this frame be a reply of a forwarded connection? Only if it leaves a forward's target
+ * port: one hash lookup spares fwd_ct every other namespace-to-namespace frame.
+ */
+static __always_inline bool nat_from_forward_target(const struct fwd_pkt *pkt)
+{
+	struct fwd_fwd_target_key key = {};
+
+	key.addr = pkt->saddr;
+	key.proto = pkt->proto;
+	key.port = pkt->sport;
+	return bpf_map_lookup_elem(&fwd_fwd_targets, &key) != NULL;
+}
+
+/* The forward of uplink port @port (network order) of @proto, or NULL. */
+static __always_inline const struct fwd_forward_val *nat_forward_lookup(__u8 proto, __be16 port)
+{
+	struct fwd_forward_key key = {};
+
+	key.proto = proto;
+	key.port = port;
+	return bpf_map_lookup_elem(&fwd_forwards, &key);
+}
+
+/*
+ * Second half of a new connection: the REPLY entry @rkey is in, now the ORIG entry (from @v,
+ * the REPLY value) and its timer. When another CPU made the same connection first, theirs is
+ * used and our REPLY entry goes.
+ */
+static __always_inline struct fwd_ct_entry *
+nat_insert_orig(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey,
+		const struct fwd_ct_key *rkey, struct fwd_ct_entry *v, __u64 now, __u32 *why)
+{
+	struct fwd_ct_entry *e;
+	long err;
+
+	v->dir = FWD_CT_DIR_ORIG;
+	__builtin_memcpy(&v->peer, rkey, sizeof(v->peer));
+	ct_init_state(v, pkt);
+	err = bpf_map_update_elem(&fwd_ct, okey, v, BPF_NOEXIST);
+	if (err) {
+		bpf_map_delete_elem(&fwd_ct, rkey);
+		if (err == -EEXIST) { /* another CPU made this connection first: use it */
+			e = bpf_map_lookup_elem(&fwd_ct, okey);
+			if (e)
+				return e;
+		}
+		*why = FWD_CNT_DROP_CT_FULL;
+		return NULL;
+	}
+	e = bpf_map_lookup_elem(&fwd_ct, okey);
+	if (e)
+		ct_arm(e, now);
+	else
+		*why =
+		    FWD_CNT_DROP_CT_FULL; /* deleted meanwhile: a flush, the next packet retries */
+	return e;
+}
+
+/*
+ * A new forwarded connection for the packet with ORIG key @okey (as it arrives: client to
+ * uplink address and forwarded port, or, hairpin, a namespace to the same): the REPLY key is
+ * the target's answer to the client, whose address is kept. A REPLY key already taken (the
+ * target talks to that client port from that port already) refuses the connection.
+ */
+static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt *pkt,
+							    const struct fwd_ct_key *okey,
+							    const struct fwd_forward_val *fv,
+							    __u64 now, __u32 *why)
+{
+	struct fwd_ct_key rkey = {};
+	struct fwd_ct_entry v = {};
+
+	rkey.saddr = fv->addr;
+	rkey.daddr = okey->saddr;
+	rkey.sport = fv->port;
+	rkey.dport = okey->sport;
+	rkey.proto = okey->proto;
+	v.dir = FWD_CT_DIR_REPLY;
+	v.nat = FWD_CT_NAT_DNAT;
+	v.created_ns = now;
+	__builtin_memcpy(&v.peer, okey, sizeof(v.peer));
+	if (bpf_map_update_elem(&fwd_ct, &rkey, &v, BPF_NOEXIST)) {
+		*why = FWD_CNT_DROP_CT_FULL;
+		return NULL;
+	}
+	return nat_insert_orig(pkt, okey, &rkey, &v, now, why);
+}
+
+/*
+ * A new masqueraded connection for the packet with ORIG key @okey: claim a port by inserting
+ * the REPLY entry (BPF_NOEXIST makes the insert itself the allocation, so two CPUs can never
+ * get the same port), then the ORIG entry, then arm its timer. The port: the packet's own
+ * source port when free, else up to FWD_NAT_PORT_TRIES consecutive ports of the range from a
+ * random start; a port the uplink forwards is skipped either way. Uniqueness is per remote
+ * address, port and protocol, as in Linux: the REPLY key holds all of them.
+ * Returns the ORIG entry, or NULL with *@why set.
+ */
+static __always_inline struct fwd_ct_entry *
+nat_snat_create(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey, __u64 now, __u32 *why)
+{
+	__u32 lo = fwd_cfg.nat_port_lo, n = fwd_cfg.nat_port_hi - fwd_cfg.nat_port_lo + 1;
+	__u32 start = bpf_get_prandom_u32();
+	struct fwd_ct_key rkey = {};
+	struct fwd_ct_entry v = {};
+	long err;
+	__u32 i;
+
+	rkey.saddr = okey->daddr;
+	rkey.daddr = fwd_cfg.uplink_addr;
+	rkey.sport = okey->dport;
+	rkey.proto = okey->proto;
+	v.dir = FWD_CT_DIR_REPLY;
+	v.nat = FWD_CT_NAT_SNAT;
+	v.created_ns = now;
+	__builtin_memcpy(&v.peer, okey, sizeof(v.peer));
+
+	for (i = 0; i <= FWD_NAT_PORT_TRIES; i++) {
+		__be16 port;
+
+		if (i == 0) {
+			port = okey->sport;
+			if (!port)
+				continue;
+		} else {
+			if (i > n)
+				break; /* a small range is tried whole, each port once */
+			port = bpf_htons(lo + (start + i) % n);
+		}
+		if (nat_port_forwarded(okey->proto, port))
+			continue;
+		rkey.dport = port;
+		err = bpf_map_update_elem(&fwd_ct, &rkey, &v, BPF_NOEXIST);
+		if (!err)
+			goto claimed;
+		if (err != -EEXIST) {
+			*why = FWD_CNT_DROP_CT_FULL;
+			return NULL;
+		}
+	}
+	*why = FWD_CNT_DROP_NAT_NO_PORT;
+	return NULL;
+
+claimed:
+	return nat_insert_orig(pkt, okey, &rkey, &v, now, why);
+}
+
+/*
+ * Rewrite one side of the packet: the source (@src) or destination address and port (ICMP
+ * echo: the identifier) from @from_addr/@from_port to @to_addr/@to_port, checksums with it.
+ * The address is in TCP's and UDP's pseudo header, not in ICMP's. FWD_OK or DROP_REWRITE.
+ */
+static __always_inline int nat_rewrite(struct __ctx_buff *ctx, const struct fwd_pkt *pkt, bool src,
+				       __be32 from_addr, __be32 to_addr, __be16 from_port,
+				       __be16 to_port)
+{
+	__u32 addr_off = pkt->l3_off + (src ? FWD_IP_SADDR_OFF : FWD_IP_DADDR_OFF);
+	__u32 port_off;
+	int l4_flags = 0;
+
+	if (pkt->proto == IPPROTO_ICMP) {
+		port_off = pkt->l4_off + 4; /* echo identifier */
+	} else {
+		port_off = pkt->l4_off + (src ? 0 : 2);
+		l4_flags = pkt->proto == IPPROTO_UDP ? FWD_CSUM_UDP : 0;
+		if (ctx_l4_csum_replace(ctx, pkt->l4_csum_off, from_addr, to_addr, 4,
+					l4_flags | FWD_CSUM_PSEUDO))
+			return FWD_CNT_DROP_REWRITE;
+	}
+	if (ctx_l3_csum_replace(ctx, pkt->l3_off + FWD_IP_CSUM_OFF, from_addr, to_addr, 4) ||
+	    ctx_store_bytes(ctx, addr_off, &to_addr, 4))
+		return FWD_CNT_DROP_REWRITE;
+	if (from_port != to_port &&
+	    (ctx_l4_csum_replace(ctx, pkt->l4_csum_off, from_port, to_port, 2, l4_flags) ||
+	     ctx_store_bytes(ctx, port_off, &to_port, 2)))
+		return FWD_CNT_DROP_REWRITE;
+	return FWD_OK;
+}
+
+/* Forwarding is routing: TTL down by one, IPv4 checksum with it (TTL shares a word with the
+ * protocol). The caller made sure TTL > 1. */
+static __always_inline int nat_ttl_dec(struct __ctx_buff *ctx, const struct fwd_pkt *pkt)
+{
+	__u8 old_w[2] = {pkt->ttl, pkt->proto}, new_w[2] = {pkt->ttl - 1, pkt->proto};
+	__u8 ttl = pkt->ttl - 1;
+
+	if (ctx_l3_csum_replace(ctx, pkt->l3_off + FWD_IP_CSUM_OFF, *(__be16 *)old_w,
+				*(__be16 *)new_w, 2) ||
+	    ctx_store_bytes(ctx, pkt->l3_off + offsetof(struct iphdr, ttl), &ttl, 1))
+		return FWD_CNT_DROP_REWRITE;
+	return FWD_OK;
+}
+
+/* Destination and source MAC in one store. */
+static __always_inline int nat_set_macs(struct __ctx_buff *ctx, const __u8 *dst, const __u8 *src)
+{
+	__u8 macs[12];
+
+	__builtin_memcpy(macs, dst, 6);
+	__builtin_memcpy(macs + 6, src, 6);
+	return ctx_store_bytes(ctx, 0, macs, sizeof(macs)) ? FWD_CNT_DROP_REWRITE : FWD_OK;
+}
+
+#endif

@@ -1,0 +1,859 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Packet fixtures for masquerade (SNAT) and forwards (DNAT, hairpin, isolation) in BPF, run
+ * through BPF_PROG_TEST_RUN: fwd_tc_ingress (host-side veths) and fwd_tc_uplink. The cases of a
+ * table run in order on one loaded object, so a reply finds the connection an earlier case made.
+ * Per case: the frame, the program, the verdict, the one counter that moves, the redirect target,
+ * and checks of the frame that comes out (fields, and every checksum recomputed from scratch).
+ *
+ * The test runs in a network namespace of its own, so the FIB lookups see this world only:
+ *
+ *   up0 10.77.0.1/24 02:00:00:00:00:f1 (the uplink) ==== lanx; 10.77.0.2 is 02:00:00:00:00:aa
+ *   "red" 192.168.15.1 02:00:00:00:00:01, host veth ifindex 101, host MAC 02:00:00:00:00:81
+ *   "blue" .2 (102), "green" .3 (103), "yellow" .4 (104), same pattern
+ *   masquerade 192.168.15.0/24, bridge subnet 192.168.15.0/24; forward tcp 8080 -> green:80
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/pkt_cls.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fwd_kern_user.h"
+#include "fwd_tc.skel.h"
+
+#define IP(a, b, c, d) ((__u32)(a) << 24 | (b) << 16 | (c) << 8 | (d)) /* host order */
+#define NS(last)       IP(192, 168, 15, last)
+#define UPLINK	       IP(10, 77, 0, 1)
+#define REMOTE	       IP(10, 77, 0, 2)
+#define ROUTER	       IP(10, 77, 0, 254)
+/* clang-format off */
+#define MAC(last) { 0x02, 0, 0, 0, 0, (last) }
+/* clang-format on */
+
+static const __u8 mac_ns[5][6] = {MAC(0), MAC(1), MAC(2), MAC(3), MAC(4)};
+static const __u8 mac_host[5][6] = {MAC(0x80), MAC(0x81), MAC(0x82), MAC(0x83), MAC(0x84)};
+static const __u8 mac_gw[6] = MAC(5), mac_uplink[6] = MAC(0xf1), mac_remote[6] = MAC(0xaa);
+
+#define FRAME_MAX 512
+#define TCP_SYN	  0x02
+#define TCP_RST	  0x04
+#define TCP_ACK	  0x10
+#define TCP_FIN	  0x01
+
+enum prog { VETH, UPLINK_PROG };
+enum outcome { REDIRECT, PASS, DROP };
+
+struct frame {
+	__u8 b[FRAME_MAX];
+	size_t len;
+};
+
+/* What goes in: zero fields take defaults (from red, TCP SYN to 10.77.0.2:80, TTL 64). */
+struct spec {
+	int from_ns;	    /* 1..4 on VETH; 0 on UPLINK_PROG (from the LAN) */
+	const __u8 *dmac;   /* default: the gateway (VETH) or up0 (UPLINK_PROG) */
+	__u32 saddr, daddr; /* host order; defaults by direction */
+	__u8 proto;	    /* default TCP */
+	__u16 sport, dport; /* host order; default 40000 -> 80 (VETH), 80 -> 40000 (UPLINK) */
+	__u8 tcp_flags;	    /* default SYN */
+	__u8 ttl;	    /* default 64 */
+	__u8 icmp_type;	    /* ICMP: echo request by default on VETH, echo reply on UPLINK */
+	__u16 icmp_id;	    /* ICMP echo identifier */
+	bool udp_no_csum;   /* UDP sent with checksum 0 */
+	bool more_frags;    /* MF set */
+	const struct frame *quote; /* ICMP error: quote this frame's IPv4 packet (no Ethernet) */
+	__u8 icmp_code;
+};
+
+static __u32 sum16(const void *p, size_t len, __u32 sum)
+{
+	const __u8 *b = p;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (__u32)b[i] << 8 | b[i + 1];
+	if (len & 1)
+		sum += (__u32)b[len - 1] << 8;
+	return sum;
+}
+
+static __u16 fold(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
+}
+
+/* Checksum of an IPv4 packet's L4 part (TCP/UDP with pseudo header, ICMP without). */
+static __u16 l4_csum(const __u8 *ip, size_t l4_len)
+{
+	const struct iphdr *iph = (const void *)ip;
+	const __u8 *l4 = ip + iph->ihl * 4;
+	__u32 sum = 0;
+
+	if (iph->protocol != IPPROTO_ICMP) {
+		sum = sum16(&iph->saddr, 8, 0);
+		sum += iph->protocol + (__u32)l4_len;
+	}
+	return fold(sum16(l4, l4_len, sum));
+}
+
+static size_t build(const struct spec *s, enum prog prog, struct frame *f)
+{
+	bool out = prog == VETH;
+	__u8 proto = s->proto ?: IPPROTO_TCP;
+	size_t l4_len, off = ETH_HLEN;
+	struct iphdr *iph;
+	__u8 *l4;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(f->b, s->dmac ?: (out ? mac_gw : mac_uplink), 6);
+	memcpy(f->b + 6, out ? mac_ns[s->from_ns ?: 1] : mac_remote, 6);
+	*(__be16 *)(f->b + 12) = htons(ETH_P_IP);
+	iph = (struct iphdr *)(f->b + off);
+	l4 = f->b + off + 20;
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->ttl = s->ttl ?: 64;
+	iph->protocol = proto;
+	iph->id = htons(0x1234);
+	iph->frag_off = htons(s->more_frags ? 0x2000 : 0x4000);
+	iph->saddr = htonl(s->saddr ?: out ? NS(s->from_ns ?: 1) : REMOTE);
+	iph->daddr = htonl(s->daddr ?: out ? REMOTE : UPLINK);
+
+	switch (proto) {
+	case IPPROTO_TCP:
+		l4_len = 20 + 10;
+		*(__be16 *)l4 = htons(s->sport ?: out ? 40000 : 80);
+		*(__be16 *)(l4 + 2) = htons(s->dport ?: out ? 80 : 40000);
+		*(__be32 *)(l4 + 4) = htonl(1000);
+		l4[12] = 5 << 4;
+		l4[13] = s->tcp_flags ?: TCP_SYN;
+		*(__be16 *)(l4 + 14) = htons(64240);
+		memcpy(l4 + 20, "0123456789", 10);
+		break;
+	case IPPROTO_UDP:
+		l4_len = 8 + 11;
+		*(__be16 *)l4 = htons(s->sport ?: out ? 40000 : 53);
+		*(__be16 *)(l4 + 2) = htons(s->dport ?: out ? 53 : 40000);
+		*(__be16 *)(l4 + 4) = htons(l4_len);
+		memcpy(l4 + 8, "hello world", 11);
+		break;
+	case IPPROTO_ICMP:
+		l4[0] = s->icmp_type ?: out ? 8 : 0;
+		l4[1] = s->icmp_code;
+		if (s->quote) {
+			size_t qlen = s->quote->len - ETH_HLEN;
+
+			memcpy(l4 + 8, s->quote->b + ETH_HLEN, qlen);
+			l4_len = 8 + qlen;
+		} else {
+			*(__be16 *)(l4 + 4) = htons(s->icmp_id);
+			*(__be16 *)(l4 + 6) = htons(7);
+			memcpy(l4 + 8, "pingpingpingping", 16);
+			l4_len = 8 + 16;
+		}
+		break;
+	default: /* GRE or anything else: 8 bytes of something */ l4_len = 8; break;
+	}
+	iph->tot_len = htons(20 + l4_len);
+	iph->check = htons(fold(sum16(iph, 20, 0)));
+	if (proto == IPPROTO_TCP)
+		*(__be16 *)(l4 + 16) = htons(l4_csum((__u8 *)iph, l4_len));
+	else if (proto == IPPROTO_UDP && !s->udp_no_csum)
+		*(__be16 *)(l4 + 6) = htons(l4_csum((__u8 *)iph, l4_len) ?: 0xffff);
+	else if (proto == IPPROTO_ICMP)
+		*(__be16 *)(l4 + 2) = htons(l4_csum((__u8 *)iph, l4_len));
+	f->len = off + 20 + l4_len;
+	return f->len;
+}
+
+/* Accessors on a frame that came out. */
+static struct iphdr *f_ip(const struct frame *f)
+{
+	return (struct iphdr *)(f->b + ETH_HLEN);
+}
+
+static const __u8 *f_l4(const struct frame *f)
+{
+	return f->b + ETH_HLEN + f_ip(f)->ihl * 4;
+}
+
+static __u16 f_port(const struct frame *f, int dst)
+{
+	return ntohs(*(__be16 *)(f_l4(f) + (dst ? 2 : 0)));
+}
+
+/* Every checksum of an IPv4 packet at @ip, quoted packets of ICMP errors included. */
+static const char *csums_bad(const __u8 *ip, size_t len, bool quoted)
+{
+	const struct iphdr *iph = (const void *)ip;
+	size_t l4_len = ntohs(iph->tot_len) - iph->ihl * 4;
+	const __u8 *l4 = ip + iph->ihl * 4;
+
+	if (fold(sum16(ip, iph->ihl * 4, 0)))
+		return quoted ? "quoted IPv4 checksum" : "IPv4 checksum";
+	if (quoted) /* the quote is what was sent: its own length may exceed what is quoted */
+		l4_len = len - iph->ihl * 4;
+	switch (iph->protocol) {
+	case IPPROTO_TCP:
+		if (l4_len >= 20 && l4_csum(ip, l4_len))
+			return quoted ? "quoted TCP checksum" : "TCP checksum";
+		break;
+	case IPPROTO_UDP:
+		if (*(__be16 *)(l4 + 6) && l4_csum(ip, l4_len))
+			return quoted ? "quoted UDP checksum" : "UDP checksum";
+		break;
+	case IPPROTO_ICMP:
+		if (l4_csum(ip, l4_len))
+			return quoted ? "quoted ICMP checksum" : "ICMP checksum";
+		if (!quoted && (l4[0] == 3 || l4[0] == 11))
+			return csums_bad(l4 + 8, l4_len - 8, true);
+		break;
+	}
+	return NULL;
+}
+
+struct obj {
+	const char *name;
+	struct fwd_tc *skel;
+	int prog_fd[2];
+	int counters_fd, trace_fd, ct_fd, forwards_fd;
+};
+
+static int ncpus, uplink_ifindex;
+static int passed, failed;
+static char why[256];
+
+static void result(const struct obj *o, const char *name)
+{
+	if (why[0]) {
+		printf("FAIL: %s: %s: %s\n", o->name, name, why);
+		failed++;
+	} else {
+		printf("PASS: %s: %s\n", o->name, name);
+		passed++;
+	}
+	why[0] = '\0';
+}
+
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!why[0] && !(cond))                                                            \
+			snprintf(why, sizeof(why), __VA_ARGS__);                                   \
+	} while (0)
+
+static int read_counters(int fd, struct fwd_counter_val *out)
+{
+	struct fwd_counter_val vals[ncpus];
+
+	for (__u32 i = 0; i < FWD_CNT_MAX; i++) {
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			return -errno;
+		out[i].packets = out[i].bytes = 0;
+		for (int c = 0; c < ncpus; c++) {
+			out[i].packets += vals[c].packets;
+			out[i].bytes += vals[c].bytes;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Run @in through @prog; check the verdict, the one counter that moved, the redirect target
+ * and every checksum of the frame that comes out (into @out).
+ */
+static void run(const struct obj *o, enum prog prog, const struct frame *in, enum outcome want,
+		__u32 counter, __u32 target, struct frame *out)
+{
+	static const __u32 verdicts[] = {
+	    [REDIRECT] = TC_ACT_REDIRECT, [PASS] = TC_ACT_OK, [DROP] = TC_ACT_SHOT};
+	struct fwd_counter_val before[FWD_CNT_MAX], after[FWD_CNT_MAX];
+	struct fwd_trace trace = {}, zero_trace = {};
+	struct __sk_buff ctx = {.ifindex = 1};
+	struct frame scratch;
+	__u32 zero = 0;
+	int err;
+
+	if (!out)
+		out = &scratch;
+	memset(out, 0, sizeof(*out));
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->b, .data_size_in = in->len,
+		    .data_out = out->b, .data_size_out = sizeof(out->b), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	if (bpf_map_update_elem(o->trace_fd, &zero, &zero_trace, BPF_ANY) ||
+	    read_counters(o->counters_fd, before)) {
+		CHECK(0, "cannot prepare maps: %s", strerror(errno));
+		return;
+	}
+	err = bpf_prog_test_run_opts(o->prog_fd[prog], &opts);
+	out->len = opts.data_size_out;
+	if (read_counters(o->counters_fd, after) ||
+	    bpf_map_lookup_elem(o->trace_fd, &zero, &trace)) {
+		CHECK(0, "cannot read maps: %s", strerror(errno));
+		return;
+	}
+	CHECK(!err, "test run failed: %s", strerror(-err));
+	CHECK(opts.retval == verdicts[want], "verdict %u, want %u (trace: counter %u)", opts.retval,
+	      verdicts[want], trace.counter);
+	for (__u32 i = 0; i < FWD_CNT_MAX; i++) {
+		__u64 dp = after[i].packets - before[i].packets, wp = i == counter;
+
+		CHECK(dp == wp, "counter %u moved %llu packets, want %llu (trace: counter %u)", i,
+		      (unsigned long long)dp, (unsigned long long)wp, trace.counter);
+	}
+	CHECK(trace.counter == counter, "trace says counter %u, want %u", trace.counter, counter);
+	if (want == REDIRECT)
+		CHECK(trace.target_ifindex == target, "redirected to %u, want %u",
+		      trace.target_ifindex, target);
+	if (!why[0] && want != DROP) {
+		const char *bad;
+
+		CHECK(out->len == in->len, "frame out has %zu bytes, in %zu", out->len, in->len);
+		bad = csums_bad(out->b + ETH_HLEN, out->len - ETH_HLEN, false);
+		CHECK(!bad, "%s is wrong", bad);
+	}
+}
+
+static int ct_get(const struct obj *o, __u8 proto, __u32 saddr, __u16 sport, __u32 daddr,
+		  __u16 dport, struct fwd_ct_entry *e)
+{
+	struct fwd_ct_key key;
+
+	memset(&key, 0, sizeof(key));
+	key.proto = proto;
+	key.saddr = htonl(saddr);
+	key.daddr = htonl(daddr);
+	key.sport = htons(sport);
+	key.dport = htons(dport);
+	return bpf_map_lookup_elem(o->ct_fd, &key, e) ? -errno : 0;
+}
+
+static size_t ct_count(const struct obj *o)
+{
+	struct fwd_ct_key key, *prev = NULL;
+	size_t n = 0;
+
+	while (!bpf_map_get_next_key(o->ct_fd, prev, &key)) {
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Fields of a masqueraded frame: from the uplink, to the LAN host's MAC, TTL down by one. */
+static void check_snat_out(const struct frame *in, const struct frame *out)
+{
+	CHECK(!memcmp(out->b, mac_remote, 6) && !memcmp(out->b + 6, mac_uplink, 6),
+	      "MACs not the FIB's (next hop 10.77.0.2 via up0)");
+	CHECK(f_ip(out)->saddr == htonl(UPLINK), "source %s, want the uplink's",
+	      inet_ntoa((struct in_addr){f_ip(out)->saddr}));
+	CHECK(f_ip(out)->daddr == f_ip(in)->daddr, "destination changed");
+	CHECK(f_ip(out)->ttl == f_ip(in)->ttl - 1, "TTL %u, want %u", f_ip(out)->ttl,
+	      f_ip(in)->ttl - 1);
+}
+
+static void check_reply_in(const struct frame *in, const struct frame *out, int ns)
+{
+	CHECK(!memcmp(out->b, mac_ns[ns], 6) && !memcmp(out->b + 6, mac_host[ns], 6),
+	      "MACs not the veth pair's");
+	CHECK(f_ip(out)->daddr == htonl(NS(ns)), "destination %s, want the namespace's",
+	      inet_ntoa((struct in_addr){f_ip(out)->daddr}));
+	CHECK(f_ip(out)->saddr == f_ip(in)->saddr, "source changed");
+	CHECK(f_ip(out)->ttl == f_ip(in)->ttl - 1, "TTL not decremented");
+}
+
+static int fill(const struct obj *o)
+{
+	for (int i = 1; i <= 4; i++) {
+		struct fwd_endpoint_key key = {.addr = htonl(NS(i))};
+		struct fwd_endpoint val = {.ifindex = 100 + i};
+
+		memcpy(val.mac, mac_ns[i], 6);
+		memcpy(val.host_mac, mac_host[i], 6);
+		if (bpf_map_update_elem(bpf_map__fd(o->skel->maps.fwd_endpoints), &key, &val, 0))
+			return -errno;
+	}
+	struct fwd_forward_key fk = {.proto = IPPROTO_TCP, .port = htons(8080)};
+	struct fwd_forward_val fv = {.addr = htonl(NS(3)), .port = htons(80)};
+	struct fwd_fwd_target_key tk = {
+	    .addr = htonl(NS(3)), .proto = IPPROTO_TCP, .port = htons(80)};
+	__u32 one = 1;
+
+	if (bpf_map_update_elem(o->forwards_fd, &fk, &fv, 0) ||
+	    bpf_map_update_elem(bpf_map__fd(o->skel->maps.fwd_fwd_targets), &tk, &one, 0))
+		return -errno;
+	return 0;
+}
+
+/* Load an object with SNAT on; @tweak adjusts the settings (and map sizes) first. */
+static int load(struct obj *o, const char *name, void (*tweak)(struct fwd_tc *))
+{
+	const struct fwd_ct_timeouts timeouts = FWD_CT_TIMEOUTS_DEFAULT;
+	struct fwd_settings *cfg;
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	o->name = name;
+	o->skel = fwd_tc__open();
+	if (!o->skel)
+		return -errno;
+	cfg = (struct fwd_settings *)&o->skel->rodata->fwd_cfg;
+	cfg->flags = FWD_SET_TRACE | FWD_SET_SNAT | FWD_SET_DNAT;
+	cfg->bridge_ifindex = 3;
+	memcpy(cfg->bridge_mac, mac_gw, 6);
+	cfg->uplink_ifindex = uplink_ifindex;
+	cfg->uplink_addr = htonl(UPLINK);
+	memcpy(cfg->uplink_mac, mac_uplink, 6);
+	cfg->subnet = htonl(NS(0));
+	cfg->subnet_mask = htonl(0xffffff00);
+	cfg->nat_port_lo = FWD_NAT_PORT_LO;
+	cfg->nat_port_hi = FWD_NAT_PORT_HI;
+	cfg->ct = timeouts;
+	cfg->n_masq = 1;
+	cfg->masq[0].addr = htonl(NS(0));
+	cfg->masq[0].mask = htonl(0xffffff00);
+	if (tweak)
+		tweak(o->skel);
+	err = fwd_tc__load(o->skel);
+	if (err)
+		return err;
+	o->prog_fd[VETH] = bpf_program__fd(o->skel->progs.fwd_tc_ingress);
+	o->prog_fd[UPLINK_PROG] = bpf_program__fd(o->skel->progs.fwd_tc_uplink);
+	o->counters_fd = bpf_map__fd(o->skel->maps.fwd_counters);
+	o->trace_fd = bpf_map__fd(o->skel->maps.fwd_trace);
+	o->ct_fd = bpf_map__fd(o->skel->maps.fwd_ct);
+	o->forwards_fd = bpf_map__fd(o->skel->maps.fwd_forwards);
+	return fill(o);
+}
+
+static void test_main(void)
+{
+	struct frame in, out, syn_blue_out;
+	struct fwd_ct_entry e;
+	struct obj o;
+	__u16 port_blue;
+	int err;
+
+	err = load(&o, "snat", NULL);
+	if (err) {
+		snprintf(why, sizeof(why), "load: %s", strerror(-err));
+		result(&o, "load");
+		goto end;
+	}
+
+	build(&(struct spec){.from_ns = 1}, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	check_snat_out(&in, &out);
+	CHECK(f_port(&out, 0) == 40000, "source port %u, want 40000 kept", f_port(&out, 0));
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40000, REMOTE, 80, &e) &&
+		  e.state == FWD_CT_TCP_SYN_SENT,
+	      "no ORIG entry in syn_sent");
+	CHECK(!ct_get(&o, IPPROTO_TCP, REMOTE, 80, UPLINK, 40000, &e) && e.dir == FWD_CT_DIR_REPLY,
+	      "no REPLY entry");
+	result(&o, "tcp syn red:40000 -> lan:80 leaves as uplink:40000, checksums right");
+
+	build(&(struct spec){.tcp_flags = TCP_SYN | TCP_ACK}, UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 101, &out);
+	check_reply_in(&in, &out, 1);
+	CHECK(f_port(&out, 1) == 40000, "destination port %u", f_port(&out, 1));
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40000, REMOTE, 80, &e) &&
+		  e.state == FWD_CT_TCP_ESTABLISHED,
+	      "state %u, want established", e.state);
+	result(&o, "syn-ack back to uplink:40000 goes into red, established");
+
+	build(&(struct spec){.from_ns = 2}, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &syn_blue_out);
+	check_snat_out(&in, &syn_blue_out);
+	port_blue = f_port(&syn_blue_out, 0);
+	CHECK(port_blue != 40000 && port_blue >= FWD_NAT_PORT_LO && port_blue <= FWD_NAT_PORT_HI,
+	      "blue got port %u", port_blue);
+	result(&o, "blue with the same source port to the same server gets another port");
+
+	build(&(struct spec){.dport = port_blue, .tcp_flags = TCP_SYN | TCP_ACK}, UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 102, &out);
+	check_reply_in(&in, &out, 2);
+	CHECK(f_port(&out, 1) == 40000, "destination port %u, want 40000", f_port(&out, 1));
+	result(&o, "reply to blue's port goes into blue with port 40000");
+
+	/* A router on the way says "fragmentation needed", quoting blue's SYN as it left. */
+	build(&(struct spec){.saddr = ROUTER,
+			     .proto = IPPROTO_ICMP,
+			     .icmp_type = 3,
+			     .icmp_code = 4,
+			     .quote = &syn_blue_out},
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 102, &out);
+	check_reply_in(&in, &out, 2);
+	{
+		const struct iphdr *q = (const void *)(f_l4(&out) + 8);
+		const __u8 *ql4 = (const __u8 *)q + 20;
+
+		CHECK(q->saddr == htonl(NS(2)), "quoted source %s, want blue",
+		      inet_ntoa((struct in_addr){q->saddr}));
+		CHECK(q->daddr == htonl(REMOTE), "quoted destination changed");
+		CHECK(ntohs(*(__be16 *)ql4) == 40000, "quoted source port %u, want 40000",
+		      ntohs(*(__be16 *)ql4));
+	}
+	result(&o, "icmp frag-needed for blue's flow: outer and quoted header translated");
+
+	build(
+	    &(struct spec){
+		.saddr = ROUTER, .proto = IPPROTO_ICMP, .icmp_type = 11, .quote = &syn_blue_out},
+	    UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 102, NULL);
+	result(&o, "icmp time-exceeded for blue's flow translated");
+
+	build(&(struct spec){.from_ns = 1, .tcp_flags = TCP_RST | TCP_ACK}, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40000, REMOTE, 80, &e) && e.state == FWD_CT_TCP_CLOSE,
+	      "state %u, want close", e.state);
+	CHECK(e.expires_ns <= now_ns() + 10ull * 1000000000 && e.timer_ns == e.expires_ns,
+	      "expiry not brought forward to the close timeout");
+	result(&o, "rst from red moves the connection to the close timeout (10 s)");
+
+	build(&(struct spec){.from_ns = 1, .tcp_flags = TCP_FIN | TCP_ACK, .sport = 40001}, VETH,
+	      &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40001, REMOTE, 80, &e) &&
+		  e.state == FWD_CT_TCP_FIN_WAIT,
+	      "state %u, want fin_wait (picked up mid-stream)", e.state);
+	result(&o, "a mid-stream FIN without an entry is picked up, fin_wait");
+
+	build(
+	    &(struct spec){.from_ns = 1, .proto = IPPROTO_UDP, .sport = 5000, .udp_no_csum = true},
+	    VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	check_snat_out(&in, &out);
+	CHECK(*(__be16 *)(f_l4(&out) + 6) == 0, "UDP checksum 0 became %#x",
+	      ntohs(*(__be16 *)(f_l4(&out) + 6)));
+	result(&o, "udp without checksum (0) leaves translated with checksum 0");
+
+	build(&(struct spec){.from_ns = 4, .proto = IPPROTO_UDP, .sport = 5001}, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	check_snat_out(&in, &out);
+	CHECK(*(__be16 *)(f_l4(&out) + 6) != 0, "UDP checksum lost");
+	result(&o, "udp with checksum leaves translated, checksum right");
+
+	build(&(struct spec){.proto = IPPROTO_UDP, .sport = 53, .dport = 5001}, UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 104, &out);
+	check_reply_in(&in, &out, 4);
+	CHECK(!ct_get(&o, IPPROTO_UDP, NS(4), 5001, REMOTE, 53, &e) &&
+		  e.state == FWD_CT_UDP_ASSURED,
+	      "state %u, want udp_assured", e.state);
+	result(&o, "udp reply goes into yellow, assured");
+
+	build(&(struct spec){.from_ns = 3, .proto = IPPROTO_ICMP, .icmp_id = 0x4242}, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	check_snat_out(&in, &out);
+	CHECK(ntohs(*(__be16 *)(f_l4(&out) + 4)) == 0x4242, "echo id changed");
+	result(&o, "icmp echo request from green leaves translated");
+
+	build(&(struct spec){.proto = IPPROTO_ICMP, .icmp_id = 0x4242}, UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 103, &out);
+	check_reply_in(&in, &out, 3);
+	result(&o, "icmp echo reply goes into green");
+
+	build(&(struct spec){.from_ns = 1, .proto = IPPROTO_ICMP, .icmp_id = 0x4242}, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	CHECK(ntohs(*(__be16 *)(f_l4(&out) + 4)) != 0x4242, "red got green's echo id");
+	result(&o, "icmp echo from red with green's id gets another id");
+
+	build(&(struct spec){.from_ns = 1, .sport = 8080}, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	CHECK(f_port(&out, 0) != 8080, "kept source port 8080, which the uplink forwards");
+	result(&o, "a source port the uplink forwards is never kept (port shadowing)");
+
+	build(&(struct spec){.dport = 22}, UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, PASS, FWD_CNT_PASS_UPLINK_HOST, 0, &out);
+	CHECK(!memcmp(in.b, out.b, in.len), "frame changed");
+	result(&o, "uplink frame of no connection goes to the host unchanged");
+
+	build(&(struct spec){.daddr = IP(10, 77, 0, 9)}, UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, PASS, FWD_CNT_PASS_UPLINK_HOST, 0, NULL);
+	result(&o, "uplink frame to another address goes to the host");
+
+	build(&(struct spec){.from_ns = 1, .ttl = 1, .sport = 41000}, VETH, &in);
+	run(&o, VETH, &in, PASS, FWD_CNT_PASS_TTL, 0, NULL);
+	CHECK(ct_get(&o, IPPROTO_TCP, NS(1), 41000, REMOTE, 80, &e) == -ENOENT,
+	      "connection made for a frame that expires");
+	result(&o, "ttl 1 goes to the kernel (time exceeded), no connection made");
+
+	build(&(struct spec){.from_ns = 1, .daddr = UPLINK}, VETH, &in);
+	run(&o, VETH, &in, PASS, FWD_CNT_PASS_ROUTE, 0, NULL);
+	result(&o, "to the uplink's own address: the host's, not masqueraded");
+
+	build(&(struct spec){.from_ns = 1, .dmac = mac_ns[2], .daddr = NS(2)}, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_REDIRECT_PEER, 102, NULL);
+	result(&o, "namespace to namespace still switched");
+
+	build(&(struct spec){.from_ns = 1, .proto = IPPROTO_UDP, .more_frags = true}, VETH, &in);
+	run(&o, VETH, &in, DROP, FWD_CNT_DROP_NAT_FRAGMENT, 0, NULL);
+	result(&o, "a fragment is dropped, never sent untranslated");
+
+	build(&(struct spec){.from_ns = 1, .proto = 47}, VETH, &in);
+	run(&o, VETH, &in, DROP, FWD_CNT_DROP_NAT_PROTO, 0, NULL);
+	result(&o, "gre is dropped, never sent untranslated");
+
+	build(
+	    &(struct spec){
+		.from_ns = 3, .sport = 80, .dport = 5555, .tcp_flags = TCP_SYN | TCP_ACK},
+	    VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
+	result(&o, "from a forward's target port, no forwarded connection: masqueraded");
+
+	/* Forwards: tcp 8080 -> green:80. */
+	build(&(struct spec){.sport = 33000, .dport = 8080}, UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_DNAT, 103, &out);
+	check_reply_in(&in, &out, 3);
+	CHECK(f_port(&out, 1) == 80 && f_port(&out, 0) == 33000, "ports %u -> %u", f_port(&out, 0),
+	      f_port(&out, 1));
+	result(&o, "lan:33000 -> uplink:8080 goes into green:80, client address kept");
+
+	build(
+	    &(struct spec){
+		.from_ns = 3, .sport = 80, .dport = 33000, .tcp_flags = TCP_SYN | TCP_ACK},
+	    VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_DNAT_REPLY, uplink_ifindex, &out);
+	check_snat_out(&in, &out);
+	CHECK(f_port(&out, 0) == 8080, "source port %u, want 8080", f_port(&out, 0));
+	result(&o, "green's reply leaves as uplink:8080");
+
+	build(&(struct spec){.saddr = ROUTER,
+			     .proto = IPPROTO_ICMP,
+			     .icmp_type = 3,
+			     .icmp_code = 4,
+			     .quote = &out},
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_DNAT, 103, NULL);
+	result(&o, "icmp frag-needed for green's reply goes into green, translated");
+
+	build(&(struct spec){.sport = 33001, .dport = 8081}, UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, PASS, FWD_CNT_PASS_UPLINK_HOST, 0, NULL);
+	result(&o, "lan -> uplink:8081 (not forwarded) is the host's");
+
+	build(&(struct spec){.daddr = NS(2), .dport = 22}, UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_NOT_FORWARDED, 0, NULL);
+	result(&o, "lan -> a namespace address directly: dropped (isolation)");
+
+	build(&(struct spec){.from_ns = 1, .sport = 42000, .daddr = UPLINK, .dport = 8080}, VETH,
+	      &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_DNAT, 103, &out);
+	check_reply_in(&in, &out, 3);
+	CHECK(f_port(&out, 1) == 80, "destination port %u", f_port(&out, 1));
+	result(&o, "hairpin: red -> uplink:8080 goes into green:80, red's address kept");
+
+	build(&(struct spec){.from_ns = 3,
+			     .dmac = mac_ns[1],
+			     .daddr = NS(1),
+			     .sport = 80,
+			     .dport = 42000,
+			     .tcp_flags = TCP_SYN | TCP_ACK},
+	      VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_DNAT_REPLY, 101, &out);
+	CHECK(!memcmp(out.b, mac_ns[1], 6) && !memcmp(out.b + 6, mac_host[1], 6),
+	      "MACs not red's veth pair's");
+	CHECK(f_ip(&out)->daddr == htonl(NS(1)) && f_port(&out, 1) == 42000, "destination changed");
+	CHECK(f_ip(&out)->saddr == htonl(UPLINK) && f_port(&out, 0) == 8080,
+	      "hairpin reply not from uplink:8080");
+	result(&o, "hairpin reply: green -> red comes from uplink:8080");
+end:
+	fwd_tc__destroy(o.skel);
+}
+
+static void tweak_three_ports(struct fwd_tc *skel)
+{
+	struct fwd_settings *cfg = (struct fwd_settings *)&skel->rodata->fwd_cfg;
+
+	cfg->nat_port_lo = 50000;
+	cfg->nat_port_hi = 50002;
+}
+
+static void test_exhausted(void)
+{
+	struct frame in, out;
+	__u16 got[3] = {};
+	struct obj o;
+	int err;
+
+	err = load(&o, "snat-3-ports", tweak_three_ports);
+	if (err) {
+		snprintf(why, sizeof(why), "load: %s", strerror(-err));
+		result(&o, "load");
+		goto end;
+	}
+	/* Port 50001 is forwarded (set below): the range 50000-50002 has two ports to give. */
+	struct fwd_forward_key fk = {.proto = IPPROTO_TCP, .port = htons(50001)};
+	struct fwd_forward_val fv = {.addr = htonl(NS(3)), .port = htons(80)};
+
+	bpf_map_update_elem(o.forwards_fd, &fk, &fv, 0);
+	for (int ns = 1; ns <= 3; ns++) {
+		build(&(struct spec){.from_ns = ns}, VETH, &in);
+		run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+		got[ns - 1] = f_port(&out, 0);
+	}
+	CHECK(got[0] == 40000, "first flow did not keep its port (%u)", got[0]);
+	CHECK((got[1] == 50000 && got[2] == 50002) || (got[1] == 50002 && got[2] == 50000),
+	      "ports %u and %u, want 50000 and 50002", got[1], got[2]);
+	result(&o, "three flows wanting port 40000: 40000, then the range, skipping 50001");
+
+	build(&(struct spec){.from_ns = 4}, VETH, &in);
+	run(&o, VETH, &in, DROP, FWD_CNT_DROP_NAT_NO_PORT, 0, NULL);
+	CHECK(ct_count(&o) == 6, "%zu entries, want 6 (no half connection left)", ct_count(&o));
+	result(&o, "fourth flow: range exhausted, dropped and counted");
+
+	build(&(struct spec){.from_ns = 4, .dport = 81}, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	result(&o, "the same source to another server port still gets a mapping");
+end:
+	fwd_tc__destroy(o.skel);
+}
+
+static void tweak_tiny_table(struct fwd_tc *skel)
+{
+	bpf_map__set_max_entries(skel->maps.fwd_ct, 4); /* two connections */
+}
+
+static void test_full(void)
+{
+	struct frame in;
+	struct obj o;
+	int err;
+
+	err = load(&o, "ct-2-conns", tweak_tiny_table);
+	if (err) {
+		snprintf(why, sizeof(why), "load: %s", strerror(-err));
+		result(&o, "load");
+		goto end;
+	}
+	for (int ns = 1; ns <= 2; ns++) {
+		build(&(struct spec){.from_ns = ns}, VETH, &in);
+		run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
+	}
+	result(&o, "two connections fit");
+	build(&(struct spec){.from_ns = 3}, VETH, &in);
+	run(&o, VETH, &in, DROP, FWD_CNT_DROP_CT_FULL, 0, NULL);
+	CHECK(ct_count(&o) == 4, "%zu entries, want 4", ct_count(&o));
+	result(&o, "a third: table full, dropped and counted, nothing evicted");
+	build(&(struct spec){.from_ns = 1, .tcp_flags = TCP_ACK}, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
+	result(&o, "established connections keep working when the table is full");
+end:
+	fwd_tc__destroy(o.skel);
+}
+
+static void tweak_short(struct fwd_tc *skel)
+{
+	struct fwd_settings *cfg = (struct fwd_settings *)&skel->rodata->fwd_cfg;
+
+	cfg->ct.udp = 2;
+	cfg->ct.tcp_syn_sent = 1;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+static void test_expiry(void)
+{
+	struct frame a, b, c;
+	struct fwd_ct_entry e;
+	struct obj o;
+	int err;
+
+	err = load(&o, "ct-expiry", tweak_short);
+	if (err) {
+		snprintf(why, sizeof(why), "load: %s", strerror(-err));
+		result(&o, "load");
+		goto end;
+	}
+	build(&(struct spec){.from_ns = 1, .proto = IPPROTO_UDP, .sport = 6001}, VETH, &a);
+	build(&(struct spec){.from_ns = 2, .proto = IPPROTO_UDP, .sport = 6002}, VETH, &b);
+	build(&(struct spec){.from_ns = 3, .sport = 6003}, VETH, &c);
+	run(&o, VETH, &a, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
+	run(&o, VETH, &b, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
+	run(&o, VETH, &c, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
+	CHECK(ct_count(&o) == 6, "%zu entries, want 6", ct_count(&o));
+	result(&o, "udp a, udp b (2 s), tcp syn c (1 s) tracked");
+
+	sleep_ms(1500);
+	CHECK(ct_get(&o, IPPROTO_TCP, NS(3), 6003, REMOTE, 80, &e) == -ENOENT && ct_count(&o) == 4,
+	      "syn_sent entry still there after its timeout (%zu entries)", ct_count(&o));
+	result(&o, "after 1.5 s the unanswered syn is gone, both halves");
+	run(&o, VETH, &a, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL); /* refresh a only */
+	sleep_ms(1200);
+	CHECK(!ct_get(&o, IPPROTO_UDP, NS(1), 6001, REMOTE, 53, &e), "refreshed a is gone");
+	CHECK(ct_get(&o, IPPROTO_UDP, NS(2), 6002, REMOTE, 53, &e) == -ENOENT,
+	      "idle b is still there");
+	result(&o, "at 2.7 s: idle b expired, a (refreshed at 1.5 s) lives on");
+	sleep_ms(1300);
+	CHECK(ct_count(&o) == 0, "%zu entries left, want 0", ct_count(&o));
+	result(&o, "at 4 s: a expired too, table empty");
+end:
+	fwd_tc__destroy(o.skel);
+}
+
+/* A network namespace of our own: up0 (the uplink) with a LAN host behind it, forwarding on. */
+static int sandbox(void)
+{
+	static const char *const cmds[] = {
+	    "ip link add up0 address 02:00:00:00:00:f1 type veth peer name lanx",
+	    "ip addr add 10.77.0.1/24 dev up0",
+	    "ip link set lo up",
+	    "ip link set up0 up",
+	    "ip link set lanx up",
+	    "ip neigh replace 10.77.0.2 lladdr 02:00:00:00:00:aa dev up0 nud permanent",
+	    "sysctl -qw net.ipv4.ip_forward=1",
+	};
+
+	if (unshare(CLONE_NEWNET)) {
+		fprintf(stderr, "fwd_snat: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (system(cmds[i])) {
+			fprintf(stderr, "fwd_snat: \"%s\" failed\n", cmds[i]);
+			return -1;
+		}
+	uplink_ifindex = if_nametoindex("up0");
+	return uplink_ifindex ? 0 : -1;
+}
+
+int main(void)
+{
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0 || sandbox()) {
+		printf("FAIL: fwd_snat: setup\n");
+		return 1;
+	}
+	test_main();
+	test_exhausted();
+	test_full();
+	test_expiry();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
