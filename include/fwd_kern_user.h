@@ -108,8 +108,11 @@ _Static_assert(sizeof(struct fwd_counter_val) == 16, "fwd_counter_val layout");
  * ICMP echo: the identifier is the port of the side that chose it (ORIG sport, REPLY dport),
  * the other port is 0.
  */
+/* Two map entries each. The same as nf_conntrack_max on a host with 4 GiB or more, so both
+ * datapaths hold as many connections. Entries are allocated on insert (BPF_F_NO_PREALLOC): the
+ * size costs only the bucket array (16 bytes per entry) until connections fill it. */
 #ifndef FWD_CT_MAX_CONNS
-#define FWD_CT_MAX_CONNS 65536 /* two map entries each */
+#define FWD_CT_MAX_CONNS 262144
 #endif
 #define FWD_CT_MAX_ENTRIES (2 * FWD_CT_MAX_CONNS)
 

@@ -1,0 +1,186 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Sourced by bench/run.sh: the sandboxes. Each variant of the lab lives in its own host namespace
+# (fwdb<X>-host) with a LAN namespace (fwdb<X>-lan) on the other end of its uplink veth, so the
+# machine's real network never sees a packet. Everything created is recorded in CREATED_NS and
+# LABS, which run.sh's cleanup walks.
+#
+#   fwdb<X>-lan  eth0 10.200.<N>.2/24 ---- up0 10.200.<N>.1/24  fwdb<X>-host
+#                                                               vnet0 192.168.15.5/24 (bridge)
+#                                                  fwdb<X>-red 192.168.15.1   fwdb<X>-blue .2
+#   fwdbc-a eth0 192.168.16.1/24 ---- eth0 192.168.16.2/24 fwdbc-b     (the ceiling: one veth)
+
+CREATED_NS=()     # every namespace this run created or had created, for cleanup
+declare -A LABS   # host namespace -> "builder topology-file" for cleanup
+declare -A F      # facts discovered after a lab is up: F[<X>:<key>]
+
+# No builder may take longer than this for one up or down (1000 namespaces by hand: ~90 s).
+LAB_TIMEOUT=${BENCH_LAB_TIMEOUT:-600}
+
+# Ports the lab forwards from the uplink to blue, one per tool.
+PORT_IPERF=5201 PORT_SOCKPERF=11111 PORT_CRR=7000 PORT_UDP=9000
+
+log() { echo "[$(date +%T)] $*" >&2; }
+
+ns_add() {
+	ip netns add "$1" || return 1
+	CREATED_NS+=("$1")
+	ip -n "$1" link set lo up
+}
+
+# The namespace's interface carrying IPv4 address $2.
+ns_ifname_of() {
+	ip -n "$1" -4 -o addr show | awk -v a="$2" '{ split($4, p, "/"); if (p[1] == a) { print $2; exit } }'
+}
+
+ns_mac_of() {
+	ip -n "$1" -o link show dev "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'
+}
+
+# Name, in host namespace $3, of the veth peer of interface $2 of namespace $1.
+ns_peer_of() {
+	local idx
+	idx=$(ip netns exec "$1" cat "/sys/class/net/$2/iflink") || return 1
+	ip -n "$3" -o link show | awk -F': ' -v i="$idx" '$1 == i { sub("@.*", "", $2); print $2; exit }'
+}
+
+# The uplink sandbox: host and LAN namespaces joined by a veth pair. $1 = X, $2 = N.
+sandbox_create() {
+	local x=$1 n=$2 h=fwdb$1-host l=fwdb$1-lan
+	ns_add "$h" && ns_add "$l" || return 1
+	ip -n "$h" link add up0 type veth peer name eth0 netns "$l" &&
+		ip -n "$h" addr add "10.200.$n.1/24" dev up0 &&
+		ip -n "$l" addr add "10.200.$n.2/24" dev eth0 &&
+		ip -n "$h" link set up0 up && ip -n "$l" link set eth0 up || return 1
+	F[$x:host]=$h F[$x:lan]=$l F[$x:up_addr]=10.200.$n.1 F[$x:lan_addr]=10.200.$n.2
+}
+
+# The benchmark topology of sandbox X with datapath $2, written to $3.
+traffic_topology() {
+	local x=$1
+	cat <<-EOF
+		# written by bench/run.sh: the benchmark lab, datapath $2
+		topology fwdb$x
+		datapath $2
+		bridge vnet0 192.168.15.5/24
+		uplink up0
+		masquerade 192.168.15.0/24
+		namespace fwdb$x-red 192.168.15.1
+		namespace fwdb$x-blue 192.168.15.2
+		forward tcp $PORT_IPERF fwdb$x-blue:$PORT_IPERF
+		forward tcp $PORT_SOCKPERF fwdb$x-blue:$PORT_SOCKPERF
+		forward tcp $PORT_CRR fwdb$x-blue:$PORT_CRR
+		forward udp $PORT_UDP fwdb$x-blue:$PORT_UDP
+	EOF
+}
+
+# Namespace names a topology file declares (for cleanup when its builder cannot remove them).
+topology_namespaces() {
+	awk '$1 == "namespace" { print $2 }' "$1"
+}
+
+# Build topology file $3 in sandbox X with builder $2 ("fwdctl" or "ip-commands"), within
+# $4 seconds (default LAB_TIMEOUT). Exit status 124: it ran out of time.
+lab_up() {
+	local x=$1 builder=$2 file=$3 h=${F[$1:host]} n tmo=${4:-$LAB_TIMEOUT}
+	LABS[$h]="$builder $file"
+	for n in $(topology_namespaces "$file"); do CREATED_NS+=("$n"); done
+	if [ "$builder" = fwdctl ]; then
+		timeout -k 5 "$tmo" "$FWDCTL" -n "$h" up "$file"
+	else
+		timeout -k 5 "$tmo" "$HERE/ip-commands-lab.sh" -n "$h" up "$file"
+	fi
+}
+
+lab_down() {
+	local h=$1 builder file
+	[ -n "${LABS[$h]:-}" ] || return 0
+	read -r builder file <<<"${LABS[$h]}"
+	if [ "$builder" = fwdctl ]; then
+		timeout -k 5 "$LAB_TIMEOUT" "$FWDCTL" -n "$h" down "$file"
+	else
+		timeout -k 5 "$LAB_TIMEOUT" "$HERE/ip-commands-lab.sh" -n "$h" down "$file"
+	fi
+	local rc=$?
+	unset "LABS[$h]"
+	return $rc
+}
+
+# Are all namespaces of topology file $1 there, and is the last one configured (address,
+# default route)? Prints what is missing.
+lab_complete() {
+	local n last addr
+	for n in $(topology_namespaces "$1"); do
+		[ -e "/run/netns/$n" ] || { echo "namespace $n missing"; return 1; }
+	done
+	read -r last addr <<<"$(awk '$1 == "namespace" { n = $2; a = $3 } END { print n, a }' "$1")"
+	[ -n "$(ns_ifname_of "$last" "$addr")" ] || { echo "$last has no address $addr"; return 1; }
+	ip -n "$last" route show default | grep -q . || { echo "$last has no default route"; return 1; }
+}
+
+# Namespaces of topology file $1 that still exist.
+lab_leftovers() {
+	local n
+	for n in $(topology_namespaces "$1"); do
+		[ -e "/run/netns/$n" ] && echo "$n"
+	done
+	return 0
+}
+
+# Remove what a failed lab left: its builder's down, then any namespace of the file by force.
+lab_scrub() {
+	local h=$1 file=$2 n
+	lab_down "$h" >/dev/null 2>&1
+	for n in $(topology_namespaces "$file"); do
+		[ -e "/run/netns/$n" ] && ip netns del "$n"
+	done
+	ip -n "$h" link del vnet0 2>/dev/null
+	return 0
+}
+
+# After lab_up: find interfaces and addresses, whatever names the builder chose.
+lab_discover() {
+	local x=$1 h=${F[$1:host]} l=${F[$1:lan]} red=fwdb$1-red blue=fwdb$1-blue
+	F[$x:red]=$red F[$x:blue]=$blue
+	F[$x:red_addr]=192.168.15.1 F[$x:blue_addr]=192.168.15.2
+	F[$x:red_if]=$(ns_ifname_of "$red" 192.168.15.1)
+	F[$x:blue_if]=$(ns_ifname_of "$blue" 192.168.15.2)
+	[ -n "${F[$x:red_if]}" ] && [ -n "${F[$x:blue_if]}" ] || { log "lab $x: namespace addresses not found"; return 1; }
+	F[$x:red_mac]=$(ns_mac_of "$red" "${F[$x:red_if]}")
+	F[$x:blue_mac]=$(ns_mac_of "$blue" "${F[$x:blue_if]}")
+	F[$x:red_peer]=$(ns_peer_of "$red" "${F[$x:red_if]}" "$h")
+	F[$x:br_mac]=$(ns_mac_of "$h" vnet0)
+	F[$x:up_mac]=$(ns_mac_of "$h" up0)
+	F[$x:lan_mac]=$(ns_mac_of "$l" eth0)
+	F[$x:lan_if]=eth0
+}
+
+# Can the lab carry the three paths? Pings, then a TCP transaction through the forward.
+lab_check() {
+	local x=$1 pid ok=0 ready=$WORK/check-$1.ready
+	ip netns exec "${F[$x:red]}" ping -c1 -W2 -q "${F[$x:blue_addr]}" >/dev/null ||
+		{ log "lab $x: bridge path: red cannot ping blue"; return 1; }
+	ip netns exec "${F[$x:red]}" ping -c1 -W2 -q "${F[$x:lan_addr]}" >/dev/null ||
+		{ log "lab $x: snat path: red cannot ping the LAN"; return 1; }
+	rm -f "$ready"
+	bg_run "${F[$x:blue]}" 10 "$WORK/check-$x.srv" "$TOOLS/crr" server -p "$PORT_CRR" -t 5 -R "$ready"
+	pid=$BG_LAST
+	if wait_file "$ready" 5 &&
+		ip netns exec "${F[$x:lan]}" "$TOOLS/crr" client -a "${F[$x:up_addr]}" -p "$PORT_CRR" -t 0.3 >/dev/null; then
+		ok=1
+	fi
+	bg_stop "$pid"
+	[ $ok = 1 ] || { log "lab $x: dnat path: no TCP transaction from the LAN through up0:$PORT_CRR"; return 1; }
+}
+
+# The ceiling: two namespaces on one veth pair.
+ceiling_create() {
+	ns_add fwdbc-a && ns_add fwdbc-b || return 1
+	ip -n fwdbc-a link add eth0 type veth peer name eth0 netns fwdbc-b &&
+		ip -n fwdbc-a addr add 192.168.16.1/24 dev eth0 &&
+		ip -n fwdbc-b addr add 192.168.16.2/24 dev eth0 &&
+		ip -n fwdbc-a link set eth0 up && ip -n fwdbc-b link set eth0 up || return 1
+	F[c:a_mac]=$(ns_mac_of fwdbc-a eth0) F[c:b_mac]=$(ns_mac_of fwdbc-b eth0)
+	ip netns exec fwdbc-a ping -c1 -W2 -q 192.168.16.2 >/dev/null
+}

@@ -1,0 +1,167 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench/report.sh RAW META OUTDIR — turn the samples of bench/run.sh into results.json,
+# results.md and results.png (gnuplot, bench/plot.gp).
+#
+# RAW: one sample a line, tab-separated: path datapath metric unit value.
+# META: key=value lines about the run (date, kernel, mode, failures...).
+# results.json: a list of {"path","datapath","metric","value","unit","runs"}; value is the median
+# and runs the samples it was taken from, in the order they were measured.
+# Exit status: 0 ok, 1 a file could not be written, 2 usage.
+set -u
+set -o pipefail
+
+[ $# -eq 3 ] || { echo "usage: bench/report.sh RAW META OUTDIR" >&2; exit 2; }
+RAW=$1 META=$2 OUT=$3
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+mkdir -p "$OUT" || exit 1
+STATS=$(mktemp /tmp/fwdbench-stats.XXXXXX) || exit 1
+trap 'rm -f "$STATS" "$STATS".*' EXIT
+
+# stats: path dp metric unit median min max n samples(comma-separated), first-seen order.
+awk -F'\t' '
+	{
+		k = $1 FS $2 FS $3
+		if (!(k in n)) { order[++nk] = k; unit[k] = $4 }
+		c = ++n[k]
+		v[k, c] = $5
+	}
+	END {
+		for (i = 1; i <= nk; i++) {
+			k = order[i]; m = n[k]; list = ""
+			for (j = 1; j <= m; j++) { s[j] = v[k, j] + 0; list = list (j > 1 ? "," : "") v[k, j] }
+			# insertion sort: a handful of samples
+			for (a = 2; a <= m; a++) { x = s[a]; for (b = a - 1; b >= 1 && s[b] > x; b--) s[b + 1] = s[b]; s[b + 1] = x }
+			med = m % 2 ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
+			printf "%s\t%s\t%.6g\t%.6g\t%.6g\t%d\t%s\n", k, unit[k], med, s[1], s[m], m, list
+		}
+	}' "$RAW" >"$STATS" || exit 1
+
+# results.json
+awk -F'\t' '
+	BEGIN { printf "[" }
+	{
+		printf "%s\n  {\"path\": \"%s\", \"datapath\": \"%s\", \"metric\": \"%s\", \"value\": %s, \"unit\": \"%s\", \"runs\": [%s]}",
+			(NR > 1 ? "," : ""), $1, $2, $3, $5, $4, $9
+	}
+	END { printf "%s]\n", NR ? "\n" : "" }' "$STATS" >"$OUT/results.json" || exit 1
+
+meta() {
+	local v
+	v=$(sed -n "s/^$1=//p" "$META" | head -n 1)
+	echo "${v:-${2:-?}}"
+}
+
+# results.md: one awk pass over the stats; every table cell is "median [min-max]".
+{
+	echo "# fwd benchmark"
+	echo
+	echo "$(meta date), kernel $(meta kernel), $(meta cpus) CPUs ($(meta cpu_model "?")), $(meta mode) mode:" \
+		"$(meta rounds) rounds of $(meta duration_s) s per measurement, $(meta elapsed_s) s in all."
+	echo "Ping-pong client and server on CPU $(meta rr_cpu any); iperf3 sender,receiver on CPUs $(meta tcp_cpus any);" \
+		"UDP and frame generators on CPU $(meta send_cpu any)."
+	echo "Labs built by: bpf $(meta lab_bpf "(not run)"), kernel $(meta lab_kernel "(not run)");" \
+		"fwdctl: $(meta fwdctl)."
+	echo
+	echo "Cells: median [min–max] (n runs). Ratios are of medians from this run. Throughput and"
+	echo "rates: higher is better; latencies (\`rr_*_us\`) and setup times: lower is better."
+	echo
+	awk -F'\t' -v nfmax="$(meta nf_conntrack_max)" '
+		function cell(k) {
+			if (!(k in med)) return "–"
+			return sprintf("%s [%s–%s] (%d)", fmt(med[k]), fmt(lo[k]), fmt(hi[k]), cnt[k])
+		}
+		function fmt(x) {
+			if (x >= 100000) return sprintf("%.3gM", x / 1e6)
+			if (x >= 1000) return sprintf("%.0f", x)
+			if (x >= 10) return sprintf("%.1f", x)
+			return sprintf("%.3g", x)
+		}
+		function ratio(a, b) {
+			if (!(a in med) || !(b in med) || med[b] == 0) return "–"
+			return sprintf("%.2f", med[a] / med[b])
+		}
+		{
+			k = $1 SUBSEP $2 SUBSEP $3
+			med[k] = $5; lo[k] = $6; hi[k] = $7; cnt[k] = $8; unit[$3] = $4
+			if (!($3 in seen) && $1 != "ct" && $1 != "setup") { seen[$3] = 1; metrics[++nm] = $3 }
+			if ($1 == "ct" && !($3 in cseen)) { cseen[$3] = 1; ctm[++nc] = $3 }
+			if ($1 == "setup" && !($3 in sseen)) { sseen[$3] = 1; sm[++ns] = $3 }
+		}
+		END {
+			print "## Traffic\n"
+			print "| path | metric | unit | bpf | kernel | ceiling (direct veth) | bpf/kernel | bpf/ceiling | kernel/ceiling |"
+			print "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+			np = split("bridge snat dnat", paths, " ")
+			for (i = 1; i <= nm; i++) {
+				m = metrics[i]
+				for (p = 1; p <= np; p++) {
+					b = paths[p] SUBSEP "bpf" SUBSEP m; kk = paths[p] SUBSEP "kernel" SUBSEP m
+					c = "direct" SUBSEP "ceiling" SUBSEP m
+					if (!(b in med) && !(kk in med)) continue
+					printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", paths[p], m, unit[m],
+						cell(b), cell(kk), cell(c), ratio(b, kk), ratio(b, c), ratio(kk, c)
+				}
+			}
+			print "\n## Connection tracking: udp_pps through SNAT by concurrent flows\n"
+			print "| metric | bpf | kernel | bpf/kernel |"
+			print "| --- | --- | --- | --- |"
+			for (i = 1; i <= nc; i++) {
+				b = "ct" SUBSEP "bpf" SUBSEP ctm[i]; kk = "ct" SUBSEP "kernel" SUBSEP ctm[i]
+				printf "| %s | %s | %s | %s |\n", ctm[i], cell(b), cell(kk), ratio(b, kk)
+			}
+			printf "\nThe kernel datapath tracks at most nf_conntrack_max = %s connections (a global setting\n", nfmax
+			print "the benchmark does not touch); flows beyond it are dropped until entries expire.\n"
+			print "## Setup: `fwdctl up/down` against the tutorial, one command per step\n"
+			print "| metric | fwdctl | ip-commands | fwdctl/ip-commands |"
+			print "| --- | --- | --- | --- |"
+			for (i = 1; i <= ns; i++) {
+				f = "setup" SUBSEP "fwdctl" SUBSEP sm[i]; ip = "setup" SUBSEP "ip-commands" SUBSEP sm[i]
+				printf "| %s | %s | %s | %s |\n", sm[i], cell(f), cell(ip), ratio(f, ip)
+			}
+		}' "$STATS"
+	if grep -q '^failure=' "$META"; then
+		echo
+		echo "## Failures"
+		echo
+		sed -n 's/^failure=/- /p' "$META"
+	fi
+	echo
+	echo "Samples: \`results.json\` (\`runs\`), \`raw.tsv\`; the run's log: \`bench.log\`."
+} >"$OUT/results.md" || exit 1
+
+# results.png: data files for bench/plot.gp (NaN where a value is missing).
+awk -F'\t' -v dir="$STATS" '
+	{ k = $1 SUBSEP $2 SUBSEP $3; med[k] = $5
+	  if ($1 != "ct" && $1 != "setup" && $1 != "direct" && !(($1, $3) in s)) { s[$1, $3] = 1; tl[++nt] = $1 " " $3 }
+	  if ($1 == "ct" && !($3 in c)) { c[$3] = 1; cl[++nc] = $3 }
+	  if ($1 == "setup" && !($3 in u)) { u[$3] = 1; ul[++nu] = $3 } }
+	function get(k, scale) { return (k in med) ? med[k] / scale : "NaN" }
+	function rel(a, b) { return ((a in med) && (b in med) && med[b] != 0) ? med[a] / med[b] : "NaN" }
+	END {
+		for (i = 1; i <= nt; i++) {
+			split(tl[i], pm, " "); d = "direct" SUBSEP "ceiling" SUBSEP pm[2]
+			printf "\"%s\\n%s\" %s %s\n", pm[1], pm[2], rel(pm[1] SUBSEP "kernel" SUBSEP pm[2], d),
+				rel(pm[1] SUBSEP "bpf" SUBSEP pm[2], d) > (dir ".traffic")
+		}
+		for (i = 1; i <= nc; i++)
+			printf "\"%s\" %s %s\n", cl[i], get("ct" SUBSEP "kernel" SUBSEP cl[i], 1e6),
+				get("ct" SUBSEP "bpf" SUBSEP cl[i], 1e6) > (dir ".ct")
+		for (i = 1; i <= nu; i++)
+			printf "\"%s\" %s %s\n", ul[i], get("setup" SUBSEP "ip-commands" SUBSEP ul[i], 1),
+				get("setup" SUBSEP "fwdctl" SUBSEP ul[i], 1) > (dir ".setup")
+	}' "$STATS"
+has=
+for f in traffic ct setup; do
+	[ -s "$STATS.$f" ] || echo '"none" NaN NaN' >"$STATS.$f"
+	# any number but NaN in the value columns?
+	has="$has has_$f=$(awk '$2 != "NaN" || $3 != "NaN" { n = 1 } END { print n + 0 }' "$STATS.$f");"
+done
+if command -v gnuplot >/dev/null; then
+	gnuplot -e "traffic='$STATS.traffic'; ct='$STATS.ct'; setup='$STATS.setup'; out='$OUT/results.png'; $has" \
+		"$HERE/plot.gp" 2>"$STATS.gnuplot" || { cat "$STATS.gnuplot" >&2; echo "bench: gnuplot failed" >&2; exit 1; }
+else
+	echo "bench: gnuplot not installed: no results.png" >&2
+fi
+exit 0

@@ -1,0 +1,526 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench/run.sh BUILD [--quick] — the driver of `make bench` (issue #6).
+#
+# Builds the benchmark lab twice, `datapath bpf` and `datapath kernel`, each in its own sandbox
+# (host + LAN namespaces), both up at the same time, plus a direct veth pair (the ceiling). Then,
+# round after round, with the order of the variants rotated every round, it measures on the
+# paths bridge (namespace -> namespace), snat (namespace -> LAN) and dnat (LAN -> uplink:port ->
+# namespace): one iperf3 stream, sockperf TCP ping-pong, connect/request/response/close (crr),
+# 18-byte UDP datagrams counted by XDP at the receiver (udp_blast + xdp_count) and 64-byte frames
+# pushed by BPF_PROG_TEST_RUN live frames (live_frames). Then the connection tracker with 1, 100k
+# and 1M UDP flows through SNAT, and finally the setup time of fwdctl up/down against the
+# tutorial's one-command-per-step script (ip-commands-lab.sh) for 100 and 1000 namespaces.
+#
+# Results go to bench/results/latest/: results.json, results.md, results.png, bench.log.
+# The lab is built by BUILD/fwdctl when it exists (FWDCTL=path overrides); without it the kernel
+# variant is built by ip-commands-lab.sh (the same recipe) and the bpf variant is skipped.
+#
+# Environment: BENCH_ROUNDS, BENCH_DURATION (seconds per measurement), BENCH_ONLY (any of
+# "traffic ct setup"), BENCH_SETUP_SIZES (e.g. "100 1000"), BENCH_CT_FLOWS (e.g. "1 100000"),
+# BENCH_LAB_TIMEOUT (seconds for one up or down), BENCH_OUT (instead of results/latest).
+# bench/run.sh --cleanup removes what an interrupted (killed) run may have left behind.
+#
+# Exit status: 0 when every variant that could run produced results, 1 on a runtime failure,
+# 2 on usage errors.
+set -u
+set -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+usage() {
+	echo "usage: bench/run.sh BUILD_DIR [--quick] | bench/run.sh --cleanup" >&2
+	exit 2
+}
+
+# Every name this driver creates; --cleanup and the trap remove exactly these.
+OUR_NS_RE='^fwdb[bkcs]-'
+OUR_TOPOLOGIES="fwdbb fwdbk fwdbs"
+
+QUICK=0 CLEANUP_ONLY=0 BUILD=
+for a in "$@"; do
+	case $a in
+	--quick) QUICK=1 ;;
+	--cleanup) CLEANUP_ONLY=1 ;;
+	-h | --help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-*) usage ;;
+	*) [ -z "$BUILD" ] || usage; BUILD=$a ;;
+	esac
+done
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (namespaces, BPF)" >&2; exit 1; }
+
+# shellcheck source=bench/lab.sh
+. "$HERE/lab.sh"
+
+BG_PIDS=() BG_LAST=
+WORK=
+
+# --- processes: every one bounded by timeout(1), tracked by pid -----------------------------
+
+# bg_run NS LIMIT_S LOGFILE CMD...: start CMD inside NS in the background.
+bg_run() {
+	local ns=$1 lim=$2 out=$3
+	shift 3
+	# `ip netns exec` execs, so $! is the pid of timeout, which passes signals on.
+	ip netns exec "$ns" timeout -k 2 "$lim" "$@" >"$out" 2>&1 &
+	BG_LAST=$!
+	BG_PIDS+=("$BG_LAST")
+}
+
+bg_stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+wait_file() {
+	local end=$((SECONDS + $2))
+	while [ ! -e "$1" ]; do
+		[ $SECONDS -le $end ] || return 1
+		sleep 0.02
+	done
+}
+
+# wait_listen NS TCP_PORT TIMEOUT_S: until something listens on the port inside NS.
+wait_listen() {
+	local end=$((SECONDS + $3))
+	until ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; do
+		[ $SECONDS -le $end ] || return 1
+		sleep 0.02
+	done
+}
+
+cleanup() {
+	local pid h ns i
+	trap - EXIT INT TERM HUP
+	for pid in "${BG_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+	for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	for h in "${!LABS[@]}"; do lab_down "$h" >/dev/null 2>&1; done
+	for ((i = ${#CREATED_NS[@]} - 1; i >= 0; i--)); do
+		ns=${CREATED_NS[$i]}
+		[ -e "/run/netns/$ns" ] || continue
+		# what still runs in our namespace was started by this run
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
+	for t in $OUR_TOPOLOGIES; do rm -rf "/sys/fs/bpf/fwd/$t"; done
+	[ -n "$WORK" ] && rm -rf "$WORK"
+}
+
+cleanup_leftovers() {
+	local ns pid
+	for ns in $(ip netns list | awk '{ print $1 }' | grep -E "$OUR_NS_RE"); do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+		ip netns del "$ns" && echo "bench: removed namespace $ns"
+	done
+	for t in $OUR_TOPOLOGIES; do
+		[ -e "/sys/fs/bpf/fwd/$t" ] && rm -rf "/sys/fs/bpf/fwd/$t" && echo "bench: removed /sys/fs/bpf/fwd/$t"
+	done
+	return 0
+}
+
+# One run at a time: two would share namespace names and tear down each other's labs.
+LOCK=/run/lock/fwd-bench.lock
+exec 9>"$LOCK" || exit 1
+flock -n 9 || { echo "bench: another bench/run.sh is running (lock $LOCK)" >&2; exit 1; }
+
+if [ $CLEANUP_ONLY = 1 ]; then
+	cleanup_leftovers
+	exit 0
+fi
+[ -n "$BUILD" ] || usage
+BUILD=$(cd "$BUILD" && pwd) || exit 2
+TOOLS=$BUILD/bench
+FWDCTL=${FWDCTL:-$BUILD/fwdctl}
+OUT=${BENCH_OUT:-$HERE/results/latest}
+
+if ip netns list | awk '{ print $1 }' | grep -qE "$OUR_NS_RE"; then
+	echo "bench: namespaces of an earlier run still exist (ip netns list | grep fwdb); remove them with bench/run.sh --cleanup" >&2
+	exit 1
+fi
+
+# --- packages -------------------------------------------------------------------------------
+PKGS="iperf3 sockperf gnuplot-nox ethtool jq conntrack iproute2 iptables iputils-ping"
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "bench: installing Debian packages:$missing"
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null; } ||
+		{ echo "bench: could not install:$missing" >&2; exit 1; }
+fi
+for t in crr udp_blast xdp_count live_frames; do
+	[ -x "$TOOLS/$t" ] || { echo "bench: $TOOLS/$t missing: run 'make bench-tools'" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/fwdbench.XXXXXX)
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM HUP
+mkdir -p "$OUT"
+# a run that fails half-way must not leave the previous run's numbers looking current
+rm -f "$OUT/results.json" "$OUT/results.md" "$OUT/results.png" "$OUT/raw.tsv"
+RAW=$WORK/raw.tsv META=$WORK/meta
+: >"$RAW"
+exec 3>&2 2> >(tee "$OUT/bench.log" >&3)
+
+if [ $QUICK = 1 ]; then
+	ROUNDS=${BENCH_ROUNDS:-3} D=${BENCH_DURATION:-1}
+	SETUP_SIZES=${BENCH_SETUP_SIZES:-100} SETUP_ROUNDS=1 CT_ROUNDS=1
+else
+	ROUNDS=${BENCH_ROUNDS:-5} D=${BENCH_DURATION:-5}
+	SETUP_SIZES=${BENCH_SETUP_SIZES:-100 1000} SETUP_ROUNDS=3 CT_ROUNDS=3
+fi
+CT_FLOWS=${BENCH_CT_FLOWS:-1 100000 1000000}
+METRICS=${BENCH_METRICS:-tcp rr crr udp frame}
+# iperf3 gets at least 2 s: its first second is mostly slow start, and a 1 s sample of it
+# swings by +-20% on a small VM.
+TCP_D=$((D < 2 ? 2 : D))
+# CPU placement. Ping-pong client and server share one CPU: on a small VM a cross-CPU wakeup
+# (an IPI through the hypervisor) costs ~10 us per hop and its jitter buries the datapath's
+# few microseconds; on one CPU the round trip is the two stacks and the datapath between them.
+# The iperf3 sender and receiver get a CPU each so the scheduler cannot stack them.
+RR_CPU=${BENCH_RR_CPU:-1}
+TCP_CPUS=${BENCH_TCP_CPUS:-0,1}
+# Generators (udp_blast, live_frames) on one CPU: with veths the whole path runs in the
+# sender's softirq, so a generator that migrates measures the scheduler, not the datapath.
+SEND_CPU=${BENCH_SEND_CPU:-0}
+pin() { [ -n "$1" ] && echo "taskset -c $1"; }
+ONLY=${BENCH_ONLY:-traffic ct setup}
+HAVE_FWDCTL=0
+[ -x "$FWDCTL" ] && HAVE_FWDCTL=1
+T_START=$SECONDS
+
+{
+	echo "date=$(date -u +%FT%TZ)"
+	echo "kernel=$(uname -r)"
+	echo "cpus=$(nproc)"
+	echo "cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+	echo "rr_cpu=${RR_CPU:-any}"
+	echo "tcp_cpus=${TCP_CPUS:-any}"
+	echo "send_cpu=${SEND_CPU:-any}"
+	echo "mode=$([ $QUICK = 1 ] && echo quick || echo full)"
+	echo "rounds=$ROUNDS"
+	echo "duration_s=$D"
+	echo "fwdctl=$([ $HAVE_FWDCTL = 1 ] && echo "$FWDCTL" || echo none)"
+	echo "nf_conntrack_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo '?')"
+} >"$META"
+
+# record PATH DATAPATH METRIC UNIT VALUE
+record() {
+	printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RAW"
+	log "  $1/$2 $3 = $5 $4"
+}
+
+fail() {
+	log "  FAILED: $*"
+	echo "$*" >>"$WORK/failures"
+	return 1
+}
+
+# --- endpoints of a (variant, path) ---------------------------------------------------------
+# Sets CNS/SNS (client and server namespaces), DST (what the client addresses), RIF (receiver's
+# interface), GEN_* (frame generator: namespace, interface, MACs, addresses) and GRO_NS/GRO_IF
+# (the veth that must take XDP frames in NAPI mode: GRO on it, or the frames are dropped).
+endpoints() {
+	local v=$1 p=$2 x
+	GRO_NS= GRO_IF=
+	if [ "$v" = ceiling ]; then
+		CNS=fwdbc-a SNS=fwdbc-b DST=192.168.16.2 RIF=eth0
+		GEN_NS=fwdbc-a GEN_IF=eth0 GEN_SMAC=${F[c:a_mac]} GEN_DMAC=${F[c:b_mac]}
+		GEN_SRC=192.168.16.1 GEN_DST=192.168.16.2
+		return 0
+	fi
+	x=${v:0:1}
+	case $p in
+	bridge)
+		CNS=${F[$x:red]} SNS=${F[$x:blue]} DST=${F[$x:blue_addr]} RIF=${F[$x:blue_if]}
+		GEN_NS=$CNS GEN_IF=${F[$x:red_if]} GEN_SMAC=${F[$x:red_mac]} GEN_DMAC=${F[$x:blue_mac]}
+		GEN_SRC=${F[$x:red_addr]} GEN_DST=$DST GRO_NS=${F[$x:host]} GRO_IF=${F[$x:red_peer]}
+		;;
+	snat)
+		CNS=${F[$x:red]} SNS=${F[$x:lan]} DST=${F[$x:lan_addr]} RIF=${F[$x:lan_if]}
+		GEN_NS=$CNS GEN_IF=${F[$x:red_if]} GEN_SMAC=${F[$x:red_mac]} GEN_DMAC=${F[$x:br_mac]}
+		GEN_SRC=${F[$x:red_addr]} GEN_DST=$DST GRO_NS=${F[$x:host]} GRO_IF=${F[$x:red_peer]}
+		;;
+	dnat)
+		CNS=${F[$x:lan]} SNS=${F[$x:blue]} DST=${F[$x:up_addr]} RIF=${F[$x:blue_if]}
+		GEN_NS=$CNS GEN_IF=${F[$x:lan_if]} GEN_SMAC=${F[$x:lan_mac]} GEN_DMAC=${F[$x:up_mac]}
+		GEN_SRC=${F[$x:lan_addr]} GEN_DST=$DST GRO_NS=${F[$x:host]} GRO_IF=up0
+		;;
+	esac
+}
+
+# --- the measurements; each prints nothing, records its samples, returns 1 on failure ------
+# Arguments: PATH DATAPATH (after endpoints()).
+
+m_tcp() {
+	local out v pid
+	bg_run "$SNS" $((TCP_D + 20)) "$WORK/iperf3-s.log" iperf3 -s -1 -p $PORT_IPERF
+	pid=$BG_LAST
+	wait_listen "$SNS" $PORT_IPERF 5 || { bg_stop $pid; fail "$1/$2 tcp: iperf3 server did not listen"; return 1; }
+	out=$(ip netns exec "$CNS" timeout -k 2 $((TCP_D + 15)) iperf3 -c "$DST" -p $PORT_IPERF -t "$TCP_D" ${TCP_CPUS:+-A "$TCP_CPUS"} -J 2>&1)
+	bg_stop $pid
+	v=$(jq -er '.end.sum_received.bits_per_second / 1e9 * 1000 | round / 1000' <<<"$out" 2>/dev/null) ||
+		{ fail "$1/$2 tcp: iperf3: $(jq -r '.error // empty' <<<"$out" 2>/dev/null | head -c 200)"; return 1; }
+	record "$1" "$2" tcp_gbps Gbit/s "$v"
+}
+
+m_rr() {
+	local out p50 p99 pid
+	bg_run "$SNS" $((D + 20)) "$WORK/sockperf-s.log" $(pin "$RR_CPU") sockperf sr --tcp -i 0.0.0.0 -p $PORT_SOCKPERF
+	pid=$BG_LAST
+	wait_listen "$SNS" $PORT_SOCKPERF 5 || { bg_stop $pid; fail "$1/$2 rr: sockperf server did not listen"; return 1; }
+	# --full-rtt: round trips, not sockperf's default of half of them
+	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 15)) $(pin "$RR_CPU") sockperf pp --tcp -i "$DST" -p $PORT_SOCKPERF -t "$D" --full-rtt 2>&1)
+	bg_stop $pid
+	p50=$(awk '/percentile 50.000 =/ { print $NF }' <<<"$out")
+	p99=$(awk '/percentile 99.000 =/ { print $NF }' <<<"$out")
+	[ -n "$p50" ] && [ -n "$p99" ] || { fail "$1/$2 rr: sockperf: $(tail -n 2 <<<"$out" | tr '\n' ' ')"; return 1; }
+	record "$1" "$2" rr_p50_us us "$p50"
+	record "$1" "$2" rr_p99_us us "$p99"
+}
+
+m_crr() {
+	local out v pid ready=$WORK/crr.ready
+	rm -f "$ready"
+	bg_run "$SNS" $((D + 20)) "$WORK/crr-s.log" "$TOOLS/crr" server -p $PORT_CRR -t $((D + 10)) -R "$ready"
+	pid=$BG_LAST
+	wait_file "$ready" 5 || { bg_stop $pid; fail "$1/$2 crr: server not ready"; return 1; }
+	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 10)) "$TOOLS/crr" client -a "$DST" -p $PORT_CRR -t "$D" 2>&1)
+	bg_stop $pid
+	v=$(sed -n 's/.*per_s=\([0-9]*\).*/\1/p' <<<"$out")
+	[ -n "$v" ] || { fail "$1/$2 crr: $out"; return 1; }
+	record "$1" "$2" crr_per_s conn/s "$v"
+}
+
+# count METRIC PORTS START_TIMEOUT GENERATOR...: xdp_count at the receiver (RIF in SNS) for D
+# seconds, started once the generator (run in its own namespace, see callers) says it is ready.
+count_with() {
+	local path=$1 dp=$2 metric=$3 ports=$4 tmo=$5 gen_ns=$6
+	shift 6
+	local r=$WORK/count.ready s=$WORK/gen.ready cpid gpid out
+	rm -f "$r" "$s"
+	bg_run "$SNS" $((D + tmo + 20)) "$WORK/count.log" "$TOOLS/xdp_count" -i "$RIF" -p "$ports" -d "$D" -R "$r" -S "$s" -T "$tmo"
+	cpid=$BG_LAST
+	wait_file "$r" 10 || { bg_stop $cpid; fail "$path/$dp $metric: xdp_count: $(cat "$WORK/count.log")"; return 1; }
+	# the generator runs past the window; it is stopped as soon as the count is in
+	bg_run "$gen_ns" $((D + tmo + 20)) "$WORK/gen.log" "$@" -t $((D + tmo + 5)) -R "$s"
+	gpid=$BG_LAST
+	wait $cpid
+	out=$(cat "$WORK/count.log")
+	bg_stop $gpid
+	grep -q '^pps=' <<<"$out" || { fail "$path/$dp $metric: $out $(cat "$WORK/gen.log")"; return 1; }
+	log "    xdp_count: $out"
+	record "$path" "$dp" "$metric" pps "$(sed -n 's/^pps=\([0-9]*\).*/\1/p' <<<"$out")"
+}
+
+m_udp() {
+	count_with "$1" "$2" udp_pps $PORT_UDP 10 "$CNS" $(pin "$SEND_CPU") "$TOOLS/udp_blast" -a "$DST" -p $PORT_UDP
+}
+
+m_frame() {
+	local gro_was= rc
+	if [ -n "$GRO_IF" ]; then
+		gro_was=$(ip netns exec "$GRO_NS" ethtool -k "$GRO_IF" | awk '/^generic-receive-offload:/ { print $2 }')
+		ip netns exec "$GRO_NS" ethtool -K "$GRO_IF" gro on ||
+			{ fail "$1/$2 frame: cannot enable GRO on $GRO_IF"; return 1; }
+	fi
+	count_with "$1" "$2" frame_pps $PORT_UDP 10 "$GEN_NS" $(pin "$SEND_CPU") "$TOOLS/live_frames" -i "$GEN_IF" \
+		-m "$GEN_SMAC" -M "$GEN_DMAC" -a "$GEN_SRC" -A "$GEN_DST" -P $PORT_UDP
+	rc=$?
+	[ -n "$gro_was" ] && ip netns exec "$GRO_NS" ethtool -K "$GRO_IF" gro "$gro_was"
+	return $rc
+}
+
+# Conntrack scale: udp_pps through SNAT with F concurrent flows (datagrams spread over F
+# 5-tuples, every flow visited once before the window opens).
+m_ct() {
+	local dp=$1 flows=$2 x=${1:0:1} label
+	endpoints "$dp" snat
+	case $flows in
+	1) label=1flow ;;
+	1000000) label=1mflows ;;
+	*) label=$((flows / 1000))kflows ;;
+	esac
+	# start from an empty table, so earlier runs' flows do not count
+	if [ "$dp" = kernel ]; then
+		ip netns exec "${F[$x:host]}" conntrack -F >/dev/null 2>&1
+	elif [ $HAVE_FWDCTL = 1 ]; then
+		"$FWDCTL" -n "${F[$x:host]}" ct "fwdb$x" flush >/dev/null 2>&1
+	fi
+	count_with ct "$dp" "udp_pps_$label" 10000-65535 120 "$CNS" $(pin "$SEND_CPU") "$TOOLS/udp_blast" -a "$DST" -p 10000 -f "$flows" -P 50000 || return 1
+	if [ "$dp" = kernel ]; then
+		log "    nf_conntrack_count in ${F[$x:host]}: $(ip netns exec "${F[$x:host]}" cat /proc/sys/net/netfilter/nf_conntrack_count)"
+	fi
+}
+
+# --- setup: fwdctl against the tutorial's commands ------------------------------------------
+
+setup_topology() {
+	local n=$1 i
+	echo "# written by bench/run.sh: $n namespaces, the setup benchmark"
+	echo "topology fwdbs"
+	echo "datapath bpf"
+	echo "bridge vnet0 10.96.0.1/16"
+	echo "uplink up0"
+	echo "masquerade 10.96.0.0/16"
+	for ((i = 1; i <= n; i++)); do
+		printf 'namespace fwdbs-n%04d 10.96.%d.%d\n' $i $((i / 200)) $((i % 200 + 10))
+	done
+	echo "forward tcp 8080 fwdbs-n0001:80"
+	echo "forward udp 5353 fwdbs-n0002:53"
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# setup_once BUILDER N FILE: time up and down; record both.
+setup_once() {
+	local b=$1 n=$2 file=$3 t0 t1 t1b t2 left missing rc
+	t0=$(now)
+	lab_up s "$b" "$file" >"$WORK/setup.log" 2>&1
+	rc=$?
+	t1=$(now)
+	if [ $rc != 0 ]; then
+		fail "setup $b up ${n}ns (exit $rc): $(tail -n 3 "$WORK/setup.log" | tr '\n' ' ')"
+		lab_down "${F[s:host]}" >/dev/null 2>&1
+	elif ! missing=$(lab_complete "$file"); then
+		# a fast up that did not build everything is no result
+		fail "setup $b up ${n}ns: exit 0 but $missing"
+		lab_down "${F[s:host]}" >/dev/null 2>&1
+	else
+		record setup "$b" "up_${n}ns_s" s "$(elapsed "$t0" "$t1")"
+		t1b=$(now)
+		lab_down "${F[s:host]}" >"$WORK/setup.log" 2>&1
+		rc=$?
+		t2=$(now)
+		if [ $rc != 0 ]; then
+			fail "setup $b down ${n}ns (exit $rc): $(tail -n 3 "$WORK/setup.log" | tr '\n' ' ')"
+		elif [ -z "$(lab_leftovers "$file")" ]; then
+			record setup "$b" "down_${n}ns_s" s "$(elapsed "$t1b" "$t2")"
+		else
+			fail "setup $b down ${n}ns: exit 0 but namespaces remain"
+		fi
+	fi
+	# whatever a builder left behind must not slow down the next one
+	left=0
+	for ns in $(topology_namespaces "$file"); do
+		[ -e "/run/netns/$ns" ] && { ip netns del "$ns"; left=$((left + 1)); }
+	done
+	[ $left = 0 ] || log "  $b left $left namespaces behind after down"
+	ip -n "${F[s:host]}" link del vnet0 2>/dev/null
+	return 0
+}
+
+run_setup() {
+	local n r b builders
+	builders=(ip-commands)
+	[ $HAVE_FWDCTL = 1 ] && builders+=(fwdctl)
+	sandbox_create s 3 || { fail "setup sandbox"; return 1; }
+	for n in $SETUP_SIZES; do
+		setup_topology "$n" >"$WORK/setup-$n.conf"
+		local rounds=$SETUP_ROUNDS
+		[ "$n" -ge 1000 ] && rounds=1
+		for ((r = 0; r < rounds; r++)); do
+			# alternate which builder goes first
+			if ((r % 2)); then b=("${builders[@]}"); else b=($(printf '%s\n' "${builders[@]}" | tac)); fi
+			for bb in "${b[@]}"; do
+				log "setup: $bb, $n namespaces (round $((r + 1))/$rounds)"
+				setup_once "$bb" "$n" "$WORK/setup-$n.conf"
+			done
+		done
+	done
+}
+
+# --- main -----------------------------------------------------------------------------------
+
+log "bench: $(sed -n 's/^mode=//p' "$META") mode, $ROUNDS rounds of ${D}s, fwdctl: $([ $HAVE_FWDCTL = 1 ] && echo "$FWDCTL" || echo "not built: kernel lab by ip-commands-lab.sh, bpf skipped")"
+
+VARIANTS=()
+if [[ " $ONLY " == *" traffic "* || " $ONLY " == *" ct "* ]]; then
+	if ceiling_create; then
+		VARIANTS+=(ceiling)
+	else
+		fail "ceiling: direct veth pair did not come up"
+	fi
+	for v in kernel bpf; do
+		x=${v:0:1} n=$([ $v = bpf ] && echo 1 || echo 2)
+		if [ $HAVE_FWDCTL = 0 ] && [ $v = bpf ]; then
+			log "lab bpf: skipped (no fwdctl)"
+			continue
+		fi
+		sandbox_create "$x" "$n" || { fail "lab $v: sandbox"; continue; }
+		traffic_topology "$x" "$v" >"$WORK/fwdb$x.conf"
+		builders=(fwdctl)
+		# the kernel datapath is the tutorial's recipe: without a working fwdctl, build it by hand
+		[ $v = kernel ] && builders+=(ip-commands)
+		[ $HAVE_FWDCTL = 0 ] && builders=(ip-commands)
+		for builder in "${builders[@]}"; do
+			log "lab $v: up with $builder"
+			lab_up "$x" "$builder" "$WORK/fwdb$x.conf" 60 >"$WORK/lab-$x.log" 2>&1
+			rc=$?
+			if [ $rc != 0 ]; then
+				[ $rc = 124 ] && echo "timed out after 60 s" >>"$WORK/lab-$x.log"
+				fail "lab $v: $builder up (exit $rc): $(tail -n 5 "$WORK/lab-$x.log" | tr '\n' ' ')"
+			elif lab_discover "$x" && lab_check "$x"; then
+				VARIANTS+=("$v")
+				echo "lab_$v=$builder" >>"$META"
+				break
+			else
+				fail "lab $v: built by $builder but not working"
+			fi
+			lab_scrub "${F[$x:host]}" "$WORK/fwdb$x.conf"
+		done
+	done
+fi
+
+if [[ " $ONLY " == *" traffic "* ]]; then
+	# the list of (variant, path) pairs, rotated each round so no variant always goes first
+	PAIRS=()
+	for v in "${VARIANTS[@]}"; do
+		if [ "$v" = ceiling ]; then PAIRS+=("direct ceiling"); else PAIRS+=("bridge $v" "snat $v" "dnat $v"); fi
+	done
+	[ ${#PAIRS[@]} -gt 0 ] || ROUNDS=0
+	for ((r = 0; r < ROUNDS; r++)); do
+		log "round $((r + 1))/$ROUNDS"
+		for m in $METRICS; do
+			for ((i = 0; i < ${#PAIRS[@]}; i++)); do
+				read -r path v <<<"${PAIRS[$(((i + r) % ${#PAIRS[@]}))]}"
+				endpoints "$v" "$path"
+				"m_$m" "$path" "$v"
+			done
+		done
+	done
+fi
+
+if [[ " $ONLY " == *" ct "* ]]; then
+	CT_DPS=()
+	for v in "${VARIANTS[@]}"; do [ "$v" != ceiling ] && CT_DPS+=("$v"); done
+	[ ${#CT_DPS[@]} -gt 0 ] || CT_ROUNDS=0
+	for ((r = 0; r < CT_ROUNDS; r++)); do
+		for flows in $CT_FLOWS; do
+			for ((i = 0; i < ${#CT_DPS[@]}; i++)); do
+				v=${CT_DPS[$(((i + r) % ${#CT_DPS[@]}))]}
+				log "ct: $v, $flows flows (round $((r + 1))/$CT_ROUNDS)"
+				m_ct "$v" "$flows"
+			done
+		done
+	done
+fi
+
+# the traffic labs go before the setup benchmark, which wants a quiet machine
+for h in "${!LABS[@]}"; do lab_down "$h" >/dev/null 2>&1 || log "lab down in $h failed (cleanup will force it)"; done
+
+if [[ " $ONLY " == *" setup "* ]]; then
+	run_setup
+fi
+
+echo "elapsed_s=$((SECONDS - T_START))" >>"$META"
+[ -e "$WORK/failures" ] && sed 's/^/failure=/' "$WORK/failures" >>"$META"
+cp "$RAW" "$OUT/raw.tsv"
+"$HERE/report.sh" "$RAW" "$META" "$OUT" || { log "report failed"; exit 1; }
+log "bench: done in $((SECONDS - T_START)) s; results in $OUT"
+cat "$OUT/results.md"
+[ -e "$WORK/failures" ] && exit 1
+exit 0
