@@ -240,6 +240,17 @@ int main(int argc, char **argv)
 		fputs(help_text, stdout);
 		return FWD_EXIT_OK;
 	}
+	/* "fwdctl up --help" asks for help; any other option after the command is misplaced,
+	 * and would otherwise be taken for a file or topology name. */
+	for (int i = 0; i < nargs; i++) {
+		if (!strcmp(args[i], "-h") || !strcmp(args[i], "--help")) {
+			fputs(help_text, stdout);
+			return FWD_EXIT_OK;
+		}
+		if (args[i][0] == '-' && args[i][1])
+			return usage_error("option '%s' goes before the command: fwdctl [OPTIONS] COMMAND ...",
+					   args[i]);
+	}
 	/* Validate the whole command line before touching anything. */
 	bool flush = false;
 	if (!strcmp(cmd, "check") || !strcmp(cmd, "up") || !strcmp(cmd, "down")) {

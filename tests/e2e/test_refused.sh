@@ -88,3 +88,5 @@ check "no journal was written" sh -c "! ls /run/fwd/${P}r.* 2>/dev/null | grep -
 "$FWDCTL" -n "$P-nonexistent" status >/dev/null 2>&1; check_eq "-n of a missing namespace: exit 1" 1 $?
 "$FWDCTL" check "$WORK/missing.conf" >/dev/null 2>&1; check_eq "check of a missing file: exit 2" 2 $?
 check "--help prints the manual" sh -c "'$FWDCTL' --help | grep -q 'EXIT STATUS'"
+check "up --help prints the manual, changes nothing" sh -c "'$FWDCTL' up --help | grep -q 'EXIT STATUS'"
+"$FWDCTL" stats -j >/dev/null 2>&1; check_eq "an option after the command: exit 2" 2 $?
