@@ -51,8 +51,8 @@ static __always_inline bool nat_masqueraded(__be32 addr)
 /*
  * Is this frame one to masquerade? From a masquerade subnet to an address outside the bridge's
  * subnet: the namespace routed it to its gateway (unicast: fwd_parse_eth() passed it). The
- * gateway's MAC is not compared: a Linux bridge without a fixed address takes the lowest MAC
- * of its ports, so fwd_cfg.bridge_mac goes stale as veths come and go. Whether the frame
+ * gateway's MAC is not compared: fwd fixes the MAC of a bridge it creates, but a bridge it
+ * found may take the lowest MAC of its ports, so fwd_cfg.bridge_mac could go stale. Whether the frame
  * really leaves by the uplink is the FIB's answer, asked next (fib.h).
  */
 static __always_inline bool nat_snat_wanted(struct __ctx_buff *ctx, const struct fwd_pkt *pkt)

@@ -23,6 +23,18 @@ void fwd_host_veth_name(const char *topology, const char *netns, char out[IF_NAM
 	snprintf(out, IF_NAMESIZE, "fwd%08x", h);
 }
 
+void fwd_bridge_mac(const char *topology, const char *bridge, uint8_t mac[6])
+{
+	uint32_t h = fnv1a(fnv1a(fnv1a(2166136261u, topology), "/"), bridge);
+
+	mac[0] = 0x02; /* locally administered, unicast */
+	mac[1] = 0x66; /* 'f' */
+	mac[2] = h >> 24;
+	mac[3] = h >> 16;
+	mac[4] = h >> 8;
+	mac[5] = h;
+}
+
 void fwd_host_veth_alias(const char *topology, const char *netns, char *out, size_t len)
 {
 	snprintf(out, len, "fwd:%s:%s", topology, netns);

@@ -5,6 +5,7 @@
 
 #include <net/if.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "topology.h"
 
@@ -17,6 +18,12 @@
  * fits IFNAMSIZ this way, and names never depend on the order of the file.
  */
 void fwd_host_veth_name(const char *topology, const char *netns, char out[IF_NAMESIZE]);
+/*
+ * The bridge's MAC, fixed at creation: 02:66 + a hash of topology and bridge. A bridge left to
+ * itself takes the lowest MAC of its ports and changes it as veths come and go, and every
+ * namespace's ARP entry for the gateway goes stale with it.
+ */
+void fwd_bridge_mac(const char *topology, const char *bridge, uint8_t mac[6]);
 /* IFLA_IFALIAS of the host-side veth: "fwd:TOPOLOGY:NAMESPACE", so `ip link` tells whose it is. */
 void fwd_host_veth_alias(const char *topology, const char *netns, char *out, size_t len);
 /* iptables chain for @hook ("PRE", "OUT", "POST", "FWD"): "FWD-TOPOLOGY-HOOK". */

@@ -400,7 +400,7 @@ int nl_link_dump(struct nl_sock *nl, int (*cb)(const struct nl_link *link, void 
 	return nl_request(nl, nlh, link_dump_cb, &d);
 }
 
-int nl_bridge_add(struct nl_sock *nl, const char *name)
+int nl_bridge_add(struct nl_sock *nl, const char *name, const uint8_t mac[6])
 {
 	char buf[NL_REQ_SIZE];
 	struct nlmsghdr *nlh = msg_start(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
@@ -408,6 +408,8 @@ int nl_bridge_add(struct nl_sock *nl, const char *name)
 
 	put_ifinfomsg(nlh, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	/* An address given at creation counts as set by the user: the bridge keeps it. */
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
 	mnl_attr_nest_end(nlh, info);

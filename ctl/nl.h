@@ -41,8 +41,8 @@ int nl_link_get_by_index(struct nl_sock *nl, int ifindex, struct nl_link *out);
 /* Call @cb for every link; a non-zero return from @cb stops the dump and is returned. */
 int nl_link_dump(struct nl_sock *nl, int (*cb)(const struct nl_link *link, void *ctx), void *ctx);
 
-/* Create a bridge (down). -EEXIST when a link with that name exists. */
-int nl_bridge_add(struct nl_sock *nl, const char *name);
+/* Create a bridge (down) with MAC @mac. -EEXIST when a link with that name exists. */
+int nl_bridge_add(struct nl_sock *nl, const char *name, const uint8_t mac[6]);
 /*
  * Create a veth pair: @host_name in this socket's namespace, with IFLA_IFALIAS @alias (may be
  * NULL), and its peer @peer_name created directly inside the namespace @peer_netns_fd (so the

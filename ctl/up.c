@@ -141,7 +141,10 @@ static int ensure_bridge(struct up *u)
 		ret = journal_add(&u->j, J_BRIDGE, t->bridge, NULL);
 		if (ret)
 			return fail(u, ret, "journal", "cannot write");
-		ret = nl_bridge_add(u->nl, t->bridge);
+		uint8_t mac[6];
+
+		fwd_bridge_mac(t->name, t->bridge, mac);
+		ret = nl_bridge_add(u->nl, t->bridge, mac);
 		if (ret)
 			return fail(u, ret, t->bridge, "cannot create bridge");
 		ret = nl_link_get(u->nl, t->bridge, &u->bridge);

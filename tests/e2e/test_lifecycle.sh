@@ -24,8 +24,13 @@ for dp in ${DATAPATHS:-kernel bpf}; do
 	removed=$(diff <(echo "$first") <(snapshot) | grep -c '^<')
 	check_eq "$T adding removed nothing" 0 "$removed"
 	check "$T adding added the namespace, its link and address" test "$added" -ge 3
+	mac=$(ip -n "$HOST" -br link show vnet0 | awk '{print $3}')
+	check "$T the bridge has fwd's fixed MAC ($mac), not one of its ports'" \
+		sh -c "echo '$mac' | grep -q '^02:66:' && ! ip -n '$HOST' -br link | grep -v '^vnet0' | grep -q '$mac'"
 	check "$T up with it removed again" "$FWDCTL" -q -n "$HOST" up "$conf"
 	check_eq "$T removing restores the first state" "$first" "$(snapshot)"
+	check_eq "$T the bridge's MAC did not change with its ports" "$mac" \
+		"$(ip -n "$HOST" -br link show vnet0 | awk '{print $3}')"
 	check "$T the removed namespace is gone" test ! -e /run/netns/$P-pink
 
 	check "$T status names every namespace" sh -c "'$FWDCTL' -n '$HOST' status '$topo' | grep -c '^  $P-' | grep -qx 4"
