@@ -181,6 +181,8 @@ TCP_D=$((D < 2 ? 2 : D))
 # few microseconds; on one CPU the round trip is the two stacks and the datapath between them.
 # The iperf3 sender and receiver get a CPU each so the scheduler cannot stack them.
 RR_CPU=${BENCH_RR_CPU:-1}
+# crr is a chain of round trips too (SYN/SYN-ACK, request/response, FIN/FIN): same CPU.
+CRR_CPU=${BENCH_CRR_CPU-$RR_CPU}
 TCP_CPUS=${BENCH_TCP_CPUS:-0,1}
 # Generators (udp_blast, live_frames) on one CPU: with veths the whole path runs in the
 # sender's softirq, so a generator that migrates measures the scheduler, not the datapath.
@@ -197,6 +199,7 @@ T_START=$SECONDS
 	echo "cpus=$(nproc)"
 	echo "cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 	echo "rr_cpu=${RR_CPU:-any}"
+	echo "crr_cpu=${CRR_CPU:-any}"
 	echo "tcp_cpus=${TCP_CPUS:-any}"
 	echo "send_cpu=${SEND_CPU:-any}"
 	echo "mode=$([ $QUICK = 1 ] && echo quick || echo full)"
@@ -284,10 +287,10 @@ m_rr() {
 m_crr() {
 	local out v pid ready=$WORK/crr.ready
 	rm -f "$ready"
-	bg_run "$SNS" $((D + 20)) "$WORK/crr-s.log" "$TOOLS/crr" server -p $PORT_CRR -t $((D + 10)) -R "$ready"
+	bg_run "$SNS" $((D + 20)) "$WORK/crr-s.log" $(pin "$CRR_CPU") "$TOOLS/crr" server -p $PORT_CRR -t $((D + 10)) -R "$ready"
 	pid=$BG_LAST
 	wait_file "$ready" 5 || { bg_stop $pid; fail "$1/$2 crr: server not ready"; return 1; }
-	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 10)) "$TOOLS/crr" client -a "$DST" -p $PORT_CRR -t "$D" 2>&1)
+	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 10)) $(pin "$CRR_CPU") "$TOOLS/crr" client -a "$DST" -p $PORT_CRR -t "$D" 2>&1)
 	bg_stop $pid
 	v=$(sed -n 's/.*per_s=\([0-9]*\).*/\1/p' <<<"$out")
 	[ -n "$v" ] || { fail "$1/$2 crr: $out"; return 1; }

@@ -57,6 +57,17 @@ static __always_inline __u64 ct_timeout_ns(__u8 state)
 }
 
 /* The key of a packet as it is: its own addresses and ports. */
+/*
+ * The conntrack clock: CLOCK_MONOTONIC at tick resolution. Timeouts are seconds, and the coarse
+ * clock is a memory read where bpf_ktime_get_ns() reads the clocksource, which under a
+ * hypervisor (pvclock) showed as 1.7 % of a CPU forwarding small datagrams through SNAT.
+ * Everything that compares with expires_ns uses this clock, timer callbacks included.
+ */
+static __always_inline __u64 ct_now(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
 static __always_inline void ct_key_of(struct fwd_ct_key *key, const struct fwd_pkt *pkt)
 {
 	__builtin_memset(key, 0, sizeof(*key));
@@ -76,7 +87,7 @@ static __always_inline void ct_key_of(struct fwd_ct_key *key, const struct fwd_p
 static int ct_timer_fired(void *map, struct fwd_ct_key *key, struct fwd_ct_entry *e)
 {
 	struct fwd_ct_key peer;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = ct_now();
 
 	if (e->expires_ns > now) {
 		e->timer_ns = e->expires_ns;

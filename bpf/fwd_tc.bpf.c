@@ -131,7 +131,7 @@ static __always_inline int fwd_dnat_reply(struct __sk_buff *skb, struct fwd_pkt 
 	}
 	if (pkt->ttl <= 1)
 		return fwd_verdict(skb, FWD_CNT_PASS_TTL);
-	ct_update(o, pkt, true, bpf_ktime_get_ns());
+	ct_update(o, pkt, true, ct_now());
 	why = nat_rewrite(skb, pkt, true, pkt->saddr, e->peer.daddr, pkt->sport, e->peer.dport);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
@@ -161,7 +161,7 @@ static __always_inline int fwd_dnat_veth(struct __sk_buff *skb, struct fwd_pkt *
 	if (pkt->daddr != fwd_cfg.uplink_addr)
 		return nat_from_forward_target(pkt) ? fwd_dnat_reply(skb, pkt) : -1;
 	ct_key_of(&key, pkt);
-	now = bpf_ktime_get_ns();
+	now = ct_now();
 	e = fwd_dnat_conn(pkt, &key, now, &why);
 	if (!e)
 		return why == FWD_CNT_PASS_UPLINK_HOST ? -1 : fwd_verdict(skb, why);
@@ -192,7 +192,7 @@ static __always_inline int fwd_snat(struct __sk_buff *skb, struct fwd_pkt *pkt)
 		return fwd_verdict(skb, FWD_CNT_DROP_NAT_PROTO);
 
 	ct_key_of(&okey, pkt);
-	now = bpf_ktime_get_ns();
+	now = ct_now();
 	e = bpf_map_lookup_elem(&fwd_ct, &okey);
 	if (e && (e->dir != FWD_CT_DIR_ORIG || e->nat != FWD_CT_NAT_SNAT))
 		return fwd_verdict(skb, FWD_CNT_DROP_NAT_NO_PORT); /* the tuple is a forward's */
@@ -297,7 +297,7 @@ static __always_inline int fwd_snat_reply(struct __sk_buff *skb, const struct fw
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
 	if (pkt->ttl <= 1)
 		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
-	ct_update(o, pkt, true, bpf_ktime_get_ns());
+	ct_update(o, pkt, true, ct_now());
 	why = nat_rewrite(skb, pkt, false, pkt->daddr, e->peer.saddr, pkt->dport, e->peer.sport);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
@@ -340,7 +340,7 @@ int fwd_tc_uplink(struct __sk_buff *skb)
 		return fwd_snat_reply(skb, &pkt, e);
 	if (!(fwd_cfg.flags & FWD_SET_DNAT))
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
-	now = bpf_ktime_get_ns();
+	now = ct_now();
 	e = fwd_dnat_conn(&pkt, &key, now, &why);
 	if (!e)
 		return fwd_verdict(skb, why);
