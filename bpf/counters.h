@@ -8,14 +8,7 @@
 
 #include "ctx.h"
 #include "settings.h"
-#include "fwd_kern_user.h"
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FWD_CNT_MAX);
-	__type(key, __u32);
-	__type(value, struct fwd_counter_val);
-} fwd_counters SEC(".maps");
+#include "counter_map.h"
 
 /* Test hook: the last decision, written only when the loader set FWD_SET_TRACE. */
 struct {

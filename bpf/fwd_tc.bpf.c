@@ -92,7 +92,7 @@ fwd_dnat_conn(const struct fwd_pkt *pkt, const struct fwd_ct_key *key, __u64 now
 		return e->dir == FWD_CT_DIR_ORIG && e->nat == FWD_CT_NAT_DNAT ? e : NULL;
 	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP)
 		return NULL;
-	fv = nat_forward_lookup(pkt->proto, pkt->dport);
+	fv = forward_lookup(pkt->proto, pkt->dport);
 	if (!fv)
 		return NULL;
 	return nat_dnat_create(pkt, key, fv, now, why);

@@ -11,18 +11,11 @@
 
 #include "conntrack.h"
 #include "csum.h"
+#include "forwards.h"
 
 #ifndef EEXIST
 #define EEXIST 17 /* <errno.h> is libc's */
 #endif
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FWD_MAX_FORWARD_PORTS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct fwd_forward_key);
-	__type(value, struct fwd_forward_val);
-} fwd_forwards SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -68,13 +61,9 @@ static __always_inline bool nat_snat_wanted(struct __ctx_buff *ctx, const struct
 /* Does the uplink forward @port (network order) of @proto? Such a port is never SNAT's. */
 static __always_inline bool nat_port_forwarded(__u8 proto, __be16 port)
 {
-	struct fwd_forward_key key = {};
-
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return false;
-	key.proto = proto;
-	key.port = port;
-	return bpf_map_lookup_elem(&fwd_forwards, &key) != NULL;
+	return forward_lookup(proto, port) != NULL;
 }
 
 /*
@@ -89,16 +78,6 @@ static __always_inline bool nat_from_forward_target(const struct fwd_pkt *pkt)
 	key.proto = pkt->proto;
 	key.port = pkt->sport;
 	return bpf_map_lookup_elem(&fwd_fwd_targets, &key) != NULL;
-}
-
-/* The forward of uplink port @port (network order) of @proto, or NULL. */
-static __always_inline const struct fwd_forward_val *nat_forward_lookup(__u8 proto, __be16 port)
-{
-	struct fwd_forward_key key = {};
-
-	key.proto = proto;
-	key.port = port;
-	return bpf_map_lookup_elem(&fwd_forwards, &key);
 }
 
 /*
