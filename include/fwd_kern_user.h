@@ -20,6 +20,7 @@
 #define FWD_MAP_CT	    "fwd_ct"
 #define FWD_MAP_FORWARDS    "fwd_forwards"
 #define FWD_MAP_FWD_TARGETS "fwd_fwd_targets"
+#define FWD_MAP_SOCK_NAT    "fwd_sock_nat"
 
 /*
  * fwd_endpoints: one entry per namespace of the topology, the loader's replacement for the
@@ -41,8 +42,9 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 
 /*
  * fwd_counters: a PERCPU_ARRAY indexed by enum fwd_counter, user space sums over CPUs. Every
- * frame a program sees moves exactly one counter, so the sum of all counters is the number of
- * frames seen. Counters up to FWD_CNT_DROP_FIRST are paths; the rest are drops by reason.
+ * frame a tc or XDP program sees moves exactly one counter, so the sum of all counters but
+ * host_dnat is the number of frames seen (fwd_sock sees socket calls, and counts only those it
+ * rewrites). Counters up to FWD_CNT_DROP_FIRST are paths; the rest are drops by reason.
  *
  * X(ENUM_SUFFIX, "name shown by fwdctl stats")
  */
@@ -65,6 +67,9 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(PASS_FRAG_NEEDED, "pass_frag_needed") /* over the uplink MTU with DF: kernel's ICMP */ \
 	X(DNAT, "dnat")			      /* forwarded port, into its namespace */           \
 	X(DNAT_REPLY, "dnat_reply")	      /* reply of a forwarded connection, back out */    \
+	X(HOST_DNAT, "host_dnat")	      /* the host's own connect()/sendmsg() to a forward, \
+						 pointed at its target (fwd_sock: counts calls, \
+						 not frames; bytes stay 0) */                  \
 	X(PASS_UPLINK_HOST, "pass_uplink_host") /* uplink frame that is no reply of ours */      \
 	X(DROP_TRUNC_ETH, "drop_trunc_eth")   /* shorter than an Ethernet header */              \
 	X(DROP_TRUNC_IPV4, "drop_trunc_ipv4") /* IPv4 header (with options) not all there */     \
@@ -272,10 +277,43 @@ struct fwd_settings {
 	__u16 nat_port_lo;  /* host order: SNAT port range, inclusive */
 	__u16 nat_port_hi;  /* host order */
 	__u32 n_masq;	    /* host order: entries used in masq[] */
+	/* host order: the cookie of the topology's host namespace (SO_NETNS_COOKIE), so fwd_sock,
+	 * attached to the whole machine's cgroup, acts on that namespace's sockets only; 0
+	 * (never matches) in the tc and XDP objects */
+	__u64 netns_cookie;
 	struct fwd_ct_timeouts ct;
 	struct fwd_masq_net masq[FWD_MAX_MASQ];
 };
-_Static_assert(sizeof(struct fwd_settings) == 80 + 8 * FWD_MAX_MASQ, "fwd_settings layout");
+_Static_assert(sizeof(struct fwd_settings) == 88 + 8 * FWD_MAX_MASQ, "fwd_settings layout");
+
+/*
+ * fwd_sock_nat: socket-local storage (BPF_MAP_TYPE_SK_STORAGE) of the host's sockets whose
+ * connect() or sendmsg() fwd_sock pointed at a forward's target: which target stands for which
+ * uplink port, so that what the socket reads back (recvmsg's source, getpeername) names the
+ * uplink's address and port again, as nf_conntrack's reverse NAT does for datapath kernel. It
+ * lives and dies with the socket. One slot per target, picked by a hash of the target: an
+ * unconnected UDP socket talking to several forwards at once keeps up to FWD_SOCK_NAT_SLOTS
+ * of them, unless two hash to the same slot (the later one wins).
+ */
+#define FWD_SOCK_NAT_SLOTS 4 /* a power of two: the slot index is masked, not compared */
+
+union fwd_sock_nat_slot {
+	struct {
+		__be32 target_addr; /* network order: the forward's target namespace */
+		__be16 target_port; /* network order */
+		__be16 uplink_port; /* network order: the port the socket asked for */
+	};
+	/* Read and written whole: a recvmsg() racing a sendmsg() on another thread sees the
+	 * old slot or the new one, never half of each. */
+	__u64 word;
+};
+_Static_assert(sizeof(union fwd_sock_nat_slot) == 8, "fwd_sock_nat_slot layout");
+
+struct fwd_sock_nat {
+	union fwd_sock_nat_slot slot[FWD_SOCK_NAT_SLOTS];
+};
+_Static_assert(sizeof(struct fwd_sock_nat) == 8 * FWD_SOCK_NAT_SLOTS, "fwd_sock_nat layout");
+_Static_assert((FWD_SOCK_NAT_SLOTS & (FWD_SOCK_NAT_SLOTS - 1)) == 0, "FWD_SOCK_NAT_SLOTS");
 
 /* fwd_trace: a one-slot ARRAY holding the last decision, written only with FWD_SET_TRACE. */
 struct fwd_trace {

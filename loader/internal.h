@@ -11,6 +11,7 @@
 
 struct bpf_map;
 struct bpf_program;
+struct fwd_settings;
 
 /* log.c: diagnostics on stderr, "fwdctl: " first; libbpf and libxdp are routed here too. */
 void loader_log_init(void);
@@ -51,6 +52,27 @@ int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t)
  * halves); the datapath re-arms on the next packet, this catches connections with none.
  */
 int ct_sweep_unarmed(int fd);
+
+/* cgroup.c: the root of the cgroup v2 hierarchy into @buf; -ENOENT when none is mounted. */
+int cgroup_v2_root(char *buf, size_t len);
+/*
+ * Attach @prog to the cgroup @cg_fd through a BPF link pinned at @pin; when @pin holds a link
+ * already (a re-run of up), swap that link's program for @prog instead.
+ */
+int cgroup_link_attach(struct bpf_program *prog, int cg_fd, const char *pin);
+/* Detach the link pinned at @pin and remove the pin; 0 when there is none. */
+int cgroup_link_remove(const char *pin);
+
+/*
+ * sock.c: fwd_sock, the host's own connections to forwards. With @wanted, load it with @cfg
+ * (plus the cookie of the namespace we are in), sharing fwd_tc's @forwards_fd and
+ * @counters_fd, and attach it to the cgroup v2 root or update its pinned links; without
+ * cgroup v2 (or the cookie), one warning and 0. Without @wanted, sock_down().
+ */
+int sock_up(const char *topology, const struct fwd_settings *cfg, bool wanted, int forwards_fd,
+	    int counters_fd);
+/* Detach and unpin fwd_sock's links of @topology; 0 when there are none. */
+int sock_down(const char *topology);
 
 /* attach.c */
 int attach_tc_ingress(int ifindex, int prog_fd);

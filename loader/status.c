@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* loader_status: the topology's pinned objects, its endpoint map, and what is attached where. */
+/*
+ * loader_status: the topology's pinned objects, its endpoint map, and what is attached where:
+ * tc and XDP per interface, fwd_sock on the cgroup v2 root.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +23,20 @@
 
 #define STATUS_MAX_IDS 64
 
-/* What identifies this topology's attachments: its pinned programs and its veths. */
+/* A pinned BPF link: what it attaches, and where. */
+struct status_link {
+	uint32_t id;
+	uint32_t prog_id;
+	uint32_t type;	      /* enum bpf_link_type */
+	uint32_t attach_type; /* enum bpf_attach_type, for cgroup links */
+};
+
+/* What identifies this topology's attachments: its pinned programs and links, and its veths. */
 struct status_ours {
 	uint32_t prog_ids[STATUS_MAX_IDS];
 	size_t n_progs;
+	struct status_link links[STATUS_MAX_IDS];
+	size_t n_links;
 	uint32_t *ifindexes;
 	size_t n_ifindexes;
 };
@@ -36,11 +49,17 @@ static bool status_has(const uint32_t *v, size_t n, uint32_t x)
 	return false;
 }
 
+enum status_kind { STATUS_MAP, STATUS_PROG, STATUS_LINK };
+
+static const char *const status_kind_names[] = {
+    [STATUS_MAP] = "map", [STATUS_PROG] = "prog", [STATUS_LINK] = "link"};
+
 struct status_obj {
 	char name[NAME_MAX + 1];
-	bool is_prog;
+	enum status_kind kind;
 	uint32_t id;
 	char type[32];
+	struct status_link link; /* STATUS_LINK only */
 };
 
 static const char *status_prog_name(uint32_t id, char *buf, size_t len)
@@ -58,7 +77,7 @@ static const char *status_prog_name(uint32_t id, char *buf, size_t len)
 	return buf;
 }
 
-/* A pinned file: program or map (the fd's anon inode says which), its id and type. */
+/* A pinned file: program, map or link (the fd's anon inode says which), its id and type. */
 static int status_obj_read(const char *dir, const char *name, struct status_obj *o)
 {
 	char path[PATH_MAX], link[64], target[64];
@@ -74,8 +93,28 @@ static int status_obj_read(const char *dir, const char *name, struct status_obj 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof(target) - 1);
 	target[n > 0 ? n : 0] = '\0';
-	o->is_prog = strstr(target, "bpf-prog") != NULL;
-	if (o->is_prog) {
+	/* "anon_inode:bpf-prog", "anon_inode:bpf-map"; links are "bpf_link" or, in newer
+	 * kernels, "bpf-link". */
+	if (strstr(target, "bpf-prog"))
+		o->kind = STATUS_PROG;
+	else if (strstr(target, "bpf_link") || strstr(target, "bpf-link"))
+		o->kind = STATUS_LINK;
+	else
+		o->kind = STATUS_MAP;
+	if (o->kind == STATUS_LINK) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+
+		err = bpf_obj_get_info_by_fd(fd, &info, &len);
+		o->id = info.id;
+		o->link.id = info.id;
+		o->link.prog_id = info.prog_id;
+		o->link.type = info.type;
+		if (info.type == BPF_LINK_TYPE_CGROUP)
+			o->link.attach_type = info.cgroup.attach_type;
+		snprintf(o->type, sizeof(o->type), "%s",
+			 libbpf_bpf_link_type_str(info.type) ?: "?");
+	} else if (o->kind == STATUS_PROG) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 
@@ -111,17 +150,19 @@ static void status_pins(const char *dir, struct fwd_json *j, struct status_ours 
 		memset(&o, 0, sizeof(o));
 		if (status_obj_read(dir, de->d_name, &o))
 			continue;
-		if (o.is_prog && ours->n_progs < STATUS_MAX_IDS)
+		if (o.kind == STATUS_PROG && ours->n_progs < STATUS_MAX_IDS)
 			ours->prog_ids[ours->n_progs++] = o.id;
+		if (o.kind == STATUS_LINK && ours->n_links < STATUS_MAX_IDS)
+			ours->links[ours->n_links++] = o.link;
 		if (j) {
 			json_object_begin(j, NULL);
 			json_string(j, "name", o.name);
-			json_string(j, "kind", o.is_prog ? "prog" : "map");
+			json_string(j, "kind", status_kind_names[o.kind]);
 			json_string(j, "type", o.type);
 			json_uint(j, "id", o.id);
 			json_object_end(j);
 		} else {
-			printf("  %-16s %-4s %-14s id %u\n", o.name, o.is_prog ? "prog" : "map",
+			printf("  %-16s %-4s %-14s id %u\n", o.name, status_kind_names[o.kind],
 			       o.type, o.id);
 		}
 	}
@@ -242,6 +283,84 @@ static void status_attached(struct fwd_json *j, const struct status_ours *ours)
 		json_array_end(j);
 }
 
+/* The hook a cgroup attach type is, as fwd_sock's section names say it. */
+static const char *status_cgroup_hook(uint32_t attach_type)
+{
+	switch (attach_type) {
+	case BPF_CGROUP_INET4_CONNECT: return "connect4";
+	case BPF_CGROUP_UDP4_SENDMSG: return "sendmsg4";
+	case BPF_CGROUP_UDP4_RECVMSG: return "recvmsg4";
+	case BPF_CGROUP_INET4_GETPEERNAME: return "getpeername4";
+	default: return libbpf_bpf_attach_type_str(attach_type) ?: "?";
+	}
+}
+
+/* Is program @prog_id among what the cgroup @cg_fd runs at @attach_type? */
+static bool status_cgroup_runs(int cg_fd, uint32_t attach_type, uint32_t prog_id)
+{
+	__u32 cnt = 0, *ids;
+	bool found = false;
+
+	/* A first query with no room gives the count. */
+	if (cg_fd < 0 || bpf_prog_query(cg_fd, attach_type, 0, NULL, NULL, &cnt) || !cnt)
+		return false;
+	ids = calloc(cnt, sizeof(*ids));
+	if (ids && !bpf_prog_query(cg_fd, attach_type, 0, NULL, ids, &cnt))
+		found = status_has(ids, cnt, prog_id);
+	free(ids);
+	return found;
+}
+
+/*
+ * The topology's pinned cgroup links (fwd_sock), checked against what the root of the cgroup
+ * v2 hierarchy really runs: a link pinned but not attached shows as such.
+ */
+static void status_cgroup(struct fwd_json *j, const struct status_ours *ours)
+{
+	char root[PATH_MAX], name[BPF_OBJ_NAME_LEN + 1];
+	bool have_root = !cgroup_v2_root(root, sizeof(root)), any = false;
+	int cg_fd = have_root ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+	if (j) {
+		json_object_begin(j, "cgroup");
+		if (have_root)
+			json_string(j, "path", root);
+		else
+			json_null(j, "path");
+		json_array_begin(j, "attached");
+	}
+	for (size_t i = 0; i < ours->n_links; i++) {
+		const struct status_link *l = &ours->links[i];
+		bool runs;
+
+		if (l->type != BPF_LINK_TYPE_CGROUP)
+			continue;
+		runs = status_cgroup_runs(cg_fd, l->attach_type, l->prog_id);
+		status_prog_name(l->prog_id, name, sizeof(name));
+		if (j) {
+			json_object_begin(j, NULL);
+			json_string(j, "hook", status_cgroup_hook(l->attach_type));
+			json_string(j, "prog", name);
+			json_uint(j, "id", l->prog_id);
+			json_uint(j, "link_id", l->id);
+			json_bool(j, "attached", runs);
+			json_object_end(j);
+			continue;
+		}
+		if (!any)
+			printf("cgroup %s:\n", have_root ? root : "(no cgroup v2 mounted)");
+		any = true;
+		printf("  %-15s %-16s id %u, link %u%s\n", status_cgroup_hook(l->attach_type), name,
+		       l->prog_id, l->id, runs ? "" : " (pinned, not attached)");
+	}
+	if (j) {
+		json_array_end(j);
+		json_object_end(j);
+	}
+	if (cg_fd >= 0)
+		close(cg_fd);
+}
+
 int loader_status(const char *topology, struct fwd_json *j)
 {
 	struct status_ours ours = {};
@@ -263,6 +382,7 @@ int loader_status(const char *topology, struct fwd_json *j)
 	status_pins(dir, j, &ours);
 	status_endpoints(dir, j, &ours);
 	status_attached(j, &ours);
+	status_cgroup(j, &ours);
 	free(ours.ifindexes);
 	return 0;
 }

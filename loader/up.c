@@ -3,6 +3,8 @@
  * loader_up / loader_down: the order of a reload. A re-run loads a fresh program (new
  * settings), reuses the pinned maps (counters and, later, conntrack survive), converges the
  * maps in place, swaps the program inside the existing tc filters, then re-pins the program.
+ * fwd_sock (the host's own connections to forwards) follows, sharing fwd_tc's maps; its
+ * cgroup links get the new program in place (loader/sock.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -47,10 +49,10 @@ static bool up_dnat(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	return t->n_forwards && rt->uplink_ifindex > 0 && rt->uplink_addr;
 }
 
-static void up_settings(struct fwd_tc *skel, const struct fwd_topology *t,
+/* The settings of both objects (fwd_sock adds the namespace's cookie to its copy). */
+static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 			const struct fwd_runtime *rt)
 {
-	struct fwd_settings *cfg = (struct fwd_settings *)&skel->rodata->fwd_cfg;
 	const struct fwd_ct_timeouts timeouts = FWD_CT_TIMEOUTS_DEFAULT;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -108,6 +110,7 @@ static int up_uplink(struct fwd_tc *skel, const struct fwd_topology *t,
 
 int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 {
+	struct fwd_settings cfg;
 	char path[PATH_MAX];
 	struct fwd_tc *skel;
 	int err, prog_fd;
@@ -126,7 +129,8 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 		pr_warn("fwd_tc: cannot open BPF object: %s\n", strerror(-err));
 		return err;
 	}
-	up_settings(skel, t, rt);
+	up_settings(&cfg, t, rt);
+	*(struct fwd_settings *)&skel->rodata->fwd_cfg = cfg;
 	err = up_prepare_maps(skel, t->name);
 	if (err)
 		goto end_destroy;
@@ -161,6 +165,10 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	if (!err)
 		pr_info("topology %s: tc program on %zu veths, pinned under %s/%s\n", t->name,
 			rt->n_endpoints, FWD_PIN_ROOT, t->name);
+	/* The host's own connections: only where forwards are DNATed in BPF at all. */
+	if (!err)
+		err = sock_up(t->name, &cfg, up_dnat(t, rt), bpf_map__fd(skel->maps.fwd_forwards),
+			      bpf_map__fd(skel->maps.fwd_counters));
 
 end_destroy:
 	/* Attachments and pins hold their own references: closing our fds detaches nothing. */
@@ -201,7 +209,11 @@ int loader_down(const char *topology, int uplink_ifindex, int bridge_ifindex)
 	int err, ret = 0;
 
 	loader_log_init();
-	ret = down_endpoints(topology);
+	/* The cgroup links first: they act on the whole machine, not on a link of ours. */
+	ret = sock_down(topology);
+	err = down_endpoints(topology);
+	if (err && !ret)
+		ret = err;
 	err = attach_remove_all(uplink_ifindex);
 	if (err && !ret)
 		ret = err;

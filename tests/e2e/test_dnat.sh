@@ -37,6 +37,49 @@ check_eq "hairpin: red -> uplink:80 -> blue, blue sees red" 192.168.15.1 \
 check_eq "hairpin: blue -> uplink:5353/udp -> green, green sees blue" 192.168.15.2 \
 	"$(ask "$P-blue" udp $UPLINK_ADDR 5353)"
 
+# The host's own connections to a forward (fwd_sock, on the root of the cgroup v2 hierarchy):
+# pointed at the target before routing, so the target sees the host's address on the bridge
+# (the source the route to 192.168.15.0/24 picks), and the socket reads the uplink's address
+# back. A port the uplink does not forward stays the host's own; sockets of any other namespace
+# are never rewritten.
+h0=$(fwd_counter "$topo" host_dnat)
+check_eq "host -> uplink:80 -> blue, blue sees the host's bridge address" 192.168.15.5 \
+	"$(ask "$HOST" tcp $UPLINK_ADDR 80)"
+check_eq "host -> uplink:5353/udp -> green (connected udp)" 192.168.15.5 \
+	"$(ask "$HOST" udp $UPLINK_ADDR 5353)"
+check_eq "host's connections counted in host_dnat" $((h0 + 2)) "$(fwd_counter "$topo" host_dnat)"
+cat >"$WORK/host_sock.py" <<'PY'
+import socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(3)
+u.sendto(b"x\n", (sys.argv[1], 5353))
+data, src = u.recvfrom(100)
+t = socket.create_connection((sys.argv[1], 80), timeout=3)
+print("%s:%d %s" % (src[0], src[1], data.decode().strip()),
+      "%s:%d %s" % (t.getpeername() + (t.recv(100).decode().strip(),)))
+PY
+check_eq "host: unconnected udp answered from uplink:5353, getpeername says uplink:80" \
+	"$UPLINK_ADDR:5353 192.168.15.5 $UPLINK_ADDR:80 192.168.15.5" \
+	"$(in_ns "$HOST" timeout 10 python3 "$WORK/host_sock.py" $UPLINK_ADDR 2>&1)"
+h1=$(fwd_counter "$topo" host_dnat)
+check_eq "host -> uplink:7050 (not forwarded) still reaches the host's own server" $UPLINK_ADDR \
+	"$(ask "$HOST" tcp $UPLINK_ADDR 7050)"
+check_eq "lan -> uplink:80 is tc's, not the host's (blue sees the lan peer)" $LAN_ADDR \
+	"$(ask "$LAN" tcp $UPLINK_ADDR 80)"
+# The machine's own namespace: connect() of a UDP socket sends nothing, but runs the hook.
+root_peer=$(timeout 5 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.connect((sys.argv[1], 5353))
+    print("%s:%d" % s.getpeername())
+except OSError:
+    print("unreachable")' $UPLINK_ADDR)
+check "root namespace: udp connect to uplink:5353 not rewritten ($root_peer)" \
+	test "$root_peer" = "$UPLINK_ADDR:5353" -o "$root_peer" = unreachable
+check_eq "no host_dnat for the unforwarded port, the lan nor the root namespace" "$h1" \
+	"$(fwd_counter "$topo" host_dnat)"
+
 # Isolation: a LAN host routing the bridge's subnet via the host reaches nothing.
 ip -n "$LAN" route add 192.168.15.0/24 via $UPLINK_ADDR
 d0=$(fwd_counter "$topo" drop_not_forwarded)
@@ -108,4 +151,18 @@ check_eq "no drops counted but the isolation ones" "" "$drops"
 for ns in $(ip netns list | awk '{print $1}' | grep "^$P-"); do
 	ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 done
+# The cgroup programs of this topology, as status lists them, are gone after down.
+cg=$("$FWDCTL" -j -n "$HOST" status "$topo" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["bpf"]["cgroup"]
+print(c["path"], " ".join(str(a["id"]) for a in c["attached"] if a["attached"]))')
+cg_root=${cg%% *} cg_ids=${cg#* }
+check_eq "status lists four cgroup programs attached" 4 "$(wc -w <<<"$cg_ids")"
 check "down" "$FWDCTL" -q -n "$HOST" down "$topo"
+# bpftool prints nothing at all (no "[]") for a cgroup without programs.
+left=$(bpftool -j cgroup show "$cg_root" | python3 -c '
+import json, sys
+text, ids = sys.stdin.read().strip(), set(sys.argv[1:])
+print(" ".join(p["name"] for p in json.loads(text or "[]")
+               if str(p["id"]) in ids or p["name"].startswith("fwd_")))' $cg_ids)
+check_eq "after down nothing of fwd is attached to $cg_root" "" "$left"
