@@ -58,6 +58,8 @@ CONF
 	s=$(ask $LAN tcp $UPLINK_ADDR 80); row "LAN -> uplink:80 -> blue:80" tcp "$(result "$s")" "$s (the LAN peer)"
 	s=$(ask $LAN udp $UPLINK_ADDR 5353); row "LAN -> uplink:5353 -> green:53" udp "$(result "$s")" "$s (the LAN peer)"
 	s=$(ask $LAN tcp $UPLINK_ADDR 8005); row "LAN -> uplink:8005 -> yellow:8005" tcp "$(result "$s")" "$s (the LAN peer)"
+	s=$(ask $P-red tcp $UPLINK_ADDR 80); row "red -> uplink:80 -> blue (hairpin)" tcp "$(result "$s")" "$s"
+	s=$(ask $HOST tcp $UPLINK_ADDR 80); row "host -> uplink:80 -> blue" tcp "$(result "$s")" "$s"
 	if [ $dp = bpf ]; then
 		echo "  fwdctl stats:"
 		"$FWDCTL" -n "$HOST" stats fwdemo-${dp:0:4} | sed 's/^/    /'
