@@ -33,5 +33,8 @@ $(BENCH_OUT)/crr $(BENCH_OUT)/udp_blast: $(BENCH_OUT)/%: $(BENCH_OUT)/%.o $(BENC
 $(BENCH_OUT)/xdp_count $(BENCH_OUT)/live_frames: $(BENCH_OUT)/%: $(BENCH_OUT)/%.o $(BENCH_OUT)/util.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz -lm
 
+# Loaded by bench/hook-choice.sh with bpftool: an object, no skeleton.
+BENCH_HOOK_OBJ := $(BENCH_OUT)/redirect_min.bpf.o
+
 # Keep the BPF objects (make would delete them as intermediates and rebuild every time).
-.SECONDARY: $(patsubst %,$(BENCH_OUT)/%.bpf.o,$(BENCH_BPF))
+.SECONDARY: $(patsubst %,$(BENCH_OUT)/%.bpf.o,$(BENCH_BPF)) $(BENCH_HOOK_OBJ)

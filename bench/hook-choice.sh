@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Which hook carries namespace-to-namespace traffic best? Between two network namespaces,
-# median of RUNS runs: iperf3 TCP throughput (one stream: bounded by the sockets) and iperf3
-# UDP with 64-byte datagrams, received packets per second (bounded by per-packet cost), through:
+# median of RUNS runs: iperf3 TCP throughput (one stream: bounded by the sockets), iperf3
+# UDP with 64-byte datagrams, received packets per second (bounded by per-packet cost), and the
+# median round trip of a sockperf TCP ping-pong with client and server on CPU RR_CPU, through:
 #   direct      a veth pair between the two namespaces (the ceiling)
 #   bridge-nf   veths on a Linux bridge, bridge-nf-call-iptables=1 (what the kernel datapath does)
 #   bridge      the same, bridge-nf-call-iptables=0
 #   tc-peer     the bridge setup, fwd_tc on the host-side veths: bpf_redirect_peer()
+#   tc-min      the same hook with bench/redirect_min.bpf.c, a program that does nothing but
+#               one map lookup and bpf_redirect_peer(): what the hook costs without fwd's work
 #   xdp         the bridge setup, fwd_xdp on the host-side veths: XDP_REDIRECT to the target's
 #               host-side veth (its namespace end runs an XDP_PASS program so frames arrive)
 # The paths take turns (round 1 of each, then round 2 of each, ...), so that a busy moment on
@@ -15,18 +18,21 @@
 # Everything lives in throwaway namespaces fwdB-hc-*; the programs are loaded with bpftool and
 # pinned under /sys/fs/bpf/fwd/hookbench/, all removed on exit.
 #
-# usage: bench/hook-choice.sh [BUILD_DIR]     env: RUNS=3 DURATION=5 PATHS="direct bridge ..."
+# usage: bench/hook-choice.sh [BUILD_DIR]
+#   env: RUNS=3 DURATION=5 RR_CPU=1 PATHS="direct bridge-nf bridge tc-peer tc-min xdp"
 set -eu
 
 BUILD=${1:-build}
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-5}
-PATHS=${PATHS:-direct bridge-nf bridge tc-peer xdp}
+RR_CPU=${RR_CPU:-1}
+PATHS=${PATHS:-direct bridge-nf bridge tc-peer tc-min xdp}
 P=fwdB-hc
 HOST=$P-host
 PIN=/sys/fs/bpf/fwd/hookbench
 TC_OBJ=$BUILD/bpf/fwd_tc.bpf.o
 XDP_OBJ=$BUILD/bpf/fwd_xdp.bpf.o
+MIN_OBJ=$BUILD/bench/redirect_min.bpf.o
 CNT_REDIRECT_PEER=0 # enum fwd_counter in include/fwd_kern_user.h
 CNT_REDIRECT_XDP=1
 
@@ -45,13 +51,14 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-for tool in iperf3 bpftool ip tc python3 nsenter ethtool; do
+for tool in iperf3 sockperf taskset bpftool ip tc python3 nsenter ethtool; do
 	command -v $tool >/dev/null || die "$tool is not installed"
 done
 [ "$(id -u)" = 0 ] || die "needs root"
 # make deletes the .bpf.o files as intermediates of the skeletons: ask for them by name.
-if [ ! -f "$TC_OBJ" ] || [ ! -f "$XDP_OBJ" ]; then
-	make --no-print-directory -s BUILD="$BUILD" "$TC_OBJ" "$XDP_OBJ" || die "cannot build BPF objects"
+if [ ! -f "$TC_OBJ" ] || [ ! -f "$XDP_OBJ" ] || [ ! -f "$MIN_OBJ" ]; then
+	make --no-print-directory -s BUILD="$BUILD" "$TC_OBJ" "$XDP_OBJ" "$MIN_OBJ" ||
+		die "cannot build BPF objects"
 fi
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
@@ -78,6 +85,25 @@ if sys.argv[1] == "tcp":
 else:
     s = d["sum"]
     print("%.3f %.1f" % ((s["packets"] - s["lost_packets"]) / s["seconds"] / 1e6, s["lost_percent"]))' "$kind" <<<"$out"
+}
+
+# The median round trip (us) of a sockperf TCP ping-pong from namespace $1 to address $3
+# served in $2, both ends on CPU RR_CPU: a cross-CPU wakeup would add more than any path does.
+rr_once() {
+	local out server
+	ip netns exec "$2" taskset -c "$RR_CPU" sockperf sr --tcp -i 0.0.0.0 -p 11111 >/dev/null 2>&1 &
+	server=$!
+	for _ in $(seq 50); do
+		ip netns exec "$2" ss -ltn 2>/dev/null | grep -q ':11111 ' && break
+		sleep 0.1
+	done
+	out=$(ip netns exec "$1" timeout $((DURATION + 20)) taskset -c "$RR_CPU" \
+		sockperf pp --tcp -i "$3" -p 11111 -t "$DURATION" --full-rtt 2>&1)
+	# `ip netns exec` runs sockperf itself (it execs), so $server is the server's pid.
+	kill "$server" 2>/dev/null
+	wait "$server" 2>/dev/null || true
+	awk '/percentile 50.000 =/ { print $NF; found = 1 } END { exit !found }' <<<"$out" ||
+		die "sockperf from $1 to $3 failed: $(tail -n 1 <<<"$out")"
 }
 
 # --- a direct veth pair: $P-a 10.99.0.1 <-> $P-b 10.99.0.2 --------------------------------
@@ -130,11 +156,29 @@ d = json.load(sys.stdin)
 print(sum(v["value"]["packets"] for v in d["formatted"]["values"]) if "formatted" in d else 0)'
 }
 
-mkdir -p "$PIN/tc" "$PIN/xdp"
+mkdir -p "$PIN/tc" "$PIN/xdp" "$PIN/min"
 bpftool prog load "$TC_OBJ" "$PIN/tc/prog" type classifier pinmaps "$PIN/tc"
 fill_endpoints "$PIN/tc/fwd_endpoints"
+bpftool prog load "$MIN_OBJ" "$PIN/min/prog" type classifier pinmaps "$PIN/min"
+ifc=$(ip -n $HOST -o link show veth-c | cut -d: -f1)
+ifd=$(ip -n $HOST -o link show veth-d | cut -d: -f1)
+bpftool map update pinned "$PIN/min/redirect_min_peer" key $(le32 "$ifc") value $(le32 "$ifd")
+bpftool map update pinned "$PIN/min/redirect_min_peer" key $(le32 "$ifd") value $(le32 "$ifc")
 bpftool prog loadall "$XDP_OBJ" "$PIN/xdp" type xdp pinmaps "$PIN/xdp"
 fill_endpoints "$PIN/xdp/fwd_endpoints"
+
+# The pinned program $2 on both host-side veths' tc ingress ($1 = on), or no clsact (off).
+tc_set() {
+	local c
+	for c in c d; do
+		if [ "$1" = on ]; then
+			in_ns $HOST tc qdisc add dev veth-$c clsact
+			in_ns $HOST tc filter add dev veth-$c ingress bpf direct-action object-pinned "$2"
+		else
+			in_ns $HOST tc qdisc del dev veth-$c clsact
+		fi
+	done
+}
 
 # Put path $1 in place (on) or take it away (off). Returns the client, server and address.
 path_set() {
@@ -143,16 +187,8 @@ path_set() {
 	direct) ;;
 	bridge-nf) $HX sh -c "echo $([ "$2" = on ] && echo 1 || echo 0) > $NF" ;;
 	bridge) $HX sh -c "echo 0 > $NF" ;;
-	tc-peer)
-		for c in c d; do
-			if [ "$2" = on ]; then
-				in_ns $HOST tc qdisc add dev veth-$c clsact
-				in_ns $HOST tc filter add dev veth-$c ingress bpf direct-action \
-					object-pinned "$PIN/tc/prog"
-			else
-				in_ns $HOST tc qdisc del dev veth-$c clsact
-			fi
-		done ;;
+	tc-peer) tc_set "$2" "$PIN/tc/prog" ;;
+	tc-min) tc_set "$2" "$PIN/min/prog" ;;
 	xdp)
 		# An XDP_REDIRECTed frame loses the skb's CHECKSUM_PARTIAL state: TCP from a local
 		# socket would arrive with an unfinished checksum and be dropped, so the namespaces
@@ -173,19 +209,21 @@ path_set() {
 }
 path_ends() { [ "$1" = direct ] && echo "$P-a $P-b 10.99.0.2" || echo "$P-c $P-d 192.168.15.2"; }
 
-declare -A GBPS RETR MPPS LOSS
+declare -A GBPS RETR MPPS LOSS RR
 for round in $(seq "$RUNS"); do
 	for p in $PATHS; do
 		path_set $p on
 		r=$(iperf_once tcp $(path_ends $p))
 		u=$(iperf_once udp64 $(path_ends $p))
+		l=$(rr_once $(path_ends $p))
 		path_set $p off
+		RR[$p]="${RR[$p]:-} $l"
 		GBPS[$p]="${GBPS[$p]:-} ${r% *}"
 		RETR[$p]="${RETR[$p]:-} ${r#* }"
 		MPPS[$p]="${MPPS[$p]:-} ${u% *}"
 		LOSS[$p]="${LOSS[$p]:-} ${u#* }"
 		echo "hook-choice: round $round: $p: tcp ${r% *} Gbit/s (${r#* } retransmits)," \
-			"udp64 ${u% *} Mpps received (${u#* }% lost)" >&2
+			"udp64 ${u% *} Mpps received (${u#* }% lost), rr p50 $l us" >&2
 	done
 done
 
@@ -195,21 +233,34 @@ note_of() {
 	bridge-nf) echo "Linux bridge, bridge-nf-call-iptables=1" ;;
 	bridge) echo "Linux bridge, bridge-nf-call-iptables=0" ;;
 	tc-peer) echo "tc ingress + bpf_redirect_peer: $(counted "$PIN/tc/fwd_counters" $CNT_REDIRECT_PEER) frames redirected" ;;
+	tc-min) echo "tc ingress + bpf_redirect_peer, minimal program" ;;
 	xdp) echo "XDP_REDIRECT, tx checksum off: $(counted "$PIN/xdp/fwd_counters" $CNT_REDIRECT_XDP) frames redirected" ;;
 	esac
 }
 
 echo
 echo "median of $RUNS rounds, ${DURATION}s each, $(nproc) CPUs; TCP: one iperf3 stream;" \
-	"UDP: 64-byte datagrams, unlimited rate, packets received per second"
-printf '%-10s %8s %13s %9s %8s %13s %6s  %s\n' PATH 'TCP Gb/s' '(min-max)' retr/run \
-	'UDP Mpps' '(min-max)' lost% ''
+	"UDP: 64-byte datagrams, unlimited rate, packets received per second;" \
+	"RR: TCP ping-pong round trip, both ends on CPU $RR_CPU (lower is better)"
+printf '%-10s %8s %13s %9s %8s %13s %6s %7s %13s  %s\n' PATH 'TCP Gb/s' '(min-max)' retr/run \
+	'UDP Mpps' '(min-max)' lost% 'RR us' '(min-max)' ''
 for p in $PATHS; do
 	python3 -c 'import sys, statistics as s
 f = lambda i: [float(x) for x in sys.argv[i].split()]
-g, r, m, l = f(2), f(3), f(4), f(5)
-print("%-10s %8.2f %13s %9d %8.3f %13s %6.1f  %s" % (sys.argv[1], s.median(g),
+g, r, m, l, t = f(2), f(3), f(4), f(5), f(6)
+print("%-10s %8.2f %13s %9d %8.3f %13s %6.1f %7.2f %13s  %s" % (sys.argv[1], s.median(g),
       "(%.2f-%.2f)" % (min(g), max(g)), s.median(r), s.median(m),
-      "(%.3f-%.3f)" % (min(m), max(m)), s.median(l), sys.argv[6]))' \
-		"$p" "${GBPS[$p]}" "${RETR[$p]}" "${MPPS[$p]}" "${LOSS[$p]}" "$(note_of $p)"
+      "(%.3f-%.3f)" % (min(m), max(m)), s.median(l), s.median(t),
+      "(%.2f-%.2f)" % (min(t), max(t)), sys.argv[7]))' \
+		"$p" "${GBPS[$p]}" "${RETR[$p]}" "${MPPS[$p]}" "${LOSS[$p]}" "${RR[$p]}" "$(note_of $p)"
 done
+# Round trips as ratios of medians, the way make bench reports them.
+if [ -n "${RR[bridge-nf]:-}" ] && [ -n "${RR[direct]:-}" ]; then
+	echo
+	for p in $PATHS; do
+		python3 -c 'import sys, statistics as s
+m = lambda x: s.median(float(v) for v in x.split())
+print("RR %-10s /bridge-nf %.3f   /direct %.3f" % (sys.argv[1], m(sys.argv[2]) / m(sys.argv[3]),
+      m(sys.argv[2]) / m(sys.argv[4])))' "$p" "${RR[$p]}" "${RR[bridge-nf]}" "${RR[direct]}"
+	done
+fi
