@@ -11,6 +11,9 @@
 #   tc-peer     the bridge setup, fwd_tc on the host-side veths: bpf_redirect_peer()
 #   tc-min      the same hook with bench/redirect_min.bpf.c, a program that does nothing but
 #               one map lookup and bpf_redirect_peer(): what the hook costs without fwd's work
+#   two-veth    what fwd's SNAT and DNAT cross: namespace -> host -> namespace over two veths
+#               (the second one standing for the uplink), redirect_min.bpf.c on both host-side
+#               veths with bpf_redirect() out of the other one: the floor of those paths
 #   xdp         the bridge setup, fwd_xdp on the host-side veths: XDP_REDIRECT to the target's
 #               host-side veth (its namespace end runs an XDP_PASS program so frames arrive)
 # The paths take turns (round 1 of each, then round 2 of each, ...), so that a busy moment on
@@ -19,14 +22,15 @@
 # pinned under /sys/fs/bpf/fwd/hookbench/, all removed on exit.
 #
 # usage: bench/hook-choice.sh [BUILD_DIR]
-#   env: RUNS=3 DURATION=5 RR_CPU=1 PATHS="direct bridge-nf bridge tc-peer tc-min xdp"
+#   env: RUNS=3 DURATION=5 RR_CPU=1 TCP_CPUS= (iperf3 -A, e.g. 0,1 as make bench) PATHS="direct bridge-nf bridge tc-peer tc-min xdp"
 set -eu
 
 BUILD=${1:-build}
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-5}
 RR_CPU=${RR_CPU:-1}
-PATHS=${PATHS:-direct bridge-nf bridge tc-peer tc-min xdp}
+TCP_CPUS=${TCP_CPUS:-}
+PATHS=${PATHS:-direct bridge-nf bridge tc-peer tc-min two-veth xdp}
 P=fwdB-hc
 HOST=$P-host
 PIN=/sys/fs/bpf/fwd/hookbench
@@ -40,7 +44,7 @@ die() { echo "hook-choice: $*" >&2; exit 1; }
 
 cleanup() {
 	set +e
-	for ns in $P-a $P-b $P-c $P-d $HOST; do
+	for ns in $P-a $P-b $P-c $P-d $P-e $P-f $HOST; do
 		# Only processes inside our own namespaces (an iperf3 left by a failed run).
 		pids=$(ip netns pids "$ns" 2>/dev/null) && [ -n "$pids" ] && kill $pids 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
@@ -76,7 +80,7 @@ iperf_once() {
 		sleep 0.1
 	done
 	out=$(ip netns exec "$1" timeout $((DURATION + 20)) \
-		iperf3 -c "$3" -p 5201 -t "$DURATION" --connect-timeout 3000 -J $args) ||
+		iperf3 -c "$3" -p 5201 -t "$DURATION" --connect-timeout 3000 ${TCP_CPUS:+-A "$TCP_CPUS"} -J $args) ||
 		{ kill "$server" 2>/dev/null; die "iperf3 from $1 to $3 failed"; }
 	wait "$server" 2>/dev/null || true
 	python3 -c 'import json, sys; d = json.load(sys.stdin)["end"]
@@ -130,6 +134,24 @@ for c in c d; do
 	ip -n $P-$c link set eth0 up
 	i=$((i + 1))
 done
+
+# --- two veths in series: $P-e 10.97.0.1 -- veth-e [$HOST] veth-f -- $P-f 10.97.0.2 -----
+# No bridge and no routing in $HOST: each namespace's neighbour entry for the other names the
+# host-side veth's MAC, and the program forwards between veth-e and veth-f.
+mac_of() { ip -n "$1" -o link show "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
+i=1
+for c in e f; do
+	ip netns add $P-$c
+	ip -n $HOST link add veth-$c type veth peer name eth0 netns $P-$c
+	ip -n $HOST link set veth-$c up
+	ip -n $P-$c link set lo up
+	ip -n $P-$c addr add 10.97.0.$i/24 dev eth0
+	ip -n $P-$c link set eth0 up
+	i=$((i + 1))
+done
+ip -n $P-e neigh add 10.97.0.2 lladdr "$(mac_of $HOST veth-e)" dev eth0
+ip -n $P-f neigh add 10.97.0.1 lladdr "$(mac_of $HOST veth-f)" dev eth0
+
 HX="ip netns exec $HOST"
 # Commands that open pins: `ip netns exec` and `ip -n` remount /sys, hiding /sys/fs/bpf.
 in_ns() { local ns=$1; shift; nsenter --net=/run/netns/"$ns" "$@"; }
@@ -139,7 +161,6 @@ NF=/proc/sys/net/bridge/bridge-nf-call-iptables
 # { __u32 ifindex (host order); __u8 mac[6]; __u8 host_mac[6]; __u32 flags }.
 hexbytes() { echo "$1" | tr ':' ' ' | sed 's/\([0-9a-f][0-9a-f]\)/0x\1/g'; }
 le32() { printf '0x%02x 0x%02x 0x%02x 0x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
-mac_of() { ip -n "$1" -o link show "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
 fill_endpoints() { # map pin
 	local c ip=1 ifindex
 	for c in c d; do
@@ -160,22 +181,32 @@ mkdir -p "$PIN/tc" "$PIN/xdp" "$PIN/min"
 bpftool prog load "$TC_OBJ" "$PIN/tc/prog" type classifier pinmaps "$PIN/tc"
 fill_endpoints "$PIN/tc/fwd_endpoints"
 bpftool prog load "$MIN_OBJ" "$PIN/min/prog" type classifier pinmaps "$PIN/min"
-ifc=$(ip -n $HOST -o link show veth-c | cut -d: -f1)
-ifd=$(ip -n $HOST -o link show veth-d | cut -d: -f1)
-bpftool map update pinned "$PIN/min/redirect_min_peer" key $(le32 "$ifc") value $(le32 "$ifd")
-bpftool map update pinned "$PIN/min/redirect_min_peer" key $(le32 "$ifd") value $(le32 "$ifc")
+# redirect_min_peer entries: key = ingress ifindex, value = struct redirect_min_to
+# { __u32 ifindex; __u32 peer; __u8 dmac[6]; __u8 smac[6] } (all host order).
+ifindex_of() { ip -n $HOST -o link show "$1" | cut -d: -f1; }
+min_to() { # from-veth to-veth peer [next-hop-namespace]
+	local dmac=00:00:00:00:00:00 smac=00:00:00:00:00:00
+	[ -n "${4:-}" ] && dmac=$(mac_of "$4" eth0) smac=$(mac_of $HOST "$2")
+	bpftool map update pinned "$PIN/min/redirect_min_peer" key $(le32 "$(ifindex_of "$1")") \
+		value $(le32 "$(ifindex_of "$2")") $(le32 "$3") $(hexbytes "$dmac") $(hexbytes "$smac")
+}
+min_to veth-c veth-d 1
+min_to veth-d veth-c 1
+min_to veth-e veth-f 0 $P-f
+min_to veth-f veth-e 0 $P-e
 bpftool prog loadall "$XDP_OBJ" "$PIN/xdp" type xdp pinmaps "$PIN/xdp"
 fill_endpoints "$PIN/xdp/fwd_endpoints"
 
-# The pinned program $2 on both host-side veths' tc ingress ($1 = on), or no clsact (off).
+# The pinned program $2 on the tc ingress of host-side veths $3... ($1 = on), or no clsact (off).
 tc_set() {
-	local c
-	for c in c d; do
-		if [ "$1" = on ]; then
-			in_ns $HOST tc qdisc add dev veth-$c clsact
-			in_ns $HOST tc filter add dev veth-$c ingress bpf direct-action object-pinned "$2"
+	local on=$1 prog=$2 dev
+	shift 2
+	for dev in "$@"; do
+		if [ "$on" = on ]; then
+			in_ns $HOST tc qdisc add dev "$dev" clsact
+			in_ns $HOST tc filter add dev "$dev" ingress bpf direct-action object-pinned "$prog"
 		else
-			in_ns $HOST tc qdisc del dev veth-$c clsact
+			in_ns $HOST tc qdisc del dev "$dev" clsact
 		fi
 	done
 }
@@ -187,8 +218,9 @@ path_set() {
 	direct) ;;
 	bridge-nf) $HX sh -c "echo $([ "$2" = on ] && echo 1 || echo 0) > $NF" ;;
 	bridge) $HX sh -c "echo 0 > $NF" ;;
-	tc-peer) tc_set "$2" "$PIN/tc/prog" ;;
-	tc-min) tc_set "$2" "$PIN/min/prog" ;;
+	tc-peer) tc_set "$2" "$PIN/tc/prog" veth-c veth-d ;;
+	tc-min) tc_set "$2" "$PIN/min/prog" veth-c veth-d ;;
+	two-veth) tc_set "$2" "$PIN/min/prog" veth-e veth-f ;;
 	xdp)
 		# An XDP_REDIRECTed frame loses the skb's CHECKSUM_PARTIAL state: TCP from a local
 		# socket would arrive with an unfinished checksum and be dropped, so the namespaces
@@ -207,7 +239,13 @@ path_set() {
 	*) die "unknown path $1" ;;
 	esac
 }
-path_ends() { [ "$1" = direct ] && echo "$P-a $P-b 10.99.0.2" || echo "$P-c $P-d 192.168.15.2"; }
+path_ends() {
+	case $1 in
+	direct) echo "$P-a $P-b 10.99.0.2" ;;
+	two-veth) echo "$P-e $P-f 10.97.0.2" ;;
+	*) echo "$P-c $P-d 192.168.15.2" ;;
+	esac
+}
 
 declare -A GBPS RETR MPPS LOSS RR
 for round in $(seq "$RUNS"); do
@@ -234,6 +272,7 @@ note_of() {
 	bridge) echo "Linux bridge, bridge-nf-call-iptables=0" ;;
 	tc-peer) echo "tc ingress + bpf_redirect_peer: $(counted "$PIN/tc/fwd_counters" $CNT_REDIRECT_PEER) frames redirected" ;;
 	tc-min) echo "tc ingress + bpf_redirect_peer, minimal program" ;;
+	two-veth) echo "two veths in series, tc ingress + bpf_redirect out, minimal program" ;;
 	xdp) echo "XDP_REDIRECT, tx checksum off: $(counted "$PIN/xdp/fwd_counters" $CNT_REDIRECT_XDP) frames redirected" ;;
 	esac
 }
@@ -254,13 +293,16 @@ print("%-10s %8.2f %13s %9d %8.3f %13s %6.1f %7.2f %13s  %s" % (sys.argv[1], s.m
       "(%.2f-%.2f)" % (min(t), max(t)), sys.argv[7]))' \
 		"$p" "${GBPS[$p]}" "${RETR[$p]}" "${MPPS[$p]}" "${LOSS[$p]}" "${RR[$p]}" "$(note_of $p)"
 done
-# Round trips as ratios of medians, the way make bench reports them.
-if [ -n "${RR[bridge-nf]:-}" ] && [ -n "${RR[direct]:-}" ]; then
+# Ratios of medians, the way make bench reports them: to the bridge with netfilter (what the
+# kernel datapath uses) and to the direct veth pair (the ceiling).
+for base in bridge-nf direct; do
+	[ -n "${RR[$base]:-}" ] || continue
 	echo
 	for p in $PATHS; do
 		python3 -c 'import sys, statistics as s
 m = lambda x: s.median(float(v) for v in x.split())
-print("RR %-10s /bridge-nf %.3f   /direct %.3f" % (sys.argv[1], m(sys.argv[2]) / m(sys.argv[3]),
-      m(sys.argv[2]) / m(sys.argv[4])))' "$p" "${RR[$p]}" "${RR[bridge-nf]}" "${RR[direct]}"
+print("%-10s / %-9s  TCP %.3f  UDP %.3f  RR %.3f" % (sys.argv[1], sys.argv[2],
+      *(m(a) / m(b) for a, b in zip(sys.argv[3:6], sys.argv[6:9]))))' "$p" "$base" \
+			"${GBPS[$p]}" "${MPPS[$p]}" "${RR[$p]}" "${GBPS[$base]}" "${MPPS[$base]}" "${RR[$base]}"
 	done
-fi
+done
