@@ -8,6 +8,12 @@
  * HASH an insert into a full table fails, which fwd counts (drop_ct_full) and drops, and
  * expired entries still go without a daemon: the ORIG entry's timer deletes both entries.
  *
+ * A full table still admits new connections while some of its connections were never
+ * answered: fwd_ct_recent remembers the latest new ones, and an insert that finds the table
+ * full first evicts the oldest of those without a reply (ct_insert), as Linux's early drop does
+ * with unassured entries. An answered connection is never evicted, so a flood of unanswered
+ * flows cannot push out established ones, nor lock new ones out for a whole timeout.
+ *
  * The timer is not restarted per packet (hrtimer_start is a lock and a tree operation): a
  * packet only moves expires_ns forward, and the callback, when it fires early because the
  * connection was refreshed meanwhile, re-arms itself for the remainder. Only a change that
@@ -21,11 +27,15 @@
 
 #include "parse.h"
 #include "settings.h"
+#include "counters.h"
 
 #define FWD_NSEC_PER_SEC 1000000000ull
 #define CLOCK_MONOTONIC	 1
 #ifndef EBUSY
 #define EBUSY 16 /* <errno.h> is libc's */
+#endif
+#ifndef E2BIG
+#define E2BIG 7
 #endif
 /* expires_ns is rewritten only when it moves by more than this: a write per packet would
  * bounce the entry's cache line between the CPUs of both directions. */
@@ -39,6 +49,54 @@ struct {
 	__type(key, struct fwd_ct_key);
 	__type(value, struct fwd_ct_entry);
 } fwd_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, FWD_CT_RECENT_MAX);
+	__type(value, struct fwd_ct_key); /* ORIG keys of new connections, oldest first */
+} fwd_ct_recent SEC(".maps");
+
+/* A new connection (its ORIG key) becomes a candidate for early drop; a full queue forgets its
+ * oldest. */
+static __always_inline void ct_recent_push(const struct fwd_ct_key *okey)
+{
+	bpf_map_push_elem(&fwd_ct_recent, okey, BPF_EXIST);
+}
+
+/*
+ * The table is full: evict the oldest recent connection that never saw a reply, both of its
+ * entries. Candidates gone meanwhile or answered are dropped from the queue and skipped.
+ * True when one went.
+ */
+static __always_inline bool ct_early_drop(void)
+{
+	struct fwd_ct_key key, peer;
+	struct fwd_ct_entry *e;
+
+	for (int i = 0; i < FWD_CT_EARLY_DROP_TRIES; i++) {
+		if (bpf_map_pop_elem(&fwd_ct_recent, &key))
+			return false; /* no candidate left */
+		e = bpf_map_lookup_elem(&fwd_ct, &key);
+		if (!e || e->dir != FWD_CT_DIR_ORIG || (e->flags & FWD_CT_F_SEEN_REPLY))
+			continue;
+		__builtin_memcpy(&peer, &e->peer, sizeof(peer));
+		bpf_map_delete_elem(&fwd_ct, &peer);
+		bpf_map_delete_elem(&fwd_ct, &key);
+		fwd_count_event(FWD_CNT_CT_EARLY_DROP);
+		return true;
+	}
+	return false;
+}
+
+/* Insert the new entry @v under @key (BPF_NOEXIST); a full table first makes room if it can. */
+static __always_inline long ct_insert(const struct fwd_ct_key *key, struct fwd_ct_entry *v)
+{
+	long err = bpf_map_update_elem(&fwd_ct, key, v, BPF_NOEXIST);
+
+	if (err == -E2BIG && ct_early_drop())
+		err = bpf_map_update_elem(&fwd_ct, key, v, BPF_NOEXIST);
+	return err;
+}
 
 static __always_inline __u64 ct_timeout_ns(__u8 state)
 {

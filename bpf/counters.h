@@ -10,6 +10,18 @@
 #include "settings.h"
 #include "counter_map.h"
 
+/*
+ * An event, not a frame (fwd_counter_is_event): packets counts occurrences, bytes stay 0.
+ * tc and XDP run in softirq context, one program at a time per CPU: no atomics needed.
+ */
+static __always_inline void fwd_count_event(__u32 counter)
+{
+	struct fwd_counter_val *c = bpf_map_lookup_elem(&fwd_counters, &counter);
+
+	if (c)
+		c->packets++;
+}
+
 /* Test hook: the last decision, written only when the loader set FWD_SET_TRACE. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

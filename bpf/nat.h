@@ -95,7 +95,7 @@ nat_insert_orig(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey,
 	v->dir = FWD_CT_DIR_ORIG;
 	__builtin_memcpy(&v->peer, rkey, sizeof(v->peer));
 	ct_init_state(v, pkt);
-	err = bpf_map_update_elem(&fwd_ct, okey, v, BPF_NOEXIST);
+	err = ct_insert(okey, v);
 	if (err) {
 		bpf_map_delete_elem(&fwd_ct, rkey);
 		if (err == -EEXIST) { /* another CPU made this connection first: use it */
@@ -106,6 +106,7 @@ nat_insert_orig(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey,
 		*why = FWD_CNT_DROP_CT_FULL;
 		return NULL;
 	}
+	ct_recent_push(okey);
 	e = bpf_map_lookup_elem(&fwd_ct, okey);
 	if (e)
 		ct_arm(e, now);
@@ -138,7 +139,7 @@ static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt
 	v.nat = FWD_CT_NAT_DNAT;
 	v.created_ns = now;
 	__builtin_memcpy(&v.peer, okey, sizeof(v.peer));
-	if (bpf_map_update_elem(&fwd_ct, &rkey, &v, BPF_NOEXIST)) {
+	if (ct_insert(&rkey, &v)) {
 		*why = FWD_CNT_DROP_CT_FULL;
 		return NULL;
 	}
@@ -188,7 +189,7 @@ nat_snat_create(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey, __u64 
 		if (nat_port_forwarded(okey->proto, port))
 			continue;
 		rkey.dport = port;
-		err = bpf_map_update_elem(&fwd_ct, &rkey, &v, BPF_NOEXIST);
+		err = ct_insert(&rkey, &v);
 		if (!err)
 			goto claimed;
 		if (err != -EEXIST) {

@@ -21,6 +21,7 @@
 #define FWD_MAP_FORWARDS    "fwd_forwards"
 #define FWD_MAP_FWD_TARGETS "fwd_fwd_targets"
 #define FWD_MAP_SOCK_NAT    "fwd_sock_nat"
+#define FWD_MAP_CT_RECENT   "fwd_ct_recent"
 
 /*
  * fwd_endpoints: one entry per namespace of the topology, the loader's replacement for the
@@ -42,9 +43,9 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 
 /*
  * fwd_counters: a PERCPU_ARRAY indexed by enum fwd_counter, user space sums over CPUs. Every
- * frame a tc or XDP program sees moves exactly one counter, so the sum of all counters but
- * host_dnat is the number of frames seen (fwd_sock sees socket calls, and counts only those it
- * rewrites). Counters up to FWD_CNT_DROP_FIRST are paths; the rest are drops by reason.
+ * frame a tc or XDP program sees moves exactly one counter, so the sum of all counters but the
+ * events (fwd_counter_is_event: host_dnat, ct_early_drop) is the number of frames seen.
+ * Counters up to FWD_CNT_DROP_FIRST are paths or events; the rest are drops by reason.
  *
  * X(ENUM_SUFFIX, "name shown by fwdctl stats")
  */
@@ -70,6 +71,9 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(HOST_DNAT, "host_dnat")	      /* the host's own connect()/sendmsg() to a forward, \
 						 pointed at its target (fwd_sock: counts calls, \
 						 not frames; bytes stay 0) */                  \
+	X(CT_EARLY_DROP, "ct_early_drop")     /* event: an unreplied connection evicted from a \
+						 full table to admit a new one (the frame \
+						 that caused it counts as snat or dnat) */      \
 	X(PASS_UPLINK_HOST, "pass_uplink_host") /* uplink frame that is no reply of ours */      \
 	X(DROP_TRUNC_ETH, "drop_trunc_eth")   /* shorter than an Ethernet header */              \
 	X(DROP_TRUNC_IPV4, "drop_trunc_ipv4") /* IPv4 header (with options) not all there */     \
@@ -98,6 +102,12 @@ enum fwd_counter {
 };
 /* clang-format on */
 
+/* Counters that count events, not frames: left out of the frame total. */
+static inline int fwd_counter_is_event(unsigned int counter)
+{
+	return counter == FWD_CNT_HOST_DNAT || counter == FWD_CNT_CT_EARLY_DROP;
+}
+
 struct fwd_counter_val {
 	__u64 packets; /* host order */
 	__u64 bytes;   /* host order: whole frames, Ethernet header included */
@@ -120,6 +130,15 @@ _Static_assert(sizeof(struct fwd_counter_val) == 16, "fwd_counter_val layout");
 #define FWD_CT_MAX_CONNS 262144
 #endif
 #define FWD_CT_MAX_ENTRIES (2 * FWD_CT_MAX_CONNS)
+/*
+ * fwd_ct_recent: a QUEUE of the ORIG keys of the latest new connections, the oldest dropped
+ * when it is full. When fwd_ct is full, a new connection evicts the oldest of them that never
+ * saw a reply (Linux's early drop of unassured entries), so a flood of unanswered flows cannot
+ * lock new connections out for a whole timeout; a connection that was answered is never
+ * evicted. At most FWD_CT_EARLY_DROP_TRIES keys are looked at per new connection.
+ */
+#define FWD_CT_RECENT_MAX	 (FWD_CT_MAX_CONNS / 4)
+#define FWD_CT_EARLY_DROP_TRIES 8
 
 struct fwd_ct_key {
 	__be32 saddr; /* network order */

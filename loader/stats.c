@@ -71,7 +71,9 @@ int loader_stats(const char *topology, struct fwd_json *j)
 		printf("%-20s %-5s %15s %18s\n", "COUNTER", "KIND", "PACKETS", "BYTES");
 	}
 	for (__u32 i = 0; i < FWD_CNT_MAX; i++) {
-		const char *kind = i >= FWD_CNT_DROP_FIRST ? "drop" : "path";
+		const char *kind = fwd_counter_is_event(i)	? "event"
+				   : i >= FWD_CNT_DROP_FIRST ? "drop"
+							     : "path";
 
 		err = stats_read(fd, i, vals, ncpus, &sum);
 		if (err) {
@@ -79,8 +81,10 @@ int loader_stats(const char *topology, struct fwd_json *j)
 				strerror(-err));
 			break;
 		}
-		total.packets += sum.packets;
-		total.bytes += sum.bytes;
+		if (!fwd_counter_is_event(i)) { /* the total is of frames */
+			total.packets += sum.packets;
+			total.bytes += sum.bytes;
+		}
 		if (j) {
 			json_object_begin(j, NULL);
 			json_string(j, "name", stats_names[i]);

@@ -271,9 +271,18 @@ static int read_counters(int fd, struct fwd_counter_val *out)
 	return 0;
 }
 
+/* Packets of counter @idx summed over CPUs (0 when it cannot be read). */
+static __u64 counter_packets(const struct obj *o, __u32 idx)
+{
+	struct fwd_counter_val c[FWD_CNT_MAX];
+
+	return read_counters(o->counters_fd, c) ? 0 : c[idx].packets;
+}
+
 /*
- * Run @in through @prog; check the verdict, the one counter that moved, the redirect target
- * and every checksum of the frame that comes out (into @out).
+ * Run @in through @prog; check the verdict, the one frame counter that moved (events are the
+ * caller's to check), the redirect target and every checksum of the frame that comes out
+ * (into @out).
  */
 static void run(const struct obj *o, enum prog prog, const struct frame *in, enum outcome want,
 		__u32 counter, __u32 target, struct frame *out)
@@ -312,6 +321,8 @@ static void run(const struct obj *o, enum prog prog, const struct frame *in, enu
 	for (__u32 i = 0; i < FWD_CNT_MAX; i++) {
 		__u64 dp = after[i].packets - before[i].packets, wp = i == counter;
 
+		if (fwd_counter_is_event(i))
+			continue;
 		CHECK(dp == wp, "counter %u moved %llu packets, want %llu (trace: counter %u)", i,
 		      (unsigned long long)dp, (unsigned long long)wp, trace.counter);
 	}
@@ -735,10 +746,36 @@ static void tweak_tiny_table(struct fwd_tc *skel)
 	bpf_map__set_max_entries(skel->maps.fwd_ct, 4); /* two connections */
 }
 
+/* A connection from namespace @ns, source port 41000 + @ns (kept: no two collide), a SYN. */
+static void full_syn(const struct obj *o, int ns, enum outcome want, __u32 counter)
+{
+	struct frame in;
+
+	build(&(struct spec){.from_ns = ns, .sport = 41000 + ns}, VETH, &in);
+	run(o, VETH, &in, want, counter, want == REDIRECT ? uplink_ifindex : 0, NULL);
+}
+
+/* The server answers namespace @ns's connection: a SYN-ACK on the uplink. */
+static void full_answer(const struct obj *o, int ns)
+{
+	struct frame in;
+
+	build(&(struct spec){.dport = 41000 + ns, .tcp_flags = TCP_SYN | TCP_ACK}, UPLINK_PROG, &in);
+	run(o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 100 + ns, NULL);
+}
+
+static bool full_has(const struct obj *o, int ns)
+{
+	struct fwd_ct_entry e;
+
+	return !ct_get(o, IPPROTO_TCP, NS(ns), 41000 + ns, REMOTE, 80, &e);
+}
+
 static void test_full(void)
 {
 	struct frame in;
 	struct obj o;
+	__u64 ev;
 	int err;
 
 	err = load(&o, "ct-2-conns", tweak_tiny_table);
@@ -747,16 +784,32 @@ static void test_full(void)
 		result(&o, "load");
 		goto end;
 	}
-	for (int ns = 1; ns <= 2; ns++) {
-		build(&(struct spec){.from_ns = ns}, VETH, &in);
-		run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
-	}
-	result(&o, "two connections fit");
-	build(&(struct spec){.from_ns = 3}, VETH, &in);
-	run(&o, VETH, &in, DROP, FWD_CNT_DROP_CT_FULL, 0, NULL);
+	full_syn(&o, 1, REDIRECT, FWD_CNT_SNAT);
+	full_syn(&o, 2, REDIRECT, FWD_CNT_SNAT);
+	full_answer(&o, 1);
 	CHECK(ct_count(&o) == 4, "%zu entries, want 4", ct_count(&o));
-	result(&o, "a third: table full, dropped and counted, nothing evicted");
-	build(&(struct spec){.from_ns = 1, .tcp_flags = TCP_ACK}, VETH, &in);
+	result(&o, "two connections fit, the first one answered");
+
+	ev = counter_packets(&o, FWD_CNT_CT_EARLY_DROP);
+	full_syn(&o, 3, REDIRECT, FWD_CNT_SNAT);
+	CHECK(counter_packets(&o, FWD_CNT_CT_EARLY_DROP) == ev + 1, "ct_early_drop moved by %llu",
+	      (unsigned long long)(counter_packets(&o, FWD_CNT_CT_EARLY_DROP) - ev));
+	CHECK(full_has(&o, 1) && !full_has(&o, 2) && full_has(&o, 3),
+	      "entries of 1, 2, 3: %d %d %d, want the answered one and the new one", full_has(&o, 1),
+	      full_has(&o, 2), full_has(&o, 3));
+	CHECK(ct_count(&o) == 4, "%zu entries, want 4 (both of the evicted one's gone)",
+	      ct_count(&o));
+	result(&o, "a third, table full: the unanswered one is evicted for it, the answered kept");
+
+	full_answer(&o, 3);
+	ev = counter_packets(&o, FWD_CNT_CT_EARLY_DROP);
+	full_syn(&o, 4, DROP, FWD_CNT_DROP_CT_FULL);
+	CHECK(counter_packets(&o, FWD_CNT_CT_EARLY_DROP) == ev, "ct_early_drop moved");
+	CHECK(full_has(&o, 1) && full_has(&o, 3) && !full_has(&o, 4) && ct_count(&o) == 4,
+	      "entries changed (%zu)", ct_count(&o));
+	result(&o, "all answered: a fourth is dropped and counted, nothing evicted");
+
+	build(&(struct spec){.from_ns = 1, .sport = 41001, .tcp_flags = TCP_ACK}, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
 	result(&o, "established connections keep working when the table is full");
 end:
