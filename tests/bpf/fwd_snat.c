@@ -32,6 +32,7 @@
 #include <bpf/libbpf.h>
 
 #include "fwd_kern_user.h"
+#include "counters_read.h"
 #include "fwd_tc.skel.h"
 
 #define IP(a, b, c, d) ((__u32)(a) << 24 | (b) << 16 | (c) << 8 | (d)) /* host order */
@@ -255,28 +256,12 @@ static void result(const struct obj *o, const char *name)
 			snprintf(why, sizeof(why), __VA_ARGS__);                                   \
 	} while (0)
 
-static int read_counters(int fd, struct fwd_counter_val *out)
-{
-	struct fwd_counter_val vals[ncpus];
-
-	for (__u32 i = 0; i < FWD_CNT_MAX; i++) {
-		if (bpf_map_lookup_elem(fd, &i, vals))
-			return -errno;
-		out[i].packets = out[i].bytes = 0;
-		for (int c = 0; c < ncpus; c++) {
-			out[i].packets += vals[c].packets;
-			out[i].bytes += vals[c].bytes;
-		}
-	}
-	return 0;
-}
-
 /* Packets of counter @idx summed over CPUs (0 when it cannot be read). */
 static __u64 counter_packets(const struct obj *o, __u32 idx)
 {
 	struct fwd_counter_val c[FWD_CNT_MAX];
 
-	return read_counters(o->counters_fd, c) ? 0 : c[idx].packets;
+	return read_counters(o->counters_fd, ncpus, c) ? 0 : c[idx].packets;
 }
 
 /*
@@ -304,13 +289,13 @@ static void run(const struct obj *o, enum prog prog, const struct frame *in, enu
 		    .ctx_size_in = sizeof(ctx), .repeat = 1);
 
 	if (bpf_map_update_elem(o->trace_fd, &zero, &zero_trace, BPF_ANY) ||
-	    read_counters(o->counters_fd, before)) {
+	    read_counters(o->counters_fd, ncpus, before)) {
 		CHECK(0, "cannot prepare maps: %s", strerror(errno));
 		return;
 	}
 	err = bpf_prog_test_run_opts(o->prog_fd[prog], &opts);
 	out->len = opts.data_size_out;
-	if (read_counters(o->counters_fd, after) ||
+	if (read_counters(o->counters_fd, ncpus, after) ||
 	    bpf_map_lookup_elem(o->trace_fd, &zero, &trace)) {
 		CHECK(0, "cannot read maps: %s", strerror(errno));
 		return;

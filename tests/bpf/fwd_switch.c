@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 
 #include "fwd_kern_user.h"
+#include "counters_read.h"
 #include "fwd_tc.skel.h"
 #include "fwd_xdp.skel.h"
 
@@ -230,22 +231,6 @@ struct hook {
 
 static int ncpus;
 
-static int read_counters(int fd, struct fwd_counter_val *out)
-{
-	struct fwd_counter_val vals[ncpus];
-
-	for (__u32 i = 0; i < FWD_CNT_MAX; i++) {
-		if (bpf_map_lookup_elem(fd, &i, vals))
-			return -errno;
-		out[i].packets = out[i].bytes = 0;
-		for (int c = 0; c < ncpus; c++) {
-			out[i].packets += vals[c].packets;
-			out[i].bytes += vals[c].bytes;
-		}
-	}
-	return 0;
-}
-
 /* One case on one hook: "" when it passed, else why not (into @why). */
 static void run_case(const struct hook *h, const struct test_case *tc, char *why, size_t len)
 {
@@ -261,12 +246,12 @@ static void run_case(const struct hook *h, const struct test_case *tc, char *why
 	why[0] = '\0';
 	memset(out, 0xaa, sizeof(out));
 	if (bpf_map_update_elem(h->trace_fd, &zero, &zero_trace, BPF_ANY) ||
-	    read_counters(h->counters_fd, before)) {
+	    read_counters(h->counters_fd, ncpus, before)) {
 		snprintf(why, len, "cannot prepare maps: %s", strerror(errno));
 		return;
 	}
 	err = bpf_prog_test_run_opts(h->prog_fd, &opts);
-	if (read_counters(h->counters_fd, after) ||
+	if (read_counters(h->counters_fd, ncpus, after) ||
 	    bpf_map_lookup_elem(h->trace_fd, &zero, &trace)) {
 		snprintf(why, len, "cannot read maps: %s", strerror(errno));
 		return;

@@ -66,6 +66,63 @@ counters = {c["name"]: c for c in json.load(sys.stdin)["counters"]}
 print(counters.get(sys.argv[1], {}).get(sys.argv[2], 0))' "$2" "${3:-packets}"
 }
 
+# short_server NS PORT: a TCP server that answers "ok" to each connection and closes it. Like
+# peer_server, it runs as its own process group (setsid) and stop_servers ends it.
+short_server() {
+	ip netns exec "$1" setsid python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(128)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"ok\n")
+    c.close()' "$2" >/dev/null 2>&1 &
+	SERVERS+=($!)
+	wait_for 3000 listening "$1" tcp "$2" || fail "short server $1 tcp/$2 did not start"
+}
+
+# short_conns NS ADDR PORT N: N connections in a row from NS, each opened, answered and
+# closed; prints how many were answered (failures on stderr).
+short_conns() {
+	in_ns "$1" timeout 60 python3 -c '
+import socket, sys
+ok = 0
+for i in range(int(sys.argv[3])):
+    try:
+        c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+        if c.recv(3) == b"ok\n":
+            ok += 1
+        c.close()
+    except OSError as e:
+        print("connection %d: %s" % (i, e), file=sys.stderr)
+print(ok)' "$2" "$3" "$4"
+}
+
+# lan_leak_watch: count every packet entering the LAN namespace with a source address of the
+# bridge's subnet (one that left untranslated); lan_leaks prints the count so far.
+lan_leak_watch() {
+	in_ns "$LAN" iptables -t raw -I PREROUTING -s 192.168.15.0/24 -m comment --comment fwdleak
+}
+lan_leaks() {
+	in_ns "$LAN" iptables -t raw -nvxL PREROUTING | awk '/fwdleak/ {n += $1} END {print n + 0}'
+}
+
+# netfilter_watch PORT: count TCP packets from or to PORT at the host namespace's PREROUTING,
+# FORWARD and POSTROUTING (mangle); netfilter_seen prints the count so far.
+netfilter_watch() {
+	local hook dir
+	for hook in PREROUTING FORWARD POSTROUTING; do
+		for dir in --sport --dport; do
+			in_ns "$HOST" iptables -t mangle -I $hook -p tcp $dir "$1" -m comment --comment fwdbulk
+		done
+	done
+}
+netfilter_seen() {
+	in_ns "$HOST" iptables -t mangle -nvxL | awk '/fwdbulk/ {n += $1} END {print n + 0}'
+}
+
 group_gone() { ! pgrep -g "$1" >/dev/null; }
 
 # Stop the servers started so far and wait until they are gone, so the next test can bind the
@@ -129,7 +186,8 @@ finish() {
 trap 'finish' EXIT
 trap 'exit 1' INT TERM
 
-# lab_conf NAME DATAPATH: the seed lab with prefixed names, written to $WORK/NAME.conf
+# lab_conf NAME DATAPATH [noforwards]: the seed lab with prefixed names, written to
+# $WORK/NAME.conf (without its forward lines when asked)
 lab_conf() {
 	cat >"$WORK/$1.conf" <<CONF
 topology $1
@@ -141,6 +199,8 @@ namespace $P-red    192.168.15.1
 namespace $P-blue   192.168.15.2
 namespace $P-green  192.168.15.3
 namespace $P-yellow 192.168.15.4
+CONF
+	[ "${3:-}" = noforwards ] || cat >>"$WORK/$1.conf" <<CONF
 forward tcp 80        $P-blue:80
 forward udp 5353      $P-green:53
 forward tcp 8000-8009 $P-yellow

@@ -6,25 +6,11 @@
 
 sandbox_up || { fail "sandbox"; exit 1; }
 topo=${P}s
-conf=$WORK/$topo.conf
-cat >"$conf" <<CONF
-topology $topo
-datapath bpf
-bridge vnet0 192.168.15.5/24
-uplink up0
-masquerade 192.168.15.0/24
-namespace $P-red    192.168.15.1
-namespace $P-blue   192.168.15.2
-namespace $P-green  192.168.15.3
-namespace $P-yellow 192.168.15.4
-CONF
+conf=$(lab_conf "$topo" bpf noforwards)
 NSS="$P-red $P-blue $P-green $P-yellow"
 
 # The leak detector: every packet entering the LAN namespace from a namespace address.
-in_ns "$LAN" iptables -t raw -I PREROUTING -s 192.168.15.0/24 -m comment --comment fwdleak
-leaks() {
-	in_ns "$LAN" iptables -t raw -nvxL PREROUTING | awk '/fwdleak/ {n += $1} END {print n + 0}'
-}
+lan_leak_watch
 "$FWDCTL" -q -n "$HOST" up "$conf" || { fail "up"; exit 1; }
 check "no iptables rules: datapath bpf masquerades in BPF" \
 	bash -c "! ip netns exec $HOST iptables-save | grep -q -- '-A FWD-'"
@@ -83,34 +69,9 @@ check "... one of them kept 45000" grep -qx 45000 <(cat "$WORK"/port.*)
 check "fwdctl ct (text) lists the connections" grep -q "^tcp .*:45000 -> $LAN_ADDR:7010 " "$WORK/ct.txt"
 
 # 2,000 short connections in a row, each a full open/answer/close.
-cat >"$WORK/serve.py" <<'PY'
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(128)
-while True:
-    c, _ = s.accept()
-    c.sendall(b"ok\n")
-    c.close()
-PY
-cat >"$WORK/crr.py" <<'PY'
-import socket, sys
-ok = 0
-for i in range(int(sys.argv[3])):
-    try:
-        c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
-        if c.recv(3) == b"ok\n":
-            ok += 1
-        c.close()
-    except OSError as e:
-        print("connection %d: %s" % (i, e), file=sys.stderr)
-print(ok)
-PY
-in_ns "$LAN" python3 "$WORK/serve.py" 7020 >/dev/null 2>&1 &
-wait_for 3000 listening "$LAN" tcp 7020
+short_server "$LAN" 7020
 check_eq "2000 short connections from red all succeed" 2000 \
-	"$(in_ns "$P-red" timeout 60 python3 "$WORK/crr.py" $LAN_ADDR 7020 2000)"
+	"$(short_conns "$P-red" $LAN_ADDR 7020 2000)"
 
 # A connection survives a reload: the map pins (and the connection table) stay.
 cat >"$WORK/keep.py" <<'PY'
@@ -133,14 +94,7 @@ wait $keeper
 check_eq "the connection carries on after the reload" ab "$(cat "$WORK/keep.out")"
 
 # 20 MB each way; the host's netfilter sees (almost) none of it, fwd's counters all of it.
-for hook in PREROUTING FORWARD POSTROUTING; do
-	for dir in --sport --dport; do
-		in_ns "$HOST" iptables -t mangle -I $hook -p tcp $dir 7040 -m comment --comment fwdbulk
-	done
-done
-bulk_seen() {
-	in_ns "$HOST" iptables -t mangle -nvxL | awk '/fwdbulk/ {n += $1} END {print n + 0}'
-}
+netfilter_watch 7040
 bytes=$((20 * 1024 * 1024))
 # Bytes, not packets: GRO/GSO hand the program 64 KB super-packets, so 20 MB can be ~350 packets.
 snat0=$(fwd_counter "$topo" snat bytes) reply0=$(fwd_counter "$topo" snat_reply bytes)
@@ -153,7 +107,7 @@ in_ns "$LAN" sh -c "head -c $bytes /dev/zero | socat -u - TCP-LISTEN:7040,reusea
 wait_for 3000 listening "$LAN" tcp 7040
 check_eq "20 MB lan -> yellow arrive (download over the reply path)" $bytes \
 	"$(in_ns "$P-yellow" timeout 30 socat -u TCP:$LAN_ADDR:7040 - | wc -c)"
-seen=$(bulk_seen)
+seen=$(netfilter_seen)
 check "host netfilter saw at most 10 packets of 40 MB masqueraded ($seen)" test "$seen" -le 10
 snat=$(($(fwd_counter "$topo" snat bytes) - snat0)) reply=$(($(fwd_counter "$topo" snat_reply bytes) - reply0))
 check "fwd's snat counter shows the 20 MB upload ($snat bytes)" test "$snat" -ge $bytes
@@ -169,7 +123,7 @@ import json, sys
 print(" ".join("%s=%d" % (c["name"], c["packets"]) for c in json.load(sys.stdin)["counters"]
                if c["kind"] == "drop" and c["packets"]))')
 check_eq "no drops counted" "" "$drops"
-check_eq "the lan never saw a namespace source address" 0 "$(leaks)"
+check_eq "the lan never saw a namespace source address" 0 "$(lan_leaks)"
 
 for ns in $NSS "$LAN"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null; done
 check "down" "$FWDCTL" -q -n "$HOST" down "$topo"
