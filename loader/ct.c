@@ -34,20 +34,8 @@ static const char *ct_proto_name(__u8 proto)
 static int ct_open(const char *topology)
 {
 	char path[PATH_MAX];
-	int fd, err;
 
-	err = pins_path(path, topology, FWD_MAP_CT);
-	if (err) {
-		pr_warn("topology \"%s\": no pin path for it: %s\n", topology, strerror(-err));
-		return err;
-	}
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		err = -errno;
-		pr_warn("%s: cannot open the connection table: %s\n", path, strerror(-err));
-		return err;
-	}
-	return fd;
+	return pins_map_open(topology, FWD_MAP_CT, "the connection table", path);
 }
 
 /* One side of a tuple as "addr:port" (ICMP: "addr id N" on the side that chose the id). */

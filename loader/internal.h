@@ -35,6 +35,11 @@ int pins_path(char *buf, const char *topology, const char *name);
 int pins_dir_create(const char *topology);
 int pins_dir_remove(const char *topology);
 /*
+ * Open the pinned map @name of @topology (its path into @path, PATH_MAX): the fd, or -errno
+ * after a warning that names the map as @what.
+ */
+int pins_map_open(const char *topology, const char *name, const char *what, char *path);
+/*
  * Make libbpf reuse @map's pin at @path when its shape (type, key/value size, entries, flags)
  * still matches the object's; a pin of another shape (an older fwd) is replaced, with a note.
  */

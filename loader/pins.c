@@ -146,6 +146,24 @@ int pins_dir_remove(const char *topology)
 	return 0;
 }
 
+int pins_map_open(const char *topology, const char *name, const char *what, char *path)
+{
+	int fd, err;
+
+	err = pins_path(path, topology, name);
+	if (err) {
+		pr_warn("topology \"%s\": no pin path for it: %s\n", topology, strerror(-err));
+		return err;
+	}
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("%s: cannot open %s: %s\n", path, what, strerror(-err));
+		return err;
+	}
+	return fd;
+}
+
 int pins_map_prepare(struct bpf_map *map, const char *path)
 {
 	struct bpf_map_info info = {};

@@ -40,17 +40,9 @@ int loader_stats(const char *topology, struct fwd_json *j)
 	int fd, ncpus, err;
 
 	loader_log_init();
-	err = pins_path(path, topology, FWD_MAP_COUNTERS);
-	if (err) {
-		pr_warn("topology \"%s\": no pin path for it: %s\n", topology, strerror(-err));
-		return err;
-	}
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		err = -errno;
-		pr_warn("%s: cannot open counters: %s\n", path, strerror(-err));
-		return err;
-	}
+	fd = pins_map_open(topology, FWD_MAP_COUNTERS, "counters", path);
+	if (fd < 0)
+		return fd;
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
 		err = ncpus ?: -EINVAL;
