@@ -112,7 +112,8 @@ meta() {
 				printf "| %s | %s | %s | %s |\n", ctm[i], cell(b), cell(kk), ratio(b, kk)
 			}
 			printf "\nThe kernel datapath tracks at most nf_conntrack_max = %s connections (a global setting\n", nfmax
-			print "the benchmark does not touch); flows beyond it are dropped until entries expire.\n"
+			print "the benchmark does not touch). fwd holds as many. Beyond that both evict connections that never"
+			print "saw a reply to admit new ones (early drop), and drop new flows when no such connection is left.\n"
 			print "## Setup: `fwdctl up/down` against the tutorial, one command per step\n"
 			print "| metric | fwdctl | ip-commands | fwdctl/ip-commands |"
 			print "| --- | --- | --- | --- |"
