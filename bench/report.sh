@@ -53,12 +53,23 @@ meta() {
 	echo "${v:-${2:-?}}"
 }
 
+# "5 rounds", or "rounds: tcp 5, rr 4, crr 3, ..." when the metrics had different numbers.
+rounds_line() {
+	local per
+	per=$(sed -n 's/^rounds_\([a-z]*\)=\([0-9]*\)$/\1 \2/p' "$META")
+	if [ -z "$per" ] || [ "$(cut -d' ' -f2 <<<"$per" | sort -u | wc -l)" = 1 ]; then
+		echo "$(meta rounds) rounds"
+	else
+		echo "rounds: $(paste -sd, <<<"$per" | sed 's/,/, /g')"
+	fi
+}
+
 # results.md: one awk pass over the stats; every table cell is "median [min-max]".
 {
 	echo "# fwd benchmark"
 	echo
 	echo "$(meta date), kernel $(meta kernel), $(meta cpus) CPUs ($(meta cpu_model "?")), $(meta mode) mode:" \
-		"$(meta rounds) rounds of $(meta duration_s) s per measurement, $(meta elapsed_s) s in all."
+		"$(rounds_line) of $(meta duration_s) s per measurement, $(meta elapsed_s) s in all."
 	echo "Ping-pong client and server on CPU $(meta rr_cpu any), crr's on CPU $(meta crr_cpu any); iperf3 sender,receiver on CPUs $(meta tcp_cpus any);" \
 		"UDP and frame generators on CPU $(meta send_cpu any)."
 	echo "Labs built by: bpf $(meta lab_bpf "(not run)"), kernel $(meta lab_kernel "(not run)");" \

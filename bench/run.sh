@@ -173,9 +173,23 @@ else
 fi
 CT_FLOWS=${BENCH_CT_FLOWS:-1 100000 1000000}
 METRICS=${BENCH_METRICS:-tcp rr crr udp frame}
-# iperf3 gets at least 2 s: its first second is mostly slow start, and a 1 s sample of it
-# swings by +-20% on a small VM.
-TCP_D=$((D < 2 ? 2 : D))
+# Rounds per metric. This VM runs in phases: for seconds at a time every path is ~40% faster
+# or slower (the direct pair alone gave 18-19 then 13 Gbit/s in consecutive 2 s runs). A
+# phase change inside a round moves some variants and not others, so what makes a median hold
+# is the number of rounds, not their length. The quick mode spends its time where the bars
+# are tight: iperf3 gets 5 rounds of 1 s (1 s samples read the same as the seconds of longer
+# runs: slow start on a veth takes milliseconds), ping-pong 4 (each sockperf run sleeps 2 s
+# before it starts, whatever -t says).
+declare -A M_ROUNDS=([tcp]=$ROUNDS [rr]=$ROUNDS)
+if [ $QUICK = 1 ] && [ -z "${BENCH_ROUNDS:-}" ]; then
+	M_ROUNDS=([tcp]=5 [rr]=4)
+fi
+rounds_of() { echo "${M_ROUNDS[$1]:-$ROUNDS}"; }
+MAX_ROUNDS=$ROUNDS
+for m in $METRICS; do
+	[ "$(rounds_of "$m")" -le $MAX_ROUNDS ] || MAX_ROUNDS=$(rounds_of "$m")
+done
+TCP_D=$D
 # CPU placement. Ping-pong client and server share one CPU: on a small VM a cross-CPU wakeup
 # (an IPI through the hypervisor) costs ~10 us per hop and its jitter buries the datapath's
 # few microseconds; on one CPU the round trip is the two stacks and the datapath between them.
@@ -204,6 +218,7 @@ T_START=$SECONDS
 	echo "send_cpu=${SEND_CPU:-any}"
 	echo "mode=$([ $QUICK = 1 ] && echo quick || echo full)"
 	echo "rounds=$ROUNDS"
+	for m in $METRICS; do echo "rounds_$m=$(rounds_of "$m")"; done
 	echo "duration_s=$D"
 	echo "fwdctl=$([ $HAVE_FWDCTL = 1 ] && echo "$FWDCTL" || echo none)"
 	echo "nf_conntrack_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo '?')"
@@ -438,7 +453,7 @@ run_setup() {
 
 # --- main -----------------------------------------------------------------------------------
 
-log "bench: $(sed -n 's/^mode=//p' "$META") mode, $ROUNDS rounds of ${D}s, fwdctl: $([ $HAVE_FWDCTL = 1 ] && echo "$FWDCTL" || echo "not built: kernel lab by ip-commands-lab.sh, bpf skipped")"
+log "bench: $(sed -n 's/^mode=//p' "$META") mode, rounds of ${D}s: $(for m in $METRICS; do printf '%s %s, ' "$m" "$(rounds_of "$m")"; done)fwdctl: $([ $HAVE_FWDCTL = 1 ] && echo "$FWDCTL" || echo "not built: kernel lab by ip-commands-lab.sh, bpf skipped")"
 
 VARIANTS=()
 if [[ " $ONLY " == *" traffic "* || " $ONLY " == *" ct "* ]]; then
@@ -484,10 +499,11 @@ if [[ " $ONLY " == *" traffic "* ]]; then
 	for v in "${VARIANTS[@]}"; do
 		if [ "$v" = ceiling ]; then PAIRS+=("direct ceiling"); else PAIRS+=("bridge $v" "snat $v" "dnat $v"); fi
 	done
-	[ ${#PAIRS[@]} -gt 0 ] || ROUNDS=0
-	for ((r = 0; r < ROUNDS; r++)); do
-		log "round $((r + 1))/$ROUNDS"
+	[ ${#PAIRS[@]} -gt 0 ] || MAX_ROUNDS=0
+	for ((r = 0; r < MAX_ROUNDS; r++)); do
+		log "round $((r + 1))/$MAX_ROUNDS"
 		for m in $METRICS; do
+			[ $r -lt "$(rounds_of "$m")" ] || continue
 			for ((i = 0; i < ${#PAIRS[@]}; i++)); do
 				read -r path v <<<"${PAIRS[$(((i + r) % ${#PAIRS[@]}))]}"
 				endpoints "$v" "$path"
