@@ -44,7 +44,8 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 /*
  * fwd_counters: a PERCPU_ARRAY indexed by enum fwd_counter, user space sums over CPUs. Every
  * frame a tc or XDP program sees moves exactly one counter, so the sum of all counters but the
- * events (fwd_counter_is_event: host_dnat, ct_early_drop) is the number of frames seen.
+ * events (fwd_counter_is_event: host_dnat, ct_early_drop, fib_lookup) is the number of frames
+ * seen.
  * Counters up to FWD_CNT_DROP_FIRST are paths or events; the rest are drops by reason.
  *
  * X(ENUM_SUFFIX, "name shown by fwdctl stats")
@@ -74,6 +75,9 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(CT_EARLY_DROP, "ct_early_drop")     /* event: an unreplied connection evicted from a \
 						 full table to admit a new one (the frame \
 						 that caused it counts as snat or dnat) */      \
+	X(FIB_LOOKUP, "fib_lookup")	      /* event: a route lookup (bpf_fib_lookup) for a \
+						 frame leaving by the uplink, when the per-CPU \
+						 route cache had no fresh answer (bpf/fib.h) */ \
 	X(PASS_UPLINK_HOST, "pass_uplink_host") /* uplink frame that is no reply of ours */      \
 	X(DROP_TRUNC_ETH, "drop_trunc_eth")   /* shorter than an Ethernet header */              \
 	X(DROP_TRUNC_IPV4, "drop_trunc_ipv4") /* IPv4 header (with options) not all there */     \
@@ -105,7 +109,8 @@ enum fwd_counter {
 /* Counters that count events, not frames: left out of the frame total. */
 static inline int fwd_counter_is_event(unsigned int counter)
 {
-	return counter == FWD_CNT_HOST_DNAT || counter == FWD_CNT_CT_EARLY_DROP;
+	return counter == FWD_CNT_HOST_DNAT || counter == FWD_CNT_CT_EARLY_DROP ||
+	       counter == FWD_CNT_FIB_LOOKUP;
 }
 
 struct fwd_counter_val {

@@ -75,6 +75,8 @@ struct spec {
 	__u16 icmp_id;	    /* ICMP echo identifier */
 	bool udp_no_csum;   /* UDP sent with checksum 0 */
 	bool more_frags;    /* MF set */
+	bool no_df;	    /* DF clear (set by default) */
+	__u16 pad;	    /* TCP: payload bytes beyond the default 10 */
 	const struct frame *quote; /* ICMP error: quote this frame's IPv4 packet (no Ethernet) */
 	__u8 icmp_code;
 };
@@ -130,13 +132,13 @@ static size_t build(const struct spec *s, enum prog prog, struct frame *f)
 	iph->ttl = s->ttl ?: 64;
 	iph->protocol = proto;
 	iph->id = htons(0x1234);
-	iph->frag_off = htons(s->more_frags ? 0x2000 : 0x4000);
+	iph->frag_off = htons(s->more_frags ? 0x2000 : s->no_df ? 0 : 0x4000);
 	iph->saddr = htonl(s->saddr ?: out ? NS(s->from_ns ?: 1) : REMOTE);
 	iph->daddr = htonl(s->daddr ?: out ? REMOTE : UPLINK);
 
 	switch (proto) {
 	case IPPROTO_TCP:
-		l4_len = 20 + 10;
+		l4_len = 20 + 10 + s->pad; /* the padding is zeros: build() starts from a zeroed frame */
 		*(__be16 *)l4 = htons(s->sport ?: out ? 40000 : 80);
 		*(__be16 *)(l4 + 2) = htons(s->dport ?: out ? 80 : 40000);
 		*(__be32 *)(l4 + 4) = htonl(1000);
@@ -816,6 +818,14 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void test_expiry(void)
 {
 	struct frame a, b, c;
@@ -852,6 +862,99 @@ static void test_expiry(void)
 	CHECK(ct_count(&o) == 0, "%zu entries left, want 0", ct_count(&o));
 	result(&o, "at 4 s: a expired too, table empty");
 end:
+	fwd_tc__destroy(o.skel);
+}
+
+/* The CPU this process runs on from now on (the route cache is per CPU); 0 or -errno. */
+static int pin_cpu(int cpu, cpu_set_t *old)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(*old), old))
+		return -errno;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/*
+ * The route cache (bpf/fib.h): a flow's frames after the first take the cached answer, the
+ * frame's own size is still checked against the uplink's MTU on every one, and a changed
+ * neighbour reaches an established flow once the answer is older than the cache keeps it.
+ */
+static void test_fib_cache(void)
+{
+	struct spec flow = {.from_ns = 1, .sport = 43000, .tcp_flags = TCP_ACK};
+	const __u8 mac_new[6] = MAC(0xbb);
+	struct frame in, out;
+	__u64 lookups, t_end;
+	cpu_set_t old_cpus;
+	struct obj o;
+	int err;
+
+	err = pin_cpu(0, &old_cpus);
+	if (!err)
+		err = load(&o, "fib-cache", NULL);
+	if (!err && system("ip link set up0 mtu 200"))
+		err = -EIO;
+	if (err) {
+		snprintf(why, sizeof(why), "setup: %s", strerror(-err));
+		result(&o, "setup");
+		goto end;
+	}
+
+	lookups = counter_packets(&o, FWD_CNT_FIB_LOOKUP);
+	build(&flow, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	CHECK(counter_packets(&o, FWD_CNT_FIB_LOOKUP) == lookups + 1, "first frame: %llu lookups",
+	      (unsigned long long)(counter_packets(&o, FWD_CNT_FIB_LOOKUP) - lookups));
+	for (int i = 0; i < 3; i++)
+		run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	CHECK(!memcmp(out.b, mac_remote, 6), "destination MAC is not the neighbour's");
+	CHECK(counter_packets(&o, FWD_CNT_FIB_LOOKUP) == lookups + 1,
+	      "%llu lookups for 4 frames of one flow, want 1",
+	      (unsigned long long)(counter_packets(&o, FWD_CNT_FIB_LOOKUP) - lookups));
+	result(&o, "one route lookup for a flow's frames, the cache for the rest");
+
+	/* up0's MTU is 200: 84 bytes fit, 284 do not (non-GSO frames may have MTU + 18) */
+	flow.pad = 200;
+	build(&flow, VETH, &in);
+	run(&o, VETH, &in, PASS, FWD_CNT_PASS_FRAG_NEEDED, 0, NULL);
+	flow.no_df = true;
+	build(&flow, VETH, &in);
+	run(&o, VETH, &in, DROP, FWD_CNT_DROP_NAT_TOO_BIG, 0, NULL);
+	CHECK(counter_packets(&o, FWD_CNT_FIB_LOOKUP) == lookups + 1, "the cache was not used");
+	result(&o, "cached route: over the MTU with DF to the kernel, without DF dropped");
+
+	build(&(struct spec){.from_ns = 2, .sport = 43000, .tcp_flags = TCP_ACK, .pad = 200},
+	      VETH, &in);
+	run(&o, VETH, &in, PASS, FWD_CNT_PASS_FRAG_NEEDED, 0, NULL);
+	CHECK(counter_packets(&o, FWD_CNT_FIB_LOOKUP) == lookups + 2,
+	      "another source made no lookup of its own");
+	result(&o, "route looked up: over the MTU with DF to the kernel");
+
+	/* The LAN host's MAC changes: the flow follows within the cache's 100 ms. */
+	flow.pad = 0;
+	flow.no_df = false;
+	build(&flow, VETH, &in);
+	if (system("ip neigh replace 10.77.0.2 lladdr 02:00:00:00:00:bb dev up0 nud permanent"))
+		CHECK(0, "cannot change the neighbour");
+	t_end = now_ms() + 2000;
+	do {
+		run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+		if (!memcmp(out.b, mac_new, 6) || why[0])
+			break;
+		sleep_ms(10);
+	} while (now_ms() < t_end);
+	CHECK(!memcmp(out.b, mac_new, 6), "frames still go to the old MAC after 2 s");
+	result(&o, "a changed neighbour reaches an established flow");
+end:
+	if (system("ip link set up0 mtu 1500") ||
+	    system("ip neigh replace 10.77.0.2 lladdr 02:00:00:00:00:aa dev up0 nud permanent")) {
+		snprintf(why, sizeof(why), "cannot restore up0");
+		result(&o, "teardown");
+	}
+	sched_setaffinity(0, sizeof(old_cpus), &old_cpus);
 	fwd_tc__destroy(o.skel);
 }
 
@@ -892,6 +995,7 @@ int main(void)
 	test_exhausted();
 	test_full();
 	test_expiry();
+	test_fib_cache();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -98,6 +98,7 @@ netfilter_watch 7040
 bytes=$((20 * 1024 * 1024))
 # Bytes, not packets: GRO/GSO hand the program 64 KB super-packets, so 20 MB can be ~350 packets.
 snat0=$(fwd_counter "$topo" snat bytes) reply0=$(fwd_counter "$topo" snat_reply bytes)
+frames0=$(fwd_counter "$topo" snat) lookups0=$(fwd_counter "$topo" fib_lookup)
 in_ns "$LAN" sh -c "socat -u TCP-LISTEN:7040,reuseaddr - | wc -c >'$WORK/up.rx'" &
 wait_for 3000 listening "$LAN" tcp 7040
 head -c $bytes /dev/zero | in_ns "$P-green" timeout 30 socat -u - TCP:$LAN_ADDR:7040
@@ -112,6 +113,10 @@ check "host netfilter saw at most 10 packets of 40 MB masqueraded ($seen)" test 
 snat=$(($(fwd_counter "$topo" snat bytes) - snat0)) reply=$(($(fwd_counter "$topo" snat_reply bytes) - reply0))
 check "fwd's snat counter shows the 20 MB upload ($snat bytes)" test "$snat" -ge $bytes
 check "fwd's snat_reply counter shows the 20 MB download ($reply bytes)" test "$reply" -ge $bytes
+# The route cache: a lookup per flow and CPU every 100 ms at most, not one per frame.
+frames=$(($(fwd_counter "$topo" snat) - frames0)) lookups=$(($(fwd_counter "$topo" fib_lookup) - lookups0))
+check "route lookups are a fraction of the masqueraded frames ($lookups for $frames)" \
+	test $((lookups * 4)) -le "$frames" -a "$lookups" -ge 1
 
 check "fwdctl ct flush" "$FWDCTL" -n "$HOST" ct "$topo" flush
 check_eq "the table is empty after a flush" 0 \
