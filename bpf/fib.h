@@ -19,9 +19,10 @@
 
 /*
  * The route cache. bpf_fib_lookup() is the dearest step of a translated frame: ~0.38 us of the
- * ~0.9 us an SNAT frame costs on the reference VM (BPF_ENABLE_STATS, bench/README.md), and its
- * answer for a flow almost never changes. So each CPU keeps the answers that sent a frame out
- * of the uplink in a small direct-mapped table, keyed by what the lookup was asked, and trusts
+ * ~0.9 us an SNAT frame cost on the reference VM (BPF_ENABLE_STATS during one iperf3 stream;
+ * README, "Route cache"), and its answer for a flow almost never changes. So each CPU keeps
+ * the answers that sent a frame out of the uplink in a small direct-mapped table, keyed by
+ * what the lookup was asked (the DSCP part of the TOS: ECN bits route nothing), and trusts
  * one for FWD_FIB_CACHE_NS after the lookup that made it: a changed route or neighbour reaches
  * established flows within that time (new flows with other addresses see it at once). What
  * depends on the frame itself, its size against the MTU, is checked on every frame, the way
@@ -63,11 +64,18 @@ static __always_inline struct fwd_fib_cache_slot *fwd_fib_cache_slot(const struc
 	return bpf_map_lookup_elem(&fwd_fib_cache, &slot);
 }
 
+/* The TOS the route depends on: the ECN bits change from frame to frame and route nothing. */
+static __always_inline __u8 fwd_fib_cache_tos(const struct fwd_pkt *pkt)
+{
+	return pkt->tos & 0xfc;
+}
+
 static __always_inline bool fwd_fib_cache_hit(const struct fwd_fib_cache_slot *c,
 					      const struct fwd_pkt *pkt, __u32 in_ifindex, __u64 now)
 {
 	return c->expires_ns > now && c->saddr == pkt->saddr && c->daddr == pkt->daddr &&
-	       c->in_ifindex == in_ifindex && c->tos == pkt->tos && c->proto == pkt->proto;
+	       c->in_ifindex == in_ifindex && c->tos == fwd_fib_cache_tos(pkt) &&
+	       c->proto == pkt->proto;
 }
 
 /*
@@ -119,7 +127,7 @@ static __always_inline int fwd_fib_uplink(struct __sk_buff *ctx, const struct fw
 		c->saddr = pkt->saddr;
 		c->daddr = pkt->daddr;
 		c->in_ifindex = in_ifindex;
-		c->tos = pkt->tos;
+		c->tos = fwd_fib_cache_tos(pkt);
 		c->proto = pkt->proto;
 		c->mtu = fib->mtu_result;
 		c->ifindex = fib->ifindex;
