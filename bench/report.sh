@@ -69,7 +69,8 @@ rounds_line() {
 	echo "# fwd benchmark"
 	echo
 	echo "$(meta date), kernel $(meta kernel), $(meta cpus) CPUs ($(meta cpu_model "?")), $(meta mode) mode:" \
-		"$(rounds_line) of $(meta duration_s) s per measurement, $(meta elapsed_s) s in all."
+		"$(rounds_line) of $(meta duration_s) s per measurement (iperf3 after $(meta tcp_omit_s 0) s uncounted)," \
+		"$(meta elapsed_s) s in all."
 	echo "Ping-pong client and server on CPU $(meta rr_cpu any), crr's on CPU $(meta crr_cpu any); iperf3 sender,receiver on CPUs $(meta tcp_cpus any);" \
 		"UDP and frame generators on CPU $(meta send_cpu any)."
 	echo "Labs built by: bpf $(meta lab_bpf "(not run)"), kernel $(meta lab_kernel "(not run)");" \

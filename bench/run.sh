@@ -177,12 +177,11 @@ METRICS=${BENCH_METRICS:-tcp rr crr udp frame}
 # or slower (the direct pair alone gave 18-19 then 13 Gbit/s in consecutive 2 s runs). A
 # phase change inside a round moves some variants and not others, so what makes a median hold
 # is the number of rounds, not their length. The quick mode spends its time where the bars
-# are tight: iperf3 gets 5 rounds of 1 s (1 s samples read the same as the seconds of longer
-# runs: slow start on a veth takes milliseconds), ping-pong 4 (each sockperf run sleeps 2 s
-# before it starts, whatever -t says).
+# are tight: iperf3 and ping-pong get 4 rounds (a sockperf run sleeps 2 s before it starts,
+# whatever -t says; an iperf3 run also streams for TCP_OMIT s uncounted).
 declare -A M_ROUNDS=([tcp]=$ROUNDS [rr]=$ROUNDS)
 if [ $QUICK = 1 ] && [ -z "${BENCH_ROUNDS:-}" ]; then
-	M_ROUNDS=([tcp]=5 [rr]=4)
+	M_ROUNDS=([tcp]=4 [rr]=4)
 fi
 rounds_of() { echo "${M_ROUNDS[$1]:-$ROUNDS}"; }
 MAX_ROUNDS=$ROUNDS
@@ -190,6 +189,9 @@ for m in $METRICS; do
 	[ "$(rounds_of "$m")" -le $MAX_ROUNDS ] || MAX_ROUNDS=$(rounds_of "$m")
 done
 TCP_D=$D
+# iperf3 --omit: the first second of a stream (slow start, buffer autotuning, which ramp up more
+# slowly the longer a path's round trip) is run but not counted, in every variant alike.
+TCP_OMIT=${BENCH_TCP_OMIT:-1}
 # CPU placement. Ping-pong client and server share one CPU: on a small VM a cross-CPU wakeup
 # (an IPI through the hypervisor) costs ~10 us per hop and its jitter buries the datapath's
 # few microseconds; on one CPU the round trip is the two stacks and the datapath between them.
@@ -220,6 +222,7 @@ T_START=$SECONDS
 	echo "rounds=$ROUNDS"
 	for m in $METRICS; do echo "rounds_$m=$(rounds_of "$m")"; done
 	echo "duration_s=$D"
+	echo "tcp_omit_s=$TCP_OMIT"
 	echo "fwdctl=$([ $HAVE_FWDCTL = 1 ] && echo "$FWDCTL" || echo none)"
 	echo "nf_conntrack_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo '?')"
 } >"$META"
@@ -274,10 +277,10 @@ endpoints() {
 
 m_tcp() {
 	local out v pid
-	bg_run "$SNS" $((TCP_D + 20)) "$WORK/iperf3-s.log" iperf3 -s -1 -p $PORT_IPERF
+	bg_run "$SNS" $((TCP_D + TCP_OMIT + 20)) "$WORK/iperf3-s.log" iperf3 -s -1 -p $PORT_IPERF
 	pid=$BG_LAST
 	wait_listen "$SNS" $PORT_IPERF 5 || { bg_stop $pid; fail "$1/$2 tcp: iperf3 server did not listen"; return 1; }
-	out=$(ip netns exec "$CNS" timeout -k 2 $((TCP_D + 15)) iperf3 -c "$DST" -p $PORT_IPERF -t "$TCP_D" ${TCP_CPUS:+-A "$TCP_CPUS"} -J 2>&1)
+	out=$(ip netns exec "$CNS" timeout -k 2 $((TCP_D + TCP_OMIT + 15)) iperf3 -c "$DST" -p $PORT_IPERF -t "$TCP_D" -O "$TCP_OMIT" ${TCP_CPUS:+-A "$TCP_CPUS"} -J 2>&1)
 	bg_stop $pid
 	v=$(jq -er '.end.sum_received.bits_per_second / 1e9 * 1000 | round / 1000' <<<"$out" 2>/dev/null) ||
 		{ fail "$1/$2 tcp: iperf3: $(jq -r '.error // empty' <<<"$out" 2>/dev/null | head -c 200)"; return 1; }
