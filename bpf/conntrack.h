@@ -160,7 +160,13 @@ static int ct_timer_fired(void *map, struct fwd_ct_key *key, struct fwd_ct_entry
 
 static __always_inline void ct_arm(struct fwd_ct_entry *e, __u64 now);
 
-/* Push the expiry to now + the state's timeout; restart the timer only to bring it forward. */
+/*
+ * Set the expiry to now + the state's timeout; restart the timer only to bring it forward.
+ * A shorter timeout (FIN, RST) is written at once, also when the timer already fires before
+ * it (a tuple reused while its last connection waited out the close timeout): the callback
+ * finds the new expiry then. A longer one is written only past the slack, sparing the cache
+ * line on every packet.
+ */
 static __always_inline void ct_refresh(struct fwd_ct_entry *e, __u64 now)
 {
 	__u64 timeout = ct_timeout_ns(e->state), exp = now + timeout;
@@ -171,7 +177,7 @@ static __always_inline void ct_refresh(struct fwd_ct_entry *e, __u64 now)
 		e->expires_ns = exp;
 		e->timer_ns = exp;
 		bpf_timer_start(&e->timer, timeout, 0);
-	} else if (exp > e->expires_ns + FWD_CT_REFRESH_SLACK_NS) {
+	} else if (exp < e->expires_ns || exp > e->expires_ns + FWD_CT_REFRESH_SLACK_NS) {
 		e->expires_ns = exp;
 	}
 }

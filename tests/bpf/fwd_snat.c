@@ -865,6 +865,64 @@ end:
 	fwd_tc__destroy(o.skel);
 }
 
+static void tweak_close_1s(struct fwd_tc *skel)
+{
+	struct fwd_settings *cfg = (struct fwd_settings *)&skel->rodata->fwd_cfg;
+
+	cfg->ct.tcp_close = 1;
+}
+
+/* One connection on the tuple: SYN, SYN-ACK, FIN both ways (state close). */
+static void tcp_open_close(const struct obj *o, __u16 sport)
+{
+	static const __u8 out_flags[] = {TCP_SYN, TCP_ACK, TCP_FIN | TCP_ACK};
+	static const __u8 in_flags[] = {TCP_SYN | TCP_ACK, TCP_ACK, TCP_FIN | TCP_ACK};
+	struct frame f;
+
+	for (int i = 0; i < 3; i++) {
+		build(&(struct spec){.from_ns = 4, .sport = sport, .tcp_flags = out_flags[i]}, VETH,
+		      &f);
+		run(o, VETH, &f, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
+		build(&(struct spec){.dport = sport, .tcp_flags = in_flags[i]}, UPLINK_PROG, &f);
+		run(o, UPLINK_PROG, &f, REDIRECT, FWD_CNT_SNAT_REPLY, 104, NULL);
+	}
+}
+
+/*
+ * A tuple used again while its last connection waits out the close timeout (a client that
+ * reconnects from the same port): the new connection's close must shorten the expiry again,
+ * though the timer already fires earlier than the new timeout, or the entry lives on for the
+ * established timeout (5 days) after it.
+ */
+static void test_close_reused(void)
+{
+	struct fwd_ct_entry e;
+	__u64 t_end;
+	struct obj o;
+	int err;
+
+	err = load(&o, "ct-close-reused", tweak_close_1s);
+	if (err) {
+		snprintf(why, sizeof(why), "load: %s", strerror(-err));
+		result(&o, "load");
+		goto end;
+	}
+	tcp_open_close(&o, 6004);
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(4), 6004, REMOTE, 80, &e) && e.state == FWD_CT_TCP_CLOSE,
+	      "first connection not in state close");
+	tcp_open_close(&o, 6004);
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(4), 6004, REMOTE, 80, &e) && e.state == FWD_CT_TCP_CLOSE,
+	      "second connection not in state close");
+	result(&o, "a closed tuple opened and closed again");
+	t_end = now_ms() + 3000;
+	while (ct_count(&o) && now_ms() < t_end)
+		sleep_ms(50);
+	CHECK(ct_count(&o) == 0, "%zu entries 3 s after a 1 s close timeout", ct_count(&o));
+	result(&o, "it expires after the close timeout, not the established one");
+end:
+	fwd_tc__destroy(o.skel);
+}
+
 /* The CPU this process runs on from now on (the route cache is per CPU); 0 or -errno. */
 static int pin_cpu(int cpu, cpu_set_t *old)
 {
@@ -995,6 +1053,7 @@ int main(void)
 	test_exhausted();
 	test_full();
 	test_expiry();
+	test_close_reused();
 	test_fib_cache();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
