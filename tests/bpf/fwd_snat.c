@@ -446,20 +446,27 @@ static int load(struct obj *o, const char *name, void (*tweak)(struct fwd_tc *))
 	return fill(o);
 }
 
+/* load(), or a FAIL line saying why. */
+static bool loaded(struct obj *o, const char *name, void (*tweak)(struct fwd_tc *))
+{
+	int err = load(o, name, tweak);
+
+	if (err) {
+		snprintf(why, sizeof(why), "load: %s", strerror(-err));
+		result(o, "load");
+	}
+	return !err;
+}
+
 static void test_main(void)
 {
 	struct frame in, out, syn_blue_out;
 	struct fwd_ct_entry e;
 	struct obj o;
 	__u16 port_blue;
-	int err;
 
-	err = load(&o, "snat", NULL);
-	if (err) {
-		snprintf(why, sizeof(why), "load: %s", strerror(-err));
-		result(&o, "load");
+	if (!loaded(&o, "snat", NULL))
 		goto end;
-	}
 
 	build(&(struct spec){.from_ns = 1}, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
@@ -693,14 +700,9 @@ static void test_exhausted(void)
 	struct frame in, out;
 	__u16 got[3] = {};
 	struct obj o;
-	int err;
 
-	err = load(&o, "snat-3-ports", tweak_three_ports);
-	if (err) {
-		snprintf(why, sizeof(why), "load: %s", strerror(-err));
-		result(&o, "load");
+	if (!loaded(&o, "snat-3-ports", tweak_three_ports))
 		goto end;
-	}
 	/* Port 50001 is forwarded (set below): the range 50000-50002 has two ports to give. */
 	struct fwd_forward_key fk = {.proto = IPPROTO_TCP, .port = htons(50001)};
 	struct fwd_forward_val fv = {.addr = htonl(NS(3)), .port = htons(80)};
@@ -763,14 +765,9 @@ static void test_full(void)
 	struct frame in;
 	struct obj o;
 	__u64 ev;
-	int err;
 
-	err = load(&o, "ct-2-conns", tweak_tiny_table);
-	if (err) {
-		snprintf(why, sizeof(why), "load: %s", strerror(-err));
-		result(&o, "load");
+	if (!loaded(&o, "ct-2-conns", tweak_tiny_table))
 		goto end;
-	}
 	full_syn(&o, 1, REDIRECT, FWD_CNT_SNAT);
 	full_syn(&o, 2, REDIRECT, FWD_CNT_SNAT);
 	full_answer(&o, 1);
@@ -831,14 +828,9 @@ static void test_expiry(void)
 	struct frame a, b, c;
 	struct fwd_ct_entry e;
 	struct obj o;
-	int err;
 
-	err = load(&o, "ct-expiry", tweak_short);
-	if (err) {
-		snprintf(why, sizeof(why), "load: %s", strerror(-err));
-		result(&o, "load");
+	if (!loaded(&o, "ct-expiry", tweak_short))
 		goto end;
-	}
 	build(&(struct spec){.from_ns = 1, .proto = IPPROTO_UDP, .sport = 6001}, VETH, &a);
 	build(&(struct spec){.from_ns = 2, .proto = IPPROTO_UDP, .sport = 6002}, VETH, &b);
 	build(&(struct spec){.from_ns = 3, .sport = 6003}, VETH, &c);
@@ -899,14 +891,9 @@ static void test_close_reused(void)
 	struct fwd_ct_entry e;
 	__u64 t_end;
 	struct obj o;
-	int err;
 
-	err = load(&o, "ct-close-reused", tweak_close_1s);
-	if (err) {
-		snprintf(why, sizeof(why), "load: %s", strerror(-err));
-		result(&o, "load");
+	if (!loaded(&o, "ct-close-reused", tweak_close_1s))
 		goto end;
-	}
 	tcp_open_close(&o, 6004);
 	CHECK(!ct_get(&o, IPPROTO_TCP, NS(4), 6004, REMOTE, 80, &e) && e.state == FWD_CT_TCP_CLOSE,
 	      "first connection not in state close");
