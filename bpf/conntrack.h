@@ -15,10 +15,10 @@
  * flows cannot push out established ones, nor lock new ones out for a whole timeout.
  *
  * The timer is not restarted per packet (hrtimer_start is a lock and a tree operation): a
- * packet only moves expires_ns forward, and the callback, when it fires early because the
- * connection was refreshed meanwhile, re-arms itself for the remainder. Only a change that
- * brings the expiry *forward* (FIN, RST: a shorter timeout) restarts the timer from the
- * datapath.
+ * packet moves expires_ns, and the callback, when it fires early because the connection was
+ * refreshed meanwhile, re-arms itself for the remainder. Only a change that brings the expiry
+ * *forward* (FIN, RST: a shorter timeout) restarts the timer from the datapath, and only when
+ * the timer would otherwise fire after the new expiry (ct_refresh).
  */
 #ifndef FWD_BPF_CONNTRACK_H
 #define FWD_BPF_CONNTRACK_H

@@ -84,14 +84,13 @@ static __always_inline bool fwd_fib_cache_hit(const struct fwd_fib_cache_slot *c
  * resolved yet), else the counter that sends it elsewhere. Frames too big for the uplink go to
  * the kernel when DF is set (it answers "fragmentation needed") and are dropped otherwise:
  * the kernel would fragment and forward them untranslated. Answered from the route cache
- * (above) when it can.
+ * (above) when it can; @now is the caller's ct_now() (bpf_ktime_get_coarse_ns).
  */
 static __always_inline int fwd_fib_uplink(struct __sk_buff *ctx, const struct fwd_pkt *pkt,
-					  struct bpf_fib_lookup *fib, bool *no_neigh)
+					  __u64 now, struct bpf_fib_lookup *fib, bool *no_neigh)
 {
 	__u32 in_ifindex = ctx_ingress_ifindex(ctx);
 	struct fwd_fib_cache_slot *c = fwd_fib_cache_slot(pkt);
-	__u64 now = bpf_ktime_get_coarse_ns();
 	long rc;
 
 	__builtin_memset(fib, 0, sizeof(*fib));

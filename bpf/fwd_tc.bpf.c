@@ -111,12 +111,14 @@ static __always_inline int fwd_dnat_reply(struct __sk_buff *skb, struct fwd_pkt 
 	struct fwd_ct_entry *e, *o;
 	struct fwd_ct_key key;
 	bool no_neigh = false;
+	__u64 now;
 	__u32 why;
 
 	ct_key_of(&key, pkt);
 	e = bpf_map_lookup_elem(&fwd_ct, &key);
 	if (!e || e->dir != FWD_CT_DIR_REPLY || e->nat != FWD_CT_NAT_DNAT)
 		return -1;
+	now = ct_now();
 	o = bpf_map_lookup_elem(&fwd_ct, &e->peer);
 	if (!o)
 		return -1; /* being deleted by its timer */
@@ -125,13 +127,13 @@ static __always_inline int fwd_dnat_reply(struct __sk_buff *skb, struct fwd_pkt 
 		if (!ep)
 			return -1;
 	} else {
-		why = fwd_fib_uplink(skb, pkt, &fib, &no_neigh);
+		why = fwd_fib_uplink(skb, pkt, now, &fib, &no_neigh);
 		if (why != FWD_OK)
 			return fwd_verdict(skb, why);
 	}
 	if (pkt->ttl <= 1)
 		return fwd_verdict(skb, FWD_CNT_PASS_TTL);
-	ct_update(o, pkt, true, ct_now());
+	ct_update(o, pkt, true, now);
 	why = nat_rewrite(skb, pkt, true, pkt->saddr, e->peer.daddr, pkt->sport, e->peer.dport);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
@@ -178,7 +180,8 @@ static __always_inline int fwd_snat(struct __sk_buff *skb, struct fwd_pkt *pkt)
 	__u32 why;
 	__u64 now;
 
-	why = fwd_fib_uplink(skb, pkt, &fib, &no_neigh);
+	now = ct_now();
+	why = fwd_fib_uplink(skb, pkt, now, &fib, &no_neigh);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
 	if (pkt->ttl <= 1)
@@ -192,7 +195,6 @@ static __always_inline int fwd_snat(struct __sk_buff *skb, struct fwd_pkt *pkt)
 		return fwd_verdict(skb, FWD_CNT_DROP_NAT_PROTO);
 
 	ct_key_of(&okey, pkt);
-	now = ct_now();
 	e = bpf_map_lookup_elem(&fwd_ct, &okey);
 	if (e && (e->dir != FWD_CT_DIR_ORIG || e->nat != FWD_CT_NAT_SNAT))
 		return fwd_verdict(skb, FWD_CNT_DROP_NAT_NO_PORT); /* the tuple is a forward's */
