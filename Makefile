@@ -26,12 +26,14 @@ LOADER_SRCS := $(wildcard loader/*.c)
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 BPFT_SRCS   := $(wildcard tests/bpf/*.c)
+TOOL_SRCS   := $(wildcard tests/tools/*.c)
 
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out ctl/main.c,$(CTL_SRCS)) $(LOADER_SRCS))
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 FWDCTL    := $(BUILD)/fwdctl
 
 .PHONY: all help deps deps-bench test test-unit test-bpf test-e2e demo bench install uninstall clean format
@@ -39,7 +41,7 @@ FWDCTL    := $(BUILD)/fwdctl
 # Keep the BPF objects: the bench and bpftool read them too.
 .SECONDARY: $(BPF_OBJS)
 
-all: $(FWDCTL) $(UNIT_BINS) $(BPFT_BINS)
+all: $(FWDCTL) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
 
 help:
 	@echo 'fwd make targets:'
@@ -97,6 +99,10 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libfwd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(BUILD)/libfwd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Helpers of the e2e tests and the bench (link_gso: what iproute2 6.1 cannot set).
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libfwd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Tests, demo and bench install what they need first, then build, then run.

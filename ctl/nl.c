@@ -32,6 +32,15 @@
 /* Requests are small: a veth pair with its peer and alias is well under 1 KiB. */
 #define NL_REQ_SIZE 4096
 
+/*
+ * IPv4 BIG TCP (Linux 6.3) is newer than Debian 12's <linux/if_link.h> (6.1): the attribute's
+ * number in the kernel's enum. Kernels without it never report it, and their RTM_NEWLINK
+ * parsing skips attributes it does not know.
+ */
+#define FWD_IFLA_GSO_IPV4_MAX_SIZE 63
+#define FWD_IFLA_PARSE_MAX \
+	(IFLA_MAX > FWD_IFLA_GSO_IPV4_MAX_SIZE ? IFLA_MAX : FWD_IFLA_GSO_IPV4_MAX_SIZE)
+
 struct nl_sock {
 	struct mnl_socket *mnl;
 	unsigned int portid;
@@ -305,8 +314,8 @@ static void copy_str(char *dst, size_t len, const struct nlattr *attr)
 static int parse_link(const struct nlmsghdr *nlh, struct nl_link *l)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[IFLA_MAX + 1] = {0};
-	struct attr_tb t = {tb, IFLA_MAX};
+	const struct nlattr *tb[FWD_IFLA_PARSE_MAX + 1] = {0};
+	struct attr_tb t = {tb, FWD_IFLA_PARSE_MAX};
 
 	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return -EBADMSG;
@@ -334,6 +343,11 @@ static int parse_link(const struct nlmsghdr *nlh, struct nl_link *l)
 	}
 	if (tb[IFLA_IFALIAS])
 		copy_str(l->alias, sizeof(l->alias), tb[IFLA_IFALIAS]);
+	if (tb[IFLA_TSO_MAX_SIZE] && !mnl_attr_validate(tb[IFLA_TSO_MAX_SIZE], MNL_TYPE_U32))
+		l->tso_max_size = mnl_attr_get_u32(tb[IFLA_TSO_MAX_SIZE]);
+	if (tb[FWD_IFLA_GSO_IPV4_MAX_SIZE] &&
+	    !mnl_attr_validate(tb[FWD_IFLA_GSO_IPV4_MAX_SIZE], MNL_TYPE_U32))
+		l->gso_ipv4_max_size = mnl_attr_get_u32(tb[FWD_IFLA_GSO_IPV4_MAX_SIZE]);
 	if (tb[IFLA_LINKINFO]) {
 		const struct nlattr *info[IFLA_INFO_MAX + 1] = {0};
 		struct attr_tb ti = {info, IFLA_INFO_MAX};
@@ -502,6 +516,18 @@ int nl_link_set_master(struct nl_sock *nl, int ifindex, int master_ifindex)
 	put_ifinfomsg(nlh, ifindex);
 	/* 0 releases the link from its master. */
 	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master_ifindex);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
+int nl_link_set_gso_ipv4_max_size(struct nl_sock *nl, int ifindex, uint32_t size)
+{
+	char buf[NL_REQ_SIZE];
+	struct nlmsghdr *nlh = msg_start(buf, RTM_NEWLINK, 0);
+
+	if (ifindex <= 0)
+		return -ENODEV;
+	put_ifinfomsg(nlh, ifindex);
+	mnl_attr_put_u32(nlh, FWD_IFLA_GSO_IPV4_MAX_SIZE, size);
 	return nl_request(nl, nlh, NULL, NULL);
 }
 

@@ -33,6 +33,10 @@ struct nl_link {
 	char name[IF_NAMESIZE];
 	char kind[16];		 /* "veth", "bridge", ... ("" when not reported) */
 	char alias[128];	 /* IFLA_IFALIAS, "" when unset */
+	uint32_t gso_ipv4_max_size; /* largest IPv4 GSO packet the stack builds for it (BIG
+				     * TCP above 65536); 0: the kernel has no such setting (< 6.3) */
+	uint32_t tso_max_size;	 /* the most gso_ipv4_max_size may be (a bridge: its ports'
+				  * least, 65536 without ports); 0 when not reported */
 };
 
 /* Look up a link by name: 0 and *out filled, -ENODEV when absent. */
@@ -53,6 +57,8 @@ int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias,
 int nl_link_del(struct nl_sock *nl, int ifindex);
 int nl_link_set_up(struct nl_sock *nl, int ifindex);
 int nl_link_set_master(struct nl_sock *nl, int ifindex, int master_ifindex);
+/* Set gso_ipv4_max_size (`ip link set DEV gso_ipv4_max_size N` of iproute2 6.3 and later). */
+int nl_link_set_gso_ipv4_max_size(struct nl_sock *nl, int ifindex, uint32_t size);
 
 /* Add an IPv4 address; 0 also when exactly this address/prefix is already there. */
 int nl_addr_add(struct nl_sock *nl, int ifindex, in_addr_t addr, uint8_t prefix);

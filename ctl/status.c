@@ -82,24 +82,23 @@ static void link_json(struct fwd_json *j, const char *key, const struct nl_link 
 	json_bool(j, "up", l->flags & IFF_UP);
 	if (addr)
 		json_string(j, "address", addr);
+	if (l->gso_ipv4_max_size)
+		json_int(j, "gso_ipv4_max_size", l->gso_ipv4_max_size);
 	json_object_end(j);
 }
 
-/* The namespace's own view: is eth0 there and up? */
-static bool inner_link_up(const char *netns)
+/* The namespace's own view of its eth0: *l filled, or left zeroed when it is not there. */
+static void inner_link(const char *netns, struct nl_link *l)
 {
 	struct nl_sock *in = NULL;
-	struct nl_link l;
-	bool up = false;
 	int fd = netns_open(netns);
 
 	if (fd < 0)
-		return false;
-	if (!nl_open_netns(fd, &in) && !nl_link_get(in, FWD_NS_IFNAME, &l))
-		up = l.flags & IFF_UP;
+		return;
+	if (!nl_open_netns(fd, &in) && nl_link_get(in, FWD_NS_IFNAME, l))
+		memset(l, 0, sizeof(*l));
 	nl_close(in);
 	close(fd);
-	return up;
 }
 
 static int status_one(const char *name, const struct fwd_opts *o, struct fwd_json *j)
@@ -144,16 +143,19 @@ static int status_one(const char *name, const struct fwd_opts *o, struct fwd_jso
 			printf("  uplink %-15s %-18s %s\n", t.uplink,
 			       up_addr ? fwd_ip_str(up_addr) : "-",
 			       !up.ifindex ? "MISSING" : up.flags & IFF_UP ? "up" : "down");
-		printf("  %-20s %-15s %-12s %-6s %s\n", "NAMESPACE", "ADDRESS", "HOST LINK",
-		       "LINK", "INSIDE");
+		printf("  %-20s %-15s %-12s %-6s %-7s %s\n", "NAMESPACE", "ADDRESS", "HOST LINK",
+		       "LINK", "INSIDE", "GSO_IPV4_MAX");
 	}
 	for (size_t i = 0; i < t.n_namespaces; i++) {
 		const struct fwd_namespace *ns = &t.namespaces[i];
 		char veth[IF_NAMESIZE];
-		struct nl_link l = { 0 };
+		struct nl_link l = { 0 }, in = { 0 };
 		bool exists = netns_exists(ns->name);
-		bool inner = exists && inner_link_up(ns->name);
+		bool inner;
 
+		if (exists)
+			inner_link(ns->name, &in);
+		inner = in.flags & IFF_UP;
 		fwd_host_veth_name(t.name, ns->name, veth);
 		nl_link_get(nl, veth, &l);
 		if (j) {
@@ -165,11 +167,20 @@ static int status_one(const char *name, const struct fwd_opts *o, struct fwd_jso
 			json_int(j, "host_ifindex", l.ifindex);
 			json_bool(j, "host_link_up", l.flags & IFF_UP);
 			json_bool(j, "inside_up", inner);
+			/* Both ends follow the uplink's BIG TCP setting (see up.c). */
+			if (l.gso_ipv4_max_size)
+				json_int(j, "gso_ipv4_max_size", l.gso_ipv4_max_size);
+			if (in.gso_ipv4_max_size)
+				json_int(j, "inside_gso_ipv4_max_size", in.gso_ipv4_max_size);
 			json_object_end(j);
 		} else {
-			printf("  %-20s %-15s %-12s %-6s %s\n", ns->name, fwd_ip_str(ns->addr), veth,
-			       !l.ifindex ? "MISSING" : l.flags & IFF_UP ? "up" : "down",
-			       !exists ? "MISSING" : inner ? "up" : "down");
+			char gso[16] = "-";
+
+			if (l.gso_ipv4_max_size)
+				snprintf(gso, sizeof(gso), "%u", l.gso_ipv4_max_size);
+			printf("  %-20s %-15s %-12s %-6s %-7s %s\n", ns->name, fwd_ip_str(ns->addr),
+			       veth, !l.ifindex ? "MISSING" : l.flags & IFF_UP ? "up" : "down",
+			       !exists ? "MISSING" : inner ? "up" : "down", gso);
 		}
 	}
 	if (j)

@@ -132,6 +132,37 @@ static int save_topology(const struct fwd_topology *t)
 	return 0;
 }
 
+/*
+ * BIG TCP. TCP sizes its GSO packets after the device its route leaves by, for a namespace its
+ * veth, and what a namespace sends may leave by the uplink. So both ends of every veth pair,
+ * and the bridge (where the host routes packets into the namespaces), take the uplink's
+ * gso_ipv4_max_size when it is above the kernel's 64 KiB default (BIG TCP on the uplink), and
+ * the default otherwise: a packet larger than the uplink takes whole would be cut into
+ * MSS-sized segments in software there. Without an uplink the default too, since the host may
+ * route the namespaces' traffic out of any of its links.
+ */
+#define GSO_LEGACY_MAX_SIZE 65536u
+
+static uint32_t wanted_gso_ipv4_max_size(const struct up *u)
+{
+	uint32_t uplink = u->uplink.gso_ipv4_max_size;
+
+	return uplink > GSO_LEGACY_MAX_SIZE ? uplink : GSO_LEGACY_MAX_SIZE;
+}
+
+/*
+ * A link to @size, or to the most it takes when that is less (the kernel refuses more than
+ * tso_max_size); left alone where the kernel lacks the setting (< 6.3).
+ */
+static int ensure_gso(struct nl_sock *nl, const struct nl_link *l, uint32_t size)
+{
+	if (l->tso_max_size && size > l->tso_max_size)
+		size = l->tso_max_size;
+	if (!l->gso_ipv4_max_size || l->gso_ipv4_max_size == size)
+		return 0;
+	return nl_link_set_gso_ipv4_max_size(nl, l->ifindex, size);
+}
+
 static int ensure_bridge(struct up *u)
 {
 	const struct fwd_topology *t = u->t;
@@ -206,7 +237,10 @@ static int collect_stale(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx)
 	return 0;
 }
 
-/* Inside the namespace: lo and eth0 up, exactly the declared address, default route. */
+/*
+ * Inside the namespace: lo and eth0 up, eth0's GSO size, exactly the declared address,
+ * default route.
+ */
 static int configure_inside(struct up *u, size_t i, int nsfd)
 {
 	const struct fwd_namespace *ns = &u->t->namespaces[i];
@@ -226,6 +260,10 @@ static int configure_inside(struct up *u, size_t i, int nsfd)
 		goto out;
 	}
 	memcpy(u->eps[i].ns_mac, eth.mac, 6);
+	if ((ret = ensure_gso(in, &eth, wanted_gso_ipv4_max_size(u)))) {
+		fwd_fail(in, ret, ns->name, "cannot set " FWD_NS_IFNAME "'s gso_ipv4_max_size");
+		goto out;
+	}
 	/* An address changed in the file: drop the old one so exactly one remains. */
 	struct stale_addrs st = { .keep = ns->addr };
 	nl_addr_dump(in, eth.ifindex, collect_stale, &st);
@@ -244,6 +282,19 @@ static int configure_inside(struct up *u, size_t i, int nsfd)
 out:
 	nl_close(in);
 	return ret;
+}
+
+/*
+ * What the host routes into the namespaces leaves by the bridge: the veths' GSO size. Once its
+ * ports are in: a bridge takes no more than its ports' least tso_max_size, 64 KiB without any.
+ */
+static int ensure_bridge_gso(struct up *u)
+{
+	int ret = nl_link_get_by_index(u->nl, u->bridge.ifindex, &u->bridge);
+
+	if (!ret)
+		ret = ensure_gso(u->nl, &u->bridge, wanted_gso_ipv4_max_size(u));
+	return ret ? fail(u, ret, u->t->bridge, "cannot set gso_ipv4_max_size") : 0;
 }
 
 static int ensure_namespace(struct up *u, size_t i)
@@ -294,6 +345,10 @@ static int ensure_namespace(struct up *u, size_t i)
 		fail(u, ret, veth, "cannot attach to the bridge");
 		goto out;
 	}
+	if ((ret = ensure_gso(u->nl, &l, wanted_gso_ipv4_max_size(u)))) {
+		fail(u, ret, veth, "cannot set gso_ipv4_max_size");
+		goto out;
+	}
 	if ((ret = nl_link_set_up(u->nl, l.ifindex))) {
 		fail(u, ret, veth, "cannot set up");
 		goto out;
@@ -334,10 +389,6 @@ static int remove_stale(struct up *u)
 	return 0;
 }
 
-/*
- * Does the topology need fwd's iptables chains? Always for datapath kernel; for datapath bpf
- * while SNAT and DNAT are not yet done in BPF, only for its masquerade and forward lines.
- */
 /* datapath bpf masquerades and forwards in BPF: iptables is datapath kernel's only. */
 static bool needs_iptables(const struct fwd_topology *t)
 {
@@ -429,7 +480,8 @@ int fwd_cmd_up(const struct fwd_topology *t, const struct fwd_opts *o)
 	for (size_t i = 0; i < t->n_namespaces; i++)
 		if ((ret = ensure_namespace(&u, i)))
 			goto out_journal;
-	if ((ret = remove_stale(&u)) || (ret = apply_datapath(&u)))
+	if ((ret = remove_stale(&u)) || (ret = ensure_bridge_gso(&u)) ||
+	    (ret = apply_datapath(&u)))
 		goto out_journal;
 	fwd_info(o, "fwdctl: topology %s is up: %zu namespace%s on %s, datapath %s\n", t->name,
 		 t->n_namespaces, t->n_namespaces == 1 ? "" : "s", t->bridge,
