@@ -10,6 +10,8 @@
 #                                                               vnet0 192.168.15.5/24 (bridge)
 #                                                  fwdb<X>-red 192.168.15.1   fwdb<X>-blue .2
 #   fwdbc-a eth0 192.168.16.1/24 ---- eth0 192.168.16.2/24 fwdbc-b     (the ceiling: one veth)
+#
+# The uplink pairs and the ceiling's pair are set to gso_ipv4_max_size $GSO_MAX (see run.sh).
 
 CREATED_NS=()     # every namespace this run created or had created, for cleanup
 declare -A LABS   # host namespace -> "builder topology-file" for cleanup
@@ -45,6 +47,13 @@ ns_peer_of() {
 	ip -n "$3" -o link show | awk -F': ' -v i="$idx" '$1 == i { sub("@.*", "", $2); print $2; exit }'
 }
 
+# link_big NS IFNAME: the link at gso_ipv4_max_size $GSO_MAX (BIG TCP), where the kernel has the
+# setting (6.3 and later; link_gso prints 0 before).
+link_big() {
+	[ "$(ip netns exec "$1" "$LINK_GSO" "$2")" = 0 ] && return 0
+	ip netns exec "$1" "$LINK_GSO" "$2" "$GSO_MAX"
+}
+
 # The uplink sandbox: host and LAN namespaces joined by a veth pair. $1 = X, $2 = N.
 sandbox_create() {
 	local x=$1 n=$2 h=fwdb$1-host l=fwdb$1-lan
@@ -52,6 +61,7 @@ sandbox_create() {
 	ip -n "$h" link add up0 type veth peer name eth0 netns "$l" &&
 		ip -n "$h" addr add "10.200.$n.1/24" dev up0 &&
 		ip -n "$l" addr add "10.200.$n.2/24" dev eth0 &&
+		link_big "$h" up0 && link_big "$l" eth0 &&
 		ip -n "$h" link set up0 up && ip -n "$l" link set eth0 up || return 1
 	F[$x:host]=$h F[$x:lan]=$l F[$x:up_addr]=10.200.$n.1 F[$x:lan_addr]=10.200.$n.2
 }
@@ -180,6 +190,7 @@ ceiling_create() {
 	ip -n fwdbc-a link add eth0 type veth peer name eth0 netns fwdbc-b &&
 		ip -n fwdbc-a addr add 192.168.16.1/24 dev eth0 &&
 		ip -n fwdbc-b addr add 192.168.16.2/24 dev eth0 &&
+		link_big fwdbc-a eth0 && link_big fwdbc-b eth0 &&
 		ip -n fwdbc-a link set eth0 up && ip -n fwdbc-b link set eth0 up || return 1
 	F[c:a_mac]=$(ns_mac_of fwdbc-a eth0) F[c:b_mac]=$(ns_mac_of fwdbc-b eth0)
 	ip netns exec fwdbc-a ping -c1 -W2 -q 192.168.16.2 >/dev/null

@@ -75,6 +75,13 @@ rounds_line() {
 		"UDP and frame generators on CPU $(meta send_cpu any)."
 	echo "Labs built by: bpf $(meta lab_bpf "(not run)"), kernel $(meta lab_kernel "(not run)");" \
 		"fwdctl: $(meta fwdctl)."
+	case "$(meta gso_ipv4_max_size none)" in
+	none) ;;
+	0) echo "This kernel has no gso_ipv4_max_size: TCP packets of at most 64 KiB on every link." ;;
+	65536) echo "BIG TCP off (gso_ipv4_max_size 65536): TCP packets of at most 64 KiB on every link." ;;
+	*) echo "LAN uplinks and the ceiling's veth pair at gso_ipv4_max_size $(meta gso_ipv4_max_size)" \
+		"(BIG TCP), which fwdctl gives the labs' veths too: every variant builds TCP packets of that size." ;;
+	esac
 	echo
 	echo "Cells: median [min–max] (n runs). Ratios are of medians from this run. Throughput and"
 	echo "rates: higher is better; latencies (\`rr_*_us\`) and setup times: lower is better."

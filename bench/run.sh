@@ -19,7 +19,8 @@
 #
 # Environment: BENCH_ROUNDS, BENCH_DURATION (seconds per measurement), BENCH_ONLY (any of
 # "traffic ct setup"), BENCH_SETUP_SIZES (e.g. "100 1000"), BENCH_CT_FLOWS (e.g. "1 100000"),
-# BENCH_LAB_TIMEOUT (seconds for one up or down), BENCH_OUT (instead of results/latest).
+# BENCH_LAB_TIMEOUT (seconds for one up or down), BENCH_GSO_MAX (gso_ipv4_max_size of the
+# uplinks and the ceiling, 196608; 65536: BIG TCP off), BENCH_OUT (instead of results/latest).
 # bench/run.sh --cleanup removes what an interrupted (killed) run may have left behind.
 #
 # Exit status: 0 when every variant that could run produced results, 1 on a runtime failure,
@@ -153,6 +154,7 @@ fi
 for t in crr udp_blast xdp_count live_frames; do
 	[ -x "$TOOLS/$t" ] || { echo "bench: $TOOLS/$t missing: run 'make bench-tools'" >&2; exit 1; }
 done
+[ -x "$BUILD/tests/tools/link_gso" ] || { echo "bench: $BUILD/tests/tools/link_gso missing: run 'make'" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/fwdbench.XXXXXX)
 trap cleanup EXIT
@@ -200,6 +202,11 @@ RR_CPU=${BENCH_RR_CPU:-1}
 # crr is a chain of round trips too (SYN/SYN-ACK, request/response, FIN/FIN): same CPU.
 CRR_CPU=${BENCH_CRR_CPU-$RR_CPU}
 TCP_CPUS=${BENCH_TCP_CPUS:-0,1}
+# BIG TCP: the LAN uplinks and the ceiling's pair get gso_ipv4_max_size GSO_MAX, as a NIC with
+# BIG TCP on would have it; fwdctl gives the namespaces' veths their uplink's (ctl/up.c), so the
+# three variants build TCP packets of the same size. 65536 is the kernel's default (BIG TCP off).
+GSO_MAX=${BENCH_GSO_MAX:-196608}
+LINK_GSO=$BUILD/tests/tools/link_gso
 # Generators (udp_blast, live_frames) on one CPU: with veths the whole path runs in the
 # sender's softirq, so a generator that migrates measures the scheduler, not the datapath.
 SEND_CPU=${BENCH_SEND_CPU:-0}
@@ -223,6 +230,8 @@ T_START=$SECONDS
 	for m in $METRICS; do echo "rounds_$m=$(rounds_of "$m")"; done
 	echo "duration_s=$D"
 	echo "tcp_omit_s=$TCP_OMIT"
+	# 0: this kernel has no such setting (before 6.3; lo is only read), every link stays at 64 KiB
+	echo "gso_ipv4_max_size=$([ "$("$LINK_GSO" lo)" = 0 ] && echo 0 || echo "$GSO_MAX")"
 	echo "fwdctl=$([ $HAVE_FWDCTL = 1 ] && echo "$FWDCTL" || echo none)"
 	echo "nf_conntrack_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo '?')"
 } >"$META"

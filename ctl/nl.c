@@ -431,7 +431,7 @@ int nl_bridge_add(struct nl_sock *nl, const char *name, const uint8_t mac[6])
 }
 
 int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias, const char *peer_name,
-		int peer_netns_fd)
+		int peer_netns_fd, uint32_t gso_ipv4_max_size)
 {
 	char buf[NL_REQ_SIZE];
 	struct nlmsghdr *nlh = msg_start(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
@@ -440,6 +440,9 @@ int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias, co
 
 	put_ifinfomsg(nlh, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, host_name);
+	/* Sizes given at creation: no request per end afterwards (`up` of many namespaces). */
+	if (gso_ipv4_max_size)
+		mnl_attr_put_u32(nlh, FWD_IFLA_GSO_IPV4_MAX_SIZE, gso_ipv4_max_size);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -447,6 +450,8 @@ int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias, co
 	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
 	put_ifinfomsg(nlh, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer_name);
+	if (gso_ipv4_max_size)
+		mnl_attr_put_u32(nlh, FWD_IFLA_GSO_IPV4_MAX_SIZE, gso_ipv4_max_size);
 	/* Born inside the namespace, so its name is checked there, never against ours. */
 	if (peer_netns_fd >= 0)
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);

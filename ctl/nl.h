@@ -50,10 +50,11 @@ int nl_bridge_add(struct nl_sock *nl, const char *name, const uint8_t mac[6]);
 /*
  * Create a veth pair: @host_name in this socket's namespace, with IFLA_IFALIAS @alias (may be
  * NULL), and its peer @peer_name created directly inside the namespace @peer_netns_fd (so the
- * peer's name never clashes with host interfaces). Both ends are left down.
+ * peer's name never clashes with host interfaces). Both ends are left down, with
+ * gso_ipv4_max_size @gso_ipv4_max_size (0: the kernel's default).
  */
 int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias,
-		const char *peer_name, int peer_netns_fd);
+		const char *peer_name, int peer_netns_fd, uint32_t gso_ipv4_max_size);
 int nl_link_del(struct nl_sock *nl, int ifindex);
 int nl_link_set_up(struct nl_sock *nl, int ifindex);
 int nl_link_set_master(struct nl_sock *nl, int ifindex, int master_ifindex);

@@ -326,7 +326,9 @@ static int ensure_namespace(struct up *u, size_t i)
 			goto out;
 		}
 		fwd_host_veth_alias(u->t->name, ns->name, alias, sizeof(alias));
-		ret = nl_veth_add(u->nl, veth, alias, FWD_NS_IFNAME, nsfd);
+		/* The size only where the kernel has the setting: the uplink reports it. */
+		ret = nl_veth_add(u->nl, veth, alias, FWD_NS_IFNAME, nsfd,
+				  u->uplink.gso_ipv4_max_size ? wanted_gso_ipv4_max_size(u) : 0);
 		if (ret) {
 			char obj[160];
 
