@@ -511,7 +511,8 @@ int nl_link_set_up(struct nl_sock *nl, int ifindex)
 	return nl_request(nl, nlh, NULL, NULL);
 }
 
-int nl_link_set_master(struct nl_sock *nl, int ifindex, int master_ifindex)
+/* Change one u32 attribute of a link, the others as they are. */
+static int link_set_u32(struct nl_sock *nl, int ifindex, uint16_t type, uint32_t value)
 {
 	char buf[NL_REQ_SIZE];
 	struct nlmsghdr *nlh = msg_start(buf, RTM_NEWLINK, 0);
@@ -519,21 +520,19 @@ int nl_link_set_master(struct nl_sock *nl, int ifindex, int master_ifindex)
 	if (ifindex <= 0)
 		return -ENODEV;
 	put_ifinfomsg(nlh, ifindex);
-	/* 0 releases the link from its master. */
-	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master_ifindex);
+	mnl_attr_put_u32(nlh, type, value);
 	return nl_request(nl, nlh, NULL, NULL);
+}
+
+int nl_link_set_master(struct nl_sock *nl, int ifindex, int master_ifindex)
+{
+	/* 0 releases the link from its master. */
+	return link_set_u32(nl, ifindex, IFLA_MASTER, (uint32_t)master_ifindex);
 }
 
 int nl_link_set_gso_ipv4_max_size(struct nl_sock *nl, int ifindex, uint32_t size)
 {
-	char buf[NL_REQ_SIZE];
-	struct nlmsghdr *nlh = msg_start(buf, RTM_NEWLINK, 0);
-
-	if (ifindex <= 0)
-		return -ENODEV;
-	put_ifinfomsg(nlh, ifindex);
-	mnl_attr_put_u32(nlh, FWD_IFLA_GSO_IPV4_MAX_SIZE, size);
-	return nl_request(nl, nlh, NULL, NULL);
+	return link_set_u32(nl, ifindex, FWD_IFLA_GSO_IPV4_MAX_SIZE, size);
 }
 
 /* ---- addresses ---- */
