@@ -150,16 +150,17 @@ static __always_inline void ct_key_of(struct fwd_ct_key *key, const struct fwd_p
 	key->proto = pkt->proto;
 }
 
-/*
- * Start @e's timer for @at (ct_now() clock), on the grid; timer_ns says when it fires. At least
- * one step ahead: the coarse clock lags the timer's by up to a tick, and an absolute time in
- * the past would fire at once, again and again until the coarse clock caught up.
- */
+/* The first grid point at or after @at. */
 static __always_inline __u64 ct_grid(__u64 at)
 {
 	return (at + FWD_CT_TIMER_GRID_MASK) & ~FWD_CT_TIMER_GRID_MASK;
 }
 
+/*
+ * Start @e's timer for @at (ct_now() clock), on the grid; timer_ns says when it fires. At least
+ * one step ahead: the coarse clock lags the timer's by up to a tick, and an absolute time in
+ * the past would fire at once, again and again until the coarse clock caught up.
+ */
 static __always_inline long ct_timer_start(struct fwd_ct_entry *e, __u64 at, __u64 now)
 {
 	__u64 fire;
