@@ -132,6 +132,7 @@ fi
 [ -n "$BUILD" ] || usage
 BUILD=$(cd "$BUILD" && pwd) || exit 2
 TOOLS=$BUILD/bench
+LINK_GSO=$BUILD/tests/tools/link_gso # sets gso_ipv4_max_size, which iproute2 6.1 cannot
 FWDCTL=${FWDCTL:-$BUILD/fwdctl}
 OUT=${BENCH_OUT:-$HERE/results/latest}
 
@@ -154,7 +155,7 @@ fi
 for t in crr udp_blast xdp_count live_frames; do
 	[ -x "$TOOLS/$t" ] || { echo "bench: $TOOLS/$t missing: run 'make bench-tools'" >&2; exit 1; }
 done
-[ -x "$BUILD/tests/tools/link_gso" ] || { echo "bench: $BUILD/tests/tools/link_gso missing: run 'make'" >&2; exit 1; }
+[ -x "$LINK_GSO" ] || { echo "bench: $LINK_GSO missing: run 'make'" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/fwdbench.XXXXXX)
 trap cleanup EXIT
@@ -208,7 +209,6 @@ TCP_CPUS=${BENCH_TCP_CPUS:-0,1}
 # BIG TCP on would have it; fwdctl gives the namespaces' veths their uplink's (ctl/up.c), so the
 # three variants build TCP packets of the same size. 65536 is the kernel's default (BIG TCP off).
 GSO_MAX=${BENCH_GSO_MAX:-196608}
-LINK_GSO=$BUILD/tests/tools/link_gso
 # Generators (udp_blast, live_frames) on one CPU: with veths the whole path runs in the
 # sender's softirq, so a generator that migrates measures the scheduler, not the datapath.
 SEND_CPU=${BENCH_SEND_CPU:-0}
