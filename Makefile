@@ -48,7 +48,7 @@ help:
 	@echo '  all (default)  build $(FWDCTL), the BPF objects and the test programs'
 	@echo '  deps           install the Debian packages needed to build and test (when missing)'
 	@echo '  test           deps + all, then every test; ends with "N passed, N failed"'
-	@echo '  test-unit      parser unit tests only (no root needed)'
+	@echo '  test-unit      parser and bench-report unit tests only (no root needed)'
 	@echo '  test-bpf       BPF_PROG_TEST_RUN packet fixtures only'
 	@echo '  test-e2e       end-to-end tests in throwaway network namespaces only'
 	@echo '  demo           build the tutorial lab in a sandbox, exercise every path, tear it down'

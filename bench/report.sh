@@ -4,10 +4,20 @@
 # bench/report.sh RAW META OUTDIR — turn the samples of bench/run.sh into results.json,
 # results.md and results.png (gnuplot, bench/plot.gp).
 #
-# RAW: one sample a line, tab-separated: path datapath metric unit value.
+# RAW: one sample a line, tab-separated: path datapath metric unit value [round].
 # META: key=value lines about the run (date, kernel, mode, failures...).
-# results.json: a list of {"path","datapath","metric","value","unit","runs"}; value is the median
-# and runs the samples it was taken from, in the order they were measured.
+# results.json: a list of {"path","datapath","metric","value","unit","runs","rounds"}; value is
+# the median, runs the samples it was taken from, in the order they were measured, and rounds
+# the round of each sample (0: none recorded).
+#
+# Ratios (bpf/kernel, bpf/ceiling, ...) are paired: the median, over the rounds both sides were
+# measured in, of the round's ratio. Each round measures every variant once, back to back, and
+# this VM runs in phases, every variant some 40 % faster or slower for seconds at a time: a
+# round's two samples share its phase, while the two medians of a ratio of medians can come
+# from different phases. Over 15 stored runs the paired ratio spread half as much (crr bridge
+# bpf/kernel: standard deviation 0.050 against 0.092; ping-pong bridge 0.013 against 0.032) and
+# kept runs whose medians straddled a phase (crr bpf/kernel, per round 1.19 1.20 1.18 1.18 0.92:
+# 1.18 paired, 0.99 as a ratio of medians). Samples without rounds fall back to the medians.
 # Exit status: 0 ok, 1 a file could not be written, 2 usage.
 set -u
 set -o pipefail
@@ -19,22 +29,48 @@ mkdir -p "$OUT" || exit 1
 STATS=$(mktemp /tmp/fwdbench-stats.XXXXXX) || exit 1
 trap 'rm -f "$STATS" "$STATS".*' EXIT
 
-# stats: path dp metric unit median min max n samples(comma-separated), first-seen order.
-awk -F'\t' '
+# Functions of the awk programs below. The tables read the stats into med[k] (the median),
+# samples[k] and rounds[k] (comma-separated, in the same order), k = path SUBSEP dp SUBSEP metric.
+AWK_LIB='
+	# Median of s[1..m], which it sorts (insertion sort: a handful of samples).
+	function median(s, m,    a, b, x) {
+		for (a = 2; a <= m; a++) { x = s[a]; for (b = a - 1; b >= 1 && s[b] > x; b--) s[b + 1] = s[b]; s[b + 1] = x }
+		return m % 2 ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
+	}
+	# The paired ratio of k over base (see the top of this file); "" when either is missing.
+	function ratio_of(k, base,    ns, nb, sk, rk, sb, rb, i, j, r, n) {
+		if (!(k in med) || !(base in med)) return ""
+		ns = split(samples[k], sk, ","); split(rounds[k], rk, ",")
+		nb = split(samples[base], sb, ","); split(rounds[base], rb, ",")
+		n = 0
+		for (i = 1; i <= ns; i++) {
+			if (rk[i] + 0 < 1) continue
+			for (j = 1; j <= nb; j++)
+				if (rb[j] == rk[i] && sb[j] + 0 != 0) { r[++n] = sk[i] / sb[j]; break }
+		}
+		if (n) return median(r, n)
+		return med[base] == 0 ? "" : med[k] / med[base]
+	}
+'
+
+# stats: path dp metric unit median min max n samples rounds (both comma-separated), in
+# first-seen order.
+awk -F'\t' "$AWK_LIB"'
 	{
 		k = $1 FS $2 FS $3
 		if (!(k in n)) { order[++nk] = k; unit[k] = $4 }
 		c = ++n[k]
-		v[k, c] = $5
+		v[k, c] = $5; rd[k, c] = NF >= 6 ? $6 + 0 : 0
 	}
 	END {
 		for (i = 1; i <= nk; i++) {
-			k = order[i]; m = n[k]; list = ""
-			for (j = 1; j <= m; j++) { s[j] = v[k, j] + 0; list = list (j > 1 ? "," : "") v[k, j] }
-			# insertion sort: a handful of samples
-			for (a = 2; a <= m; a++) { x = s[a]; for (b = a - 1; b >= 1 && s[b] > x; b--) s[b + 1] = s[b]; s[b + 1] = x }
-			med = m % 2 ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
-			printf "%s\t%s\t%.6g\t%.6g\t%.6g\t%d\t%s\n", k, unit[k], med, s[1], s[m], m, list
+			k = order[i]; m = n[k]; list = ""; rlist = ""
+			for (j = 1; j <= m; j++) {
+				s[j] = v[k, j] + 0
+				list = list (j > 1 ? "," : "") v[k, j]; rlist = rlist (j > 1 ? "," : "") rd[k, j]
+			}
+			mid = median(s, m)
+			printf "%s\t%s\t%.6g\t%.6g\t%.6g\t%d\t%s\t%s\n", k, unit[k], mid, s[1], s[m], m, list, rlist
 		}
 	}' "$RAW" >"$STATS" || exit 1
 
@@ -42,8 +78,8 @@ awk -F'\t' '
 awk -F'\t' '
 	BEGIN { printf "[" }
 	{
-		printf "%s\n  {\"path\": \"%s\", \"datapath\": \"%s\", \"metric\": \"%s\", \"value\": %s, \"unit\": \"%s\", \"runs\": [%s]}",
-			(NR > 1 ? "," : ""), $1, $2, $3, $5, $4, $9
+		printf "%s\n  {\"path\": \"%s\", \"datapath\": \"%s\", \"metric\": \"%s\", \"value\": %s, \"unit\": \"%s\", \"runs\": [%s], \"rounds\": [%s]}",
+			(NR > 1 ? "," : ""), $1, $2, $3, $5, $4, $9, $10
 	}
 	END { printf "%s]\n", NR ? "\n" : "" }' "$STATS" >"$OUT/results.json" || exit 1
 
@@ -83,10 +119,11 @@ rounds_line() {
 		"(BIG TCP), which fwdctl gives the labs' veths too: every variant builds TCP packets of that size." ;;
 	esac
 	echo
-	echo "Cells: median [min–max] (n runs). Ratios are of medians from this run. Throughput and"
+	echo "Cells: median [min–max] (n runs). Ratios are paired: the median over the rounds of the"
+	echo "round's ratio (each round measures every variant once, back to back). Throughput and"
 	echo "rates: higher is better; latencies (\`rr_*_us\`) and setup times: lower is better."
 	echo
-	awk -F'\t' -v nfmax="$(meta nf_conntrack_max)" '
+	awk -F'\t' -v nfmax="$(meta nf_conntrack_max)" "$AWK_LIB"'
 		function cell(k) {
 			if (!(k in med)) return "–"
 			return sprintf("%s [%s–%s] (%d)", fmt(med[k]), fmt(lo[k]), fmt(hi[k]), cnt[k])
@@ -97,13 +134,14 @@ rounds_line() {
 			if (x >= 10) return sprintf("%.1f", x)
 			return sprintf("%.3g", x)
 		}
-		function ratio(a, b) {
-			if (!(a in med) || !(b in med) || med[b] == 0) return "–"
-			return sprintf("%.2f", med[a] / med[b])
+		function ratio(a, b,    r) {
+			r = ratio_of(a, b)
+			return r == "" ? "–" : sprintf("%.2f", r)
 		}
 		{
 			k = $1 SUBSEP $2 SUBSEP $3
 			med[k] = $5; lo[k] = $6; hi[k] = $7; cnt[k] = $8; unit[$3] = $4
+			samples[k] = $9; rounds[k] = $10
 			if (!($3 in seen) && $1 != "ct" && $1 != "setup") { seen[$3] = 1; metrics[++nm] = $3 }
 			if ($1 == "ct" && !($3 in cseen)) { cseen[$3] = 1; ctm[++nc] = $3 }
 			if ($1 == "setup" && !($3 in sseen)) { sseen[$3] = 1; sm[++ns] = $3 }
@@ -152,13 +190,13 @@ rounds_line() {
 } >"$OUT/results.md" || exit 1
 
 # results.png: data files for bench/plot.gp (NaN where a value is missing).
-awk -F'\t' -v dir="$STATS" '
-	{ k = $1 SUBSEP $2 SUBSEP $3; med[k] = $5
+awk -F'\t' -v dir="$STATS" "$AWK_LIB"'
+	{ k = $1 SUBSEP $2 SUBSEP $3; med[k] = $5; samples[k] = $9; rounds[k] = $10
 	  if ($1 != "ct" && $1 != "setup" && $1 != "direct" && !(($1, $3) in s)) { s[$1, $3] = 1; tl[++nt] = $1 " " $3 }
 	  if ($1 == "ct" && !($3 in c)) { c[$3] = 1; cl[++nc] = $3 }
 	  if ($1 == "setup" && !($3 in u)) { u[$3] = 1; ul[++nu] = $3 } }
 	function get(k, scale) { return (k in med) ? med[k] / scale : "NaN" }
-	function rel(a, b) { return ((a in med) && (b in med) && med[b] != 0) ? med[a] / med[b] : "NaN" }
+	function rel(a, b,    r) { r = ratio_of(a, b); return r == "" ? "NaN" : r }
 	END {
 		for (i = 1; i <= nt; i++) {
 			split(tl[i], pm, " "); d = "direct" SUBSEP "ceiling" SUBSEP pm[2]

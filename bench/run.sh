@@ -238,9 +238,11 @@ T_START=$SECONDS
 	echo "nf_conntrack_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo '?')"
 } >"$META"
 
-# record PATH DATAPATH METRIC UNIT VALUE
+# record PATH DATAPATH METRIC UNIT VALUE, in round ROUND: report.sh pairs the variants' samples
+# of one round to compute their ratios.
+ROUND=0
 record() {
-	printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RAW"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" "$ROUND" >>"$RAW"
 	log "  $1/$2 $3 = $5 $4"
 }
 
@@ -457,6 +459,7 @@ run_setup() {
 		for ((r = 0; r < rounds; r++)); do
 			# alternate which builder goes first
 			if ((r % 2)); then b=("${builders[@]}"); else b=($(printf '%s\n' "${builders[@]}" | tac)); fi
+			ROUND=$((r + 1))
 			for bb in "${b[@]}"; do
 				log "setup: $bb, $n namespaces (round $((r + 1))/$rounds)"
 				setup_once "$bb" "$n" "$WORK/setup-$n.conf"
@@ -515,7 +518,8 @@ if [[ " $ONLY " == *" traffic "* ]]; then
 	done
 	[ ${#PAIRS[@]} -gt 0 ] || MAX_ROUNDS=0
 	for ((r = 0; r < MAX_ROUNDS; r++)); do
-		log "round $((r + 1))/$MAX_ROUNDS"
+		ROUND=$((r + 1))
+		log "round $ROUND/$MAX_ROUNDS"
 		for m in $METRICS; do
 			[ $r -lt "$(rounds_of "$m")" ] || continue
 			for ((i = 0; i < ${#PAIRS[@]}; i++)); do
@@ -532,6 +536,7 @@ if [[ " $ONLY " == *" ct "* ]]; then
 	for v in "${VARIANTS[@]}"; do [ "$v" != ceiling ] && CT_DPS+=("$v"); done
 	[ ${#CT_DPS[@]} -gt 0 ] || CT_ROUNDS=0
 	for ((r = 0; r < CT_ROUNDS; r++)); do
+		ROUND=$((r + 1))
 		for flows in $CT_FLOWS; do
 			for ((i = 0; i < ${#CT_DPS[@]}; i++)); do
 				v=${CT_DPS[$(((i + r) % ${#CT_DPS[@]}))]}
