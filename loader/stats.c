@@ -19,16 +19,39 @@ static const char *const stats_names[FWD_CNT_MAX] = {
 #undef FWD_X_NAME
 };
 
-/* Sum of counter @idx over all CPUs; zero for an index the (older) pinned map lacks. */
+/* Sum of counter @idx over all CPUs. */
 static int stats_read(int fd, __u32 idx, struct fwd_counter_val *vals, int ncpus,
 		      struct fwd_counter_val *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	if (bpf_map_lookup_elem(fd, &idx, vals))
-		return errno == ENOENT ? 0 : -errno;
+		return -errno;
 	for (int c = 0; c < ncpus; c++) {
 		sum->packets += vals[c].packets;
 		sum->bytes += vals[c].bytes;
+	}
+	return 0;
+}
+
+/*
+ * The counters of another fwd version (a datapath loaded by an older fwdctl, not yet reloaded
+ * by this one's `up`) have other names at the same indices: refuse them rather than print
+ * numbers under the wrong names. `up` recreates a map of another shape (pins_map_prepare).
+ */
+static int stats_check_layout(int fd, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		pr_warn("%s: cannot read pinned map: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	if (info.max_entries != FWD_CNT_MAX) {
+		pr_warn("%s: %u counters, this fwdctl knows %u: loaded by another fwd version; "
+			"`fwdctl up` again reloads the datapath with this one's\n",
+			path, info.max_entries, FWD_CNT_MAX);
+		return -ESTALE;
 	}
 	return 0;
 }
@@ -43,6 +66,9 @@ int loader_stats(const char *topology, struct fwd_json *j)
 	fd = pins_map_open(topology, FWD_MAP_COUNTERS, "counters", path);
 	if (fd < 0)
 		return fd;
+	err = stats_check_layout(fd, path);
+	if (err)
+		goto end_close;
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
 		err = ncpus ?: -EINVAL;

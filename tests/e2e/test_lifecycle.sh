@@ -36,6 +36,19 @@ for dp in ${DATAPATHS:-kernel bpf}; do
 	check "$T status names every namespace" sh -c "'$FWDCTL' -n '$HOST' status '$topo' | grep -c '^  $P-' | grep -qx 4"
 	check "$T status -j is JSON with 4 namespaces" sh -c "'$FWDCTL' -j -n '$HOST' status '$topo' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"namespaces\"])==4 and all(n[\"inside_up\"] for n in d[\"namespaces\"])'"
 
+	if [ "$dp" = bpf ]; then
+		# Counters pinned by another fwd version (another number of counters, other names at
+		# the same indices): stats refuses them, and up replaces the map.
+		pin=/sys/fs/bpf/fwd/$topo/fwd_counters
+		rm -f "$pin" &&
+			bpftool map create "$pin" type percpu_array key 4 value 16 entries 3 name fwd_counters
+		out=$("$FWDCTL" -n "$HOST" stats "$topo" 2>&1)
+		check_eq "$T stats refuses counters of another fwd version: exit 1" 1 $?
+		check_eq "$T ... and says why" 1 "$(grep -c 'another fwd version' <<<"$out")"
+		check "$T up again replaces them" "$FWDCTL" -q -n "$HOST" up "$conf"
+		check "$T stats reads the new ones" sh -c "'$FWDCTL' -n '$HOST' stats '$topo' >/dev/null"
+	fi
+
 	check "$T down" "$FWDCTL" -q -n "$HOST" down "$conf"
 	check_eq "$T down leaves the sandbox as it was" "$before" "$(snapshot)"
 	check "$T down leaves no journal" test ! -e /run/fwd/$topo.journal
