@@ -35,36 +35,28 @@ rows() {
 	done
 }
 
+# case NAME PATH BPF KERNEL: report on crr samples of PATH ("value round ..." per datapath) into
+# $tmp/NAME; prints the table's bpf/kernel cell, or "report failed".
+case_ratio() {
+	{ rows "$2" bpf "$3"; rows "$2" kernel "$4"; } >"$tmp/$1.tsv"
+	"$report" "$tmp/$1.tsv" "$tmp/meta" "$tmp/$1" 2>/dev/null || { echo "report failed"; return; }
+	bpf_kernel "$2" crr_per_s "$tmp/$1"
+}
+
 # Every round's ratio is 1.2, but a slow spell hit bpf in round 3 and the kernel in rounds 4
 # and 5: the medians (60 and 100) say 0.60.
-{
-	rows bridge bpf "120 1 120 2 60 3 60 4 60 5"
-	rows bridge kernel "100 1 100 2 100 3 50 4 50 5"
-} >"$tmp/paired.tsv"
-"$report" "$tmp/paired.tsv" "$tmp/meta" "$tmp/paired" 2>/dev/null
-check "exit status 0" $?
-r=$(bpf_kernel bridge crr_per_s "$tmp/paired")
+r=$(case_ratio paired bridge "120 1 120 2 60 3 60 4 60 5" "100 1 100 2 100 3 50 4 50 5")
 [ "$r" = 1.20 ]
 check "paired ratio: 1.20, not the medians' 0.60 (got '$r')" $?
 grep -q '"rounds": \[1,2,3,4,5\]' "$tmp/paired/results.json"
 check "results.json lists each sample's round" $?
 
 # A sample missing (bpf's round 2 failed): the ratio is over the rounds both have.
-{
-	rows snat bpf "110 1 140 3 150 4"
-	rows snat kernel "100 1 200 2 100 3 125 4"
-} >"$tmp/gap.tsv"
-"$report" "$tmp/gap.tsv" "$tmp/meta" "$tmp/gap" 2>/dev/null
-r=$(bpf_kernel snat crr_per_s "$tmp/gap")
+r=$(case_ratio gap snat "110 1 140 3 150 4" "100 1 200 2 100 3 125 4")
 [ "$r" = 1.20 ]
 check "a round one side lacks is left out: 1.20, not 1.24 (got '$r')" $?
 
 # A raw.tsv from before rounds were recorded: the ratio of the medians.
-{
-	rows bridge bpf "120 0 120 0 60 0 60 0 60 0"
-	rows bridge kernel "100 0 100 0 100 0 50 0 50 0"
-} >"$tmp/old.tsv"
-"$report" "$tmp/old.tsv" "$tmp/meta" "$tmp/old" 2>/dev/null
-r=$(bpf_kernel bridge crr_per_s "$tmp/old")
+r=$(case_ratio old bridge "120 0 120 0 60 0 60 0 60 0" "100 0 100 0 100 0 50 0 50 0")
 [ "$r" = 0.60 ]
 check "no rounds: ratio of the medians, 0.60 (got '$r')" $?
