@@ -47,6 +47,8 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
  * events (fwd_counter_is_event: host_dnat, ct_early_drop, fib_lookup) is the number of frames
  * seen.
  * Counters up to FWD_CNT_DROP_FIRST are paths or events; the rest are drops by reason.
+ * The map's size tells fwd versions apart (`up` replaces a pinned map of another size, `stats`
+ * refuses one): a change to this list changes its length, never only the order or names.
  *
  * X(ENUM_SUFFIX, "name shown by fwdctl stats")
  */

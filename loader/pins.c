@@ -177,11 +177,11 @@ int pins_map_prepare(struct bpf_map *map, const char *path)
 		return err;
 	}
 	if (fd >= 0) {
-		err = bpf_obj_get_info_by_fd(fd, &info, &len);
+		err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
 		close(fd);
 		if (err) {
-			pr_warn("%s: cannot read pinned map: %s\n", path, strerror(errno));
-			return -errno;
+			pr_warn("%s: cannot read pinned map: %s\n", path, strerror(-err));
+			return err;
 		}
 		if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
 		    info.value_size != bpf_map__value_size(map) ||

@@ -37,15 +37,18 @@ static int stats_read(int fd, __u32 idx, struct fwd_counter_val *vals, int ncpus
  * The counters of another fwd version (a datapath loaded by an older fwdctl, not yet reloaded
  * by this one's `up`) have other names at the same indices: refuse them rather than print
  * numbers under the wrong names. `up` recreates a map of another shape (pins_map_prepare).
+ * The number of counters is what tells the versions apart (see enum fwd_counter).
  */
 static int stats_check_layout(int fd, const char *path)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
+	int err;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		pr_warn("%s: cannot read pinned map: %s\n", path, strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_warn("%s: cannot read pinned map: %s\n", path, strerror(-err));
+		return err;
 	}
 	if (info.max_entries != FWD_CNT_MAX) {
 		pr_warn("%s: %u counters, this fwdctl knows %u: loaded by another fwd version; "
