@@ -186,7 +186,7 @@ rounds_line() {
 		sed -n 's/^failure=/- /p' "$META"
 	fi
 	echo
-	echo "Samples: \`results.json\` (\`runs\`), \`raw.tsv\`; the run's log: \`bench.log\`."
+	echo "Samples: \`results.json\` (\`runs\`, \`rounds\`), \`raw.tsv\`; the run's log: \`bench.log\`."
 } >"$OUT/results.md" || exit 1
 
 # results.png: data files for bench/plot.gp (NaN where a value is missing).
