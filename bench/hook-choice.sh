@@ -11,6 +11,9 @@
 #   tc-peer     the bridge setup, fwd_tc on the host-side veths: bpf_redirect_peer()
 #   tc-min      the same hook with bench/redirect_min.bpf.c, a program that does nothing but
 #               one map lookup and bpf_redirect_peer(): what the hook costs without fwd's work
+#   tcx-min     the same program on a tcx link (Linux 6.6; not in the default PATHS): the hook
+#               without clsact's qdisc and classifier layers, which fwd cannot use yet (libbpf
+#               1.1 cannot attach tcx)
 #   two-veth    what fwd's SNAT and DNAT cross: namespace -> host -> namespace over two veths
 #               (the second one standing for the uplink), redirect_min.bpf.c on both host-side
 #               veths with bpf_redirect() out of the other one: the floor of those paths
@@ -22,7 +25,7 @@
 # pinned under /sys/fs/bpf/fwd/hookbench/, all removed on exit.
 #
 # usage: bench/hook-choice.sh [BUILD_DIR]
-#   env: RUNS=3 DURATION=5 RR_CPU=1 TCP_CPUS= (iperf3 -A, e.g. 0,1 as make bench) PATHS="direct bridge-nf bridge tc-peer tc-min xdp"
+#   env: RUNS=3 DURATION=5 RR_CPU=1 TCP_CPUS= (iperf3 -A, e.g. 0,1 as make bench) PATHS="direct bridge-nf bridge tc-peer tc-min two-veth xdp" (tcx-min: add it)
 set -eu
 
 BUILD=${1:-build}
@@ -211,6 +214,34 @@ tc_set() {
 	done
 }
 
+# The pinned program $2 on tcx ingress links of host-side veths $3... ($1 = on), or no links
+# (off). Neither libbpf 1.1 nor bpftool 7.1 can make a tcx link: bpf(BPF_LINK_CREATE) from
+# python, the link pinned beside the program and gone with its pin.
+tcx_set() {
+	local on=$1 prog=$2 dev
+	shift 2
+	for dev in "$@"; do
+		if [ "$on" != on ]; then
+			rm -f "$PIN/tcx-$dev"
+			continue
+		fi
+		in_ns $HOST python3 -c 'import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def bpf(cmd, attr):  # SYS_bpf = 321 on x86-64; union bpf_attr is at most 128 bytes here
+	buf = ctypes.create_string_buffer(attr.ljust(128, b"\0"))
+	fd = libc.syscall(321, cmd, buf, 128)
+	if fd < 0:
+		sys.exit("tcx: bpf(%d): %s" % (cmd, os.strerror(ctypes.get_errno())))
+	return fd
+path = lambda p: ctypes.create_string_buffer(p.encode())
+prog, link = path(sys.argv[1]), path(sys.argv[3])
+pfd = bpf(7, struct.pack("QII", ctypes.addressof(prog), 0, 0))  # BPF_OBJ_GET
+lfd = bpf(28, struct.pack("IIII", pfd, int(sys.argv[2]), 46, 0))  # BPF_LINK_CREATE, BPF_TCX_INGRESS
+bpf(6, struct.pack("QII", ctypes.addressof(link), lfd, 0))  # BPF_OBJ_PIN' \
+			"$prog" "$(ifindex_of "$dev")" "$PIN/tcx-$dev" || die "cannot attach tcx to $dev"
+	done
+}
+
 # Put path $1 in place (on) or take it away (off). Returns the client, server and address.
 path_set() {
 	local c
@@ -220,6 +251,7 @@ path_set() {
 	bridge) $HX sh -c "echo 0 > $NF" ;;
 	tc-peer) tc_set "$2" "$PIN/tc/prog" veth-c veth-d ;;
 	tc-min) tc_set "$2" "$PIN/min/prog" veth-c veth-d ;;
+	tcx-min) tcx_set "$2" "$PIN/min/prog" veth-c veth-d ;;
 	two-veth) tc_set "$2" "$PIN/min/prog" veth-e veth-f ;;
 	xdp)
 		# An XDP_REDIRECTed frame loses the skb's CHECKSUM_PARTIAL state: TCP from a local
@@ -272,6 +304,7 @@ note_of() {
 	bridge) echo "Linux bridge, bridge-nf-call-iptables=0" ;;
 	tc-peer) echo "tc ingress + bpf_redirect_peer: $(counted "$PIN/tc/fwd_counters" $CNT_REDIRECT_PEER) frames redirected" ;;
 	tc-min) echo "tc ingress + bpf_redirect_peer, minimal program" ;;
+	tcx-min) echo "tcx ingress + bpf_redirect_peer, minimal program" ;;
 	two-veth) echo "two veths in series, tc ingress + bpf_redirect out, minimal program" ;;
 	xdp) echo "XDP_REDIRECT, tx checksum off: $(counted "$PIN/xdp/fwd_counters" $CNT_REDIRECT_XDP) frames redirected" ;;
 	esac
