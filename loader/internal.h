@@ -11,6 +11,7 @@
 
 struct bpf_map;
 struct bpf_program;
+struct bpf_map_info;
 struct fwd_settings;
 
 /* log.c: diagnostics on stderr, "fwdctl: " first; libbpf and libxdp are routed here too. */
@@ -39,6 +40,8 @@ int pins_dir_remove(const char *topology);
  * after a warning that names the map as @what.
  */
 int pins_map_open(const char *topology, const char *name, const char *what, char *path);
+/* The info (type, sizes, entries, flags) of map @fd pinned at @path; -errno after a warning. */
+int pins_map_info(int fd, const char *path, struct bpf_map_info *info);
 /*
  * Make libbpf reuse @map's pin at @path when its shape (type, key/value size, entries, flags)
  * still matches the object's; a pin of another shape (an older fwd) is replaced, with a note.

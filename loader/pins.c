@@ -164,10 +164,22 @@ int pins_map_open(const char *topology, const char *name, const char *what, char
 	return fd;
 }
 
+int pins_map_info(int fd, const char *path, struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+	int err;
+
+	memset(info, 0, sizeof(*info));
+	if (!bpf_obj_get_info_by_fd(fd, info, &len))
+		return 0;
+	err = -errno;
+	pr_warn("%s: cannot read pinned map: %s\n", path, strerror(-err));
+	return err;
+}
+
 int pins_map_prepare(struct bpf_map *map, const char *path)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
+	struct bpf_map_info info;
 	int fd, err;
 
 	fd = bpf_obj_get(path);
@@ -177,12 +189,10 @@ int pins_map_prepare(struct bpf_map *map, const char *path)
 		return err;
 	}
 	if (fd >= 0) {
-		err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+		err = pins_map_info(fd, path, &info);
 		close(fd);
-		if (err) {
-			pr_warn("%s: cannot read pinned map: %s\n", path, strerror(-err));
+		if (err)
 			return err;
-		}
 		if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
 		    info.value_size != bpf_map__value_size(map) ||
 		    info.max_entries != bpf_map__max_entries(map) ||

@@ -41,15 +41,11 @@ static int stats_read(int fd, __u32 idx, struct fwd_counter_val *vals, int ncpus
  */
 static int stats_check_layout(int fd, const char *path)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	int err;
+	struct bpf_map_info info;
+	int err = pins_map_info(fd, path, &info);
 
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		err = -errno;
-		pr_warn("%s: cannot read pinned map: %s\n", path, strerror(-err));
+	if (err)
 		return err;
-	}
 	if (info.max_entries != FWD_CNT_MAX) {
 		pr_warn("%s: %u counters, this fwdctl knows %u: loaded by another fwd version; "
 			"`fwdctl up` again reloads the datapath with this one's\n",
