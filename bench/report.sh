@@ -119,8 +119,13 @@ rounds_line() {
 		"(BIG TCP), which fwdctl gives the labs' veths too: every variant builds TCP packets of that size." ;;
 	esac
 	echo
-	echo "Cells: median [min–max] (n runs). Ratios are paired: the median over the rounds of the"
-	echo "round's ratio (each round measures every variant once, back to back). Throughput and"
+	if awk -F'\t' 'NF >= 6 && $6 > 0 { found = 1; exit } END { exit !found }' "$RAW"; then
+		echo "Cells: median [min–max] (n runs). Ratios are paired: the median over the rounds of the"
+		echo "round's ratio (each round measures every variant once, back to back). Throughput and"
+	else # a raw.tsv from before rounds were recorded
+		echo "Cells: median [min–max] (n runs). Ratios are of the medians (the samples carry no"
+		echo "rounds to pair). Throughput and"
+	fi
 	echo "rates: higher is better; latencies (\`rr_*_us\`) and setup times: lower is better."
 	echo
 	awk -F'\t' -v nfmax="$(meta nf_conntrack_max)" "$AWK_LIB"'

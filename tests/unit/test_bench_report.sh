@@ -60,3 +60,7 @@ check "a round one side lacks is left out: 1.20, not 1.24 (got '$r')" $?
 r=$(case_ratio old bridge "120 0 120 0 60 0 60 0 60 0" "100 0 100 0 100 0 50 0 50 0")
 [ "$r" = 0.60 ]
 check "no rounds: ratio of the medians, 0.60 (got '$r')" $?
+grep -q 'Ratios are of the medians' "$tmp/old/results.md" && ! grep -q 'Ratios are paired' "$tmp/old/results.md"
+check "no rounds: results.md says the ratios are of the medians" $?
+grep -q 'Ratios are paired' "$tmp/paired/results.md"
+check "rounds: results.md says the ratios are paired" $?
