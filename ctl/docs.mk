@@ -1,0 +1,23 @@
+# ctl/: the manual pages (scdoc sources) and the bash completion. Included by the top Makefile.
+# `make man` builds the pages into $(BUILD)/man/; `make install` installs them with fwdctl.
+
+SCDOC     ?= scdoc
+MAN_PAGES := $(BUILD)/man/fwdctl.8 $(BUILD)/man/topology.conf.5
+MAN_DIR   := $(DESTDIR)$(PREFIX)/share/man
+BASH_COMPLETION_DIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+
+.PHONY: man install-docs uninstall-docs
+
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: ctl/%.scd
+	@mkdir -p $(@D)
+	$(SCDOC) < $< > $@.tmp && mv $@.tmp $@
+
+install-docs: $(MAN_PAGES)
+	install -D -m 0644 $(BUILD)/man/fwdctl.8 $(MAN_DIR)/man8/fwdctl.8
+	install -D -m 0644 $(BUILD)/man/topology.conf.5 $(MAN_DIR)/man5/topology.conf.5
+	install -D -m 0644 ctl/fwdctl.bash-completion $(BASH_COMPLETION_DIR)/fwdctl
+
+uninstall-docs:
+	rm -f $(MAN_DIR)/man8/fwdctl.8 $(MAN_DIR)/man5/topology.conf.5 $(BASH_COMPLETION_DIR)/fwdctl
