@@ -9,7 +9,7 @@ BPFTOOL   ?= bpftool
 MULTIARCH := $(shell $(CC) -dumpmachine)
 
 # Debian 12 packages, per purpose; `make deps` installs whatever is missing.
-BUILD_PKGS := gcc make clang llvm pkg-config libbpf-dev libxdp-dev libmnl-dev libelf-dev zlib1g-dev bpftool
+BUILD_PKGS := gcc make clang llvm pkg-config libbpf-dev libxdp-dev libmnl-dev libelf-dev zlib1g-dev bpftool scdoc
 TEST_PKGS  := iproute2 iptables iputils-ping socat procps
 BENCH_PKGS := iperf3 sockperf gnuplot-nox ethtool
 
@@ -41,7 +41,7 @@ FWDCTL    := $(BUILD)/fwdctl
 # Keep the BPF objects: the bench and bpftool read them too.
 .SECONDARY: $(BPF_OBJS)
 
-all: $(FWDCTL) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
+all: $(FWDCTL) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) man
 
 help:
 	@echo 'fwd make targets:'
@@ -53,8 +53,9 @@ help:
 	@echo '  test-e2e       end-to-end tests in throwaway network namespaces only'
 	@echo '  demo           build the tutorial lab in a sandbox, exercise every path, tear it down'
 	@echo '  bench          compare datapath bpf, datapath kernel and a direct veth pair (QUICK=1: short)'
-	@echo '  install        install fwdctl into $$(DESTDIR)$$(PREFIX)/sbin (PREFIX=$(PREFIX))'
-	@echo '  uninstall      remove it again'
+	@echo '  man            build the man pages fwdctl(8) and topology.conf(5) into $(BUILD)/man/'
+	@echo '  install        install fwdctl into $$(DESTDIR)$$(PREFIX)/sbin, its man pages and bash completion (PREFIX=$(PREFIX))'
+	@echo '  uninstall      remove them again'
 	@echo '  format         clang-format every C source in place'
 	@echo '  clean          remove $(BUILD)/'
 
@@ -127,10 +128,10 @@ bench: deps-bench
 	@$(MAKE) --no-print-directory all bench-tools
 	@bench/run.sh $(BUILD) $(if $(QUICK),--quick)
 
-install: $(FWDCTL)
+install: $(FWDCTL) install-docs
 	install -D -m 0755 $(FWDCTL) $(DESTDIR)$(PREFIX)/sbin/fwdctl
 
-uninstall:
+uninstall: uninstall-docs
 	rm -f $(DESTDIR)$(PREFIX)/sbin/fwdctl
 
 format:
@@ -140,4 +141,5 @@ clean:
 	rm -rf $(BUILD)
 
 -include bench/bench.mk
+-include ctl/docs.mk
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
