@@ -9,14 +9,24 @@ BPFTOOL   ?= bpftool
 MULTIARCH := $(shell $(CC) -dumpmachine)
 
 # Debian 12 packages, per purpose; `make deps` installs whatever is missing.
-BUILD_PKGS := gcc make clang llvm pkg-config libbpf-dev libxdp-dev libmnl-dev libelf-dev zlib1g-dev bpftool scdoc
+BUILD_PKGS := gcc make clang llvm pkg-config libbpf-dev libxdp-dev libmnl-dev libelf-dev zlib1g-dev \
+              libjansson-dev bpftool scdoc
 TEST_PKGS  := iproute2 iptables iputils-ping socat procps
 BENCH_PKGS := iperf3 sockperf gnuplot-nox ethtool
 
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
-CPPFLAGS += -Iinclude -Ictl -Iloader -I$(BUILD)/skel -MMD -MP -D_GNU_SOURCE
-LDLIBS   += -lxdp -lbpf -lmnl -lelf -lz
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+CPPFLAGS += -MMD -MP -D_GNU_SOURCE
+
+# One direction of dependency: include/ <- loader/ <- ctl/. Each folder is compiled with only
+# the include paths it may use (its own headers are found beside its sources), and each library
+# links only against what is below it.
+LOADER_INC := -Iinclude -I$(BUILD)/skel
+CTL_INC    := -Iinclude
+LOADER_LIB := $(BUILD)/libfwd-loader.a
+CTL_LIB    := $(BUILD)/libfwdctl.a
+LOADER_LDLIBS := -lxdp -lbpf -lelf -lz
+CTL_LDLIBS    := -lmnl -ljansson $(LOADER_LDLIBS)
 
 # Debian's clang does not find <asm/types.h> for -target bpf: point it at the multiarch headers.
 BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -I/usr/include/$(MULTIARCH) -Iinclude -Ibpf -MMD -MP
@@ -28,7 +38,8 @@ UNIT_SRCS   := $(wildcard tests/unit/*.c)
 BPFT_SRCS   := $(wildcard tests/bpf/*.c)
 TOOL_SRCS   := $(wildcard tests/tools/*.c)
 
-LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out ctl/main.c,$(CTL_SRCS)) $(LOADER_SRCS))
+LOADER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LOADER_SRCS))
+CTL_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(filter-out ctl/main.c,$(CTL_SRCS)))
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
@@ -74,16 +85,39 @@ deps:
 deps-bench: deps
 	$(call install_missing,$(BENCH_PKGS))
 
-$(FWDCTL): $(BUILD)/ctl/main.o $(BUILD)/libfwd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(FWDCTL): $(BUILD)/ctl/main.o $(CTL_LIB) $(LOADER_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LDLIBS)
 
-$(BUILD)/libfwd.a: $(LIB_OBJS)
+$(LOADER_LIB): $(LOADER_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/%.o: %.c
+$(CTL_LIB): $(CTL_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/loader/%.o: loader/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(LOADER_INC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/ctl/%.o: ctl/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CTL_INC) $(CFLAGS) -c -o $@ $<
+
+# Tests of the parser (unit) and tools that speak netlink sit above ctl/; the BPF tests
+# sit above the loader alone.
+$(BUILD)/tests/unit/%.o $(BUILD)/tests/tools/%.o: CTL_TEST_INC := -Iinclude -Ictl
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CTL_TEST_INC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/tools/%.o: tests/tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CTL_TEST_INC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/bpf/%.o: tests/bpf/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(LOADER_INC) $(CFLAGS) -c -o $@ $<
 
 # The loader includes the skeletons, so they must exist before it compiles.
 $(patsubst %.c,$(BUILD)/%.o,$(LOADER_SRCS) $(BPFT_SRCS)): $(SKELS)
@@ -96,15 +130,15 @@ $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	@mkdir -p $(@D)
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libfwd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(CTL_LIB) $(LOADER_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LDLIBS)
 
-$(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(BUILD)/libfwd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(LOADER_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LOADER_LDLIBS)
 
 # Helpers of the e2e tests and the bench (link_gso: what iproute2 6.1 cannot set).
-$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libfwd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(CTL_LIB) $(LOADER_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LDLIBS)
 
 # Tests, demo and bench install what they need first, then build, then run.
 test: deps

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* fwdctl down: remove everything the journal of a topology records, and nothing else. */
+#include "fwd_log.h"
 #include "fwdctl.h"
 #include "journal.h"
 #include "names.h"
@@ -11,8 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-int fwd_cmd_down(const char *topology, const struct fwd_opts *o)
+int fwd_cmd_down(const struct fwd_cmdline *c, const struct fwd_opts *o)
 {
+	const char *topology = c->name;
 	struct nl_sock *nl = NULL;
 	struct journal j;
 	char here[64], conf[128];
@@ -20,22 +22,22 @@ int fwd_cmd_down(const char *topology, const struct fwd_opts *o)
 
 	ret = journal_open(&j, topology, false);
 	if (ret == -ENOENT) {
-		fwd_info(o, "fwdctl: topology %s is not up; nothing to do\n", topology);
+		fwd_note("topology %s is not up; nothing to do", topology);
 		return FWD_EXIT_OK;
 	}
 	if (ret) {
-		fprintf(stderr, "fwdctl: journal of %s: cannot open: %s\n", topology, strerror(-ret));
+		fwd_err("journal of %s: cannot open: %s", topology, strerror(-ret));
 		return FWD_EXIT_FAILURE;
 	}
 	if (!journal_netns_id(here, sizeof(here)) && j.hostns[0] && strcmp(here, j.hostns)) {
-		fprintf(stderr, "fwdctl: topology %s: was brought up in another host network "
+		fwd_err("topology %s: was brought up in another host network "
 				"namespace; run down there (with the same -n)\n", topology);
 		journal_close(&j);
 		return FWD_EXIT_FAILURE;
 	}
 	ret = nl_open(&nl);
 	if (ret) {
-		fprintf(stderr, "fwdctl: netlink: cannot open socket: %s\n", strerror(-ret));
+		fwd_err("netlink: cannot open socket: %s", strerror(-ret));
 		journal_close(&j);
 		return FWD_EXIT_FAILURE;
 	}
@@ -44,9 +46,9 @@ int fwd_cmd_down(const char *topology, const struct fwd_opts *o)
 		fwd_journal_path(topology, "conf", conf, sizeof(conf));
 		unlink(conf);
 		journal_delete(&j);
-		fwd_info(o, "fwdctl: topology %s is down\n", topology);
+		fwd_note("topology %s is down", topology);
 	} else {
-		fprintf(stderr, "fwdctl: down %s: not everything could be removed; what remains is "
+		fwd_err("down %s: not everything could be removed; what remains is "
 				"still journaled, run down again\n", topology);
 	}
 	journal_close(&j);

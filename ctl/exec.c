@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* fork/exec with pipes; see exec.h. Used for iptables only: links are netlink's job. */
 #include "exec.h"
+#include "fwd_buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,30 +13,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct sink {
+/* What the child wrote on stderr: the first @cap - 1 bytes are enough for a message. */
+struct err_sink {
 	char *buf;
 	size_t len, cap;
-	bool grow; /* stdout grows without bound; stderr is truncated at cap */
 };
 
-static void sink_add(struct sink *s, const char *data, size_t n)
+static void err_sink_add(struct err_sink *s, const char *data, size_t n)
 {
-	if (s->len + n + 1 > s->cap) {
-		if (!s->grow) {
-			n = s->cap > s->len + 1 ? s->cap - s->len - 1 : 0;
-		} else {
-			size_t cap = s->cap ? s->cap : 4096;
-			while (cap < s->len + n + 1)
-				cap *= 2;
-			char *nb = realloc(s->buf, cap);
-			if (!nb)
-				return;
-			s->buf = nb;
-			s->cap = cap;
-		}
-	}
-	if (!s->buf || !s->cap)
+	if (!s->buf || s->len + 1 >= s->cap)
 		return;
+	if (n > s->cap - s->len - 1)
+		n = s->cap - s->len - 1;
 	memcpy(s->buf + s->len, data, n);
 	s->len += n;
 	s->buf[s->len] = '\0';
@@ -44,7 +33,8 @@ static void sink_add(struct sink *s, const char *data, size_t n)
 int fwd_run(char *const argv[], const char *input, char **output, char *errbuf, size_t errlen)
 {
 	int in[2], out[2], err[2], status, ret;
-	struct sink so = { .grow = true }, se = { .buf = errbuf, .cap = errlen };
+	struct fwd_buf so = { 0 };
+	struct err_sink se = { .buf = errbuf, .cap = errlen };
 	size_t in_left = input ? strlen(input) : 0;
 	pid_t pid;
 
@@ -95,21 +85,25 @@ int fwd_run(char *const argv[], const char *input, char **output, char *errbuf, 
 			if (n <= 0) {
 				close(pfd[i].fd);
 				pfd[i].fd = -1;
+			} else if (i == 1) {
+				fwd_buf_append(&so, buf, (size_t)n); /* a failure stays in so.err */
 			} else {
-				sink_add(i == 1 ? &so : &se, buf, (size_t)n);
+				err_sink_add(&se, buf, (size_t)n);
 			}
 		}
 	}
 	if (waitpid(pid, &status, 0) < 0)
 		return -errno;
 	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	if (ret == 127) {
-		free(so.buf);
-		return -ENOENT;
+	if (ret == 127 || so.err) {
+		fwd_buf_free(&so);
+		return ret == 127 ? -ENOENT : so.err;
 	}
-	if (output)
-		*output = so.buf ? so.buf : strdup("");
-	else
-		free(so.buf);
+	if (output) {
+		*output = so.data ? fwd_buf_take(&so) : strdup("");
+		if (!*output)
+			return -ENOMEM;
+	}
+	fwd_buf_free(&so);
 	return ret;
 }

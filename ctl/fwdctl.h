@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The commands of fwdctl, as main.c dispatches them. */
+/* The commands of fwdctl, as main.c's command table dispatches them. */
 #ifndef FWD_FWDCTL_H
 #define FWD_FWDCTL_H
 
@@ -7,7 +7,7 @@
 
 #include "topology.h"
 
-/* Exit statuses (DESIGN.md). */
+/* Exit statuses (fwdctl(8)). */
 #define FWD_EXIT_OK 0
 #define FWD_EXIT_FAILURE 1 /* netlink, BPF, missing privilege: the reason is printed */
 #define FWD_EXIT_USAGE 2   /* bad command line or configuration: nothing was changed */
@@ -19,27 +19,32 @@ struct fwd_opts {
 	const char *hostns; /* -n: NULL for the current namespace */
 };
 
+/* A command line, validated before anything is changed. */
+struct fwd_cmdline {
+	struct fwd_topology topology; /* check, up: the parsed FILE */
+	char name[FWD_TOPO_NAME_SIZE]; /* down, status, stats, ct: "" when not given */
+	bool flush;		       /* ct ... flush */
+};
+
 /* Each returns an exit status. */
-int fwd_cmd_up(const struct fwd_topology *t, const struct fwd_opts *o);
-int fwd_cmd_down(const char *topology, const struct fwd_opts *o);
-int fwd_cmd_status(const char *topology, const struct fwd_opts *o);
-int fwd_cmd_stats(const char *topology, const struct fwd_opts *o);
-int fwd_cmd_ct(const char *topology, bool flush, const struct fwd_opts *o);
+int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o);
+int fwd_cmd_down(const struct fwd_cmdline *c, const struct fwd_opts *o);
+int fwd_cmd_status(const struct fwd_cmdline *c, const struct fwd_opts *o);
+int fwd_cmd_stats(const struct fwd_cmdline *c, const struct fwd_opts *o);
+int fwd_cmd_ct(const struct fwd_cmdline *c, const struct fwd_opts *o);
 
-/* Topologies that are up (have a journal), for commands whose NAME is optional. */
-int fwd_list_topologies(char names[][16], int max);
-/* The normalised topology saved by `up` (FWD_RUN_DIR/NAME.conf); 0 or -errno. */
+/* running.c: topologies that are up (have a saved topology in FWD_RUN_DIR). */
+/* Their names into @names (at most @max); the number found. */
+int fwd_list_topologies(char names[][FWD_TOPO_NAME_SIZE], int max);
+/* The normalised topology saved by `up` (FWD_RUN_DIR/NAME.conf); 0 or -errno (-ENOENT: not up). */
 int fwd_saved_topology(const char *name, struct fwd_topology *t);
-
-struct nl_sock;
 /*
- * Print "fwdctl: OBJECT: WHAT: strerror(-err)", with the kernel's extended-ack text when @nl
- * (may be NULL) has one for its last request. Returns @err, so callers can `return fwd_fail()`.
+ * The topology a command for "[NAME]" works on: @name when given, else the only one that is
+ * up. Its saved topology into @t; with @bpf_only, a datapath kernel topology is refused (its
+ * counters and connections are the kernel's: @kernel_hint, a format with at most one %s for
+ * the name, says where to look). An exit status.
  */
-int fwd_fail(struct nl_sock *nl, int err, const char *object, const char *what);
-
-/* Messages: diagnostics to stderr, "-v" chatter only when asked. */
-void fwd_info(const struct fwd_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void fwd_debug(const struct fwd_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int fwd_pick_topology(const char *name, const char *cmd, bool bpf_only, const char *kernel_hint,
+		      struct fwd_topology *t);
 
 #endif

@@ -7,7 +7,10 @@
  */
 #include "ipt.h"
 #include "exec.h"
+#include "fwd_buf.h"
+#include "fwd_log.h"
 #include "names.h"
+#include "topo.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -24,38 +27,6 @@ static const struct {
 	{ "filter", "FORWARD", "FWD" },	  /* accept forwarded and masqueraded traffic */
 };
 
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void bprintf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + (size_t)n + 1)
-			cap *= 2;
-		char *s = realloc(b->s, cap);
-		if (!s)
-			return;
-		b->s = s;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
 /* iptables-save of both tables, or NULL with a message. */
 static char *ipt_save(void)
 {
@@ -63,11 +34,11 @@ static char *ipt_save(void)
 	int ret = fwd_run(argv, NULL, &out, err, sizeof(err));
 
 	if (ret == -ENOENT) {
-		fprintf(stderr, "fwdctl: iptables-save: not found (apt-get install iptables)\n");
+		fwd_err("iptables-save: not found (apt-get install iptables)");
 		return NULL;
 	}
 	if (ret) {
-		fprintf(stderr, "fwdctl: iptables-save: failed: %s\n", err[0] ? err : "error");
+		fwd_err("iptables-save: failed: %s", err[0] ? err : "error");
 		free(out);
 		return NULL;
 	}
@@ -99,11 +70,11 @@ static int ipt_restore(const char *input)
 	int ret = fwd_run(argv, input, NULL, err, sizeof(err));
 
 	if (ret == -ENOENT) {
-		fprintf(stderr, "fwdctl: iptables-restore: not found (apt-get install iptables)\n");
+		fwd_err("iptables-restore: not found (apt-get install iptables)");
 		return ret;
 	}
 	if (ret) {
-		fprintf(stderr, "fwdctl: iptables-restore: failed: %s", err[0] ? err : "error\n");
+		fwd_err("iptables-restore: failed: %s", err[0] ? err : "error\n");
 		return -EIO;
 	}
 	return 0;
@@ -115,7 +86,7 @@ static const char *proto_name(uint8_t proto)
 }
 
 /* The rules of one chain, appended to @b. */
-static void chain_rules(struct buf *b, const struct fwd_topology *t, int hook, const char *chain,
+static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hook, const char *chain,
 			in_addr_t uplink_addr)
 {
 	for (size_t i = 0; i < t->n_forwards && hook <= 1; i++) {
@@ -132,13 +103,13 @@ static void chain_rules(struct buf *b, const struct fwd_topology *t, int hook, c
 			snprintf(target, sizeof(target), "%s:%u-%u/%u", to, f->to_port,
 				 f->to_port + (f->port_hi - f->port_lo), f->port_lo);
 		}
-		bprintf(b, "-A %s -d %s/32 -p %s -m %s --dport %s -j DNAT --to-destination %s\n",
+		fwd_buf_printf(b, "-A %s -d %s/32 -p %s -m %s --dport %s -j DNAT --to-destination %s\n",
 			chain, fwd_ip_str(uplink_addr), proto_name(f->proto), proto_name(f->proto),
 			ports, target);
 	}
 	if (hook == 2) {
 		for (size_t i = 0; i < t->n_masquerades; i++)
-			bprintf(b, "-A %s -s %s/%u -o %s -j MASQUERADE\n", chain,
+			fwd_buf_printf(b, "-A %s -s %s/%u -o %s -j MASQUERADE\n", chain,
 				fwd_ip_str(t->masquerades[i].net.addr),
 				t->masquerades[i].net.prefix, t->uplink);
 	}
@@ -149,7 +120,7 @@ static void chain_rules(struct buf *b, const struct fwd_topology *t, int hook, c
 
 			snprintf(ports, sizeof(ports), "%u:%u", f->to_port,
 				 f->to_port + (f->port_hi - f->port_lo));
-			bprintf(b, "-A %s -d %s/32 -p %s -m %s --dport %s -m conntrack --ctstate "
+			fwd_buf_printf(b, "-A %s -d %s/32 -p %s -m %s --dport %s -m conntrack --ctstate "
 				   "NEW,ESTABLISHED,RELATED -j ACCEPT\n",
 				chain, fwd_ip_str(t->namespaces[f->ns].addr), proto_name(f->proto),
 				proto_name(f->proto), ports);
@@ -157,9 +128,9 @@ static void chain_rules(struct buf *b, const struct fwd_topology *t, int hook, c
 		for (size_t i = 0; i < t->n_masquerades; i++) {
 			const struct fwd_masquerade *m = &t->masquerades[i];
 
-			bprintf(b, "-A %s -s %s/%u -o %s -j ACCEPT\n", chain,
+			fwd_buf_printf(b, "-A %s -s %s/%u -o %s -j ACCEPT\n", chain,
 				fwd_ip_str(m->net.addr), m->net.prefix, t->uplink);
-			bprintf(b, "-A %s -d %s/%u -i %s -m conntrack --ctstate ESTABLISHED,RELATED "
+			fwd_buf_printf(b, "-A %s -d %s/%u -i %s -m conntrack --ctstate ESTABLISHED,RELATED "
 				   "-j ACCEPT\n",
 				chain, fwd_ip_str(m->net.addr), m->net.prefix, t->uplink);
 		}
@@ -168,14 +139,14 @@ static void chain_rules(struct buf *b, const struct fwd_topology *t, int hook, c
 
 int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr)
 {
-	struct buf b = { 0 };
+	struct fwd_buf b = { 0 };
 	char *save = ipt_save();
 	int ret;
 
 	if (!save)
 		return -EIO;
 	for (const char *table = "nat"; table; table = strcmp(table, "nat") ? NULL : "filter") {
-		bprintf(&b, "*%s\n", table);
+		fwd_buf_printf(&b, "*%s\n", table);
 		for (int h = 0; h < IPT_HOOKS; h++) {
 			char chain[32];
 
@@ -183,7 +154,7 @@ int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr)
 				continue;
 			fwd_chain_name(t->name, hooks[h].suffix, chain, sizeof(chain));
 			/* Declaring a chain in --noflush mode creates it or empties it. */
-			bprintf(&b, ":%s - [0:0]\n", chain);
+			fwd_buf_printf(&b, ":%s - [0:0]\n", chain);
 		}
 		for (int h = 0; h < IPT_HOOKS; h++) {
 			char chain[32], jump[80];
@@ -193,20 +164,21 @@ int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr)
 			fwd_chain_name(t->name, hooks[h].suffix, chain, sizeof(chain));
 			snprintf(jump, sizeof(jump), "-A %s -j %s", hooks[h].builtin, chain);
 			if (!save_has_line(save, jump))
-				bprintf(&b, "%s\n", jump);
+				fwd_buf_printf(&b, "%s\n", jump);
 			chain_rules(&b, t, h, chain, uplink_addr);
 		}
-		bprintf(&b, "COMMIT\n");
+		fwd_buf_printf(&b, "COMMIT\n");
 	}
-	ret = b.s ? ipt_restore(b.s) : -ENOMEM;
-	free(b.s);
+	/* Never apply a script with a gap in it: a failed append leaves b.err set. */
+	ret = b.err ? fwd_fail(b.err, "iptables", "cannot build the rules") : ipt_restore(b.data);
+	fwd_buf_free(&b);
 	free(save);
 	return ret;
 }
 
 int ipt_remove(const char *topology)
 {
-	struct buf b = { 0 };
+	struct fwd_buf b = { 0 };
 	char *save = ipt_save();
 	int ret = 0;
 
@@ -215,7 +187,7 @@ int ipt_remove(const char *topology)
 	for (const char *table = "nat"; table; table = strcmp(table, "nat") ? NULL : "filter") {
 		size_t start = b.len;
 
-		bprintf(&b, "*%s\n", table);
+		fwd_buf_printf(&b, "*%s\n", table);
 		bool any = false;
 		for (int h = 0; h < IPT_HOOKS; h++) {
 			char chain[32], jump[80];
@@ -225,24 +197,24 @@ int ipt_remove(const char *topology)
 			fwd_chain_name(topology, hooks[h].suffix, chain, sizeof(chain));
 			snprintf(jump, sizeof(jump), "-A %s -j %s", hooks[h].builtin, chain);
 			if (save_has_line(save, jump)) {
-				bprintf(&b, "-D %s -j %s\n", hooks[h].builtin, chain);
+				fwd_buf_printf(&b, "-D %s -j %s\n", hooks[h].builtin, chain);
 				any = true;
 			}
 			if (save_has_chain(save, chain)) {
-				bprintf(&b, "-F %s\n-X %s\n", chain, chain);
+				fwd_buf_printf(&b, "-F %s\n-X %s\n", chain, chain);
 				any = true;
 			}
 		}
 		if (any)
-			bprintf(&b, "COMMIT\n");
-		else
-			b.len = start; /* nothing of fwd's in this table */
-		if (b.s)
-			b.s[b.len] = '\0';
+			fwd_buf_printf(&b, "COMMIT\n");
+		else if (!b.err)
+			b.data[b.len = start] = '\0'; /* nothing of fwd's in this table */
 	}
-	if (b.len)
-		ret = ipt_restore(b.s);
-	free(b.s);
+	if (b.err)
+		ret = fwd_fail(b.err, "iptables", "cannot build the rules");
+	else if (b.len)
+		ret = ipt_restore(b.data);
+	fwd_buf_free(&b);
 	free(save);
 	return ret;
 }
@@ -250,14 +222,16 @@ int ipt_remove(const char *topology)
 char *ipt_show(const char *topology)
 {
 	char *save = ipt_save(), prefix[32];
-	struct buf b = { 0 };
+	struct fwd_buf b = { 0 };
 
 	if (!save)
 		return NULL;
 	snprintf(prefix, sizeof(prefix), "FWD-%s-", topology);
 	for (char *line = strtok(save, "\n"); line; line = strtok(NULL, "\n"))
 		if (strstr(line, prefix) && line[0] == '-')
-			bprintf(&b, "%s\n", line);
+			fwd_buf_printf(&b, "%s\n", line);
 	free(save);
-	return b.s;
+	if (b.err)
+		fwd_fail(b.err, "iptables", "cannot read the rules");
+	return fwd_buf_take(&b);
 }

@@ -62,7 +62,9 @@ static int journal_read(struct journal *j, FILE *f)
 		if (n < 2)
 			continue;
 		if (!strcmp(kind, "hostns")) {
-			snprintf(j->hostns, sizeof(j->hostns), "%s", name);
+			/* "DEV:INODE" fits; anything longer was not written by fwd. */
+			if (strlen(name) < sizeof(j->hostns))
+				strcpy(j->hostns, name);
 			continue;
 		}
 		for (size_t k = 0; k < sizeof(kind_names) / sizeof(kind_names[0]); k++) {

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "topology.h"
+
 enum journal_kind {
 	J_NETNS,    /* a named namespace fwd created */
 	J_LINK,	    /* a host-side veth (in the host namespace) */
@@ -27,7 +29,7 @@ struct journal_entry {
 };
 
 struct journal {
-	char topology[16];
+	char topology[FWD_TOPO_NAME_SIZE];
 	char hostns[64];  /* identity of the host namespace: "DEV:INODE" */
 	struct journal_entry *entries;
 	size_t n, cap;

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-/* fwdctl: command line parsing and dispatch. */
+/* fwdctl: the command line, validated whole, then dispatched through the command table. */
+#include "fwd_log.h"
 #include "fwdctl.h"
-#include "loader.h"
-#include "fwd_json.h"
 #include "netns.h"
-#include "topology.h"
+#include "output.h"
+#include "topo.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,7 +32,7 @@ static const char help_text[] =
 	"    fwdctl creates network namespaces joined by veth pairs to a Linux bridge, gives them\n"
 	"    addresses and a default route via the bridge's address, masquerades their traffic out\n"
 	"    of an uplink and publishes their ports on the uplink's address, all described by one\n"
-	"    topology file (topology.conf(5), see DESIGN.md). Links, addresses and routes are made\n"
+	"    topology file (topology.conf(5)). Links, addresses and routes are made\n"
 	"    through rtnetlink. With 'datapath bpf' (the default) eBPF programs carry traffic\n"
 	"    between namespaces, SNAT and DNAT, and, from the root of the cgroup v2 hierarchy,\n"
 	"    point the host's own connections to a forwarded port at its namespace; with\n"
@@ -101,6 +100,7 @@ static const char help_text[] =
 	"    fwdctl down lab\n"
 	"\n"
 	"SEE ALSO\n"
+	"    fwdctl(8) and topology.conf(5), the manual pages: 'man fwdctl', 'man topology.conf';\n"
 	"    ip-netns(8), bridge(8), iptables(8), bpftool(8)\n";
 
 static const struct option long_options[] = {
@@ -109,28 +109,6 @@ static const struct option long_options[] = {
 	{ "help", no_argument, NULL, 'h' },	   { "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-void fwd_info(const struct fwd_opts *o, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (o->quiet)
-		return;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
-
-void fwd_debug(const struct fwd_opts *o, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (o->verbose < 1)
-		return;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -146,87 +124,127 @@ static int load_topology(const char *path, struct fwd_topology *t)
 	int ret = topo_parse_file(t, path, stderr);
 
 	if (ret == -ENOMEM) {
-		fprintf(stderr, "fwdctl: %s: out of memory\n", path);
+		fwd_err("%s: out of memory", path);
 		return FWD_EXIT_FAILURE;
 	}
 	return ret ? FWD_EXIT_USAGE : FWD_EXIT_OK;
 }
 
-static int cmd_check(const char *path, const struct fwd_opts *o)
+static int cmd_check(const struct fwd_cmdline *c, const struct fwd_opts *o)
 {
-	struct fwd_topology t;
-	int ret = load_topology(path, &t);
-
-	if (ret)
-		return ret;
-	if (o->json) {
-		struct fwd_json j;
-
-		json_init(&j, stdout);
-		topo_print_json(&t, &j);
-		json_finish(&j);
-	} else {
-		topo_print(&t, stdout);
+	if (!o->json) {
+		topo_print(&c->topology, stdout);
+		return FWD_EXIT_OK;
 	}
-	topo_free(&t);
+	if (out_json(topo_to_json(&c->topology))) {
+		fwd_err("check: out of memory");
+		return FWD_EXIT_FAILURE;
+	}
 	return FWD_EXIT_OK;
 }
 
+/* What a command takes after its name. */
+enum cmd_args {
+	ARGS_FILE,	   /* FILE */
+	ARGS_FILE_OR_NAME, /* FILE|NAME */
+	ARGS_NAME,	   /* [NAME] */
+	ARGS_NAME_FLUSH,   /* [NAME] [flush] */
+};
+
+struct command {
+	const char *name;
+	enum cmd_args args;
+	bool needs_root; /* CAP_NET_ADMIN and CAP_SYS_ADMIN */
+	int (*run)(const struct fwd_cmdline *c, const struct fwd_opts *o);
+};
+
+static const struct command commands[] = {
+	{ "check", ARGS_FILE, false, cmd_check },
+	{ "up", ARGS_FILE, true, fwd_cmd_up },
+	{ "down", ARGS_FILE_OR_NAME, true, fwd_cmd_down },
+	{ "status", ARGS_NAME, true, fwd_cmd_status },
+	{ "stats", ARGS_NAME, true, fwd_cmd_stats },
+	{ "ct", ARGS_NAME_FLUSH, true, fwd_cmd_ct },
+};
+
+static const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
 /* "down FILE|NAME": an existing file names its topology; otherwise the word is the name. */
-static int resolve_name(const char *arg, char name[16])
+static int resolve_name(const char *arg, struct fwd_cmdline *c)
 {
 	struct stat st;
 
 	if (!stat(arg, &st) && S_ISREG(st.st_mode)) {
-		struct fwd_topology t;
-		int ret = load_topology(arg, &t);
+		int ret = load_topology(arg, &c->topology);
 
 		if (ret)
 			return ret;
-		snprintf(name, 16, "%s", t.name);
-		topo_free(&t);
+		snprintf(c->name, sizeof(c->name), "%s", c->topology.name);
+		topo_free(&c->topology);
 		return FWD_EXIT_OK;
 	}
 	if (strchr(arg, '/') || strstr(arg, ".conf")) {
-		fprintf(stderr, "fwdctl: %s: no such file\n", arg);
+		fwd_err("%s: no such file", arg);
 		return FWD_EXIT_USAGE;
 	}
 	if (!topo_name_valid(arg)) {
-		fprintf(stderr, "fwdctl: '%s' is neither a file nor a topology name "
-				"(1-12 characters of [a-z0-9-])\n", arg);
+		fwd_err("'%s' is neither a file nor a topology name (1-12 characters of [a-z0-9-])",
+			arg);
 		return FWD_EXIT_USAGE;
 	}
-	snprintf(name, 16, "%s", arg);
+	snprintf(c->name, sizeof(c->name), "%s", arg);
 	return FWD_EXIT_OK;
 }
 
-/* The optional NAME of status/stats/ct: validated, or "" for all. */
-static int optional_name(int argc, char **argv, int *i, char name[16])
+/* The arguments of @cmd into @c; an exit status. Nothing is changed yet. */
+static int parse_args(const struct command *cmd, int nargs, char **args, struct fwd_cmdline *c)
 {
-	name[0] = '\0';
-	if (*i < argc && strcmp(argv[*i], "flush")) {
-		if (!topo_name_valid(argv[*i]))
-			return usage_error("'%s' is not a topology name (1-12 characters of [a-z0-9-])",
-					   argv[*i]);
-		snprintf(name, 16, "%s", argv[(*i)++]);
+	int i = 0;
+
+	switch (cmd->args) {
+	case ARGS_FILE:
+	case ARGS_FILE_OR_NAME:
+		if (nargs != 1)
+			return usage_error("%s takes exactly one argument", cmd->name);
+		if (cmd->args == ARGS_FILE)
+			return load_topology(args[0], &c->topology);
+		return resolve_name(args[0], c);
+	case ARGS_NAME:
+	case ARGS_NAME_FLUSH:
+		if (i < nargs && strcmp(args[i], "flush")) {
+			if (!topo_name_valid(args[i]))
+				return usage_error("'%s' is not a topology name "
+						   "(1-12 characters of [a-z0-9-])",
+						   args[i]);
+			snprintf(c->name, sizeof(c->name), "%s", args[i++]);
+		}
+		if (cmd->args == ARGS_NAME_FLUSH && i < nargs && !strcmp(args[i], "flush")) {
+			c->flush = true;
+			i++;
+		}
+		if (i < nargs)
+			return usage_error("unexpected argument '%s'", args[i]);
+		return FWD_EXIT_OK;
 	}
-	return FWD_EXIT_OK;
-}
-
-static bool needs_root(const char *cmd)
-{
-	return strcmp(cmd, "check") != 0;
+	return FWD_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
 	struct fwd_opts o = { 0 };
-	char name[16];
-	int c, ret;
+	struct fwd_cmdline c = { 0 };
+	const struct command *cmd;
+	int opt, ret;
 
 	/* '+': stop at the command, so its arguments are never taken for options. */
-	while ((c = getopt_long(argc, argv, "+n:jvqhV", long_options, NULL)) != -1) {
-		switch (c) {
+	while ((opt = getopt_long(argc, argv, "+n:jvqhV", long_options, NULL)) != -1) {
+		switch (opt) {
 		case 'n': o.hostns = optarg; break;
 		case 'j': o.json = true; break;
 		case 'v': o.verbose++; break;
@@ -238,15 +256,16 @@ int main(int argc, char **argv)
 	}
 	if (o.verbose && o.quiet)
 		return usage_error("%s", "-v and -q exclude each other");
+	fwd_log_setup("fwdctl", o.quiet ? -1 : o.verbose);
 	if (optind >= argc) {
 		fputs(usage_text, stderr);
 		return FWD_EXIT_USAGE;
 	}
-	const char *cmd = argv[optind++];
+	const char *name = argv[optind++];
 	int nargs = argc - optind;
 	char **args = argv + optind;
 
-	if (!strcmp(cmd, "help")) {
+	if (!strcmp(name, "help")) {
 		fputs(help_text, stdout);
 		return FWD_EXIT_OK;
 	}
@@ -261,59 +280,23 @@ int main(int argc, char **argv)
 			return usage_error("option '%s' goes before the command: fwdctl [OPTIONS] COMMAND ...",
 					   args[i]);
 	}
+	cmd = command_find(name);
+	if (!cmd)
+		return usage_error("unknown command '%s'", name);
 	/* Validate the whole command line before touching anything. */
-	bool flush = false;
-	if (!strcmp(cmd, "check") || !strcmp(cmd, "up") || !strcmp(cmd, "down")) {
-		if (nargs != 1)
-			return usage_error("%s takes exactly one argument", cmd);
-	} else if (!strcmp(cmd, "status") || !strcmp(cmd, "stats") || !strcmp(cmd, "ct")) {
-		int i = 0;
+	ret = parse_args(cmd, nargs, args, &c);
+	if (ret)
+		return ret;
 
-		ret = optional_name(nargs, args, &i, name);
-		if (ret)
-			return ret;
-		if (!strcmp(cmd, "ct") && i < nargs && !strcmp(args[i], "flush")) {
-			flush = true;
-			i++;
-		}
-		if (i < nargs)
-			return usage_error("unexpected argument '%s'", args[i]);
+	if (cmd->needs_root && geteuid() != 0) {
+		fwd_err("%s: needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)", cmd->name);
+		ret = FWD_EXIT_FAILURE;
+	} else if (cmd->needs_root && o.hostns && (ret = netns_enter(o.hostns))) {
+		fwd_err("-n %s: cannot enter network namespace: %s", o.hostns, strerror(-ret));
+		ret = FWD_EXIT_FAILURE;
 	} else {
-		return usage_error("unknown command '%s'", cmd);
+		ret = cmd->run(&c, &o);
 	}
-
-	if (!strcmp(cmd, "check"))
-		return cmd_check(args[0], &o);
-	loader_set_verbosity(o.verbose);
-
-	struct fwd_topology t = { 0 };
-	if (!strcmp(cmd, "up") && (ret = load_topology(args[0], &t)))
-		return ret;
-	if (!strcmp(cmd, "down") && (ret = resolve_name(args[0], name)))
-		return ret;
-
-	if (needs_root(cmd) && geteuid() != 0) {
-		fprintf(stderr, "fwdctl: %s: needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)\n", cmd);
-		topo_free(&t);
-		return FWD_EXIT_FAILURE;
-	}
-	if (o.hostns && (ret = netns_enter(o.hostns))) {
-		fprintf(stderr, "fwdctl: -n %s: cannot enter network namespace: %s\n", o.hostns,
-			strerror(-ret));
-		topo_free(&t);
-		return FWD_EXIT_FAILURE;
-	}
-
-	if (!strcmp(cmd, "up"))
-		ret = fwd_cmd_up(&t, &o);
-	else if (!strcmp(cmd, "down"))
-		ret = fwd_cmd_down(name, &o);
-	else if (!strcmp(cmd, "status"))
-		ret = fwd_cmd_status(name[0] ? name : NULL, &o);
-	else if (!strcmp(cmd, "stats"))
-		ret = fwd_cmd_stats(name[0] ? name : NULL, &o);
-	else
-		ret = fwd_cmd_ct(name[0] ? name : NULL, flush, &o);
-	topo_free(&t);
+	topo_free(&c.topology);
 	return ret;
 }

@@ -21,6 +21,8 @@
 
 #include "netns.h"
 #include "nl.h"
+#include "fwd_inet.h"
+#include "fwd_log.h"
 
 /*
  * Receive buffer. MNL_SOCKET_BUFFER_SIZE (one page) is enough for single replies, but the
@@ -566,7 +568,7 @@ int nl_addr_add(struct nl_sock *nl, int ifindex, in_addr_t addr, uint8_t prefix)
 	nlh = addr_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, addr, prefix);
 	/* What `ip addr add A/P brd +` sets; /31 and /32 have no broadcast address. */
 	if (prefix < 31) {
-		in_addr_t mask = prefix ? htonl(~0u << (32 - prefix)) : 0;
+		in_addr_t mask = fwd_prefix_netmask(prefix);
 		in_addr_t brd = addr | ~mask;
 
 		mnl_attr_put(nlh, IFA_BROADCAST, sizeof(brd), &brd);
@@ -706,66 +708,12 @@ int nl_route_replace_default(struct nl_sock *nl, in_addr_t gateway, int ifindex)
 	return nl_request(nl, nlh, NULL, NULL);
 }
 
-struct route_default {
-	bool found;
-	uint32_t metric;
-	in_addr_t gateway;
-	int ifindex;
-};
-
-static int route_default_cb(const struct nlmsghdr *nlh, void *data)
+int nl_fail(struct nl_sock *nl, int err, const char *object, const char *what)
 {
-	struct route_default *r = data;
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[RTA_MAX + 1] = {0};
-	struct attr_tb t = {tb, RTA_MAX};
-	uint32_t table, metric = 0;
+	const char *ack = nl ? nl_errmsg(nl) : "";
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
-		return -EBADMSG;
-	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len || rtm->rtm_type != RTN_UNICAST)
-		return 0;
-	if (mnl_attr_parse(nlh, sizeof(*rtm), attr_index_cb, &t) < 0)
-		return -EBADMSG;
-	/* Table ids above 255 only fit in RTA_TABLE. */
-	table = rtm->rtm_table;
-	if (tb[RTA_TABLE] && !mnl_attr_validate(tb[RTA_TABLE], MNL_TYPE_U32))
-		table = mnl_attr_get_u32(tb[RTA_TABLE]);
-	if (table != RT_TABLE_MAIN)
-		return 0;
-	if (tb[RTA_PRIORITY] && !mnl_attr_validate(tb[RTA_PRIORITY], MNL_TYPE_U32))
-		metric = mnl_attr_get_u32(tb[RTA_PRIORITY]);
-	/* Of several default routes the kernel uses the one with the lowest metric. */
-	if (r->found && metric >= r->metric)
-		return 0;
-	r->found = true;
-	r->metric = metric;
-	r->gateway = 0;
-	r->ifindex = 0;
-	if (tb[RTA_GATEWAY] && mnl_attr_get_payload_len(tb[RTA_GATEWAY]) == sizeof(in_addr_t))
-		memcpy(&r->gateway, mnl_attr_get_payload(tb[RTA_GATEWAY]), sizeof(in_addr_t));
-	if (tb[RTA_OIF] && !mnl_attr_validate(tb[RTA_OIF], MNL_TYPE_U32))
-		r->ifindex = (int)mnl_attr_get_u32(tb[RTA_OIF]);
-	return 0;
-}
-
-int nl_route_get_default(struct nl_sock *nl, in_addr_t *gateway, int *ifindex)
-{
-	char buf[NL_REQ_SIZE];
-	struct nlmsghdr *nlh = msg_start(buf, RTM_GETROUTE, NLM_F_DUMP);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	struct route_default r = {0};
-	int ret;
-
-	rtm->rtm_family = AF_INET;
-	/* A filter with strict checking; without it the callback filters. */
-	rtm->rtm_table = RT_TABLE_MAIN;
-	ret = nl_request(nl, nlh, route_default_cb, &r);
-	if (ret < 0)
-		return ret;
-	if (!r.found)
-		return -ENOENT;
-	*gateway = r.gateway;
-	*ifindex = r.ifindex;
-	return 0;
+	if (!ack[0])
+		return fwd_fail(err, object, what);
+	fwd_err("%s: %s: %s (kernel: %s)", object, what, strerror(-err), ack);
+	return err;
 }

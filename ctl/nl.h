@@ -22,6 +22,11 @@ int nl_open_netns(int netns_fd, struct nl_sock **out);
 void nl_close(struct nl_sock *nl);
 /* The kernel's extended-ack text for the last failed request, or "" when it sent none. */
 const char *nl_errmsg(const struct nl_sock *nl);
+/*
+ * Log "OBJECT: WHAT: strerror(-err)" as an error, with the kernel's extended-ack text when @nl
+ * (may be NULL) has one for its last request. Returns @err, so callers can `return nl_fail()`.
+ */
+int nl_fail(struct nl_sock *nl, int err, const char *object, const char *what);
 
 struct nl_link {
 	int ifindex;
@@ -73,7 +78,5 @@ int nl_addr_dump(struct nl_sock *nl, int ifindex,
 
 /* Create or replace the IPv4 default route via @gateway out of @ifindex (NLM_F_REPLACE). */
 int nl_route_replace_default(struct nl_sock *nl, in_addr_t gateway, int ifindex);
-/* The IPv4 default route's gateway and ifindex: 0, or -ENOENT when there is none. */
-int nl_route_get_default(struct nl_sock *nl, in_addr_t *gateway, int *ifindex);
 
 #endif

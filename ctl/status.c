@@ -1,90 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
-/* fwdctl status, stats and ct: reading what is up, never changing it. */
+/* fwdctl status: what is up, as the kernel reports it, never changing it. */
+#include "fwd_loader.h"
+#include "fwd_log.h"
 #include "fwdctl.h"
-#include "fwd_json.h"
 #include "ipt.h"
-#include "journal.h"
-#include "loader.h"
 #include "names.h"
 #include "netns.h"
 #include "nl.h"
+#include "output.h"
+#include "topo.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-int fwd_list_topologies(char names[][16], int max)
+/* A link as status reports it; @addr may be NULL. */
+static json_t *link_json(const char *name, const struct nl_link *l, const char *addr)
 {
-	DIR *d = opendir(FWD_RUN_DIR);
-	struct dirent *de;
-	int n = 0;
+	json_t *o = json_pack("{s:s, s:i, s:b}", "name", name, "ifindex", l->ifindex, "up",
+			      !!(l->flags & IFF_UP));
 
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) && n < max) {
-		size_t len = strlen(de->d_name);
-
-		if (len > 5 && len - 5 < 16 && !strcmp(de->d_name + len - 5, ".conf")) {
-			memcpy(names[n], de->d_name, len - 5);
-			names[n++][len - 5] = '\0';
-		}
-	}
-	closedir(d);
-	return n;
-}
-
-int fwd_saved_topology(const char *name, struct fwd_topology *t)
-{
-	char path[128];
-	FILE *devnull = fopen("/dev/null", "w");
-	int ret;
-
-	fwd_journal_path(name, "conf", path, sizeof(path));
-	if (access(path, R_OK)) {
-		if (devnull)
-			fclose(devnull);
-		return -ENOENT;
-	}
-	ret = topo_parse_file(t, path, devnull ? devnull : stderr);
-	if (devnull)
-		fclose(devnull);
-	return ret;
-}
-
-/* NAME given, or the only topology that is up. */
-static int pick_topology(const char *name, const char *cmd, char out[16])
-{
-	char names[64][16];
-	int n;
-
-	if (name) {
-		snprintf(out, 16, "%s", name);
-		return 0;
-	}
-	n = fwd_list_topologies(names, 64);
-	if (n == 1) {
-		snprintf(out, 16, "%s", names[0]);
-		return 0;
-	}
-	fprintf(stderr, "fwdctl: %s: %s; name one\n", cmd,
-		n ? "several topologies are up" : "no topology is up");
-	return -ENOENT;
-}
-
-static void link_json(struct fwd_json *j, const char *key, const struct nl_link *l,
-		      const char *addr)
-{
-	json_object_begin(j, key);
-	json_string(j, "name", l->name);
-	json_int(j, "ifindex", l->ifindex);
-	json_bool(j, "up", l->flags & IFF_UP);
-	if (addr)
-		json_string(j, "address", addr);
-	if (l->gso_ipv4_max_size)
-		json_int(j, "gso_ipv4_max_size", l->gso_ipv4_max_size);
-	json_object_end(j);
+	if (o && addr)
+		json_object_set_new(o, "address", json_string(addr));
+	/* Every fwd link follows the uplink's BIG TCP setting (see up.c). */
+	if (o && l->gso_ipv4_max_size)
+		json_object_set_new(o, "gso_ipv4_max_size", json_integer(l->gso_ipv4_max_size));
+	return o;
 }
 
 /* The namespace's own view of its eth0: *l filled, or left zeroed when it is not there. */
@@ -101,209 +43,294 @@ static void inner_link(const char *netns, struct nl_link *l)
 	close(fd);
 }
 
-static int status_one(const char *name, const struct fwd_opts *o, struct fwd_json *j)
+static json_t *namespace_json(const struct fwd_topology *t, const struct fwd_namespace *ns,
+			      struct nl_sock *nl)
 {
-	struct fwd_topology t;
-	struct nl_sock *nl = NULL;
+	struct nl_link l = { 0 }, in = { 0 };
+	bool exists = netns_exists(ns->name);
+	char veth[IF_NAMESIZE];
+	json_t *o;
+
+	if (exists)
+		inner_link(ns->name, &in);
+	fwd_host_veth_name(t->name, ns->name, veth);
+	nl_link_get(nl, veth, &l);
+	o = json_pack("{s:s, s:s, s:b, s:s, s:i, s:b, s:b}", "name", ns->name, "address",
+		      fwd_ip_str(ns->addr), "exists", exists, "host_link", veth, "host_ifindex",
+		      l.ifindex, "host_link_up", !!(l.flags & IFF_UP), "inside_up",
+		      !!(in.flags & IFF_UP));
+	if (o && l.gso_ipv4_max_size)
+		json_object_set_new(o, "gso_ipv4_max_size", json_integer(l.gso_ipv4_max_size));
+	if (o && in.gso_ipv4_max_size)
+		json_object_set_new(o, "inside_gso_ipv4_max_size",
+				    json_integer(in.gso_ipv4_max_size));
+	return o;
+}
+
+static json_t *bpf_json(const struct fwd_bpf_status *st)
+{
+	json_t *pins = json_array(), *eps = json_array(), *att = json_array(), *cg = json_array();
+	char mac[18];
+	int err = 0;
+
+	for (size_t i = 0; i < st->n_pins && !err; i++) {
+		const struct fwd_bpf_pin *p = &st->pins[i];
+
+		err = out_append(pins, json_pack("{s:s, s:s, s:s, s:I}", "name", p->name, "kind",
+						 p->kind, "type", p->type, "id", (json_int_t)p->id));
+	}
+	for (size_t i = 0; i < st->n_endpoints && !err; i++) {
+		const struct fwd_bpf_endpoint *e = &st->endpoints[i];
+		const uint8_t *m = e->mac;
+
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+			 m[4], m[5]);
+		err = out_append(eps, json_pack("{s:s, s:s, s:s, s:I}", "address",
+						fwd_ip_str(e->addr), "mac", mac, "host_ifname",
+						e->host_ifname, "host_ifindex",
+						(json_int_t)e->host_ifindex));
+	}
+	for (size_t i = 0; i < st->n_attachments && !err; i++) {
+		const struct fwd_bpf_attachment *a = &st->attachments[i];
+
+		err = out_append(att, json_pack("{s:s, s:s, s:s, s:I, s:b}", "ifname", a->ifname,
+						"hook", a->hook, "prog", a->prog, "id",
+						(json_int_t)a->id, "current", a->current));
+	}
+	for (size_t i = 0; i < st->n_cgroup_links && !err; i++) {
+		const struct fwd_bpf_cgroup_link *l = &st->cgroup_links[i];
+
+		err = out_append(cg, json_pack("{s:s, s:s, s:I, s:I, s:b}", "hook", l->hook, "prog",
+					       l->prog, "id", (json_int_t)l->prog_id, "link_id",
+					       (json_int_t)l->link_id, "attached", l->attached));
+	}
+	if (err) {
+		json_decref(pins), json_decref(eps), json_decref(att), json_decref(cg);
+		return NULL;
+	}
+	return json_pack("{s:o, s:o, s:o, s:{s:s?, s:o}}", "pins", pins, "endpoints", eps,
+			 "attached", att, "cgroup", "path",
+			 st->cgroup_root[0] ? st->cgroup_root : NULL, "attached", cg);
+}
+
+/* The iptables rules in fwd's chains of topology @name, one string each. */
+static json_t *iptables_json(const char *name)
+{
+	char *rules = ipt_show(name);
+	json_t *a = json_array();
+
+	for (char *s = rules ? strtok(rules, "\n") : NULL; s && a; s = strtok(NULL, "\n"))
+		if (out_append(a, json_string(s)))
+			a = (json_decref(a), NULL);
+	free(rules);
+	return a;
+}
+
+/* The status of topology @name as one JSON object; NULL (after a message) on failure. */
+static json_t *status_json(const char *name)
+{
 	struct nl_link br = { 0 }, up = { 0 };
+	struct fwd_bpf_status st;
+	struct nl_sock *nl = NULL;
+	struct fwd_topology t;
 	in_addr_t up_addr = 0;
+	json_t *doc = NULL, *nss, *rules;
 	uint8_t prefix;
-	char buf[64];
+	char gw[32];
 	int ret;
 
-	ret = fwd_saved_topology(name, &t);
-	if (ret == -ENOENT) {
-		fprintf(stderr, "fwdctl: topology %s is not up\n", name);
-		return FWD_EXIT_FAILURE;
-	}
-	if (ret || (ret = nl_open(&nl))) {
-		fprintf(stderr, "fwdctl: status %s: %s\n", name, strerror(-ret));
-		topo_free(&t);
-		return FWD_EXIT_FAILURE;
+	if (fwd_pick_topology(name, "status", false, NULL, &t))
+		return NULL;
+	ret = nl_open(&nl);
+	if (ret) {
+		fwd_fail(ret, "netlink", "cannot open socket");
+		goto out;
 	}
 	nl_link_get(nl, t.bridge, &br);
 	if (t.uplink[0] && !nl_link_get(nl, t.uplink, &up))
 		nl_addr_get_primary(nl, up.ifindex, &up_addr, &prefix);
-	const char *dp = t.datapath == FWD_DATAPATH_BPF ? "bpf" : "kernel";
-	snprintf(buf, sizeof(buf), "%s/%u", fwd_ip_str(t.gateway.addr), t.gateway.prefix);
-
-	if (j) {
-		json_object_begin(j, NULL);
-		json_string(j, "topology", t.name);
-		json_string(j, "datapath", dp);
-		link_json(j, "bridge", &br, buf);
-		if (t.uplink[0])
-			link_json(j, "uplink", &up, up_addr ? fwd_ip_str(up_addr) : NULL);
-		json_array_begin(j, "namespaces");
-	} else {
-		printf("topology %s  datapath %s\n", t.name, dp);
-		printf("  bridge %-15s %-18s %s\n", t.bridge, buf,
-		       !br.ifindex ? "MISSING" : br.flags & IFF_UP ? "up" : "down");
-		if (t.uplink[0])
-			printf("  uplink %-15s %-18s %s\n", t.uplink,
-			       up_addr ? fwd_ip_str(up_addr) : "-",
-			       !up.ifindex ? "MISSING" : up.flags & IFF_UP ? "up" : "down");
-		printf("  %-20s %-15s %-12s %-6s %-7s %s\n", "NAMESPACE", "ADDRESS", "HOST LINK",
-		       "LINK", "INSIDE", "GSO_IPV4_MAX");
+	snprintf(gw, sizeof(gw), "%s/%u", fwd_ip_str(t.gateway.addr), t.gateway.prefix);
+	nss = json_array();
+	for (size_t i = 0; i < t.n_namespaces && nss; i++)
+		if (out_append(nss, namespace_json(&t, &t.namespaces[i], nl)))
+			nss = (json_decref(nss), NULL);
+	doc = json_pack("{s:s, s:s, s:o, s:o*, s:o}", "topology", t.name, "datapath",
+			t.datapath == FWD_DATAPATH_BPF ? "bpf" : "kernel", "bridge",
+			link_json(t.bridge, &br, gw), "uplink",
+			t.uplink[0] ? link_json(t.uplink, &up, up_addr ? fwd_ip_str(up_addr) : NULL)
+				    : NULL,
+			"namespaces", nss);
+	/* iptables belongs to datapath kernel; shown for bpf too when fwd's chains exist. */
+	rules = iptables_json(t.name);
+	if (doc && (t.datapath == FWD_DATAPATH_KERNEL || json_array_size(rules)))
+		json_object_set(doc, "iptables", rules);
+	json_decref(rules);
+	if (doc && t.datapath == FWD_DATAPATH_BPF) {
+		if (!loader_status_read(t.name, &st))
+			json_object_set_new(doc, "bpf", bpf_json(&st));
+		loader_status_free(&st);
 	}
-	for (size_t i = 0; i < t.n_namespaces; i++) {
-		const struct fwd_namespace *ns = &t.namespaces[i];
-		char veth[IF_NAMESIZE];
-		struct nl_link l = { 0 }, in = { 0 };
-		bool exists = netns_exists(ns->name);
-		bool inner;
-
-		if (exists)
-			inner_link(ns->name, &in);
-		inner = in.flags & IFF_UP;
-		fwd_host_veth_name(t.name, ns->name, veth);
-		nl_link_get(nl, veth, &l);
-		if (j) {
-			json_object_begin(j, NULL);
-			json_string(j, "name", ns->name);
-			json_string(j, "address", fwd_ip_str(ns->addr));
-			json_bool(j, "exists", exists);
-			json_string(j, "host_link", veth);
-			json_int(j, "host_ifindex", l.ifindex);
-			json_bool(j, "host_link_up", l.flags & IFF_UP);
-			json_bool(j, "inside_up", inner);
-			/* Both ends follow the uplink's BIG TCP setting (see up.c). */
-			if (l.gso_ipv4_max_size)
-				json_int(j, "gso_ipv4_max_size", l.gso_ipv4_max_size);
-			if (in.gso_ipv4_max_size)
-				json_int(j, "inside_gso_ipv4_max_size", in.gso_ipv4_max_size);
-			json_object_end(j);
-		} else {
-			char gso[16] = "-";
-
-			if (l.gso_ipv4_max_size)
-				snprintf(gso, sizeof(gso), "%u", l.gso_ipv4_max_size);
-			printf("  %-20s %-15s %-12s %-6s %-7s %s\n", ns->name, fwd_ip_str(ns->addr),
-			       veth, !l.ifindex ? "MISSING" : l.flags & IFF_UP ? "up" : "down",
-			       !exists ? "MISSING" : inner ? "up" : "down", gso);
-		}
-	}
-	if (j)
-		json_array_end(j);
-
-	/* datapath bpf uses fwd's chains too while NAT is not yet in BPF. */
-	char *rules = ipt_show(t.name);
-	if (t.datapath == FWD_DATAPATH_KERNEL || (rules && rules[0])) {
-		if (j) {
-			json_array_begin(j, "iptables");
-			for (char *s = rules ? strtok(rules, "\n") : NULL; s; s = strtok(NULL, "\n"))
-				json_string(j, NULL, s);
-			json_array_end(j);
-		} else {
-			printf("  iptables rules:\n");
-			for (char *s = rules ? strtok(rules, "\n") : NULL; s; s = strtok(NULL, "\n"))
-				printf("    %s\n", s);
-		}
-	}
-	free(rules);
-	if (t.datapath == FWD_DATAPATH_BPF) {
-		if (j)
-			json_object_begin(j, "bpf");
-		loader_status(t.name, j);
-		if (j)
-			json_object_end(j);
-	}
-	if (j)
-		json_object_end(j);
+	if (!doc)
+		fwd_fail(-ENOMEM, "status", "cannot build the output");
+out:
 	nl_close(nl);
 	topo_free(&t);
-	(void)o;
-	return FWD_EXIT_OK;
+	return doc;
 }
 
-int fwd_cmd_status(const char *topology, const struct fwd_opts *o)
+static void link_state_text(json_t *link, char *buf, size_t len)
 {
-	struct fwd_json j;
-	char names[256][16];
-	int n, ret = FWD_EXIT_OK;
+	snprintf(buf, len, "%s",
+		 !json_integer_value(json_object_get(link, "ifindex"))	? "MISSING"
+		 : json_is_true(json_object_get(link, "up"))		? "up"
+									: "down");
+}
 
-	if (o->json)
-		json_init(&j, stdout);
-	if (topology) {
-		ret = status_one(topology, o, o->json ? &j : NULL);
-		if (o->json && ret == FWD_EXIT_OK)
-			json_finish(&j);
-		return ret;
+static void host_link_text(json_t *ns, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s",
+		 !json_integer_value(json_object_get(ns, "host_ifindex")) ? "MISSING"
+		 : json_is_true(json_object_get(ns, "host_link_up"))	  ? "up"
+									  : "down");
+}
+
+static void inside_text(json_t *ns, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s",
+		 !json_is_true(json_object_get(ns, "exists"))	     ? "MISSING"
+		 : json_is_true(json_object_get(ns, "inside_up")) ? "up"
+								  : "down");
+}
+
+static const struct out_col link_cols[] = {
+	{ "", "name", -15 },
+	{ "", "address", -18 },
+	{ "", "up", 0, link_state_text },
+};
+
+static const struct out_col namespace_cols[] = {
+	{ "NAMESPACE", "name", -20 },	  { "ADDRESS", "address", -15 },
+	{ "HOST LINK", "host_link", -12 }, { "LINK", "host_link_up", -6, host_link_text },
+	{ "INSIDE", "inside_up", -7, inside_text }, { "GSO_IPV4_MAX", "gso_ipv4_max_size", 0 },
+};
+
+static void id_text(json_t *row, char *buf, size_t len)
+{
+	snprintf(buf, len, "id %" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(row, "id")));
+}
+
+static void endpoint_text(json_t *row, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s via %s (%" JSON_INTEGER_FORMAT ")",
+		 json_string_value(json_object_get(row, "mac")),
+		 json_string_value(json_object_get(row, "host_ifname")),
+		 json_integer_value(json_object_get(row, "host_ifindex")));
+}
+
+static void attachment_id_text(json_t *row, char *buf, size_t len)
+{
+	snprintf(buf, len, "id %" JSON_INTEGER_FORMAT "%s",
+		 json_integer_value(json_object_get(row, "id")),
+		 json_is_true(json_object_get(row, "current")) ? ""
+							       : " (stale: not the pinned program)");
+}
+
+static void cgroup_id_text(json_t *row, char *buf, size_t len)
+{
+	snprintf(buf, len, "id %" JSON_INTEGER_FORMAT ", link %" JSON_INTEGER_FORMAT "%s",
+		 json_integer_value(json_object_get(row, "id")),
+		 json_integer_value(json_object_get(row, "link_id")),
+		 json_is_true(json_object_get(row, "attached")) ? "" : " (pinned, not attached)");
+}
+
+static const struct out_col pin_cols[] = {
+	{ "", "name", -16 }, { "", "kind", -4 }, { "", "type", -14 }, { "", "id", 0, id_text },
+};
+static const struct out_col endpoint_cols[] = {
+	{ "", "address", -15 },
+	{ "", "mac", 0, endpoint_text },
+};
+static const struct out_col attachment_cols[] = {
+	{ "", "ifname", -15 },
+	{ "", "hook", -11 },
+	{ "", "prog", -16 },
+	{ "", "id", 0, attachment_id_text },
+};
+static const struct out_col cgroup_cols[] = {
+	{ "", "hook", -15 },
+	{ "", "prog", -16 },
+	{ "", "id", 0, cgroup_id_text },
+};
+
+static void status_text(json_t *doc, const char *pin_dir)
+{
+	json_t *v, *bpf;
+	size_t i;
+
+	printf("topology %s  datapath %s\n", json_string_value(json_object_get(doc, "topology")),
+	       json_string_value(json_object_get(doc, "datapath")));
+	out_row(stdout, "  bridge ", OUT_COLS(link_cols), json_object_get(doc, "bridge"));
+	if ((v = json_object_get(doc, "uplink")))
+		out_row(stdout, "  uplink ", OUT_COLS(link_cols), v);
+	out_table(stdout, "  ", OUT_COLS(namespace_cols), json_object_get(doc, "namespaces"),
+		  true);
+	if ((v = json_object_get(doc, "iptables"))) {
+		printf("  iptables rules:\n");
+		for (i = 0; i < json_array_size(v); i++)
+			printf("    %s\n", json_string_value(json_array_get(v, i)));
 	}
-	n = fwd_list_topologies(names, 256);
-	if (o->json)
-		json_array_begin(&j, NULL);
-	else if (!n)
-		fwd_info(o, "fwdctl: no topology is up\n");
+	bpf = json_object_get(doc, "bpf");
+	if (!bpf)
+		return;
+	printf("pins %s:\n", pin_dir);
+	out_table(stdout, "  ", OUT_COLS(pin_cols), json_object_get(bpf, "pins"), false);
+	printf("endpoints:\n");
+	out_table(stdout, "  ", OUT_COLS(endpoint_cols), json_object_get(bpf, "endpoints"), false);
+	printf("attached:\n");
+	out_table(stdout, "  ", OUT_COLS(attachment_cols), json_object_get(bpf, "attached"),
+		  false);
+	v = json_object_get(bpf, "cgroup");
+	if (json_array_size(json_object_get(v, "attached"))) {
+		json_t *path = json_object_get(v, "path");
+
+		printf("cgroup %s:\n",
+		       json_is_string(path) ? json_string_value(path) : "(no cgroup v2 mounted)");
+		out_table(stdout, "  ", OUT_COLS(cgroup_cols), json_object_get(v, "attached"),
+			  false);
+	}
+}
+
+int fwd_cmd_status(const struct fwd_cmdline *c, const struct fwd_opts *o)
+{
+	char names[256][FWD_TOPO_NAME_SIZE], pin_dir[PATH_MAX];
+	json_t *all = NULL, *doc;
+	int n = 1, ret = FWD_EXIT_OK;
+
+	if (c->name[0])
+		snprintf(names[0], sizeof(names[0]), "%s", c->name);
+	else if (!(n = fwd_list_topologies(names, 256)))
+		fwd_note("no topology is up");
+	if (o->json && !c->name[0])
+		all = json_array();
 	for (int i = 0; i < n; i++) {
-		if (!o->json && i)
-			printf("\n");
-		if (status_one(names[i], o, o->json ? &j : NULL))
+		doc = status_json(names[i]);
+		if (!doc) {
 			ret = FWD_EXIT_FAILURE;
+			continue;
+		}
+		if (all) {
+			json_array_append_new(all, doc);
+		} else if (o->json) {
+			out_json(doc);
+		} else {
+			if (i)
+				printf("\n");
+			snprintf(pin_dir, sizeof(pin_dir), "%s/%s", FWD_PIN_ROOT, names[i]);
+			status_text(doc, pin_dir);
+			json_decref(doc);
+		}
 	}
-	if (o->json) {
-		json_array_end(&j);
-		json_finish(&j);
-	}
+	if (all)
+		out_json(all);
 	return ret;
-}
-
-int fwd_cmd_stats(const char *topology, const struct fwd_opts *o)
-{
-	struct fwd_topology t;
-	struct fwd_json j;
-	char name[16];
-	int ret;
-
-	if (pick_topology(topology, "stats", name))
-		return FWD_EXIT_FAILURE;
-	ret = fwd_saved_topology(name, &t);
-	if (ret) {
-		fprintf(stderr, "fwdctl: topology %s is not up\n", name);
-		return FWD_EXIT_FAILURE;
-	}
-	if (t.datapath != FWD_DATAPATH_BPF) {
-		fprintf(stderr, "fwdctl: stats: topology %s uses datapath kernel; its counters are "
-				"iptables' own ('fwdctl status %s')\n", name, name);
-		topo_free(&t);
-		return FWD_EXIT_FAILURE;
-	}
-	topo_free(&t);
-	if (o->json)
-		json_init(&j, stdout);
-	ret = loader_stats(name, o->json ? &j : NULL);
-	if (o->json && !ret)
-		json_finish(&j);
-	return ret ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
-}
-
-int fwd_cmd_ct(const char *topology, bool flush, const struct fwd_opts *o)
-{
-	struct fwd_topology t;
-	struct fwd_json j;
-	char name[16];
-	int ret;
-
-	if (pick_topology(topology, "ct", name))
-		return FWD_EXIT_FAILURE;
-	ret = fwd_saved_topology(name, &t);
-	if (ret) {
-		fprintf(stderr, "fwdctl: topology %s is not up\n", name);
-		return FWD_EXIT_FAILURE;
-	}
-	if (t.datapath != FWD_DATAPATH_BPF) {
-		fprintf(stderr, "fwdctl: ct: topology %s uses datapath kernel; its connections are "
-				"nf_conntrack's ('conntrack -L')\n", name);
-		topo_free(&t);
-		return FWD_EXIT_FAILURE;
-	}
-	topo_free(&t);
-	if (flush)
-		return loader_ct_flush(name) ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
-	if (o->json)
-		json_init(&j, stdout);
-	ret = loader_ct_list(name, o->json ? &j : NULL);
-	if (o->json && !ret)
-		json_finish(&j);
-	return ret ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
 }

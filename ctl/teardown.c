@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Teardown of journaled objects; see teardown.h. */
 #include "teardown.h"
-#include "fwdctl.h"
+#include "fwd_loader.h"
+#include "fwd_log.h"
 #include "ipt.h"
-#include "loader.h"
 #include "names.h"
 #include "netns.h"
 
@@ -37,15 +37,14 @@ static bool sysctl_shared(const struct journal *j)
 	if (!d)
 		return false;
 	while (!shared && (de = readdir(d))) {
-		char path[300], line[128], mine[16];
-		size_t n = strlen(de->d_name);
+		size_t n = strlen(de->d_name), own = strlen(j->topology);
+		char path[sizeof(FWD_RUN_DIR) + sizeof(de->d_name)], line[128];
 		FILE *f;
 
 		if (n < 9 || strcmp(de->d_name + n - 8, ".journal"))
 			continue;
-		snprintf(mine, sizeof(mine), "%s.journal", j->topology);
-		if (!strcmp(de->d_name, mine))
-			continue;
+		if (n - 8 == own && !strncmp(de->d_name, j->topology, own))
+			continue; /* this topology's own journal */
 		snprintf(path, sizeof(path), FWD_RUN_DIR "/%s", de->d_name);
 		f = fopen(path, "re");
 		if (!f)
@@ -76,7 +75,7 @@ static int restore_sysctl(const struct journal *j, const struct journal_entry *e
 
 		if (fd >= 0)
 			close(fd);
-		return fwd_fail(NULL, err, path, "cannot restore");
+		return fwd_fail(err, path, "cannot restore");
 	}
 	close(fd);
 	return 0;
@@ -112,17 +111,17 @@ int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_e
 		snprintf(prefix, sizeof(prefix), "fwd:%s:", j->topology);
 		if (!nl_link_get(nl, e.name, &l) && !strncmp(l.alias, prefix, strlen(prefix)) &&
 		    (ret = nl_link_del(nl, l.ifindex)) && ret != -ENODEV)
-			return fwd_fail(nl, ret, e.name, "cannot delete link");
+			return nl_fail(nl, ret, e.name, "cannot delete link");
 		break;
 	case J_NETNS:
 		ret = netns_delete(e.name);
 		if (ret && ret != -ENOENT)
-			return fwd_fail(NULL, ret, e.name, "cannot delete namespace");
+			return fwd_fail(ret, e.name, "cannot delete namespace");
 		break;
 	case J_BRIDGE:
 		if (!nl_link_get(nl, e.name, &l) && !strcmp(l.kind, "bridge") &&
 		    (ret = nl_link_del(nl, l.ifindex)) && ret != -ENODEV)
-			return fwd_fail(nl, ret, e.name, "cannot delete bridge");
+			return nl_fail(nl, ret, e.name, "cannot delete bridge");
 		break;
 	case J_SYSCTL:
 		if ((ret = restore_sysctl(j, &e)))

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The topology model's queries and its normalised text and JSON forms (`fwdctl check`). */
-#include "topology.h"
-#include "fwd_json.h"
+#include "topo.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -22,16 +21,6 @@ const struct fwd_namespace *topo_namespace_find(const struct fwd_topology *t, co
 		if (!strcmp(t->namespaces[i].name, name))
 			return &t->namespaces[i];
 	return NULL;
-}
-
-in_addr_t topo_netmask(const struct fwd_topology *t)
-{
-	return t->gateway.prefix ? htonl(0xffffffffu << (32 - t->gateway.prefix)) : 0;
-}
-
-in_addr_t topo_subnet(const struct fwd_topology *t)
-{
-	return t->gateway.addr & topo_netmask(t);
 }
 
 static const char *proto_name(uint8_t proto)
@@ -76,50 +65,32 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 	}
 }
 
-void topo_print_json(const struct fwd_topology *t, struct fwd_json *j)
+json_t *topo_to_json(const struct fwd_topology *t)
 {
+	json_t *masq = json_array(), *nss = json_array(), *fwds = json_array();
 	char buf[32];
 
-	json_object_begin(j, NULL);
-	json_string(j, "topology", t->name);
-	json_string(j, "datapath", datapath_name(t->datapath));
-	json_object_begin(j, "bridge");
-	json_string(j, "name", t->bridge);
-	snprintf(buf, sizeof(buf), "%s/%u", fwd_ip_str(t->gateway.addr), t->gateway.prefix);
-	json_string(j, "address", buf);
-	json_object_end(j);
-	if (t->uplink[0])
-		json_string(j, "uplink", t->uplink);
-	else
-		json_null(j, "uplink");
-	json_array_begin(j, "masquerade");
 	for (size_t i = 0; i < t->n_masquerades; i++) {
 		snprintf(buf, sizeof(buf), "%s/%u", fwd_ip_str(t->masquerades[i].net.addr),
 			 t->masquerades[i].net.prefix);
-		json_string(j, NULL, buf);
+		json_array_append_new(masq, json_string(buf));
 	}
-	json_array_end(j);
-	json_array_begin(j, "namespaces");
-	for (size_t i = 0; i < t->n_namespaces; i++) {
-		json_object_begin(j, NULL);
-		json_string(j, "name", t->namespaces[i].name);
-		json_string(j, "address", fwd_ip_str(t->namespaces[i].addr));
-		json_object_end(j);
-	}
-	json_array_end(j);
-	json_array_begin(j, "forwards");
+	for (size_t i = 0; i < t->n_namespaces; i++)
+		json_array_append_new(nss, json_pack("{s:s, s:s}", "name", t->namespaces[i].name,
+						     "address", fwd_ip_str(t->namespaces[i].addr)));
 	for (size_t i = 0; i < t->n_forwards; i++) {
 		const struct fwd_forward *f = &t->forwards[i];
 
-		json_object_begin(j, NULL);
-		json_string(j, "proto", proto_name(f->proto));
-		json_uint(j, "port", f->port_lo);
-		json_uint(j, "port_end", f->port_hi);
-		json_string(j, "namespace", t->namespaces[f->ns].name);
-		json_uint(j, "to_port", f->to_port);
-		json_uint(j, "to_port_end", f->to_port + (f->port_hi - f->port_lo));
-		json_object_end(j);
+		json_array_append_new(
+			fwds, json_pack("{s:s, s:i, s:i, s:s, s:i, s:i}", "proto", proto_name(f->proto),
+					"port", f->port_lo, "port_end", f->port_hi, "namespace",
+					t->namespaces[f->ns].name, "to_port", f->to_port,
+					"to_port_end", f->to_port + (f->port_hi - f->port_lo)));
 	}
-	json_array_end(j);
-	json_object_end(j);
+	snprintf(buf, sizeof(buf), "%s/%u", fwd_ip_str(t->gateway.addr), t->gateway.prefix);
+	/* "o" takes the arrays over; json_pack frees them when it fails. */
+	return json_pack("{s:s, s:s, s:{s:s, s:s}, s:s?, s:o, s:o, s:o}", "topology", t->name,
+			 "datapath", datapath_name(t->datapath), "bridge", "name", t->bridge,
+			 "address", buf, "uplink", t->uplink[0] ? t->uplink : NULL, "masquerade",
+			 masq, "namespaces", nss, "forwards", fwds);
 }

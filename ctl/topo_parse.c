@@ -5,7 +5,7 @@
  * rules: exactly one bridge, addresses inside the subnet, forward targets, overlaps). Every
  * violation is reported, not just the first, so one run of `fwdctl check` shows them all.
  */
-#include "topology.h"
+#include "topo.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -97,14 +97,10 @@ static bool parse_uint(const char *s, unsigned long lo, unsigned long hi, unsign
 	return true;
 }
 
-static in_addr_t prefix_mask(uint8_t prefix)
-{
-	return prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
-}
 
 static bool cidr_contains(struct fwd_cidr net, in_addr_t addr)
 {
-	return ((addr ^ net.addr) & prefix_mask(net.prefix)) == 0;
+	return ((addr ^ net.addr) & fwd_prefix_netmask(net.prefix)) == 0;
 }
 
 /* ADDR/PREFIX, where the address may have host bits (the caller decides). */
@@ -224,8 +220,8 @@ static void kw_bridge(struct parser *p, char **tok)
 		perr(p, p->line, "bridge prefix /%u must be between /8 and /30", c.prefix);
 		return;
 	}
-	in_addr_t host = c.addr & ~prefix_mask(c.prefix);
-	if (host == 0 || host == ~prefix_mask(c.prefix)) {
+	in_addr_t host = c.addr & ~fwd_prefix_netmask(c.prefix);
+	if (host == 0 || host == ~fwd_prefix_netmask(c.prefix)) {
 		perr(p, p->line, "bridge address %s is the %s address of its subnet, not a host",
 		     tok[2], host ? "broadcast" : "network");
 		return;
@@ -255,8 +251,8 @@ static void kw_masquerade(struct parser *p, char **tok)
 		perr(p, p->line, "masquerade '%s' is not a CIDR (e.g. 192.168.15.0/24)", tok[1]);
 		return;
 	}
-	if (c.addr & ~prefix_mask(c.prefix)) {
-		struct fwd_cidr net = { c.addr & prefix_mask(c.prefix), c.prefix };
+	if (c.addr & ~fwd_prefix_netmask(c.prefix)) {
+		struct fwd_cidr net = { c.addr & fwd_prefix_netmask(c.prefix), c.prefix };
 		perr(p, p->line, "masquerade %s has host bits set (did you mean %s/%u?)", tok[1],
 		     fwd_ip_str(net.addr), net.prefix);
 		return;
@@ -451,7 +447,7 @@ static int cmp_forward(const void *a, const void *b)
 static void check_namespaces(struct parser *p)
 {
 	struct fwd_topology *t = p->t;
-	in_addr_t mask = prefix_mask(t->gateway.prefix);
+	in_addr_t mask = fwd_prefix_netmask(t->gateway.prefix);
 
 	for (size_t i = 0; i < t->n_namespaces; i++) {
 		struct fwd_namespace *ns = &t->namespaces[i];
@@ -494,13 +490,13 @@ static void check_masquerades(struct parser *p)
 		    (m->net.prefix < t->gateway.prefix || !cidr_contains(t->gateway, m->net.addr)))
 			perr(p, m->line, "masquerade %s/%u is not inside the bridge subnet %s/%u",
 			     fwd_ip_str(m->net.addr), m->net.prefix,
-			     fwd_ip_str(t->gateway.addr & prefix_mask(t->gateway.prefix)),
+			     fwd_ip_str(t->gateway.addr & fwd_prefix_netmask(t->gateway.prefix)),
 			     t->gateway.prefix);
 		for (size_t j = 0; j < i; j++) {
 			struct fwd_masquerade *o = &t->masquerades[j];
 			uint8_t shorter = m->net.prefix < o->net.prefix ? m->net.prefix : o->net.prefix;
 
-			if (((m->net.addr ^ o->net.addr) & prefix_mask(shorter)) == 0) {
+			if (((m->net.addr ^ o->net.addr) & fwd_prefix_netmask(shorter)) == 0) {
 				perr(p, m->line, "masquerade %s/%u overlaps the one at line %d",
 				     fwd_ip_str(m->net.addr), m->net.prefix, o->line);
 				break;

@@ -7,17 +7,20 @@
  * idempotently. Objects in the journal that the file no longer declares are removed last but
  * one, and the datapath (iptables or BPF) is applied last, when every link it refers to exists.
  */
+#include "fwd_loader.h"
+#include "fwd_log.h"
 #include "fwdctl.h"
 #include "ipt.h"
 #include "journal.h"
-#include "loader.h"
 #include "names.h"
 #include "netns.h"
 #include "nl.h"
 #include "teardown.h"
+#include "topo.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,7 +39,7 @@ struct up {
 /* Errors of the host-namespace socket carry its extended ack. */
 static int fail(struct up *u, int err, const char *object, const char *what)
 {
-	return fwd_fail(u->nl, err, object, what);
+	return nl_fail(u->nl, err, object, what);
 }
 
 /* Nothing has changed yet: every refusal here leaves the machine as it was. */
@@ -50,7 +53,7 @@ static int preflight(struct up *u)
 		char here[64];
 
 		if (!journal_netns_id(here, sizeof(here)) && strcmp(here, u->j.hostns)) {
-			fprintf(stderr, "fwdctl: topology '%s': already up in another host network "
+			fwd_err("topology '%s': already up in another host network "
 					"namespace; run 'down' there first (with the same -n)\n", t->name);
 			return -EBUSY;
 		}
@@ -58,7 +61,7 @@ static int preflight(struct up *u)
 	if (t->uplink[0]) {
 		ret = nl_link_get(u->nl, t->uplink, &u->uplink);
 		if (ret == -ENODEV) {
-			fprintf(stderr, "fwdctl: uplink %s: does not exist in the host namespace\n",
+			fwd_err("uplink %s: does not exist in the host namespace",
 				t->uplink);
 			return ret;
 		}
@@ -67,14 +70,14 @@ static int preflight(struct up *u)
 		uint8_t prefix;
 		ret = nl_addr_get_primary(u->nl, u->uplink.ifindex, &u->uplink_addr, &prefix);
 		if (ret && (t->n_masquerades || t->n_forwards)) {
-			fprintf(stderr, "fwdctl: uplink %s: has no IPv4 address to masquerade to or "
+			fwd_err("uplink %s: has no IPv4 address to masquerade to or "
 					"forward from\n", t->uplink);
 			return ret == -EADDRNOTAVAIL ? -EADDRNOTAVAIL : ret;
 		}
 	}
 	ret = nl_link_get(u->nl, t->bridge, &u->bridge);
 	if (!ret && strcmp(u->bridge.kind, "bridge")) {
-		fprintf(stderr, "fwdctl: bridge %s: a link of that name exists and is not a bridge "
+		fwd_err("bridge %s: a link of that name exists and is not a bridge "
 				"(kind '%s')\n", t->bridge, u->bridge.kind);
 		return -EEXIST;
 	}
@@ -87,21 +90,21 @@ static int preflight(struct up *u)
 		fwd_host_veth_name(t->name, t->namespaces[i].name, u->veth[i]);
 		for (size_t k = 0; k < i; k++) {
 			if (!strcmp(u->veth[i], u->veth[k])) {
-				fprintf(stderr, "fwdctl: namespaces '%s' and '%s' hash to the same link "
+				fwd_err("namespaces '%s' and '%s' hash to the same link "
 						"name %s; rename one\n", t->namespaces[k].name,
 					t->namespaces[i].name, u->veth[i]);
 				return -EEXIST;
 			}
 		}
 		if (!strcmp(u->veth[i], t->bridge) || !strcmp(u->veth[i], t->uplink)) {
-			fprintf(stderr, "fwdctl: link %s: name of namespace '%s''s veth is taken by "
+			fwd_err("link %s: name of namespace '%s''s veth is taken by "
 					"the bridge or uplink\n", u->veth[i], t->namespaces[i].name);
 			return -EEXIST;
 		}
 		fwd_host_veth_alias(t->name, t->namespaces[i].name, alias, sizeof(alias));
 		ret = nl_link_get(u->nl, u->veth[i], &l);
 		if (!ret && strcmp(l.alias, alias)) {
-			fprintf(stderr, "fwdctl: link %s: exists and is not fwd's veth of '%s' "
+			fwd_err("link %s: exists and is not fwd's veth of '%s' "
 					"(alias '%s')\n", u->veth[i], t->namespaces[i].name, l.alias);
 			return -EEXIST;
 		}
@@ -181,7 +184,7 @@ static int ensure_bridge(struct up *u)
 		ret = nl_link_get(u->nl, t->bridge, &u->bridge);
 		if (ret)
 			return fail(u, ret, t->bridge, "cannot read link");
-		fwd_debug(u->o, "fwdctl: created bridge %s\n", t->bridge);
+		fwd_info("created bridge %s", t->bridge);
 	}
 	ret = nl_addr_add(u->nl, u->bridge.ifindex, t->gateway.addr, t->gateway.prefix);
 	if (ret)
@@ -218,23 +221,49 @@ static int ensure_ip_forward(struct up *u)
 	return ret ? fail(u, ret, path, "cannot enable forwarding") : 0;
 }
 
-/* Addresses on a namespace's eth0 other than the declared one. */
+/* Addresses on a namespace's eth0 other than the declared one, however many. */
 struct stale_addrs {
 	in_addr_t keep;
-	in_addr_t drop[8];
-	uint8_t prefix[8];
-	int n;
+	struct {
+		in_addr_t addr;
+		uint8_t prefix;
+	} *drop;
+	size_t n;
 };
 
 static int collect_stale(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx)
 {
 	struct stale_addrs *s = ctx;
+	void *grown;
 
-	if (addr != s->keep && s->n < 8) {
-		s->drop[s->n] = addr;
-		s->prefix[s->n++] = prefix;
-	}
+	if (addr == s->keep)
+		return 0;
+	grown = realloc(s->drop, (s->n + 1) * sizeof(*s->drop));
+	if (!grown)
+		return -ENOMEM;
+	s->drop = grown;
+	s->drop[s->n].addr = addr;
+	s->drop[s->n++].prefix = prefix;
 	return 0;
+}
+
+/* An address changed in the file: drop the old ones so exactly the declared one remains. */
+static int remove_stale_addrs(struct nl_sock *in, const struct fwd_namespace *ns, int ifindex)
+{
+	struct stale_addrs st = { .keep = ns->addr };
+	int ret = nl_addr_dump(in, ifindex, collect_stale, &st);
+
+	if (ret)
+		nl_fail(in, ret, ns->name, "cannot list the addresses of " FWD_NS_IFNAME);
+	for (size_t k = 0; !ret && k < st.n; k++) {
+		ret = nl_addr_del(in, ifindex, st.drop[k].addr, st.drop[k].prefix);
+		if (ret == -EADDRNOTAVAIL)
+			ret = 0; /* gone meanwhile */
+		else if (ret)
+			nl_fail(in, ret, ns->name, "cannot remove an old address");
+	}
+	free(st.drop);
+	return ret;
 }
 
 /*
@@ -252,33 +281,30 @@ static int configure_inside(struct up *u, size_t i, int nsfd)
 	if (ret)
 		return fail(u, ret, ns->name, "cannot open netlink in namespace");
 	if ((ret = nl_link_get(in, "lo", &lo)) || (ret = nl_link_set_up(in, lo.ifindex))) {
-		fwd_fail(in, ret, ns->name, "cannot set lo up");
+		nl_fail(in, ret, ns->name, "cannot set lo up");
 		goto out;
 	}
 	if ((ret = nl_link_get(in, FWD_NS_IFNAME, &eth))) {
-		fwd_fail(in, ret, ns->name, "cannot find " FWD_NS_IFNAME);
+		nl_fail(in, ret, ns->name, "cannot find " FWD_NS_IFNAME);
 		goto out;
 	}
 	memcpy(u->eps[i].ns_mac, eth.mac, 6);
 	if ((ret = ensure_gso(in, &eth, wanted_gso_ipv4_max_size(u)))) {
-		fwd_fail(in, ret, ns->name, "cannot set " FWD_NS_IFNAME "'s gso_ipv4_max_size");
+		nl_fail(in, ret, ns->name, "cannot set " FWD_NS_IFNAME "'s gso_ipv4_max_size");
 		goto out;
 	}
-	/* An address changed in the file: drop the old one so exactly one remains. */
-	struct stale_addrs st = { .keep = ns->addr };
-	nl_addr_dump(in, eth.ifindex, collect_stale, &st);
-	for (int k = 0; k < st.n; k++)
-		nl_addr_del(in, eth.ifindex, st.drop[k], st.prefix[k]);
+	if ((ret = remove_stale_addrs(in, ns, eth.ifindex)))
+		goto out;
 	if ((ret = nl_addr_add(in, eth.ifindex, ns->addr, u->t->gateway.prefix))) {
-		fwd_fail(in, ret, ns->name, "cannot add address");
+		nl_fail(in, ret, ns->name, "cannot add address");
 		goto out;
 	}
 	if ((ret = nl_link_set_up(in, eth.ifindex))) {
-		fwd_fail(in, ret, ns->name, "cannot set " FWD_NS_IFNAME " up");
+		nl_fail(in, ret, ns->name, "cannot set " FWD_NS_IFNAME " up");
 		goto out;
 	}
 	if ((ret = nl_route_replace_default(in, u->t->gateway.addr, eth.ifindex)))
-		fwd_fail(in, ret, ns->name, "cannot set default route");
+		nl_fail(in, ret, ns->name, "cannot set default route");
 out:
 	nl_close(in);
 	return ret;
@@ -383,7 +409,7 @@ static int remove_stale(struct up *u)
 		}
 		if (wanted)
 			continue;
-		fwd_debug(u->o, "fwdctl: removing %s, no longer declared\n", e.name);
+		fwd_info("removing %s, no longer declared", e.name);
 		int ret = teardown_entry(u->nl, &u->j, &e);
 		if (ret)
 			return ret;
@@ -441,8 +467,9 @@ static int apply_datapath(struct up *u)
 	return loader_up(t, &rt);
 }
 
-int fwd_cmd_up(const struct fwd_topology *t, const struct fwd_opts *o)
+int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 {
+	const struct fwd_topology *t = &c->topology;
 	struct up u = { .t = t, .o = o };
 	int ret;
 
@@ -454,7 +481,7 @@ int fwd_cmd_up(const struct fwd_topology *t, const struct fwd_opts *o)
 	}
 	ret = nl_open(&u.nl);
 	if (ret) {
-		fprintf(stderr, "fwdctl: netlink: cannot open socket: %s\n", strerror(-ret));
+		fwd_err("netlink: cannot open socket: %s", strerror(-ret));
 		goto out_free;
 	}
 	ret = journal_open(&u.j, t->name, false);
@@ -485,12 +512,12 @@ int fwd_cmd_up(const struct fwd_topology *t, const struct fwd_opts *o)
 	if ((ret = remove_stale(&u)) || (ret = ensure_bridge_gso(&u)) ||
 	    (ret = apply_datapath(&u)))
 		goto out_journal;
-	fwd_info(o, "fwdctl: topology %s is up: %zu namespace%s on %s, datapath %s\n", t->name,
+	fwd_note("topology %s is up: %zu namespace%s on %s, datapath %s", t->name,
 		 t->n_namespaces, t->n_namespaces == 1 ? "" : "s", t->bridge,
 		 t->datapath == FWD_DATAPATH_BPF ? "bpf" : "kernel");
 out_journal:
 	if (ret)
-		fprintf(stderr, "fwdctl: up %s failed; 'fwdctl%s%s down %s' removes what was "
+		fwd_err("up %s failed; 'fwdctl%s%s down %s' removes what was "
 				"built\n", t->name, o->hostns ? " -n " : "", o->hostns ? o->hostns : "",
 			t->name);
 	journal_close(&u.j);
@@ -500,6 +527,6 @@ out_free:
 	free(u.veth);
 	free(u.eps);
 	if (ret == -ENOMEM)
-		fprintf(stderr, "fwdctl: up: out of memory\n");
+		fwd_err("up: out of memory");
 	return ret ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
 }

@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The parsed topology: what topology.conf declares, validated, with no side effects. */
+/*
+ * The topology model: what topology.conf declares, validated (by ctl/topo_parse.c), with no side
+ * effects. Shared by the control plane and the loader.
+ */
 #ifndef FWD_TOPOLOGY_H
 #define FWD_TOPOLOGY_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <netinet/in.h>
 
+#include "fwd_inet.h"
+
 #define FWD_TOPO_NAME_MAX 12  /* [a-z0-9-]; names pins and iptables chains */
+#define FWD_TOPO_NAME_SIZE (FWD_TOPO_NAME_MAX + 1) /* a buffer for one, with its NUL */
 #define FWD_IFNAME_MAX 15     /* IFNAMSIZ - 1 */
 #define FWD_NETNS_NAME_MAX 64 /* fwd's own limit; ip netns allows any file name */
 #define FWD_MAX_NAMESPACES 4096
@@ -49,7 +54,7 @@ struct fwd_forward {
 };
 
 struct fwd_topology {
-	char name[FWD_TOPO_NAME_MAX + 1];
+	char name[FWD_TOPO_NAME_SIZE];
 	enum fwd_datapath datapath;
 	char bridge[FWD_IFNAME_MAX + 1];
 	struct fwd_cidr gateway; /* the bridge's address and the subnet's prefix */
@@ -63,31 +68,15 @@ struct fwd_topology {
 	size_t n_forwards;
 };
 
-/*
- * Parse topology.conf text. @path names the file in messages and gives the default topology
- * name (basename without .conf). Every violation is written to @err as "PATH:LINE: message";
- * returns 0, -EINVAL when the text is invalid, or -ENOMEM. Nothing outside @t is touched.
- */
-int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, size_t len,
-		   FILE *err);
-/* Read @path (at most 16 MiB) and parse it; -errno with a message on @err when unreadable. */
-int topo_parse_file(struct fwd_topology *t, const char *path, FILE *err);
-void topo_free(struct fwd_topology *t);
+/* The bridge's subnet and its netmask, network order. */
+static inline in_addr_t topo_netmask(const struct fwd_topology *t)
+{
+	return fwd_prefix_netmask(t->gateway.prefix);
+}
 
-/* Is @name a valid topology name? (also used for "down NAME") */
-bool topo_name_valid(const char *name);
-
-/* Print the normalised topology: canonical order, one declaration per line. */
-void topo_print(const struct fwd_topology *t, FILE *out);
-struct fwd_json;
-void topo_print_json(const struct fwd_topology *t, struct fwd_json *j);
-
-/* Lookups used by the control plane. */
-const struct fwd_namespace *topo_namespace_find(const struct fwd_topology *t, const char *name);
-in_addr_t topo_subnet(const struct fwd_topology *t);	   /* network order */
-in_addr_t topo_netmask(const struct fwd_topology *t);	   /* network order */
-
-/* "a.b.c.d" into a static buffer per call slot (up to 4 live at a time). */
-const char *fwd_ip_str(in_addr_t addr);
+static inline in_addr_t topo_subnet(const struct fwd_topology *t)
+{
+	return t->gateway.addr & topo_netmask(t);
+}
 
 #endif

@@ -35,17 +35,17 @@ int attach_tc_ingress(int ifindex, int prog_fd)
 	err = bpf_tc_hook_create(&hook);
 	loader_log_probe(false);
 	if (err && err != -EEXIST) {
-		pr_warn("%s: cannot create clsact qdisc: %s\n", attach_ifname(ifindex, name),
+		fwd_err("%s: cannot create clsact qdisc: %s\n", attach_ifname(ifindex, name),
 			strerror(-err));
 		return err;
 	}
 	err = bpf_tc_attach(&hook, &opts);
 	if (err) {
-		pr_warn("%s: cannot attach tc ingress program: %s\n", attach_ifname(ifindex, name),
+		fwd_err("%s: cannot attach tc ingress program: %s\n", attach_ifname(ifindex, name),
 			strerror(-err));
 		return err;
 	}
-	pr_debug("%s: tc ingress program id %u\n", attach_ifname(ifindex, name), opts.prog_id);
+	fwd_debug("%s: tc ingress program id %u\n", attach_ifname(ifindex, name), opts.prog_id);
 	return 0;
 }
 
@@ -78,7 +78,7 @@ static int attach_tc_remove(int ifindex, bool egress)
 		return 0;
 	err = bpf_tc_detach(&hook, &opts);
 	if (err && err != -ENOENT) {
-		pr_warn("%s: cannot detach tc %s program: %s\n", attach_ifname(ifindex, name),
+		fwd_err("%s: cannot detach tc %s program: %s\n", attach_ifname(ifindex, name),
 			egress ? "egress" : "ingress", strerror(-err));
 		return err;
 	}
@@ -125,7 +125,7 @@ static int attach_xdp_remove(int ifindex)
 		xdp_multiprog__close(mp);
 	}
 	if (err)
-		pr_warn("%s: cannot detach XDP program: %s\n", attach_ifname(ifindex, name),
+		fwd_err("%s: cannot detach XDP program: %s\n", attach_ifname(ifindex, name),
 			strerror(-err));
 	return err;
 }

@@ -36,7 +36,7 @@ static void cgroup_unescape(char *s)
 	*out = '\0';
 }
 
-int cgroup_v2_root(char *buf, size_t len)
+int loader_cgroup_v2_root(char *buf, size_t len)
 {
 	char *line = NULL, root[PATH_MAX], mnt[PATH_MAX];
 	size_t cap = 0;
@@ -82,25 +82,25 @@ int cgroup_link_attach(struct bpf_program *prog, int cg_fd, const char *pin)
 			return 0;
 		/* A link someone detached (bpftool link detach) cannot take a program any more:
 		 * replace it by a new one. */
-		pr_info("%s: cannot update the pinned link (%s): attaching anew\n", pin,
+		fwd_info("%s: cannot update the pinned link (%s): attaching anew\n", pin,
 			strerror(-err));
 		cgroup_link_remove(pin);
 	} else if (errno != ENOENT) {
 		err = -errno;
-		pr_warn("%s: cannot open pinned link: %s\n", pin, strerror(-err));
+		fwd_err("%s: cannot open pinned link: %s\n", pin, strerror(-err));
 		return err;
 	}
 
 	link = bpf_program__attach_cgroup(prog, cg_fd);
 	if (!link) {
 		err = -errno;
-		pr_warn("%s: cannot attach to the cgroup: %s\n", bpf_program__name(prog),
+		fwd_err("%s: cannot attach to the cgroup: %s\n", bpf_program__name(prog),
 			strerror(-err));
 		return err;
 	}
 	err = bpf_link__pin(link, pin);
 	if (err)
-		pr_warn("%s: cannot pin link: %s\n", pin, strerror(-err));
+		fwd_err("%s: cannot pin link: %s\n", pin, strerror(-err));
 	/* Unpinned, closing the only fd detaches it again: nothing is left half-done. */
 	bpf_link__destroy(link);
 	return err;
@@ -117,12 +117,12 @@ int cgroup_link_remove(const char *pin)
 	 * moment after down has returned. A link detached already answers ENOLINK. */
 	if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL) {
 		err = -errno;
-		pr_warn("%s: cannot detach link: %s\n", pin, strerror(-err));
+		fwd_err("%s: cannot detach link: %s\n", pin, strerror(-err));
 	}
 	close(fd);
 	if (unlink(pin) && errno != ENOENT && !err) {
 		err = -errno;
-		pr_warn("%s: cannot remove pinned link: %s\n", pin, strerror(-err));
+		fwd_err("%s: cannot remove pinned link: %s\n", pin, strerror(-err));
 	}
 	return err;
 }

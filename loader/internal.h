@@ -7,26 +7,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "loader.h"
+#include "fwd_loader.h"
+#include "fwd_log.h"
 
 struct bpf_map;
 struct bpf_program;
 struct bpf_map_info;
 struct fwd_settings;
 
-/* log.c: diagnostics on stderr, "fwdctl: " first; libbpf and libxdp are routed here too. */
-void loader_log_init(void);
-int loader_verbosity(void);
-/* Around calls whose failure is an answer (querying a link without clsact): libbpf's
+/* log.c: around calls whose failure is an answer (querying a link without clsact), libbpf's
  * warnings are demoted to debug. */
 void loader_log_probe(bool on);
-void fwd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define FWD_LOG_WARN  0
-#define FWD_LOG_INFO  1
-#define FWD_LOG_DEBUG 2
-#define pr_warn(...)  fwd_log(FWD_LOG_WARN, __VA_ARGS__)
-#define pr_info(...)  fwd_log(FWD_LOG_INFO, __VA_ARGS__)
-#define pr_debug(...) fwd_log(FWD_LOG_DEBUG, __VA_ARGS__)
 
 /* pins.c */
 #define FWD_PIN_PROG_TC "fwd_tc_ingress" /* the tc program's pin, next to the maps' */
@@ -61,9 +52,8 @@ int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t)
  */
 int ct_sweep_unarmed(int fd);
 
-/* cgroup.c: the root of the cgroup v2 hierarchy into @buf; -ENOENT when none is mounted. */
-int cgroup_v2_root(char *buf, size_t len);
-/*
+/* cgroup.c
+ *
  * Attach @prog to the cgroup @cg_fd through a BPF link pinned at @pin; when @pin holds a link
  * already (a re-run of up), swap that link's program for @prog instead.
  */

@@ -1,82 +1,93 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One logging layer for the loader, libbpf and libxdp: warnings always reach stderr with the
- * "fwdctl: " prefix; info from -v on; libbpf's and the verifier's debug output from -vv, or
- * when FWD_DEBUG is set in the environment.
+ * The one logger (include/fwd_log.h). libbpf's and libxdp's output is routed here too: their
+ * warnings are fwd's warnings, their info and debug output (verifier logs among it) needs -vv.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
 #include "internal.h"
 
-static int fwd_verbosity; /* -1 -q, 0 default, 1 -v, 2 -vv */
-static bool fwd_log_ready;
-static int fwd_log_probing; /* > 0: libbpf warnings are expected answers, not failures */
+static const char *log_prog = "fwd";
+static int log_verbosity; /* -1 -q, 0 default, 1 -v, 2 -vv */
+static int log_probing;	  /* > 0: libbpf warnings are expected answers, not failures */
 
-void loader_log_probe(bool on)
-{
-	fwd_log_probing += on ? 1 : -1;
-}
-
-void loader_set_verbosity(int verbosity)
-{
-	fwd_verbosity = verbosity;
-}
-
-int loader_verbosity(void)
+static int log_level_shown(void)
 {
 	const char *env = getenv("FWD_DEBUG");
 
-	if (env && *env && *env != '0')
+	if (env && *env && strcmp(env, "0"))
 		return FWD_LOG_DEBUG;
-	return fwd_verbosity;
+	if (log_verbosity < 0)
+		return FWD_LOG_WARN;
+	return FWD_LOG_NOTE + (log_verbosity > 2 ? 2 : log_verbosity);
 }
 
-static void fwd_vlog(int level, const char *fmt, va_list ap)
+bool fwd_log_enabled(enum fwd_log_level level)
 {
-	if (level > FWD_LOG_WARN && level > loader_verbosity())
-		return;
-	fputs("fwdctl: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	return (int)level <= log_level_shown();
 }
 
-void fwd_log(int level, const char *fmt, ...)
+static void log_vprint(enum fwd_log_level level, bool prefix, const char *fmt, va_list ap)
+{
+	size_t n = strlen(fmt);
+
+	if (!fwd_log_enabled(level))
+		return;
+	if (prefix)
+		fprintf(stderr, "%s: ", log_prog);
+	vfprintf(stderr, fmt, ap);
+	/* fwd's messages are single lines without their newline; libbpf's bring their own. */
+	if (!n || fmt[n - 1] != '\n')
+		fputc('\n', stderr);
+}
+
+void fwd_log(enum fwd_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fwd_vlog(level, fmt, ap);
+	log_vprint(level, true, fmt, ap);
 	va_end(ap);
 }
 
-static int fwd_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+int fwd_fail(int err, const char *object, const char *what)
 {
-	int l = level == LIBBPF_WARN   ? FWD_LOG_WARN
-		: level == LIBBPF_INFO ? FWD_LOG_INFO
-				       : FWD_LOG_DEBUG;
+	fwd_err("%s: %s: %s", object, what, strerror(-err));
+	return err;
+}
 
-	if (fwd_log_probing > 0 && l == FWD_LOG_WARN)
+static int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	enum fwd_log_level l = level == LIBBPF_WARN ? FWD_LOG_WARN : FWD_LOG_DEBUG;
+
+	if (log_probing > 0)
 		l = FWD_LOG_DEBUG; /* e.g. "Parent Qdisc doesn't exists" when asking a bare link */
-	/* libbpf says "libbpf: ..." itself; its info is chatty, so it needs -vv too. */
-	fwd_vlog(l == FWD_LOG_INFO ? FWD_LOG_DEBUG : l, fmt, ap);
+	/* libbpf starts its lines with "libbpf: " itself. */
+	log_vprint(l, false, fmt, ap);
 	return 0;
 }
 
-static int fwd_libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+static int log_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
-	fwd_vlog(level == LIBXDP_WARN ? FWD_LOG_WARN : FWD_LOG_DEBUG, fmt, ap);
+	log_vprint(level == LIBXDP_WARN ? FWD_LOG_WARN : FWD_LOG_DEBUG, false, fmt, ap);
 	return 0;
 }
 
-void loader_log_init(void)
+void fwd_log_setup(const char *prog, int verbosity)
 {
-	if (fwd_log_ready)
-		return;
-	libbpf_set_print(fwd_libbpf_print);
-	libxdp_set_print(fwd_libxdp_print);
-	fwd_log_ready = true;
+	log_prog = prog;
+	log_verbosity = verbosity;
+	libbpf_set_print(log_libbpf);
+	libxdp_set_print(log_libxdp);
+}
+
+void loader_log_probe(bool on)
+{
+	log_probing += on ? 1 : -1;
 }

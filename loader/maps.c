@@ -67,11 +67,11 @@ static int maps_delete_stale(int map_fd, const struct fwd_topology *t, const str
 	for (size_t i = 0; i < n; i++) {
 		if (bpf_map_delete_elem(map_fd, &stale[i]) && errno != ENOENT) {
 			err = -errno;
-			pr_warn("%s: cannot delete stale entry: %s\n", FWD_MAP_ENDPOINTS,
+			fwd_err("%s: cannot delete stale entry: %s\n", FWD_MAP_ENDPOINTS,
 				strerror(-err));
 			break;
 		}
-		pr_debug("%s: removed stale %s\n", FWD_MAP_ENDPOINTS,
+		fwd_debug("%s: removed stale %s\n", FWD_MAP_ENDPOINTS,
 			 inet_ntoa((struct in_addr){.s_addr = stale[i].addr}));
 	}
 	free(stale);
@@ -81,7 +81,7 @@ static int maps_delete_stale(int map_fd, const struct fwd_topology *t, const str
 int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct fwd_runtime *rt)
 {
 	if (rt->n_endpoints != t->n_namespaces) {
-		pr_warn("%s: %zu endpoints for %zu namespaces\n", FWD_MAP_ENDPOINTS,
+		fwd_err("%s: %zu endpoints for %zu namespaces\n", FWD_MAP_ENDPOINTS,
 			rt->n_endpoints, t->n_namespaces);
 		return -EINVAL;
 	}
@@ -91,7 +91,7 @@ int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct f
 		struct fwd_endpoint val;
 
 		if (e->host_ifindex <= 0) {
-			pr_warn("%s: namespace %zu has no host-side veth\n", FWD_MAP_ENDPOINTS, i);
+			fwd_err("%s: namespace %zu has no host-side veth\n", FWD_MAP_ENDPOINTS, i);
 			return -EINVAL;
 		}
 		memset(&key, 0, sizeof(key));
@@ -103,7 +103,7 @@ int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct f
 		if (bpf_map_update_elem(map_fd, &key, &val, BPF_ANY)) {
 			int err = -errno;
 
-			pr_warn("%s: cannot add %s: %s\n", FWD_MAP_ENDPOINTS,
+			fwd_err("%s: cannot add %s: %s\n", FWD_MAP_ENDPOINTS,
 				inet_ntoa((struct in_addr){.s_addr = key.addr}), strerror(-err));
 			return err;
 		}
@@ -163,7 +163,7 @@ static int maps_prune(int fd, size_t key_size, const char *name, const struct fw
 		for (size_t i = 0; i < n; i++) {
 			if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT) {
 				err = -errno;
-				pr_warn("%s: cannot delete stale entry: %s\n", name, strerror(-err));
+				fwd_err("%s: cannot delete stale entry: %s\n", name, strerror(-err));
 				goto end;
 			}
 		}
@@ -211,7 +211,7 @@ int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t)
 			if (bpf_map_update_elem(fwd_fd, &key, &val, BPF_ANY) ||
 			    bpf_map_update_elem(targets_fd, &tkey, &one, BPF_ANY)) {
 				err = -errno;
-				pr_warn("%s: cannot add %s port %u: %s\n", FWD_MAP_FORWARDS,
+				fwd_err("%s: cannot add %s port %u: %s\n", FWD_MAP_FORWARDS,
 					f->proto == IPPROTO_TCP ? "tcp" : "udp", p, strerror(-err));
 				return err;
 			}

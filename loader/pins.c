@@ -24,20 +24,19 @@ int loader_ensure_bpffs(void)
 	struct statfs st;
 	int err;
 
-	loader_log_init();
 	if (statfs(FWD_BPFFS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
 		return 0;
 	if (mkdir(FWD_BPFFS, 0700) && errno != EEXIST) {
 		err = -errno;
-		pr_warn("%s: cannot create mount point: %s\n", FWD_BPFFS, strerror(-err));
+		fwd_err("%s: cannot create mount point: %s\n", FWD_BPFFS, strerror(-err));
 		return err;
 	}
 	if (mount("bpf", FWD_BPFFS, "bpf", 0, "mode=0700")) {
 		err = -errno;
-		pr_warn("%s: cannot mount bpffs: %s\n", FWD_BPFFS, strerror(-err));
+		fwd_err("%s: cannot mount bpffs: %s\n", FWD_BPFFS, strerror(-err));
 		return err;
 	}
-	pr_info("%s: mounted bpffs\n", FWD_BPFFS);
+	fwd_info("%s: mounted bpffs\n", FWD_BPFFS);
 	return 0;
 }
 
@@ -68,7 +67,7 @@ static int pins_mkdir(const char *path)
 	if (mkdir(path, 0700) && errno != EEXIST) {
 		int err = -errno;
 
-		pr_warn("%s: cannot create pin directory: %s\n", path, strerror(-err));
+		fwd_err("%s: cannot create pin directory: %s\n", path, strerror(-err));
 		return err;
 	}
 	return 0;
@@ -81,7 +80,7 @@ int pins_dir_create(const char *topology)
 
 	err = pins_path(path, topology, NULL);
 	if (err) {
-		pr_warn("topology \"%s\": no pin path for it: %s\n", topology, strerror(-err));
+		fwd_err("topology \"%s\": no pin path for it: %s\n", topology, strerror(-err));
 		return err;
 	}
 	err = pins_mkdir(FWD_PIN_ROOT);
@@ -132,14 +131,14 @@ int pins_dir_remove(const char *topology)
 
 	err = pins_path(path, topology, NULL);
 	if (err) {
-		pr_warn("topology \"%s\": no pin path for it: %s\n", topology, strerror(-err));
+		fwd_err("topology \"%s\": no pin path for it: %s\n", topology, strerror(-err));
 		return err;
 	}
 	err = pins_remove_tree(AT_FDCWD, path);
 	if (err == -ENOENT)
 		err = 0;
 	if (err) {
-		pr_warn("%s: cannot remove pins: %s\n", path, strerror(-err));
+		fwd_err("%s: cannot remove pins: %s\n", path, strerror(-err));
 		return err;
 	}
 	rmdir(FWD_PIN_ROOT); /* only when no other topology is pinned: ENOTEMPTY is fine */
@@ -152,13 +151,13 @@ int pins_map_open(const char *topology, const char *name, const char *what, char
 
 	err = pins_path(path, topology, name);
 	if (err) {
-		pr_warn("topology \"%s\": no pin path for it: %s\n", topology, strerror(-err));
+		fwd_err("topology \"%s\": no pin path for it: %s\n", topology, strerror(-err));
 		return err;
 	}
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		err = -errno;
-		pr_warn("%s: cannot open %s: %s\n", path, what, strerror(-err));
+		fwd_err("%s: cannot open %s: %s\n", path, what, strerror(-err));
 		return err;
 	}
 	return fd;
@@ -173,7 +172,7 @@ int pins_map_info(int fd, const char *path, struct bpf_map_info *info)
 	if (!bpf_obj_get_info_by_fd(fd, info, &len))
 		return 0;
 	err = -errno;
-	pr_warn("%s: cannot read pinned map: %s\n", path, strerror(-err));
+	fwd_err("%s: cannot read pinned map: %s\n", path, strerror(-err));
 	return err;
 }
 
@@ -185,7 +184,7 @@ int pins_map_prepare(struct bpf_map *map, const char *path)
 	fd = bpf_obj_get(path);
 	if (fd < 0 && errno != ENOENT) {
 		err = -errno;
-		pr_warn("%s: cannot open pinned map: %s\n", path, strerror(-err));
+		fwd_err("%s: cannot open pinned map: %s\n", path, strerror(-err));
 		return err;
 	}
 	if (fd >= 0) {
@@ -197,18 +196,18 @@ int pins_map_prepare(struct bpf_map *map, const char *path)
 		    info.value_size != bpf_map__value_size(map) ||
 		    info.max_entries != bpf_map__max_entries(map) ||
 		    info.map_flags != bpf_map__map_flags(map)) {
-			pr_warn("%s: pinned map has another shape (older fwd?), recreating it\n",
+			fwd_warn("%s: pinned map has another shape (older fwd?), recreating it\n",
 				path);
 			if (unlink(path) && errno != ENOENT) {
 				err = -errno;
-				pr_warn("%s: cannot remove pinned map: %s\n", path, strerror(-err));
+				fwd_err("%s: cannot remove pinned map: %s\n", path, strerror(-err));
 				return err;
 			}
 		}
 	}
 	err = bpf_map__set_pin_path(map, path);
 	if (err)
-		pr_warn("%s: cannot set pin path: %s\n", path, strerror(-err));
+		fwd_err("%s: cannot set pin path: %s\n", path, strerror(-err));
 	return err;
 }
 
@@ -224,12 +223,12 @@ int pins_prog_replace(struct bpf_program *prog, const char *path)
 	err = bpf_obj_pin(bpf_program__fd(prog), tmp);
 	if (err) {
 		err = -errno;
-		pr_warn("%s: cannot pin program: %s\n", tmp, strerror(-err));
+		fwd_err("%s: cannot pin program: %s\n", tmp, strerror(-err));
 		return err;
 	}
 	if (rename(tmp, path)) {
 		err = -errno;
-		pr_warn("%s: cannot replace pinned program: %s\n", path, strerror(-err));
+		fwd_err("%s: cannot replace pinned program: %s\n", path, strerror(-err));
 		unlink(tmp);
 		return err;
 	}

@@ -80,7 +80,7 @@ static int sock_load(struct fwd_sock *skel, const char *topology, const struct f
 	if (!err)
 		err = bpf_map__reuse_fd(skel->maps.fwd_counters, counters_fd);
 	if (err) {
-		pr_warn("fwd_sock: cannot share fwd_tc's maps: %s\n", strerror(-err));
+		fwd_err("fwd_sock: cannot share fwd_tc's maps: %s\n", strerror(-err));
 		return err;
 	}
 	/* Pinned, so that sockets rewritten before a re-run of up still read the uplink's
@@ -92,7 +92,7 @@ static int sock_load(struct fwd_sock *skel, const char *topology, const struct f
 		return err;
 	err = fwd_sock__load(skel);
 	if (err)
-		pr_warn("fwd_sock: cannot load BPF object: %s\n", strerror(-err));
+		fwd_err("fwd_sock: cannot load BPF object: %s\n", strerror(-err));
 	return err;
 }
 
@@ -127,9 +127,9 @@ int sock_up(const char *topology, const struct fwd_settings *cfg, bool wanted, i
 
 	if (!wanted) /* no forwards (any more): nothing to attach, and nothing may stay */
 		return sock_down(topology);
-	err = cgroup_v2_root(cgroup, sizeof(cgroup));
+	err = loader_cgroup_v2_root(cgroup, sizeof(cgroup));
 	if (err) {
-		pr_warn("topology %s: %s%s: the host's own connections to uplink:forwarded-port "
+		fwd_warn("topology %s: %s%s: the host's own connections to uplink:forwarded-port "
 			"are not forwarded (everything else is)\n",
 			topology, err == -ENOENT ? "no cgroup v2 mounted" : "cannot read mounts: ",
 			err == -ENOENT ? "" : strerror(-err));
@@ -137,7 +137,7 @@ int sock_up(const char *topology, const struct fwd_settings *cfg, bool wanted, i
 	}
 	err = sock_netns_cookie(&cookie);
 	if (err) {
-		pr_warn("topology %s: cannot read the network namespace's cookie (%s): the host's "
+		fwd_warn("topology %s: cannot read the network namespace's cookie (%s): the host's "
 			"own connections to uplink:forwarded-port are not forwarded (everything "
 			"else is)\n",
 			topology, strerror(-err));
@@ -146,13 +146,13 @@ int sock_up(const char *topology, const struct fwd_settings *cfg, bool wanted, i
 	cg_fd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0) {
 		err = -errno;
-		pr_warn("%s: cannot open cgroup: %s\n", cgroup, strerror(-err));
+		fwd_err("%s: cannot open cgroup: %s\n", cgroup, strerror(-err));
 		return err;
 	}
 	skel = fwd_sock__open();
 	if (!skel) {
 		err = -errno;
-		pr_warn("fwd_sock: cannot open BPF object: %s\n", strerror(-err));
+		fwd_err("fwd_sock: cannot open BPF object: %s\n", strerror(-err));
 		goto end_close;
 	}
 	err = sock_load(skel, topology, cfg, cookie, forwards_fd, counters_fd);
@@ -161,7 +161,7 @@ int sock_up(const char *topology, const struct fwd_settings *cfg, bool wanted, i
 
 	err = sock_attach(skel, topology, cg_fd);
 	if (!err)
-		pr_info("topology %s: cgroup programs on %s, links pinned under %s/%s\n", topology,
+		fwd_info("topology %s: cgroup programs on %s, links pinned under %s/%s\n", topology,
 			cgroup, FWD_PIN_ROOT, topology);
 
 end_destroy:

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* loader_stats: the per-CPU counters of a topology, summed over CPUs. */
+/* The per-CPU counters of a topology, summed over CPUs. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,27 +10,49 @@
 #include <bpf/libbpf.h>
 
 #include "internal.h"
-#include "fwd_json.h"
-#include "fwd_kern_user.h"
 
 static const char *const stats_names[FWD_CNT_MAX] = {
 #define FWD_X_NAME(id, name) [FWD_CNT_##id] = name,
-    FWD_COUNTERS(FWD_X_NAME)
+	FWD_COUNTERS(FWD_X_NAME)
 #undef FWD_X_NAME
 };
 
-/* Sum of counter @idx over all CPUs. */
-static int stats_read(int fd, __u32 idx, struct fwd_counter_val *vals, int ncpus,
-		      struct fwd_counter_val *sum)
+const char *loader_counter_kind_name(enum fwd_counter_kind kind)
 {
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(fd, &idx, vals))
-		return -errno;
-	for (int c = 0; c < ncpus; c++) {
-		sum->packets += vals[c].packets;
-		sum->bytes += vals[c].bytes;
+	return kind == FWD_COUNTER_EVENT ? "event" : kind == FWD_COUNTER_DROP ? "drop" : "path";
+}
+
+int loader_counters_read_fd(int fd, struct fwd_counter_sum out[FWD_CNT_MAX])
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct fwd_counter_val *vals;
+	int err = 0;
+
+	if (ncpus <= 0)
+		return fwd_fail(ncpus ?: -EINVAL, "counters", "cannot count CPUs");
+	vals = calloc(ncpus, sizeof(*vals)); /* 16 bytes: already the per-CPU stride */
+	if (!vals)
+		return fwd_fail(-ENOMEM, "counters", "cannot read");
+	for (__u32 i = 0; i < FWD_CNT_MAX; i++) {
+		struct fwd_counter_sum *c = &out[i];
+
+		c->name = stats_names[i];
+		c->kind = fwd_counter_is_event(i)     ? FWD_COUNTER_EVENT
+			  : i >= FWD_CNT_DROP_FIRST ? FWD_COUNTER_DROP
+						    : FWD_COUNTER_PATH;
+		c->packets = c->bytes = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals)) {
+			err = -errno;
+			fwd_err("counters: cannot read %s: %s", stats_names[i], strerror(-err));
+			break;
+		}
+		for (int cpu = 0; cpu < ncpus; cpu++) {
+			c->packets += vals[cpu].packets;
+			c->bytes += vals[cpu].bytes;
+		}
 	}
-	return 0;
+	free(vals);
+	return err;
 }
 
 /*
@@ -47,84 +69,25 @@ static int stats_check_layout(int fd, const char *path)
 	if (err)
 		return err;
 	if (info.max_entries != FWD_CNT_MAX) {
-		pr_warn("%s: %u counters, this fwdctl knows %u: loaded by another fwd version; "
-			"`fwdctl up` again reloads the datapath with this one's\n",
+		fwd_err("%s: %u counters, this fwdctl knows %u: loaded by another fwd version; "
+			"`fwdctl up` again reloads the datapath with this one's",
 			path, info.max_entries, FWD_CNT_MAX);
 		return -ESTALE;
 	}
 	return 0;
 }
 
-int loader_stats(const char *topology, struct fwd_json *j)
+int loader_counters_read(const char *topology, struct fwd_counter_sum out[FWD_CNT_MAX])
 {
-	struct fwd_counter_val sum, total = {}, *vals;
 	char path[PATH_MAX];
-	int fd, ncpus, err;
+	int fd, err;
 
-	loader_log_init();
 	fd = pins_map_open(topology, FWD_MAP_COUNTERS, "counters", path);
 	if (fd < 0)
 		return fd;
 	err = stats_check_layout(fd, path);
-	if (err)
-		goto end_close;
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0) {
-		err = ncpus ?: -EINVAL;
-		pr_warn("%s: cannot count CPUs: %s\n", path, strerror(-err));
-		goto end_close;
-	}
-	vals = calloc(ncpus, sizeof(*vals)); /* 16 bytes: already the per-CPU stride */
-	if (!vals) {
-		err = -ENOMEM;
-		goto end_close;
-	}
-
-	if (j) {
-		json_object_begin(j, NULL);
-		json_string(j, "topology", topology);
-		json_array_begin(j, "counters");
-	} else {
-		printf("%-20s %-5s %15s %18s\n", "COUNTER", "KIND", "PACKETS", "BYTES");
-	}
-	for (__u32 i = 0; i < FWD_CNT_MAX; i++) {
-		const char *kind = fwd_counter_is_event(i)	? "event"
-				   : i >= FWD_CNT_DROP_FIRST ? "drop"
-							     : "path";
-
-		err = stats_read(fd, i, vals, ncpus, &sum);
-		if (err) {
-			pr_warn("%s: cannot read counter %s: %s\n", path, stats_names[i],
-				strerror(-err));
-			break;
-		}
-		if (!fwd_counter_is_event(i)) { /* the total is of frames */
-			total.packets += sum.packets;
-			total.bytes += sum.bytes;
-		}
-		if (j) {
-			json_object_begin(j, NULL);
-			json_string(j, "name", stats_names[i]);
-			json_string(j, "kind", kind);
-			json_uint(j, "packets", sum.packets);
-			json_uint(j, "bytes", sum.bytes);
-			json_object_end(j);
-		} else {
-			printf("%-20s %-5s %15llu %18llu\n", stats_names[i], kind,
-			       (unsigned long long)sum.packets, (unsigned long long)sum.bytes);
-		}
-	}
-	if (j) {
-		json_array_end(j);
-		json_uint(j, "packets", total.packets);
-		json_uint(j, "bytes", total.bytes);
-		json_object_end(j);
-	} else if (!err) {
-		printf("%-20s %-5s %15llu %18llu\n", "total", "", (unsigned long long)total.packets,
-		       (unsigned long long)total.bytes);
-	}
-	free(vals);
-end_close:
+	if (!err)
+		err = loader_counters_read_fd(fd, out);
 	close(fd);
 	return err;
 }

@@ -18,7 +18,6 @@
 #include <xdp/libxdp.h>
 
 #include "internal.h"
-#include "fwd_json.h"
 #include "fwd_kern_user.h"
 
 #define STATUS_MAX_IDS 64
@@ -62,7 +61,7 @@ struct status_obj {
 	struct status_link link; /* STATUS_LINK only */
 };
 
-static const char *status_prog_name(uint32_t id, char *buf, size_t len)
+static void status_prog_name(uint32_t id, char *buf, size_t len)
 {
 	struct bpf_prog_info info = {};
 	__u32 info_len = sizeof(info);
@@ -70,11 +69,10 @@ static const char *status_prog_name(uint32_t id, char *buf, size_t len)
 
 	snprintf(buf, len, "?");
 	if (fd < 0)
-		return buf;
+		return;
 	if (!bpf_obj_get_info_by_fd(fd, &info, &info_len))
 		snprintf(buf, len, "%s", info.name);
 	close(fd);
-	return buf;
 }
 
 /* A pinned file: program, map or link (the fd's anon inode says which), its id and type. */
@@ -134,153 +132,140 @@ static int status_obj_read(const char *dir, const char *name, struct status_obj 
 	return err ? -errno : 0;
 }
 
-static void status_pins(const char *dir, struct fwd_json *j, struct status_ours *ours)
+/* A new zeroed element at the end of the array *@arr of *@n elements of @size; NULL: no memory. */
+static void *status_append(void *arr, size_t *n, size_t size)
 {
+	void **a = arr;
+	char *grown = realloc(*a, (*n + 1) * size);
+
+	if (!grown)
+		return NULL;
+	*a = grown;
+	memset(grown + *n * size, 0, size);
+	return grown + (*n)++ * size;
+}
+
+static int status_pins(struct fwd_bpf_status *st, struct status_ours *ours)
+{
+	struct fwd_bpf_pin *pin;
 	struct status_obj o;
 	struct dirent *de;
-	DIR *d = opendir(dir);
+	DIR *d = opendir(st->pin_dir);
+	int err = 0;
 
-	if (j)
-		json_array_begin(j, "pins");
-	else
-		printf("pins %s:\n", dir);
 	while (d && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		memset(&o, 0, sizeof(o));
-		if (status_obj_read(dir, de->d_name, &o))
+		if (status_obj_read(st->pin_dir, de->d_name, &o))
 			continue;
 		if (o.kind == STATUS_PROG && ours->n_progs < STATUS_MAX_IDS)
 			ours->prog_ids[ours->n_progs++] = o.id;
 		if (o.kind == STATUS_LINK && ours->n_links < STATUS_MAX_IDS)
 			ours->links[ours->n_links++] = o.link;
-		if (j) {
-			json_object_begin(j, NULL);
-			json_string(j, "name", o.name);
-			json_string(j, "kind", status_kind_names[o.kind]);
-			json_string(j, "type", o.type);
-			json_uint(j, "id", o.id);
-			json_object_end(j);
-		} else {
-			printf("  %-16s %-4s %-14s id %u\n", o.name, status_kind_names[o.kind],
-			       o.type, o.id);
+		pin = status_append(&st->pins, &st->n_pins, sizeof(*pin));
+		if (!pin) {
+			err = -ENOMEM;
+			break;
 		}
+		snprintf(pin->name, sizeof(pin->name), "%s", o.name);
+		pin->kind = status_kind_names[o.kind];
+		snprintf(pin->type, sizeof(pin->type), "%s", o.type);
+		pin->id = o.id;
 	}
 	if (d)
 		closedir(d);
-	if (j)
-		json_array_end(j);
+	return err;
 }
 
-static void status_endpoints(const char *dir, struct fwd_json *j, struct status_ours *ours)
+static int status_endpoints(struct fwd_bpf_status *st, struct status_ours *ours)
 {
 	struct fwd_endpoint_key key, *prev = NULL;
-	char path[PATH_MAX], ifname[IF_NAMESIZE], mac[18], addr[INET_ADDRSTRLEN];
+	struct fwd_bpf_endpoint *out;
 	struct fwd_endpoint ep;
-	int fd;
+	uint32_t *ifindex;
+	char path[PATH_MAX];
+	int fd, err = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, FWD_MAP_ENDPOINTS);
+	if (snprintf(path, sizeof(path), "%s/%s", st->pin_dir, FWD_MAP_ENDPOINTS) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
 	fd = bpf_obj_get(path);
-	if (j)
-		json_array_begin(j, "endpoints");
-	else
-		printf("endpoints:\n");
 	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &key)) {
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &ep))
 			continue;
-		if (ours->n_ifindexes < FWD_MAX_ENDPOINTS) {
-			uint32_t *v =
-			    realloc(ours->ifindexes, (ours->n_ifindexes + 1) * sizeof(*v));
-
-			if (v) {
-				v[ours->n_ifindexes++] = ep.ifindex;
-				ours->ifindexes = v;
-			}
+		out = status_append(&st->endpoints, &st->n_endpoints, sizeof(*out));
+		ifindex = status_append(&ours->ifindexes, &ours->n_ifindexes, sizeof(*ifindex));
+		if (!out || !ifindex) {
+			err = -ENOMEM;
+			break;
 		}
-		inet_ntop(AF_INET, &key.addr, addr, sizeof(addr));
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ep.mac[0], ep.mac[1],
-			 ep.mac[2], ep.mac[3], ep.mac[4], ep.mac[5]);
-		if (!if_indextoname(ep.ifindex, ifname))
-			snprintf(ifname, sizeof(ifname), "if%u", ep.ifindex);
-		if (j) {
-			json_object_begin(j, NULL);
-			json_string(j, "address", addr);
-			json_string(j, "mac", mac);
-			json_string(j, "host_ifname", ifname);
-			json_uint(j, "host_ifindex", ep.ifindex);
-			json_object_end(j);
-		} else {
-			printf("  %-15s %s via %s (%u)\n", addr, mac, ifname, ep.ifindex);
-		}
+		*ifindex = ep.ifindex;
+		out->addr = key.addr;
+		memcpy(out->mac, ep.mac, sizeof(out->mac));
+		out->host_ifindex = ep.ifindex;
+		if (!if_indextoname(ep.ifindex, out->host_ifname))
+			snprintf(out->host_ifname, sizeof(out->host_ifname), "if%u", ep.ifindex);
 	}
 	if (fd >= 0)
 		close(fd);
-	if (j)
-		json_array_end(j);
+	return err;
 }
 
-static void status_one_attach(struct fwd_json *j, const struct status_ours *ours,
-			      const struct if_nameindex *ifi, const char *hook, uint32_t id)
+static int status_one_attach(struct fwd_bpf_status *st, const struct status_ours *ours,
+			     const struct if_nameindex *ifi, const char *hook, uint32_t id)
 {
 	bool current = status_has(ours->prog_ids, ours->n_progs, id);
-	const char *ifname = ifi->if_name;
-	char name[BPF_OBJ_NAME_LEN + 1];
+	struct fwd_bpf_attachment *a;
 
 	if (!current && !status_has(ours->ifindexes, ours->n_ifindexes, ifi->if_index))
-		return; /* another topology's */
-	status_prog_name(id, name, sizeof(name));
-	if (j) {
-		json_object_begin(j, NULL);
-		json_string(j, "ifname", ifname);
-		json_string(j, "hook", hook);
-		json_string(j, "prog", name);
-		json_uint(j, "id", id);
-		json_bool(j, "current", current);
-		json_object_end(j);
-	} else {
-		printf("  %-15s %-11s %-16s id %u%s\n", ifname, hook, name, id,
-		       current ? "" : " (stale: not the pinned program)");
-	}
+		return 0; /* another topology's */
+	a = status_append(&st->attachments, &st->n_attachments, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	snprintf(a->ifname, sizeof(a->ifname), "%s", ifi->if_name);
+	a->hook = hook;
+	status_prog_name(id, a->prog, sizeof(a->prog));
+	a->id = id;
+	a->current = current;
+	return 0;
 }
 
 /*
  * Links of this namespace with fwd's tc filter or an XDP program named fwd_*, when the program
  * is one of this topology's pins or the link is one of its veths.
  */
-static void status_attached(struct fwd_json *j, const struct status_ours *ours)
+static int status_attached(struct fwd_bpf_status *st, const struct status_ours *ours)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
+	int err = 0;
 
-	if (j)
-		json_array_begin(j, "attached");
-	else
-		printf("attached:\n");
-	for (i = ifs; i && i->if_index; i++) {
+	for (i = ifs; !err && i && i->if_index; i++) {
 		struct xdp_multiprog *mp;
 		struct xdp_program *p;
 		uint32_t id;
 
 		id = attach_tc_query(i->if_index, false);
 		if (id)
-			status_one_attach(j, ours, i, "tc-ingress", id);
+			err = status_one_attach(st, ours, i, "tc-ingress", id);
 		id = attach_tc_query(i->if_index, true);
-		if (id)
-			status_one_attach(j, ours, i, "tc-egress", id);
+		if (id && !err)
+			err = status_one_attach(st, ours, i, "tc-egress", id);
 		mp = xdp_multiprog__get_from_ifindex(i->if_index);
 		if (!mp || libxdp_get_error(mp))
 			continue;
 		p = xdp_multiprog__is_legacy(mp) ? xdp_multiprog__main_prog(mp)
 						 : xdp_multiprog__next_prog(NULL, mp);
-		for (; p; p = xdp_multiprog__is_legacy(mp) ? NULL : xdp_multiprog__next_prog(p, mp))
+		for (; p && !err;
+		     p = xdp_multiprog__is_legacy(mp) ? NULL : xdp_multiprog__next_prog(p, mp))
 			if (!strncmp(xdp_program__name(p), "fwd_", 4))
-				status_one_attach(j, ours, i, "xdp", xdp_program__id(p));
+				err = status_one_attach(st, ours, i, "xdp", xdp_program__id(p));
 		xdp_multiprog__close(mp);
 	}
 	if (ifs)
 		if_freenameindex(ifs);
-	if (j)
-		json_array_end(j);
+	return err;
 }
 
 /* The hook a cgroup attach type is, as fwd_sock's section names say it. */
@@ -315,74 +300,69 @@ static bool status_cgroup_runs(int cg_fd, uint32_t attach_type, uint32_t prog_id
  * The topology's pinned cgroup links (fwd_sock), checked against what the root of the cgroup
  * v2 hierarchy really runs: a link pinned but not attached shows as such.
  */
-static void status_cgroup(struct fwd_json *j, const struct status_ours *ours)
+static int status_cgroup(struct fwd_bpf_status *st, const struct status_ours *ours)
 {
-	char root[PATH_MAX], name[BPF_OBJ_NAME_LEN + 1];
-	bool have_root = !cgroup_v2_root(root, sizeof(root)), any = false;
-	int cg_fd = have_root ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	bool have_root = !loader_cgroup_v2_root(st->cgroup_root, sizeof(st->cgroup_root));
+	int cg_fd = have_root ? open(st->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	int err = 0;
 
-	if (j) {
-		json_object_begin(j, "cgroup");
-		if (have_root)
-			json_string(j, "path", root);
-		else
-			json_null(j, "path");
-		json_array_begin(j, "attached");
-	}
+	if (!have_root)
+		st->cgroup_root[0] = '\0';
 	for (size_t i = 0; i < ours->n_links; i++) {
 		const struct status_link *l = &ours->links[i];
-		bool runs;
+		struct fwd_bpf_cgroup_link *c;
 
 		if (l->type != BPF_LINK_TYPE_CGROUP)
 			continue;
-		runs = status_cgroup_runs(cg_fd, l->attach_type, l->prog_id);
-		status_prog_name(l->prog_id, name, sizeof(name));
-		if (j) {
-			json_object_begin(j, NULL);
-			json_string(j, "hook", status_cgroup_hook(l->attach_type));
-			json_string(j, "prog", name);
-			json_uint(j, "id", l->prog_id);
-			json_uint(j, "link_id", l->id);
-			json_bool(j, "attached", runs);
-			json_object_end(j);
-			continue;
+		c = status_append(&st->cgroup_links, &st->n_cgroup_links, sizeof(*c));
+		if (!c) {
+			err = -ENOMEM;
+			break;
 		}
-		if (!any)
-			printf("cgroup %s:\n", have_root ? root : "(no cgroup v2 mounted)");
-		any = true;
-		printf("  %-15s %-16s id %u, link %u%s\n", status_cgroup_hook(l->attach_type), name,
-		       l->prog_id, l->id, runs ? "" : " (pinned, not attached)");
-	}
-	if (j) {
-		json_array_end(j);
-		json_object_end(j);
+		c->hook = status_cgroup_hook(l->attach_type);
+		status_prog_name(l->prog_id, c->prog, sizeof(c->prog));
+		c->prog_id = l->prog_id;
+		c->link_id = l->id;
+		c->attached = status_cgroup_runs(cg_fd, l->attach_type, l->prog_id);
 	}
 	if (cg_fd >= 0)
 		close(cg_fd);
+	return err;
 }
 
-int loader_status(const char *topology, struct fwd_json *j)
+void loader_status_free(struct fwd_bpf_status *st)
+{
+	free(st->pins);
+	free(st->endpoints);
+	free(st->attachments);
+	free(st->cgroup_links);
+	memset(st, 0, sizeof(*st));
+}
+
+int loader_status_read(const char *topology, struct fwd_bpf_status *st)
 {
 	struct status_ours ours = {};
-	char dir[PATH_MAX];
 	int err;
 
-	loader_log_init();
-	err = pins_path(dir, topology, NULL);
-	if (err) {
-		pr_warn("topology \"%s\": no pin path for it: %s\n", topology, strerror(-err));
-		return err;
-	}
-	if (access(dir, F_OK)) {
+	memset(st, 0, sizeof(*st));
+	err = pins_path(st->pin_dir, topology, NULL);
+	if (err)
+		return fwd_fail(err, topology, "no pin path for this topology");
+	if (access(st->pin_dir, F_OK)) {
 		err = -errno;
-		pr_warn("%s: no BPF pins for topology %s: %s\n", dir, topology, strerror(-err));
+		fwd_err("%s: no BPF pins for topology %s: %s", st->pin_dir, topology,
+			strerror(-err));
 		return err;
 	}
-	/* The caller names the topology; with @j, these are members of the object it opened. */
-	status_pins(dir, j, &ours);
-	status_endpoints(dir, j, &ours);
-	status_attached(j, &ours);
-	status_cgroup(j, &ours);
+	err = status_pins(st, &ours);
+	if (!err)
+		err = status_endpoints(st, &ours);
+	if (!err)
+		err = status_attached(st, &ours);
+	if (!err)
+		err = status_cgroup(st, &ours);
 	free(ours.ifindexes);
-	return 0;
+	if (err)
+		fwd_fail(err, topology, "cannot read the BPF status");
+	return err;
 }

@@ -69,7 +69,7 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 	for (size_t i = 0; i < t->n_masquerades && i < FWD_MAX_MASQ; i++) {
 		uint8_t prefix = t->masquerades[i].net.prefix;
 
-		cfg->masq[i].mask = prefix ? htonl(~0u << (32 - prefix)) : 0;
+		cfg->masq[i].mask = fwd_prefix_netmask(prefix);
 		cfg->masq[i].addr = t->masquerades[i].net.addr & cfg->masq[i].mask;
 		cfg->n_masq = i + 1;
 	}
@@ -78,7 +78,7 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 	if (up_dnat(t, rt))
 		cfg->flags |= FWD_SET_DNAT;
 	if ((t->n_masquerades || t->n_forwards) && !rt->uplink_addr)
-		pr_warn("topology %s: uplink %s has no IPv4 address: nothing is masqueraded or "
+		fwd_warn("topology %s: uplink %s has no IPv4 address: nothing is masqueraded or "
 			"forwarded\n",
 			t->name, t->uplink[0] ? t->uplink : "(none)");
 }
@@ -115,7 +115,6 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	struct fwd_tc *skel;
 	int err, prog_fd;
 
-	loader_log_init();
 	err = loader_ensure_bpffs();
 	if (err)
 		return err;
@@ -126,7 +125,7 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	skel = fwd_tc__open();
 	if (!skel) {
 		err = -errno;
-		pr_warn("fwd_tc: cannot open BPF object: %s\n", strerror(-err));
+		fwd_err("fwd_tc: cannot open BPF object: %s\n", strerror(-err));
 		return err;
 	}
 	up_settings(&cfg, t, rt);
@@ -136,7 +135,7 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 		goto end_destroy;
 	err = fwd_tc__load(skel);
 	if (err) {
-		pr_warn("fwd_tc: cannot load BPF object: %s\n", strerror(-err));
+		fwd_err("fwd_tc: cannot load BPF object: %s\n", strerror(-err));
 		goto end_destroy;
 	}
 
@@ -163,7 +162,7 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	if (!err)
 		err = pins_prog_replace(skel->progs.fwd_tc_ingress, path);
 	if (!err)
-		pr_info("topology %s: tc program on %zu veths, pinned under %s/%s\n", t->name,
+		fwd_info("topology %s: tc program on %zu veths, pinned under %s/%s\n", t->name,
 			rt->n_endpoints, FWD_PIN_ROOT, t->name);
 	/* The host's own connections: only where forwards are DNATed in BPF at all. */
 	if (!err)
@@ -208,7 +207,6 @@ int loader_down(const char *topology, int uplink_ifindex, int bridge_ifindex)
 {
 	int err, ret = 0;
 
-	loader_log_init();
 	/* The cgroup links first: they act on the whole machine, not on a link of ours. */
 	ret = sock_down(topology);
 	err = down_endpoints(topology);

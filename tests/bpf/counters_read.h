@@ -1,28 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The BPF tests' view of fwd_counters: every counter summed over the @ncpus possible CPUs. */
+/* The BPF tests' view of fwd_counters, read the loader's way (loader_counters_read_fd). */
 #ifndef FWD_TESTS_COUNTERS_READ_H
 #define FWD_TESTS_COUNTERS_READ_H
 
-#include <errno.h>
-#include <bpf/bpf.h>
-
-#include "fwd_kern_user.h"
+#include "fwd_loader.h"
 
 /* All FWD_CNT_MAX counters of the map @fd into @out; -errno when one cannot be read. */
-static int read_counters(int fd, int ncpus, struct fwd_counter_val *out)
+static inline int read_counters(int fd, int ncpus, struct fwd_counter_val *out)
 {
-	struct fwd_counter_val vals[ncpus];
+	struct fwd_counter_sum sums[FWD_CNT_MAX];
+	int err = loader_counters_read_fd(fd, sums);
 
-	for (__u32 i = 0; i < FWD_CNT_MAX; i++) {
-		if (bpf_map_lookup_elem(fd, &i, vals))
-			return -errno;
-		out[i].packets = out[i].bytes = 0;
-		for (int c = 0; c < ncpus; c++) {
-			out[i].packets += vals[c].packets;
-			out[i].bytes += vals[c].bytes;
-		}
+	(void)ncpus; /* the loader counts the CPUs itself */
+	for (int i = 0; !err && i < FWD_CNT_MAX; i++) {
+		out[i].packets = sums[i].packets;
+		out[i].bytes = sums[i].bytes;
 	}
-	return 0;
+	return err;
 }
 
 #endif

@@ -32,7 +32,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "internal.h" /* cgroup_v2_root(): the loader's own way of finding it */
+#include "fwd_loader.h" /* loader_cgroup_v2_root(): the loader's own way of finding it */
 #include "fwd_kern_user.h"
 #include "fwd_sock.skel.h"
 
@@ -312,10 +312,11 @@ static int fill_forwards(int fd)
 /* Join cgroup @dir: write our pid into its cgroup.procs. */
 static int cgroup_join(const char *dir)
 {
-	char path[PATH_MAX + 16], pid[16];
+	char path[PATH_MAX], pid[16];
 	int fd, n, err = 0;
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	if (snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
 	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, pid, n) != n)
@@ -337,7 +338,7 @@ int main(void)
 	pid_t pid;
 
 	ncpus = libbpf_num_possible_cpus();
-	if (cgroup_v2_root(root, sizeof(root))) {
+	if (loader_cgroup_v2_root(root, sizeof(root))) {
 		printf("SKIP: fwd_sock: no cgroup v2 mounted\n");
 		return 0;
 	}

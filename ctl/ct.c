@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/* fwdctl ct: the BPF datapath's tracked connections of one topology, or their flush. */
+#include "fwd_loader.h"
+#include "fwd_log.h"
+#include "fwdctl.h"
+#include "output.h"
+#include "topo.h"
+
+#include <errno.h>
+
+static const char *ct_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMP: return "icmp";
+	default: return "?";
+	}
+}
+
+static json_t *ct_tuple(const struct fwd_ct_tuple *t)
+{
+	return json_pack("{s:s, s:i, s:s, s:i}", "src", fwd_ip_str(t->src), "sport", t->sport,
+			 "dst", fwd_ip_str(t->dst), "dport", t->dport);
+}
+
+static int ct_row(const struct fwd_ct_conn *c, void *rows)
+{
+	return out_append(rows, json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:I, s:b}", "proto",
+					  ct_proto_name(c->proto), "nat", c->dnat ? "dnat" : "snat",
+					  "original", ct_tuple(&c->original), "translated",
+					  ct_tuple(&c->translated), "state", c->state, "seconds_left",
+					  (json_int_t)c->seconds_left, "age", (json_int_t)c->age,
+					  "timer_pending", c->timer_pending));
+}
+
+/* "src:sport -> dst:dport" of the tuple member @key of @row. */
+static void ct_tuple_text(json_t *row, const char *key, char *buf, size_t len)
+{
+	json_t *t = json_object_get(row, key);
+
+	snprintf(buf, len, "%s:%" JSON_INTEGER_FORMAT " -> %s:%" JSON_INTEGER_FORMAT,
+		 json_string_value(json_object_get(t, "src")),
+		 json_integer_value(json_object_get(t, "sport")),
+		 json_string_value(json_object_get(t, "dst")),
+		 json_integer_value(json_object_get(t, "dport")));
+}
+
+static void ct_original_text(json_t *row, char *buf, size_t len)
+{
+	ct_tuple_text(row, "original", buf, len);
+}
+
+static void ct_translated_text(json_t *row, char *buf, size_t len)
+{
+	ct_tuple_text(row, "translated", buf, len);
+}
+
+static void ct_expires_text(json_t *row, char *buf, size_t len)
+{
+	snprintf(buf, len, "%9" JSON_INTEGER_FORMAT "s%s",
+		 json_integer_value(json_object_get(row, "seconds_left")),
+		 json_is_true(json_object_get(row, "timer_pending")) ? " (timer pending)" : "");
+}
+
+static const struct out_col ct_cols[] = {
+	{ "PROTO", "proto", -5 },
+	{ "ORIGINAL", "original", -45, ct_original_text },
+	{ "TRANSLATED", "translated", -45, ct_translated_text },
+	{ "STATE", "state", -12 },
+	{ "   EXPIRES", "seconds_left", 0, ct_expires_text },
+};
+
+int fwd_cmd_ct(const struct fwd_cmdline *c, const struct fwd_opts *o)
+{
+	struct fwd_topology t;
+	json_t *rows;
+	int ret;
+
+	ret = fwd_pick_topology(c->name, "ct", true,
+				"its connections are nf_conntrack's ('conntrack -L')", &t);
+	if (ret)
+		return ret;
+	if (c->flush) {
+		ret = loader_ct_flush(t.name);
+		goto out;
+	}
+	rows = json_array();
+	ret = rows ? loader_ct_walk(t.name, ct_row, rows) : -ENOMEM;
+	if (ret == -ENOMEM)
+		fwd_fail(ret, "ct", "cannot build the output");
+	if (!ret && o->json)
+		ret = out_json(json_pack("{s:s, s:O, s:i}", "topology", t.name, "connections", rows,
+					 "count", (int)json_array_size(rows)));
+	else if (!ret)
+		out_table(stdout, "", OUT_COLS(ct_cols), rows, true);
+	json_decref(rows);
+out:
+	topo_free(&t);
+	return ret ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
+}

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Topologies that are up: what `up` saved in FWD_RUN_DIR, for commands that take [NAME]. */
+#include "fwd_log.h"
+#include "fwdctl.h"
+#include "names.h"
+#include "topo.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int fwd_list_topologies(char names[][FWD_TOPO_NAME_SIZE], int max)
+{
+	DIR *d = opendir(FWD_RUN_DIR);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		size_t len = strlen(de->d_name);
+
+		if (len > 5 && len - 5 < FWD_TOPO_NAME_SIZE && !strcmp(de->d_name + len - 5, ".conf")) {
+			memcpy(names[n], de->d_name, len - 5);
+			names[n++][len - 5] = '\0';
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+int fwd_saved_topology(const char *name, struct fwd_topology *t)
+{
+	char path[128];
+	FILE *devnull;
+	int ret;
+
+	fwd_journal_path(name, "conf", path, sizeof(path));
+	if (access(path, R_OK))
+		return -ENOENT;
+	/* fwd wrote it: a parse error means it was edited by hand; the caller says so. */
+	devnull = fopen("/dev/null", "we");
+	ret = topo_parse_file(t, path, devnull ? devnull : stderr);
+	if (devnull)
+		fclose(devnull);
+	return ret;
+}
+
+int fwd_pick_topology(const char *name, const char *cmd, bool bpf_only, const char *kernel_hint,
+		      struct fwd_topology *t)
+{
+	char names[64][FWD_TOPO_NAME_SIZE];
+	int n, ret;
+
+	if (!name || !name[0]) {
+		n = fwd_list_topologies(names, 64);
+		if (n != 1) {
+			fwd_err("%s: %s; name one", cmd,
+				n ? "several topologies are up" : "no topology is up");
+			return FWD_EXIT_FAILURE;
+		}
+		name = names[0];
+	}
+	ret = fwd_saved_topology(name, t);
+	if (ret == -ENOENT) {
+		fwd_err("topology %s is not up", name);
+		return FWD_EXIT_FAILURE;
+	}
+	if (ret) {
+		fwd_err("topology %s: cannot read its saved topology: %s", name, strerror(-ret));
+		return FWD_EXIT_FAILURE;
+	}
+	if (bpf_only && t->datapath != FWD_DATAPATH_BPF) {
+		char hint[160];
+
+		/* @kernel_hint may name the topology with one %s. */
+		snprintf(hint, sizeof(hint), kernel_hint, name);
+		fwd_err("%s: topology %s uses datapath kernel; %s", cmd, name, hint);
+		topo_free(t);
+		return FWD_EXIT_FAILURE;
+	}
+	return FWD_EXIT_OK;
+}

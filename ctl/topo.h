@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* topology.conf: parsing and validation (topo_parse.c), the normalised forms (topo.c). */
+#ifndef FWD_TOPO_H
+#define FWD_TOPO_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "topology.h"
+
+/*
+ * Parse topology.conf text. @path names the file in messages and gives the default topology
+ * name (basename without .conf). Every violation is written to @err as "PATH:LINE: message";
+ * returns 0, -EINVAL when the text is invalid, or -ENOMEM. Nothing outside @t is touched.
+ */
+int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, size_t len,
+		   FILE *err);
+/* Read @path (at most 16 MiB) and parse it; -errno with a message on @err when unreadable. */
+int topo_parse_file(struct fwd_topology *t, const char *path, FILE *err);
+void topo_free(struct fwd_topology *t);
+
+/* Is @name a valid topology name? (also used for "down NAME") */
+bool topo_name_valid(const char *name);
+
+/* The normalised topology: canonical order, one declaration per line. */
+void topo_print(const struct fwd_topology *t, FILE *out);
+/* The same as a JSON object (`fwdctl -j check`); NULL when out of memory. */
+json_t *topo_to_json(const struct fwd_topology *t);
+
+const struct fwd_namespace *topo_namespace_find(const struct fwd_topology *t, const char *name);
+
+/* "a.b.c.d" into a static buffer per call slot (up to 4 live at a time). */
+const char *fwd_ip_str(in_addr_t addr);
+
+#endif

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The loader's public API: the BPF datapath's user-space side (implemented in loader/, the only
+ * place that knows libbpf and libxdp). Load, pin, attach and fill maps; read counters,
+ * connections and attachments back as data. The loader never prints data: the front ends
+ * (ctl/) render what it returns. The control plane resolves the links and hands their ifindexes
+ * and MACs over in struct fwd_runtime; the loader never speaks netlink.
+ * All functions run in the host namespace (after -n) and return 0 or -errno, with the reason
+ * already logged (include/fwd_log.h).
+ */
+#ifndef FWD_LOADER_H
+#define FWD_LOADER_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fwd_kern_user.h"
+#include "topology.h"
+
+#define FWD_BPFFS "/sys/fs/bpf"
+#define FWD_PIN_ROOT FWD_BPFFS "/fwd" /* pins of topology T live in FWD_PIN_ROOT/T/ */
+
+/* One namespace's attachment point, resolved by the control plane. */
+struct fwd_endpoint_rt {
+	const struct fwd_namespace *ns;
+	int host_ifindex; /* the host-side veth, enslaved to the bridge */
+	uint8_t host_mac[6];
+	uint8_t ns_mac[6]; /* the namespace's own end of the veth ("eth0") */
+};
+
+struct fwd_runtime {
+	int bridge_ifindex;
+	uint8_t bridge_mac[6];
+	int uplink_ifindex; /* 0 when the topology has no uplink */
+	uint8_t uplink_mac[6];
+	in_addr_t uplink_addr;		   /* the uplink's primary IPv4, network order; 0 if none */
+	struct fwd_endpoint_rt *endpoints; /* same order as topology->namespaces */
+	size_t n_endpoints;
+};
+
+/* Mount bpffs at FWD_BPFFS when it is not mounted. */
+int loader_ensure_bpffs(void);
+/*
+ * Check that the kernel has what datapath bpf needs (program and map types, helpers); -ENOTSUP
+ * after an error naming each missing feature. Fallbacks fwd has are not requirements.
+ */
+int loader_probe_kernel(void);
+/*
+ * Load or reuse (pinned maps survive) the programs of topology @t, fill the maps from @t and
+ * @rt (removing stale entries), attach to every link, and pin. Running it twice changes nothing;
+ * programs are replaced in place so traffic sees no gap.
+ */
+int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt);
+/*
+ * Detach the topology's programs from links that still exist (@uplink_ifindex and
+ * @bridge_ifindex, 0 when gone; veths take their programs with them) and remove
+ * FWD_PIN_ROOT/@topology entirely. Absent pins are not an error.
+ */
+int loader_down(const char *topology, int uplink_ifindex, int bridge_ifindex);
+
+/* Counters: packets and bytes per path, events, drops by reason, summed over CPUs. */
+enum fwd_counter_kind { FWD_COUNTER_PATH, FWD_COUNTER_EVENT, FWD_COUNTER_DROP };
+struct fwd_counter_sum {
+	const char *name; /* static */
+	enum fwd_counter_kind kind;
+	uint64_t packets;
+	uint64_t bytes;
+};
+/* All FWD_CNT_MAX counters of the per-CPU counter map @fd (pinned or a skeleton's). */
+int loader_counters_read_fd(int fd, struct fwd_counter_sum out[FWD_CNT_MAX]);
+/*
+ * The pinned counters of @topology; -ESTALE (after an error saying so) when they were loaded by
+ * another fwd version, whose counters have other names at the same indices.
+ */
+int loader_counters_read(const char *topology, struct fwd_counter_sum out[FWD_CNT_MAX]);
+const char *loader_counter_kind_name(enum fwd_counter_kind kind);
+
+/*
+ * One tracked connection. The original tuple is as fwd first saw it, the translated one as it
+ * went on. ICMP echo: the identifier is the port of the side that chose it, the other port 0.
+ */
+struct fwd_ct_tuple {
+	in_addr_t src, dst; /* network order */
+	uint16_t sport, dport; /* host order */
+};
+struct fwd_ct_conn {
+	uint8_t proto; /* IPPROTO_* */
+	bool dnat;     /* a forward's connection; else masquerade (SNAT) */
+	struct fwd_ct_tuple original, translated;
+	const char *state; /* static: "syn_sent", "established", ... */
+	int64_t seconds_left;
+	int64_t age; /* seconds */
+	bool timer_pending; /* no expiry timer armed yet */
+};
+/* Call @cb for each connection of @topology; a non-zero return from @cb stops and is returned. */
+int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, void *ctx),
+		   void *ctx);
+/* Forget every tracked connection; their next packets start new ones (TCP: picked up). */
+int loader_ct_flush(const char *topology);
+
+/* What `status` shows of a topology's BPF side. */
+struct fwd_bpf_pin {
+	char name[NAME_MAX + 1];
+	const char *kind; /* "map", "prog", "link" */
+	char type[32];	  /* libbpf's name of the map, program or link type */
+	uint32_t id;
+};
+struct fwd_bpf_endpoint {
+	in_addr_t addr; /* network order */
+	uint8_t mac[6];
+	char host_ifname[IF_NAMESIZE]; /* "ifN" when the link is gone */
+	uint32_t host_ifindex;
+};
+struct fwd_bpf_attachment {
+	char ifname[IF_NAMESIZE];
+	const char *hook; /* "tc-ingress", "tc-egress", "xdp" */
+	char prog[16];
+	uint32_t id;
+	bool current; /* the pinned program (else a stale one left on the topology's link) */
+};
+struct fwd_bpf_cgroup_link {
+	const char *hook; /* "connect4", "sendmsg4", ... */
+	char prog[16];
+	uint32_t prog_id;
+	uint32_t link_id;
+	bool attached; /* the cgroup really runs it (else only pinned) */
+};
+struct fwd_bpf_status {
+	char pin_dir[PATH_MAX];
+	struct fwd_bpf_pin *pins;
+	size_t n_pins;
+	struct fwd_bpf_endpoint *endpoints;
+	size_t n_endpoints;
+	struct fwd_bpf_attachment *attachments;
+	size_t n_attachments;
+	char cgroup_root[PATH_MAX]; /* "" when no cgroup v2 is mounted */
+	struct fwd_bpf_cgroup_link *cgroup_links;
+	size_t n_cgroup_links;
+};
+/* Read it all; loader_status_free() releases it (also after a failure). */
+int loader_status_read(const char *topology, struct fwd_bpf_status *st);
+void loader_status_free(struct fwd_bpf_status *st);
+
+/* The root of the cgroup v2 hierarchy into @buf; -ENOENT when none is mounted. */
+int loader_cgroup_v2_root(char *buf, size_t len);
+
+#endif
