@@ -169,7 +169,9 @@ static __always_inline long ct_timer_start(struct fwd_ct_entry *e, __u64 at, __u
 	if (at < now + FWD_CT_TIMER_GRID_MASK + 1)
 		at = now + FWD_CT_TIMER_GRID_MASK + 1;
 	fire = ct_grid(at);
-	err = bpf_timer_start(&e->timer, fire, FWD_BPF_F_TIMER_ABS);
+	err = -EINVAL;
+	if (!(fwd_cfg.flags & FWD_SET_TIMER_RELATIVE)) /* rodata: pruned at load */
+		err = bpf_timer_start(&e->timer, fire, FWD_BPF_F_TIMER_ABS);
 	if (err == -EINVAL) { /* before 6.7 */
 		fire = at;
 		err = bpf_timer_start(&e->timer, at - now, 0);

@@ -22,6 +22,7 @@
 #include "netns.h"
 #include "nl.h"
 #include "fwd_inet.h"
+#include "fwd_kernel_without.h"
 #include "fwd_log.h"
 
 /*
@@ -350,6 +351,9 @@ static int parse_link(const struct nlmsghdr *nlh, struct nl_link *l)
 	if (tb[FWD_IFLA_GSO_IPV4_MAX_SIZE] &&
 	    !mnl_attr_validate(tb[FWD_IFLA_GSO_IPV4_MAX_SIZE], MNL_TYPE_U32))
 		l->gso_ipv4_max_size = mnl_attr_get_u32(tb[FWD_IFLA_GSO_IPV4_MAX_SIZE]);
+	/* As a kernel before 6.3 reports links: without the setting. */
+	if (fwd_kernel_without("gso_ipv4_max_size"))
+		l->tso_max_size = l->gso_ipv4_max_size = 0;
 	if (tb[IFLA_LINKINFO]) {
 		const struct nlattr *info[IFLA_INFO_MAX + 1] = {0};
 		struct attr_tb ti = {info, IFLA_INFO_MAX};

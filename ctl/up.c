@@ -110,7 +110,9 @@ static int preflight(struct up *u)
 		}
 	}
 	if (t->datapath == FWD_DATAPATH_BPF) {
-		ret = loader_ensure_bpffs();
+		ret = loader_probe_kernel();
+		if (!ret)
+			ret = loader_ensure_bpffs();
 		if (ret)
 			return ret;
 	}

@@ -253,6 +253,9 @@ enum fwd_setting_flags {
 	FWD_SET_SNAT = 1u << 1,
 	/* Forwards in BPF: an uplink with an IPv4 address and at least one forward. */
 	FWD_SET_DNAT = 1u << 2,
+	/* Conntrack timers relative, never BPF_F_TIMER_ABS: FWD_KERNEL_WITHOUT=bpf_timer_abs, to
+	 * test the fallback kernels before 6.7 take (they refuse the flag at run time). */
+	FWD_SET_TIMER_RELATIVE = 1u << 3,
 };
 
 #define FWD_MAX_MASQ 64 /* == FWD_MAX_MASQUERADES of the parser */

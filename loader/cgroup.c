@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "fwd_kernel_without.h"
 #include "internal.h"
 
 /* mountinfo writes space, tab, newline and backslash in paths as \ooo: decode in place. */
@@ -43,6 +44,8 @@ int loader_cgroup_v2_root(char *buf, size_t len)
 	int err = -ENOENT;
 	FILE *f;
 
+	if (fwd_kernel_without("cgroup_v2"))
+		return -ENOENT;
 	/* Ours, not the host's: fwdctl -n enters a network namespace, never a mount namespace. */
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)

@@ -15,6 +15,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "fwd_kernel_without.h"
 #include "internal.h"
 #include "fwd_kern_user.h"
 #include "fwd_tc.skel.h"
@@ -77,6 +78,8 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 		cfg->flags |= FWD_SET_SNAT;
 	if (up_dnat(t, rt))
 		cfg->flags |= FWD_SET_DNAT;
+	if (fwd_kernel_without("bpf_timer_abs"))
+		cfg->flags |= FWD_SET_TIMER_RELATIVE;
 	if ((t->n_masquerades || t->n_forwards) && !rt->uplink_addr)
 		fwd_warn("topology %s: uplink %s has no IPv4 address: nothing is masqueraded or "
 			"forwarded\n",
