@@ -47,8 +47,8 @@ static void usage(FILE *f)
 
 static int set_timeouts(int fd)
 {
-	struct timeval tv = {.tv_sec = IO_TIMEOUT_MS / 1000,
-			     .tv_usec = (IO_TIMEOUT_MS % 1000) * 1000};
+	struct timeval tv = { .tv_sec = IO_TIMEOUT_MS / 1000,
+			      .tv_usec = (IO_TIMEOUT_MS % 1000) * 1000 };
 
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
@@ -111,7 +111,7 @@ static int serve(const struct opts *o)
 	}
 	memset(buf, 's', o->size);
 	while (!bench_stop && bench_now() < end) {
-		struct pollfd p = {.fd = lfd, .events = POLLIN};
+		struct pollfd p = { .fd = lfd, .events = POLLIN };
 		int fd;
 
 		/* wake up regularly to notice the end of the run */
@@ -192,15 +192,15 @@ static int client(const struct opts *o)
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-	    {"addr", required_argument, NULL, 'a'},
-	    {"port", required_argument, NULL, 'p'},
-	    {"duration", required_argument, NULL, 't'},
-	    {"size", required_argument, NULL, 's'},
-	    {"ready-file", required_argument, NULL, 'R'},
-	    {"help", no_argument, NULL, 'h'},
-	    {},
+		{ "addr", required_argument, NULL, 'a' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 't' },
+		{ "size", required_argument, NULL, 's' },
+		{ "ready-file", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
 	};
-	struct opts o = {.duration = 5, .size = 64};
+	struct opts o = { .duration = 5, .size = 64 };
 	const char *addr = NULL;
 	bool is_server;
 	uint64_t v;

@@ -136,22 +136,22 @@ static void craft(const struct frame_spec *s, unsigned char *buf)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"ifname", required_argument, NULL, 'i'},
-	    {"src-mac", required_argument, NULL, 'm'},
-	    {"dst-mac", required_argument, NULL, 'M'},
-	    {"src-addr", required_argument, NULL, 'a'},
-	    {"dst-addr", required_argument, NULL, 'A'},
-	    {"sport", required_argument, NULL, 'p'},
-	    {"dport", required_argument, NULL, 'P'},
-	    {"len", required_argument, NULL, 'l'},
-	    {"duration", required_argument, NULL, 't'},
-	    {"redirect", required_argument, NULL, 'r'},
-	    {"batch", required_argument, NULL, 'b'},
-	    {"ready-file", required_argument, NULL, 'R'},
-	    {"help", no_argument, NULL, 'h'},
-	    {},
+		{ "ifname", required_argument, NULL, 'i' },
+		{ "src-mac", required_argument, NULL, 'm' },
+		{ "dst-mac", required_argument, NULL, 'M' },
+		{ "src-addr", required_argument, NULL, 'a' },
+		{ "dst-addr", required_argument, NULL, 'A' },
+		{ "sport", required_argument, NULL, 'p' },
+		{ "dport", required_argument, NULL, 'P' },
+		{ "len", required_argument, NULL, 'l' },
+		{ "duration", required_argument, NULL, 't' },
+		{ "redirect", required_argument, NULL, 'r' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "ready-file", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
 	};
-	struct frame_spec spec = {.sport = 9, .len = 64};
+	struct frame_spec spec = { .sport = 9, .len = 64 };
 	const char *ifname = NULL, *redirect = NULL, *ready = NULL;
 	bool have_smac = false, have_dmac = false, have_src = false, have_dst = false;
 	unsigned char frame[MAX_FRAME];
@@ -246,7 +246,7 @@ int main(int argc, char **argv)
 
 	t0 = bench_now();
 	while (!bench_stop && bench_now() - t0 < duration) {
-		struct xdp_md ctx = {.data = 0, .data_end = spec.len, .ingress_ifindex = ifindex};
+		struct xdp_md ctx = { .data = 0, .data_end = spec.len, .ingress_ifindex = ifindex };
 		LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame, .data_size_in = spec.len,
 			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat,
 			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = batch);

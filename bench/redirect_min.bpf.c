@@ -14,10 +14,10 @@
 #include <bpf/bpf_helpers.h>
 
 struct redirect_min_to {
-	__u32 ifindex;	/* host-side veth to redirect to */
-	__u32 peer;	/* 1: into its peer (bpf_redirect_peer); 0: out of it, MACs below */
-	__u8 dmac[6];	/* with peer == 0: the next hop's MAC */
-	__u8 smac[6];	/* with peer == 0: @ifindex's MAC */
+	__u32 ifindex; /* host-side veth to redirect to */
+	__u32 peer;    /* 1: into its peer (bpf_redirect_peer); 0: out of it, MACs below */
+	__u8 dmac[6];  /* with peer == 0: the next hop's MAC */
+	__u8 smac[6];  /* with peer == 0: @ifindex's MAC */
 };
 
 /* host-side veth ifindex -> where its frames go */

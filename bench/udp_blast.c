@@ -146,20 +146,20 @@ static int blast_rounds(struct blast *b, unsigned int *cursors, unsigned long lo
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"addr", required_argument, NULL, 'a'},
-	    {"port", required_argument, NULL, 'p'},
-	    {"flows", required_argument, NULL, 'f'},
-	    {"ports", required_argument, NULL, 'P'},
-	    {"duration", required_argument, NULL, 't'},
-	    {"size", required_argument, NULL, 's'},
-	    {"batch", required_argument, NULL, 'b'},
-	    {"ready-file", required_argument, NULL, 'R'},
-	    {"help", no_argument, NULL, 'h'},
-	    {},
+		{ "addr", required_argument, NULL, 'a' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "flows", required_argument, NULL, 'f' },
+		{ "ports", required_argument, NULL, 'P' },
+		{ "duration", required_argument, NULL, 't' },
+		{ "size", required_argument, NULL, 's' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "ready-file", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
 	};
 	static unsigned int cursors[MAX_SOCKETS];
 	static char payload[MAX_SIZE];
-	struct blast b = {.flows = 1, .batch = 64, .size = 18};
+	struct blast b = { .flows = 1, .batch = 64, .size = 18 };
 	const char *addr = NULL, *ready = NULL;
 	uint64_t port = 0, ports = 0, v;
 	double duration = 5, t_start, t_primed, t_end;

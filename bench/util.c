@@ -43,8 +43,8 @@ void bench_sleep(double s)
 	double left;
 
 	while (!bench_stop && (left = end - bench_now()) > 0) {
-		struct timespec ts = {.tv_sec = (time_t)left,
-				      .tv_nsec = (long)((left - (time_t)left) * 1e9)};
+		struct timespec ts = { .tv_sec = (time_t)left,
+				       .tv_nsec = (long)((left - (time_t)left) * 1e9) };
 
 		nanosleep(&ts, NULL);
 	}

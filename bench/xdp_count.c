@@ -56,7 +56,7 @@ static int read_counts(int map_fd, struct counts *c)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	__u64 vals[ncpu > 0 ? ncpu : 1];
-	unsigned long long *dst[XC_NR] = {&c->xdp, &c->tc, &c->bytes};
+	unsigned long long *dst[XC_NR] = { &c->xdp, &c->tc, &c->bytes };
 	__u32 key;
 
 	if (ncpu <= 0)
@@ -95,16 +95,16 @@ static int parse_ports(const char *s, __u16 *lo, __u16 *hi)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"ifname", required_argument, NULL, 'i'},
-	    {"ports", required_argument, NULL, 'p'},
-	    {"duration", required_argument, NULL, 'd'},
-	    {"ready-file", required_argument, NULL, 'R'},
-	    {"start-file", required_argument, NULL, 'S'},
-	    {"start-timeout", required_argument, NULL, 'T'},
-	    {"no-tc", no_argument, NULL, 'n'},
-	    {"skb-mode", no_argument, NULL, 'g'},
-	    {"help", no_argument, NULL, 'h'},
-	    {},
+		{ "ifname", required_argument, NULL, 'i' },
+		{ "ports", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "ready-file", required_argument, NULL, 'R' },
+		{ "start-file", required_argument, NULL, 'S' },
+		{ "start-timeout", required_argument, NULL, 'T' },
+		{ "no-tc", no_argument, NULL, 'n' },
+		{ "skb-mode", no_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
 	};
 	const char *ifname = NULL, *ready = NULL, *start = NULL;
 	double duration = 5, start_timeout = 120, t0, t1;

@@ -216,7 +216,7 @@ static __always_inline void ct_refresh(struct fwd_ct_entry *e, __u64 now)
 	__u64 timeout = ct_timeout_ns(e->state), exp = now + timeout;
 
 	if (!e->timer_ns) {
-		ct_arm(e, now); /* arming failed before: try again */
+		ct_arm(e, now);			 /* arming failed before: try again */
 	} else if (ct_grid(exp) < e->timer_ns) { /* the same grid step: no restart per packet */
 		e->expires_ns = exp;
 		ct_timer_start(e, exp, now);

@@ -71,7 +71,8 @@ static __always_inline __u8 fwd_fib_cache_tos(const struct fwd_pkt *pkt)
 }
 
 static __always_inline bool fwd_fib_cache_hit(const struct fwd_fib_cache_slot *c,
-					      const struct fwd_pkt *pkt, __u32 in_ifindex, __u64 now)
+					      const struct fwd_pkt *pkt, __u32 in_ifindex,
+					      __u64 now)
 {
 	return c->expires_ns > now && c->saddr == pkt->saddr && c->daddr == pkt->daddr &&
 	       c->in_ifindex == in_ifindex && c->tos == fwd_fib_cache_tos(pkt) &&

@@ -45,8 +45,8 @@ static __always_inline bool nat_masqueraded(__be32 addr)
  * Is this frame one to masquerade? From a masquerade subnet to an address outside the bridge's
  * subnet: the namespace routed it to its gateway (unicast: fwd_parse_eth() passed it). The
  * gateway's MAC is not compared: fwd fixes the MAC of a bridge it creates, but a bridge it
- * found may take the lowest MAC of its ports, so fwd_cfg.bridge_mac could go stale. Whether the frame
- * really leaves by the uplink is the FIB's answer, asked next (fib.h).
+ * found may take the lowest MAC of its ports, so fwd_cfg.bridge_mac could go stale. Whether the
+ * frame really leaves by the uplink is the FIB's answer, asked next (fib.h).
  */
 static __always_inline bool nat_snat_wanted(struct __ctx_buff *ctx, const struct fwd_pkt *pkt)
 {
@@ -240,7 +240,7 @@ static __always_inline int nat_rewrite(struct __ctx_buff *ctx, const struct fwd_
  * protocol). The caller made sure TTL > 1. */
 static __always_inline int nat_ttl_dec(struct __ctx_buff *ctx, const struct fwd_pkt *pkt)
 {
-	__u8 old_w[2] = {pkt->ttl, pkt->proto}, new_w[2] = {pkt->ttl - 1, pkt->proto};
+	__u8 old_w[2] = { pkt->ttl, pkt->proto }, new_w[2] = { pkt->ttl - 1, pkt->proto };
 	__u8 ttl = pkt->ttl - 1;
 
 	if (ctx_l3_csum_replace(ctx, pkt->l3_off + FWD_IP_CSUM_OFF, *(__be16 *)old_w,

@@ -29,9 +29,9 @@ struct fwd_pkt {
 	__u8 pad;
 	__be16 frag_off; /* network order, as in the header: flags and offset */
 	/* Filled by fwd_parse_l4() only. */
-	__be16 sport;	 /* network order; ICMP echo request: identifier, reply: 0 */
-	__be16 dport;	 /* network order; ICMP echo request: 0, reply: identifier */
-	__u8 tcp_flags;	 /* TCP: byte 13 of the header (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10) */
+	__be16 sport;	/* network order; ICMP echo request: identifier, reply: 0 */
+	__be16 dport;	/* network order; ICMP echo request: 0, reply: identifier */
+	__u8 tcp_flags; /* TCP: byte 13 of the header (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10) */
 	__u8 icmp_type;
 	__u32 l4_csum_off; /* bytes from the frame start to the L4 checksum */
 };
@@ -177,8 +177,7 @@ static __always_inline int fwd_parse_l4(struct __ctx_buff *ctx, struct fwd_pkt *
 			pkt->dport = *(__be16 *)(hdr + 4);
 		}
 		return FWD_OK;
-	default:
-		return FWD_CNT_DROP_NAT_PROTO;
+	default: return FWD_CNT_DROP_NAT_PROTO;
 	}
 }
 

@@ -29,9 +29,9 @@ static int ct_row(const struct fwd_ct_conn *c, void *rows)
 	return out_append(rows, json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:I, s:b}", "proto",
 					  ct_proto_name(c->proto), "nat", c->dnat ? "dnat" : "snat",
 					  "original", ct_tuple(&c->original), "translated",
-					  ct_tuple(&c->translated), "state", c->state, "seconds_left",
-					  (json_int_t)c->seconds_left, "age", (json_int_t)c->age,
-					  "timer_pending", c->timer_pending));
+					  ct_tuple(&c->translated), "state", c->state,
+					  "seconds_left", (json_int_t)c->seconds_left, "age",
+					  (json_int_t)c->age, "timer_pending", c->timer_pending));
 }
 
 /* "src:sport -> dst:dport" of the tuple member @key of @row. */

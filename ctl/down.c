@@ -31,7 +31,8 @@ int fwd_cmd_down(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	}
 	if (!journal_netns_id(here, sizeof(here)) && j.hostns[0] && strcmp(here, j.hostns)) {
 		fwd_err("topology %s: was brought up in another host network "
-				"namespace; run down there (with the same -n)\n", topology);
+			"namespace; run down there (with the same -n)\n",
+			topology);
 		journal_close(&j);
 		return FWD_EXIT_FAILURE;
 	}
@@ -49,7 +50,8 @@ int fwd_cmd_down(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		fwd_note("topology %s is down", topology);
 	} else {
 		fwd_err("down %s: not everything could be removed; what remains is "
-				"still journaled, run down again\n", topology);
+			"still journaled, run down again\n",
+			topology);
 	}
 	journal_close(&j);
 	nl_close(nl);

@@ -61,7 +61,9 @@ int fwd_run(char *const argv[], const char *input, char **output, char *errbuf, 
 	}
 	/* Feed and drain at once: a large output must not block a child still reading input. */
 	signal(SIGPIPE, SIG_IGN);
-	struct pollfd pfd[3] = { { in[1], POLLOUT, 0 }, { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+	struct pollfd pfd[3] = { { in[1], POLLOUT, 0 },
+				 { out[0], POLLIN, 0 },
+				 { err[0], POLLIN, 0 } };
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0 || pfd[2].fd >= 0) {
 		char buf[4096];
 

@@ -8,9 +8,9 @@
 #include "topology.h"
 
 /* Exit statuses (fwdctl(8)). */
-#define FWD_EXIT_OK 0
+#define FWD_EXIT_OK	 0
 #define FWD_EXIT_FAILURE 1 /* netlink, BPF, missing privilege: the reason is printed */
-#define FWD_EXIT_USAGE 2   /* bad command line or configuration: nothing was changed */
+#define FWD_EXIT_USAGE	 2 /* bad command line or configuration: nothing was changed */
 
 struct fwd_opts {
 	int verbose;	    /* -v, repeatable */
@@ -21,7 +21,7 @@ struct fwd_opts {
 
 /* A command line, validated before anything is changed. */
 struct fwd_cmdline {
-	struct fwd_topology topology; /* check, up: the parsed FILE */
+	struct fwd_topology topology;  /* check, up: the parsed FILE */
 	char name[FWD_TOPO_NAME_SIZE]; /* down, status, stats, ct: "" when not given */
 	bool flush;		       /* ct ... flush */
 };

@@ -86,8 +86,8 @@ static const char *proto_name(uint8_t proto)
 }
 
 /* The rules of one chain, appended to @b. */
-static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hook, const char *chain,
-			in_addr_t uplink_addr)
+static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hook,
+			const char *chain, in_addr_t uplink_addr)
 {
 	for (size_t i = 0; i < t->n_forwards && hook <= 1; i++) {
 		const struct fwd_forward *f = &t->forwards[i];
@@ -103,15 +103,16 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 			snprintf(target, sizeof(target), "%s:%u-%u/%u", to, f->to_port,
 				 f->to_port + (f->port_hi - f->port_lo), f->port_lo);
 		}
-		fwd_buf_printf(b, "-A %s -d %s/32 -p %s -m %s --dport %s -j DNAT --to-destination %s\n",
-			chain, fwd_ip_str(uplink_addr), proto_name(f->proto), proto_name(f->proto),
-			ports, target);
+		fwd_buf_printf(
+		    b, "-A %s -d %s/32 -p %s -m %s --dport %s -j DNAT --to-destination %s\n", chain,
+		    fwd_ip_str(uplink_addr), proto_name(f->proto), proto_name(f->proto), ports,
+		    target);
 	}
 	if (hook == 2) {
 		for (size_t i = 0; i < t->n_masquerades; i++)
 			fwd_buf_printf(b, "-A %s -s %s/%u -o %s -j MASQUERADE\n", chain,
-				fwd_ip_str(t->masquerades[i].net.addr),
-				t->masquerades[i].net.prefix, t->uplink);
+				       fwd_ip_str(t->masquerades[i].net.addr),
+				       t->masquerades[i].net.prefix, t->uplink);
 	}
 	if (hook == 3) {
 		for (size_t i = 0; i < t->n_forwards; i++) {
@@ -120,19 +121,23 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 
 			snprintf(ports, sizeof(ports), "%u:%u", f->to_port,
 				 f->to_port + (f->port_hi - f->port_lo));
-			fwd_buf_printf(b, "-A %s -d %s/32 -p %s -m %s --dport %s -m conntrack --ctstate "
-				   "NEW,ESTABLISHED,RELATED -j ACCEPT\n",
-				chain, fwd_ip_str(t->namespaces[f->ns].addr), proto_name(f->proto),
-				proto_name(f->proto), ports);
+			fwd_buf_printf(
+			    b,
+			    "-A %s -d %s/32 -p %s -m %s --dport %s -m conntrack --ctstate "
+			    "NEW,ESTABLISHED,RELATED -j ACCEPT\n",
+			    chain, fwd_ip_str(t->namespaces[f->ns].addr), proto_name(f->proto),
+			    proto_name(f->proto), ports);
 		}
 		for (size_t i = 0; i < t->n_masquerades; i++) {
 			const struct fwd_masquerade *m = &t->masquerades[i];
 
 			fwd_buf_printf(b, "-A %s -s %s/%u -o %s -j ACCEPT\n", chain,
-				fwd_ip_str(m->net.addr), m->net.prefix, t->uplink);
-			fwd_buf_printf(b, "-A %s -d %s/%u -i %s -m conntrack --ctstate ESTABLISHED,RELATED "
-				   "-j ACCEPT\n",
-				chain, fwd_ip_str(m->net.addr), m->net.prefix, t->uplink);
+				       fwd_ip_str(m->net.addr), m->net.prefix, t->uplink);
+			fwd_buf_printf(
+			    b,
+			    "-A %s -d %s/%u -i %s -m conntrack --ctstate ESTABLISHED,RELATED "
+			    "-j ACCEPT\n",
+			    chain, fwd_ip_str(m->net.addr), m->net.prefix, t->uplink);
 		}
 	}
 }

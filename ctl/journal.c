@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 static const char *const kind_names[] = {
-	[J_NETNS] = "netns", [J_LINK] = "link",	  [J_BRIDGE] = "bridge",
-	[J_IPTABLES] = "iptables", [J_BPF] = "bpf", [J_SYSCTL] = "sysctl",
+	[J_NETNS] = "netns",	   [J_LINK] = "link", [J_BRIDGE] = "bridge",
+	[J_IPTABLES] = "iptables", [J_BPF] = "bpf",   [J_SYSCTL] = "sysctl",
 };
 
 int journal_netns_id(char *out, size_t len)

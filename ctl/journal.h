@@ -30,12 +30,12 @@ struct journal_entry {
 
 struct journal {
 	char topology[FWD_TOPO_NAME_SIZE];
-	char hostns[64];  /* identity of the host namespace: "DEV:INODE" */
+	char hostns[64]; /* identity of the host namespace: "DEV:INODE" */
 	struct journal_entry *entries;
 	size_t n, cap;
-	int fd;		  /* the journal, open for append */
-	int lock_fd;	  /* flock'ed for the whole command */
-	bool dirty;	  /* entries were forgotten since the file was last written */
+	int fd;	     /* the journal, open for append */
+	int lock_fd; /* flock'ed for the whole command */
+	bool dirty;  /* entries were forgotten since the file was last written */
 };
 
 /*

@@ -11,7 +11,7 @@
 
 /* The namespace's own end of its veth, as containers name it. */
 #define FWD_NS_IFNAME "eth0"
-#define FWD_RUN_DIR "/run/fwd"
+#define FWD_RUN_DIR   "/run/fwd"
 
 /*
  * Host-side veth: "fwd" + 8 hex digits of a hash of topology and namespace. Any namespace name

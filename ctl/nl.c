@@ -41,7 +41,7 @@
  * parsing skips attributes it does not know.
  */
 #define FWD_IFLA_GSO_IPV4_MAX_SIZE 63
-#define FWD_IFLA_PARSE_MAX \
+#define FWD_IFLA_PARSE_MAX                                                                         \
 	(IFLA_MAX > FWD_IFLA_GSO_IPV4_MAX_SIZE ? IFLA_MAX : FWD_IFLA_GSO_IPV4_MAX_SIZE)
 
 struct nl_sock {
@@ -154,7 +154,7 @@ static int extack_attr_cb(const struct nlattr *attr, void *data)
  */
 static void extack_save(struct nl_sock *nl, const struct nlmsghdr *nlh, unsigned int offset)
 {
-	const struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = {0};
+	const struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = { 0 };
 
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || offset > mnl_nlmsg_get_payload_len(nlh))
 		return;
@@ -317,8 +317,8 @@ static void copy_str(char *dst, size_t len, const struct nlattr *attr)
 static int parse_link(const struct nlmsghdr *nlh, struct nl_link *l)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[FWD_IFLA_PARSE_MAX + 1] = {0};
-	struct attr_tb t = {tb, FWD_IFLA_PARSE_MAX};
+	const struct nlattr *tb[FWD_IFLA_PARSE_MAX + 1] = { 0 };
+	struct attr_tb t = { tb, FWD_IFLA_PARSE_MAX };
 
 	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return -EBADMSG;
@@ -355,8 +355,8 @@ static int parse_link(const struct nlmsghdr *nlh, struct nl_link *l)
 	if (fwd_kernel_without("gso_ipv4_max_size"))
 		l->tso_max_size = l->gso_ipv4_max_size = 0;
 	if (tb[IFLA_LINKINFO]) {
-		const struct nlattr *info[IFLA_INFO_MAX + 1] = {0};
-		struct attr_tb ti = {info, IFLA_INFO_MAX};
+		const struct nlattr *info[IFLA_INFO_MAX + 1] = { 0 };
+		struct attr_tb ti = { info, IFLA_INFO_MAX };
 
 		if (mnl_attr_parse_nested(tb[IFLA_LINKINFO], attr_index_cb, &ti) >= 0 &&
 		    info[IFLA_INFO_KIND])
@@ -413,7 +413,7 @@ int nl_link_dump(struct nl_sock *nl, int (*cb)(const struct nl_link *link, void 
 {
 	char buf[NL_REQ_SIZE];
 	struct nlmsghdr *nlh = msg_start(buf, RTM_GETLINK, NLM_F_DUMP);
-	struct link_dump d = {cb, ctx};
+	struct link_dump d = { cb, ctx };
 
 	put_ifinfomsg(nlh, 0);
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
@@ -610,8 +610,8 @@ static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct addr_dump *d = data;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[IFA_MAX + 1] = {0};
-	struct attr_tb t = {tb, IFA_MAX};
+	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
+	struct attr_tb t = { tb, IFA_MAX };
 	const struct nlattr *a;
 	uint32_t flags;
 	in_addr_t addr;
@@ -651,7 +651,7 @@ static int addr_dump(struct nl_sock *nl, struct addr_dump *d)
 int nl_addr_dump(struct nl_sock *nl, int ifindex,
 		 int (*cb)(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx), void *ctx)
 {
-	struct addr_dump d = {ifindex, false, cb, ctx};
+	struct addr_dump d = { ifindex, false, cb, ctx };
 
 	return addr_dump(nl, &d);
 }
@@ -675,8 +675,8 @@ static int addr_first_cb(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx)
 
 int nl_addr_get_primary(struct nl_sock *nl, int ifindex, in_addr_t *addr, uint8_t *prefix)
 {
-	struct addr_first f = {0};
-	struct addr_dump d = {ifindex, true, addr_first_cb, &f};
+	struct addr_first f = { 0 };
+	struct addr_dump d = { ifindex, true, addr_first_cb, &f };
 	int ret;
 
 	/* ifindex 0 would mean "every link" to the dump. */

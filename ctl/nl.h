@@ -30,18 +30,19 @@ int nl_fail(struct nl_sock *nl, int err, const char *object, const char *what);
 
 struct nl_link {
 	int ifindex;
-	int master;		 /* ifindex of the bridge it is enslaved to, 0 if none */
-	int link_netnsid;	 /* veth: peer's netnsid as seen from here, -1 if same/unknown */
-	int peer_ifindex;	 /* veth: IFLA_LINK (peer's ifindex in its namespace), 0 if none */
-	unsigned int flags;	 /* IFF_* */
+	int master;	    /* ifindex of the bridge it is enslaved to, 0 if none */
+	int link_netnsid;   /* veth: peer's netnsid as seen from here, -1 if same/unknown */
+	int peer_ifindex;   /* veth: IFLA_LINK (peer's ifindex in its namespace), 0 if none */
+	unsigned int flags; /* IFF_* */
 	uint8_t mac[6];
 	char name[IF_NAMESIZE];
-	char kind[16];		 /* "veth", "bridge", ... ("" when not reported) */
-	char alias[128];	 /* IFLA_IFALIAS, "" when unset */
-	uint32_t gso_ipv4_max_size; /* largest IPv4 GSO packet the stack builds for it (BIG
-				     * TCP above 65536); 0: the kernel has no such setting (< 6.3) */
-	uint32_t tso_max_size;	 /* the most gso_ipv4_max_size may be (a bridge: its ports'
-				  * least, 65536 without ports); 0 when not reported */
+	char kind[16];	 /* "veth", "bridge", ... ("" when not reported) */
+	char alias[128]; /* IFLA_IFALIAS, "" when unset */
+	uint32_t
+	    gso_ipv4_max_size; /* largest IPv4 GSO packet the stack builds for it (BIG
+				* TCP above 65536); 0: the kernel has no such setting (< 6.3) */
+	uint32_t tso_max_size; /* the most gso_ipv4_max_size may be (a bridge: its ports'
+				* least, 65536 without ports); 0 when not reported */
 };
 
 /* Look up a link by name: 0 and *out filled, -ENODEV when absent. */
@@ -58,8 +59,8 @@ int nl_bridge_add(struct nl_sock *nl, const char *name, const uint8_t mac[6]);
  * peer's name never clashes with host interfaces). Both ends are left down, with
  * gso_ipv4_max_size @gso_ipv4_max_size (0: the kernel's default).
  */
-int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias,
-		const char *peer_name, int peer_netns_fd, uint32_t gso_ipv4_max_size);
+int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias, const char *peer_name,
+		int peer_netns_fd, uint32_t gso_ipv4_max_size);
 int nl_link_del(struct nl_sock *nl, int ifindex);
 int nl_link_set_up(struct nl_sock *nl, int ifindex);
 int nl_link_set_master(struct nl_sock *nl, int ifindex, int master_ifindex);

@@ -48,8 +48,7 @@ void out_table(FILE *f, const char *indent, const struct out_col *cols, size_t n
 			out_cell(f, &cols[i], i == 0, cols[i].head);
 		fputc('\n', f);
 	}
-	json_array_foreach(rows, i, row)
-		out_row(f, indent, cols, n, row);
+	json_array_foreach(rows, i, row) out_row(f, indent, cols, n, row);
 }
 
 int out_json(json_t *doc)

@@ -22,7 +22,8 @@ int fwd_list_topologies(char names[][FWD_TOPO_NAME_SIZE], int max)
 	while ((de = readdir(d)) && n < max) {
 		size_t len = strlen(de->d_name);
 
-		if (len > 5 && len - 5 < FWD_TOPO_NAME_SIZE && !strcmp(de->d_name + len - 5, ".conf")) {
+		if (len > 5 && len - 5 < FWD_TOPO_NAME_SIZE &&
+		    !strcmp(de->d_name + len - 5, ".conf")) {
 			memcpy(names[n], de->d_name, len - 5);
 			names[n++][len - 5] = '\0';
 		}

@@ -38,10 +38,10 @@ int fwd_cmd_stats(const struct fwd_cmdline *c, const struct fwd_opts *o)
 			packets += k->packets;
 			bytes += k->bytes;
 		}
-		ret = out_append(rows, json_pack("{s:s, s:s, s:I, s:I}", "name", k->name, "kind",
-						 loader_counter_kind_name(k->kind), "packets",
-						 (json_int_t)k->packets, "bytes",
-						 (json_int_t)k->bytes));
+		ret = out_append(rows,
+				 json_pack("{s:s, s:s, s:I, s:I}", "name", k->name, "kind",
+					   loader_counter_kind_name(k->kind), "packets",
+					   (json_int_t)k->packets, "bytes", (json_int_t)k->bytes));
 	}
 	doc = json_pack("{s:s, s:o, s:I, s:I}", "topology", t.name, "counters", rows, "packets",
 			(json_int_t)packets, "bytes", (json_int_t)bytes);

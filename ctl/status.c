@@ -76,8 +76,9 @@ static json_t *bpf_json(const struct fwd_bpf_status *st)
 	for (size_t i = 0; i < st->n_pins && !err; i++) {
 		const struct fwd_bpf_pin *p = &st->pins[i];
 
-		err = out_append(pins, json_pack("{s:s, s:s, s:s, s:I}", "name", p->name, "kind",
-						 p->kind, "type", p->type, "id", (json_int_t)p->id));
+		err =
+		    out_append(pins, json_pack("{s:s, s:s, s:s, s:I}", "name", p->name, "kind",
+					       p->kind, "type", p->type, "id", (json_int_t)p->id));
 	}
 	for (size_t i = 0; i < st->n_endpoints && !err; i++) {
 		const struct fwd_bpf_endpoint *e = &st->endpoints[i];
@@ -85,10 +86,10 @@ static json_t *bpf_json(const struct fwd_bpf_status *st)
 
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
 			 m[4], m[5]);
-		err = out_append(eps, json_pack("{s:s, s:s, s:s, s:I}", "address",
-						fwd_ip_str(e->addr), "mac", mac, "host_ifname",
-						e->host_ifname, "host_ifindex",
-						(json_int_t)e->host_ifindex));
+		err = out_append(eps,
+				 json_pack("{s:s, s:s, s:s, s:I}", "address", fwd_ip_str(e->addr),
+					   "mac", mac, "host_ifname", e->host_ifname,
+					   "host_ifindex", (json_int_t)e->host_ifindex));
 	}
 	for (size_t i = 0; i < st->n_attachments && !err; i++) {
 		const struct fwd_bpf_attachment *a = &st->attachments[i];
@@ -181,9 +182,9 @@ out:
 static void link_state_text(json_t *link, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s",
-		 !json_integer_value(json_object_get(link, "ifindex"))	? "MISSING"
-		 : json_is_true(json_object_get(link, "up"))		? "up"
-									: "down");
+		 !json_integer_value(json_object_get(link, "ifindex")) ? "MISSING"
+		 : json_is_true(json_object_get(link, "up"))	       ? "up"
+								       : "down");
 }
 
 static void host_link_text(json_t *ns, char *buf, size_t len)
@@ -197,7 +198,7 @@ static void host_link_text(json_t *ns, char *buf, size_t len)
 static void inside_text(json_t *ns, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s",
-		 !json_is_true(json_object_get(ns, "exists"))	     ? "MISSING"
+		 !json_is_true(json_object_get(ns, "exists"))	  ? "MISSING"
 		 : json_is_true(json_object_get(ns, "inside_up")) ? "up"
 								  : "down");
 }
@@ -209,14 +210,18 @@ static const struct out_col link_cols[] = {
 };
 
 static const struct out_col namespace_cols[] = {
-	{ "NAMESPACE", "name", -20 },	  { "ADDRESS", "address", -15 },
-	{ "HOST LINK", "host_link", -12 }, { "LINK", "host_link_up", -6, host_link_text },
-	{ "INSIDE", "inside_up", -7, inside_text }, { "GSO_IPV4_MAX", "gso_ipv4_max_size", 0 },
+	{ "NAMESPACE", "name", -20 },
+	{ "ADDRESS", "address", -15 },
+	{ "HOST LINK", "host_link", -12 },
+	{ "LINK", "host_link_up", -6, host_link_text },
+	{ "INSIDE", "inside_up", -7, inside_text },
+	{ "GSO_IPV4_MAX", "gso_ipv4_max_size", 0 },
 };
 
 static void id_text(json_t *row, char *buf, size_t len)
 {
-	snprintf(buf, len, "id %" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(row, "id")));
+	snprintf(buf, len, "id %" JSON_INTEGER_FORMAT,
+		 json_integer_value(json_object_get(row, "id")));
 }
 
 static void endpoint_text(json_t *row, char *buf, size_t len)
@@ -231,8 +236,9 @@ static void attachment_id_text(json_t *row, char *buf, size_t len)
 {
 	snprintf(buf, len, "id %" JSON_INTEGER_FORMAT "%s",
 		 json_integer_value(json_object_get(row, "id")),
-		 json_is_true(json_object_get(row, "current")) ? ""
-							       : " (stale: not the pinned program)");
+		 json_is_true(json_object_get(row, "current"))
+		     ? ""
+		     : " (stale: not the pinned program)");
 }
 
 static void cgroup_id_text(json_t *row, char *buf, size_t len)
@@ -244,7 +250,10 @@ static void cgroup_id_text(json_t *row, char *buf, size_t len)
 }
 
 static const struct out_col pin_cols[] = {
-	{ "", "name", -16 }, { "", "kind", -4 }, { "", "type", -14 }, { "", "id", 0, id_text },
+	{ "", "name", -16 },
+	{ "", "kind", -4 },
+	{ "", "type", -14 },
+	{ "", "id", 0, id_text },
 };
 static const struct out_col endpoint_cols[] = {
 	{ "", "address", -15 },
@@ -272,8 +281,7 @@ static void status_text(json_t *doc, const char *pin_dir)
 	out_row(stdout, "  bridge ", OUT_COLS(link_cols), json_object_get(doc, "bridge"));
 	if ((v = json_object_get(doc, "uplink")))
 		out_row(stdout, "  uplink ", OUT_COLS(link_cols), v);
-	out_table(stdout, "  ", OUT_COLS(namespace_cols), json_object_get(doc, "namespaces"),
-		  true);
+	out_table(stdout, "  ", OUT_COLS(namespace_cols), json_object_get(doc, "namespaces"), true);
 	if ((v = json_object_get(doc, "iptables"))) {
 		printf("  iptables rules:\n");
 		for (i = 0; i < json_array_size(v); i++)
@@ -287,8 +295,7 @@ static void status_text(json_t *doc, const char *pin_dir)
 	printf("endpoints:\n");
 	out_table(stdout, "  ", OUT_COLS(endpoint_cols), json_object_get(bpf, "endpoints"), false);
 	printf("attached:\n");
-	out_table(stdout, "  ", OUT_COLS(attachment_cols), json_object_get(bpf, "attached"),
-		  false);
+	out_table(stdout, "  ", OUT_COLS(attachment_cols), json_object_get(bpf, "attached"), false);
 	v = json_object_get(bpf, "cgroup");
 	if (json_array_size(json_object_get(v, "attached"))) {
 		json_t *path = json_object_get(v, "path");

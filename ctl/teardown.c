@@ -199,7 +199,7 @@ static void wait_for_namespace_links(struct nl_sock *nl, struct journal *j)
 
 int teardown_all(struct nl_sock *nl, struct journal *j)
 {
-	static const enum journal_kind order[] = { J_IPTABLES, J_NETNS, J_LINK,
+	static const enum journal_kind order[] = { J_IPTABLES, J_NETNS,	 J_LINK,
 						   J_BPF,      J_BRIDGE, J_SYSCTL };
 	int first_err = 0;
 

@@ -46,7 +46,8 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 {
 	fprintf(out, "topology %s\n", t->name);
 	fprintf(out, "datapath %s\n", datapath_name(t->datapath));
-	fprintf(out, "bridge %s %s/%u\n", t->bridge, fwd_ip_str(t->gateway.addr), t->gateway.prefix);
+	fprintf(out, "bridge %s %s/%u\n", t->bridge, fwd_ip_str(t->gateway.addr),
+		t->gateway.prefix);
 	if (t->uplink[0])
 		fprintf(out, "uplink %s\n", t->uplink);
 	for (size_t i = 0; i < t->n_masquerades; i++)
@@ -82,10 +83,10 @@ json_t *topo_to_json(const struct fwd_topology *t)
 		const struct fwd_forward *f = &t->forwards[i];
 
 		json_array_append_new(
-			fwds, json_pack("{s:s, s:i, s:i, s:s, s:i, s:i}", "proto", proto_name(f->proto),
-					"port", f->port_lo, "port_end", f->port_hi, "namespace",
-					t->namespaces[f->ns].name, "to_port", f->to_port,
-					"to_port_end", f->to_port + (f->port_hi - f->port_lo)));
+		    fwds, json_pack("{s:s, s:i, s:i, s:s, s:i, s:i}", "proto", proto_name(f->proto),
+				    "port", f->port_lo, "port_end", f->port_hi, "namespace",
+				    t->namespaces[f->ns].name, "to_port", f->to_port, "to_port_end",
+				    f->to_port + (f->port_hi - f->port_lo)));
 	}
 	snprintf(buf, sizeof(buf), "%s/%u", fwd_ip_str(t->gateway.addr), t->gateway.prefix);
 	/* "o" takes the arrays over; json_pack frees them when it fails. */

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TOKENS 8	    /* more than any keyword takes, so extra arguments are reported */
-#define MAX_REPORTED 100    /* after this many errors the rest are counted, not printed */
+#define MAX_TOKENS    8	  /* more than any keyword takes, so extra arguments are reported */
+#define MAX_REPORTED  100 /* after this many errors the rest are counted, not printed */
 #define FILE_SIZE_MAX (16u << 20)
 
 struct parser {
@@ -31,7 +31,7 @@ struct parser {
 };
 
 static void perr(struct parser *p, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void perr(struct parser *p, int line, const char *fmt, ...)
 {
@@ -96,7 +96,6 @@ static bool parse_uint(const char *s, unsigned long lo, unsigned long hi, unsign
 	*out = v;
 	return true;
 }
-
 
 static bool cidr_contains(struct fwd_cidr net, in_addr_t addr)
 {
@@ -399,7 +398,8 @@ static void parse_line(struct parser *p, char *s)
 			return;
 		}
 	}
-	for (char *save = NULL, *w = strtok_r(s, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+	for (char *save = NULL, *w = strtok_r(s, " \t", &save); w;
+	     w = strtok_r(NULL, " \t", &save)) {
 		if (n == MAX_TOKENS) {
 			perr(p, p->line, "too many words");
 			return;
@@ -458,18 +458,21 @@ static void check_namespaces(struct parser *p)
 				perr(p, ns->line, "duplicate namespace '%s' (first at line %d)",
 				     ns->name, t->namespaces[j].line);
 			else if (ns->addr == t->namespaces[j].addr)
-				perr(p, ns->line, "address %s already used by namespace '%s' (line %d)",
+				perr(p, ns->line,
+				     "address %s already used by namespace '%s' (line %d)",
 				     fwd_ip_str(ns->addr), t->namespaces[j].name,
 				     t->namespaces[j].line);
 		}
 		if (!p->bridge_line || !t->gateway.prefix)
 			continue; /* no subnet to check against; already reported */
 		if (!cidr_contains(t->gateway, ns->addr))
-			perr(p, ns->line, "address %s of namespace '%s' is outside the bridge subnet %s/%u",
+			perr(p, ns->line,
+			     "address %s of namespace '%s' is outside the bridge subnet %s/%u",
 			     fwd_ip_str(ns->addr), ns->name, fwd_ip_str(t->gateway.addr & mask),
 			     t->gateway.prefix);
 		else if (ns->addr == t->gateway.addr)
-			perr(p, ns->line, "address %s of namespace '%s' is the gateway's (bridge line %d)",
+			perr(p, ns->line,
+			     "address %s of namespace '%s' is the gateway's (bridge line %d)",
 			     fwd_ip_str(ns->addr), ns->name, p->bridge_line);
 		else if (host == 0 || host == ~mask)
 			perr(p, ns->line, "address %s of namespace '%s' is the subnet's %s address",
@@ -494,7 +497,8 @@ static void check_masquerades(struct parser *p)
 			     t->gateway.prefix);
 		for (size_t j = 0; j < i; j++) {
 			struct fwd_masquerade *o = &t->masquerades[j];
-			uint8_t shorter = m->net.prefix < o->net.prefix ? m->net.prefix : o->net.prefix;
+			uint8_t shorter =
+			    m->net.prefix < o->net.prefix ? m->net.prefix : o->net.prefix;
 
 			if (((m->net.addr ^ o->net.addr) & fwd_prefix_netmask(shorter)) == 0) {
 				perr(p, m->line, "masquerade %s/%u overlaps the one at line %d",
@@ -529,8 +533,8 @@ static void check_forwards(struct parser *p)
 			if (o->proto == f->proto && f->port_lo <= o->port_hi &&
 			    o->port_lo <= f->port_hi) {
 				perr(p, f->line, "%s ports %u-%u overlap the forward at line %d",
-				     f->proto == IPPROTO_TCP ? "tcp" : "udp", f->port_lo, f->port_hi,
-				     o->line);
+				     f->proto == IPPROTO_TCP ? "tcp" : "udp", f->port_lo,
+				     f->port_hi, o->line);
 				break;
 			}
 		}
@@ -553,8 +557,10 @@ static void default_name(struct parser *p)
 	memcpy(name, base, n);
 	name[n] = '\0';
 	if (!topo_name_valid(name)) {
-		perr(p, 1, "no 'topology' line, and the file name '%s' is not a valid topology "
-			   "name (1-12 characters of [a-z0-9-]): add 'topology NAME'", name);
+		perr(p, 1,
+		     "no 'topology' line, and the file name '%s' is not a valid topology "
+		     "name (1-12 characters of [a-z0-9-]): add 'topology NAME'",
+		     name);
 		return;
 	}
 	strcpy(p->t->name, name);
@@ -581,7 +587,7 @@ static void check_file(struct parser *p)
 /* After validation: canonical order (namespaces by address, forwards by proto and port). */
 static void normalise(struct fwd_topology *t)
 {
-	char (*names)[FWD_NETNS_NAME_MAX + 1] = NULL;
+	char(*names)[FWD_NETNS_NAME_MAX + 1] = NULL;
 
 	if (t->n_forwards) {
 		names = calloc(t->n_forwards, sizeof(*names));
@@ -599,8 +605,7 @@ static void normalise(struct fwd_topology *t)
 	qsort(t->forwards, t->n_forwards, sizeof(*t->forwards), cmp_forward);
 }
 
-int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, size_t len,
-		   FILE *err)
+int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, size_t len, FILE *err)
 {
 	struct parser p = { .t = t, .path = path, .err = err };
 	char *line = NULL;

@@ -54,15 +54,15 @@ static int preflight(struct up *u)
 
 		if (!journal_netns_id(here, sizeof(here)) && strcmp(here, u->j.hostns)) {
 			fwd_err("topology '%s': already up in another host network "
-					"namespace; run 'down' there first (with the same -n)\n", t->name);
+				"namespace; run 'down' there first (with the same -n)\n",
+				t->name);
 			return -EBUSY;
 		}
 	}
 	if (t->uplink[0]) {
 		ret = nl_link_get(u->nl, t->uplink, &u->uplink);
 		if (ret == -ENODEV) {
-			fwd_err("uplink %s: does not exist in the host namespace",
-				t->uplink);
+			fwd_err("uplink %s: does not exist in the host namespace", t->uplink);
 			return ret;
 		}
 		if (ret)
@@ -71,14 +71,16 @@ static int preflight(struct up *u)
 		ret = nl_addr_get_primary(u->nl, u->uplink.ifindex, &u->uplink_addr, &prefix);
 		if (ret && (t->n_masquerades || t->n_forwards)) {
 			fwd_err("uplink %s: has no IPv4 address to masquerade to or "
-					"forward from\n", t->uplink);
+				"forward from\n",
+				t->uplink);
 			return ret == -EADDRNOTAVAIL ? -EADDRNOTAVAIL : ret;
 		}
 	}
 	ret = nl_link_get(u->nl, t->bridge, &u->bridge);
 	if (!ret && strcmp(u->bridge.kind, "bridge")) {
 		fwd_err("bridge %s: a link of that name exists and is not a bridge "
-				"(kind '%s')\n", t->bridge, u->bridge.kind);
+			"(kind '%s')\n",
+			t->bridge, u->bridge.kind);
 		return -EEXIST;
 	}
 	if (ret && ret != -ENODEV)
@@ -91,21 +93,23 @@ static int preflight(struct up *u)
 		for (size_t k = 0; k < i; k++) {
 			if (!strcmp(u->veth[i], u->veth[k])) {
 				fwd_err("namespaces '%s' and '%s' hash to the same link "
-						"name %s; rename one\n", t->namespaces[k].name,
-					t->namespaces[i].name, u->veth[i]);
+					"name %s; rename one\n",
+					t->namespaces[k].name, t->namespaces[i].name, u->veth[i]);
 				return -EEXIST;
 			}
 		}
 		if (!strcmp(u->veth[i], t->bridge) || !strcmp(u->veth[i], t->uplink)) {
 			fwd_err("link %s: name of namespace '%s''s veth is taken by "
-					"the bridge or uplink\n", u->veth[i], t->namespaces[i].name);
+				"the bridge or uplink\n",
+				u->veth[i], t->namespaces[i].name);
 			return -EEXIST;
 		}
 		fwd_host_veth_alias(t->name, t->namespaces[i].name, alias, sizeof(alias));
 		ret = nl_link_get(u->nl, u->veth[i], &l);
 		if (!ret && strcmp(l.alias, alias)) {
 			fwd_err("link %s: exists and is not fwd's veth of '%s' "
-					"(alias '%s')\n", u->veth[i], t->namespaces[i].name, l.alias);
+				"(alias '%s')\n",
+				u->veth[i], t->namespaces[i].name, l.alias);
 			return -EEXIST;
 		}
 	}
@@ -229,7 +233,7 @@ struct stale_addrs {
 	struct {
 		in_addr_t addr;
 		uint8_t prefix;
-	} *drop;
+	} * drop;
 	size_t n;
 };
 
@@ -370,8 +374,8 @@ static int ensure_namespace(struct up *u, size_t i)
 		fail(u, ret, veth, "cannot read link");
 		goto out;
 	}
-	if (l.master != u->bridge.ifindex && (ret = nl_link_set_master(u->nl, l.ifindex,
-								       u->bridge.ifindex))) {
+	if (l.master != u->bridge.ifindex &&
+	    (ret = nl_link_set_master(u->nl, l.ifindex, u->bridge.ifindex))) {
 		fail(u, ret, veth, "cannot attach to the bridge");
 		goto out;
 	}
@@ -511,17 +515,16 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	for (size_t i = 0; i < t->n_namespaces; i++)
 		if ((ret = ensure_namespace(&u, i)))
 			goto out_journal;
-	if ((ret = remove_stale(&u)) || (ret = ensure_bridge_gso(&u)) ||
-	    (ret = apply_datapath(&u)))
+	if ((ret = remove_stale(&u)) || (ret = ensure_bridge_gso(&u)) || (ret = apply_datapath(&u)))
 		goto out_journal;
-	fwd_note("topology %s is up: %zu namespace%s on %s, datapath %s", t->name,
-		 t->n_namespaces, t->n_namespaces == 1 ? "" : "s", t->bridge,
+	fwd_note("topology %s is up: %zu namespace%s on %s, datapath %s", t->name, t->n_namespaces,
+		 t->n_namespaces == 1 ? "" : "s", t->bridge,
 		 t->datapath == FWD_DATAPATH_BPF ? "bpf" : "kernel");
 out_journal:
 	if (ret)
 		fwd_err("up %s failed; 'fwdctl%s%s down %s' removes what was "
-				"built\n", t->name, o->hostns ? " -n " : "", o->hostns ? o->hostns : "",
-			t->name);
+			"built\n",
+			t->name, o->hostns ? " -n " : "", o->hostns ? o->hostns : "", t->name);
 	journal_close(&u.j);
 out_nl:
 	nl_close(u.nl);

@@ -144,7 +144,7 @@ _Static_assert(sizeof(struct fwd_counter_val) == 16, "fwd_counter_val layout");
  * lock new connections out for a whole timeout; a connection that was answered is never
  * evicted. At most FWD_CT_EARLY_DROP_TRIES keys are looked at per new connection.
  */
-#define FWD_CT_RECENT_MAX	 (FWD_CT_MAX_CONNS / 4)
+#define FWD_CT_RECENT_MAX	(FWD_CT_MAX_CONNS / 4)
 #define FWD_CT_EARLY_DROP_TRIES 8
 
 struct fwd_ct_key {
@@ -184,7 +184,7 @@ enum fwd_ct_state {
 #define FWD_X_ENUM(id, name) FWD_CT_##id,
 	FWD_CT_STATES(FWD_X_ENUM)
 #undef FWD_X_ENUM
-	FWD_CT_STATE_MAX,
+	    FWD_CT_STATE_MAX,
 };
 
 enum fwd_ct_flags {

@@ -21,7 +21,7 @@
 #include "fwd_kern_user.h"
 #include "topology.h"
 
-#define FWD_BPFFS "/sys/fs/bpf"
+#define FWD_BPFFS    "/sys/fs/bpf"
 #define FWD_PIN_ROOT FWD_BPFFS "/fwd" /* pins of topology T live in FWD_PIN_ROOT/T/ */
 
 /* One namespace's attachment point, resolved by the control plane. */
@@ -84,7 +84,7 @@ const char *loader_counter_kind_name(enum fwd_counter_kind kind);
  * went on. ICMP echo: the identifier is the port of the side that chose it, the other port 0.
  */
 struct fwd_ct_tuple {
-	in_addr_t src, dst; /* network order */
+	in_addr_t src, dst;    /* network order */
 	uint16_t sport, dport; /* host order */
 };
 struct fwd_ct_conn {
@@ -93,7 +93,7 @@ struct fwd_ct_conn {
 	struct fwd_ct_tuple original, translated;
 	const char *state; /* static: "syn_sent", "established", ... */
 	int64_t seconds_left;
-	int64_t age; /* seconds */
+	int64_t age;	    /* seconds */
 	bool timer_pending; /* no expiry timer armed yet */
 };
 /* Call @cb for each connection of @topology; a non-zero return from @cb stops and is returned. */

@@ -29,10 +29,10 @@ void fwd_log_setup(const char *prog, int verbosity);
 bool fwd_log_enabled(enum fwd_log_level level);
 void fwd_log(enum fwd_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define fwd_err(...) fwd_log(FWD_LOG_ERR, __VA_ARGS__)
-#define fwd_warn(...) fwd_log(FWD_LOG_WARN, __VA_ARGS__)
-#define fwd_note(...) fwd_log(FWD_LOG_NOTE, __VA_ARGS__)
-#define fwd_info(...) fwd_log(FWD_LOG_INFO, __VA_ARGS__)
+#define fwd_err(...)   fwd_log(FWD_LOG_ERR, __VA_ARGS__)
+#define fwd_warn(...)  fwd_log(FWD_LOG_WARN, __VA_ARGS__)
+#define fwd_note(...)  fwd_log(FWD_LOG_NOTE, __VA_ARGS__)
+#define fwd_info(...)  fwd_log(FWD_LOG_INFO, __VA_ARGS__)
 #define fwd_debug(...) fwd_log(FWD_LOG_DEBUG, __VA_ARGS__)
 
 /*

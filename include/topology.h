@@ -13,14 +13,14 @@
 
 #include "fwd_inet.h"
 
-#define FWD_TOPO_NAME_MAX 12  /* [a-z0-9-]; names pins and iptables chains */
-#define FWD_TOPO_NAME_SIZE (FWD_TOPO_NAME_MAX + 1) /* a buffer for one, with its NUL */
-#define FWD_IFNAME_MAX 15     /* IFNAMSIZ - 1 */
-#define FWD_NETNS_NAME_MAX 64 /* fwd's own limit; ip netns allows any file name */
-#define FWD_MAX_NAMESPACES 4096
-#define FWD_MAX_FORWARDS 4096
+#define FWD_TOPO_NAME_MAX   12			    /* [a-z0-9-]; names pins and iptables chains */
+#define FWD_TOPO_NAME_SIZE  (FWD_TOPO_NAME_MAX + 1) /* a buffer for one, with its NUL */
+#define FWD_IFNAME_MAX	    15			    /* IFNAMSIZ - 1 */
+#define FWD_NETNS_NAME_MAX  64 /* fwd's own limit; ip netns allows any file name */
+#define FWD_MAX_NAMESPACES  4096
+#define FWD_MAX_FORWARDS    4096
 #define FWD_MAX_MASQUERADES 64
-#define FWD_LINE_MAX 1024 /* longer lines are refused, not truncated */
+#define FWD_LINE_MAX	    1024 /* longer lines are refused, not truncated */
 
 enum fwd_datapath {
 	FWD_DATAPATH_BPF = 0,
@@ -45,11 +45,11 @@ struct fwd_masquerade {
 };
 
 struct fwd_forward {
-	uint8_t proto;	   /* IPPROTO_TCP or IPPROTO_UDP */
-	uint16_t port_lo;  /* host order, inclusive */
-	uint16_t port_hi;  /* host order, inclusive; == port_lo for one port */
-	uint16_t to_port;  /* host order: target port for port_lo */
-	size_t ns;	   /* index into fwd_topology.namespaces */
+	uint8_t proto;	  /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port_lo; /* host order, inclusive */
+	uint16_t port_hi; /* host order, inclusive; == port_lo for one port */
+	uint16_t to_port; /* host order: target port for port_lo */
+	size_t ns;	  /* index into fwd_topology.namespaces */
 	int line;
 };
 
@@ -57,7 +57,7 @@ struct fwd_topology {
 	char name[FWD_TOPO_NAME_SIZE];
 	enum fwd_datapath datapath;
 	char bridge[FWD_IFNAME_MAX + 1];
-	struct fwd_cidr gateway; /* the bridge's address and the subnet's prefix */
+	struct fwd_cidr gateway;	 /* the bridge's address and the subnet's prefix */
 	char uplink[FWD_IFNAME_MAX + 1]; /* "" when there is no uplink line */
 
 	struct fwd_masquerade *masquerades;

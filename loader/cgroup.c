@@ -86,7 +86,7 @@ int cgroup_link_attach(struct bpf_program *prog, int cg_fd, const char *pin)
 		/* A link someone detached (bpftool link detach) cannot take a program any more:
 		 * replace it by a new one. */
 		fwd_info("%s: cannot update the pinned link (%s): attaching anew\n", pin,
-			strerror(-err));
+			 strerror(-err));
 		cgroup_link_remove(pin);
 	} else if (errno != ENOENT) {
 		err = -errno;

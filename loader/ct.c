@@ -16,7 +16,7 @@
 
 static const char *const ct_state_names[FWD_CT_STATE_MAX] = {
 #define FWD_X_NAME(id, name) [FWD_CT_##id] = name,
-    FWD_CT_STATES(FWD_X_NAME)
+	FWD_CT_STATES(FWD_X_NAME)
 #undef FWD_X_NAME
 };
 
@@ -89,14 +89,17 @@ int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, 
 		if (bpf_map_lookup_elem(fd, &key, &e) || e.dir != FWD_CT_DIR_ORIG)
 			continue; /* gone meanwhile, or the REPLY half: reported with its ORIG */
 		c.dnat = e.nat == FWD_CT_NAT_DNAT;
-		c.original = (struct fwd_ct_tuple){ .src = key.saddr, .dst = key.daddr,
+		c.original = (struct fwd_ct_tuple){ .src = key.saddr,
+						    .dst = key.daddr,
 						    .sport = ntohs(key.sport),
 						    .dport = ntohs(key.dport) };
 		/* The translated tuple is the REPLY key read backwards. */
-		c.translated = (struct fwd_ct_tuple){ .src = e.peer.daddr, .dst = e.peer.saddr,
+		c.translated = (struct fwd_ct_tuple){ .src = e.peer.daddr,
+						      .dst = e.peer.saddr,
 						      .sport = ntohs(e.peer.dport),
 						      .dport = ntohs(e.peer.sport) };
-		c.seconds_left = e.expires_ns > now ? (__s64)((e.expires_ns - now) / 1000000000ull) : 0;
+		c.seconds_left =
+		    e.expires_ns > now ? (__s64)((e.expires_ns - now) / 1000000000ull) : 0;
 		c.age = now > e.created_ns ? (__s64)((now - e.created_ns) / 1000000000ull) : 0;
 		c.state = e.state < FWD_CT_STATE_MAX ? ct_state_names[e.state] : "?";
 		c.timer_pending = !e.timer_ns;

@@ -20,8 +20,8 @@ struct fwd_settings;
 void loader_log_probe(bool on);
 
 /* pins.c */
-#define FWD_PIN_PROG_TC "fwd_tc_ingress" /* the tc program's pin, next to the maps' */
-#define FWD_PIN_PROG_UPLINK "fwd_tc_uplink" /* the uplink's tc program */
+#define FWD_PIN_PROG_TC	    "fwd_tc_ingress" /* the tc program's pin, next to the maps' */
+#define FWD_PIN_PROG_UPLINK "fwd_tc_uplink"  /* the uplink's tc program */
 /* FWD_PIN_ROOT/@topology[/@name] into @buf (PATH_MAX); -EINVAL for a name unfit for a path. */
 int pins_path(char *buf, const char *topology, const char *name);
 int pins_dir_create(const char *topology);

@@ -72,7 +72,7 @@ static int maps_delete_stale(int map_fd, const struct fwd_topology *t, const str
 			break;
 		}
 		fwd_debug("%s: removed stale %s\n", FWD_MAP_ENDPOINTS,
-			 inet_ntoa((struct in_addr){.s_addr = stale[i].addr}));
+			  inet_ntoa((struct in_addr){ .s_addr = stale[i].addr }));
 	}
 	free(stale);
 	return err;
@@ -104,7 +104,7 @@ int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct f
 			int err = -errno;
 
 			fwd_err("%s: cannot add %s: %s\n", FWD_MAP_ENDPOINTS,
-				inet_ntoa((struct in_addr){.s_addr = key.addr}), strerror(-err));
+				inet_ntoa((struct in_addr){ .s_addr = key.addr }), strerror(-err));
 			return err;
 		}
 	}
@@ -163,7 +163,8 @@ static int maps_prune(int fd, size_t key_size, const char *name, const struct fw
 		for (size_t i = 0; i < n; i++) {
 			if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT) {
 				err = -errno;
-				fwd_err("%s: cannot delete stale entry: %s\n", name, strerror(-err));
+				fwd_err("%s: cannot delete stale entry: %s\n", name,
+					strerror(-err));
 				goto end;
 			}
 		}
@@ -220,7 +221,7 @@ int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t)
 	err = maps_prune(fwd_fd, sizeof(struct fwd_forward_key), FWD_MAP_FORWARDS, t,
 			 maps_forward_wanted_cb);
 	if (!err)
-		err = maps_prune(targets_fd, sizeof(struct fwd_fwd_target_key),
-				 FWD_MAP_FWD_TARGETS, t, maps_target_wanted_cb);
+		err = maps_prune(targets_fd, sizeof(struct fwd_fwd_target_key), FWD_MAP_FWD_TARGETS,
+				 t, maps_target_wanted_cb);
 	return err;
 }

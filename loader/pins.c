@@ -197,7 +197,7 @@ int pins_map_prepare(struct bpf_map *map, const char *path)
 		    info.max_entries != bpf_map__max_entries(map) ||
 		    info.map_flags != bpf_map__map_flags(map)) {
 			fwd_warn("%s: pinned map has another shape (older fwd?), recreating it\n",
-				path);
+				 path);
 			if (unlink(path) && errno != ENOENT) {
 				err = -errno;
 				fwd_err("%s: cannot remove pinned map: %s\n", path, strerror(-err));

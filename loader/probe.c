@@ -28,18 +28,27 @@ struct probe {
 	const char *since;	 /* the Linux version that brought it, for the message */
 };
 
-#define PROG(t, v) { "prog_" #t, PROBE_PROG, BPF_PROG_TYPE_##t, 0, 0, v }
-#define MAP(t, v) { "map_" #t, PROBE_MAP, 0, BPF_MAP_TYPE_##t, 0, v }
-#define HELPER(p, h, v) { "bpf_" #h, PROBE_HELPER, BPF_PROG_TYPE_##p, 0, BPF_FUNC_##h, v }
+#define PROG(t, v)                                                                                 \
+	{                                                                                          \
+		"prog_" #t, PROBE_PROG, BPF_PROG_TYPE_##t, 0, 0, v                                 \
+	}
+#define MAP(t, v)                                                                                  \
+	{                                                                                          \
+		"map_" #t, PROBE_MAP, 0, BPF_MAP_TYPE_##t, 0, v                                    \
+	}
+#define HELPER(p, h, v)                                                                            \
+	{                                                                                          \
+		"bpf_" #h, PROBE_HELPER, BPF_PROG_TYPE_##p, 0, BPF_FUNC_##h, v                     \
+	}
 
 static const struct probe probes[] = {
-	PROG(SCHED_CLS, "4.1"),		     /* fwd_tc: every veth, bridge and uplink */
-	PROG(CGROUP_SOCK_ADDR, "4.17"),	     /* fwd_sock: the host's own connections */
-	MAP(HASH, "3.19"),		     /* endpoints, forwards, conntrack */
-	MAP(ARRAY, "3.19"),		     /* forward targets, trace */
-	MAP(PERCPU_ARRAY, "4.6"),	     /* counters, route cache */
-	MAP(QUEUE, "4.20"),		     /* recent connections, for early drop */
-	MAP(SK_STORAGE, "5.2"),		     /* fwd_sock's per-socket original address */
+	PROG(SCHED_CLS, "4.1"),		/* fwd_tc: every veth, bridge and uplink */
+	PROG(CGROUP_SOCK_ADDR, "4.17"), /* fwd_sock: the host's own connections */
+	MAP(HASH, "3.19"),		/* endpoints, forwards, conntrack */
+	MAP(ARRAY, "3.19"),		/* forward targets, trace */
+	MAP(PERCPU_ARRAY, "4.6"),	/* counters, route cache */
+	MAP(QUEUE, "4.20"),		/* recent connections, for early drop */
+	MAP(SK_STORAGE, "5.2"),		/* fwd_sock's per-socket original address */
 	HELPER(SCHED_CLS, redirect_peer, "5.10"),
 	HELPER(SCHED_CLS, redirect_neigh, "5.10"),
 	HELPER(SCHED_CLS, fib_lookup, "4.18"),

@@ -27,10 +27,10 @@ enum { SOCK_CONNECT4, SOCK_SENDMSG4, SOCK_RECVMSG4, SOCK_PEERNAME4, SOCK_N_LINKS
 
 /* Pins under the topology's directory, one per program. */
 static const char *const sock_link_pins[SOCK_N_LINKS] = {
-    [SOCK_CONNECT4] = "link_connect4",
-    [SOCK_SENDMSG4] = "link_sendmsg4",
-    [SOCK_RECVMSG4] = "link_recvmsg4",
-    [SOCK_PEERNAME4] = "link_peername4",
+	[SOCK_CONNECT4] = "link_connect4",
+	[SOCK_SENDMSG4] = "link_sendmsg4",
+	[SOCK_RECVMSG4] = "link_recvmsg4",
+	[SOCK_PEERNAME4] = "link_peername4",
 };
 
 /*
@@ -99,10 +99,10 @@ static int sock_load(struct fwd_sock *skel, const char *topology, const struct f
 static int sock_attach(struct fwd_sock *skel, const char *topology, int cg_fd)
 {
 	struct bpf_program *progs[SOCK_N_LINKS] = {
-	    [SOCK_CONNECT4] = skel->progs.fwd_connect4,
-	    [SOCK_SENDMSG4] = skel->progs.fwd_sendmsg4,
-	    [SOCK_RECVMSG4] = skel->progs.fwd_recvmsg4,
-	    [SOCK_PEERNAME4] = skel->progs.fwd_peername4,
+		[SOCK_CONNECT4] = skel->progs.fwd_connect4,
+		[SOCK_SENDMSG4] = skel->progs.fwd_sendmsg4,
+		[SOCK_RECVMSG4] = skel->progs.fwd_recvmsg4,
+		[SOCK_PEERNAME4] = skel->progs.fwd_peername4,
 	};
 	char path[PATH_MAX];
 	int err = 0;
@@ -130,17 +130,17 @@ int sock_up(const char *topology, const struct fwd_settings *cfg, bool wanted, i
 	err = loader_cgroup_v2_root(cgroup, sizeof(cgroup));
 	if (err) {
 		fwd_warn("topology %s: %s%s: the host's own connections to uplink:forwarded-port "
-			"are not forwarded (everything else is)\n",
-			topology, err == -ENOENT ? "no cgroup v2 mounted" : "cannot read mounts: ",
-			err == -ENOENT ? "" : strerror(-err));
+			 "are not forwarded (everything else is)\n",
+			 topology, err == -ENOENT ? "no cgroup v2 mounted" : "cannot read mounts: ",
+			 err == -ENOENT ? "" : strerror(-err));
 		return 0;
 	}
 	err = sock_netns_cookie(&cookie);
 	if (err) {
 		fwd_warn("topology %s: cannot read the network namespace's cookie (%s): the host's "
-			"own connections to uplink:forwarded-port are not forwarded (everything "
-			"else is)\n",
-			topology, strerror(-err));
+			 "own connections to uplink:forwarded-port are not forwarded (everything "
+			 "else is)\n",
+			 topology, strerror(-err));
 		return 0;
 	}
 	cg_fd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -162,7 +162,7 @@ int sock_up(const char *topology, const struct fwd_settings *cfg, bool wanted, i
 	err = sock_attach(skel, topology, cg_fd);
 	if (!err)
 		fwd_info("topology %s: cgroup programs on %s, links pinned under %s/%s\n", topology,
-			cgroup, FWD_PIN_ROOT, topology);
+			 cgroup, FWD_PIN_ROOT, topology);
 
 end_destroy:
 	/* The pinned links hold their programs: closing ours detaches nothing. */

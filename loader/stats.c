@@ -37,7 +37,7 @@ int loader_counters_read_fd(int fd, struct fwd_counter_sum out[FWD_CNT_MAX])
 		struct fwd_counter_sum *c = &out[i];
 
 		c->name = stats_names[i];
-		c->kind = fwd_counter_is_event(i)     ? FWD_COUNTER_EVENT
+		c->kind = fwd_counter_is_event(i)   ? FWD_COUNTER_EVENT
 			  : i >= FWD_CNT_DROP_FIRST ? FWD_COUNTER_DROP
 						    : FWD_COUNTER_PATH;
 		c->packets = c->bytes = 0;

@@ -51,7 +51,8 @@ static bool status_has(const uint32_t *v, size_t n, uint32_t x)
 enum status_kind { STATUS_MAP, STATUS_PROG, STATUS_LINK };
 
 static const char *const status_kind_names[] = {
-    [STATUS_MAP] = "map", [STATUS_PROG] = "prog", [STATUS_LINK] = "link"};
+	[STATUS_MAP] = "map", [STATUS_PROG] = "prog", [STATUS_LINK] = "link"
+};
 
 struct status_obj {
 	char name[NAME_MAX + 1];

@@ -22,9 +22,9 @@
 
 static int up_prepare_maps(struct fwd_tc *skel, const char *topology)
 {
-	struct bpf_map *pinned[] = {skel->maps.fwd_endpoints, skel->maps.fwd_counters,
-				    skel->maps.fwd_ct, skel->maps.fwd_ct_recent,
-				    skel->maps.fwd_forwards, skel->maps.fwd_fwd_targets};
+	struct bpf_map *pinned[] = { skel->maps.fwd_endpoints, skel->maps.fwd_counters,
+				     skel->maps.fwd_ct,	       skel->maps.fwd_ct_recent,
+				     skel->maps.fwd_forwards,  skel->maps.fwd_fwd_targets };
 	char path[PATH_MAX];
 	int err;
 
@@ -82,8 +82,8 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 		cfg->flags |= FWD_SET_TIMER_RELATIVE;
 	if ((t->n_masquerades || t->n_forwards) && !rt->uplink_addr)
 		fwd_warn("topology %s: uplink %s has no IPv4 address: nothing is masqueraded or "
-			"forwarded\n",
-			t->name, t->uplink[0] ? t->uplink : "(none)");
+			 "forwarded\n",
+			 t->name, t->uplink[0] ? t->uplink : "(none)");
 }
 
 /*
@@ -166,7 +166,7 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 		err = pins_prog_replace(skel->progs.fwd_tc_ingress, path);
 	if (!err)
 		fwd_info("topology %s: tc program on %zu veths, pinned under %s/%s\n", t->name,
-			rt->n_endpoints, FWD_PIN_ROOT, t->name);
+			 rt->n_endpoints, FWD_PIN_ROOT, t->name);
 	/* The host's own connections: only where forwards are DNATed in BPF at all. */
 	if (!err)
 		err = sock_up(t->name, &cfg, up_dnat(t, rt), bpf_map__fd(skel->maps.fwd_forwards),

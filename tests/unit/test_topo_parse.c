@@ -12,7 +12,7 @@
 
 #define BASE "bridge vnet0 192.168.15.5/24\nnamespace red 192.168.15.1\n"
 #define LAB                                                                                        \
-	"topology lab\nbridge vnet0 192.168.15.5/24\nuplink eth0\nmasquerade 192.168.15.0/24\n"     \
+	"topology lab\nbridge vnet0 192.168.15.5/24\nuplink eth0\nmasquerade 192.168.15.0/24\n"    \
 	"namespace red 192.168.15.1\nnamespace blue 192.168.15.2\n"
 
 struct parse_case {
@@ -25,21 +25,26 @@ struct parse_case {
 
 static const struct parse_case cases[] = {
 	/* good input */
-	{ "the seed lab", "# The tutorial's lab\ntopology lab\ndatapath bpf\n\n"
-			  "bridge     vnet0 192.168.15.5/24   # gateway\nuplink eth0\n"
-			  "masquerade 192.168.15.0/24\nnamespace red    192.168.15.1\n"
-			  "namespace blue 192.168.15.2\nnamespace green 192.168.15.3\n"
-			  "namespace yellow 192.168.15.4\nforward tcp 80 blue:80\n"
-			  "forward udp 5353 green:53\nforward tcp 8000-8009 yellow\n", 0, NULL, NULL },
+	{ "the seed lab",
+	  "# The tutorial's lab\ntopology lab\ndatapath bpf\n\n"
+	  "bridge     vnet0 192.168.15.5/24   # gateway\nuplink eth0\n"
+	  "masquerade 192.168.15.0/24\nnamespace red    192.168.15.1\n"
+	  "namespace blue 192.168.15.2\nnamespace green 192.168.15.3\n"
+	  "namespace yellow 192.168.15.4\nforward tcp 80 blue:80\n"
+	  "forward udp 5353 green:53\nforward tcp 8000-8009 yellow\n",
+	  0, NULL, NULL },
 	{ "minimal: bridge and one namespace", BASE, 0, NULL, NULL },
 	{ "tabs separate tokens", "bridge\tvnet0\t192.168.15.5/24\nnamespace\tred\t192.168.15.1\n",
 	  0, NULL, NULL },
 	{ "no trailing newline", "bridge vnet0 192.168.15.5/24\nnamespace red 192.168.15.1", 0,
 	  NULL, NULL },
-	{ "lines in any order", "forward tcp 80 red\nnamespace red 192.168.15.1\nuplink eth0\n"
-				"bridge vnet0 192.168.15.5/24\n", 0, NULL, NULL },
+	{ "lines in any order",
+	  "forward tcp 80 red\nnamespace red 192.168.15.1\nuplink eth0\n"
+	  "bridge vnet0 192.168.15.5/24\n",
+	  0, NULL, NULL },
 	{ "datapath kernel", "datapath kernel\n" BASE, 0, NULL, NULL },
-	{ "forward range with target start", LAB "forward tcp 8000-8009 red:9000\n", 0, NULL, NULL },
+	{ "forward range with target start", LAB "forward tcp 8000-8009 red:9000\n", 0, NULL,
+	  NULL },
 	{ "tcp and udp may share a port", LAB "forward tcp 53 red\nforward udp 53 blue\n", 0, NULL,
 	  NULL },
 	{ "a /16 bridge", "bridge br0 10.1.0.1/16\nnamespace a 10.1.200.3\n", 0, NULL, NULL },
@@ -65,8 +70,8 @@ static const struct parse_case cases[] = {
 	/* keywords and arity */
 	{ "unknown keyword", BASE "gateway 192.168.15.5\n", 0, NULL,
 	  "t.conf:3: unknown keyword 'gateway'" },
-	{ "keywords are lower case", "Bridge vnet0 192.168.15.5/24\nnamespace red 192.168.15.1\n", 0,
-	  NULL, "t.conf:1: unknown keyword 'Bridge'" },
+	{ "keywords are lower case", "Bridge vnet0 192.168.15.5/24\nnamespace red 192.168.15.1\n",
+	  0, NULL, "t.conf:1: unknown keyword 'Bridge'" },
 	{ "missing argument", "bridge vnet0\nnamespace red 192.168.15.1\n", 0, NULL,
 	  "t.conf:1: 'bridge' takes 2 arguments, got 1" },
 	{ "extra argument", BASE "uplink eth0 eth1\n", 0, NULL,
@@ -79,13 +84,13 @@ static const struct parse_case cases[] = {
 	  "t.conf:2: duplicate 'topology' (first at line 1)" },
 	{ "topology name too long", "topology abcdefghijklm\n" BASE, 0, NULL,
 	  "t.conf:1: topology name 'abcdefghijklm' must be 1-12" },
-	{ "topology name upper case", "topology Lab\n" BASE, 0, NULL, "t.conf:1: topology name 'Lab'" },
+	{ "topology name upper case", "topology Lab\n" BASE, 0, NULL,
+	  "t.conf:1: topology name 'Lab'" },
 	{ "topology name with underscore", "topology my_lab\n" BASE, 0, NULL,
 	  "t.conf:1: topology name" },
 
 	/* datapath */
-	{ "unknown datapath", "datapath xdp\n" BASE, 0, NULL,
-	  "t.conf:1: unknown datapath 'xdp'" },
+	{ "unknown datapath", "datapath xdp\n" BASE, 0, NULL, "t.conf:1: unknown datapath 'xdp'" },
 	{ "datapath twice", "datapath bpf\ndatapath kernel\n" BASE, 0, NULL,
 	  "t.conf:2: duplicate 'datapath'" },
 
@@ -94,29 +99,35 @@ static const struct parse_case cases[] = {
 	  "t.conf:1: no 'bridge' line (exactly one is required)" },
 	{ "two bridges", BASE "bridge vnet1 192.168.16.5/24\n", 0, NULL,
 	  "t.conf:3: duplicate 'bridge' (first at line 1)" },
-	{ "bridge name of 16 characters", "bridge abcdefghijklmnop 192.168.15.5/24\n"
-					  "namespace red 192.168.15.1\n", 0, NULL,
-	  "t.conf:1: bridge name 'abcdefghijklmnop' is longer than 15" },
+	{ "bridge name of 16 characters",
+	  "bridge abcdefghijklmnop 192.168.15.5/24\n"
+	  "namespace red 192.168.15.1\n",
+	  0, NULL, "t.conf:1: bridge name 'abcdefghijklmnop' is longer than 15" },
 	{ "bridge name with a slash", "bridge a/b 192.168.15.5/24\nnamespace red 192.168.15.1\n", 0,
 	  NULL, "t.conf:1: bridge name 'a/b' contains a character" },
-	{ "bridge address without prefix", "bridge vnet0 192.168.15.5\nnamespace red 192.168.15.1\n",
-	  0, NULL, "t.conf:1: bridge address '192.168.15.5' is not ADDR/PREFIX" },
-	{ "bridge address octet > 255", "bridge vnet0 192.168.256.5/24\n"
-					"namespace red 192.168.15.1\n", 0, NULL,
-	  "t.conf:1: bridge address" },
-	{ "bridge address with leading zero", "bridge vnet0 192.168.015.5/24\n"
-					      "namespace red 192.168.15.1\n", 0, NULL,
-	  "t.conf:1: bridge address" },
+	{ "bridge address without prefix",
+	  "bridge vnet0 192.168.15.5\nnamespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: bridge address '192.168.15.5' is not ADDR/PREFIX" },
+	{ "bridge address octet > 255",
+	  "bridge vnet0 192.168.256.5/24\n"
+	  "namespace red 192.168.15.1\n",
+	  0, NULL, "t.conf:1: bridge address" },
+	{ "bridge address with leading zero",
+	  "bridge vnet0 192.168.015.5/24\n"
+	  "namespace red 192.168.15.1\n",
+	  0, NULL, "t.conf:1: bridge address" },
 	{ "bridge prefix /31", "bridge vnet0 192.168.15.5/31\nnamespace red 192.168.15.4\n", 0,
 	  NULL, "t.conf:1: bridge prefix /31 must be between /8 and /30" },
 	{ "bridge prefix /33", "bridge vnet0 192.168.15.5/33\nnamespace red 192.168.15.1\n", 0,
 	  NULL, "t.conf:1: bridge address" },
-	{ "bridge address is the network", "bridge vnet0 192.168.15.0/24\n"
-					   "namespace red 192.168.15.1\n", 0, NULL,
-	  "t.conf:1: bridge address 192.168.15.0/24 is the network address" },
-	{ "bridge address is broadcast", "bridge vnet0 192.168.15.255/24\n"
-					 "namespace red 192.168.15.1\n", 0, NULL,
-	  "t.conf:1: bridge address 192.168.15.255/24 is the broadcast address" },
+	{ "bridge address is the network",
+	  "bridge vnet0 192.168.15.0/24\n"
+	  "namespace red 192.168.15.1\n",
+	  0, NULL, "t.conf:1: bridge address 192.168.15.0/24 is the network address" },
+	{ "bridge address is broadcast",
+	  "bridge vnet0 192.168.15.255/24\n"
+	  "namespace red 192.168.15.1\n",
+	  0, NULL, "t.conf:1: bridge address 192.168.15.255/24 is the broadcast address" },
 
 	/* uplink */
 	{ "uplink twice", BASE "uplink eth0\nuplink eth1\n", 0, NULL,
@@ -133,10 +144,12 @@ static const struct parse_case cases[] = {
 	  "t.conf:7: masquerade 10.0.0.0/8 is not inside the bridge subnet 192.168.15.0/24" },
 	{ "masquerade larger than the subnet", LAB "masquerade 192.168.0.0/16\n", 0, NULL,
 	  "t.conf:7: masquerade 192.168.0.0/16 is not inside" },
-	{ "masquerade with host bits", "bridge vnet0 192.168.15.5/24\nuplink eth0\n"
-				       "masquerade 192.168.15.1/24\nnamespace red 192.168.15.1\n",
-	  0, NULL, "t.conf:3: masquerade 192.168.15.1/24 has host bits set (did you mean "
-		   "192.168.15.0/24?)" },
+	{ "masquerade with host bits",
+	  "bridge vnet0 192.168.15.5/24\nuplink eth0\n"
+	  "masquerade 192.168.15.1/24\nnamespace red 192.168.15.1\n",
+	  0, NULL,
+	  "t.conf:3: masquerade 192.168.15.1/24 has host bits set (did you mean "
+	  "192.168.15.0/24?)" },
 	{ "masquerade not a CIDR", LAB "masquerade 192.168.15.0\n", 0, NULL,
 	  "t.conf:7: masquerade '192.168.15.0' is not a CIDR" },
 	{ "masquerade twice", LAB "masquerade 192.168.15.0/24\n", 0, NULL,
@@ -165,10 +178,11 @@ static const struct parse_case cases[] = {
 	  "t.conf:3: namespace name 'a/b' may contain only" },
 	{ "namespace name starting with a dot", BASE "namespace .hidden 192.168.15.2\n", 0, NULL,
 	  "t.conf:3: namespace name '.hidden' must not start" },
-	{ "namespace name too long", BASE "namespace "
-					  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-					  " 192.168.15.2\n", 0, NULL,
-	  "is longer than 64 characters" },
+	{ "namespace name too long",
+	  BASE "namespace "
+	       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	       " 192.168.15.2\n",
+	  0, NULL, "is longer than 64 characters" },
 
 	/* forward */
 	{ "forward without uplink", BASE "forward tcp 80 red\n", 0, NULL,
@@ -187,9 +201,10 @@ static const struct parse_case cases[] = {
 	  "t.conf:7: port range '90-80' is reversed" },
 	{ "forward overlapping single", LAB "forward tcp 80 red\nforward tcp 80 blue\n", 0, NULL,
 	  "t.conf:8: tcp ports 80-80 overlap the forward at line 7" },
-	{ "forward overlapping ranges", LAB "forward udp 1000-2000 red\n"
-					    "forward udp 1500-2500 blue\n", 0, NULL,
-	  "t.conf:8: udp ports 1500-2500 overlap the forward at line 7" },
+	{ "forward overlapping ranges",
+	  LAB "forward udp 1000-2000 red\n"
+	      "forward udp 1500-2500 blue\n",
+	  0, NULL, "t.conf:8: udp ports 1500-2500 overlap the forward at line 7" },
 	{ "forward target port 0", LAB "forward tcp 80 red:0\n", 0, NULL,
 	  "t.conf:7: target port '0' is not a port" },
 	{ "forward target range past 65535", LAB "forward tcp 100-200 red:65500\n", 0, NULL,
@@ -198,8 +213,10 @@ static const struct parse_case cases[] = {
 	  "t.conf:7: forward target ':80' is not NAMESPACE[:PORT]" },
 
 	/* several errors are all reported */
-	{ "every error reported", "bridge vnet0 192.168.15.5/24\nfoo\nbar\n"
-				  "namespace red 192.168.15.1\n", 0, NULL, "t.conf:3: unknown keyword 'bar'" },
+	{ "every error reported",
+	  "bridge vnet0 192.168.15.5/24\nfoo\nbar\n"
+	  "namespace red 192.168.15.1\n",
+	  0, NULL, "t.conf:3: unknown keyword 'bar'" },
 };
 
 static char *long_line_text(void)
@@ -232,8 +249,8 @@ static int run_case(const struct parse_case *c)
 	} else {
 		ok = ret == -EINVAL && strstr(errs, c->expect) != NULL;
 		if (!ok)
-			printf("FAIL: %s: expected error '%s', got %d: %s\n", c->name, c->expect, ret,
-			       errlen ? errs : "(nothing)");
+			printf("FAIL: %s: expected error '%s', got %d: %s\n", c->name, c->expect,
+			       ret, errlen ? errs : "(nothing)");
 	}
 	if (ok)
 		printf("PASS: parse: %s\n", c->name);
@@ -287,11 +304,12 @@ static int check_json(void)
 {
 	const char *in = "topology lab\nbridge vnet0 192.168.15.5/24\nuplink eth0\n"
 			 "namespace red 192.168.15.1\nforward tcp 8000-8001 red:9000\n";
-	const char *want = "{\"topology\":\"lab\",\"datapath\":\"bpf\",\"bridge\":{\"name\":\"vnet0\","
-			   "\"address\":\"192.168.15.5/24\"},\"uplink\":\"eth0\",\"masquerade\":[],"
-			   "\"namespaces\":[{\"name\":\"red\",\"address\":\"192.168.15.1\"}],"
-			   "\"forwards\":[{\"proto\":\"tcp\",\"port\":8000,\"port_end\":8001,"
-			   "\"namespace\":\"red\",\"to_port\":9000,\"to_port_end\":9001}]}";
+	const char *want =
+	    "{\"topology\":\"lab\",\"datapath\":\"bpf\",\"bridge\":{\"name\":\"vnet0\","
+	    "\"address\":\"192.168.15.5/24\"},\"uplink\":\"eth0\",\"masquerade\":[],"
+	    "\"namespaces\":[{\"name\":\"red\",\"address\":\"192.168.15.1\"}],"
+	    "\"forwards\":[{\"proto\":\"tcp\",\"port\":8000,\"port_end\":8001,"
+	    "\"namespace\":\"red\",\"to_port\":9000,\"to_port_end\":9001}]}";
 	char *out = NULL;
 	struct fwd_topology t;
 	json_t *doc;
@@ -320,10 +338,10 @@ static int check_model(void)
 		ok = !strcmp(t.name, "lab") && t.datapath == FWD_DATAPATH_BPF &&
 		     !strcmp(t.bridge, "vnet0") && t.gateway.addr == inet_addr("192.168.15.5") &&
 		     t.gateway.prefix == 24 && !strcmp(t.uplink, "eth0") && t.n_namespaces == 2 &&
-		     t.n_masquerades == 1 && t.masquerades[0].net.addr == inet_addr("192.168.15.0") &&
-		     t.n_forwards == 1 && t.forwards[0].proto == IPPROTO_TCP &&
-		     t.forwards[0].port_lo == 8000 && t.forwards[0].port_hi == 8009 &&
-		     t.forwards[0].to_port == 9000 &&
+		     t.n_masquerades == 1 &&
+		     t.masquerades[0].net.addr == inet_addr("192.168.15.0") && t.n_forwards == 1 &&
+		     t.forwards[0].proto == IPPROTO_TCP && t.forwards[0].port_lo == 8000 &&
+		     t.forwards[0].port_hi == 8009 && t.forwards[0].to_port == 9000 &&
 		     !strcmp(t.namespaces[t.forwards[0].ns].name, "blue") &&
 		     topo_subnet(&t) == inet_addr("192.168.15.0");
 		topo_free(&t);
