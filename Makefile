@@ -12,6 +12,7 @@ MULTIARCH := $(shell $(CC) -dumpmachine)
 BUILD_PKGS := gcc make clang llvm pkg-config libbpf-dev libxdp-dev libmnl-dev libelf-dev zlib1g-dev \
               libjansson-dev bpftool scdoc
 TEST_PKGS  := iproute2 iptables iputils-ping socat procps
+LINT_PKGS  := clang-format shellcheck git
 BENCH_PKGS := iperf3 sockperf gnuplot-nox ethtool
 
 CFLAGS   ?= -O2 -g
@@ -47,7 +48,7 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 FWDCTL    := $(BUILD)/fwdctl
 
-.PHONY: all help deps deps-bench test test-unit test-bpf test-e2e demo bench install uninstall clean format
+.PHONY: all help deps deps-bench deps-lint test test-unit test-bpf test-e2e demo bench install uninstall clean format lint
 .DEFAULT_GOAL := all
 # Keep the BPF objects: the bench and bpftool read them too.
 .SECONDARY: $(BPF_OBJS)
@@ -68,6 +69,7 @@ help:
 	@echo '  install        install fwdctl into $$(DESTDIR)$$(PREFIX)/sbin, its man pages and bash completion (PREFIX=$(PREFIX))'
 	@echo '  uninstall      remove them again'
 	@echo '  format         clang-format every C source in place'
+	@echo '  lint           clang-format check, shellcheck of every shell script, include direction'
 	@echo '  clean          remove $(BUILD)/'
 
 # Installs only what is missing, so it costs nothing on a prepared machine.
@@ -170,6 +172,25 @@ uninstall: uninstall-docs
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+deps-lint:
+	$(call install_missing,$(LINT_PKGS))
+
+# What lint reads: every tracked C source, and every shell script (by its shebang; a sourced
+# library says "# shellcheck shell=bash" instead). Each *.sh must be one of the two.
+LINT_C   = $(shell git ls-files '*.c' '*.h')
+LINT_SH  = $(shell git ls-files | xargs grep -lE '^(\#!/bin/(ba)?sh|\# shellcheck shell=)' 2>/dev/null)
+LINT_SH_ALL = $(shell git ls-files '*.sh')
+
+lint: deps-lint
+	@clang-format --dry-run --Werror $(LINT_C)
+	@missing=$$(for f in $(LINT_SH_ALL); do echo " $(LINT_SH) " | grep -q " $$f " || echo $$f; done); \
+	if [ -n "$$missing" ]; then echo "lint: no shebang or shellcheck directive:" $$missing; exit 1; fi
+	@shellcheck -x $(LINT_SH)
+	@# One direction of dependency: headers come from include/ or the file's own folder.
+	@if grep -nE '^#include "\.\./' $(LINT_C); then \
+		echo "lint: an include reaches into another folder (see Makefile: LOADER_INC, CTL_INC)"; exit 1; fi
+	@echo "lint: clean ($(words $(LINT_C)) C files, $(words $(LINT_SH)) shell scripts)"
 
 clean:
 	rm -rf $(BUILD)
