@@ -3,6 +3,7 @@
 #include "journal.h"
 #include "names.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -226,4 +227,36 @@ int journal_delete(struct journal *j)
 	fwd_journal_path(j->topology, "lock", path, sizeof(path));
 	unlink(path);
 	return 0;
+}
+
+bool journal_hostns_shared(const struct journal *j)
+{
+	DIR *d = opendir(FWD_RUN_DIR);
+	struct dirent *de;
+	bool shared = false;
+
+	if (!d)
+		return false;
+	while (!shared && (de = readdir(d))) {
+		size_t n = strlen(de->d_name), own = strlen(j->topology);
+		char path[sizeof(FWD_RUN_DIR) + sizeof(de->d_name)], line[128];
+		FILE *f;
+
+		if (n < 9 || strcmp(de->d_name + n - 8, ".journal"))
+			continue;
+		if (n - 8 == own && !strncmp(de->d_name, j->topology, own))
+			continue; /* this topology's own journal */
+		snprintf(path, sizeof(path), FWD_RUN_DIR "/%s", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		/* The first line names the host namespace: "hostns DEV:INODE". */
+		if (fgets(line, sizeof(line), f) && !strncmp(line, "hostns ", 7)) {
+			line[strcspn(line, "\n")] = '\0';
+			shared = !strcmp(line + 7, j->hostns);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return shared;
 }

@@ -58,6 +58,8 @@ int journal_add(struct journal *j, enum journal_kind kind, const char *name, con
 void journal_forget(struct journal *j, enum journal_kind kind, const char *name);
 /* Rewrite the file atomically with the entries in memory, when anything was forgotten. */
 int journal_sync(struct journal *j);
+/* Is another topology up (journaled) in the same host namespace as @j? */
+bool journal_hostns_shared(const struct journal *j);
 /* Remove the journal file (after `down` removed everything). */
 int journal_delete(struct journal *j);
 

@@ -27,43 +27,13 @@ static int attach_point(struct nl_sock *nl, const struct journal *j, const char 
 	return l.ifindex;
 }
 
-/* Does another topology that is up in this host namespace also rely on a sysctl? */
-static bool sysctl_shared(const struct journal *j)
-{
-	DIR *d = opendir(FWD_RUN_DIR);
-	struct dirent *de;
-	bool shared = false;
-
-	if (!d)
-		return false;
-	while (!shared && (de = readdir(d))) {
-		size_t n = strlen(de->d_name), own = strlen(j->topology);
-		char path[sizeof(FWD_RUN_DIR) + sizeof(de->d_name)], line[128];
-		FILE *f;
-
-		if (n < 9 || strcmp(de->d_name + n - 8, ".journal"))
-			continue;
-		if (n - 8 == own && !strncmp(de->d_name, j->topology, own))
-			continue; /* this topology's own journal */
-		snprintf(path, sizeof(path), FWD_RUN_DIR "/%s", de->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (fgets(line, sizeof(line), f) && !strncmp(line, "hostns ", 7) &&
-		    !strncmp(line + 7, j->hostns, strlen(j->hostns)))
-			shared = true;
-		fclose(f);
-	}
-	closedir(d);
-	return shared;
-}
-
 static int restore_sysctl(const struct journal *j, const struct journal_entry *e)
 {
 	char path[128];
 	int fd;
 
-	if (sysctl_shared(j))
+	/* Another topology up in this host namespace relies on it too: its down restores it. */
+	if (journal_hostns_shared(j))
 		return 0;
 	snprintf(path, sizeof(path), "/proc/sys/%s", e->name);
 	for (char *p = path + strlen("/proc/sys/"); *p; p++)
