@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -120,11 +121,17 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
 {
-	fprintf(stderr, "fwdctl: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", usage_text);
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fwd_err("%s", msg);
+	fputs(usage_text, stderr);
 	return FWD_EXIT_USAGE;
 }
 
@@ -264,9 +271,9 @@ int main(int argc, char **argv)
 		default: fputs(usage_text, stderr); return FWD_EXIT_USAGE;
 		}
 	}
-	if (o.verbose && o.quiet)
-		return usage_error("%s", "-v and -q exclude each other");
 	fwd_log_setup("fwdctl", o.quiet ? -1 : o.verbose);
+	if (o.verbose && o.quiet)
+		return usage_error("-v and -q exclude each other");
 	if (optind >= argc) {
 		fputs(usage_text, stderr);
 		return FWD_EXIT_USAGE;
