@@ -9,6 +9,7 @@
 #                                                           |-- ...                   P-blue ...
 
 FWDCTL=${FWDCTL:-$(pwd)/build/fwdctl}
+UDP_ECHO=$(dirname "$FWDCTL")/tests/tools/udp_echo # built from tests/tools/udp_echo.c
 P=${P:-ft$$}             # prefix of every namespace and topology name of this run
 HOST=$P-host
 LAN=$P-lan
@@ -43,16 +44,19 @@ listening() {
 	in_ns "$1" ss -H $flag "sport = :$3" | grep -q .
 }
 
-# A server that answers every connection or datagram with the peer address it saw.
-# peer_server NS tcp|udp PORT
+# A server that answers every connection or datagram with the peer address it saw ("IP\n").
+# peer_server NS tcp|udp PORT. UDP: one process answers every datagram (udp_echo): socat's
+# UDP-RECVFROM,fork loses those that arrive while a forked child runs.
 peer_server() {
-	local ns=$1 proto=$2 port=$3 spec
-	if [ "$proto" = tcp ]; then spec=TCP-LISTEN:$port,reuseaddr,fork
-	else spec=UDP-RECVFROM:$port,fork; fi
-	# ip netns exec and setsid exec, so $! is socat itself and leads its own process group, which
-	# also holds the children it forks per peer; stop_servers kills the whole group. (Started
-	# through in_ns, a function, $! would be a subshell and killing it would orphan socat.)
-	ip netns exec "$ns" setsid socat "$spec" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
+	local ns=$1 proto=$2 port=$3
+	# ip netns exec and setsid exec, so $! is the server itself and leads its own process group,
+	# which also holds the children socat forks per peer; stop_servers kills the whole group.
+	# (Started through in_ns, a function, $! would be a subshell and killing it would orphan it.)
+	if [ "$proto" = tcp ]; then
+		ip netns exec "$ns" setsid socat TCP-LISTEN:$port,reuseaddr,fork SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
+	else
+		ip netns exec "$ns" setsid "$UDP_ECHO" "$port" >/dev/null 2>&1 &
+	fi
 	SERVERS+=($!)
 	wait_for 3000 listening "$ns" "$proto" "$port" || fail "server $ns $proto/$port did not start"
 }
@@ -150,6 +154,7 @@ ask() {
 pingable() { in_ns "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1; }
 
 sandbox_up() {
+	[ -x "$UDP_ECHO" ] || { echo "$UDP_ECHO is not built (make all)" >&2; return 1; }
 	ip netns add "$HOST" && ip netns add "$LAN" || return 1
 	ip link add up0 netns "$HOST" type veth peer name lan0 netns "$LAN"
 	ip -n "$HOST" addr add $UPLINK_ADDR/24 dev up0
