@@ -50,72 +50,45 @@ for a in "$@"; do
 done
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (namespaces, BPF)" >&2; exit 1; }
 
-# shellcheck source=bench/lab.sh
+# shellcheck source=lab.sh
 . "$HERE/lab.sh"
 
-BG_PIDS=() BG_LAST=
 WORK=
 
-# --- processes: every one bounded by timeout(1), tracked by pid -----------------------------
+# --- processes: every one bounded by timeout(1), in its own process group -------------------
 
-# bg_run NS LIMIT_S LOGFILE CMD...: start CMD inside NS in the background.
+# bg_run NS LIMIT_S LOGFILE CMD...: start CMD inside NS in the background, for LIMIT_S seconds
+# at most; SANDBOX_LAST is its pid (timeout's, which passes signals on), sandbox_stop ends it.
+# Without the lock's descriptor: a server left by a killed run must not keep --cleanup out.
 bg_run() {
 	local ns=$1 lim=$2 out=$3
 	shift 3
-	# `ip netns exec` execs, so $! is the pid of timeout, which passes signals on.
-	ip netns exec "$ns" timeout -k 2 "$lim" "$@" >"$out" 2>&1 &
-	BG_LAST=$!
-	BG_PIDS+=("$BG_LAST")
-}
-
-bg_stop() {
-	kill -TERM "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
-
-wait_file() {
-	local end=$((SECONDS + $2))
-	while [ ! -e "$1" ]; do
-		[ $SECONDS -le $end ] || return 1
-		sleep 0.02
-	done
-}
-
-# wait_listen NS TCP_PORT TIMEOUT_S: until something listens on the port inside NS.
-wait_listen() {
-	local end=$((SECONDS + $3))
-	until ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; do
-		[ $SECONDS -le $end ] || return 1
-		sleep 0.02
-	done
+	sandbox_spawn "$ns" "$out" timeout -k 2 "$lim" "$@" 9>&-
 }
 
 cleanup() {
-	local pid h ns i
+	local h
 	trap - EXIT INT TERM HUP
-	for pid in "${BG_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-	for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	sandbox_stop_all TERM
 	for h in "${!LABS[@]}"; do lab_down "$h" >/dev/null 2>&1; done
-	for ((i = ${#CREATED_NS[@]} - 1; i >= 0; i--)); do
-		ns=${CREATED_NS[$i]}
-		[ -e "/run/netns/$ns" ] || continue
-		# what still runs in our namespace was started by this run
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	for t in $OUR_TOPOLOGIES; do rm -rf "/sys/fs/bpf/fwd/$t"; done
-	[ -n "$WORK" ] && rm -rf "$WORK"
+	# every namespace recorded, newest first, with what still runs inside (started by this run)
+	sandbox_cleanup
+	# shellcheck disable=SC2086 # a list of names
+	sandbox_fwd_forget $OUR_TOPOLOGIES
+	[ -z "$WORK" ] || rm -rf "$WORK"
 }
 
 cleanup_leftovers() {
-	local ns pid
-	for ns in $(ip netns list | awk '{ print $1 }' | grep -E "$OUR_NS_RE"); do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-		ip netns del "$ns" && echo "bench: removed namespace $ns"
+	local ns t
+	for ns in $(sandbox_namespaces "$OUR_NS_RE"); do
+		sandbox_remove "$ns"
+		[ -e "/run/netns/$ns" ] || echo "bench: removed namespace $ns"
 	done
+	# fwd's pins and state files: their namespaces are gone, so there is nothing to take down
 	for t in $OUR_TOPOLOGIES; do
-		[ -e "/sys/fs/bpf/fwd/$t" ] && rm -rf "/sys/fs/bpf/fwd/$t" && echo "bench: removed /sys/fs/bpf/fwd/$t"
+		compgen -G "/sys/fs/bpf/fwd/$t" >/dev/null || compgen -G "/run/fwd/$t.*" >/dev/null || continue
+		sandbox_fwd_forget "$t"
+		echo "bench: removed fwd's pins and state of topology $t"
 	done
 	return 0
 }
@@ -136,7 +109,7 @@ LINK_GSO=$BUILD/tests/tools/link_gso # sets gso_ipv4_max_size, which iproute2 6.
 FWDCTL=${FWDCTL:-$BUILD/fwdctl}
 OUT=${BENCH_OUT:-$HERE/results/latest}
 
-if ip netns list | awk '{ print $1 }' | grep -qE "$OUR_NS_RE"; then
+if [ -n "$(sandbox_namespaces "$OUR_NS_RE")" ]; then
 	echo "bench: namespaces of an earlier run still exist (ip netns list | grep fwdb); remove them with bench/run.sh --cleanup" >&2
 	exit 1
 fi
@@ -291,10 +264,10 @@ endpoints() {
 m_tcp() {
 	local out v pid
 	bg_run "$SNS" $((TCP_D + TCP_OMIT + 20)) "$WORK/iperf3-s.log" iperf3 -s -1 -p $PORT_IPERF
-	pid=$BG_LAST
-	wait_listen "$SNS" $PORT_IPERF 5 || { bg_stop $pid; fail "$1/$2 tcp: iperf3 server did not listen"; return 1; }
+	pid=$SANDBOX_LAST
+	wait_for 5000 listening "$SNS" tcp $PORT_IPERF || { sandbox_stop "$pid" TERM; fail "$1/$2 tcp: iperf3 server did not listen"; return 1; }
 	out=$(ip netns exec "$CNS" timeout -k 2 $((TCP_D + TCP_OMIT + 15)) iperf3 -c "$DST" -p $PORT_IPERF -t "$TCP_D" -O "$TCP_OMIT" ${TCP_CPUS:+-A "$TCP_CPUS"} -J 2>&1)
-	bg_stop $pid
+	sandbox_stop "$pid" TERM
 	v=$(jq -er '.end.sum_received.bits_per_second / 1e9 * 1000 | round / 1000' <<<"$out" 2>/dev/null) ||
 		{ fail "$1/$2 tcp: iperf3: $(jq -r '.error // empty' <<<"$out" 2>/dev/null | head -c 200)"; return 1; }
 	record "$1" "$2" tcp_gbps Gbit/s "$v"
@@ -303,11 +276,11 @@ m_tcp() {
 m_rr() {
 	local out p50 p99 pid
 	bg_run "$SNS" $((D + 20)) "$WORK/sockperf-s.log" $(pin "$RR_CPU") sockperf sr --tcp -i 0.0.0.0 -p $PORT_SOCKPERF
-	pid=$BG_LAST
-	wait_listen "$SNS" $PORT_SOCKPERF 5 || { bg_stop $pid; fail "$1/$2 rr: sockperf server did not listen"; return 1; }
+	pid=$SANDBOX_LAST
+	wait_for 5000 listening "$SNS" tcp $PORT_SOCKPERF || { sandbox_stop "$pid" TERM; fail "$1/$2 rr: sockperf server did not listen"; return 1; }
 	# --full-rtt: round trips, not sockperf's default of half of them
 	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 15)) $(pin "$RR_CPU") sockperf pp --tcp -i "$DST" -p $PORT_SOCKPERF -t "$D" --full-rtt 2>&1)
-	bg_stop $pid
+	sandbox_stop "$pid" TERM
 	p50=$(awk '/percentile 50.000 =/ { print $NF }' <<<"$out")
 	p99=$(awk '/percentile 99.000 =/ { print $NF }' <<<"$out")
 	[ -n "$p50" ] && [ -n "$p99" ] || { fail "$1/$2 rr: sockperf: $(tail -n 2 <<<"$out" | tr '\n' ' ')"; return 1; }
@@ -319,10 +292,10 @@ m_crr() {
 	local out v pid ready=$WORK/crr.ready
 	rm -f "$ready"
 	bg_run "$SNS" $((D + 20)) "$WORK/crr-s.log" $(pin "$CRR_CPU") "$TOOLS/crr" server -p $PORT_CRR -t $((D + 10)) -R "$ready"
-	pid=$BG_LAST
-	wait_file "$ready" 5 || { bg_stop $pid; fail "$1/$2 crr: server not ready"; return 1; }
+	pid=$SANDBOX_LAST
+	wait_for 5000 test -e "$ready" || { sandbox_stop "$pid" TERM; fail "$1/$2 crr: server not ready"; return 1; }
 	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 10)) $(pin "$CRR_CPU") "$TOOLS/crr" client -a "$DST" -p $PORT_CRR -t "$D" 2>&1)
-	bg_stop $pid
+	sandbox_stop "$pid" TERM
 	v=$(sed -n 's/.*per_s=\([0-9]*\).*/\1/p' <<<"$out")
 	[ -n "$v" ] || { fail "$1/$2 crr: $out"; return 1; }
 	record "$1" "$2" crr_per_s conn/s "$v"
@@ -336,14 +309,14 @@ count_with() {
 	local r=$WORK/count.ready s=$WORK/gen.ready cpid gpid out
 	rm -f "$r" "$s"
 	bg_run "$SNS" $((D + tmo + 20)) "$WORK/count.log" "$TOOLS/xdp_count" -i "$RIF" -p "$ports" -d "$D" -R "$r" -S "$s" -T "$tmo"
-	cpid=$BG_LAST
-	wait_file "$r" 10 || { bg_stop $cpid; fail "$path/$dp $metric: xdp_count: $(cat "$WORK/count.log")"; return 1; }
+	cpid=$SANDBOX_LAST
+	wait_for 10000 test -e "$r" || { sandbox_stop "$cpid" TERM; fail "$path/$dp $metric: xdp_count: $(cat "$WORK/count.log")"; return 1; }
 	# the generator runs past the window; it is stopped as soon as the count is in
 	bg_run "$gen_ns" $((D + tmo + 20)) "$WORK/gen.log" "$@" -t $((D + tmo + 5)) -R "$s"
-	gpid=$BG_LAST
-	wait $cpid
+	gpid=$SANDBOX_LAST
+	sandbox_wait "$cpid"
 	out=$(cat "$WORK/count.log")
-	bg_stop $gpid
+	sandbox_stop "$gpid" TERM
 	grep -q '^pps=' <<<"$out" || { fail "$path/$dp $metric: $out $(cat "$WORK/gen.log")"; return 1; }
 	log "    xdp_count: $out"
 	record "$path" "$dp" "$metric" pps "$(sed -n 's/^pps=\([0-9]*\).*/\1/p' <<<"$out")"
@@ -451,7 +424,7 @@ run_setup() {
 	local n r b builders
 	builders=(ip-commands)
 	[ $HAVE_FWDCTL = 1 ] && builders+=(fwdctl)
-	sandbox_create s 3 || { fail "setup sandbox"; return 1; }
+	lab_sandbox_create s 3 || { fail "setup sandbox"; return 1; }
 	for n in $SETUP_SIZES; do
 		setup_topology "$n" >"$WORK/setup-$n.conf"
 		local rounds=$SETUP_ROUNDS
@@ -485,7 +458,7 @@ if [[ " $ONLY " == *" traffic "* || " $ONLY " == *" ct "* ]]; then
 			log "lab bpf: skipped (no fwdctl)"
 			continue
 		fi
-		sandbox_create "$x" "$n" || { fail "lab $v: sandbox"; continue; }
+		lab_sandbox_create "$x" "$n" || { fail "lab $v: sandbox"; continue; }
 		traffic_topology "$x" "$v" >"$WORK/fwdb$x.conf"
 		builders=(fwdctl)
 		# the kernel datapath is the tutorial's recipe: without a working fwdctl, build it by hand
