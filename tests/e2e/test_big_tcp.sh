@@ -1,3 +1,4 @@
+#!/bin/bash
 # BIG TCP: fwdctl gives both ends of every namespace veth, and the bridge, the uplink's
 # gso_ipv4_max_size when the uplink has BIG TCP on (above the 64 KiB default), and the default
 # otherwise, converging on each `up`. With it on, TCP sends GSO packets larger than 64 KiB, and fwd's BPF paths carry them

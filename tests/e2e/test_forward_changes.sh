@@ -1,3 +1,4 @@
+#!/bin/bash
 # Forwards that change under traffic, in datapath bpf:
 # - re-running up with a changed forward list adds and removes forwards without breaking an
 #   established connection of a forward that did not change;
