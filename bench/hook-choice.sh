@@ -72,15 +72,15 @@ mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 # One iperf3 run of kind $1 (tcp: "Gbit/s retransmits"; udp64: "Mpps-received loss%") from
 # namespace $2 to address $4 served in $3.
 iperf_once() {
-	local kind=$1 out server args
+	local kind=$1 out server args=()
 	shift
-	[ "$kind" = udp64 ] && args="-u -b 0 -l 64" || args=
+	if [ "$kind" = udp64 ]; then args=(-u -b 0 -l 64); fi
 
 	sandbox_spawn "$2" /dev/null iperf3 -s -1 -p 5201
 	server=$SANDBOX_LAST
 	wait_for 5000 listening "$2" tcp 5201 || true
 	out=$(ip netns exec "$1" timeout $((DURATION + 20)) \
-		iperf3 -c "$3" -p 5201 -t "$DURATION" --connect-timeout 3000 ${TCP_CPUS:+-A "$TCP_CPUS"} -J $args) ||
+		iperf3 -c "$3" -p 5201 -t "$DURATION" --connect-timeout 3000 ${TCP_CPUS:+-A "$TCP_CPUS"} -J "${args[@]}") ||
 		{ sandbox_stop "$server" TERM; die "iperf3 from $1 to $3 failed"; }
 	sandbox_wait "$server" 2>/dev/null || true
 	python3 -c 'import json, sys; d = json.load(sys.stdin)["end"]
@@ -142,6 +142,7 @@ NF=/proc/sys/net/bridge/bridge-nf-call-iptables
 # { __u32 ifindex (host order); __u8 mac[6]; __u8 host_mac[6]; __u32 flags }.
 hexbytes() { echo "$1" | tr ':' ' ' | sed 's/\([0-9a-f][0-9a-f]\)/0x\1/g'; }
 le32() { printf '0x%02x 0x%02x 0x%02x 0x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+# shellcheck disable=SC2046 # le32 and hexbytes print one word per byte, as bpftool takes them
 fill_endpoints() { # map pin
 	local c ip=1 ifindex
 	for c in c d; do
@@ -152,6 +153,7 @@ fill_endpoints() { # map pin
 	done
 }
 # Packets of counter $2 in the pinned counters map $1, summed over CPUs.
+# shellcheck disable=SC2046 # le32 prints one word per byte, as bpftool takes them
 counted() {
 	bpftool -j map lookup pinned "$1" key $(le32 "$2") | python3 -c 'import json, sys
 d = json.load(sys.stdin)
@@ -165,6 +167,7 @@ bpftool prog load "$MIN_OBJ" "$PIN/min/prog" type classifier pinmaps "$PIN/min"
 # redirect_min_peer entries: key = ingress ifindex, value = struct redirect_min_to
 # { __u32 ifindex; __u32 peer; __u8 dmac[6]; __u8 smac[6] } (all host order).
 ifindex_of() { ip -n $HOST -o link show "$1" | cut -d: -f1; }
+# shellcheck disable=SC2046 # le32 and hexbytes print one word per byte, as bpftool takes them
 min_to() { # from-veth to-veth peer [next-hop-namespace]
 	local dmac=00:00:00:00:00:00 smac=00:00:00:00:00:00
 	[ -n "${4:-}" ] && dmac=$(mac_of "$4" eth0) smac=$(mac_of $HOST "$2")
@@ -260,11 +263,12 @@ path_ends() {
 declare -A GBPS RETR MPPS LOSS RR
 for round in $(seq "$RUNS"); do
 	for p in $PATHS; do
-		path_set $p on
-		r=$(iperf_once tcp $(path_ends $p))
-		u=$(iperf_once udp64 $(path_ends $p))
-		l=$(rr_once $(path_ends $p))
-		path_set $p off
+		read -r client server addr <<<"$(path_ends "$p")"
+		path_set "$p" on
+		r=$(iperf_once tcp "$client" "$server" "$addr")
+		u=$(iperf_once udp64 "$client" "$server" "$addr")
+		l=$(rr_once "$client" "$server" "$addr")
+		path_set "$p" off
 		RR[$p]="${RR[$p]:-} $l"
 		GBPS[$p]="${GBPS[$p]:-} ${r% *}"
 		RETR[$p]="${RETR[$p]:-} ${r#* }"
@@ -302,7 +306,7 @@ print("%-10s %8.2f %13s %9d %8.3f %13s %6.1f %7.2f %13s  %s" % (sys.argv[1], s.m
       "(%.2f-%.2f)" % (min(g), max(g)), s.median(r), s.median(m),
       "(%.3f-%.3f)" % (min(m), max(m)), s.median(l), s.median(t),
       "(%.2f-%.2f)" % (min(t), max(t)), sys.argv[7]))' \
-		"$p" "${GBPS[$p]}" "${RETR[$p]}" "${MPPS[$p]}" "${LOSS[$p]}" "${RR[$p]}" "$(note_of $p)"
+		"$p" "${GBPS[$p]}" "${RETR[$p]}" "${MPPS[$p]}" "${LOSS[$p]}" "${RR[$p]}" "$(note_of "$p")"
 done
 # Ratios of medians, the way make bench reports them: to the bridge with netfilter (what the
 # kernel datapath uses) and to the direct veth pair (the ceiling).

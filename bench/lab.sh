@@ -149,7 +149,10 @@ lab_discover() {
 	F[$x:red_addr]=192.168.15.1 F[$x:blue_addr]=192.168.15.2
 	F[$x:red_if]=$(ns_ifname_of "$red" 192.168.15.1)
 	F[$x:blue_if]=$(ns_ifname_of "$blue" 192.168.15.2)
-	[ -n "${F[$x:red_if]}" ] && [ -n "${F[$x:blue_if]}" ] || { log "lab $x: namespace addresses not found"; return 1; }
+	if [ -z "${F[$x:red_if]}" ] || [ -z "${F[$x:blue_if]}" ]; then
+		log "lab $x: namespace addresses not found"
+		return 1
+	fi
 	F[$x:red_mac]=$(ns_mac_of "$red" "${F[$x:red_if]}")
 	F[$x:blue_mac]=$(ns_mac_of "$blue" "${F[$x:blue_if]}")
 	F[$x:red_peer]=$(ns_peer_of "$red" "${F[$x:red_if]}" "$h")

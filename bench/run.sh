@@ -66,13 +66,15 @@ bg_run() {
 	sandbox_spawn "$ns" "$out" timeout -k 2 "$lim" "$@" 9>&-
 }
 
+# shellcheck disable=SC2317 # the EXIT trap calls it
 cleanup() {
 	local h
 	trap - EXIT INT TERM HUP
 	sandbox_stop_all TERM
 	for h in "${!LABS[@]}"; do lab_down "$h" >/dev/null 2>&1; done
-	# every namespace recorded, newest first, with what still runs inside (started by this run)
-	sandbox_cleanup
+	# every namespace recorded, newest first, and any of ours, with what still runs inside
+	# (started by this run: an earlier run's namespaces stop a run before it starts)
+	sandbox_cleanup "$OUR_NS_RE"
 	# shellcheck disable=SC2086 # a list of names
 	sandbox_fwd_forget $OUR_TOPOLOGIES
 	[ -z "$WORK" ] || rm -rf "$WORK"
@@ -116,14 +118,14 @@ fi
 
 # --- packages -------------------------------------------------------------------------------
 PKGS="iperf3 sockperf gnuplot-nox ethtool jq conntrack iproute2 iptables iputils-ping"
-missing=
+missing=()
 for p in $PKGS; do
-	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")
 done
-if [ -n "$missing" ]; then
-	echo "bench: installing Debian packages:$missing"
-	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null; } ||
-		{ echo "bench: could not install:$missing" >&2; exit 1; }
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "bench: installing Debian packages: ${missing[*]}"
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; } ||
+		{ echo "bench: could not install: ${missing[*]}" >&2; exit 1; }
 fi
 for t in crr udp_blast xdp_count live_frames; do
 	[ -x "$TOOLS/$t" ] || { echo "bench: $TOOLS/$t missing: run 'make bench-tools'" >&2; exit 1; }
@@ -164,7 +166,7 @@ fi
 rounds_of() { echo "${M_ROUNDS[$1]:-$ROUNDS}"; }
 MAX_ROUNDS=$ROUNDS
 for m in $METRICS; do
-	[ "$(rounds_of "$m")" -le $MAX_ROUNDS ] || MAX_ROUNDS=$(rounds_of "$m")
+	[ "$(rounds_of "$m")" -le "$MAX_ROUNDS" ] || MAX_ROUNDS=$(rounds_of "$m")
 done
 TCP_D=$D
 # iperf3 --omit: the first second of a stream (slow start, buffer autotuning, which ramp up more
@@ -185,7 +187,11 @@ GSO_MAX=${BENCH_GSO_MAX:-196608}
 # Generators (udp_blast, live_frames) on one CPU: with veths the whole path runs in the
 # sender's softirq, so a generator that migrates measures the scheduler, not the datapath.
 SEND_CPU=${BENCH_SEND_CPU:-0}
-pin() { [ -n "$1" ] && echo "taskset -c $1"; }
+# What goes in front of a command to pin it: "${RR_PIN[@]}" sockperf ... (empty: no pinning).
+RR_PIN=() CRR_PIN=() SEND_PIN=()
+[ -z "$RR_CPU" ] || RR_PIN=(taskset -c "$RR_CPU")
+[ -z "$CRR_CPU" ] || CRR_PIN=(taskset -c "$CRR_CPU")
+[ -z "$SEND_CPU" ] || SEND_PIN=(taskset -c "$SEND_CPU")
 ONLY=${BENCH_ONLY:-traffic ct setup}
 HAVE_FWDCTL=0
 [ -x "$FWDCTL" ] && HAVE_FWDCTL=1
@@ -231,7 +237,7 @@ fail() {
 # (the veth that must take XDP frames in NAPI mode: GRO on it, or the frames are dropped).
 endpoints() {
 	local v=$1 p=$2 x
-	GRO_NS= GRO_IF=
+	GRO_NS='' GRO_IF=''
 	if [ "$v" = ceiling ]; then
 		CNS=fwdbc-a SNS=fwdbc-b DST=192.168.16.2 RIF=eth0
 		GEN_NS=fwdbc-a GEN_IF=eth0 GEN_SMAC=${F[c:a_mac]} GEN_DMAC=${F[c:b_mac]}
@@ -261,40 +267,46 @@ endpoints() {
 # --- the measurements; each prints nothing, records its samples, returns 1 on failure ------
 # Arguments: PATH DATAPATH (after endpoints()).
 
+# shellcheck disable=SC2317 # called as "m_$m"
 m_tcp() {
 	local out v pid
-	bg_run "$SNS" $((TCP_D + TCP_OMIT + 20)) "$WORK/iperf3-s.log" iperf3 -s -1 -p $PORT_IPERF
+	bg_run "$SNS" $((TCP_D + TCP_OMIT + 20)) "$WORK/iperf3-s.log" iperf3 -s -1 -p "$PORT_IPERF"
 	pid=$SANDBOX_LAST
-	wait_for 5000 listening "$SNS" tcp $PORT_IPERF || { sandbox_stop "$pid" TERM; fail "$1/$2 tcp: iperf3 server did not listen"; return 1; }
-	out=$(ip netns exec "$CNS" timeout -k 2 $((TCP_D + TCP_OMIT + 15)) iperf3 -c "$DST" -p $PORT_IPERF -t "$TCP_D" -O "$TCP_OMIT" ${TCP_CPUS:+-A "$TCP_CPUS"} -J 2>&1)
+	wait_for 5000 listening "$SNS" tcp "$PORT_IPERF" || { sandbox_stop "$pid" TERM; fail "$1/$2 tcp: iperf3 server did not listen"; return 1; }
+	out=$(ip netns exec "$CNS" timeout -k 2 $((TCP_D + TCP_OMIT + 15)) iperf3 -c "$DST" -p "$PORT_IPERF" -t "$TCP_D" -O "$TCP_OMIT" ${TCP_CPUS:+-A "$TCP_CPUS"} -J 2>&1)
 	sandbox_stop "$pid" TERM
 	v=$(jq -er '.end.sum_received.bits_per_second / 1e9 * 1000 | round / 1000' <<<"$out" 2>/dev/null) ||
 		{ fail "$1/$2 tcp: iperf3: $(jq -r '.error // empty' <<<"$out" 2>/dev/null | head -c 200)"; return 1; }
 	record "$1" "$2" tcp_gbps Gbit/s "$v"
 }
 
+# shellcheck disable=SC2317 # called as "m_$m"
 m_rr() {
 	local out p50 p99 pid
-	bg_run "$SNS" $((D + 20)) "$WORK/sockperf-s.log" $(pin "$RR_CPU") sockperf sr --tcp -i 0.0.0.0 -p $PORT_SOCKPERF
+	bg_run "$SNS" $((D + 20)) "$WORK/sockperf-s.log" "${RR_PIN[@]}" sockperf sr --tcp -i 0.0.0.0 -p "$PORT_SOCKPERF"
 	pid=$SANDBOX_LAST
-	wait_for 5000 listening "$SNS" tcp $PORT_SOCKPERF || { sandbox_stop "$pid" TERM; fail "$1/$2 rr: sockperf server did not listen"; return 1; }
+	wait_for 5000 listening "$SNS" tcp "$PORT_SOCKPERF" || { sandbox_stop "$pid" TERM; fail "$1/$2 rr: sockperf server did not listen"; return 1; }
 	# --full-rtt: round trips, not sockperf's default of half of them
-	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 15)) $(pin "$RR_CPU") sockperf pp --tcp -i "$DST" -p $PORT_SOCKPERF -t "$D" --full-rtt 2>&1)
+	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 15)) "${RR_PIN[@]}" sockperf pp --tcp -i "$DST" -p "$PORT_SOCKPERF" -t "$D" --full-rtt 2>&1)
 	sandbox_stop "$pid" TERM
 	p50=$(awk '/percentile 50.000 =/ { print $NF }' <<<"$out")
 	p99=$(awk '/percentile 99.000 =/ { print $NF }' <<<"$out")
-	[ -n "$p50" ] && [ -n "$p99" ] || { fail "$1/$2 rr: sockperf: $(tail -n 2 <<<"$out" | tr '\n' ' ')"; return 1; }
+	if [ -z "$p50" ] || [ -z "$p99" ]; then
+		fail "$1/$2 rr: sockperf: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+		return 1
+	fi
 	record "$1" "$2" rr_p50_us us "$p50"
 	record "$1" "$2" rr_p99_us us "$p99"
 }
 
+# shellcheck disable=SC2317 # called as "m_$m"
 m_crr() {
 	local out v pid ready=$WORK/crr.ready
 	rm -f "$ready"
-	bg_run "$SNS" $((D + 20)) "$WORK/crr-s.log" $(pin "$CRR_CPU") "$TOOLS/crr" server -p $PORT_CRR -t $((D + 10)) -R "$ready"
+	bg_run "$SNS" $((D + 20)) "$WORK/crr-s.log" "${CRR_PIN[@]}" "$TOOLS/crr" server -p "$PORT_CRR" -t $((D + 10)) -R "$ready"
 	pid=$SANDBOX_LAST
 	wait_for 5000 test -e "$ready" || { sandbox_stop "$pid" TERM; fail "$1/$2 crr: server not ready"; return 1; }
-	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 10)) $(pin "$CRR_CPU") "$TOOLS/crr" client -a "$DST" -p $PORT_CRR -t "$D" 2>&1)
+	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 10)) "${CRR_PIN[@]}" "$TOOLS/crr" client -a "$DST" -p "$PORT_CRR" -t "$D" 2>&1)
 	sandbox_stop "$pid" TERM
 	v=$(sed -n 's/.*per_s=\([0-9]*\).*/\1/p' <<<"$out")
 	[ -n "$v" ] || { fail "$1/$2 crr: $out"; return 1; }
@@ -322,22 +334,24 @@ count_with() {
 	record "$path" "$dp" "$metric" pps "$(sed -n 's/^pps=\([0-9]*\).*/\1/p' <<<"$out")"
 }
 
+# shellcheck disable=SC2317 # called as "m_$m"
 m_udp() {
-	count_with "$1" "$2" udp_pps $PORT_UDP 10 "$CNS" $(pin "$SEND_CPU") "$TOOLS/udp_blast" -a "$DST" -p $PORT_UDP
+	count_with "$1" "$2" udp_pps "$PORT_UDP" 10 "$CNS" "${SEND_PIN[@]}" "$TOOLS/udp_blast" -a "$DST" -p "$PORT_UDP"
 }
 
+# shellcheck disable=SC2317 # called as "m_$m"
 m_frame() {
-	local gro_was= rc
+	local gro_was='' rc
 	if [ -n "$GRO_IF" ]; then
 		gro_was=$(ip netns exec "$GRO_NS" ethtool -k "$GRO_IF" | awk '/^generic-receive-offload:/ { print $2 }')
 		ip netns exec "$GRO_NS" ethtool -K "$GRO_IF" gro on ||
 			{ fail "$1/$2 frame: cannot enable GRO on $GRO_IF"; return 1; }
 	fi
-	count_with "$1" "$2" frame_pps $PORT_UDP 10 "$GEN_NS" $(pin "$SEND_CPU") "$TOOLS/live_frames" -i "$GEN_IF" \
-		-m "$GEN_SMAC" -M "$GEN_DMAC" -a "$GEN_SRC" -A "$GEN_DST" -P $PORT_UDP
+	count_with "$1" "$2" frame_pps "$PORT_UDP" 10 "$GEN_NS" "${SEND_PIN[@]}" "$TOOLS/live_frames" -i "$GEN_IF" \
+		-m "$GEN_SMAC" -M "$GEN_DMAC" -a "$GEN_SRC" -A "$GEN_DST" -P "$PORT_UDP"
 	rc=$?
 	[ -n "$gro_was" ] && ip netns exec "$GRO_NS" ethtool -K "$GRO_IF" gro "$gro_was"
-	return $rc
+	return "$rc"
 }
 
 # Conntrack scale: udp_pps through SNAT with F concurrent flows (datagrams spread over F
@@ -356,7 +370,7 @@ m_ct() {
 	elif [ $HAVE_FWDCTL = 1 ]; then
 		"$FWDCTL" -n "${F[$x:host]}" ct "fwdb$x" flush >/dev/null 2>&1
 	fi
-	count_with ct "$dp" "udp_pps_$label" 10000-65535 120 "$CNS" $(pin "$SEND_CPU") "$TOOLS/udp_blast" -a "$DST" -p 10000 -f "$flows" -P 50000 || return 1
+	count_with ct "$dp" "udp_pps_$label" 10000-65535 120 "$CNS" "${SEND_PIN[@]}" "$TOOLS/udp_blast" -a "$DST" -p 10000 -f "$flows" -P 50000 || return 1
 	if [ "$dp" = kernel ]; then
 		log "    nf_conntrack_count in ${F[$x:host]}: $(ip netns exec "${F[$x:host]}" cat /proc/sys/net/netfilter/nf_conntrack_count)"
 	fi
@@ -431,7 +445,7 @@ run_setup() {
 		[ "$n" -ge 1000 ] && rounds=1
 		for ((r = 0; r < rounds; r++)); do
 			# alternate which builder goes first
-			if ((r % 2)); then b=("${builders[@]}"); else b=($(printf '%s\n' "${builders[@]}" | tac)); fi
+			if ((r % 2)); then b=("${builders[@]}"); else mapfile -t b < <(printf '%s\n' "${builders[@]}" | tac); fi
 			ROUND=$((r + 1))
 			for bb in "${b[@]}"; do
 				log "setup: $bb, $n namespaces (round $((r + 1))/$rounds)"
