@@ -45,13 +45,13 @@ CNT_REDIRECT_XDP=1
 
 die() { echo "hook-choice: $*" >&2; exit 1; }
 
+# shellcheck source=../tests/lib/sandbox.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/sandbox.sh"
+
+# Every namespace was made by sandbox_ns_add (and those of a failed earlier run carry our prefix).
 cleanup() {
 	set +e
-	for ns in $P-a $P-b $P-c $P-d $P-e $P-f $HOST; do
-		# Only processes inside our own namespaces (an iperf3 left by a failed run).
-		pids=$(ip netns pids "$ns" 2>/dev/null) && [ -n "$pids" ] && kill $pids 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
+	sandbox_cleanup "^$P-"
 	rm -rf "$PIN"
 	rmdir /sys/fs/bpf/fwd 2>/dev/null
 	return 0
@@ -72,20 +72,17 @@ mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 # One iperf3 run of kind $1 (tcp: "Gbit/s retransmits"; udp64: "Mpps-received loss%") from
 # namespace $2 to address $4 served in $3.
 iperf_once() {
-	local kind=$1 out server args
+	local kind=$1 out server args=()
 	shift
-	[ "$kind" = udp64 ] && args="-u -b 0 -l 64" || args=
+	if [ "$kind" = udp64 ]; then args=(-u -b 0 -l 64); fi
 
-	ip netns exec "$2" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-	server=$!
-	for _ in $(seq 50); do
-		ip netns exec "$2" ss -ltn 2>/dev/null | grep -q ':5201 ' && break
-		sleep 0.1
-	done
+	sandbox_spawn "$2" /dev/null iperf3 -s -1 -p 5201
+	server=$SANDBOX_LAST
+	wait_for 5000 listening "$2" tcp 5201 || true
 	out=$(ip netns exec "$1" timeout $((DURATION + 20)) \
-		iperf3 -c "$3" -p 5201 -t "$DURATION" --connect-timeout 3000 ${TCP_CPUS:+-A "$TCP_CPUS"} -J $args) ||
-		{ kill "$server" 2>/dev/null; die "iperf3 from $1 to $3 failed"; }
-	wait "$server" 2>/dev/null || true
+		iperf3 -c "$3" -p 5201 -t "$DURATION" --connect-timeout 3000 ${TCP_CPUS:+-A "$TCP_CPUS"} -J "${args[@]}") ||
+		{ sandbox_stop "$server" TERM; die "iperf3 from $1 to $3 failed"; }
+	sandbox_wait "$server" 2>/dev/null || true
 	python3 -c 'import json, sys; d = json.load(sys.stdin)["end"]
 if sys.argv[1] == "tcp":
     print("%.2f %d" % (d["sum_received"]["bits_per_second"] / 1e9, d["sum_sent"].get("retransmits", 0)))
@@ -98,43 +95,29 @@ else:
 # served in $2, both ends on CPU RR_CPU: a cross-CPU wakeup would add more than any path does.
 rr_once() {
 	local out server
-	ip netns exec "$2" taskset -c "$RR_CPU" sockperf sr --tcp -i 0.0.0.0 -p 11111 >/dev/null 2>&1 &
-	server=$!
-	for _ in $(seq 50); do
-		ip netns exec "$2" ss -ltn 2>/dev/null | grep -q ':11111 ' && break
-		sleep 0.1
-	done
+	sandbox_spawn "$2" /dev/null taskset -c "$RR_CPU" sockperf sr --tcp -i 0.0.0.0 -p 11111
+	server=$SANDBOX_LAST
+	wait_for 5000 listening "$2" tcp 11111 || true
 	out=$(ip netns exec "$1" timeout $((DURATION + 20)) taskset -c "$RR_CPU" \
 		sockperf pp --tcp -i "$3" -p 11111 -t "$DURATION" --full-rtt 2>&1)
-	# `ip netns exec` runs sockperf itself (it execs), so $server is the server's pid.
-	kill "$server" 2>/dev/null
-	wait "$server" 2>/dev/null || true
+	sandbox_stop "$server" TERM
 	awk '/percentile 50.000 =/ { print $NF; found = 1 } END { exit !found }' <<<"$out" ||
 		die "sockperf from $1 to $3 failed: $(tail -n 1 <<<"$out")"
 }
 
 # --- a direct veth pair: $P-a 10.99.0.1 <-> $P-b 10.99.0.2 --------------------------------
-ip netns add $P-a
-ip netns add $P-b
-ip -n $P-a link add eth0 type veth peer name eth0 netns $P-b
-ip -n $P-a addr add 10.99.0.1/24 dev eth0
-ip -n $P-b addr add 10.99.0.2/24 dev eth0
-for ns in $P-a $P-b; do ip -n $ns link set lo up; ip -n $ns link set eth0 up; done
+sandbox_pair $P-a eth0 10.99.0.1/24 $P-b eth0 10.99.0.2/24
 
 # --- the bridge lab: $HOST with bridge br0 192.168.15.5/24, $P-c .1 and $P-d .2 -----------
-ip netns add $HOST
-ip -n $HOST link set lo up
+sandbox_ns_add $HOST
 ip -n $HOST link add br0 type bridge
 ip -n $HOST addr add 192.168.15.5/24 dev br0
 ip -n $HOST link set br0 up
 i=1
 for c in c d; do
-	ip netns add $P-$c
-	ip -n $HOST link add veth-$c type veth peer name eth0 netns $P-$c
-	ip -n $HOST link set veth-$c master br0 up
-	ip -n $P-$c link set lo up
-	ip -n $P-$c addr add 192.168.15.$i/24 dev eth0
-	ip -n $P-$c link set eth0 up
+	sandbox_ns_add $P-$c
+	sandbox_veth $HOST veth-$c "" $P-$c eth0 192.168.15.$i/24
+	ip -n $HOST link set veth-$c master br0
 	i=$((i + 1))
 done
 
@@ -144,26 +127,22 @@ done
 mac_of() { ip -n "$1" -o link show "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
 i=1
 for c in e f; do
-	ip netns add $P-$c
-	ip -n $HOST link add veth-$c type veth peer name eth0 netns $P-$c
-	ip -n $HOST link set veth-$c up
-	ip -n $P-$c link set lo up
-	ip -n $P-$c addr add 10.97.0.$i/24 dev eth0
-	ip -n $P-$c link set eth0 up
+	sandbox_ns_add $P-$c
+	sandbox_veth $HOST veth-$c "" $P-$c eth0 10.97.0.$i/24
 	i=$((i + 1))
 done
 ip -n $P-e neigh add 10.97.0.2 lladdr "$(mac_of $HOST veth-e)" dev eth0
 ip -n $P-f neigh add 10.97.0.1 lladdr "$(mac_of $HOST veth-f)" dev eth0
 
-HX="ip netns exec $HOST"
-# Commands that open pins: `ip netns exec` and `ip -n` remount /sys, hiding /sys/fs/bpf.
-in_ns() { local ns=$1; shift; nsenter --net=/run/netns/"$ns" "$@"; }
+# Commands that open pins run through in_netns_only: `ip netns exec` and `ip -n` remount /sys,
+# hiding /sys/fs/bpf.
 NF=/proc/sys/net/bridge/bridge-nf-call-iptables
 
 # fwd_endpoints entries: key = IPv4 (network order), value = struct fwd_endpoint
 # { __u32 ifindex (host order); __u8 mac[6]; __u8 host_mac[6]; __u32 flags }.
 hexbytes() { echo "$1" | tr ':' ' ' | sed 's/\([0-9a-f][0-9a-f]\)/0x\1/g'; }
 le32() { printf '0x%02x 0x%02x 0x%02x 0x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+# shellcheck disable=SC2046 # le32 and hexbytes print one word per byte, as bpftool takes them
 fill_endpoints() { # map pin
 	local c ip=1 ifindex
 	for c in c d; do
@@ -174,6 +153,7 @@ fill_endpoints() { # map pin
 	done
 }
 # Packets of counter $2 in the pinned counters map $1, summed over CPUs.
+# shellcheck disable=SC2046 # le32 prints one word per byte, as bpftool takes them
 counted() {
 	bpftool -j map lookup pinned "$1" key $(le32 "$2") | python3 -c 'import json, sys
 d = json.load(sys.stdin)
@@ -187,6 +167,7 @@ bpftool prog load "$MIN_OBJ" "$PIN/min/prog" type classifier pinmaps "$PIN/min"
 # redirect_min_peer entries: key = ingress ifindex, value = struct redirect_min_to
 # { __u32 ifindex; __u32 peer; __u8 dmac[6]; __u8 smac[6] } (all host order).
 ifindex_of() { ip -n $HOST -o link show "$1" | cut -d: -f1; }
+# shellcheck disable=SC2046 # le32 and hexbytes print one word per byte, as bpftool takes them
 min_to() { # from-veth to-veth peer [next-hop-namespace]
 	local dmac=00:00:00:00:00:00 smac=00:00:00:00:00:00
 	[ -n "${4:-}" ] && dmac=$(mac_of "$4" eth0) smac=$(mac_of $HOST "$2")
@@ -206,10 +187,10 @@ tc_set() {
 	shift 2
 	for dev in "$@"; do
 		if [ "$on" = on ]; then
-			in_ns $HOST tc qdisc add dev "$dev" clsact
-			in_ns $HOST tc filter add dev "$dev" ingress bpf direct-action object-pinned "$prog"
+			in_netns_only $HOST tc qdisc add dev "$dev" clsact
+			in_netns_only $HOST tc filter add dev "$dev" ingress bpf direct-action object-pinned "$prog"
 		else
-			in_ns $HOST tc qdisc del dev "$dev" clsact
+			in_netns_only $HOST tc qdisc del dev "$dev" clsact
 		fi
 	done
 }
@@ -225,7 +206,7 @@ tcx_set() {
 			rm -f "$PIN/tcx-$dev"
 			continue
 		fi
-		in_ns $HOST python3 -c 'import ctypes, os, struct, sys
+		in_netns_only $HOST python3 -c 'import ctypes, os, struct, sys
 libc = ctypes.CDLL(None, use_errno=True)
 def bpf(cmd, attr):  # SYS_bpf = 321 on x86-64; union bpf_attr is at most 128 bytes here
 	buf = ctypes.create_string_buffer(attr.ljust(128, b"\0"))
@@ -247,8 +228,8 @@ path_set() {
 	local c
 	case $1 in
 	direct) ;;
-	bridge-nf) $HX sh -c "echo $([ "$2" = on ] && echo 1 || echo 0) > $NF" ;;
-	bridge) $HX sh -c "echo 0 > $NF" ;;
+	bridge-nf) in_ns $HOST sh -c "echo $([ "$2" = on ] && echo 1 || echo 0) > $NF" ;;
+	bridge) in_ns $HOST sh -c "echo 0 > $NF" ;;
 	tc-peer) tc_set "$2" "$PIN/tc/prog" veth-c veth-d ;;
 	tc-min) tc_set "$2" "$PIN/min/prog" veth-c veth-d ;;
 	tcx-min) tcx_set "$2" "$PIN/min/prog" veth-c veth-d ;;
@@ -260,8 +241,8 @@ path_set() {
 		for c in c d; do
 			if [ "$2" = on ]; then
 				ip netns exec $P-$c ethtool -K eth0 tx off >/dev/null
-				in_ns $HOST ip link set dev veth-$c xdpdrv pinned "$PIN/xdp/fwd_xdp_ingress"
-				in_ns $P-$c ip link set dev eth0 xdpdrv pinned "$PIN/xdp/fwd_xdp_pass"
+				in_netns_only $HOST ip link set dev veth-$c xdpdrv pinned "$PIN/xdp/fwd_xdp_ingress"
+				in_netns_only $P-$c ip link set dev eth0 xdpdrv pinned "$PIN/xdp/fwd_xdp_pass"
 			else
 				ip -n $HOST link set dev veth-$c xdpdrv off
 				ip -n $P-$c link set dev eth0 xdpdrv off
@@ -282,11 +263,12 @@ path_ends() {
 declare -A GBPS RETR MPPS LOSS RR
 for round in $(seq "$RUNS"); do
 	for p in $PATHS; do
-		path_set $p on
-		r=$(iperf_once tcp $(path_ends $p))
-		u=$(iperf_once udp64 $(path_ends $p))
-		l=$(rr_once $(path_ends $p))
-		path_set $p off
+		read -r client server addr <<<"$(path_ends "$p")"
+		path_set "$p" on
+		r=$(iperf_once tcp "$client" "$server" "$addr")
+		u=$(iperf_once udp64 "$client" "$server" "$addr")
+		l=$(rr_once "$client" "$server" "$addr")
+		path_set "$p" off
 		RR[$p]="${RR[$p]:-} $l"
 		GBPS[$p]="${GBPS[$p]:-} ${r% *}"
 		RETR[$p]="${RETR[$p]:-} ${r#* }"
@@ -324,7 +306,7 @@ print("%-10s %8.2f %13s %9d %8.3f %13s %6.1f %7.2f %13s  %s" % (sys.argv[1], s.m
       "(%.2f-%.2f)" % (min(g), max(g)), s.median(r), s.median(m),
       "(%.3f-%.3f)" % (min(m), max(m)), s.median(l), s.median(t),
       "(%.2f-%.2f)" % (min(t), max(t)), sys.argv[7]))' \
-		"$p" "${GBPS[$p]}" "${RETR[$p]}" "${MPPS[$p]}" "${LOSS[$p]}" "${RR[$p]}" "$(note_of $p)"
+		"$p" "${GBPS[$p]}" "${RETR[$p]}" "${MPPS[$p]}" "${LOSS[$p]}" "${RR[$p]}" "$(note_of "$p")"
 done
 # Ratios of medians, the way make bench reports them: to the bridge with netfilter (what the
 # kernel datapath uses) and to the direct veth pair (the ceiling).

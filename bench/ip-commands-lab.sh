@@ -17,15 +17,18 @@ usage() {
 	exit 2
 }
 
-[ "${1:-}" = -h ] || [ "${1:-}" = --help ] && { sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
-[ $# -eq 4 ] && [ "$1" = -n ] || usage
+if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
+	sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'
+	exit 0
+fi
+if [ $# -ne 4 ] || [ "$1" != -n ]; then usage; fi
 H=$2 CMD=$3 FILE=$4
 case $CMD in up|down) ;; *) usage ;; esac
 [ -r "$FILE" ] || { echo "ip-commands-lab: cannot read \"$FILE\"" >&2; exit 2; }
 [ -e "/run/netns/$H" ] || { echo "ip-commands-lab: no namespace \"$H\"" >&2; exit 1; }
 
 # Parse: the bench only writes well-formed files, so this checks shape, not every rule.
-BRIDGE= GW= UPLINK= MASQ=() NS_NAME=() NS_ADDR=() FWD=()
+BRIDGE='' GW='' UPLINK='' MASQ=() NS_NAME=() NS_ADDR=() FWD=()
 lineno=0
 while IFS= read -r line || [ -n "$line" ]; do
 	lineno=$((lineno + 1))

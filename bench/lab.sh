@@ -3,8 +3,9 @@
 #
 # Sourced by bench/run.sh: the sandboxes. Each variant of the lab lives in its own host namespace
 # (fwdb<X>-host) with a LAN namespace (fwdb<X>-lan) on the other end of its uplink veth, so the
-# machine's real network never sees a packet. Everything created is recorded in CREATED_NS and
-# LABS, which run.sh's cleanup walks.
+# machine's real network never sees a packet. The namespaces, links and processes are
+# tests/lib/sandbox.sh's: every namespace created is recorded in SANDBOX_NS, every lab in LABS,
+# which run.sh's cleanup walks.
 #
 #   fwdb<X>-lan  eth0 10.200.<N>.2/24 ---- up0 10.200.<N>.1/24  fwdb<X>-host
 #                                                               vnet0 192.168.15.5/24 (bridge)
@@ -13,7 +14,9 @@
 #
 # The uplink pairs and the ceiling's pair are set to gso_ipv4_max_size $GSO_MAX (see run.sh).
 
-CREATED_NS=()     # every namespace this run created or had created, for cleanup
+# shellcheck source=../tests/lib/sandbox.sh
+. "$HERE/../tests/lib/sandbox.sh"
+
 declare -A LABS   # host namespace -> "builder topology-file" for cleanup
 declare -A F      # facts discovered after a lab is up: F[<X>:<key>]
 
@@ -24,12 +27,6 @@ LAB_TIMEOUT=${BENCH_LAB_TIMEOUT:-600}
 PORT_IPERF=5201 PORT_SOCKPERF=11111 PORT_CRR=7000 PORT_UDP=9000
 
 log() { echo "[$(date +%T)] $*" >&2; }
-
-ns_add() {
-	ip netns add "$1" || return 1
-	CREATED_NS+=("$1")
-	ip -n "$1" link set lo up
-}
 
 # The namespace's interface carrying IPv4 address $2.
 ns_ifname_of() {
@@ -55,14 +52,9 @@ link_big() {
 }
 
 # The uplink sandbox: host and LAN namespaces joined by a veth pair. $1 = X, $2 = N.
-sandbox_create() {
+lab_sandbox_create() {
 	local x=$1 n=$2 h=fwdb$1-host l=fwdb$1-lan
-	ns_add "$h" && ns_add "$l" || return 1
-	ip -n "$h" link add up0 type veth peer name eth0 netns "$l" &&
-		ip -n "$h" addr add "10.200.$n.1/24" dev up0 &&
-		ip -n "$l" addr add "10.200.$n.2/24" dev eth0 &&
-		link_big "$h" up0 && link_big "$l" eth0 &&
-		ip -n "$h" link set up0 up && ip -n "$l" link set eth0 up || return 1
+	sandbox_pair "$h" up0 "10.200.$n.1/24" "$l" eth0 "10.200.$n.2/24" link_big || return 1
 	F[$x:host]=$h F[$x:lan]=$l F[$x:up_addr]=10.200.$n.1 F[$x:lan_addr]=10.200.$n.2
 }
 
@@ -93,9 +85,10 @@ topology_namespaces() {
 # Build topology file $3 in sandbox X with builder $2 ("fwdctl" or "ip-commands"), within
 # $4 seconds (default LAB_TIMEOUT). Exit status 124: it ran out of time.
 lab_up() {
-	local x=$1 builder=$2 file=$3 h=${F[$1:host]} n tmo=${4:-$LAB_TIMEOUT}
+	local x=$1 builder=$2 file=$3 h=${F[$1:host]} nss tmo=${4:-$LAB_TIMEOUT}
 	LABS[$h]="$builder $file"
-	for n in $(topology_namespaces "$file"); do CREATED_NS+=("$n"); done
+	mapfile -t nss < <(topology_namespaces "$file")
+	sandbox_track "${nss[@]}"
 	if [ "$builder" = fwdctl ]; then
 		timeout -k 5 "$tmo" "$FWDCTL" -n "$h" up "$file"
 	else
@@ -156,7 +149,10 @@ lab_discover() {
 	F[$x:red_addr]=192.168.15.1 F[$x:blue_addr]=192.168.15.2
 	F[$x:red_if]=$(ns_ifname_of "$red" 192.168.15.1)
 	F[$x:blue_if]=$(ns_ifname_of "$blue" 192.168.15.2)
-	[ -n "${F[$x:red_if]}" ] && [ -n "${F[$x:blue_if]}" ] || { log "lab $x: namespace addresses not found"; return 1; }
+	if [ -z "${F[$x:red_if]}" ] || [ -z "${F[$x:blue_if]}" ]; then
+		log "lab $x: namespace addresses not found"
+		return 1
+	fi
 	F[$x:red_mac]=$(ns_mac_of "$red" "${F[$x:red_if]}")
 	F[$x:blue_mac]=$(ns_mac_of "$blue" "${F[$x:blue_if]}")
 	F[$x:red_peer]=$(ns_peer_of "$red" "${F[$x:red_if]}" "$h")
@@ -175,23 +171,18 @@ lab_check() {
 		{ log "lab $x: snat path: red cannot ping the LAN"; return 1; }
 	rm -f "$ready"
 	bg_run "${F[$x:blue]}" 10 "$WORK/check-$x.srv" "$TOOLS/crr" server -p "$PORT_CRR" -t 5 -R "$ready"
-	pid=$BG_LAST
-	if wait_file "$ready" 5 &&
+	pid=$SANDBOX_LAST
+	if wait_for 5000 test -e "$ready" &&
 		ip netns exec "${F[$x:lan]}" "$TOOLS/crr" client -a "${F[$x:up_addr]}" -p "$PORT_CRR" -t 0.3 >/dev/null; then
 		ok=1
 	fi
-	bg_stop "$pid"
+	sandbox_stop "$pid" TERM
 	[ $ok = 1 ] || { log "lab $x: dnat path: no TCP transaction from the LAN through up0:$PORT_CRR"; return 1; }
 }
 
 # The ceiling: two namespaces on one veth pair.
 ceiling_create() {
-	ns_add fwdbc-a && ns_add fwdbc-b || return 1
-	ip -n fwdbc-a link add eth0 type veth peer name eth0 netns fwdbc-b &&
-		ip -n fwdbc-a addr add 192.168.16.1/24 dev eth0 &&
-		ip -n fwdbc-b addr add 192.168.16.2/24 dev eth0 &&
-		link_big fwdbc-a eth0 && link_big fwdbc-b eth0 &&
-		ip -n fwdbc-a link set eth0 up && ip -n fwdbc-b link set eth0 up || return 1
+	sandbox_pair fwdbc-a eth0 192.168.16.1/24 fwdbc-b eth0 192.168.16.2/24 link_big || return 1
 	F[c:a_mac]=$(ns_mac_of fwdbc-a eth0) F[c:b_mac]=$(ns_mac_of fwdbc-b eth0)
 	ip netns exec fwdbc-a ping -c1 -W2 -q 192.168.16.2 >/dev/null
 }

@@ -50,72 +50,47 @@ for a in "$@"; do
 done
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (namespaces, BPF)" >&2; exit 1; }
 
-# shellcheck source=bench/lab.sh
+# shellcheck source=lab.sh
 . "$HERE/lab.sh"
 
-BG_PIDS=() BG_LAST=
 WORK=
 
-# --- processes: every one bounded by timeout(1), tracked by pid -----------------------------
+# --- processes: every one bounded by timeout(1), in its own process group -------------------
 
-# bg_run NS LIMIT_S LOGFILE CMD...: start CMD inside NS in the background.
+# bg_run NS LIMIT_S LOGFILE CMD...: start CMD inside NS in the background, for LIMIT_S seconds
+# at most; SANDBOX_LAST is its pid (timeout's, which passes signals on), sandbox_stop ends it.
+# Without the lock's descriptor: a server left by a killed run must not keep --cleanup out.
 bg_run() {
 	local ns=$1 lim=$2 out=$3
 	shift 3
-	# `ip netns exec` execs, so $! is the pid of timeout, which passes signals on.
-	ip netns exec "$ns" timeout -k 2 "$lim" "$@" >"$out" 2>&1 &
-	BG_LAST=$!
-	BG_PIDS+=("$BG_LAST")
+	sandbox_spawn "$ns" "$out" timeout -k 2 "$lim" "$@" 9>&-
 }
 
-bg_stop() {
-	kill -TERM "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
-
-wait_file() {
-	local end=$((SECONDS + $2))
-	while [ ! -e "$1" ]; do
-		[ $SECONDS -le $end ] || return 1
-		sleep 0.02
-	done
-}
-
-# wait_listen NS TCP_PORT TIMEOUT_S: until something listens on the port inside NS.
-wait_listen() {
-	local end=$((SECONDS + $3))
-	until ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; do
-		[ $SECONDS -le $end ] || return 1
-		sleep 0.02
-	done
-}
-
+# shellcheck disable=SC2317 # the EXIT trap calls it
 cleanup() {
-	local pid h ns i
+	local h
 	trap - EXIT INT TERM HUP
-	for pid in "${BG_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-	for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	sandbox_stop_all TERM
 	for h in "${!LABS[@]}"; do lab_down "$h" >/dev/null 2>&1; done
-	for ((i = ${#CREATED_NS[@]} - 1; i >= 0; i--)); do
-		ns=${CREATED_NS[$i]}
-		[ -e "/run/netns/$ns" ] || continue
-		# what still runs in our namespace was started by this run
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	for t in $OUR_TOPOLOGIES; do rm -rf "/sys/fs/bpf/fwd/$t"; done
-	[ -n "$WORK" ] && rm -rf "$WORK"
+	# every namespace recorded, newest first, and any of ours, with what still runs inside
+	# (started by this run: an earlier run's namespaces stop a run before it starts)
+	sandbox_cleanup "$OUR_NS_RE"
+	# shellcheck disable=SC2086 # a list of names
+	sandbox_fwd_forget $OUR_TOPOLOGIES
+	[ -z "$WORK" ] || rm -rf "$WORK"
 }
 
 cleanup_leftovers() {
-	local ns pid
-	for ns in $(ip netns list | awk '{ print $1 }' | grep -E "$OUR_NS_RE"); do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-		ip netns del "$ns" && echo "bench: removed namespace $ns"
+	local ns t
+	for ns in $(sandbox_namespaces "$OUR_NS_RE"); do
+		sandbox_remove "$ns"
+		[ -e "/run/netns/$ns" ] || echo "bench: removed namespace $ns"
 	done
+	# fwd's pins and state files: their namespaces are gone, so there is nothing to take down
 	for t in $OUR_TOPOLOGIES; do
-		[ -e "/sys/fs/bpf/fwd/$t" ] && rm -rf "/sys/fs/bpf/fwd/$t" && echo "bench: removed /sys/fs/bpf/fwd/$t"
+		compgen -G "/sys/fs/bpf/fwd/$t" >/dev/null || compgen -G "/run/fwd/$t.*" >/dev/null || continue
+		sandbox_fwd_forget "$t"
+		echo "bench: removed fwd's pins and state of topology $t"
 	done
 	return 0
 }
@@ -136,21 +111,21 @@ LINK_GSO=$BUILD/tests/tools/link_gso # sets gso_ipv4_max_size, which iproute2 6.
 FWDCTL=${FWDCTL:-$BUILD/fwdctl}
 OUT=${BENCH_OUT:-$HERE/results/latest}
 
-if ip netns list | awk '{ print $1 }' | grep -qE "$OUR_NS_RE"; then
+if [ -n "$(sandbox_namespaces "$OUR_NS_RE")" ]; then
 	echo "bench: namespaces of an earlier run still exist (ip netns list | grep fwdb); remove them with bench/run.sh --cleanup" >&2
 	exit 1
 fi
 
 # --- packages -------------------------------------------------------------------------------
 PKGS="iperf3 sockperf gnuplot-nox ethtool jq conntrack iproute2 iptables iputils-ping"
-missing=
+missing=()
 for p in $PKGS; do
-	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")
 done
-if [ -n "$missing" ]; then
-	echo "bench: installing Debian packages:$missing"
-	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null; } ||
-		{ echo "bench: could not install:$missing" >&2; exit 1; }
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "bench: installing Debian packages: ${missing[*]}"
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; } ||
+		{ echo "bench: could not install: ${missing[*]}" >&2; exit 1; }
 fi
 for t in crr udp_blast xdp_count live_frames; do
 	[ -x "$TOOLS/$t" ] || { echo "bench: $TOOLS/$t missing: run 'make bench-tools'" >&2; exit 1; }
@@ -191,7 +166,7 @@ fi
 rounds_of() { echo "${M_ROUNDS[$1]:-$ROUNDS}"; }
 MAX_ROUNDS=$ROUNDS
 for m in $METRICS; do
-	[ "$(rounds_of "$m")" -le $MAX_ROUNDS ] || MAX_ROUNDS=$(rounds_of "$m")
+	[ "$(rounds_of "$m")" -le "$MAX_ROUNDS" ] || MAX_ROUNDS=$(rounds_of "$m")
 done
 TCP_D=$D
 # iperf3 --omit: the first second of a stream (slow start, buffer autotuning, which ramp up more
@@ -212,7 +187,11 @@ GSO_MAX=${BENCH_GSO_MAX:-196608}
 # Generators (udp_blast, live_frames) on one CPU: with veths the whole path runs in the
 # sender's softirq, so a generator that migrates measures the scheduler, not the datapath.
 SEND_CPU=${BENCH_SEND_CPU:-0}
-pin() { [ -n "$1" ] && echo "taskset -c $1"; }
+# What goes in front of a command to pin it: "${RR_PIN[@]}" sockperf ... (empty: no pinning).
+RR_PIN=() CRR_PIN=() SEND_PIN=()
+[ -z "$RR_CPU" ] || RR_PIN=(taskset -c "$RR_CPU")
+[ -z "$CRR_CPU" ] || CRR_PIN=(taskset -c "$CRR_CPU")
+[ -z "$SEND_CPU" ] || SEND_PIN=(taskset -c "$SEND_CPU")
 ONLY=${BENCH_ONLY:-traffic ct setup}
 HAVE_FWDCTL=0
 [ -x "$FWDCTL" ] && HAVE_FWDCTL=1
@@ -258,7 +237,7 @@ fail() {
 # (the veth that must take XDP frames in NAPI mode: GRO on it, or the frames are dropped).
 endpoints() {
 	local v=$1 p=$2 x
-	GRO_NS= GRO_IF=
+	GRO_NS='' GRO_IF=''
 	if [ "$v" = ceiling ]; then
 		CNS=fwdbc-a SNS=fwdbc-b DST=192.168.16.2 RIF=eth0
 		GEN_NS=fwdbc-a GEN_IF=eth0 GEN_SMAC=${F[c:a_mac]} GEN_DMAC=${F[c:b_mac]}
@@ -288,41 +267,47 @@ endpoints() {
 # --- the measurements; each prints nothing, records its samples, returns 1 on failure ------
 # Arguments: PATH DATAPATH (after endpoints()).
 
+# shellcheck disable=SC2317 # called as "m_$m"
 m_tcp() {
 	local out v pid
-	bg_run "$SNS" $((TCP_D + TCP_OMIT + 20)) "$WORK/iperf3-s.log" iperf3 -s -1 -p $PORT_IPERF
-	pid=$BG_LAST
-	wait_listen "$SNS" $PORT_IPERF 5 || { bg_stop $pid; fail "$1/$2 tcp: iperf3 server did not listen"; return 1; }
-	out=$(ip netns exec "$CNS" timeout -k 2 $((TCP_D + TCP_OMIT + 15)) iperf3 -c "$DST" -p $PORT_IPERF -t "$TCP_D" -O "$TCP_OMIT" ${TCP_CPUS:+-A "$TCP_CPUS"} -J 2>&1)
-	bg_stop $pid
+	bg_run "$SNS" $((TCP_D + TCP_OMIT + 20)) "$WORK/iperf3-s.log" iperf3 -s -1 -p "$PORT_IPERF"
+	pid=$SANDBOX_LAST
+	wait_for 5000 listening "$SNS" tcp "$PORT_IPERF" || { sandbox_stop "$pid" TERM; fail "$1/$2 tcp: iperf3 server did not listen"; return 1; }
+	out=$(ip netns exec "$CNS" timeout -k 2 $((TCP_D + TCP_OMIT + 15)) iperf3 -c "$DST" -p "$PORT_IPERF" -t "$TCP_D" -O "$TCP_OMIT" ${TCP_CPUS:+-A "$TCP_CPUS"} -J 2>&1)
+	sandbox_stop "$pid" TERM
 	v=$(jq -er '.end.sum_received.bits_per_second / 1e9 * 1000 | round / 1000' <<<"$out" 2>/dev/null) ||
 		{ fail "$1/$2 tcp: iperf3: $(jq -r '.error // empty' <<<"$out" 2>/dev/null | head -c 200)"; return 1; }
 	record "$1" "$2" tcp_gbps Gbit/s "$v"
 }
 
+# shellcheck disable=SC2317 # called as "m_$m"
 m_rr() {
 	local out p50 p99 pid
-	bg_run "$SNS" $((D + 20)) "$WORK/sockperf-s.log" $(pin "$RR_CPU") sockperf sr --tcp -i 0.0.0.0 -p $PORT_SOCKPERF
-	pid=$BG_LAST
-	wait_listen "$SNS" $PORT_SOCKPERF 5 || { bg_stop $pid; fail "$1/$2 rr: sockperf server did not listen"; return 1; }
+	bg_run "$SNS" $((D + 20)) "$WORK/sockperf-s.log" "${RR_PIN[@]}" sockperf sr --tcp -i 0.0.0.0 -p "$PORT_SOCKPERF"
+	pid=$SANDBOX_LAST
+	wait_for 5000 listening "$SNS" tcp "$PORT_SOCKPERF" || { sandbox_stop "$pid" TERM; fail "$1/$2 rr: sockperf server did not listen"; return 1; }
 	# --full-rtt: round trips, not sockperf's default of half of them
-	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 15)) $(pin "$RR_CPU") sockperf pp --tcp -i "$DST" -p $PORT_SOCKPERF -t "$D" --full-rtt 2>&1)
-	bg_stop $pid
+	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 15)) "${RR_PIN[@]}" sockperf pp --tcp -i "$DST" -p "$PORT_SOCKPERF" -t "$D" --full-rtt 2>&1)
+	sandbox_stop "$pid" TERM
 	p50=$(awk '/percentile 50.000 =/ { print $NF }' <<<"$out")
 	p99=$(awk '/percentile 99.000 =/ { print $NF }' <<<"$out")
-	[ -n "$p50" ] && [ -n "$p99" ] || { fail "$1/$2 rr: sockperf: $(tail -n 2 <<<"$out" | tr '\n' ' ')"; return 1; }
+	if [ -z "$p50" ] || [ -z "$p99" ]; then
+		fail "$1/$2 rr: sockperf: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+		return 1
+	fi
 	record "$1" "$2" rr_p50_us us "$p50"
 	record "$1" "$2" rr_p99_us us "$p99"
 }
 
+# shellcheck disable=SC2317 # called as "m_$m"
 m_crr() {
 	local out v pid ready=$WORK/crr.ready
 	rm -f "$ready"
-	bg_run "$SNS" $((D + 20)) "$WORK/crr-s.log" $(pin "$CRR_CPU") "$TOOLS/crr" server -p $PORT_CRR -t $((D + 10)) -R "$ready"
-	pid=$BG_LAST
-	wait_file "$ready" 5 || { bg_stop $pid; fail "$1/$2 crr: server not ready"; return 1; }
-	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 10)) $(pin "$CRR_CPU") "$TOOLS/crr" client -a "$DST" -p $PORT_CRR -t "$D" 2>&1)
-	bg_stop $pid
+	bg_run "$SNS" $((D + 20)) "$WORK/crr-s.log" "${CRR_PIN[@]}" "$TOOLS/crr" server -p "$PORT_CRR" -t $((D + 10)) -R "$ready"
+	pid=$SANDBOX_LAST
+	wait_for 5000 test -e "$ready" || { sandbox_stop "$pid" TERM; fail "$1/$2 crr: server not ready"; return 1; }
+	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 10)) "${CRR_PIN[@]}" "$TOOLS/crr" client -a "$DST" -p "$PORT_CRR" -t "$D" 2>&1)
+	sandbox_stop "$pid" TERM
 	v=$(sed -n 's/.*per_s=\([0-9]*\).*/\1/p' <<<"$out")
 	[ -n "$v" ] || { fail "$1/$2 crr: $out"; return 1; }
 	record "$1" "$2" crr_per_s conn/s "$v"
@@ -336,35 +321,37 @@ count_with() {
 	local r=$WORK/count.ready s=$WORK/gen.ready cpid gpid out
 	rm -f "$r" "$s"
 	bg_run "$SNS" $((D + tmo + 20)) "$WORK/count.log" "$TOOLS/xdp_count" -i "$RIF" -p "$ports" -d "$D" -R "$r" -S "$s" -T "$tmo"
-	cpid=$BG_LAST
-	wait_file "$r" 10 || { bg_stop $cpid; fail "$path/$dp $metric: xdp_count: $(cat "$WORK/count.log")"; return 1; }
+	cpid=$SANDBOX_LAST
+	wait_for 10000 test -e "$r" || { sandbox_stop "$cpid" TERM; fail "$path/$dp $metric: xdp_count: $(cat "$WORK/count.log")"; return 1; }
 	# the generator runs past the window; it is stopped as soon as the count is in
 	bg_run "$gen_ns" $((D + tmo + 20)) "$WORK/gen.log" "$@" -t $((D + tmo + 5)) -R "$s"
-	gpid=$BG_LAST
-	wait $cpid
+	gpid=$SANDBOX_LAST
+	sandbox_wait "$cpid"
 	out=$(cat "$WORK/count.log")
-	bg_stop $gpid
+	sandbox_stop "$gpid" TERM
 	grep -q '^pps=' <<<"$out" || { fail "$path/$dp $metric: $out $(cat "$WORK/gen.log")"; return 1; }
 	log "    xdp_count: $out"
 	record "$path" "$dp" "$metric" pps "$(sed -n 's/^pps=\([0-9]*\).*/\1/p' <<<"$out")"
 }
 
+# shellcheck disable=SC2317 # called as "m_$m"
 m_udp() {
-	count_with "$1" "$2" udp_pps $PORT_UDP 10 "$CNS" $(pin "$SEND_CPU") "$TOOLS/udp_blast" -a "$DST" -p $PORT_UDP
+	count_with "$1" "$2" udp_pps "$PORT_UDP" 10 "$CNS" "${SEND_PIN[@]}" "$TOOLS/udp_blast" -a "$DST" -p "$PORT_UDP"
 }
 
+# shellcheck disable=SC2317 # called as "m_$m"
 m_frame() {
-	local gro_was= rc
+	local gro_was='' rc
 	if [ -n "$GRO_IF" ]; then
 		gro_was=$(ip netns exec "$GRO_NS" ethtool -k "$GRO_IF" | awk '/^generic-receive-offload:/ { print $2 }')
 		ip netns exec "$GRO_NS" ethtool -K "$GRO_IF" gro on ||
 			{ fail "$1/$2 frame: cannot enable GRO on $GRO_IF"; return 1; }
 	fi
-	count_with "$1" "$2" frame_pps $PORT_UDP 10 "$GEN_NS" $(pin "$SEND_CPU") "$TOOLS/live_frames" -i "$GEN_IF" \
-		-m "$GEN_SMAC" -M "$GEN_DMAC" -a "$GEN_SRC" -A "$GEN_DST" -P $PORT_UDP
+	count_with "$1" "$2" frame_pps "$PORT_UDP" 10 "$GEN_NS" "${SEND_PIN[@]}" "$TOOLS/live_frames" -i "$GEN_IF" \
+		-m "$GEN_SMAC" -M "$GEN_DMAC" -a "$GEN_SRC" -A "$GEN_DST" -P "$PORT_UDP"
 	rc=$?
 	[ -n "$gro_was" ] && ip netns exec "$GRO_NS" ethtool -K "$GRO_IF" gro "$gro_was"
-	return $rc
+	return "$rc"
 }
 
 # Conntrack scale: udp_pps through SNAT with F concurrent flows (datagrams spread over F
@@ -383,7 +370,7 @@ m_ct() {
 	elif [ $HAVE_FWDCTL = 1 ]; then
 		"$FWDCTL" -n "${F[$x:host]}" ct "fwdb$x" flush >/dev/null 2>&1
 	fi
-	count_with ct "$dp" "udp_pps_$label" 10000-65535 120 "$CNS" $(pin "$SEND_CPU") "$TOOLS/udp_blast" -a "$DST" -p 10000 -f "$flows" -P 50000 || return 1
+	count_with ct "$dp" "udp_pps_$label" 10000-65535 120 "$CNS" "${SEND_PIN[@]}" "$TOOLS/udp_blast" -a "$DST" -p 10000 -f "$flows" -P 50000 || return 1
 	if [ "$dp" = kernel ]; then
 		log "    nf_conntrack_count in ${F[$x:host]}: $(ip netns exec "${F[$x:host]}" cat /proc/sys/net/netfilter/nf_conntrack_count)"
 	fi
@@ -451,14 +438,14 @@ run_setup() {
 	local n r b builders
 	builders=(ip-commands)
 	[ $HAVE_FWDCTL = 1 ] && builders+=(fwdctl)
-	sandbox_create s 3 || { fail "setup sandbox"; return 1; }
+	lab_sandbox_create s 3 || { fail "setup sandbox"; return 1; }
 	for n in $SETUP_SIZES; do
 		setup_topology "$n" >"$WORK/setup-$n.conf"
 		local rounds=$SETUP_ROUNDS
 		[ "$n" -ge 1000 ] && rounds=1
 		for ((r = 0; r < rounds; r++)); do
 			# alternate which builder goes first
-			if ((r % 2)); then b=("${builders[@]}"); else b=($(printf '%s\n' "${builders[@]}" | tac)); fi
+			if ((r % 2)); then b=("${builders[@]}"); else mapfile -t b < <(printf '%s\n' "${builders[@]}" | tac); fi
 			ROUND=$((r + 1))
 			for bb in "${b[@]}"; do
 				log "setup: $bb, $n namespaces (round $((r + 1))/$rounds)"
@@ -485,7 +472,7 @@ if [[ " $ONLY " == *" traffic "* || " $ONLY " == *" ct "* ]]; then
 			log "lab bpf: skipped (no fwdctl)"
 			continue
 		fi
-		sandbox_create "$x" "$n" || { fail "lab $v: sandbox"; continue; }
+		lab_sandbox_create "$x" "$n" || { fail "lab $v: sandbox"; continue; }
 		traffic_topology "$x" "$v" >"$WORK/fwdb$x.conf"
 		builders=(fwdctl)
 		# the kernel datapath is the tutorial's recipe: without a working fwdctl, build it by hand

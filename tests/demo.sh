@@ -11,6 +11,7 @@ set -u
 FWDCTL=${1:-build/fwdctl}
 FWDCTL=$(cd "$(dirname "$FWDCTL")" && pwd)/$(basename "$FWDCTL")
 P=fwdemo
+# shellcheck source=e2e/lib.sh
 . "$(dirname "$0")/e2e/lib.sh"
 trap 'sandbox_down' EXIT
 
@@ -43,23 +44,23 @@ CONF
 	echo
 	echo "datapath $dp: fwdctl -n $HOST up $(basename "$conf")"
 	"$FWDCTL" -n "$HOST" up "$conf" || { echo "demo: up failed" >&2; exit 1; }
-	peer_server $P-blue tcp 80
-	peer_server $P-green udp 53
-	peer_server $P-yellow tcp 8005
-	peer_server $LAN tcp 7002
-	peer_server $LAN udp 7003
+	peer_server "$P-blue" tcp 80
+	peer_server "$P-green" udp 53
+	peer_server "$P-yellow" tcp 8005
+	peer_server "$LAN" tcp 7002
+	peer_server "$LAN" udp 7003
 	row PATH TEST RESULT "SOURCE SEEN BY THE FAR END"
-	p=$(pingable $P-red 192.168.15.2 && echo y); row "red -> blue" ping "$(result "$p")" ""
-	s=$(ask $P-red tcp 192.168.15.2 80); row "red -> blue:80" tcp "$(result "$s")" "$s (red)"
-	p=$(pingable $HOST 192.168.15.1 && echo y); row "host -> red" ping "$(result "$p")" ""
-	p=$(pingable $P-blue $LAN_ADDR && echo y); row "blue -> LAN" ping "$(result "$p")" ""
-	s=$(ask $P-red tcp $LAN_ADDR 7002); row "red -> LAN (masquerade)" tcp "$(result "$s")" "$s (the uplink's address)"
-	s=$(ask $P-yellow udp $LAN_ADDR 7003); row "yellow -> LAN (masquerade)" udp "$(result "$s")" "$s (the uplink's address)"
-	s=$(ask $LAN tcp $UPLINK_ADDR 80); row "LAN -> uplink:80 -> blue:80" tcp "$(result "$s")" "$s (the LAN peer)"
-	s=$(ask $LAN udp $UPLINK_ADDR 5353); row "LAN -> uplink:5353 -> green:53" udp "$(result "$s")" "$s (the LAN peer)"
-	s=$(ask $LAN tcp $UPLINK_ADDR 8005); row "LAN -> uplink:8005 -> yellow:8005" tcp "$(result "$s")" "$s (the LAN peer)"
-	s=$(ask $P-red tcp $UPLINK_ADDR 80); row "red -> uplink:80 -> blue (hairpin)" tcp "$(result "$s")" "$s"
-	s=$(ask $HOST tcp $UPLINK_ADDR 80); row "host -> uplink:80 -> blue" tcp "$(result "$s")" "$s"
+	p=$(pingable "$P-red" 192.168.15.2 && echo y); row "red -> blue" ping "$(result "$p")" ""
+	s=$(ask "$P-red" tcp 192.168.15.2 80); row "red -> blue:80" tcp "$(result "$s")" "$s (red)"
+	p=$(pingable "$HOST" 192.168.15.1 && echo y); row "host -> red" ping "$(result "$p")" ""
+	p=$(pingable "$P-blue" "$LAN_ADDR" && echo y); row "blue -> LAN" ping "$(result "$p")" ""
+	s=$(ask "$P-red" tcp "$LAN_ADDR" 7002); row "red -> LAN (masquerade)" tcp "$(result "$s")" "$s (the uplink's address)"
+	s=$(ask "$P-yellow" udp "$LAN_ADDR" 7003); row "yellow -> LAN (masquerade)" udp "$(result "$s")" "$s (the uplink's address)"
+	s=$(ask "$LAN" tcp "$UPLINK_ADDR" 80); row "LAN -> uplink:80 -> blue:80" tcp "$(result "$s")" "$s (the LAN peer)"
+	s=$(ask "$LAN" udp "$UPLINK_ADDR" 5353); row "LAN -> uplink:5353 -> green:53" udp "$(result "$s")" "$s (the LAN peer)"
+	s=$(ask "$LAN" tcp "$UPLINK_ADDR" 8005); row "LAN -> uplink:8005 -> yellow:8005" tcp "$(result "$s")" "$s (the LAN peer)"
+	s=$(ask "$P-red" tcp "$UPLINK_ADDR" 80); row "red -> uplink:80 -> blue (hairpin)" tcp "$(result "$s")" "$s"
+	s=$(ask "$HOST" tcp "$UPLINK_ADDR" 80); row "host -> uplink:80 -> blue" tcp "$(result "$s")" "$s"
 	if [ $dp = bpf ]; then
 		echo "  fwdctl stats:"
 		"$FWDCTL" -n "$HOST" stats fwdemo-${dp:0:4} | sed 's/^/    /'
@@ -68,5 +69,5 @@ CONF
 	"$FWDCTL" -n "$HOST" down fwdemo-${dp:0:4} || exit 1
 done
 echo
-echo "demo finished in $(( ($(date +%s%3N) - start) )) ms with $failures failed path(s); removing the sandbox"
+echo "demo finished in $(($(date +%s%3N) - start)) ms with $failures failed path(s); removing the sandbox"
 [ "$failures" = 0 ]

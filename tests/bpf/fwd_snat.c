@@ -35,6 +35,9 @@
 #include "counters_read.h"
 #include "fwd_tc.skel.h"
 
+#include "check.h"
+#include "pkt.h"
+
 #define IP(a, b, c, d) ((__u32)(a) << 24 | (b) << 16 | (c) << 8 | (d)) /* host order */
 #define NS(last)       IP(192, 168, 15, last)
 #define UPLINK	       IP(10, 77, 0, 1)
@@ -48,185 +51,80 @@ static const __u8 mac_ns[5][6] = {MAC(0), MAC(1), MAC(2), MAC(3), MAC(4)};
 static const __u8 mac_host[5][6] = {MAC(0x80), MAC(0x81), MAC(0x82), MAC(0x83), MAC(0x84)};
 static const __u8 mac_gw[6] = MAC(5), mac_uplink[6] = MAC(0xf1), mac_remote[6] = MAC(0xaa);
 
-#define FRAME_MAX 512
-#define TCP_SYN	  0x02
-#define TCP_RST	  0x04
-#define TCP_ACK	  0x10
-#define TCP_FIN	  0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+#define TCP_FIN 0x01
 
 enum prog { VETH, UPLINK_PROG };
 enum outcome { REDIRECT, PASS, DROP };
 
-struct frame {
-	__u8 b[FRAME_MAX];
-	size_t len;
-};
-
 /* What goes in: zero fields take defaults (from red, TCP SYN to 10.77.0.2:80, TTL 64). */
 struct spec {
-	int from_ns;	    /* 1..4 on VETH; 0 on UPLINK_PROG (from the LAN) */
-	const __u8 *dmac;   /* default: the gateway (VETH) or up0 (UPLINK_PROG) */
-	__u32 saddr, daddr; /* host order; defaults by direction */
-	__u8 proto;	    /* default TCP */
-	__u16 sport, dport; /* host order; default 40000 -> 80 (VETH), 80 -> 40000 (UPLINK) */
-	__u8 tcp_flags;	    /* default SYN */
-	__u8 ttl;	    /* default 64 */
-	__u8 icmp_type;	    /* ICMP: echo request by default on VETH, echo reply on UPLINK */
-	__u16 icmp_id;	    /* ICMP echo identifier */
-	bool udp_no_csum;   /* UDP sent with checksum 0 */
-	bool more_frags;    /* MF set */
-	bool no_df;	    /* DF clear (set by default) */
-	__u16 pad;	    /* TCP: payload bytes beyond the default 10 */
-	const struct frame *quote; /* ICMP error: quote this frame's IPv4 packet (no Ethernet) */
+	int from_ns;		 /* 1..4 on VETH; 0 on UPLINK_PROG (from the LAN) */
+	const __u8 *dmac;	 /* default: the gateway (VETH) or up0 (UPLINK_PROG) */
+	__u32 saddr, daddr;	 /* host order; defaults by direction */
+	__u8 proto;		 /* default TCP */
+	__u16 sport, dport;	 /* host order; default 40000 -> 80 (VETH), 80 -> 40000 (UPLINK) */
+	__u8 tcp_flags;		 /* default SYN */
+	__u8 ttl;		 /* default 64 */
+	__u8 icmp_type;		 /* ICMP: echo request by default on VETH, echo reply on UPLINK */
+	__u16 icmp_id;		 /* ICMP echo identifier */
+	bool udp_no_csum;	 /* UDP sent with checksum 0 */
+	bool more_frags;	 /* MF set */
+	bool no_df;		 /* DF clear (set by default) */
+	__u16 pad;		 /* TCP: payload bytes beyond the default 10 */
+	const struct pkt *quote; /* ICMP error: quote this frame's IPv4 packet (no Ethernet) */
 	__u8 icmp_code;
 };
 
-static __u32 sum16(const void *p, size_t len, __u32 sum)
-{
-	const __u8 *b = p;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (__u32)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		sum += (__u32)b[len - 1] << 8;
-	return sum;
-}
-
-static __u16 fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum & 0xffff;
-}
-
-/* Checksum of an IPv4 packet's L4 part (TCP/UDP with pseudo header, ICMP without). */
-static __u16 l4_csum(const __u8 *ip, size_t l4_len)
-{
-	const struct iphdr *iph = (const void *)ip;
-	const __u8 *l4 = ip + iph->ihl * 4;
-	__u32 sum = 0;
-
-	if (iph->protocol != IPPROTO_ICMP) {
-		sum = sum16(&iph->saddr, 8, 0);
-		sum += iph->protocol + (__u32)l4_len;
-	}
-	return fold(sum16(l4, l4_len, sum));
-}
-
-static size_t build(const struct spec *s, enum prog prog, struct frame *f)
+/* The frame @s describes, into @f (pkt.h computes every checksum); its length. */
+static size_t build(const struct spec *s, enum prog prog, struct pkt *f)
 {
 	bool out = prog == VETH;
-	__u8 proto = s->proto ?: IPPROTO_TCP;
-	size_t l4_len, off = ETH_HLEN;
-	struct iphdr *iph;
-	__u8 *l4;
+	int ns = s->from_ns ? s->from_ns : 1;
+	__u8 proto = s->proto ? s->proto : IPPROTO_TCP;
+	/* the server's port: TCP 80, UDP 53; the client's 40000 */
+	__u16 server = proto == IPPROTO_UDP ? 53 : 80;
+	__u16 sport = s->sport ? s->sport : (out ? 40000 : server);
+	__u16 dport = s->dport ? s->dport : (out ? server : 40000);
+	__u8 icmp_type = s->icmp_type ? s->icmp_type : (out ? 8 : 0);
+	struct pkt_ipv4 ip = {
+	    .saddr = s->saddr ? s->saddr : (out ? NS(ns) : REMOTE),
+	    .daddr = s->daddr ? s->daddr : (out ? REMOTE : UPLINK),
+	    .proto = proto,
+	    .ttl = s->ttl,
+	    .id = 0x1234,
+	    .frag_off = s->more_frags ? 0x2000 : (s->no_df ? 0 : 0x4000),
+	};
 
-	memset(f, 0, sizeof(*f));
-	memcpy(f->b, s->dmac ?: (out ? mac_gw : mac_uplink), 6);
-	memcpy(f->b + 6, out ? mac_ns[s->from_ns ?: 1] : mac_remote, 6);
-	*(__be16 *)(f->b + 12) = htons(ETH_P_IP);
-	iph = (struct iphdr *)(f->b + off);
-	l4 = f->b + off + 20;
-	iph->version = 4;
-	iph->ihl = 5;
-	iph->ttl = s->ttl ?: 64;
-	iph->protocol = proto;
-	iph->id = htons(0x1234);
-	iph->frag_off = htons(s->more_frags ? 0x2000 : s->no_df ? 0 : 0x4000);
-	iph->saddr = htonl(s->saddr ?: out ? NS(s->from_ns ?: 1) : REMOTE);
-	iph->daddr = htonl(s->daddr ?: out ? REMOTE : UPLINK);
-
+	pkt_init(f);
+	pkt_eth(f, s->dmac ? s->dmac : (out ? mac_gw : mac_uplink), out ? mac_ns[ns] : mac_remote,
+		ETH_P_IP);
+	pkt_ipv4(f, &ip);
 	switch (proto) {
 	case IPPROTO_TCP:
-		l4_len = 20 + 10 + s->pad; /* the padding is zeros: build() starts from a zeroed frame */
-		*(__be16 *)l4 = htons(s->sport ?: out ? 40000 : 80);
-		*(__be16 *)(l4 + 2) = htons(s->dport ?: out ? 80 : 40000);
-		*(__be32 *)(l4 + 4) = htonl(1000);
-		l4[12] = 5 << 4;
-		l4[13] = s->tcp_flags ?: TCP_SYN;
-		*(__be16 *)(l4 + 14) = htons(64240);
-		memcpy(l4 + 20, "0123456789", 10);
+		pkt_tcp(f, sport, dport, 1000, s->tcp_flags ? s->tcp_flags : TCP_SYN, 64240);
+		pkt_data(f, "0123456789", 10);
+		pkt_put(f, s->pad); /* zeros */
 		break;
 	case IPPROTO_UDP:
-		l4_len = 8 + 11;
-		*(__be16 *)l4 = htons(s->sport ?: out ? 40000 : 53);
-		*(__be16 *)(l4 + 2) = htons(s->dport ?: out ? 53 : 40000);
-		*(__be16 *)(l4 + 4) = htons(l4_len);
-		memcpy(l4 + 8, "hello world", 11);
+		pkt_udp(f, sport, dport);
+		pkt_data(f, "hello world", 11);
 		break;
 	case IPPROTO_ICMP:
-		l4[0] = s->icmp_type ?: out ? 8 : 0;
-		l4[1] = s->icmp_code;
 		if (s->quote) {
-			size_t qlen = s->quote->len - ETH_HLEN;
-
-			memcpy(l4 + 8, s->quote->b + ETH_HLEN, qlen);
-			l4_len = 8 + qlen;
+			pkt_icmp(f, icmp_type, s->icmp_code, 0, 0);
+			pkt_data(f, s->quote->b + ETH_HLEN, s->quote->len - ETH_HLEN);
 		} else {
-			*(__be16 *)(l4 + 4) = htons(s->icmp_id);
-			*(__be16 *)(l4 + 6) = htons(7);
-			memcpy(l4 + 8, "pingpingpingping", 16);
-			l4_len = 8 + 16;
+			pkt_icmp(f, icmp_type, s->icmp_code, s->icmp_id, 7);
+			pkt_data(f, "pingpingpingping", 16);
 		}
 		break;
-	default: /* GRE or anything else: 8 bytes of something */ l4_len = 8; break;
+	default: /* GRE or anything else: 8 bytes of something */ pkt_put(f, 8); break;
 	}
-	iph->tot_len = htons(20 + l4_len);
-	iph->check = htons(fold(sum16(iph, 20, 0)));
-	if (proto == IPPROTO_TCP)
-		*(__be16 *)(l4 + 16) = htons(l4_csum((__u8 *)iph, l4_len));
-	else if (proto == IPPROTO_UDP && !s->udp_no_csum)
-		*(__be16 *)(l4 + 6) = htons(l4_csum((__u8 *)iph, l4_len) ?: 0xffff);
-	else if (proto == IPPROTO_ICMP)
-		*(__be16 *)(l4 + 2) = htons(l4_csum((__u8 *)iph, l4_len));
-	f->len = off + 20 + l4_len;
+	pkt_finish(f, s->udp_no_csum ? PKT_UDP_NO_CSUM : 0);
 	return f->len;
-}
-
-/* Accessors on a frame that came out. */
-static struct iphdr *f_ip(const struct frame *f)
-{
-	return (struct iphdr *)(f->b + ETH_HLEN);
-}
-
-static const __u8 *f_l4(const struct frame *f)
-{
-	return f->b + ETH_HLEN + f_ip(f)->ihl * 4;
-}
-
-static __u16 f_port(const struct frame *f, int dst)
-{
-	return ntohs(*(__be16 *)(f_l4(f) + (dst ? 2 : 0)));
-}
-
-/* Every checksum of an IPv4 packet at @ip, quoted packets of ICMP errors included. */
-static const char *csums_bad(const __u8 *ip, size_t len, bool quoted)
-{
-	const struct iphdr *iph = (const void *)ip;
-	size_t l4_len = ntohs(iph->tot_len) - iph->ihl * 4;
-	const __u8 *l4 = ip + iph->ihl * 4;
-
-	if (fold(sum16(ip, iph->ihl * 4, 0)))
-		return quoted ? "quoted IPv4 checksum" : "IPv4 checksum";
-	if (quoted) /* the quote is what was sent: its own length may exceed what is quoted */
-		l4_len = len - iph->ihl * 4;
-	switch (iph->protocol) {
-	case IPPROTO_TCP:
-		if (l4_len >= 20 && l4_csum(ip, l4_len))
-			return quoted ? "quoted TCP checksum" : "TCP checksum";
-		break;
-	case IPPROTO_UDP:
-		if (*(__be16 *)(l4 + 6) && l4_csum(ip, l4_len))
-			return quoted ? "quoted UDP checksum" : "UDP checksum";
-		break;
-	case IPPROTO_ICMP:
-		if (l4_csum(ip, l4_len))
-			return quoted ? "quoted ICMP checksum" : "ICMP checksum";
-		if (!quoted && (l4[0] == 3 || l4[0] == 11))
-			return csums_bad(l4 + 8, l4_len - 8, true);
-		break;
-	}
-	return NULL;
 }
 
 struct obj {
@@ -237,26 +135,12 @@ struct obj {
 };
 
 static int ncpus, uplink_ifindex;
-static int passed, failed;
-static char why[256];
 
+/* The case's PASS: or FAIL: line, named by the object and @name. */
 static void result(const struct obj *o, const char *name)
 {
-	if (why[0]) {
-		printf("FAIL: %s: %s: %s\n", o->name, name, why);
-		failed++;
-	} else {
-		printf("PASS: %s: %s\n", o->name, name);
-		passed++;
-	}
-	why[0] = '\0';
+	check_result("%s: %s", o->name, name);
 }
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!why[0] && !(cond))                                                            \
-			snprintf(why, sizeof(why), __VA_ARGS__);                                   \
-	} while (0)
 
 /* Packets of counter @idx summed over CPUs (0 when it cannot be read). */
 static __u64 counter_packets(const struct obj *o, __u32 idx)
@@ -271,15 +155,15 @@ static __u64 counter_packets(const struct obj *o, __u32 idx)
  * caller's to check), the redirect target and every checksum of the frame that comes out
  * (into @out).
  */
-static void run(const struct obj *o, enum prog prog, const struct frame *in, enum outcome want,
-		__u32 counter, __u32 target, struct frame *out)
+static void run(const struct obj *o, enum prog prog, const struct pkt *in, enum outcome want,
+		__u32 counter, __u32 target, struct pkt *out)
 {
 	static const __u32 verdicts[] = {
 	    [REDIRECT] = TC_ACT_REDIRECT, [PASS] = TC_ACT_OK, [DROP] = TC_ACT_SHOT};
 	struct fwd_counter_val before[FWD_CNT_MAX], after[FWD_CNT_MAX];
 	struct fwd_trace trace = {}, zero_trace = {};
 	struct __sk_buff ctx = {.ifindex = 1};
-	struct frame scratch;
+	struct pkt scratch;
 	__u32 zero = 0;
 	int err;
 
@@ -292,14 +176,14 @@ static void run(const struct obj *o, enum prog prog, const struct frame *in, enu
 
 	if (bpf_map_update_elem(o->trace_fd, &zero, &zero_trace, BPF_ANY) ||
 	    read_counters(o->counters_fd, ncpus, before)) {
-		CHECK(0, "cannot prepare maps: %s", strerror(errno));
+		check_fail("cannot prepare maps: %s", strerror(errno));
 		return;
 	}
 	err = bpf_prog_test_run_opts(o->prog_fd[prog], &opts);
 	out->len = opts.data_size_out;
 	if (read_counters(o->counters_fd, ncpus, after) ||
 	    bpf_map_lookup_elem(o->trace_fd, &zero, &trace)) {
-		CHECK(0, "cannot read maps: %s", strerror(errno));
+		check_fail("cannot read maps: %s", strerror(errno));
 		return;
 	}
 	CHECK(!err, "test run failed: %s", strerror(-err));
@@ -317,11 +201,11 @@ static void run(const struct obj *o, enum prog prog, const struct frame *in, enu
 	if (want == REDIRECT)
 		CHECK(trace.target_ifindex == target, "redirected to %u, want %u",
 		      trace.target_ifindex, target);
-	if (!why[0] && want != DROP) {
+	if (!check_failing() && want != DROP) {
 		const char *bad;
 
 		CHECK(out->len == in->len, "frame out has %zu bytes, in %zu", out->len, in->len);
-		bad = csums_bad(out->b + ETH_HLEN, out->len - ETH_HLEN, false);
+		bad = pkt_frame_csum_error(out);
 		CHECK(!bad, "%s is wrong", bad);
 	}
 }
@@ -361,25 +245,25 @@ static __u64 now_ns(void)
 }
 
 /* Fields of a masqueraded frame: from the uplink, to the LAN host's MAC, TTL down by one. */
-static void check_snat_out(const struct frame *in, const struct frame *out)
+static void check_snat_out(const struct pkt *in, const struct pkt *out)
 {
 	CHECK(!memcmp(out->b, mac_remote, 6) && !memcmp(out->b + 6, mac_uplink, 6),
 	      "MACs not the FIB's (next hop 10.77.0.2 via up0)");
-	CHECK(f_ip(out)->saddr == htonl(UPLINK), "source %s, want the uplink's",
-	      inet_ntoa((struct in_addr){f_ip(out)->saddr}));
-	CHECK(f_ip(out)->daddr == f_ip(in)->daddr, "destination changed");
-	CHECK(f_ip(out)->ttl == f_ip(in)->ttl - 1, "TTL %u, want %u", f_ip(out)->ttl,
-	      f_ip(in)->ttl - 1);
+	CHECK(pkt_ip_of(out)->saddr == htonl(UPLINK), "source %s, want the uplink's",
+	      inet_ntoa((struct in_addr){pkt_ip_of(out)->saddr}));
+	CHECK(pkt_ip_of(out)->daddr == pkt_ip_of(in)->daddr, "destination changed");
+	CHECK(pkt_ip_of(out)->ttl == pkt_ip_of(in)->ttl - 1, "TTL %u, want %u", pkt_ip_of(out)->ttl,
+	      pkt_ip_of(in)->ttl - 1);
 }
 
-static void check_reply_in(const struct frame *in, const struct frame *out, int ns)
+static void check_reply_in(const struct pkt *in, const struct pkt *out, int ns)
 {
 	CHECK(!memcmp(out->b, mac_ns[ns], 6) && !memcmp(out->b + 6, mac_host[ns], 6),
 	      "MACs not the veth pair's");
-	CHECK(f_ip(out)->daddr == htonl(NS(ns)), "destination %s, want the namespace's",
-	      inet_ntoa((struct in_addr){f_ip(out)->daddr}));
-	CHECK(f_ip(out)->saddr == f_ip(in)->saddr, "source changed");
-	CHECK(f_ip(out)->ttl == f_ip(in)->ttl - 1, "TTL not decremented");
+	CHECK(pkt_ip_of(out)->daddr == htonl(NS(ns)), "destination %s, want the namespace's",
+	      inet_ntoa((struct in_addr){pkt_ip_of(out)->daddr}));
+	CHECK(pkt_ip_of(out)->saddr == pkt_ip_of(in)->saddr, "source changed");
+	CHECK(pkt_ip_of(out)->ttl == pkt_ip_of(in)->ttl - 1, "TTL not decremented");
 }
 
 static int fill(const struct obj *o)
@@ -452,7 +336,7 @@ static bool loaded(struct obj *o, const char *name, void (*tweak)(struct fwd_tc 
 	int err = load(o, name, tweak);
 
 	if (err) {
-		snprintf(why, sizeof(why), "load: %s", strerror(-err));
+		check_fail("load: %s", strerror(-err));
 		result(o, "load");
 	}
 	return !err;
@@ -460,7 +344,7 @@ static bool loaded(struct obj *o, const char *name, void (*tweak)(struct fwd_tc 
 
 static void test_main(void)
 {
-	struct frame in, out, syn_blue_out;
+	struct pkt in, out, syn_blue_out;
 	struct fwd_ct_entry e;
 	struct obj o;
 	__u16 port_blue;
@@ -471,7 +355,8 @@ static void test_main(void)
 	build(&(struct spec){.from_ns = 1}, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
 	check_snat_out(&in, &out);
-	CHECK(f_port(&out, 0) == 40000, "source port %u, want 40000 kept", f_port(&out, 0));
+	CHECK(pkt_port_of(&out, 0) == 40000, "source port %u, want 40000 kept",
+	      pkt_port_of(&out, 0));
 	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40000, REMOTE, 80, &e) &&
 		  e.state == FWD_CT_TCP_SYN_SENT,
 	      "no ORIG entry in syn_sent");
@@ -482,7 +367,7 @@ static void test_main(void)
 	build(&(struct spec){.tcp_flags = TCP_SYN | TCP_ACK}, UPLINK_PROG, &in);
 	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 101, &out);
 	check_reply_in(&in, &out, 1);
-	CHECK(f_port(&out, 1) == 40000, "destination port %u", f_port(&out, 1));
+	CHECK(pkt_port_of(&out, 1) == 40000, "destination port %u", pkt_port_of(&out, 1));
 	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40000, REMOTE, 80, &e) &&
 		  e.state == FWD_CT_TCP_ESTABLISHED,
 	      "state %u, want established", e.state);
@@ -491,7 +376,7 @@ static void test_main(void)
 	build(&(struct spec){.from_ns = 2}, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &syn_blue_out);
 	check_snat_out(&in, &syn_blue_out);
-	port_blue = f_port(&syn_blue_out, 0);
+	port_blue = pkt_port_of(&syn_blue_out, 0);
 	CHECK(port_blue != 40000 && port_blue >= FWD_NAT_PORT_LO && port_blue <= FWD_NAT_PORT_HI,
 	      "blue got port %u", port_blue);
 	result(&o, "blue with the same source port to the same server gets another port");
@@ -499,7 +384,8 @@ static void test_main(void)
 	build(&(struct spec){.dport = port_blue, .tcp_flags = TCP_SYN | TCP_ACK}, UPLINK_PROG, &in);
 	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 102, &out);
 	check_reply_in(&in, &out, 2);
-	CHECK(f_port(&out, 1) == 40000, "destination port %u, want 40000", f_port(&out, 1));
+	CHECK(pkt_port_of(&out, 1) == 40000, "destination port %u, want 40000",
+	      pkt_port_of(&out, 1));
 	result(&o, "reply to blue's port goes into blue with port 40000");
 
 	/* A router on the way says "fragmentation needed", quoting blue's SYN as it left. */
@@ -512,7 +398,7 @@ static void test_main(void)
 	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 102, &out);
 	check_reply_in(&in, &out, 2);
 	{
-		const struct iphdr *q = (const void *)(f_l4(&out) + 8);
+		const struct iphdr *q = (const void *)(pkt_l4_of(&out) + 8);
 		const __u8 *ql4 = (const __u8 *)q + 20;
 
 		CHECK(q->saddr == htonl(NS(2)), "quoted source %s, want blue",
@@ -540,7 +426,9 @@ static void test_main(void)
 		  e.timer_ns - e.expires_ns < (1ull << 27) && !(e.timer_ns & ((1ull << 27) - 1)),
 	      "expiry not brought forward to the close timeout: expires %llu, timer %llu",
 	      (unsigned long long)e.expires_ns, (unsigned long long)e.timer_ns);
-	result(&o, "rst from red moves the connection to the close timeout (10 s), its timer on the grid");
+	result(
+	    &o,
+	    "rst from red moves the connection to the close timeout (10 s), its timer on the grid");
 
 	build(&(struct spec){.from_ns = 1, .tcp_flags = TCP_FIN | TCP_ACK, .sport = 40001}, VETH,
 	      &in);
@@ -555,14 +443,14 @@ static void test_main(void)
 	    VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
 	check_snat_out(&in, &out);
-	CHECK(*(__be16 *)(f_l4(&out) + 6) == 0, "UDP checksum 0 became %#x",
-	      ntohs(*(__be16 *)(f_l4(&out) + 6)));
+	CHECK(*(__be16 *)(pkt_l4_of(&out) + 6) == 0, "UDP checksum 0 became %#x",
+	      ntohs(*(__be16 *)(pkt_l4_of(&out) + 6)));
 	result(&o, "udp without checksum (0) leaves translated with checksum 0");
 
 	build(&(struct spec){.from_ns = 4, .proto = IPPROTO_UDP, .sport = 5001}, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
 	check_snat_out(&in, &out);
-	CHECK(*(__be16 *)(f_l4(&out) + 6) != 0, "UDP checksum lost");
+	CHECK(*(__be16 *)(pkt_l4_of(&out) + 6) != 0, "UDP checksum lost");
 	result(&o, "udp with checksum leaves translated, checksum right");
 
 	build(&(struct spec){.proto = IPPROTO_UDP, .sport = 53, .dport = 5001}, UPLINK_PROG, &in);
@@ -576,7 +464,7 @@ static void test_main(void)
 	build(&(struct spec){.from_ns = 3, .proto = IPPROTO_ICMP, .icmp_id = 0x4242}, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
 	check_snat_out(&in, &out);
-	CHECK(ntohs(*(__be16 *)(f_l4(&out) + 4)) == 0x4242, "echo id changed");
+	CHECK(ntohs(*(__be16 *)(pkt_l4_of(&out) + 4)) == 0x4242, "echo id changed");
 	result(&o, "icmp echo request from green leaves translated");
 
 	build(&(struct spec){.proto = IPPROTO_ICMP, .icmp_id = 0x4242}, UPLINK_PROG, &in);
@@ -586,12 +474,12 @@ static void test_main(void)
 
 	build(&(struct spec){.from_ns = 1, .proto = IPPROTO_ICMP, .icmp_id = 0x4242}, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
-	CHECK(ntohs(*(__be16 *)(f_l4(&out) + 4)) != 0x4242, "red got green's echo id");
+	CHECK(ntohs(*(__be16 *)(pkt_l4_of(&out) + 4)) != 0x4242, "red got green's echo id");
 	result(&o, "icmp echo from red with green's id gets another id");
 
 	build(&(struct spec){.from_ns = 1, .sport = 8080}, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
-	CHECK(f_port(&out, 0) != 8080, "kept source port 8080, which the uplink forwards");
+	CHECK(pkt_port_of(&out, 0) != 8080, "kept source port 8080, which the uplink forwards");
 	result(&o, "a source port the uplink forwards is never kept (port shadowing)");
 
 	build(&(struct spec){.dport = 22}, UPLINK_PROG, &in);
@@ -636,8 +524,8 @@ static void test_main(void)
 	build(&(struct spec){.sport = 33000, .dport = 8080}, UPLINK_PROG, &in);
 	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_DNAT, 103, &out);
 	check_reply_in(&in, &out, 3);
-	CHECK(f_port(&out, 1) == 80 && f_port(&out, 0) == 33000, "ports %u -> %u", f_port(&out, 0),
-	      f_port(&out, 1));
+	CHECK(pkt_port_of(&out, 1) == 80 && pkt_port_of(&out, 0) == 33000, "ports %u -> %u",
+	      pkt_port_of(&out, 0), pkt_port_of(&out, 1));
 	result(&o, "lan:33000 -> uplink:8080 goes into green:80, client address kept");
 
 	build(
@@ -646,7 +534,7 @@ static void test_main(void)
 	    VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_DNAT_REPLY, uplink_ifindex, &out);
 	check_snat_out(&in, &out);
-	CHECK(f_port(&out, 0) == 8080, "source port %u, want 8080", f_port(&out, 0));
+	CHECK(pkt_port_of(&out, 0) == 8080, "source port %u, want 8080", pkt_port_of(&out, 0));
 	result(&o, "green's reply leaves as uplink:8080");
 
 	build(&(struct spec){.saddr = ROUTER,
@@ -670,7 +558,7 @@ static void test_main(void)
 	      &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_DNAT, 103, &out);
 	check_reply_in(&in, &out, 3);
-	CHECK(f_port(&out, 1) == 80, "destination port %u", f_port(&out, 1));
+	CHECK(pkt_port_of(&out, 1) == 80, "destination port %u", pkt_port_of(&out, 1));
 	result(&o, "hairpin: red -> uplink:8080 goes into green:80, red's address kept");
 
 	build(&(struct spec){.from_ns = 3,
@@ -683,8 +571,9 @@ static void test_main(void)
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_DNAT_REPLY, 101, &out);
 	CHECK(!memcmp(out.b, mac_ns[1], 6) && !memcmp(out.b + 6, mac_host[1], 6),
 	      "MACs not red's veth pair's");
-	CHECK(f_ip(&out)->daddr == htonl(NS(1)) && f_port(&out, 1) == 42000, "destination changed");
-	CHECK(f_ip(&out)->saddr == htonl(UPLINK) && f_port(&out, 0) == 8080,
+	CHECK(pkt_ip_of(&out)->daddr == htonl(NS(1)) && pkt_port_of(&out, 1) == 42000,
+	      "destination changed");
+	CHECK(pkt_ip_of(&out)->saddr == htonl(UPLINK) && pkt_port_of(&out, 0) == 8080,
 	      "hairpin reply not from uplink:8080");
 	result(&o, "hairpin reply: green -> red comes from uplink:8080");
 end:
@@ -701,7 +590,7 @@ static void tweak_three_ports(struct fwd_tc *skel)
 
 static void test_exhausted(void)
 {
-	struct frame in, out;
+	struct pkt in, out;
 	__u16 got[3] = {};
 	struct obj o;
 
@@ -715,7 +604,7 @@ static void test_exhausted(void)
 	for (int ns = 1; ns <= 3; ns++) {
 		build(&(struct spec){.from_ns = ns}, VETH, &in);
 		run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
-		got[ns - 1] = f_port(&out, 0);
+		got[ns - 1] = pkt_port_of(&out, 0);
 	}
 	CHECK(got[0] == 40000, "first flow did not keep its port (%u)", got[0]);
 	CHECK((got[1] == 50000 && got[2] == 50002) || (got[1] == 50002 && got[2] == 50000),
@@ -742,7 +631,7 @@ static void tweak_tiny_table(struct fwd_tc *skel)
 /* A connection from namespace @ns, source port 41000 + @ns (kept: no two collide), a SYN. */
 static void full_syn(const struct obj *o, int ns, enum outcome want, __u32 counter)
 {
-	struct frame in;
+	struct pkt in;
 
 	build(&(struct spec){.from_ns = ns, .sport = 41000 + ns}, VETH, &in);
 	run(o, VETH, &in, want, counter, want == REDIRECT ? uplink_ifindex : 0, NULL);
@@ -751,9 +640,10 @@ static void full_syn(const struct obj *o, int ns, enum outcome want, __u32 count
 /* The server answers namespace @ns's connection: a SYN-ACK on the uplink. */
 static void full_answer(const struct obj *o, int ns)
 {
-	struct frame in;
+	struct pkt in;
 
-	build(&(struct spec){.dport = 41000 + ns, .tcp_flags = TCP_SYN | TCP_ACK}, UPLINK_PROG, &in);
+	build(&(struct spec){.dport = 41000 + ns, .tcp_flags = TCP_SYN | TCP_ACK}, UPLINK_PROG,
+	      &in);
 	run(o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 100 + ns, NULL);
 }
 
@@ -766,7 +656,7 @@ static bool full_has(const struct obj *o, int ns)
 
 static void test_full(void)
 {
-	struct frame in;
+	struct pkt in;
 	struct obj o;
 	__u64 ev;
 
@@ -783,8 +673,8 @@ static void test_full(void)
 	CHECK(counter_packets(&o, FWD_CNT_CT_EARLY_DROP) == ev + 1, "ct_early_drop moved by %llu",
 	      (unsigned long long)(counter_packets(&o, FWD_CNT_CT_EARLY_DROP) - ev));
 	CHECK(full_has(&o, 1) && !full_has(&o, 2) && full_has(&o, 3),
-	      "entries of 1, 2, 3: %d %d %d, want the answered one and the new one", full_has(&o, 1),
-	      full_has(&o, 2), full_has(&o, 3));
+	      "entries of 1, 2, 3: %d %d %d, want the answered one and the new one",
+	      full_has(&o, 1), full_has(&o, 2), full_has(&o, 3));
 	CHECK(ct_count(&o) == 4, "%zu entries, want 4 (both of the evicted one's gone)",
 	      ct_count(&o));
 	result(&o, "a third, table full: the unanswered one is evicted for it, the answered kept");
@@ -829,7 +719,7 @@ static __u64 now_ms(void)
 
 static void test_expiry(void)
 {
-	struct frame a, b, c;
+	struct pkt a, b, c;
 	struct fwd_ct_entry e;
 	struct obj o;
 
@@ -873,7 +763,7 @@ static void tcp_open_close(const struct obj *o, __u16 sport)
 {
 	static const __u8 out_flags[] = {TCP_SYN, TCP_ACK, TCP_FIN | TCP_ACK};
 	static const __u8 in_flags[] = {TCP_SYN | TCP_ACK, TCP_ACK, TCP_FIN | TCP_ACK};
-	struct frame f;
+	struct pkt f;
 
 	for (int i = 0; i < 3; i++) {
 		build(&(struct spec){.from_ns = 4, .sport = sport, .tcp_flags = out_flags[i]}, VETH,
@@ -935,7 +825,7 @@ static void test_fib_cache(void)
 {
 	struct spec flow = {.from_ns = 1, .sport = 43000, .tcp_flags = TCP_ACK};
 	const __u8 mac_new[6] = MAC(0xbb);
-	struct frame in, out;
+	struct pkt in, out;
 	__u64 lookups, t_end;
 	cpu_set_t old_cpus;
 	struct obj o;
@@ -947,7 +837,7 @@ static void test_fib_cache(void)
 	if (!err && system("ip link set up0 mtu 200"))
 		err = -EIO;
 	if (err) {
-		snprintf(why, sizeof(why), "setup: %s", strerror(-err));
+		check_fail("setup: %s", strerror(-err));
 		result(&o, "setup");
 		goto end;
 	}
@@ -975,8 +865,8 @@ static void test_fib_cache(void)
 	CHECK(counter_packets(&o, FWD_CNT_FIB_LOOKUP) == lookups + 1, "the cache was not used");
 	result(&o, "cached route: over the MTU with DF to the kernel, without DF dropped");
 
-	build(&(struct spec){.from_ns = 2, .sport = 43000, .tcp_flags = TCP_ACK, .pad = 200},
-	      VETH, &in);
+	build(&(struct spec){.from_ns = 2, .sport = 43000, .tcp_flags = TCP_ACK, .pad = 200}, VETH,
+	      &in);
 	run(&o, VETH, &in, PASS, FWD_CNT_PASS_FRAG_NEEDED, 0, NULL);
 	CHECK(counter_packets(&o, FWD_CNT_FIB_LOOKUP) == lookups + 2,
 	      "another source made no lookup of its own");
@@ -987,11 +877,11 @@ static void test_fib_cache(void)
 	flow.no_df = false;
 	build(&flow, VETH, &in);
 	if (system("ip neigh replace 10.77.0.2 lladdr 02:00:00:00:00:bb dev up0 nud permanent"))
-		CHECK(0, "cannot change the neighbour");
+		check_fail("cannot change the neighbour");
 	t_end = now_ms() + 2000;
 	do {
 		run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
-		if (!memcmp(out.b, mac_new, 6) || why[0])
+		if (!memcmp(out.b, mac_new, 6) || check_failing())
 			break;
 		sleep_ms(10);
 	} while (now_ms() < t_end);
@@ -1000,7 +890,7 @@ static void test_fib_cache(void)
 end:
 	if (system("ip link set up0 mtu 1500") ||
 	    system("ip neigh replace 10.77.0.2 lladdr 02:00:00:00:00:aa dev up0 nud permanent")) {
-		snprintf(why, sizeof(why), "cannot restore up0");
+		check_fail("cannot restore up0");
 		result(&o, "teardown");
 	}
 	sched_setaffinity(0, sizeof(old_cpus), &old_cpus);
@@ -1046,6 +936,5 @@ int main(void)
 	test_expiry();
 	test_close_reused();
 	test_fib_cache();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_summary();
 }

@@ -36,6 +36,8 @@
 #include "fwd_kern_user.h"
 #include "fwd_sock.skel.h"
 
+#include "check.h"
+
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
 #endif
@@ -43,32 +45,29 @@
 #define LO(last) htonl(0x7f000000u | (last)) /* 127.0.0.last, network order */
 #define UPLINK	 LO(1)
 
-static int passed, failed, counters_fd, ncpus;
+static int counters_fd, ncpus;
 
-/* One PASS: or FAIL: line; @fmt... says what was seen instead, on failure only. */
+/* One PASS: or FAIL: line (check.h); @fmt... says what was seen instead, on failure only. */
 static void check(const char *name, int ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void check(const char *name, int ok, const char *fmt, ...)
 {
+	char why[sizeof(check_why)];
 	va_list ap;
 
-	if (ok) {
-		printf("PASS: fwd_sock: %s\n", name);
-		passed++;
-		return;
+	if (!ok) {
+		va_start(ap, fmt);
+		vsnprintf(why, sizeof(why), fmt, ap);
+		va_end(ap);
+		check_fail("%s", why);
 	}
-	printf("FAIL: fwd_sock: %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failed++;
+	check_result("fwd_sock: %s", name);
 }
 
 static void ok(const char *name)
 {
-	check(name, 1, "%s", "");
+	check_result("fwd_sock: %s", name);
 }
 
 static __u64 host_dnat(void)
@@ -267,6 +266,7 @@ static int child(void)
 	const __be32 udp_at[] = {LO(3), LO(4)};
 	const __u16 udp80[] = {80}, udp80_at_port[] = {80}, udp5353[] = {5353};
 	const __be32 udp80_at[] = {LO(1)};
+	int ret;
 
 	tcp_case("tcp to a forward", UPLINK, 80, LO(2), 8080, 1);
 	tcp_case("tcp to a port not forwarded", UPLINK, 7050, UPLINK, 7050, 0);
@@ -283,9 +283,9 @@ static int child(void)
 		udp_case("other namespace: udp to a forwarded port", UPLINK, udp5353, udp80_at,
 			 udp5353, 1, 0);
 	}
-	printf("%d passed, %d failed\n", passed, failed);
+	ret = check_summary();
 	fflush(stdout);
-	return failed ? 1 : 0;
+	return ret;
 }
 
 static int fill_forwards(int fd)

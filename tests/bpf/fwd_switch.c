@@ -30,6 +30,9 @@
 #include "fwd_tc.skel.h"
 #include "fwd_xdp.skel.h"
 
+#include "check.h"
+#include "pkt.h"
+
 /* clang-format off */
 #define MAC(last) { 0x02, 0, 0, 0, 0, (last) }
 /* clang-format on */
@@ -42,7 +45,8 @@ static const __u8 mac_red[6] = MAC(1), mac_blue[6] = MAC(2), mac_self[6] = MAC(9
 
 enum outcome { REDIRECT, PASS, DROP, REFUSED /* the kernel refuses to run it at all */ };
 
-/* What a fixture frame looks like; zero fields take the defaults in build_frame(). */
+/* What a fixture frame looks like; zero fields take the defaults in build_frame(). The
+ * frames are right (pkt.h: every checksum), except for what the fields make wrong. */
 struct frame_spec {
 	const __u8 *dst;  /* default: blue */
 	__u16 ethertype;  /* host order; default ETH_P_IP */
@@ -131,92 +135,58 @@ static const struct test_case cases[] = {
 };
 /* clang-format on */
 
-#define FRAME_MAX 2048
-
-static __u16 ip_csum(const void *hdr, size_t len)
+/* The frame @s describes, into @f; its length. */
+static size_t build_frame(const struct frame_spec *s, struct pkt *f)
 {
-	const __u16 *p = hdr;
-	__u32 sum = 0;
-
-	for (size_t i = 0; i < len / 2; i++)
-		sum += p[i];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
-static size_t build_frame(const struct frame_spec *s, __u8 *buf)
-{
-	__u16 ethertype = s->ethertype ?: ETH_P_IP, l3type = ethertype;
-	size_t off = 0, l4_len, opt = s->opt_len;
+	__u16 ethertype = s->ethertype ? s->ethertype : ETH_P_IP, l3type = ethertype;
+	__u8 proto = s->proto ? s->proto : IPPROTO_TCP;
 	struct iphdr *iph;
 
-	memset(buf, 0, FRAME_MAX);
-	memcpy(buf, s->dst ?: mac_blue, 6);
-	memcpy(buf + 6, mac_red, 6);
-	*(__be16 *)(buf + 12) = htons(ethertype);
-	off = ETH_HLEN;
+	pkt_init(f);
+	pkt_eth(f, s->dst ? s->dst : mac_blue, mac_red, ethertype);
 	if (s->vlan_inner) {
-		*(__be16 *)(buf + off) = htons(42); /* TCI: VLAN 42 */
-		*(__be16 *)(buf + off + 2) = htons(s->vlan_inner);
+		pkt_vlan(f, 42, s->vlan_inner);
 		l3type = s->vlan_inner;
-		off += 4;
 	}
 	if (l3type == ETH_P_ARP) {
-		/* Ethernet/IPv4 ARP: htype 1, ptype 0x0800, hlen 6, plen 4, op 1 or 2. */
-		__u8 arp[28] = {0, 1, 8, 0, 6, 4, 0, s->dst == mac_bcast ? 1 : 2};
-
-		memcpy(arp + 8, mac_red, 6);
-		*(__be32 *)(arp + 14) = htonl(IP(1));
-		*(__be32 *)(arp + 24) = htonl(IP(2));
-		memcpy(buf + off, arp, sizeof(arp));
-		return off + sizeof(arp) + 18; /* padded to 60 bytes like a NIC would */
+		pkt_arp(f, s->dst == mac_bcast ? 1 : 2, mac_red, IP(1), IP(2));
+		pkt_put(f, 18); /* padded to 60 bytes like a NIC would */
+		return f->len;
 	}
 	if (l3type == ETH_P_IPV6) {
-		buf[off] = 0x60;
-		buf[off + 6] = IPPROTO_UDP;
-		buf[off + 7] = 64;
-		return off + 40 + 8;
+		__u8 *ip6 = pkt_put(f, 40 + 8); /* a header and 8 bytes of UDP, all zero */
+
+		ip6[0] = 0x60;
+		ip6[6] = IPPROTO_UDP;
+		ip6[7] = 64;
+		return f->len;
 	}
 
-	iph = (struct iphdr *)(buf + off);
-	switch (s->proto) {
-	case IPPROTO_UDP: l4_len = 8; break;
-	case IPPROTO_ICMP: l4_len = 8; break;
-	default: l4_len = 20; break;
-	}
-	l4_len += s->payload;
-	iph->version = s->version ?: 4;
-	iph->ihl = s->ihl == 0xff ? 0 : s->ihl ?: 5;
-	iph->ttl = 64;
-	iph->protocol = s->proto ?: IPPROTO_TCP;
-	iph->saddr = htonl(IP(1));
-	iph->daddr = htonl(s->daddr ?: IP(2));
-	iph->tot_len = htons(s->tot_len > 0 ? (size_t)s->tot_len : 20 + opt + l4_len);
-	if (opt)
-		buf[off + 20] = 1; /* NOP options */
-	memset(buf + off + 20, 1, opt);
-	if (iph->protocol == IPPROTO_TCP) {
-		__u8 *tcp = buf + off + 20 + opt;
+	iph = pkt_ipv4(f, &(struct pkt_ipv4){.saddr = IP(1),
+					     .daddr = s->daddr ? s->daddr : IP(2),
+					     .proto = proto,
+					     .opt_len = s->opt_len});
+	if (proto == IPPROTO_TCP)
+		pkt_tcp(f, 40000, 5201, 0, 0x18 /* PSH|ACK */, 0);
+	else if (proto == IPPROTO_UDP)
+		pkt_udp(f, 40000, 53);
+	else
+		pkt_icmp(f, 8 /* echo request */, 0, 0, 0);
+	pkt_put(f, s->payload);
+	pkt_finish(f, 0);
 
-		*(__be16 *)tcp = htons(40000);
-		*(__be16 *)(tcp + 2) = htons(5201);
-		tcp[12] = 5 << 4;
-		tcp[13] = 0x18; /* PSH|ACK */
-	} else if (iph->protocol == IPPROTO_UDP) {
-		__u8 *udp = buf + off + 20 + opt;
-
-		*(__be16 *)udp = htons(40000);
-		*(__be16 *)(udp + 2) = htons(53);
-		*(__be16 *)(udp + 4) = htons(l4_len);
-	} else {
-		buf[off + 20 + opt] = 8; /* echo request */
-	}
-	iph->check = ip_csum(iph, 20 + opt);
-	off += 20 + opt + l4_len + s->pad;
+	/* What makes the frame wrong, with a header checksum that is right for it. */
+	if (s->version)
+		iph->version = s->version;
+	if (s->ihl)
+		iph->ihl = s->ihl == 0xff ? 0 : s->ihl;
+	if (s->tot_len > 0)
+		iph->tot_len = htons(s->tot_len);
+	pkt_ipv4_csum(f);
+	pkt_put(f, s->pad);
 	if (s->truncate > 0)
-		off = s->truncate;
-	return off;
+		f->len = s->truncate;
+	return f->len;
 }
 
 struct hook {
@@ -231,55 +201,54 @@ struct hook {
 
 static int ncpus;
 
-/* One case on one hook: "" when it passed, else why not (into @why). */
-static void run_case(const struct hook *h, const struct test_case *tc, char *why, size_t len)
+/* One case on one hook; what went wrong, if anything, into check_fail(). */
+static void run_case(const struct hook *h, const struct test_case *tc)
 {
 	struct fwd_counter_val before[FWD_CNT_MAX], after[FWD_CNT_MAX];
-	__u8 in[FRAME_MAX], out[FRAME_MAX];
+	struct pkt in, out;
 	struct fwd_trace trace = {}, zero_trace = {};
 	__u32 zero = 0, want_cnt, want_target;
-	size_t in_len = build_frame(&tc->in, in);
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = in_len, .data_out = out,
-		    .data_size_out = sizeof(out), .repeat = 1);
+	size_t in_len = build_frame(&tc->in, &in);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.b, .data_size_in = in_len,
+		    .data_out = out.b, .data_size_out = sizeof(out.b), .repeat = 1);
 	int err;
 
-	why[0] = '\0';
-	memset(out, 0xaa, sizeof(out));
+	memset(out.b, 0xaa, sizeof(out.b));
 	if (bpf_map_update_elem(h->trace_fd, &zero, &zero_trace, BPF_ANY) ||
 	    read_counters(h->counters_fd, ncpus, before)) {
-		snprintf(why, len, "cannot prepare maps: %s", strerror(errno));
+		check_fail("cannot prepare maps: %s", strerror(errno));
 		return;
 	}
 	err = bpf_prog_test_run_opts(h->prog_fd, &opts);
 	if (read_counters(h->counters_fd, ncpus, after) ||
 	    bpf_map_lookup_elem(h->trace_fd, &zero, &trace)) {
-		snprintf(why, len, "cannot read maps: %s", strerror(errno));
+		check_fail("cannot read maps: %s", strerror(errno));
 		return;
 	}
 	if (tc->outcome == REFUSED || (h->is_tc && tc->tc_refused)) {
 		if (err != -EINVAL) {
-			snprintf(why, len, "test run returned %d (retval %u), want -EINVAL", err,
-				 opts.retval);
+			check_fail("test run returned %d (retval %u), want -EINVAL", err,
+				   opts.retval);
 			return;
 		}
 		for (int i = 0; i < FWD_CNT_MAX; i++)
 			if (after[i].packets != before[i].packets) {
-				snprintf(why, len, "counter %d moved without a run", i);
+				check_fail("counter %d moved without a run", i);
 				return;
 			}
 		return;
 	}
 	if (err) {
-		snprintf(why, len, "test run failed: %s", strerror(-err));
+		check_fail("test run failed: %s", strerror(-err));
 		return;
 	}
 	if (opts.retval != h->verdict[tc->outcome]) {
-		snprintf(why, len, "verdict %u, want %u", opts.retval, h->verdict[tc->outcome]);
+		check_fail("verdict %u, want %u", opts.retval, h->verdict[tc->outcome]);
 		return;
 	}
-	if (opts.data_size_out != in_len || memcmp(in, out, in_len)) {
-		snprintf(why, len, "frame out (%u bytes) differs from frame in (%zu bytes)",
-			 opts.data_size_out, in_len);
+	if (opts.data_size_out != in_len || memcmp(in.b, out.b, in_len)) {
+		check_fail("frame out (%u bytes) differs from frame in (%zu bytes)",
+			   opts.data_size_out, in_len);
 		return;
 	}
 	want_cnt = tc->outcome == REDIRECT ? h->redirect_cnt : tc->counter;
@@ -290,18 +259,17 @@ static void run_case(const struct hook *h, const struct test_case *tc, char *why
 		__u64 wp = i == want_cnt ? 1 : 0, wb = i == want_cnt ? in_len : 0;
 
 		if (dp != wp || db != wb) {
-			snprintf(why, len,
-				 "counter %u moved %llu packets/%llu bytes, want %llu/%llu", i,
-				 (unsigned long long)dp, (unsigned long long)db,
-				 (unsigned long long)wp, (unsigned long long)wb);
+			check_fail("counter %u moved %llu packets/%llu bytes, want %llu/%llu", i,
+				   (unsigned long long)dp, (unsigned long long)db,
+				   (unsigned long long)wp, (unsigned long long)wb);
 			return;
 		}
 	}
 	if (trace.counter != want_cnt || trace.verdict != opts.retval ||
 	    trace.target_ifindex != want_target) {
-		snprintf(why, len, "trace says counter %u verdict %u target %u, want %u %u %u",
-			 trace.counter, trace.verdict, trace.target_ifindex, want_cnt, opts.retval,
-			 want_target);
+		check_fail("trace says counter %u verdict %u target %u, want %u %u %u",
+			   trace.counter, trace.verdict, trace.target_ifindex, want_cnt,
+			   opts.retval, want_target);
 		return;
 	}
 }
@@ -325,21 +293,12 @@ static int fill_endpoints(int fd)
 	return 0;
 }
 
-static int run_table(const struct hook *h, int *passed, int *failed)
+static void run_table(const struct hook *h)
 {
-	char why[256];
-
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		run_case(h, &cases[i], why, sizeof(why));
-		if (why[0]) {
-			printf("FAIL: %s: %s: %s\n", h->name, cases[i].name, why);
-			(*failed)++;
-		} else {
-			printf("PASS: %s: %s\n", h->name, cases[i].name);
-			(*passed)++;
-		}
+		run_case(h, &cases[i]);
+		check_result("%s: %s", h->name, cases[i].name);
 	}
-	return 0;
 }
 
 static void settings_for_test(struct fwd_settings *cfg)
@@ -354,7 +313,7 @@ int main(void)
 {
 	struct fwd_tc *tc = NULL;
 	struct fwd_xdp *xdp = NULL;
-	int passed = 0, failed = 0, err;
+	int err;
 
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
@@ -364,8 +323,8 @@ int main(void)
 
 	tc = fwd_tc__open();
 	if (!tc) {
-		printf("FAIL: tc: open: %s\n", strerror(errno));
-		failed++;
+		check_fail("%s", strerror(errno));
+		check_result("tc: open");
 		goto end;
 	}
 	settings_for_test((struct fwd_settings *)&tc->rodata->fwd_cfg);
@@ -373,8 +332,8 @@ int main(void)
 	if (!err)
 		err = fill_endpoints(bpf_map__fd(tc->maps.fwd_endpoints));
 	if (err) {
-		printf("FAIL: tc: load and fill: %s\n", strerror(-err));
-		failed++;
+		check_fail("%s", strerror(-err));
+		check_result("tc: load and fill");
 	} else {
 		struct hook h = {
 		    .name = "tc",
@@ -386,13 +345,13 @@ int main(void)
 			{[REDIRECT] = TC_ACT_REDIRECT, [PASS] = TC_ACT_OK, [DROP] = TC_ACT_SHOT},
 		    .redirect_cnt = FWD_CNT_REDIRECT_PEER,
 		};
-		run_table(&h, &passed, &failed);
+		run_table(&h);
 	}
 
 	xdp = fwd_xdp__open();
 	if (!xdp) {
-		printf("FAIL: xdp: open: %s\n", strerror(errno));
-		failed++;
+		check_fail("%s", strerror(errno));
+		check_result("xdp: open");
 		goto end;
 	}
 	settings_for_test((struct fwd_settings *)&xdp->rodata->fwd_cfg);
@@ -400,8 +359,8 @@ int main(void)
 	if (!err)
 		err = fill_endpoints(bpf_map__fd(xdp->maps.fwd_endpoints));
 	if (err) {
-		printf("FAIL: xdp: load and fill: %s\n", strerror(-err));
-		failed++;
+		check_fail("%s", strerror(-err));
+		check_result("xdp: load and fill");
 	} else {
 		struct hook h = {
 		    .name = "xdp",
@@ -411,11 +370,10 @@ int main(void)
 		    .verdict = {[REDIRECT] = XDP_REDIRECT, [PASS] = XDP_PASS, [DROP] = XDP_DROP},
 		    .redirect_cnt = FWD_CNT_REDIRECT_XDP,
 		};
-		run_table(&h, &passed, &failed);
+		run_table(&h);
 	}
 end:
 	fwd_xdp__destroy(xdp);
 	fwd_tc__destroy(tc);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_summary();
 }

@@ -1,4 +1,7 @@
-# Shared helpers for fwd's end-to-end tests; sourced by tests/e2e/test_*.sh.
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Shared helpers for fwd's end-to-end tests; sourced by tests/e2e/test_*.sh and tests/demo.sh.
+# The namespaces, links, processes and their cleanup are tests/lib/sandbox.sh's.
 #
 # Every test builds its own world: a "host" namespace where fwdctl runs (-n), a "lan"
 # namespace behind the uplink, and the topology's namespaces, all named with a prefix unique
@@ -8,7 +11,12 @@
 #                                                           |-- fwdXXXXXXXX === eth0  P-red
 #                                                           |-- ...                   P-blue ...
 
+# shellcheck source=../lib/sandbox.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/sandbox.sh"
+
 FWDCTL=${FWDCTL:-$(pwd)/build/fwdctl}
+TEST_TOOLS=$(dirname "$FWDCTL")/tests/tools # helpers built from tests/tools/*.c
+UDP_ECHO=$TEST_TOOLS/udp_echo
 P=${P:-ft$$}             # prefix of every namespace and topology name of this run
 HOST=$P-host
 LAN=$P-lan
@@ -26,37 +34,19 @@ check_eq() {
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
 }
 
-# wait_for MS COMMAND...: poll until the command succeeds, at most MS milliseconds.
-wait_for() {
-	local deadline=$(( $(date +%s%3N) + $1 )); shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s%3N)" -ge "$deadline" ] && return 1
-		sleep 0.02
-	done
-}
-
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-# listening NS PROTO PORT: is a socket bound there?
-listening() {
-	local flag=-ltn; [ "$2" = udp ] && flag=-lun
-	in_ns "$1" ss -H $flag "sport = :$3" | grep -q .
-}
-
-# A server that answers every connection or datagram with the peer address it saw.
-# peer_server NS tcp|udp PORT
+# A server that answers every connection or datagram with the peer address it saw ("IP\n").
+# peer_server NS tcp|udp PORT. UDP: one process answers every datagram (udp_echo): socat's
+# UDP-RECVFROM,fork loses those that arrive while a forked child runs.
 peer_server() {
-	local ns=$1 proto=$2 port=$3 spec
-	if [ "$proto" = tcp ]; then spec=TCP-LISTEN:$port,reuseaddr,fork
-	else spec=UDP-RECVFROM:$port,fork; fi
-	# ip netns exec and setsid exec, so $! is socat itself and leads its own process group, which
-	# also holds the children it forks per peer; stop_servers kills the whole group. (Started
-	# through in_ns, a function, $! would be a subshell and killing it would orphan socat.)
-	ip netns exec "$ns" setsid socat "$spec" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
-	SERVERS+=($!)
+	local ns=$1 proto=$2 port=$3
+	if [ "$proto" = tcp ]; then
+		# shellcheck disable=SC2016 # $SOCAT_PEERADDR is for the shell socat starts
+		sandbox_spawn "$ns" /dev/null socat "TCP-LISTEN:$port,reuseaddr,fork" SYSTEM:'echo $SOCAT_PEERADDR'
+	else
+		sandbox_spawn "$ns" /dev/null "$UDP_ECHO" "$port"
+	fi
 	wait_for 3000 listening "$ns" "$proto" "$port" || fail "server $ns $proto/$port did not start"
 }
-SERVERS=()
 
 # fwd_counter TOPO NAME [packets|bytes]: one counter of fwdctl stats (0 if absent).
 fwd_counter() {
@@ -67,9 +57,9 @@ print(counters.get(sys.argv[1], {}).get(sys.argv[2], 0))' "$2" "${3:-packets}"
 }
 
 # short_server NS PORT: a TCP server that answers "ok" to each connection and closes it. Like
-# peer_server, it runs as its own process group (setsid) and stop_servers ends it.
+# peer_server, it runs as its own process group and stop_servers ends it.
 short_server() {
-	ip netns exec "$1" setsid python3 -c '
+	sandbox_spawn "$1" /dev/null python3 -c '
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -78,8 +68,7 @@ s.listen(128)
 while True:
     c, _ = s.accept()
     c.sendall(b"ok\n")
-    c.close()' "$2" >/dev/null 2>&1 &
-	SERVERS+=($!)
+    c.close()' "$2"
 	wait_for 3000 listening "$1" tcp "$2" || fail "short server $1 tcp/$2 did not start"
 }
 
@@ -123,18 +112,9 @@ netfilter_seen() {
 	in_ns "$HOST" iptables -t mangle -nvxL | awk '/fwdbulk/ {n += $1} END {print n + 0}'
 }
 
-group_gone() { ! pgrep -g "$1" >/dev/null; }
-
 # Stop the servers started so far and wait until they are gone, so the next test can bind the
 # same ports (a killed server still holds its socket until it has exited).
-stop_servers() {
-	[ ${#SERVERS[@]} = 0 ] && return
-	local pid
-	for pid in "${SERVERS[@]}"; do kill -KILL -- "-$pid" "$pid" 2>/dev/null; done
-	wait "${SERVERS[@]}" 2>/dev/null
-	for pid in "${SERVERS[@]}"; do wait_for 3000 group_gone "$pid"; done
-	SERVERS=()
-}
+stop_servers() { sandbox_stop_all KILL; }
 
 # ask NS tcp|udp ADDR PORT: what the server at ADDR:PORT says our address is ("" on failure).
 # bash's /dev/tcp and /dev/udp give a connected socket: a reply counts only if it comes back
@@ -142,6 +122,7 @@ stop_servers() {
 # bash's read: read takes a byte at a time, which would truncate a datagram to its first byte.
 ask() {
 	local ns=$1 proto=$2 addr=$3 port=$4
+	# shellcheck disable=SC2016 # the inner bash expands its own arguments
 	in_ns "$ns" timeout 5 bash -c 'exec 3<>/dev/$0/$1/$2 || exit 1
 		[ "$0" = udp ] && echo x >&3
 		timeout 3 head -n 1 <&3' "$proto" "$addr" "$port" 2>/dev/null
@@ -150,31 +131,24 @@ ask() {
 pingable() { in_ns "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1; }
 
 sandbox_up() {
-	ip netns add "$HOST" && ip netns add "$LAN" || return 1
-	ip link add up0 netns "$HOST" type veth peer name lan0 netns "$LAN"
-	ip -n "$HOST" addr add $UPLINK_ADDR/24 dev up0
-	ip -n "$LAN" addr add $LAN_ADDR/24 dev lan0
-	for ns in "$HOST" "$LAN"; do ip -n "$ns" link set lo up; done
-	ip -n "$HOST" link set up0 up
-	ip -n "$LAN" link set lan0 up
+	[ -x "$UDP_ECHO" ] || { echo "$UDP_ECHO is not built (make all)" >&2; return 1; }
+	sandbox_pair "$HOST" up0 $UPLINK_ADDR/24 "$LAN" lan0 $LAN_ADDR/24
 }
 
 # Everything named with our prefix goes: processes, fwd's own state, namespaces.
 sandbox_down() {
-	local ns t
+	local journal t
 	stop_servers
 	# Processes first: once down has deleted a namespace's name, nothing can find them.
-	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-"); do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	done
-	for t in $(ls /run/fwd 2>/dev/null | sed -n "s/^\($P[a-z0-9-]*\)\.journal$/\1/p"); do
+	# shellcheck disable=SC2046 # one namespace name per word
+	sandbox_kill_in $(sandbox_namespaces "^$P-")
+	for journal in /run/fwd/"$P"*.journal; do
+		t=$(basename "$journal" .journal)
+		[[ -e $journal && $t =~ ^[a-z0-9-]+$ ]] || continue
 		"$FWDCTL" -q -n "$HOST" down "$t" 2>/dev/null
 	done
-	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-"); do
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf /sys/fs/bpf/fwd/"$P"* 2>/dev/null
-	rm -f /run/fwd/"$P"*.* 2>/dev/null
+	sandbox_cleanup "^$P-"
+	sandbox_fwd_forget "$P"
 	rm -rf "$WORK"
 }
 

@@ -1,11 +1,13 @@
+#!/bin/bash
 # BIG TCP: fwdctl gives both ends of every namespace veth, and the bridge, the uplink's
 # gso_ipv4_max_size when the uplink has BIG TCP on (above the 64 KiB default), and the default
 # otherwise, converging on each `up`. With it on, TCP sends GSO packets larger than 64 KiB, and fwd's BPF paths carry them
 # whole, translated: the counters of the masquerade, port-forward and switching paths average
 # more bytes per frame than any packet could hold without BIG TCP.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-LINK_GSO=$(dirname "$FWDCTL")/tests/tools/link_gso
+LINK_GSO=$TEST_TOOLS/link_gso
 BIG=196608
 DEFAULT=65536
 bytes=$((40 * 1024 * 1024))
@@ -35,7 +37,7 @@ uplink_gso() { in_ns "$HOST" "$LINK_GSO" up0 "$1" && in_ns "$LAN" "$LINK_GSO" la
 # sink NS PORT: accept one TCP connection on PORT, write "PEER-ADDRESS BYTES" to $WORK/sink.
 sink() {
 	rm -f "$WORK/sink"
-	ip netns exec "$1" setsid timeout 60 python3 -c '
+	sandbox_spawn "$1" /dev/null timeout 60 python3 -c '
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -49,8 +51,7 @@ while True:
         break
     n += len(b)
 open(sys.argv[2] + ".tmp", "w").write("%s %d\n" % (peer[0], n))
-import os; os.rename(sys.argv[2] + ".tmp", sys.argv[2])' "$2" "$WORK/sink" >/dev/null 2>&1 &
-	SERVERS+=($!)
+import os; os.rename(sys.argv[2] + ".tmp", sys.argv[2])' "$2" "$WORK/sink"
 	wait_for 3000 listening "$1" tcp "$2" || fail "sink $1 tcp/$2 did not start"
 }
 

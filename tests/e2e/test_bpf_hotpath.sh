@@ -1,7 +1,9 @@
+#!/bin/bash
 # datapath bpf carries namespace<->namespace traffic itself: with bridge-nf-call-iptables=1 a
 # counting rule in the host's FORWARD chain sees every bridged packet, so it must see (almost)
 # none of a 20 MB transfer, while fwd's own counters show the transfer. The same transfer with
 # datapath kernel is the control: there netfilter sees all of it, so the rule really counts.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 sandbox_up || { fail "sandbox"; exit 1; }

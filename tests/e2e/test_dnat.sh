@@ -1,7 +1,9 @@
+#!/bin/bash
 # Forwards in BPF (datapath bpf): the uplink's forwarded ports reach their namespaces with the
 # client's address kept, replies leave as the uplink's address and port, nothing else from the
 # LAN reaches a namespace, the host's own services keep their ports, and a namespace reaches a
 # forward through the uplink's address (hairpin). No iptables rule is installed at all.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 sandbox_up || { fail "sandbox"; exit 1; }
@@ -130,6 +132,7 @@ import json, sys
 c = json.load(sys.stdin)["bpf"]["cgroup"]
 print(c["path"], " ".join(str(a["id"]) for a in c["attached"] if a["attached"]))')
 cg_root=${cg%% *} cg_ids=${cg#* }
+read -ra cg_id_list <<<"$cg_ids"
 check_eq "status lists four cgroup programs attached" 4 "$(wc -w <<<"$cg_ids")"
 check "down" "$FWDCTL" -q -n "$HOST" down "$topo"
 # bpftool prints nothing at all (no "[]") for a cgroup without programs.
@@ -137,5 +140,5 @@ left=$(bpftool -j cgroup show "$cg_root" | python3 -c '
 import json, sys
 text, ids = sys.stdin.read().strip(), set(sys.argv[1:])
 print(" ".join(p["name"] for p in json.loads(text or "[]")
-               if str(p["id"]) in ids or p["name"].startswith("fwd_")))' $cg_ids)
+               if str(p["id"]) in ids or p["name"].startswith("fwd_")))' "${cg_id_list[@]}")
 check_eq "after down nothing of fwd is attached to $cg_root" "" "$left"

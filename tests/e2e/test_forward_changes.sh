@@ -1,9 +1,11 @@
+#!/bin/bash
 # Forwards that change under traffic, in datapath bpf:
 # - re-running up with a changed forward list adds and removes forwards without breaking an
 #   established connection of a forward that did not change;
 # - port shadowing (the CVE-2021-3773 class): a namespace connection from a source port the
 #   uplink forwards never takes that port on the uplink, so it cannot capture the forward's
 #   inbound connections.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 sandbox_up || { fail "sandbox"; exit 1; }
@@ -13,8 +15,7 @@ conf=$(lab_conf "$topo" bpf)
 
 # An echo server behind forward tcp 80, and a LAN client that keeps one connection open across
 # the reload: it sends "one", waits for $WORK/go, sends "two", and prints each echo it got.
-ip netns exec "$P-blue" setsid socat TCP-LISTEN:80,reuseaddr,fork EXEC:cat >/dev/null 2>&1 &
-SERVERS+=($!)
+sandbox_spawn "$P-blue" /dev/null socat TCP-LISTEN:80,reuseaddr,fork EXEC:cat
 wait_for 3000 listening "$P-blue" tcp 80 || fail "echo server did not start"
 cat >"$WORK/client.py" <<'PY'
 import os, socket, sys, time
@@ -49,9 +50,9 @@ check_eq "the removed forward is gone: lan -> uplink:5353/udp reaches nothing" "
 
 # Port shadowing. The LAN server reports the peer's address and port and holds the
 # connection for a while, so it is established when the LAN opens the forward.
-ip netns exec "$LAN" setsid socat TCP-LISTEN:7012,reuseaddr,fork \
-	SYSTEM:'echo $SOCAT_PEERADDR $SOCAT_PEERPORT; sleep 10' >/dev/null 2>&1 &
-SERVERS+=($!)
+# shellcheck disable=SC2016 # the variables are for the shell socat starts
+sandbox_spawn "$LAN" /dev/null socat TCP-LISTEN:7012,reuseaddr,fork \
+	SYSTEM:'echo $SOCAT_PEERADDR $SOCAT_PEERPORT; sleep 10'
 wait_for 3000 listening "$LAN" tcp 7012 || fail "lan server did not start"
 peer_server "$P-yellow" tcp 8005
 ip netns exec "$P-red" timeout 15 socat -u TCP:$LAN_ADDR:7012,sourceport=8005 - >"$WORK/seen" 2>&1 &

@@ -1,5 +1,7 @@
+#!/bin/bash
 # up/down life cycle: idempotent re-up, converging on added and removed declarations, down
 # leaving nothing behind, a killed up followed by down, and bad files changing nothing.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 sandbox_up || { fail "sandbox"; exit 1; }
@@ -31,7 +33,7 @@ for dp in ${DATAPATHS:-kernel bpf}; do
 	check_eq "$T removing restores the first state" "$first" "$(snapshot)"
 	check_eq "$T the bridge's MAC did not change with its ports" "$mac" \
 		"$(ip -n "$HOST" -br link show vnet0 | awk '{print $3}')"
-	check "$T the removed namespace is gone" test ! -e /run/netns/$P-pink
+	check "$T the removed namespace is gone" test ! -e "/run/netns/$P-pink"
 
 	check "$T status names every namespace" sh -c "'$FWDCTL' -n '$HOST' status '$topo' | grep -c '^  $P-' | grep -qx 4"
 	check "$T status -j is JSON with 4 namespaces" sh -c "'$FWDCTL' -j -n '$HOST' status '$topo' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"namespaces\"])==4 and all(n[\"inside_up\"] for n in d[\"namespaces\"])'"
@@ -51,8 +53,8 @@ for dp in ${DATAPATHS:-kernel bpf}; do
 
 	check "$T down" "$FWDCTL" -q -n "$HOST" down "$conf"
 	check_eq "$T down leaves the sandbox as it was" "$before" "$(snapshot)"
-	check "$T down leaves no journal" test ! -e /run/fwd/$topo.journal
-	check "$T down leaves no pins" test ! -e /sys/fs/bpf/fwd/$topo
+	check "$T down leaves no journal" test ! -e "/run/fwd/$topo.journal"
+	check "$T down leaves no pins" test ! -e "/sys/fs/bpf/fwd/$topo"
 	check "$T second down is fine" "$FWDCTL" -q -n "$HOST" down "$topo"
 
 	# Killed half-way: a big topology, SIGKILL once the journal shows progress, then down.
@@ -65,7 +67,7 @@ for dp in ${DATAPATHS:-kernel bpf}; do
 	wait_for 10000 sh -c "[ \$(grep -c '^netns' /run/fwd/${topo}x.journal 2>/dev/null || echo 0) -ge 10 ]"
 	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
-	check "$T killed up left something to remove" test -e /run/fwd/${topo}x.journal
+	check "$T killed up left something to remove" test -e "/run/fwd/${topo}x.journal"
 	check "$T down after a killed up" "$FWDCTL" -q -n "$HOST" down "${topo}x"
 	check_eq "$T down after a killed up leaves the sandbox as it was" "$before" "$(snapshot)"
 	check_eq "$T no namespace of the killed topology remains" 0 "$(ip netns list | grep -c "^$P-k")"

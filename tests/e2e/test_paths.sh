@@ -1,6 +1,8 @@
+#!/bin/bash
 # Every path of the tutorial's lab, through fwdctl -n, in each datapath:
 # namespace<->namespace, host<->namespace, namespace->LAN (the LAN sees the uplink's address),
 # LAN->uplink:port->namespace (the namespace sees the LAN peer's address), UDP, port ranges.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 sandbox_up || { fail "sandbox"; exit 1; }

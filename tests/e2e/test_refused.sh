@@ -1,4 +1,6 @@
+#!/bin/bash
 # Malformed topologies: each is refused with FILE:LINE: and exit 2, and nothing changes.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 sandbox_up || { fail "sandbox"; exit 1; }
@@ -69,12 +71,14 @@ refused 8 "$good
 bridge"
 refused 8 "$good
 namespace $(printf 'n%.0s' $(seq 70)) 192.168.15.3"
+# shellcheck disable=SC2001 # sed edits line by line: a CR at the end of each
 refused 1 "$(sed 's/$/\r/' <<<"$good")"
 printf '%s\nnamespace x\0y 192.168.15.3\n' "$good" >"$WORK/nul.conf"
 err=$("$FWDCTL" -n "$HOST" up "$WORK/nul.conf" 2>&1 >/dev/null); rc=$?
 check "refused: NUL byte at line 8" test $rc = 2 -a -n "$(grep "nul.conf:8: NUL" <<<"$err")"
 refused 8 "$good
 $(printf 'x%.0s' $(seq 1100))"
+# shellcheck disable=SC2001 # sed edits line by line: the line that ends in .1
 refused 5 "$(sed 's/192.168.15.1$/192.168.15.01/' <<<"$good")"
 
 check_eq "nothing changed after $n refused files" "$before" "$(snapshot)"

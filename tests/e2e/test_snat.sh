@@ -1,7 +1,9 @@
+#!/bin/bash
 # Masquerade in BPF (datapath bpf): namespaces reach the LAN as the uplink's address, replies
 # and ICMP errors find their way back, ports are kept or allocated per connection, and the
 # host's netfilter stays out of it. A counter in the LAN namespace watches for any packet with
 # a namespace source address, for the whole test: SNAT never lets one out untranslated.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 sandbox_up || { fail "sandbox"; exit 1; }
@@ -18,7 +20,7 @@ check "no iptables rules: datapath bpf masquerades in BPF" \
 peer_server "$LAN" tcp 7002
 peer_server "$LAN" udp 7003
 for ns in $NSS; do
-	n=${ns#$P-}
+	n=${ns#"$P"-}
 	check "$n -> lan ping" pingable "$ns" $LAN_ADDR
 	check_eq "$n -> lan tcp, lan sees the uplink address" $UPLINK_ADDR "$(ask "$ns" tcp $LAN_ADDR 7002)"
 	check_eq "$n -> lan udp, lan sees the uplink address" $UPLINK_ADDR "$(ask "$ns" udp $LAN_ADDR 7003)"
@@ -45,13 +47,14 @@ check_eq "red -> lan closed udp port: port unreachable reaches red's socket" ref
 	"$(in_ns "$P-red" python3 "$WORK/refused.py" $LAN_ADDR)"
 
 # Four namespaces, one source port, one server, at the same moment: four mappings.
+# shellcheck disable=SC2016 # $SOCAT_PEERPORT is for the shell socat starts
 in_ns "$LAN" socat TCP-LISTEN:7010,reuseaddr,fork SYSTEM:'echo $SOCAT_PEERPORT; sleep 2' \
 	>/dev/null 2>&1 &
 wait_for 3000 listening "$LAN" tcp 7010
-clients=
+clients=()
 for ns in $NSS; do
 	in_ns "$ns" timeout 5 socat -u TCP:$LAN_ADDR:7010,sourceport=45000 - >"$WORK/port.$ns" 2>&1 &
-	clients="$clients $!"
+	clients+=($!)
 done
 sleep 1
 ct=$("$FWDCTL" -j -n "$HOST" ct "$topo" | python3 -c '
@@ -59,10 +62,10 @@ import json, sys
 d = json.load(sys.stdin)
 print(" ".join(sorted(str(c["translated"]["sport"]) for c in d["connections"]
                       if c["original"]["sport"] == 45000 and c["original"]["dport"] == 7010)))')
-wait $clients
+wait "${clients[@]}"
 seen=$(cat "$WORK"/port.* | sort -u | wc -l)
-check_eq "four namespaces with source port 45000: four entries in fwdctl ct" 4 "$(echo $ct | wc -w)"
-check_eq "... with four distinct translated ports ($ct)" 4 "$(echo $ct | tr ' ' '\n' | sort -u | wc -l)"
+check_eq "four namespaces with source port 45000: four entries in fwdctl ct" 4 "$(wc -w <<<"$ct")"
+check_eq "... with four distinct translated ports ($ct)" 4 "$(tr ' ' '\n' <<<"$ct" | sort -u | wc -l)"
 check_eq "... and the lan server saw four distinct peer ports" 4 "$seen"
 check "... one of them kept 45000" grep -qx 45000 <(cat "$WORK"/port.*)
 "$FWDCTL" -n "$HOST" ct "$topo" >"$WORK/ct.txt"
@@ -132,5 +135,5 @@ check_eq "the lan never saw a namespace source address" 0 "$(lan_leaks)"
 
 for ns in $NSS "$LAN"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null; done
 check "down" "$FWDCTL" -q -n "$HOST" down "$topo"
-check "down removed the pins" test ! -e /sys/fs/bpf/fwd/$topo
+check "down removed the pins" test ! -e "/sys/fs/bpf/fwd/$topo"
 check "down detached the uplink program" bash -c "! tc -n $HOST filter show dev up0 ingress | grep -q fwd"

@@ -20,8 +20,9 @@ bpf_kernel() {
 }
 # rows PATH DATAPATH "value round value round ...": raw.tsv lines (round 0: leave it out)
 rows() {
-	local v r
-	set -- "$1" "$2" $3
+	local v r samples
+	read -ra samples <<<"$3"
+	set -- "$1" "$2" "${samples[@]}"
 	local path=$1 dp=$2
 	shift 2
 	while [ $# -ge 2 ]; do
