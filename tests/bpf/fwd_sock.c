@@ -45,7 +45,7 @@
 #define LO(last) htonl(0x7f000000u | (last)) /* 127.0.0.last, network order */
 #define UPLINK	 LO(1)
 
-static int counters_fd, ncpus;
+static int counters_fd;
 
 /* One PASS: or FAIL: line (check.h); @fmt... says what was seen instead, on failure only. */
 static void check(const char *name, int ok, const char *fmt, ...)
@@ -72,15 +72,9 @@ static void ok(const char *name)
 
 static __u64 host_dnat(void)
 {
-	struct fwd_counter_val vals[ncpus];
-	__u32 idx = FWD_CNT_HOST_DNAT;
-	__u64 sum = 0;
+	struct fwd_counter_sum c[FWD_CNT_MAX];
 
-	if (bpf_map_lookup_elem(counters_fd, &idx, vals))
-		return ~0ull;
-	for (int c = 0; c < ncpus; c++)
-		sum += vals[c].packets;
-	return sum;
+	return loader_counters_read_fd(counters_fd, c) ? ~0ull : c[FWD_CNT_HOST_DNAT].packets;
 }
 
 static __u64 netns_cookie(void)
@@ -98,7 +92,7 @@ static __u64 netns_cookie(void)
 /* A fresh network namespace with only lo, up. */
 static int new_netns(void)
 {
-	struct ifreq ifr = {.ifr_flags = IFF_UP};
+	struct ifreq ifr = { .ifr_flags = IFF_UP };
 	int fd, err;
 
 	if (unshare(CLONE_NEWNET))
@@ -114,7 +108,7 @@ static int new_netns(void)
 
 static struct sockaddr_in sin_of(__be32 addr, __u16 port)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = addr};
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = addr };
 
 	sin.sin_port = htons(port);
 	return sin;
@@ -127,7 +121,7 @@ static const char *str_of(__be32 addr, __be16 port)
 	static int n;
 	char *b = buf[n++ % 4];
 
-	snprintf(b, 32, "%s:%u", inet_ntoa((struct in_addr){addr}), ntohs(port));
+	snprintf(b, 32, "%s:%u", inet_ntoa((struct in_addr){ addr }), ntohs(port));
 	return b;
 }
 
@@ -145,7 +139,7 @@ static int bound(int type, __be32 addr, __u16 port)
 {
 	struct sockaddr_in sin = sin_of(addr, port);
 	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0), one = 1;
-	struct timeval tv = {.tv_sec = 2};
+	struct timeval tv = { .tv_sec = 2 };
 
 	if (fd < 0)
 		return -1;
@@ -208,7 +202,7 @@ static void udp_case(const char *name, __be32 addr, const __u16 *ports, const __
 {
 	struct sockaddr_in from, to;
 	socklen_t len;
-	int fd = bound(SOCK_DGRAM, LO(1), 0), srv[4] = {-1, -1, -1, -1};
+	int fd = bound(SOCK_DGRAM, LO(1), 0), srv[4] = { -1, -1, -1, -1 };
 	__u64 before = host_dnat();
 	char what[96], buf[8];
 	unsigned int seen = 0;
@@ -262,10 +256,10 @@ end:
 /* Runs in the child, inside the test cgroup and the first namespace. */
 static int child(void)
 {
-	const __u16 udp_ports[] = {5353, 5354}, udp_at_port[] = {53, 53};
-	const __be32 udp_at[] = {LO(3), LO(4)};
-	const __u16 udp80[] = {80}, udp80_at_port[] = {80}, udp5353[] = {5353};
-	const __be32 udp80_at[] = {LO(1)};
+	const __u16 udp_ports[] = { 5353, 5354 }, udp_at_port[] = { 53, 53 };
+	const __be32 udp_at[] = { LO(3), LO(4) };
+	const __u16 udp80[] = { 80 }, udp80_at_port[] = { 80 }, udp5353[] = { 5353 };
+	const __be32 udp80_at[] = { LO(1) };
 	int ret;
 
 	tcp_case("tcp to a forward", UPLINK, 80, LO(2), 8080, 1);
@@ -295,13 +289,13 @@ static int fill_forwards(int fd)
 		__u16 port;
 		__be32 to;
 		__u16 to_port;
-	} fwds[] = {{IPPROTO_TCP, 80, LO(2), 8080},
-		    {IPPROTO_UDP, 5353, LO(3), 53},
-		    {IPPROTO_UDP, 5354, LO(4), 53}};
+	} fwds[] = { { IPPROTO_TCP, 80, LO(2), 8080 },
+		     { IPPROTO_UDP, 5353, LO(3), 53 },
+		     { IPPROTO_UDP, 5354, LO(4), 53 } };
 
 	for (size_t i = 0; i < sizeof(fwds) / sizeof(fwds[0]); i++) {
-		struct fwd_forward_key k = {.proto = fwds[i].proto, .port = htons(fwds[i].port)};
-		struct fwd_forward_val v = {.addr = fwds[i].to, .port = htons(fwds[i].to_port)};
+		struct fwd_forward_key k = { .proto = fwds[i].proto, .port = htons(fwds[i].port) };
+		struct fwd_forward_val v = { .addr = fwds[i].to, .port = htons(fwds[i].to_port) };
 
 		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
 			return -errno;
@@ -328,8 +322,8 @@ static int cgroup_join(const char *dir)
 
 int main(void)
 {
-	static const char *const progs[] = {"fwd_connect4", "fwd_sendmsg4", "fwd_recvmsg4",
-					    "fwd_peername4"};
+	static const char *const progs[] = { "fwd_connect4", "fwd_sendmsg4", "fwd_recvmsg4",
+					     "fwd_peername4" };
 	char root[PATH_MAX], dir[PATH_MAX + 32];
 	struct bpf_link *links[4] = {};
 	struct fwd_settings *cfg;
@@ -337,12 +331,11 @@ int main(void)
 	int cg_fd = -1, status, ret = 1;
 	pid_t pid;
 
-	ncpus = libbpf_num_possible_cpus();
 	if (loader_cgroup_v2_root(root, sizeof(root))) {
 		printf("SKIP: fwd_sock: no cgroup v2 mounted\n");
 		return 0;
 	}
-	if (ncpus <= 0 || new_netns()) {
+	if (new_netns()) {
 		printf("FAIL: fwd_sock: setup: %s\n", strerror(errno));
 		return 1;
 	}

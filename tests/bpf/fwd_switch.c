@@ -26,7 +26,7 @@
 #include <bpf/libbpf.h>
 
 #include "fwd_kern_user.h"
-#include "counters_read.h"
+#include "fwd_loader.h" /* loader_counters_read_fd(): the loader's own way of reading them */
 #include "fwd_tc.skel.h"
 #include "fwd_xdp.skel.h"
 
@@ -40,8 +40,8 @@
 
 static const __u8 mac_red[6] = MAC(1), mac_blue[6] = MAC(2), mac_self[6] = MAC(9),
 		  mac_bridge[6] = MAC(5), mac_other[6] = MAC(0x77),
-		  mac_bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
-		  mac_mcast[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb};
+		  mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+		  mac_mcast[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb };
 
 enum outcome { REDIRECT, PASS, DROP, REFUSED /* the kernel refuses to run it at all */ };
 
@@ -162,10 +162,10 @@ static size_t build_frame(const struct frame_spec *s, struct pkt *f)
 		return f->len;
 	}
 
-	iph = pkt_ipv4(f, &(struct pkt_ipv4){.saddr = IP(1),
-					     .daddr = s->daddr ? s->daddr : IP(2),
-					     .proto = proto,
-					     .opt_len = s->opt_len});
+	iph = pkt_ipv4(f, &(struct pkt_ipv4){ .saddr = IP(1),
+					      .daddr = s->daddr ? s->daddr : IP(2),
+					      .proto = proto,
+					      .opt_len = s->opt_len });
 	if (proto == IPPROTO_TCP)
 		pkt_tcp(f, 40000, 5201, 0, 0x18 /* PSH|ACK */, 0);
 	else if (proto == IPPROTO_UDP)
@@ -199,12 +199,10 @@ struct hook {
 	__u32 redirect_cnt; /* the hook's redirect counter */
 };
 
-static int ncpus;
-
 /* One case on one hook; what went wrong, if anything, into check_fail(). */
 static void run_case(const struct hook *h, const struct test_case *tc)
 {
-	struct fwd_counter_val before[FWD_CNT_MAX], after[FWD_CNT_MAX];
+	struct fwd_counter_sum before[FWD_CNT_MAX], after[FWD_CNT_MAX];
 	struct pkt in, out;
 	struct fwd_trace trace = {}, zero_trace = {};
 	__u32 zero = 0, want_cnt, want_target;
@@ -215,12 +213,12 @@ static void run_case(const struct hook *h, const struct test_case *tc)
 
 	memset(out.b, 0xaa, sizeof(out.b));
 	if (bpf_map_update_elem(h->trace_fd, &zero, &zero_trace, BPF_ANY) ||
-	    read_counters(h->counters_fd, ncpus, before)) {
+	    loader_counters_read_fd(h->counters_fd, before)) {
 		check_fail("cannot prepare maps: %s", strerror(errno));
 		return;
 	}
 	err = bpf_prog_test_run_opts(h->prog_fd, &opts);
-	if (read_counters(h->counters_fd, ncpus, after) ||
+	if (loader_counters_read_fd(h->counters_fd, after) ||
 	    bpf_map_lookup_elem(h->trace_fd, &zero, &trace)) {
 		check_fail("cannot read maps: %s", strerror(errno));
 		return;
@@ -279,13 +277,13 @@ static int fill_endpoints(int fd)
 	static const struct {
 		__u8 last;
 		__u32 ifindex;
-	} eps[] = {{1, 101}, {2, 102}, {9, 1}};
+	} eps[] = { { 1, 101 }, { 2, 102 }, { 9, 1 } };
 
 	for (size_t i = 0; i < sizeof(eps) / sizeof(eps[0]); i++) {
-		struct fwd_endpoint_key key = {.addr = htonl(IP(eps[i].last))};
-		struct fwd_endpoint val = {.ifindex = eps[i].ifindex,
-					   .mac = MAC(eps[i].last),
-					   .host_mac = MAC(0x80 | eps[i].last)};
+		struct fwd_endpoint_key key = { .addr = htonl(IP(eps[i].last)) };
+		struct fwd_endpoint val = { .ifindex = eps[i].ifindex,
+					    .mac = MAC(eps[i].last),
+					    .host_mac = MAC(0x80 | eps[i].last) };
 
 		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
 			return -errno;
@@ -315,12 +313,6 @@ int main(void)
 	struct fwd_xdp *xdp = NULL;
 	int err;
 
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0) {
-		fprintf(stderr, "fwd_switch: cannot count CPUs\n");
-		return 1;
-	}
-
 	tc = fwd_tc__open();
 	if (!tc) {
 		check_fail("%s", strerror(errno));
@@ -336,14 +328,15 @@ int main(void)
 		check_result("tc: load and fill");
 	} else {
 		struct hook h = {
-		    .name = "tc",
-		    .is_tc = true,
-		    .prog_fd = bpf_program__fd(tc->progs.fwd_tc_ingress),
-		    .counters_fd = bpf_map__fd(tc->maps.fwd_counters),
-		    .trace_fd = bpf_map__fd(tc->maps.fwd_trace),
-		    .verdict =
-			{[REDIRECT] = TC_ACT_REDIRECT, [PASS] = TC_ACT_OK, [DROP] = TC_ACT_SHOT},
-		    .redirect_cnt = FWD_CNT_REDIRECT_PEER,
+			.name = "tc",
+			.is_tc = true,
+			.prog_fd = bpf_program__fd(tc->progs.fwd_tc_ingress),
+			.counters_fd = bpf_map__fd(tc->maps.fwd_counters),
+			.trace_fd = bpf_map__fd(tc->maps.fwd_trace),
+			.verdict = { [REDIRECT] = TC_ACT_REDIRECT,
+				     [PASS] = TC_ACT_OK,
+				     [DROP] = TC_ACT_SHOT },
+			.redirect_cnt = FWD_CNT_REDIRECT_PEER,
 		};
 		run_table(&h);
 	}
@@ -363,12 +356,14 @@ int main(void)
 		check_result("xdp: load and fill");
 	} else {
 		struct hook h = {
-		    .name = "xdp",
-		    .prog_fd = bpf_program__fd(xdp->progs.fwd_xdp_ingress),
-		    .counters_fd = bpf_map__fd(xdp->maps.fwd_counters),
-		    .trace_fd = bpf_map__fd(xdp->maps.fwd_trace),
-		    .verdict = {[REDIRECT] = XDP_REDIRECT, [PASS] = XDP_PASS, [DROP] = XDP_DROP},
-		    .redirect_cnt = FWD_CNT_REDIRECT_XDP,
+			.name = "xdp",
+			.prog_fd = bpf_program__fd(xdp->progs.fwd_xdp_ingress),
+			.counters_fd = bpf_map__fd(xdp->maps.fwd_counters),
+			.trace_fd = bpf_map__fd(xdp->maps.fwd_trace),
+			.verdict = { [REDIRECT] = XDP_REDIRECT,
+				     [PASS] = XDP_PASS,
+				     [DROP] = XDP_DROP },
+			.redirect_cnt = FWD_CNT_REDIRECT_XDP,
 		};
 		run_table(&h);
 	}

@@ -42,7 +42,7 @@ static int usage(void)
 /* SIGTERM and SIGINT end the loop: without SA_RESTART, they interrupt recvmsg(). */
 static int catch_signals(void)
 {
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = { .sa_handler = on_signal };
 
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL))
@@ -79,13 +79,13 @@ static int echo_one(int fd, bool with_port)
 		struct cmsghdr align;
 	} ctl;
 	struct sockaddr_in peer;
-	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
-	struct msghdr msg = {.msg_name = &peer,
-			     .msg_namelen = sizeof(peer),
-			     .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = ctl.buf,
-			     .msg_controllen = sizeof(ctl.buf)};
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr msg = { .msg_name = &peer,
+			      .msg_namelen = sizeof(peer),
+			      .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
 	struct in_pktinfo *to = NULL;
 	char addr[INET_ADDRSTRLEN];
 	struct cmsghdr *c;
@@ -110,7 +110,7 @@ static int echo_one(int fd, bool with_port)
 	msg.msg_namelen = sizeof(peer);
 	msg.msg_flags = 0;
 	if (to) {
-		struct in_pktinfo from = {.ipi_spec_dst = to->ipi_addr};
+		struct in_pktinfo from = { .ipi_spec_dst = to->ipi_addr };
 
 		msg.msg_controllen = CMSG_SPACE(sizeof(from));
 		c = CMSG_FIRSTHDR(&msg);
@@ -129,7 +129,7 @@ static int echo_one(int fd, bool with_port)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
 	bool with_port = false;
 	unsigned long port;
 	char *end;
