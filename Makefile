@@ -48,7 +48,7 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 FWDCTL    := $(BUILD)/fwdctl
 
-.PHONY: all help deps deps-bench deps-lint test test-unit test-bpf test-e2e demo bench install uninstall clean format lint
+.PHONY: all help deps deps-bench deps-lint bench-compare test test-unit test-bpf test-e2e demo bench install uninstall clean format lint
 .DEFAULT_GOAL := all
 # Keep the BPF objects: the bench and bpftool read them too.
 .SECONDARY: $(BPF_OBJS)
@@ -65,6 +65,7 @@ help:
 	@echo '  test-e2e       end-to-end tests in throwaway network namespaces only'
 	@echo '  demo           build the tutorial lab in a sandbox, exercise every path, tear it down'
 	@echo '  bench          compare datapath bpf, datapath kernel and a direct veth pair (QUICK=1: short)'
+	@echo '  bench-compare  REV=<git revision>: that revision against the working tree, ratio per row'
 	@echo '  man            build the man pages fwdctl(8) and topology.conf(5) into $(BUILD)/man/'
 	@echo '  install        install fwdctl into $$(DESTDIR)$$(PREFIX)/sbin, its man pages and bash completion (PREFIX=$(PREFIX))'
 	@echo '  uninstall      remove them again'
@@ -163,6 +164,12 @@ demo: deps
 bench: deps-bench
 	@$(MAKE) --no-print-directory all bench-tools
 	@bench/run.sh $(BUILD) $(if $(QUICK),--quick)
+
+# REV built in a temporary worktree and measured beside the working tree (bench/compare.sh).
+bench-compare: deps-bench
+	@test -n "$(REV)" || { echo "usage: make bench-compare REV=<git revision> [FULL=1]"; exit 2; }
+	@$(MAKE) --no-print-directory all bench-tools
+	@bench/compare.sh $(BUILD) $(REV) $(if $(FULL),--full)
 
 install: $(FWDCTL) install-docs
 	install -D -m 0755 $(FWDCTL) $(DESTDIR)$(PREFIX)/sbin/fwdctl

@@ -82,15 +82,21 @@ topology_namespaces() {
 	awk '$1 == "namespace" { print $2 }' "$1"
 }
 
-# Build topology file $3 in sandbox X with builder $2 ("fwdctl" or "ip-commands"), within
-# $4 seconds (default LAB_TIMEOUT). Exit status 124: it ran out of time.
+# The fwdctl binary of builder $1: "fwdctl" is this tree's, "fwdctl-old" the one
+# `make bench-compare` measures against (OLD_FWDCTL).
+lab_fwdctl() {
+	if [ "$1" = fwdctl-old ]; then echo "$OLD_FWDCTL"; else echo "$FWDCTL"; fi
+}
+
+# Build topology file $3 in sandbox X with builder $2 ("fwdctl", "fwdctl-old" or
+# "ip-commands"), within $4 seconds (default LAB_TIMEOUT). Exit status 124: it ran out of time.
 lab_up() {
 	local x=$1 builder=$2 file=$3 h=${F[$1:host]} nss tmo=${4:-$LAB_TIMEOUT}
 	LABS[$h]="$builder $file"
 	mapfile -t nss < <(topology_namespaces "$file")
 	sandbox_track "${nss[@]}"
-	if [ "$builder" = fwdctl ]; then
-		timeout -k 5 "$tmo" "$FWDCTL" -n "$h" up "$file"
+	if [ "$builder" != ip-commands ]; then
+		timeout -k 5 "$tmo" "$(lab_fwdctl "$builder")" -n "$h" up "$file"
 	else
 		timeout -k 5 "$tmo" "$HERE/ip-commands-lab.sh" -n "$h" up "$file"
 	fi
@@ -100,8 +106,8 @@ lab_down() {
 	local h=$1 builder file
 	[ -n "${LABS[$h]:-}" ] || return 0
 	read -r builder file <<<"${LABS[$h]}"
-	if [ "$builder" = fwdctl ]; then
-		timeout -k 5 "$LAB_TIMEOUT" "$FWDCTL" -n "$h" down "$file"
+	if [ "$builder" != ip-commands ]; then
+		timeout -k 5 "$LAB_TIMEOUT" "$(lab_fwdctl "$builder")" -n "$h" down "$file"
 	else
 		timeout -k 5 "$LAB_TIMEOUT" "$HERE/ip-commands-lab.sh" -n "$h" down "$file"
 	fi

@@ -23,6 +23,12 @@
 # uplinks and the ceiling, 196608; 65536: BIG TCP off), BENCH_OUT (instead of results/latest).
 # bench/run.sh --cleanup removes what an interrupted (killed) run may have left behind.
 #
+# bench/run.sh BUILD --compare OLD_FWDCTL [--quick] — the run of `make bench-compare`
+# (bench/compare.sh): instead of the kernel datapath and the ceiling, datapath bpf built by
+# OLD_FWDCTL (variant "old", setup builder "fwdctl-old") beside this tree's (variant "bpf",
+# builder "fwdctl"), measured round by round in the same way; the table is
+# bench/compare-report.sh's (compare.md), in BENCH_OUT (default bench/results/compare).
+#
 # Exit status: 0 when every variant that could run produced results, 1 on a runtime failure,
 # 2 on usage errors.
 set -u
@@ -30,18 +36,23 @@ set -o pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 usage() {
-	echo "usage: bench/run.sh BUILD_DIR [--quick] | bench/run.sh --cleanup" >&2
+	echo "usage: bench/run.sh BUILD_DIR [--quick] [--compare OLD_FWDCTL] | bench/run.sh --cleanup" >&2
 	exit 2
 }
 
 # Every name this driver creates; --cleanup and the trap remove exactly these.
-OUR_NS_RE='^fwdb[bkcs]-'
-OUR_TOPOLOGIES="fwdbb fwdbk fwdbs"
+OUR_NS_RE='^fwdb[bkcso]-'
+OUR_TOPOLOGIES="fwdbb fwdbk fwdbs fwdbo"
 
-QUICK=0 CLEANUP_ONLY=0 BUILD=
+QUICK=0 CLEANUP_ONLY=0 BUILD='' OLD_FWDCTL='' next_is_old=0
 for a in "$@"; do
+	if [ $next_is_old = 1 ]; then
+		OLD_FWDCTL=$a next_is_old=0
+		continue
+	fi
 	case $a in
 	--quick) QUICK=1 ;;
+	--compare) next_is_old=1 ;;
 	--cleanup) CLEANUP_ONLY=1 ;;
 	-h | --help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) usage ;;
@@ -104,12 +115,17 @@ if [ $CLEANUP_ONLY = 1 ]; then
 	cleanup_leftovers
 	exit 0
 fi
-[ -n "$BUILD" ] || usage
+if [ -z "$BUILD" ] || [ $next_is_old = 1 ]; then usage; fi
 BUILD=$(cd "$BUILD" && pwd) || exit 2
 TOOLS=$BUILD/bench
 LINK_GSO=$BUILD/tests/tools/link_gso # sets gso_ipv4_max_size, which iproute2 6.1 cannot
 FWDCTL=${FWDCTL:-$BUILD/fwdctl}
 OUT=${BENCH_OUT:-$HERE/results/latest}
+COMPARE=0
+if [ -n "$OLD_FWDCTL" ]; then
+	[ -x "$OLD_FWDCTL" ] || { echo "bench: --compare $OLD_FWDCTL: not an executable" >&2; exit 2; }
+	COMPARE=1 OUT=${BENCH_OUT:-$HERE/results/compare}
+fi
 
 if [ -n "$(sandbox_namespaces "$OUR_NS_RE")" ]; then
 	echo "bench: namespaces of an earlier run still exist (ip netns list | grep fwdb); remove them with bench/run.sh --cleanup" >&2
@@ -137,7 +153,7 @@ trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM HUP
 mkdir -p "$OUT"
 # a run that fails half-way must not leave the previous run's numbers looking current
-rm -f "$OUT/results.json" "$OUT/results.md" "$OUT/results.png" "$OUT/raw.tsv"
+rm -f "$OUT/results.json" "$OUT/results.md" "$OUT/results.png" "$OUT/raw.tsv" "$OUT/compare.md"
 RAW=$WORK/raw.tsv META=$WORK/meta
 : >"$RAW"
 exec 3>&2 2> >(tee "$OUT/bench.log" >&3)
@@ -145,6 +161,8 @@ exec 3>&2 2> >(tee "$OUT/bench.log" >&3)
 if [ $QUICK = 1 ]; then
 	ROUNDS=${BENCH_ROUNDS:-3} D=${BENCH_DURATION:-1}
 	SETUP_SIZES=${BENCH_SETUP_SIZES:-100} SETUP_ROUNDS=1 CT_ROUNDS=1
+	# a comparison pairs every row: setup and conntrack need rounds of their own
+	[ $COMPARE = 1 ] && SETUP_ROUNDS=${BENCH_ROUNDS:-3} CT_ROUNDS=${BENCH_ROUNDS:-3}
 else
 	ROUNDS=${BENCH_ROUNDS:-5} D=${BENCH_DURATION:-5}
 	SETUP_SIZES=${BENCH_SETUP_SIZES:-100 1000} SETUP_ROUNDS=3 CT_ROUNDS=3
@@ -214,6 +232,11 @@ T_START=$SECONDS
 	# 0: this kernel has no such setting (before 6.3; lo is only read), every link stays at 64 KiB
 	echo "gso_ipv4_max_size=$([ "$("$LINK_GSO" lo)" = 0 ] && echo 0 || echo "$GSO_MAX")"
 	echo "fwdctl=$([ $HAVE_FWDCTL = 1 ] && echo "$FWDCTL" || echo none)"
+	if [ $COMPARE = 1 ]; then
+		echo "old_fwdctl=$OLD_FWDCTL"
+		echo "new=${BENCH_COMPARE_NEW:-$FWDCTL}"
+		echo "old=${BENCH_COMPARE_OLD:-$OLD_FWDCTL}"
+	fi
 	echo "nf_conntrack_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo '?')"
 } >"$META"
 
@@ -438,6 +461,7 @@ run_setup() {
 	local n r b builders
 	builders=(ip-commands)
 	[ $HAVE_FWDCTL = 1 ] && builders+=(fwdctl)
+	[ $COMPARE = 1 ] && builders=(fwdctl fwdctl-old)
 	lab_sandbox_create s 3 || { fail "setup sandbox"; return 1; }
 	for n in $SETUP_SIZES; do
 		setup_topology "$n" >"$WORK/setup-$n.conf"
@@ -460,23 +484,30 @@ run_setup() {
 log "bench: $(sed -n 's/^mode=//p' "$META") mode, rounds of ${D}s: $(for m in $METRICS; do printf '%s %s, ' "$m" "$(rounds_of "$m")"; done)fwdctl: $([ $HAVE_FWDCTL = 1 ] && echo "$FWDCTL" || echo "not built: kernel lab by ip-commands-lab.sh, bpf skipped")"
 
 VARIANTS=()
-if [[ " $ONLY " == *" traffic "* || " $ONLY " == *" ct "* ]]; then
+LAB_VARIANTS=(kernel bpf)
+[ $COMPARE = 1 ] && LAB_VARIANTS=(old bpf)
+if [[ " $ONLY " == *" traffic "* || " $ONLY " == *" ct "* ]] && [ $COMPARE = 0 ]; then
 	if ceiling_create; then
 		VARIANTS+=(ceiling)
 	else
 		fail "ceiling: direct veth pair did not come up"
 	fi
-	for v in kernel bpf; do
-		x=${v:0:1} n=$([ $v = bpf ] && echo 1 || echo 2)
-		if [ $HAVE_FWDCTL = 0 ] && [ $v = bpf ]; then
+fi
+if [[ " $ONLY " == *" traffic "* || " $ONLY " == *" ct "* ]]; then
+	for v in "${LAB_VARIANTS[@]}"; do
+		# sandbox X (the variant's first letter) on 10.200.N.0/24
+		x=${v:0:1} n=$(case $v in bpf) echo 1 ;; kernel) echo 2 ;; *) echo 4 ;; esac)
+		if [ $HAVE_FWDCTL = 0 ] && [ "$v" = bpf ]; then
 			log "lab bpf: skipped (no fwdctl)"
 			continue
 		fi
 		lab_sandbox_create "$x" "$n" || { fail "lab $v: sandbox"; continue; }
-		traffic_topology "$x" "$v" >"$WORK/fwdb$x.conf"
+		# "old" is datapath bpf too, built by the fwdctl it is compared with
+		traffic_topology "$x" "${v/#old/bpf}" >"$WORK/fwdb$x.conf"
 		builders=(fwdctl)
+		[ "$v" = old ] && builders=(fwdctl-old)
 		# the kernel datapath is the tutorial's recipe: without a working fwdctl, build it by hand
-		[ $v = kernel ] && builders+=(ip-commands)
+		[ "$v" = kernel ] && builders+=(ip-commands)
 		[ $HAVE_FWDCTL = 0 ] && builders=(ip-commands)
 		for builder in "${builders[@]}"; do
 			log "lab $v: up with $builder"
@@ -544,8 +575,15 @@ fi
 echo "elapsed_s=$((SECONDS - T_START))" >>"$META"
 [ -e "$WORK/failures" ] && sed 's/^/failure=/' "$WORK/failures" >>"$META"
 cp "$RAW" "$OUT/raw.tsv"
-"$HERE/report.sh" "$RAW" "$META" "$OUT" || { log "report failed"; exit 1; }
-log "bench: done in $((SECONDS - T_START)) s; results in $OUT"
-cat "$OUT/results.md"
+if [ $COMPARE = 1 ]; then
+	cp "$META" "$OUT/meta"
+	"$HERE/compare-report.sh" "$RAW" "$META" "$OUT/compare.md" || { log "report failed"; exit 1; }
+	log "bench: done in $((SECONDS - T_START)) s; results in $OUT"
+	cat "$OUT/compare.md"
+else
+	"$HERE/report.sh" "$RAW" "$META" "$OUT" || { log "report failed"; exit 1; }
+	log "bench: done in $((SECONDS - T_START)) s; results in $OUT"
+	cat "$OUT/results.md"
+fi
 [ -e "$WORK/failures" ] && exit 1
 exit 0
