@@ -8,11 +8,21 @@
  * HASH an insert into a full table fails, which fwd counts (drop_ct_full) and drops, and
  * expired entries still go without a daemon: the ORIG entry's timer deletes both entries.
  *
- * A full table still admits new connections while some of its connections were never
- * answered: fwd_ct_recent remembers the latest new ones, and an insert that finds the table
- * full first evicts the oldest of those without a reply (ct_insert), as Linux's early drop does
- * with unassured entries. An answered connection is never evicted, so a flood of unanswered
- * flows cannot push out established ones, nor lock new ones out for a whole timeout.
+ * A full table still admits new connections while some of its connections are not assured:
+ * fwd_ct_recent remembers the latest new ones, and an insert that finds the table full first
+ * evicts the oldest of those that is not (ct_insert), as Linux's early drop does. TCP is
+ * assured only once its handshake completed, UDP once it saw traffic both ways: a flood of
+ * spoofed SYNs, even answered by SYN-ACKs, cannot push out established connections, nor lock
+ * new ones out for a whole timeout, and its entries leave after the short half-open timeout.
+ *
+ * TCP is tracked as Linux's nf_conntrack does, in outline: SYN, SYN-ACK and the final ACK move
+ * a connection through syn_sent and syn_recv to established; FINs to fin_wait and time_wait;
+ * an RST to close. Every segment must lie within the window its receiver offered
+ * (ct_tcp_window): a forged RST, FIN or data segment with a guessed sequence number changes
+ * nothing and is dropped (drop_tcp_window). A connection is opened by a SYN only, except from
+ * a namespace: its segment without an entry (after a flush, a reload) is picked up, without
+ * window checks. From the LAN nothing but a SYN opens one (drop_ct_invalid); Linux picks up
+ * from both sides (nf_conntrack_tcp_loose), which lets one spoofed ACK hold an entry for days.
  *
  * The timer is not restarted per packet (hrtimer_start is a lock and a tree operation): a
  * packet moves expires_ns, and the callback, when it fires early because the connection was
@@ -91,7 +101,7 @@ static __always_inline bool ct_early_drop(void)
 		if (bpf_map_pop_elem(&fwd_ct_recent, &key))
 			return false; /* no candidate left */
 		e = bpf_map_lookup_elem(&fwd_ct, &key);
-		if (!e || e->dir != FWD_CT_DIR_ORIG || (e->flags & FWD_CT_F_SEEN_REPLY))
+		if (!e || e->dir != FWD_CT_DIR_ORIG || (e->flags & FWD_CT_F_ASSURED))
 			continue;
 		__builtin_memcpy(&peer, &e->peer, sizeof(peer));
 		bpf_map_delete_elem(&fwd_ct, &peer);
@@ -118,8 +128,10 @@ static __always_inline __u64 ct_timeout_ns(__u8 state)
 
 	switch (state) {
 	case FWD_CT_TCP_SYN_SENT: s = fwd_cfg.ct.tcp_syn_sent; break;
+	case FWD_CT_TCP_SYN_RECV: s = fwd_cfg.ct.tcp_syn_recv; break;
 	case FWD_CT_TCP_ESTABLISHED: s = fwd_cfg.ct.tcp_established; break;
 	case FWD_CT_TCP_FIN_WAIT: s = fwd_cfg.ct.tcp_fin_wait; break;
+	case FWD_CT_TCP_TIME_WAIT: s = fwd_cfg.ct.tcp_time_wait; break;
 	case FWD_CT_TCP_CLOSE: s = fwd_cfg.ct.tcp_close; break;
 	case FWD_CT_UDP: s = fwd_cfg.ct.udp; break;
 	case FWD_CT_UDP_ASSURED: s = fwd_cfg.ct.udp_assured; break;
@@ -202,6 +214,84 @@ static int ct_timer_fired(void *map, struct fwd_ct_key *key, struct fwd_ct_entry
 	return 0;
 }
 
+/*
+ * Expiry for the entries whose timer could not be armed (ct_arm): one timer per table, which
+ * runs only while there are such entries. Once a second it walks the table and deletes those
+ * that expired, with their REPLY halves. The walk costs a pass over the table, and it happens
+ * only after an allocation failed under a burst of new connections.
+ */
+struct fwd_ct_gc {
+	struct bpf_timer timer;
+	__u32 running; /* the timer is armed */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fwd_ct_gc);
+} fwd_ct_gc SEC(".maps");
+
+#define FWD_CT_GC_INTERVAL_NS FWD_NSEC_PER_SEC
+
+struct ct_gc_walk {
+	__u64 now;
+	/* An unarmed entry not expired yet: the walk must come again. A flag, not a count: the
+	 * verifier follows the callback until its state stops changing, which a count never does.
+	 */
+	__u32 again;
+};
+
+static long ct_gc_one(void *map, struct fwd_ct_key *key, struct fwd_ct_entry *e,
+		      struct ct_gc_walk *w)
+{
+	struct fwd_ct_key peer;
+
+	if (e->dir != FWD_CT_DIR_ORIG || e->timer_ns)
+		return 0;
+	if (e->expires_ns > w->now) {
+		w->again = 1;
+		return 0;
+	}
+	__builtin_memcpy(&peer, &e->peer, sizeof(peer));
+	bpf_map_delete_elem(map, &peer);
+	bpf_map_delete_elem(map, key);
+	return 0;
+}
+
+static int ct_gc_fired(void *map, __u32 *key, struct fwd_ct_gc *gc)
+{
+	struct ct_gc_walk w = { .now = ct_now() };
+
+	/* Cleared before the walk: an entry that fails to arm meanwhile starts the timer again
+	 * (ct_gc_kick), whatever this walk finds. */
+	gc->running = 0;
+	bpf_for_each_map_elem(&fwd_ct, ct_gc_one, &w, 0);
+	if (w.again && !bpf_timer_start(&gc->timer, FWD_CT_GC_INTERVAL_NS, 0))
+		gc->running = 1;
+	return 0;
+}
+
+/* An entry is left without a timer: make sure the walk comes. */
+static __always_inline void ct_gc_kick(void)
+{
+	struct fwd_ct_gc *gc;
+	__u32 zero = 0;
+	long err;
+
+	gc = bpf_map_lookup_elem(&fwd_ct_gc, &zero);
+	if (!gc || gc->running)
+		return;
+	err = bpf_timer_init(&gc->timer, &fwd_ct_gc, CLOCK_MONOTONIC);
+	if (err && err != -EBUSY) /* -EBUSY: initialised before */
+		return;
+	if (bpf_timer_set_callback(&gc->timer, ct_gc_fired) ||
+	    bpf_timer_start(&gc->timer, FWD_CT_GC_INTERVAL_NS, 0))
+		return;
+	gc->running = 1;
+}
+
 static __always_inline void ct_arm(struct fwd_ct_entry *e, __u64 now);
 
 /*
@@ -225,40 +315,166 @@ static __always_inline void ct_refresh(struct fwd_ct_entry *e, __u64 now)
 	}
 }
 
+/* Sequence numbers compare modulo 2^32 (RFC 1982). */
+static __always_inline bool ct_seq_after(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) > 0;
+}
+
+/* The sequence space a segment takes: its payload, and one each for SYN and FIN. */
+static __always_inline __u32 ct_tcp_seg_len(const struct fwd_pkt *pkt)
+{
+	__u32 hdr = pkt->l4_off - pkt->l3_off + pkt->tcp_doff;
+	__u32 len = pkt->l3_len > hdr ? pkt->l3_len - hdr : 0;
+
+	return len + !!(pkt->tcp_flags & FWD_TCP_SYN) + !!(pkt->tcp_flags & FWD_TCP_FIN);
+}
+
+/* The scale of @snd's windows: only when both SYNs announced one (RFC 7323). */
+static __always_inline __u8 ct_tcp_scale(const struct fwd_ct_tcp_dir *snd,
+					 const struct fwd_ct_tcp_dir *rcv)
+{
+	if (snd->wscale == FWD_TCP_NO_WSCALE || rcv->wscale == FWD_TCP_NO_WSCALE)
+		return 0;
+	return snd->wscale & 15;
+}
+
 /*
- * The state after a packet: TCP from its flags (a SYN on a closed connection starts the
- * tuple over), UDP assured once replied, ICMP has one state. @reply: the packet came back.
+ * Is TCP segment @pkt, from @snd to @rcv, within the window? And learn from it: the sender's
+ * end and largest window, and how far its ACK and window let the other side go. False: out
+ * of window, nothing learnt. The checks of Linux's tcp_in_window() without its ACK check, each
+ * bound widened by one window of the receiver's for the writes skipped below.
+ */
+static __always_inline bool ct_tcp_window(struct fwd_ct_tcp_dir *snd, struct fwd_ct_tcp_dir *rcv,
+					  const struct fwd_pkt *pkt)
+{
+	__u8 tf = pkt->tcp_flags, scale;
+	__u32 seq = pkt->tcp_seq, end = seq + ct_tcp_seg_len(pkt), win, slack;
+
+	if (!snd->seen) {
+		/* This side's first segment: the SYN, or the answer to it (SYN-ACK, or RST), which
+		 * must acknowledge what the SYN sent, give or take its window: a forged answer
+		 * with a guessed number is refused. */
+		if ((tf & FWD_TCP_ACK) && rcv->seen &&
+		    (ct_seq_after(pkt->tcp_ack, rcv->end) ||
+		     ct_seq_after(rcv->end - rcv->maxwin, pkt->tcp_ack)))
+			return false;
+		snd->end = end;
+		snd->maxwin = pkt->tcp_win ? pkt->tcp_win : 1; /* a SYN's window is never scaled */
+		snd->wscale = tf & FWD_TCP_SYN ? pkt->tcp_wscale : FWD_TCP_NO_WSCALE;
+		snd->seen = 1;
+		if (tf & FWD_TCP_ACK) {
+			rcv->maxend = pkt->tcp_ack + snd->maxwin;
+			rcv->maxend_set = 1;
+		}
+		return true;
+	}
+	scale = tf & FWD_TCP_SYN ? 0 : ct_tcp_scale(snd, rcv);
+	win = (__u32)pkt->tcp_win << scale;
+	if (rcv->seen) {
+		slack = rcv->maxwin;
+		/* Not beyond the right edge the receiver offered ... */
+		if (snd->maxend_set && ct_seq_after(seq, snd->maxend + slack))
+			return false;
+		/* ... nor older than a window before what this side already sent. */
+		if (ct_seq_after(snd->end - 2 * slack, end))
+			return false;
+	}
+	/* Written only when moved by more than a quarter window: see fwd_ct_tcp_dir. */
+	if (ct_seq_after(end, snd->end + (rcv->maxwin >> 2)))
+		snd->end = end;
+	if (win > snd->maxwin)
+		snd->maxwin = win;
+	if (tf & FWD_TCP_ACK) {
+		__u32 maxend = pkt->tcp_ack + (win ? win : 1);
+
+		if (!rcv->maxend_set || ct_seq_after(maxend, rcv->maxend + (snd->maxwin >> 2))) {
+			rcv->maxend = maxend;
+			rcv->maxend_set = 1;
+		}
+	}
+	return true;
+}
+
+/* A new connection on a tuple whose last one closed: tracking starts over. */
+static __always_inline void ct_tcp_restart(struct fwd_ct_entry *e)
+{
+	__builtin_memset(e->tcp, 0, sizeof(e->tcp));
+	e->tcp[0].wscale = FWD_TCP_NO_WSCALE;
+	e->tcp[1].wscale = FWD_TCP_NO_WSCALE;
+}
+
+/* The TCP state after an accepted segment (flags already updated with its FIN and RST). */
+static __always_inline __u8 ct_tcp_state(__u8 state, __u8 *flags, __u8 tf, bool reply)
+{
+	const __u8 fins = FWD_CT_F_FIN_ORIG | FWD_CT_F_FIN_REPLY;
+
+	if (*flags & FWD_CT_F_RST)
+		return FWD_CT_TCP_CLOSE;
+	if ((*flags & fins) == fins)
+		return FWD_CT_TCP_TIME_WAIT;
+	if (*flags & fins)
+		return FWD_CT_TCP_FIN_WAIT;
+	switch (state) {
+	case FWD_CT_NONE:
+		if ((tf & (FWD_TCP_SYN | FWD_TCP_ACK)) == FWD_TCP_SYN)
+			return FWD_CT_TCP_SYN_SENT;
+		return FWD_CT_TCP_ESTABLISHED; /* picked up (FWD_CT_F_LIBERAL) */
+	case FWD_CT_TCP_SYN_SENT:
+		if (reply && (tf & (FWD_TCP_SYN | FWD_TCP_ACK)) == (FWD_TCP_SYN | FWD_TCP_ACK))
+			return FWD_CT_TCP_SYN_RECV;
+		return state;
+	case FWD_CT_TCP_SYN_RECV:
+		/* The handshake's final ACK: assured from here on. */
+		if (!reply && (tf & (FWD_TCP_SYN | FWD_TCP_ACK)) == FWD_TCP_ACK) {
+			*flags |= FWD_CT_F_ASSURED;
+			return FWD_CT_TCP_ESTABLISHED;
+		}
+		return state;
+	default: return state;
+	}
+}
+
+/*
+ * The state after a packet. @reply: the packet came back. False for a TCP segment outside
+ * the connection's window: nothing changed, the caller drops it.
  * Several CPUs may update one entry at once; the fields are single bytes written whole, and
  * the worst a lost update does is keep a timeout one packet longer.
  */
-static __always_inline void ct_advance(struct fwd_ct_entry *e, const struct fwd_pkt *pkt,
+static __always_inline bool ct_advance(struct fwd_ct_entry *e, const struct fwd_pkt *pkt,
 				       bool reply)
 {
-	__u8 flags = e->flags, state;
+	__u8 flags = e->flags, state = e->state;
 
 	if (reply)
 		flags |= FWD_CT_F_SEEN_REPLY;
 	if (pkt->proto == IPPROTO_TCP) {
 		__u8 tf = pkt->tcp_flags;
 
-		if (!reply && (tf & (FWD_TCP_SYN | FWD_TCP_ACK)) == FWD_TCP_SYN &&
-		    e->state == FWD_CT_TCP_CLOSE)
+		/* A new SYN from the client on a closed tuple opens a new connection on it. */
+		if (!reply && (tf & (FWD_TCP_SYN | FWD_TCP_ACK | FWD_TCP_RST)) == FWD_TCP_SYN &&
+		    (state == FWD_CT_TCP_CLOSE || state == FWD_CT_TCP_TIME_WAIT)) {
+			ct_tcp_restart(e);
 			flags = 0;
+			state = FWD_CT_NONE;
+		}
+		if (!(flags & FWD_CT_F_LIBERAL) &&
+		    !(reply ? ct_tcp_window(&e->tcp[1], &e->tcp[0], pkt)
+			    : ct_tcp_window(&e->tcp[0], &e->tcp[1], pkt)))
+			return false;
 		if (tf & FWD_TCP_RST)
 			flags |= FWD_CT_F_RST;
 		if (tf & FWD_TCP_FIN)
 			flags |= reply ? FWD_CT_F_FIN_REPLY : FWD_CT_F_FIN_ORIG;
-		if ((flags & FWD_CT_F_RST) || (flags & (FWD_CT_F_FIN_ORIG | FWD_CT_F_FIN_REPLY)) ==
-						  (FWD_CT_F_FIN_ORIG | FWD_CT_F_FIN_REPLY))
-			state = FWD_CT_TCP_CLOSE;
-		else if (flags & (FWD_CT_F_FIN_ORIG | FWD_CT_F_FIN_REPLY))
-			state = FWD_CT_TCP_FIN_WAIT;
-		else if (flags & FWD_CT_F_SEEN_REPLY)
-			state = FWD_CT_TCP_ESTABLISHED;
-		else
-			state = FWD_CT_TCP_SYN_SENT;
+		state = ct_tcp_state(state, &flags, tf, reply);
+		/* Picked up: assured once the other side answered, as UDP. */
+		if ((flags & (FWD_CT_F_LIBERAL | FWD_CT_F_SEEN_REPLY)) ==
+		    (FWD_CT_F_LIBERAL | FWD_CT_F_SEEN_REPLY))
+			flags |= FWD_CT_F_ASSURED;
 	} else if (pkt->proto == IPPROTO_UDP) {
 		state = flags & FWD_CT_F_SEEN_REPLY ? FWD_CT_UDP_ASSURED : FWD_CT_UDP;
+		if (flags & FWD_CT_F_SEEN_REPLY)
+			flags |= FWD_CT_F_ASSURED;
 	} else {
 		state = FWD_CT_ICMP;
 	}
@@ -266,29 +482,41 @@ static __always_inline void ct_advance(struct fwd_ct_entry *e, const struct fwd_
 		e->flags = flags;
 	if (state != e->state)
 		e->state = state;
+	return true;
 }
 
-/* A packet of a tracked connection: state, then expiry. */
-static __always_inline void ct_update(struct fwd_ct_entry *e, const struct fwd_pkt *pkt, bool reply,
+/* A packet of a tracked connection: state, then expiry. False: out of window (ct_advance). */
+static __always_inline bool ct_update(struct fwd_ct_entry *e, const struct fwd_pkt *pkt, bool reply,
 				      __u64 now)
 {
-	ct_advance(e, pkt, reply);
+	if (!ct_advance(e, pkt, reply))
+		return false;
 	ct_refresh(e, now);
+	return true;
+}
+
+/* May this packet, with no entry, open a connection? From the LAN only a TCP SYN may. */
+static __always_inline bool ct_may_open(const struct fwd_pkt *pkt, bool from_lan)
+{
+	return !from_lan || pkt->proto != IPPROTO_TCP ||
+	       (pkt->tcp_flags & (FWD_TCP_SYN | FWD_TCP_ACK | FWD_TCP_RST | FWD_TCP_FIN)) ==
+		   FWD_TCP_SYN;
 }
 
 /*
  * The state a new connection starts in (no timer yet: ct_arm()). A TCP segment that is not a
- * SYN (a connection older than the table: after a flush, or a reload with a new table) is
- * picked up as established, as Linux does with nf_conntrack_tcp_loose; its FIN or RST counts.
+ * SYN (from a namespace: a connection older than the table, after a flush or a reload with a
+ * new table) is picked up as established, without window checks; its FIN or RST counts.
  */
 static __always_inline void ct_init_state(struct fwd_ct_entry *e, const struct fwd_pkt *pkt)
 {
 	e->state = FWD_CT_NONE;
 	e->flags = 0;
+	ct_tcp_restart(e);
 	if (pkt->proto == IPPROTO_TCP &&
 	    (pkt->tcp_flags & (FWD_TCP_SYN | FWD_TCP_ACK)) != FWD_TCP_SYN)
-		e->flags = FWD_CT_F_SEEN_REPLY;
-	ct_advance(e, pkt, false);
+		e->flags = FWD_CT_F_LIBERAL;
+	ct_advance(e, pkt, false); /* a first segment is always within its (unknown) window */
 }
 
 /*
@@ -296,21 +524,26 @@ static __always_inline void ct_init_state(struct fwd_ct_entry *e, const struct f
  * bpf_timer_init() allocates (kmalloc_nolock on 6.18) and fails now and then under a burst of
  * new connections (seen: -ENOMEM for about 1 in 50 at 2,000 connections/s). Dropping the
  * packet for that would cost the connection a SYN retransmission (1 s), so the entry stays,
- * unarmed (timer_ns == 0), and the next packet of either direction tries again. An entry
- * that never sees another packet is reclaimed by the loader (fwdctl up, ct).
+ * unarmed (timer_ns == 0) but with its expiry, and the next packet of either direction tries
+ * again. An entry that never sees another packet is deleted by the table's walk (ct_gc) once
+ * expired.
  */
 static __always_inline void ct_arm(struct fwd_ct_entry *e, __u64 now)
 {
 	__u64 timeout = ct_timeout_ns(e->state);
 	long err;
 
+	/* The expiry first: an entry whose timer cannot be armed still expires (ct_gc). */
+	e->expires_ns = now + timeout;
 	err = bpf_timer_init(&e->timer, &fwd_ct, CLOCK_MONOTONIC);
 	if (err && err != -EBUSY) /* -EBUSY: initialised by an earlier, half-failed try */
-		return;
-	if (bpf_timer_set_callback(&e->timer, ct_timer_fired))
-		return;
-	e->expires_ns = now + timeout;
-	ct_timer_start(e, now + timeout, now);
+		goto unarmed;
+	if (bpf_timer_set_callback(&e->timer, ct_timer_fired) ||
+	    ct_timer_start(e, now + timeout, now))
+		goto unarmed;
+	return;
+unarmed:
+	ct_gc_kick();
 }
 
 #endif

@@ -72,16 +72,21 @@ static __always_inline int fwd_dnat_in(struct __sk_buff *skb, const struct fwd_p
 				   FWD_CNT_PASS_UPLINK_HOST); /* the target left the topology */
 	if (pkt->ttl <= 1)
 		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
-	ct_update(e, pkt, false, now);
+	if (!ct_update(e, pkt, false, now))
+		return fwd_verdict(skb, FWD_CNT_DROP_TCP_WINDOW);
 	why = nat_rewrite(skb, pkt, false, pkt->daddr, e->peer.saddr, pkt->dport, e->peer.sport);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
 	return fwd_deliver(skb, pkt, ep, FWD_CNT_DNAT);
 }
 
-/* The ORIG entry of the forwarded connection this packet opens or continues, or NULL. */
-static __always_inline struct fwd_ct_entry *
-fwd_dnat_conn(const struct fwd_pkt *pkt, const struct fwd_ct_key *key, __u64 now, __u32 *why)
+/*
+ * The ORIG entry of the forwarded connection this packet opens or continues, or NULL with
+ * *@why. @from_lan: from the uplink, where only a SYN may open a TCP connection.
+ */
+static __always_inline struct fwd_ct_entry *fwd_dnat_conn(const struct fwd_pkt *pkt,
+							  const struct fwd_ct_key *key, __u64 now,
+							  bool from_lan, __u32 *why)
 {
 	const struct fwd_forward_val *fv;
 	struct fwd_ct_entry *e;
@@ -95,6 +100,10 @@ fwd_dnat_conn(const struct fwd_pkt *pkt, const struct fwd_ct_key *key, __u64 now
 	fv = forward_lookup(pkt->proto, pkt->dport);
 	if (!fv)
 		return NULL;
+	if (!ct_may_open(pkt, from_lan)) {
+		*why = FWD_CNT_DROP_CT_INVALID;
+		return NULL;
+	}
 	return nat_dnat_create(pkt, key, fv, now, why);
 }
 
@@ -133,7 +142,8 @@ static __always_inline int fwd_dnat_reply(struct __sk_buff *skb, struct fwd_pkt 
 	}
 	if (pkt->ttl <= 1)
 		return fwd_verdict(skb, FWD_CNT_PASS_TTL);
-	ct_update(o, pkt, true, now);
+	if (!ct_update(o, pkt, true, now))
+		return fwd_verdict(skb, FWD_CNT_DROP_TCP_WINDOW);
 	why = nat_rewrite(skb, pkt, true, pkt->saddr, e->peer.daddr, pkt->sport, e->peer.dport);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
@@ -164,7 +174,7 @@ static __always_inline int fwd_dnat_veth(struct __sk_buff *skb, struct fwd_pkt *
 		return nat_from_forward_target(pkt) ? fwd_dnat_reply(skb, pkt) : -1;
 	ct_key_of(&key, pkt);
 	now = ct_now();
-	e = fwd_dnat_conn(pkt, &key, now, &why);
+	e = fwd_dnat_conn(pkt, &key, now, false, &why); /* hairpin: from a namespace */
 	if (!e)
 		return why == FWD_CNT_PASS_UPLINK_HOST ? -1 : fwd_verdict(skb, why);
 	return fwd_dnat_in(skb, pkt, e, now);
@@ -198,9 +208,9 @@ static __always_inline int fwd_snat(struct __sk_buff *skb, struct fwd_pkt *pkt)
 	e = bpf_map_lookup_elem(&fwd_ct, &okey);
 	if (e && (e->dir != FWD_CT_DIR_ORIG || e->nat != FWD_CT_NAT_SNAT))
 		return fwd_verdict(skb, FWD_CNT_DROP_NAT_NO_PORT); /* the tuple is a forward's */
-	if (e)
-		ct_update(e, pkt, false, now);
-	else
+	if (e && !ct_update(e, pkt, false, now))
+		return fwd_verdict(skb, FWD_CNT_DROP_TCP_WINDOW);
+	if (!e)
 		e = nat_snat_create(pkt, &okey, now, &why);
 	if (!e)
 		return fwd_verdict(skb, why);
@@ -299,7 +309,8 @@ static __always_inline int fwd_snat_reply(struct __sk_buff *skb, const struct fw
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
 	if (pkt->ttl <= 1)
 		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
-	ct_update(o, pkt, true, ct_now());
+	if (!ct_update(o, pkt, true, ct_now()))
+		return fwd_verdict(skb, FWD_CNT_DROP_TCP_WINDOW);
 	why = nat_rewrite(skb, pkt, false, pkt->daddr, e->peer.saddr, pkt->dport, e->peer.sport);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
@@ -343,7 +354,7 @@ int fwd_tc_uplink(struct __sk_buff *skb)
 	if (!(fwd_cfg.flags & FWD_SET_DNAT))
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
 	now = ct_now();
-	e = fwd_dnat_conn(&pkt, &key, now, &why);
+	e = fwd_dnat_conn(&pkt, &key, now, true, &why);
 	if (!e)
 		return fwd_verdict(skb, why);
 	return fwd_dnat_in(skb, &pkt, e, now);

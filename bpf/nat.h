@@ -80,10 +80,17 @@ static __always_inline bool nat_from_forward_target(const struct fwd_pkt *pkt)
 	return bpf_map_lookup_elem(&fwd_fwd_targets, &key) != NULL;
 }
 
+static __always_inline bool nat_key_eq(const struct fwd_ct_key *a, const struct fwd_ct_key *b)
+{
+	return a->saddr == b->saddr && a->daddr == b->daddr && a->sport == b->sport &&
+	       a->dport == b->dport && a->proto == b->proto;
+}
+
 /*
  * Second half of a new connection: the REPLY entry @rkey is in, now the ORIG entry (from @v,
  * the REPLY value) and its timer. When another CPU made the same connection first, theirs is
- * used and our REPLY entry goes.
+ * used. Our REPLY entry goes unless it is theirs too (a forward's REPLY key follows from the
+ * ORIG key, so two CPUs opening one forwarded connection share it; SNAT picks a port each).
  */
 static __always_inline struct fwd_ct_entry *
 nat_insert_orig(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey,
@@ -97,12 +104,11 @@ nat_insert_orig(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey,
 	ct_init_state(v, pkt);
 	err = ct_insert(okey, v);
 	if (err) {
-		bpf_map_delete_elem(&fwd_ct, rkey);
-		if (err == -EEXIST) { /* another CPU made this connection first: use it */
-			e = bpf_map_lookup_elem(&fwd_ct, okey);
-			if (e)
-				return e;
-		}
+		e = err == -EEXIST ? bpf_map_lookup_elem(&fwd_ct, okey) : NULL;
+		if (!e || !nat_key_eq(&e->peer, rkey))
+			bpf_map_delete_elem(&fwd_ct, rkey);
+		if (e) /* another CPU made this connection first: use it */
+			return e;
 		*why = FWD_CNT_DROP_CT_FULL;
 		return NULL;
 	}
@@ -128,7 +134,8 @@ static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt
 							    __u64 now, __u32 *why)
 {
 	struct fwd_ct_key rkey = {};
-	struct fwd_ct_entry v = {};
+	struct fwd_ct_entry v = {}, *r;
+	long err;
 
 	rkey.saddr = fv->addr;
 	rkey.daddr = okey->saddr;
@@ -139,7 +146,18 @@ static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt
 	v.nat = FWD_CT_NAT_DNAT;
 	v.created_ns = now;
 	__builtin_memcpy(&v.peer, okey, sizeof(v.peer));
-	if (ct_insert(&rkey, &v)) {
+	err = ct_insert(&rkey, &v);
+	if (err == -EEXIST) {
+		/* Another CPU is opening this very connection (its REPLY entry names our ORIG
+		 * key): share it. Else the target already talks to that client port from that
+		 * port, and this connection cannot be told apart from that one's replies. */
+		r = bpf_map_lookup_elem(&fwd_ct, &rkey);
+		if (r && r->dir == FWD_CT_DIR_REPLY && nat_key_eq(&r->peer, okey))
+			return nat_insert_orig(pkt, okey, &rkey, &v, now, why);
+		*why = FWD_CNT_DROP_NAT_NO_PORT;
+		return NULL;
+	}
+	if (err) {
 		*why = FWD_CNT_DROP_CT_FULL;
 		return NULL;
 	}

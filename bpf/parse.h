@@ -28,12 +28,19 @@ struct fwd_pkt {
 	__u8 tos;
 	__u8 pad;
 	__be16 frag_off; /* network order, as in the header: flags and offset */
+	__u32 l3_len;	 /* host order: the IPv4 total length (BIG TCP: the skb's) */
 	/* Filled by fwd_parse_l4() only. */
 	__be16 sport;	/* network order; ICMP echo request: identifier, reply: 0 */
 	__be16 dport;	/* network order; ICMP echo request: 0, reply: identifier */
 	__u8 tcp_flags; /* TCP: byte 13 of the header (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10) */
 	__u8 icmp_type;
 	__u32 l4_csum_off; /* bytes from the frame start to the L4 checksum */
+	/* TCP only, host order: for the sequence tracking of bpf/conntrack.h */
+	__u32 tcp_seq;
+	__u32 tcp_ack;
+	__u16 tcp_win;	 /* as in the header: scaled by the sender's window scale, not here */
+	__u8 tcp_doff;	 /* header length in bytes, options included (20..60) */
+	__u8 tcp_wscale; /* SYN: its window scale option, else FWD_TCP_NO_WSCALE */
 };
 
 /* From <linux/icmp.h>, which drags in libc's socket headers that -target bpf lacks. */
@@ -121,6 +128,7 @@ static __always_inline int fwd_parse_ipv4(struct __ctx_buff *ctx, struct fwd_pkt
 	pkt->ttl = iph->ttl;
 	pkt->tos = iph->tos;
 	pkt->frag_off = iph->frag_off;
+	pkt->l3_len = tot_len;
 	pkt->l4_off = pkt->l3_off + hlen;
 	return FWD_OK;
 }
@@ -135,6 +143,57 @@ static __always_inline int fwd_ipv4_df(const struct fwd_pkt *pkt)
 	return pkt->frag_off & bpf_htons(0x4000);
 }
 
+/* The options of a TCP header: at most 40 bytes. */
+struct fwd_tcp_opts {
+	__u8 b[40];
+};
+
+/*
+ * The window scale option (RFC 7323, kind 3) among the first @n (at most 40) bytes of @o,
+ * capped at 14 as the RFC says; FWD_TCP_NO_WSCALE when there is none. One pass over the
+ * bytes, unrolled, every offset a constant: @skip counts the bytes of the option being passed
+ * over. The verifier sees a straight line of short branches instead of a loop whose index
+ * depends on the data (which it cannot prune: it gave up after a million instructions).
+ */
+static __always_inline __u8 fwd_tcp_opts_wscale(const struct fwd_tcp_opts *o, __u32 n)
+{
+	__u32 skip = 0;
+
+#pragma unroll
+	for (int k = 0; k < 39; k++) {
+		__u8 kind = o->b[k];
+
+		if (k + 1 >= n)
+			break;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		if (kind == 0) /* end of options */
+			break;
+		if (kind == 1) /* NOP */
+			continue;
+		if (o->b[k + 1] < 2) /* a length that covers not even kind and length */
+			break;
+		if (kind == 3 && o->b[k + 1] == 3 && k + 2 < (int)n)
+			return o->b[k + 2 < 40 ? k + 2 : 39] > 14 ? 14
+								  : o->b[k + 2 < 40 ? k + 2 : 39];
+		skip = o->b[k + 1] - 1;
+	}
+	return FWD_TCP_NO_WSCALE;
+}
+
+/* The window scale a SYN announces, or FWD_TCP_NO_WSCALE (also when its options are unread). */
+static __always_inline __u8 fwd_tcp_wscale(struct __ctx_buff *ctx, const struct fwd_pkt *pkt)
+{
+	struct fwd_tcp_opts o = {};
+	__u32 n = (pkt->tcp_doff - 20) & 63;
+
+	if (n == 0 || n > 40 || ctx_load_bytes(ctx, pkt->l4_off + 20, o.b, n))
+		return FWD_TCP_NO_WSCALE;
+	return fwd_tcp_opts_wscale(&o, n);
+}
+
 /*
  * The ports (or ICMP type and echo identifier) after fwd_parse_ipv4(), for conntrack: FWD_OK,
  * FWD_CNT_DROP_NAT_FRAGMENT for a fragment (only the first has the ports), DROP_NAT_PROTO for
@@ -143,18 +202,27 @@ static __always_inline int fwd_ipv4_df(const struct fwd_pkt *pkt)
  */
 static __always_inline int fwd_parse_l4(struct __ctx_buff *ctx, struct fwd_pkt *pkt)
 {
-	__u8 hdr[14];
+	__u8 hdr[16];
 
 	if (fwd_ipv4_is_fragment(pkt))
 		return FWD_CNT_DROP_NAT_FRAGMENT;
 	switch (pkt->proto) {
 	case IPPROTO_TCP:
-		if (ctx_load_bytes(ctx, pkt->l4_off, hdr, 14))
+		if (ctx_load_bytes(ctx, pkt->l4_off, hdr, 16))
 			return FWD_CNT_DROP_TRUNC_L4;
 		pkt->sport = *(__be16 *)hdr;
 		pkt->dport = *(__be16 *)(hdr + 2);
+		pkt->tcp_seq = bpf_ntohl(*(__be32 *)(hdr + 4));
+		pkt->tcp_ack = bpf_ntohl(*(__be32 *)(hdr + 8));
+		pkt->tcp_doff = (hdr[12] >> 4) * 4;
 		pkt->tcp_flags = hdr[13];
+		pkt->tcp_win = bpf_ntohs(*(__be16 *)(hdr + 14));
 		pkt->l4_csum_off = pkt->l4_off + 16;
+		/* A data offset below the header, or beyond the packet, is no TCP segment. */
+		if (pkt->tcp_doff < 20 || pkt->l4_off + pkt->tcp_doff > pkt->l3_off + pkt->l3_len)
+			return FWD_CNT_DROP_TRUNC_L4;
+		pkt->tcp_wscale =
+		    pkt->tcp_flags & FWD_TCP_SYN ? fwd_tcp_wscale(ctx, pkt) : FWD_TCP_NO_WSCALE;
 		return FWD_OK;
 	case IPPROTO_UDP:
 		if (ctx_load_bytes(ctx, pkt->l4_off, hdr, 8))

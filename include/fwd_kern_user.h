@@ -97,7 +97,11 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(DROP_REWRITE, "drop_rewrite")       /* a store or checksum helper failed */            \
 	X(DROP_TTL, "drop_ttl")		      /* reply with TTL <= 1 */                          \
 	X(DROP_NOT_FORWARDED, "drop_not_forwarded") /* from the uplink to a namespace address: \
-						       only forwards and replies get in */
+						       only forwards and replies get in */    \
+	X(DROP_CT_INVALID, "drop_ct_invalid") /* from the LAN, a TCP segment that opens no \
+						 connection (not a SYN) and belongs to none */  \
+	X(DROP_TCP_WINDOW, "drop_tcp_window") /* TCP segment outside its connection's window \
+						 (a forged RST, FIN or data): state unchanged */
 
 enum fwd_counter {
 #define FWD_X_ENUM(id, name) FWD_CNT_##id,
@@ -172,9 +176,11 @@ enum fwd_ct_nat {
 #define FWD_CT_STATES(X)                                                                       \
 	X(NONE, "none")                                                                        \
 	X(TCP_SYN_SENT, "syn_sent")        /* SYN out, nothing back yet */                     \
-	X(TCP_ESTABLISHED, "established")  /* something came back */                           \
+	X(TCP_SYN_RECV, "syn_recv")        /* SYN-ACK back, handshake not completed */         \
+	X(TCP_ESTABLISHED, "established")  /* the handshake's final ACK, or picked up */       \
 	X(TCP_FIN_WAIT, "fin_wait")        /* FIN seen in one direction */                     \
-	X(TCP_CLOSE, "close")              /* FIN both ways, or RST */                         \
+	X(TCP_TIME_WAIT, "time_wait")      /* FIN both ways */                                 \
+	X(TCP_CLOSE, "close")              /* RST */                                           \
 	X(UDP, "udp")                      /* no reply yet */                                  \
 	X(UDP_ASSURED, "udp_assured")      /* replied */                                       \
 	X(ICMP, "icmp")
@@ -192,7 +198,33 @@ enum fwd_ct_flags {
 	FWD_CT_F_FIN_ORIG = 1u << 1,
 	FWD_CT_F_FIN_REPLY = 1u << 2,
 	FWD_CT_F_RST = 1u << 3,
+	/* Never evicted to make room (early drop): TCP once the handshake completed, UDP once
+	 * it saw traffic both ways, as Linux's IPS_ASSURED. */
+	FWD_CT_F_ASSURED = 1u << 4,
+	/* TCP picked up mid-stream (after a flush or a reload): its window scales were never
+	 * seen, so its segments are not checked against the windows (fwd_ct_tcp_dir). */
+	FWD_CT_F_LIBERAL = 1u << 5,
 };
+
+/*
+ * TCP sequence tracking, one per direction of a connection (index enum fwd_ct_dir), in the
+ * spirit of Linux's tcp_in_window(): a segment must lie within the window its receiver
+ * offered, so a forged RST, FIN or data segment with a guessed sequence number is refused.
+ * Each field is written only by the packets of one direction, and only when it moves by more
+ * than a quarter of a window, so the two directions' CPUs do not bounce the entry's cache line
+ * per packet; the checks allow one window of slack for that lag.
+ */
+struct fwd_ct_tcp_dir {
+	__u32 end;    /* host order: highest sequence number this side sent, plus one */
+	__u32 maxend; /* host order: highest end its peer's ACK plus window allows it */
+	__u32 maxwin; /* host order: largest window this side advertised, scaled */
+	__u8 wscale;  /* window scale this side announced in its SYN; FWD_TCP_NO_WSCALE if none */
+	__u8 seen;    /* this side's first segment was seen: end and maxwin are set */
+	__u8 maxend_set; /* the other side acknowledged something: maxend is set */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct fwd_ct_tcp_dir) == 16, "fwd_ct_tcp_dir layout");
+#define FWD_TCP_NO_WSCALE 0xff
 
 struct fwd_ct_entry {
 	struct bpf_timer timer; /* ORIG only: fires at or after expires_ns */
@@ -205,8 +237,9 @@ struct fwd_ct_entry {
 	__u8 flags;		/* enum fwd_ct_flags; ORIG only */
 	__u8 nat;		/* enum fwd_ct_nat */
 	__u32 pad;
+	struct fwd_ct_tcp_dir tcp[2]; /* TCP, ORIG only: [FWD_CT_DIR_ORIG], [FWD_CT_DIR_REPLY] */
 };
-_Static_assert(sizeof(struct fwd_ct_entry) == 64, "fwd_ct_entry layout");
+_Static_assert(sizeof(struct fwd_ct_entry) == 96, "fwd_ct_entry layout");
 
 /*
  * fwd_forwards: the topology's forwards, one entry per uplink port (ranges expanded), so that
@@ -276,20 +309,23 @@ struct fwd_masq_net {
 /* Seconds, host order. Defaults follow Linux's nf_conntrack where there is one. */
 struct fwd_ct_timeouts {
 	__u32 tcp_syn_sent;    /* 60: Linux 120 */
+	__u32 tcp_syn_recv;    /* 60, as Linux */
 	__u32 tcp_established; /* 432000 (5 days), as Linux */
 	__u32 tcp_fin_wait;    /* 120, as Linux's FIN_WAIT */
+	__u32 tcp_time_wait;   /* 120, as Linux */
 	__u32 tcp_close;       /* 10, as Linux's CLOSE */
 	__u32 udp;	       /* 30, as Linux */
 	__u32 udp_assured;     /* 120, as Linux's "stream" */
 	__u32 icmp;	       /* 30, as Linux */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct fwd_ct_timeouts) == 32, "fwd_ct_timeouts layout");
+_Static_assert(sizeof(struct fwd_ct_timeouts) == 40, "fwd_ct_timeouts layout");
 
 #define FWD_CT_TIMEOUTS_DEFAULT                                                                    \
 	{                                                                                          \
-		.tcp_syn_sent = 60, .tcp_established = 432000, .tcp_fin_wait = 120,                \
-		.tcp_close = 10, .udp = 30, .udp_assured = 120, .icmp = 30,                        \
+		.tcp_syn_sent = 60, .tcp_syn_recv = 60, .tcp_established = 432000,                 \
+		.tcp_fin_wait = 120, .tcp_time_wait = 120, .tcp_close = 10, .udp = 30,             \
+		.udp_assured = 120, .icmp = 30,                                                    \
 	}
 
 struct fwd_settings {
@@ -313,7 +349,7 @@ struct fwd_settings {
 	struct fwd_ct_timeouts ct;
 	struct fwd_masq_net masq[FWD_MAX_MASQ];
 };
-_Static_assert(sizeof(struct fwd_settings) == 88 + 8 * FWD_MAX_MASQ, "fwd_settings layout");
+_Static_assert(sizeof(struct fwd_settings) == 96 + 8 * FWD_MAX_MASQ, "fwd_settings layout");
 
 /*
  * fwd_sock_nat: socket-local storage (BPF_MAP_TYPE_SK_STORAGE) of the host's sockets whose

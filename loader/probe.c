@@ -55,6 +55,7 @@ static const struct probe probes[] = {
 	HELPER(SCHED_CLS, timer_init, "5.15"),
 	HELPER(SCHED_CLS, timer_set_callback, "5.15"),
 	HELPER(SCHED_CLS, timer_start, "5.15"),
+	HELPER(SCHED_CLS, for_each_map_elem, "5.13"),
 	HELPER(SCHED_CLS, ktime_get_coarse_ns, "5.11"),
 	HELPER(SCHED_CLS, csum_diff, "4.6"),
 	HELPER(SCHED_CLS, l3_csum_replace, "4.1"),

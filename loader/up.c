@@ -23,8 +23,10 @@
 static int up_prepare_maps(struct fwd_tc *skel, const char *topology)
 {
 	struct bpf_map *pinned[] = { skel->maps.fwd_endpoints, skel->maps.fwd_counters,
-				     skel->maps.fwd_ct,	       skel->maps.fwd_ct_recent,
-				     skel->maps.fwd_forwards,  skel->maps.fwd_fwd_targets };
+				     skel->maps.fwd_ct, skel->maps.fwd_ct_recent,
+				     skel->maps.fwd_forwards, skel->maps.fwd_fwd_targets,
+				     /* pinned: a map without a user reference cancels its timers */
+				     skel->maps.fwd_ct_gc };
 	char path[PATH_MAX];
 	int err;
 

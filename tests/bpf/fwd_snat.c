@@ -61,19 +61,24 @@ enum outcome { REDIRECT, PASS, DROP };
 
 /* What goes in: zero fields take defaults (from red, TCP SYN to 10.77.0.2:80, TTL 64). */
 struct spec {
-	int from_ns;		 /* 1..4 on VETH; 0 on UPLINK_PROG (from the LAN) */
-	const __u8 *dmac;	 /* default: the gateway (VETH) or up0 (UPLINK_PROG) */
-	__u32 saddr, daddr;	 /* host order; defaults by direction */
-	__u8 proto;		 /* default TCP */
-	__u16 sport, dport;	 /* host order; default 40000 -> 80 (VETH), 80 -> 40000 (UPLINK) */
-	__u8 tcp_flags;		 /* default SYN */
-	__u8 ttl;		 /* default 64 */
-	__u8 icmp_type;		 /* ICMP: echo request by default on VETH, echo reply on UPLINK */
-	__u16 icmp_id;		 /* ICMP echo identifier */
-	bool udp_no_csum;	 /* UDP sent with checksum 0 */
-	bool more_frags;	 /* MF set */
-	bool no_df;		 /* DF clear (set by default) */
-	__u16 pad;		 /* TCP: payload bytes beyond the default 10 */
+	int from_ns;	    /* 1..4 on VETH; 0 on UPLINK_PROG (from the LAN) */
+	const __u8 *dmac;   /* default: the gateway (VETH) or up0 (UPLINK_PROG) */
+	__u32 saddr, daddr; /* host order; defaults by direction */
+	__u8 proto;	    /* default TCP */
+	__u16 sport, dport; /* host order; default 40000 -> 80 (VETH), 80 -> 40000 (UPLINK) */
+	__u8 tcp_flags;	    /* default SYN */
+	__u8 ttl;	    /* default 64 */
+	__u8 icmp_type;	    /* ICMP: echo request by default on VETH, echo reply on UPLINK */
+	__u16 icmp_id;	    /* ICMP echo identifier */
+	bool udp_no_csum;   /* UDP sent with checksum 0 */
+	bool more_frags;    /* MF set */
+	bool no_df;	    /* DF clear (set by default) */
+	__u16 pad;	    /* TCP: payload bytes beyond the default 10 */
+	/* TCP sequence numbers: the client (VETH) starts at 1000, the server (UPLINK_PROG) at
+	 * 5000, each SYN carries the 10 payload bytes, so each side acknowledges the other's
+	 * ISN + 11 by default. */
+	__u32 seq, ack;
+	__u8 wscale;		 /* TCP: a window scale option of wscale - 1; 0: none */
 	const struct pkt *quote; /* ICMP error: quote this frame's IPv4 packet (no Ethernet) */
 	__u8 icmp_code;
 };
@@ -103,8 +108,20 @@ static size_t build(const struct spec *s, enum prog prog, struct pkt *f)
 		ETH_P_IP);
 	pkt_ipv4(f, &ip);
 	switch (proto) {
-	case IPPROTO_TCP:
-		pkt_tcp(f, sport, dport, 1000, s->tcp_flags ? s->tcp_flags : TCP_SYN, 64240);
+	case IPPROTO_TCP: {
+		__u8 flags = s->tcp_flags ? s->tcp_flags : TCP_SYN;
+		__u8 *tcp =
+		    pkt_tcp(f, sport, dport, s->seq ? s->seq : (out ? 1000 : 5000), flags, 64240);
+
+		if (flags & TCP_ACK)
+			*(__be32 *)(tcp + 8) = htonl(s->ack ? s->ack : (out ? 5011 : 1011));
+		if (s->wscale) { /* NOP, window scale (kind 3, length 3) */
+			const __u8 opt[4] = { 1, 3, 3, s->wscale - 1 };
+
+			tcp[12] = 6 << 4;
+			pkt_data(f, opt, sizeof(opt));
+		}
+	}
 		pkt_data(f, "0123456789", 10);
 		pkt_put(f, s->pad); /* zeros */
 		break;
@@ -371,9 +388,16 @@ static void test_main(void)
 	check_reply_in(&in, &out, 1);
 	CHECK(pkt_port_of(&out, 1) == 40000, "destination port %u", pkt_port_of(&out, 1));
 	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40000, REMOTE, 80, &e) &&
-		  e.state == FWD_CT_TCP_ESTABLISHED,
-	      "state %u, want established", e.state);
-	result(&o, "syn-ack back to uplink:40000 goes into red, established");
+		  e.state == FWD_CT_TCP_SYN_RECV && !(e.flags & FWD_CT_F_ASSURED),
+	      "state %u flags %#x, want syn_recv, not assured", e.state, e.flags);
+	result(&o, "syn-ack back to uplink:40000 goes into red: syn_recv, not assured");
+
+	build(&(struct spec){ .from_ns = 1, .tcp_flags = TCP_ACK }, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40000, REMOTE, 80, &e) &&
+		  e.state == FWD_CT_TCP_ESTABLISHED && (e.flags & FWD_CT_F_ASSURED),
+	      "state %u flags %#x, want established, assured", e.state, e.flags);
+	result(&o, "the handshake's final ack from red: established, assured");
 
 	build(&(struct spec){ .from_ns = 2 }, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &syn_blue_out);
@@ -570,7 +594,8 @@ static void test_main(void)
 			      .daddr = NS(1),
 			      .sport = 80,
 			      .dport = 42000,
-			      .tcp_flags = TCP_SYN | TCP_ACK },
+			      .tcp_flags = TCP_SYN | TCP_ACK,
+			      .ack = 1011 /* red's SYN: the client is a namespace here */ },
 	      VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_DNAT_REPLY, 101, &out);
 	CHECK(!memcmp(out.b, mac_ns[1], 6) && !memcmp(out.b + 6, mac_host[1], 6),
@@ -627,6 +652,151 @@ end:
 	fwd_tc__destroy(o.skel);
 }
 
+/* Connection @sport of red to the LAN server, its state and flags into @e; 0 or -errno. */
+static int track_get(const struct obj *o, __u16 sport, struct fwd_ct_entry *e)
+{
+	return ct_get(o, IPPROTO_TCP, NS(1), sport, REMOTE, 80, e);
+}
+
+/* One handshake red:@sport -> lan:80 (the server's window scale @srv_ws, 0: none). */
+static void track_open(const struct obj *o, __u16 sport, __u8 cli_ws, __u8 srv_ws)
+{
+	struct pkt f;
+
+	build(&(struct spec){ .from_ns = 1, .sport = sport, .wscale = cli_ws }, VETH, &f);
+	run(o, VETH, &f, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
+	build(&(struct spec){ .dport = sport, .tcp_flags = TCP_SYN | TCP_ACK, .wscale = srv_ws },
+	      UPLINK_PROG, &f);
+	run(o, UPLINK_PROG, &f, REDIRECT, FWD_CNT_SNAT_REPLY, 101, NULL);
+	build(&(struct spec){ .from_ns = 1, .sport = sport, .tcp_flags = TCP_ACK }, VETH, &f);
+	run(o, VETH, &f, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
+}
+
+/*
+ * TCP tracking (bpf/conntrack.h): segments outside the window change nothing and are dropped,
+ * the LAN opens connections with a SYN only, a forged SYN-ACK does not answer a SYN.
+ */
+static void test_tcp_tracking(void)
+{
+	struct fwd_ct_entry e;
+	struct pkt in;
+	struct obj o;
+	__u64 n;
+
+	if (!loaded(&o, "tcp-tracking", NULL))
+		goto end;
+	track_open(&o, 44000, 0, 0);
+	CHECK(!track_get(&o, 44000, &e) && e.state == FWD_CT_TCP_ESTABLISHED,
+	      "state %u, want established", e.state);
+	result(&o, "tracking: a handshake, established");
+
+	n = counter_packets(&o, FWD_CNT_DROP_TCP_WINDOW);
+	/* The server's ISN is 5000, red offers 64240 bytes: 1 MB ahead is far out of the window. */
+	build(&(struct spec){ .dport = 44000, .tcp_flags = TCP_RST, .seq = 5000 + 1000000 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_TCP_WINDOW, 0, NULL);
+	CHECK(!track_get(&o, 44000, &e) && e.state == FWD_CT_TCP_ESTABLISHED,
+	      "state %u after a forged rst, want established", e.state);
+	CHECK(counter_packets(&o, FWD_CNT_DROP_TCP_WINDOW) == n + 1,
+	      "drop_tcp_window moved by %llu",
+	      (unsigned long long)(counter_packets(&o, FWD_CNT_DROP_TCP_WINDOW) - n));
+	result(&o, "an rst 1 MB out of the window from the lan: dropped, counted, state unchanged");
+
+	build(&(struct spec){ .dport = 44000,
+			      .tcp_flags = TCP_FIN | TCP_ACK,
+			      .seq = 5000 + 70000000 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_TCP_WINDOW, 0, NULL);
+	build(&(struct spec){ .dport = 44000, .tcp_flags = TCP_ACK, .seq = 5000 - 3000000 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_TCP_WINDOW, 0, NULL);
+	CHECK(!track_get(&o, 44000, &e) && e.state == FWD_CT_TCP_ESTABLISHED,
+	      "state %u, want established", e.state);
+	result(&o, "a fin beyond the window and data far behind it: dropped, state unchanged");
+
+	build(&(struct spec){ .dport = 44000, .tcp_flags = TCP_ACK, .seq = 5000 + 60000 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 101, NULL);
+	result(&o, "data within red's 64240-byte window gets through");
+
+	build(&(struct spec){ .dport = 44000, .tcp_flags = TCP_RST, .seq = 5011 }, UPLINK_PROG,
+	      &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 101, NULL);
+	CHECK(!track_get(&o, 44000, &e) && e.state == FWD_CT_TCP_CLOSE, "state %u, want close",
+	      e.state);
+	result(&o, "an rst at the expected sequence number closes the connection");
+
+	/* Window scale 7 on both sides: red offers 64240 << 7 bytes (8 MB). */
+	track_open(&o, 44001, 8, 8);
+	build(&(struct spec){ .dport = 44001, .tcp_flags = TCP_ACK, .seq = 5000 + 5000000 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 101, NULL);
+	build(&(struct spec){ .dport = 44001, .tcp_flags = TCP_RST, .seq = 5000 + 40000000 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_TCP_WINDOW, 0, NULL);
+	result(&o, "window scale 7: data 5 MB ahead is in the window, an rst 40 MB ahead is not");
+
+	/* Only one side announces a scale: neither window is scaled (RFC 7323). */
+	track_open(&o, 44002, 8, 0);
+	build(&(struct spec){ .dport = 44002, .tcp_flags = TCP_ACK, .seq = 5000 + 5000000 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_TCP_WINDOW, 0, NULL);
+	result(&o, "a scale announced by one side only scales nothing");
+
+	build(&(struct spec){ .from_ns = 1, .sport = 44003 }, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
+	build(&(struct spec){ .dport = 44003, .tcp_flags = TCP_SYN | TCP_ACK, .ack = 999999 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_TCP_WINDOW, 0, NULL);
+	CHECK(!track_get(&o, 44003, &e) && e.state == FWD_CT_TCP_SYN_SENT,
+	      "state %u after a forged syn-ack, want syn_sent", e.state);
+	result(&o, "a syn-ack that does not acknowledge the syn: dropped, still syn_sent");
+
+	/* Forwards: tcp 8080 -> green:80. Only a SYN opens one from the LAN. */
+	n = counter_packets(&o, FWD_CNT_DROP_CT_INVALID);
+	build(&(struct spec){ .sport = 34000, .dport = 8080, .tcp_flags = TCP_ACK }, UPLINK_PROG,
+	      &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_CT_INVALID, 0, NULL);
+	build(&(struct spec){ .sport = 34001, .dport = 8080, .tcp_flags = TCP_SYN | TCP_ACK },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_CT_INVALID, 0, NULL);
+	CHECK(ct_get(&o, IPPROTO_TCP, REMOTE, 34000, UPLINK, 8080, &e) == -ENOENT &&
+		  ct_get(&o, IPPROTO_TCP, REMOTE, 34001, UPLINK, 8080, &e) == -ENOENT,
+	      "an entry was made");
+	CHECK(counter_packets(&o, FWD_CNT_DROP_CT_INVALID) == n + 2,
+	      "drop_ct_invalid moved by %llu",
+	      (unsigned long long)(counter_packets(&o, FWD_CNT_DROP_CT_INVALID) - n));
+	result(&o, "a bare ack or a syn-ack from the lan to a forward opens nothing: dropped");
+
+	build(&(struct spec){ .sport = 34002, .dport = 8080 }, UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_DNAT, 103, NULL);
+	build(
+	    &(struct spec){
+		.from_ns = 3, .sport = 80, .dport = 34002, .tcp_flags = TCP_SYN | TCP_ACK },
+	    VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_DNAT_REPLY, uplink_ifindex, NULL);
+	CHECK(!ct_get(&o, IPPROTO_TCP, REMOTE, 34002, UPLINK, 8080, &e) &&
+		  e.state == FWD_CT_TCP_SYN_RECV && !(e.flags & FWD_CT_F_ASSURED),
+	      "state %u flags %#x: a SYN answered by green is half-open, not assured", e.state,
+	      e.flags);
+	build(&(struct spec){ .sport = 34002, .dport = 8080, .tcp_flags = TCP_ACK }, UPLINK_PROG,
+	      &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_DNAT, 103, NULL);
+	CHECK(!ct_get(&o, IPPROTO_TCP, REMOTE, 34002, UPLINK, 8080, &e) &&
+		  e.state == FWD_CT_TCP_ESTABLISHED && (e.flags & FWD_CT_F_ASSURED),
+	      "state %u flags %#x after the final ack", e.state, e.flags);
+	result(&o, "a forward: syn, syn-ack (half-open), final ack (established, assured)");
+
+	build(&(struct spec){ .from_ns = 2, .sport = 44010, .tcp_flags = TCP_ACK }, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(2), 44010, REMOTE, 80, &e) &&
+		  e.state == FWD_CT_TCP_ESTABLISHED && (e.flags & FWD_CT_F_LIBERAL),
+	      "state %u flags %#x: a namespace's segment is picked up", e.state, e.flags);
+	result(&o, "from a namespace, a segment without an entry is picked up (after a flush)");
+end:
+	fwd_tc__destroy(o.skel);
+}
+
 static void tweak_tiny_table(struct fwd_tc *skel)
 {
 	bpf_map__set_max_entries(skel->maps.fwd_ct, 4); /* two connections */
@@ -641,7 +811,7 @@ static void full_syn(const struct obj *o, int ns, enum outcome want, __u32 count
 	run(o, VETH, &in, want, counter, want == REDIRECT ? uplink_ifindex : 0, NULL);
 }
 
-/* The server answers namespace @ns's connection: a SYN-ACK on the uplink. */
+/* The server answers namespace @ns's connection (SYN-ACK), @ns completes the handshake. */
 static void full_answer(const struct obj *o, int ns)
 {
 	struct pkt in;
@@ -649,6 +819,9 @@ static void full_answer(const struct obj *o, int ns)
 	build(&(struct spec){ .dport = 41000 + ns, .tcp_flags = TCP_SYN | TCP_ACK }, UPLINK_PROG,
 	      &in);
 	run(o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 100 + ns, NULL);
+	build(&(struct spec){ .from_ns = ns, .sport = 41000 + ns, .tcp_flags = TCP_ACK }, VETH,
+	      &in);
+	run(o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
 }
 
 static bool full_has(const struct obj *o, int ns)
@@ -670,7 +843,7 @@ static void test_full(void)
 	full_syn(&o, 2, REDIRECT, FWD_CNT_SNAT);
 	full_answer(&o, 1);
 	CHECK(ct_count(&o) == 4, "%zu entries, want 4", ct_count(&o));
-	result(&o, "two connections fit, the first one answered");
+	result(&o, "two connections fit, the first one established");
 
 	ev = counter_packets(&o, FWD_CNT_CT_EARLY_DROP);
 	full_syn(&o, 3, REDIRECT, FWD_CNT_SNAT);
@@ -681,7 +854,8 @@ static void test_full(void)
 	      full_has(&o, 1), full_has(&o, 2), full_has(&o, 3));
 	CHECK(ct_count(&o) == 4, "%zu entries, want 4 (both of the evicted one's gone)",
 	      ct_count(&o));
-	result(&o, "a third, table full: the unanswered one is evicted for it, the answered kept");
+	result(&o,
+	       "a third, table full: the half-open one is evicted for it, the established kept");
 
 	full_answer(&o, 3);
 	ev = counter_packets(&o, FWD_CNT_CT_EARLY_DROP);
@@ -689,7 +863,7 @@ static void test_full(void)
 	CHECK(counter_packets(&o, FWD_CNT_CT_EARLY_DROP) == ev, "ct_early_drop moved");
 	CHECK(full_has(&o, 1) && full_has(&o, 3) && !full_has(&o, 4) && ct_count(&o) == 4,
 	      "entries changed (%zu)", ct_count(&o));
-	result(&o, "all answered: a fourth is dropped and counted, nothing evicted");
+	result(&o, "all established: a fourth is dropped and counted, nothing evicted");
 
 	build(&(struct spec){ .from_ns = 1, .sport = 41001, .tcp_flags = TCP_ACK }, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
@@ -760,9 +934,10 @@ static void tweak_close_1s(struct fwd_tc *skel)
 	struct fwd_settings *cfg = (struct fwd_settings *)&skel->rodata->fwd_cfg;
 
 	cfg->ct.tcp_close = 1;
+	cfg->ct.tcp_time_wait = 1;
 }
 
-/* One connection on the tuple: SYN, SYN-ACK, FIN both ways (state close). */
+/* One connection on the tuple: SYN, SYN-ACK, ACK, FIN both ways (state time_wait). */
 static void tcp_open_close(const struct obj *o, __u16 sport)
 {
 	static const __u8 out_flags[] = { TCP_SYN, TCP_ACK, TCP_FIN | TCP_ACK };
@@ -793,17 +968,19 @@ static void test_close_reused(void)
 	if (!loaded(&o, "ct-close-reused", tweak_close_1s))
 		goto end;
 	tcp_open_close(&o, 6004);
-	CHECK(!ct_get(&o, IPPROTO_TCP, NS(4), 6004, REMOTE, 80, &e) && e.state == FWD_CT_TCP_CLOSE,
-	      "first connection not in state close");
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(4), 6004, REMOTE, 80, &e) &&
+		  e.state == FWD_CT_TCP_TIME_WAIT,
+	      "first connection in state %u, want time_wait", e.state);
 	tcp_open_close(&o, 6004);
-	CHECK(!ct_get(&o, IPPROTO_TCP, NS(4), 6004, REMOTE, 80, &e) && e.state == FWD_CT_TCP_CLOSE,
-	      "second connection not in state close");
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(4), 6004, REMOTE, 80, &e) &&
+		  e.state == FWD_CT_TCP_TIME_WAIT,
+	      "second connection in state %u, want time_wait", e.state);
 	result(&o, "a closed tuple opened and closed again");
 	t_end = now_ms() + 3000;
 	while (ct_count(&o) && now_ms() < t_end)
 		sleep_ms(50);
 	CHECK(ct_count(&o) == 0, "%zu entries 3 s after a 1 s close timeout", ct_count(&o));
-	result(&o, "it expires after the close timeout, not the established one");
+	result(&o, "it expires after the time_wait timeout, not the established one");
 end:
 	fwd_tc__destroy(o.skel);
 }
@@ -935,6 +1112,7 @@ int main(void)
 	}
 	test_main();
 	test_exhausted();
+	test_tcp_tracking();
 	test_full();
 	test_expiry();
 	test_close_reused();
