@@ -226,6 +226,19 @@ struct fwd_ct_tcp_dir {
 _Static_assert(sizeof(struct fwd_ct_tcp_dir) == 16, "fwd_ct_tcp_dir layout");
 #define FWD_TCP_NO_WSCALE 0xff
 
+/*
+ * What a connection's packets change: its state, flags and TCP tracking; ORIG only. Apart
+ * from the timer, so that bpf/conntrack.h's fwd_ct_advance(), a function the verifier checks
+ * once, may take a pointer to it (a pointer to memory that holds a bpf_timer it may not).
+ */
+struct fwd_ct_track {
+	__u8 state; /* enum fwd_ct_state */
+	__u8 flags; /* enum fwd_ct_flags */
+	__u8 pad[6];
+	struct fwd_ct_tcp_dir tcp[2]; /* TCP: [FWD_CT_DIR_ORIG], [FWD_CT_DIR_REPLY] */
+};
+_Static_assert(sizeof(struct fwd_ct_track) == 40, "fwd_ct_track layout");
+
 struct fwd_ct_entry {
 	struct bpf_timer timer; /* ORIG only: fires at or after expires_ns */
 	__u64 expires_ns;	/* host order, CLOCK_MONOTONIC (bpf_ktime_get_ns); ORIG only */
@@ -233,13 +246,11 @@ struct fwd_ct_entry {
 	__u64 created_ns;	/* host order, CLOCK_MONOTONIC */
 	struct fwd_ct_key peer; /* the other direction's key */
 	__u8 dir;		/* enum fwd_ct_dir */
-	__u8 state;		/* enum fwd_ct_state; ORIG only */
-	__u8 flags;		/* enum fwd_ct_flags; ORIG only */
 	__u8 nat;		/* enum fwd_ct_nat */
-	__u32 pad;
-	struct fwd_ct_tcp_dir tcp[2]; /* TCP, ORIG only: [FWD_CT_DIR_ORIG], [FWD_CT_DIR_REPLY] */
+	__u8 pad[6];
+	struct fwd_ct_track track; /* ORIG only */
 };
-_Static_assert(sizeof(struct fwd_ct_entry) == 96, "fwd_ct_entry layout");
+_Static_assert(sizeof(struct fwd_ct_entry) == 104, "fwd_ct_entry layout");
 
 /*
  * fwd_forwards: the topology's forwards, one entry per uplink port (ranges expanded), so that

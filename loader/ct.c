@@ -101,7 +101,7 @@ int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, 
 		c.seconds_left =
 		    e.expires_ns > now ? (__s64)((e.expires_ns - now) / 1000000000ull) : 0;
 		c.age = now > e.created_ns ? (__s64)((now - e.created_ns) / 1000000000ull) : 0;
-		c.state = e.state < FWD_CT_STATE_MAX ? ct_state_names[e.state] : "?";
+		c.state = e.track.state < FWD_CT_STATE_MAX ? ct_state_names[e.track.state] : "?";
 		c.timer_pending = !e.timer_ns;
 		ret = cb(&c, ctx);
 	}

@@ -377,7 +377,7 @@ static void test_main(void)
 	CHECK(pkt_port_of(&out, 0) == 40000, "source port %u, want 40000 kept",
 	      pkt_port_of(&out, 0));
 	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40000, REMOTE, 80, &e) &&
-		  e.state == FWD_CT_TCP_SYN_SENT,
+		  e.track.state == FWD_CT_TCP_SYN_SENT,
 	      "no ORIG entry in syn_sent");
 	CHECK(!ct_get(&o, IPPROTO_TCP, REMOTE, 80, UPLINK, 40000, &e) && e.dir == FWD_CT_DIR_REPLY,
 	      "no REPLY entry");
@@ -388,15 +388,15 @@ static void test_main(void)
 	check_reply_in(&in, &out, 1);
 	CHECK(pkt_port_of(&out, 1) == 40000, "destination port %u", pkt_port_of(&out, 1));
 	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40000, REMOTE, 80, &e) &&
-		  e.state == FWD_CT_TCP_SYN_RECV && !(e.flags & FWD_CT_F_ASSURED),
-	      "state %u flags %#x, want syn_recv, not assured", e.state, e.flags);
+		  e.track.state == FWD_CT_TCP_SYN_RECV && !(e.track.flags & FWD_CT_F_ASSURED),
+	      "state %u flags %#x, want syn_recv, not assured", e.track.state, e.track.flags);
 	result(&o, "syn-ack back to uplink:40000 goes into red: syn_recv, not assured");
 
 	build(&(struct spec){ .from_ns = 1, .tcp_flags = TCP_ACK }, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
 	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40000, REMOTE, 80, &e) &&
-		  e.state == FWD_CT_TCP_ESTABLISHED && (e.flags & FWD_CT_F_ASSURED),
-	      "state %u flags %#x, want established, assured", e.state, e.flags);
+		  e.track.state == FWD_CT_TCP_ESTABLISHED && (e.track.flags & FWD_CT_F_ASSURED),
+	      "state %u flags %#x, want established, assured", e.track.state, e.track.flags);
 	result(&o, "the handshake's final ack from red: established, assured");
 
 	build(&(struct spec){ .from_ns = 2 }, VETH, &in);
@@ -445,8 +445,9 @@ static void test_main(void)
 
 	build(&(struct spec){ .from_ns = 1, .tcp_flags = TCP_RST | TCP_ACK }, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
-	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40000, REMOTE, 80, &e) && e.state == FWD_CT_TCP_CLOSE,
-	      "state %u, want close", e.state);
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40000, REMOTE, 80, &e) &&
+		  e.track.state == FWD_CT_TCP_CLOSE,
+	      "state %u, want close", e.track.state);
 	/* The timer fires on the conntrack grid (2^27 ns of the absolute clock), the first
 	 * grid point at or after the expiry. */
 	CHECK(e.expires_ns <= now_ns() + 10ull * 1000000000 && e.timer_ns >= e.expires_ns &&
@@ -461,8 +462,8 @@ static void test_main(void)
 	      &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
 	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40001, REMOTE, 80, &e) &&
-		  e.state == FWD_CT_TCP_FIN_WAIT,
-	      "state %u, want fin_wait (picked up mid-stream)", e.state);
+		  e.track.state == FWD_CT_TCP_FIN_WAIT,
+	      "state %u, want fin_wait (picked up mid-stream)", e.track.state);
 	result(&o, "a mid-stream FIN without an entry is picked up, fin_wait");
 
 	build(
@@ -485,8 +486,8 @@ static void test_main(void)
 	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 104, &out);
 	check_reply_in(&in, &out, 4);
 	CHECK(!ct_get(&o, IPPROTO_UDP, NS(4), 5001, REMOTE, 53, &e) &&
-		  e.state == FWD_CT_UDP_ASSURED,
-	      "state %u, want udp_assured", e.state);
+		  e.track.state == FWD_CT_UDP_ASSURED,
+	      "state %u, want udp_assured", e.track.state);
 	result(&o, "udp reply goes into yellow, assured");
 
 	build(&(struct spec){ .from_ns = 3, .proto = IPPROTO_ICMP, .icmp_id = 0x4242 }, VETH, &in);
@@ -686,8 +687,8 @@ static void test_tcp_tracking(void)
 	if (!loaded(&o, "tcp-tracking", NULL))
 		goto end;
 	track_open(&o, 44000, 0, 0);
-	CHECK(!track_get(&o, 44000, &e) && e.state == FWD_CT_TCP_ESTABLISHED,
-	      "state %u, want established", e.state);
+	CHECK(!track_get(&o, 44000, &e) && e.track.state == FWD_CT_TCP_ESTABLISHED,
+	      "state %u, want established", e.track.state);
 	result(&o, "tracking: a handshake, established");
 
 	n = counter_packets(&o, FWD_CNT_DROP_TCP_WINDOW);
@@ -695,8 +696,8 @@ static void test_tcp_tracking(void)
 	build(&(struct spec){ .dport = 44000, .tcp_flags = TCP_RST, .seq = 5000 + 1000000 },
 	      UPLINK_PROG, &in);
 	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_TCP_WINDOW, 0, NULL);
-	CHECK(!track_get(&o, 44000, &e) && e.state == FWD_CT_TCP_ESTABLISHED,
-	      "state %u after a forged rst, want established", e.state);
+	CHECK(!track_get(&o, 44000, &e) && e.track.state == FWD_CT_TCP_ESTABLISHED,
+	      "state %u after a forged rst, want established", e.track.state);
 	CHECK(counter_packets(&o, FWD_CNT_DROP_TCP_WINDOW) == n + 1,
 	      "drop_tcp_window moved by %llu",
 	      (unsigned long long)(counter_packets(&o, FWD_CNT_DROP_TCP_WINDOW) - n));
@@ -710,8 +711,8 @@ static void test_tcp_tracking(void)
 	build(&(struct spec){ .dport = 44000, .tcp_flags = TCP_ACK, .seq = 5000 - 3000000 },
 	      UPLINK_PROG, &in);
 	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_TCP_WINDOW, 0, NULL);
-	CHECK(!track_get(&o, 44000, &e) && e.state == FWD_CT_TCP_ESTABLISHED,
-	      "state %u, want established", e.state);
+	CHECK(!track_get(&o, 44000, &e) && e.track.state == FWD_CT_TCP_ESTABLISHED,
+	      "state %u, want established", e.track.state);
 	result(&o, "a fin beyond the window and data far behind it: dropped, state unchanged");
 
 	build(&(struct spec){ .dport = 44000, .tcp_flags = TCP_ACK, .seq = 5000 + 60000 },
@@ -722,8 +723,8 @@ static void test_tcp_tracking(void)
 	build(&(struct spec){ .dport = 44000, .tcp_flags = TCP_RST, .seq = 5011 }, UPLINK_PROG,
 	      &in);
 	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 101, NULL);
-	CHECK(!track_get(&o, 44000, &e) && e.state == FWD_CT_TCP_CLOSE, "state %u, want close",
-	      e.state);
+	CHECK(!track_get(&o, 44000, &e) && e.track.state == FWD_CT_TCP_CLOSE,
+	      "state %u, want close", e.track.state);
 	result(&o, "an rst at the expected sequence number closes the connection");
 
 	/* Window scale 7 on both sides: red offers 64240 << 7 bytes (8 MB). */
@@ -748,8 +749,8 @@ static void test_tcp_tracking(void)
 	build(&(struct spec){ .dport = 44003, .tcp_flags = TCP_SYN | TCP_ACK, .ack = 999999 },
 	      UPLINK_PROG, &in);
 	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_TCP_WINDOW, 0, NULL);
-	CHECK(!track_get(&o, 44003, &e) && e.state == FWD_CT_TCP_SYN_SENT,
-	      "state %u after a forged syn-ack, want syn_sent", e.state);
+	CHECK(!track_get(&o, 44003, &e) && e.track.state == FWD_CT_TCP_SYN_SENT,
+	      "state %u after a forged syn-ack, want syn_sent", e.track.state);
 	result(&o, "a syn-ack that does not acknowledge the syn: dropped, still syn_sent");
 
 	/* Forwards: tcp 8080 -> green:80. Only a SYN opens one from the LAN. */
@@ -776,22 +777,23 @@ static void test_tcp_tracking(void)
 	    VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_DNAT_REPLY, uplink_ifindex, NULL);
 	CHECK(!ct_get(&o, IPPROTO_TCP, REMOTE, 34002, UPLINK, 8080, &e) &&
-		  e.state == FWD_CT_TCP_SYN_RECV && !(e.flags & FWD_CT_F_ASSURED),
-	      "state %u flags %#x: a SYN answered by green is half-open, not assured", e.state,
-	      e.flags);
+		  e.track.state == FWD_CT_TCP_SYN_RECV && !(e.track.flags & FWD_CT_F_ASSURED),
+	      "state %u flags %#x: a SYN answered by green is half-open, not assured",
+	      e.track.state, e.track.flags);
 	build(&(struct spec){ .sport = 34002, .dport = 8080, .tcp_flags = TCP_ACK }, UPLINK_PROG,
 	      &in);
 	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_DNAT, 103, NULL);
 	CHECK(!ct_get(&o, IPPROTO_TCP, REMOTE, 34002, UPLINK, 8080, &e) &&
-		  e.state == FWD_CT_TCP_ESTABLISHED && (e.flags & FWD_CT_F_ASSURED),
-	      "state %u flags %#x after the final ack", e.state, e.flags);
+		  e.track.state == FWD_CT_TCP_ESTABLISHED && (e.track.flags & FWD_CT_F_ASSURED),
+	      "state %u flags %#x after the final ack", e.track.state, e.track.flags);
 	result(&o, "a forward: syn, syn-ack (half-open), final ack (established, assured)");
 
 	build(&(struct spec){ .from_ns = 2, .sport = 44010, .tcp_flags = TCP_ACK }, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, NULL);
 	CHECK(!ct_get(&o, IPPROTO_TCP, NS(2), 44010, REMOTE, 80, &e) &&
-		  e.state == FWD_CT_TCP_ESTABLISHED && (e.flags & FWD_CT_F_LIBERAL),
-	      "state %u flags %#x: a namespace's segment is picked up", e.state, e.flags);
+		  e.track.state == FWD_CT_TCP_ESTABLISHED && (e.track.flags & FWD_CT_F_LIBERAL),
+	      "state %u flags %#x: a namespace's segment is picked up", e.track.state,
+	      e.track.flags);
 	result(&o, "from a namespace, a segment without an entry is picked up (after a flush)");
 end:
 	fwd_tc__destroy(o.skel);
@@ -969,12 +971,12 @@ static void test_close_reused(void)
 		goto end;
 	tcp_open_close(&o, 6004);
 	CHECK(!ct_get(&o, IPPROTO_TCP, NS(4), 6004, REMOTE, 80, &e) &&
-		  e.state == FWD_CT_TCP_TIME_WAIT,
-	      "first connection in state %u, want time_wait", e.state);
+		  e.track.state == FWD_CT_TCP_TIME_WAIT,
+	      "first connection in state %u, want time_wait", e.track.state);
 	tcp_open_close(&o, 6004);
 	CHECK(!ct_get(&o, IPPROTO_TCP, NS(4), 6004, REMOTE, 80, &e) &&
-		  e.state == FWD_CT_TCP_TIME_WAIT,
-	      "second connection in state %u, want time_wait", e.state);
+		  e.track.state == FWD_CT_TCP_TIME_WAIT,
+	      "second connection in state %u, want time_wait", e.track.state);
 	result(&o, "a closed tuple opened and closed again");
 	t_end = now_ms() + 3000;
 	while (ct_count(&o) && now_ms() < t_end)
