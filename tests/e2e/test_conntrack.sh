@@ -81,6 +81,7 @@ for dp in kernel bpf; do
 	# Read-write: opening a FIFO for writing alone would wait for its reader.
 	exec 7<>"$WORK/client.in"
 	# (Its stdin redirected inside: a background command's would be /dev/null.)
+	# shellcheck disable=SC2016 # $1..$4 are the inner sh's arguments
 	sandbox_spawn "$LAN" "$WORK/client.out" sh -c 'exec python3 "$1" "$2" "$3" <"$4"' client \
 		"$WORK/client.py" "$UPLINK_ADDR" "$WORK/client.port" "$WORK/client.in"
 	echo one >&7
