@@ -108,6 +108,7 @@ struct fwd_bpf_pin {
 	const char *kind; /* "map", "prog", "link" */
 	char type[32];	  /* libbpf's name of the map, program or link type */
 	uint32_t id;
+	uint32_t max_entries; /* maps only */
 };
 struct fwd_bpf_endpoint {
 	in_addr_t addr; /* network order */
