@@ -11,7 +11,9 @@
 #   flow goes to the new target; one that changes the uplink's address takes the masqueraded
 #   connections translated to the old one;
 # - a pinned table with another entry layout (an older fwd) is refused before anything
-#   changes, and `up --flush-conntrack` starts with an empty one.
+#   changes, and `up --flush-conntrack` starts with an empty one;
+# - datapath kernel: snat-ports is MASQUERADE --to-ports, and up warns that the conntrack
+#   lines are not its.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -318,3 +320,22 @@ check_eq "masquerade works" $UPLINK_ADDR "$(ask "$P-red" tcp $LAN_ADDR 7002)"
 stop_servers
 check "down" "$FWDCTL" -q -n "$HOST" down "$old"
 rm -rf "/sys/fs/bpf/fwd/${old:?}"
+
+# --- datapath kernel ---------------------------------------------------------------------------
+# snat-ports becomes MASQUERADE --to-ports; the conntrack lines are nf_conntrack's business, and
+# up says it leaves them alone.
+kern=${P}k
+kconf=$(lab_conf "$kern" kernel noforwards)
+printf 'conntrack max 4096\nsnat-ports 40000-40099\n' >>"$kconf"
+"$FWDCTL" -n "$HOST" up "$kconf" 2>"$WORK/kernel.err"
+check_eq "datapath kernel: up with conntrack and snat-ports lines" 0 "$?"
+check "... warns that the conntrack lines apply to datapath bpf only" \
+	grep -q "conntrack lines apply to datapath bpf only" "$WORK/kernel.err"
+# shellcheck disable=SC2016 # $SOCAT_PEERPORT is for the shell socat starts
+sandbox_spawn "$LAN" /dev/null socat TCP-LISTEN:7001,reuseaddr,fork SYSTEM:'echo $SOCAT_PEERPORT'
+wait_for 3000 listening "$LAN" tcp 7001 || fail "port server did not start"
+kport=$(in_ns "$P-red" timeout 5 socat -u TCP:$LAN_ADDR:7001,sourceport=45100 - 2>/dev/null)
+check "... a masqueraded connection from port 45100 reaches the lan from 40000-40099 (${kport:-none})" \
+	test -n "$kport" -a "${kport:-0}" -ge 40000 -a "${kport:-0}" -le 40099
+stop_servers
+check "down" "$FWDCTL" -q -n "$HOST" down "$kern"
