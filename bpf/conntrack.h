@@ -292,6 +292,31 @@ static __always_inline void ct_gc_kick(void)
 	gc->running = 1;
 }
 
+/*
+ * Start the walk now, whatever ran before: after `up` replaced the table (a new `conntrack
+ * max`: user space copied the entries in, unarmed), the walk must be this program's, whose
+ * fwd_ct is the new table. A walk still armed by the program before would go over the old
+ * table, which it would also keep alive. fwd_ct_gc_start runs this once (loader/up.c).
+ */
+static __always_inline void ct_gc_restart(void)
+{
+	struct fwd_ct_gc *gc;
+	__u32 zero = 0;
+	long err;
+
+	gc = bpf_map_lookup_elem(&fwd_ct_gc, &zero);
+	if (!gc)
+		return;
+	err = bpf_timer_init(&gc->timer, &fwd_ct_gc, CLOCK_MONOTONIC);
+	if (err && err != -EBUSY)
+		return;
+	/* The callback (and the program it belongs to) replaced, also on an armed timer. */
+	if (bpf_timer_set_callback(&gc->timer, ct_gc_fired) ||
+	    bpf_timer_start(&gc->timer, FWD_CT_GC_INTERVAL_NS, 0))
+		return;
+	gc->running = 1;
+}
+
 static __always_inline void ct_arm(struct fwd_ct_entry *e, __u64 now);
 
 /*

@@ -360,4 +360,16 @@ int fwd_tc_uplink(struct __sk_buff *skb)
 	return fwd_dnat_in(skb, &pkt, e, now);
 }
 
+/*
+ * Never attached: `up` runs it once (BPF_PROG_TEST_RUN) after it replaced the connection table,
+ * so that the table's walk (ct_gc) starts over the new one and deletes the copied entries
+ * that expire before a packet re-arms them.
+ */
+SEC("tc")
+int fwd_ct_gc_start(struct __sk_buff *skb)
+{
+	ct_gc_restart();
+	return TC_ACT_OK;
+}
+
 char LICENSE[] SEC("license") = "GPL";

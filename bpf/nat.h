@@ -168,8 +168,9 @@ static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt
  * A new masqueraded connection for the packet with ORIG key @okey: claim a port by inserting
  * the REPLY entry (BPF_NOEXIST makes the insert itself the allocation, so two CPUs can never
  * get the same port), then the ORIG entry, then arm its timer. The port: the packet's own
- * source port when free, else up to FWD_NAT_PORT_TRIES consecutive ports of the range from a
- * random start; a port the uplink forwards is skipped either way. Uniqueness is per remote
+ * source port when it is free (and, with FWD_SET_SNAT_PORTS, in the range), else up to
+ * FWD_NAT_PORT_TRIES consecutive ports of the range from a random start; a port the uplink
+ * forwards is skipped either way. Uniqueness is per remote
  * address, port and protocol, as in Linux: the REPLY key holds all of them.
  * Returns the ORIG entry, or NULL with *@why set.
  */
@@ -196,8 +197,14 @@ nat_snat_create(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey, __u64 
 		__be16 port;
 
 		if (i == 0) {
+			/* With a snat-ports line a TCP or UDP port is kept only inside it, as
+			 * MASQUERADE --to-ports does: what leaves the uplink lies in it. An ICMP
+			 * echo identifier is no port: kept whatever it is. */
 			port = okey->sport;
 			if (!port)
+				continue;
+			if ((fwd_cfg.flags & FWD_SET_SNAT_PORTS) && okey->proto != IPPROTO_ICMP &&
+			    (bpf_ntohs(port) < lo || bpf_ntohs(port) > fwd_cfg.nat_port_hi))
 				continue;
 		} else {
 			if (i > n)

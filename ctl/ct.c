@@ -71,6 +71,36 @@ static const struct out_col ct_cols[] = {
 	{ "   EXPIRES", "seconds_left", 0, ct_expires_text },
 };
 
+/* ct [NAME] flush [proto P] [port N] [namespace NS]: an exit status. */
+static int ct_flush(const struct fwd_cmdline *c, const struct fwd_opts *o,
+		    const struct fwd_topology *t)
+{
+	struct fwd_ct_filter f = { .proto = c->flush_proto, .port = c->flush_port };
+	size_t n = 0;
+	int ret;
+
+	if (c->flush_ns[0]) {
+		const struct fwd_namespace *ns = topo_namespace_find(t, c->flush_ns);
+
+		if (!ns) {
+			fwd_err("ct flush: namespace '%s' is not in topology %s", c->flush_ns,
+				t->name);
+			return FWD_EXIT_USAGE;
+		}
+		f.ns_addr = ns->addr;
+	}
+	ret = loader_ct_flush(t->name, &f, &n);
+	if (ret)
+		return FWD_EXIT_FAILURE;
+	if (o->json)
+		return out_json(
+			   json_pack("{s:s, s:I}", "topology", t->name, "flushed", (json_int_t)n))
+			   ? FWD_EXIT_FAILURE
+			   : FWD_EXIT_OK;
+	fwd_note("topology %s: %zu connection%s flushed", t->name, n, n == 1 ? "" : "s");
+	return FWD_EXIT_OK;
+}
+
 int fwd_cmd_ct(const struct fwd_cmdline *c, const struct fwd_opts *o)
 {
 	struct fwd_topology t;
@@ -82,8 +112,9 @@ int fwd_cmd_ct(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	if (ret)
 		return ret;
 	if (c->flush) {
-		ret = loader_ct_flush(t.name);
-		goto out;
+		ret = ct_flush(c, o, &t);
+		topo_free(&t);
+		return ret;
 	}
 	rows = json_array();
 	ret = rows ? loader_ct_walk(t.name, ct_row, rows) : -ENOMEM;
@@ -95,7 +126,6 @@ int fwd_cmd_ct(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	else if (!ret)
 		out_table(stdout, "", OUT_COLS(ct_cols), rows, true);
 	json_decref(rows);
-out:
 	topo_free(&t);
 	return ret ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
 }

@@ -24,6 +24,11 @@ struct fwd_cmdline {
 	struct fwd_topology topology;  /* check, up: the parsed FILE */
 	char name[FWD_TOPO_NAME_SIZE]; /* down, status, stats, ct: "" when not given */
 	bool flush;		       /* ct ... flush */
+	/* ct ... flush [proto P] [port N] [namespace NS]: 0 / "" when not given */
+	uint8_t flush_proto;
+	uint16_t flush_port;
+	char flush_ns[FWD_NETNS_NAME_MAX + 1];
+	bool flush_conntrack; /* up --flush-conntrack */
 };
 
 /* Each returns an exit status. */

@@ -109,10 +109,26 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 		    target);
 	}
 	if (hook == 2) {
-		for (size_t i = 0; i < t->n_masquerades; i++)
-			fwd_buf_printf(b, "-A %s -s %s/%u -o %s -j MASQUERADE\n", chain,
-				       fwd_ip_str(t->masquerades[i].net.addr),
-				       t->masquerades[i].net.prefix, t->uplink);
+		/* snat-ports: MASQUERADE takes a port range only with -p (tcp and udp; ICMP and
+		 * the rest by the rule without one). Left out at the default range, as before
+		 * the setting existed: MASQUERADE then keeps ports where it can. */
+		bool ports =
+		    t->snat_port_lo != FWD_NAT_PORT_LO || t->snat_port_hi != FWD_NAT_PORT_HI;
+
+		for (size_t i = 0; i < t->n_masquerades; i++) {
+			const char *net = fwd_ip_str(t->masquerades[i].net.addr);
+			unsigned int prefix = t->masquerades[i].net.prefix;
+
+			for (int p = 0; ports && p < 2; p++)
+				fwd_buf_printf(
+				    b,
+				    "-A %s -s %s/%u -o %s -p %s -j MASQUERADE --to-ports "
+				    "%u-%u\n",
+				    chain, net, prefix, t->uplink, p ? "udp" : "tcp",
+				    t->snat_port_lo, t->snat_port_hi);
+			fwd_buf_printf(b, "-A %s -s %s/%u -o %s -j MASQUERADE\n", chain, net,
+				       prefix, t->uplink);
+		}
 	}
 	if (hook == 3) {
 		for (size_t i = 0; i < t->n_forwards; i++) {

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,11 +44,15 @@ static const char help_text[] =
     "COMMANDS\n"
     "    check FILE\n"
     "        Parse and validate FILE only; print the normalised topology (-j: as JSON).\n"
-    "    up FILE\n"
+    "    up [--flush-conntrack] FILE\n"
     "        Build the topology, or converge a running one to FILE: what was added is created,\n"
     "        what was removed is deleted, the rest is left alone. Running it twice changes\n"
     "        nothing. The veths and the bridge take the uplink's gso_ipv4_max_size when it\n"
-    "        is above 65536 (BIG TCP on the uplink), 65536 otherwise.\n"
+    "        is above 65536 (BIG TCP on the uplink), 65536 otherwise. A new 'conntrack max'\n"
+    "        carries the tracked connections over into a table of the new size; those of\n"
+    "        removed or retargeted forwards, and masqueraded ones of an old uplink address,\n"
+    "        are removed. A table of another fwd version's layout is refused unless\n"
+    "        --flush-conntrack is given, which starts with an empty table.\n"
     "    down FILE|NAME\n"
     "        Remove everything the topology created, also after a failed or killed 'up', and\n"
     "        nothing else. A topology that is not up is not an error.\n"
@@ -63,8 +68,10 @@ static const char help_text[] =
     "        frames leaving by the uplink (the rest took the per-CPU route cache's answer,\n"
     "        trusted for 100 ms). Refuses counters loaded by another fwd version (exit 1):\n"
     "        'up' again reloads the datapath.\n"
-    "    ct [NAME] [flush]\n"
-    "        Connection-tracking entries, or remove them all with 'flush' (datapath bpf).\n"
+    "    ct [NAME] [flush [proto tcp|udp|icmp] [port N] [namespace NS]]\n"
+    "        Connection-tracking entries (datapath bpf), or remove them with 'flush': all, or\n"
+    "        those matching every filter given: the protocol, either port of the original\n"
+    "        tuple, a namespace (the connections it opened and those forwarded to it).\n"
     "\n"
     "OPTIONS\n"
     "    -n, --netns HOSTNS\n"
@@ -103,6 +110,7 @@ static const char help_text[] =
     "    fwdctl up lab.conf && fwdctl status lab\n"
     "    ip netns add sandbox && fwdctl -n sandbox up lab.conf   # keep off the real network\n"
     "    fwdctl -j stats lab\n"
+    "    fwdctl ct lab flush proto udp namespace blue\n"
     "    fwdctl down lab\n"
     "\n"
     "SEE ALSO\n"
@@ -165,7 +173,7 @@ enum cmd_args {
 	ARGS_FILE,	   /* FILE */
 	ARGS_FILE_OR_NAME, /* FILE|NAME */
 	ARGS_NAME,	   /* [NAME] */
-	ARGS_NAME_FLUSH,   /* [NAME] [flush] */
+	ARGS_NAME_FLUSH,   /* [NAME] [flush [proto P] [port N] [namespace NS]] */
 };
 
 struct command {
@@ -173,11 +181,12 @@ struct command {
 	enum cmd_args args;
 	bool needs_root; /* CAP_NET_ADMIN and CAP_SYS_ADMIN */
 	int (*run)(const struct fwd_cmdline *c, const struct fwd_opts *o);
+	const char *option; /* the one option the command takes after its name, or NULL */
 };
 
 static const struct command commands[] = {
 	{ "check", ARGS_FILE, false, cmd_check },
-	{ "up", ARGS_FILE, true, fwd_cmd_up },
+	{ "up", ARGS_FILE, true, fwd_cmd_up, "--flush-conntrack" },
 	{ "down", ARGS_FILE_OR_NAME, true, fwd_cmd_down },
 	{ "status", ARGS_NAME, true, fwd_cmd_status },
 	{ "stats", ARGS_NAME, true, fwd_cmd_stats },
@@ -219,11 +228,70 @@ static int resolve_name(const char *arg, struct fwd_cmdline *c)
 	return FWD_EXIT_OK;
 }
 
+/* "flush [proto tcp|udp|icmp] [port N] [namespace NS]": the filters after flush, each once. */
+static int parse_flush_filters(int nargs, char **args, struct fwd_cmdline *c)
+{
+	bool seen_proto = false, seen_port = false, seen_ns = false;
+	char *end;
+
+	for (int i = 0; i < nargs; i += 2) {
+		const char *key = args[i], *val = i + 1 < nargs ? args[i + 1] : NULL;
+
+		if (strcmp(key, "proto") && strcmp(key, "port") && strcmp(key, "namespace"))
+			return usage_error("unexpected argument '%s' (flush takes proto, port and "
+					   "namespace)",
+					   key);
+		if (!val)
+			return usage_error("flush %s: needs a value", key);
+		if (!strcmp(key, "proto")) {
+			if (seen_proto)
+				return usage_error("flush: proto given twice");
+			seen_proto = true;
+			if (!strcmp(val, "tcp"))
+				c->flush_proto = IPPROTO_TCP;
+			else if (!strcmp(val, "udp"))
+				c->flush_proto = IPPROTO_UDP;
+			else if (!strcmp(val, "icmp"))
+				c->flush_proto = IPPROTO_ICMP;
+			else
+				return usage_error("flush proto '%s': expected tcp, udp or icmp",
+						   val);
+		} else if (!strcmp(key, "port")) {
+			unsigned long port;
+
+			if (seen_port)
+				return usage_error("flush: port given twice");
+			seen_port = true;
+			errno = 0;
+			port = strtoul(val, &end, 10);
+			if (errno || *end || val[0] < '1' || val[0] > '9' || port > 65535)
+				return usage_error("flush port '%s': expected a port 1-65535", val);
+			c->flush_port = (uint16_t)port;
+		} else {
+			if (seen_ns)
+				return usage_error("flush: namespace given twice");
+			seen_ns = true;
+			if (strlen(val) > FWD_NETNS_NAME_MAX)
+				return usage_error(
+				    "flush namespace '%s': longer than %d characters", val,
+				    FWD_NETNS_NAME_MAX);
+			snprintf(c->flush_ns, sizeof(c->flush_ns), "%s", val);
+		}
+	}
+	return FWD_EXIT_OK;
+}
+
 /* The arguments of @cmd into @c; an exit status. Nothing is changed yet. */
 static int parse_args(const struct command *cmd, int nargs, char **args, struct fwd_cmdline *c)
 {
 	int i = 0;
 
+	/* The command's own option comes first: "up --flush-conntrack FILE". */
+	if (cmd->option && nargs > 0 && !strcmp(args[0], cmd->option)) {
+		c->flush_conntrack = true;
+		nargs--;
+		args++;
+	}
 	switch (cmd->args) {
 	case ARGS_FILE:
 	case ARGS_FILE_OR_NAME:
@@ -243,7 +311,7 @@ static int parse_args(const struct command *cmd, int nargs, char **args, struct 
 		}
 		if (cmd->args == ARGS_NAME_FLUSH && i < nargs && !strcmp(args[i], "flush")) {
 			c->flush = true;
-			i++;
+			return parse_flush_filters(nargs - i - 1, args + i + 1, c);
 		}
 		if (i < nargs)
 			return usage_error("unexpected argument '%s'", args[i]);
@@ -286,19 +354,22 @@ int main(int argc, char **argv)
 		fputs(help_text, stdout);
 		return FWD_EXIT_OK;
 	}
-	/* "fwdctl up --help" asks for help; any other option after the command is misplaced,
-	 * and would otherwise be taken for a file or topology name. */
+	cmd = command_find(name);
+	/* "fwdctl up --help" asks for help; any other option after the command is misplaced
+	 * (but the command's own, first), and would otherwise be taken for a file or topology
+	 * name. */
 	for (int i = 0; i < nargs; i++) {
 		if (!strcmp(args[i], "-h") || !strcmp(args[i], "--help")) {
 			fputs(help_text, stdout);
 			return FWD_EXIT_OK;
 		}
+		if (cmd && cmd->option && i == 0 && !strcmp(args[i], cmd->option))
+			continue;
 		if (args[i][0] == '-' && args[i][1])
 			return usage_error(
 			    "option '%s' goes before the command: fwdctl [OPTIONS] COMMAND ...",
 			    args[i]);
 	}
-	cmd = command_find(name);
 	if (!cmd)
 		return usage_error("unknown command '%s'", name);
 	/* Validate the whole command line before touching anything. */

@@ -76,9 +76,13 @@ static json_t *bpf_json(const struct fwd_bpf_status *st)
 	for (size_t i = 0; i < st->n_pins && !err; i++) {
 		const struct fwd_bpf_pin *p = &st->pins[i];
 
-		err =
-		    out_append(pins, json_pack("{s:s, s:s, s:s, s:I}", "name", p->name, "kind",
-					       p->kind, "type", p->type, "id", (json_int_t)p->id));
+		json_t *row = json_pack("{s:s, s:s, s:s, s:I}", "name", p->name, "kind", p->kind,
+					"type", p->type, "id", (json_int_t)p->id);
+
+		/* A map's size: fwd_ct's follows `conntrack max` (two entries a connection). */
+		if (row && !strcmp(p->kind, "map"))
+			json_object_set_new(row, "max_entries", json_integer(p->max_entries));
+		err = out_append(pins, row);
 	}
 	for (size_t i = 0; i < st->n_endpoints && !err; i++) {
 		const struct fwd_bpf_endpoint *e = &st->endpoints[i];
@@ -220,8 +224,15 @@ static const struct out_col namespace_cols[] = {
 
 static void id_text(json_t *row, char *buf, size_t len)
 {
-	snprintf(buf, len, "id %" JSON_INTEGER_FORMAT,
-		 json_integer_value(json_object_get(row, "id")));
+	json_t *entries = json_object_get(row, "max_entries");
+
+	if (entries)
+		snprintf(buf, len, "id %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT " entries",
+			 json_integer_value(json_object_get(row, "id")),
+			 json_integer_value(entries));
+	else
+		snprintf(buf, len, "id %" JSON_INTEGER_FORMAT,
+			 json_integer_value(json_object_get(row, "id")));
 }
 
 static void endpoint_text(json_t *row, char *buf, size_t len)

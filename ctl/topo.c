@@ -3,7 +3,29 @@
 #include "topo.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <string.h>
+
+const struct topo_ct_state topo_ct_states[] = {
+#define TOPO_X_STATE(name, member) { name, offsetof(struct fwd_ct_timeouts, member) },
+	FWD_CT_TIMEOUT_STATES(TOPO_X_STATE)
+#undef TOPO_X_STATE
+};
+const size_t topo_n_ct_states = sizeof(topo_ct_states) / sizeof(topo_ct_states[0]);
+
+/* The timeout of state @i in @t, and its default. */
+static __u32 ct_timeout_of(const struct fwd_topology *t, size_t i, __u32 *def)
+{
+	struct fwd_ct_timeouts defaults = FWD_CT_TIMEOUTS_DEFAULT, mine = t->ct_timeouts;
+
+	*def = *topo_ct_timeout(&defaults, &topo_ct_states[i]);
+	return *topo_ct_timeout(&mine, &topo_ct_states[i]);
+}
+
+static bool snat_ports_default(const struct fwd_topology *t)
+{
+	return t->snat_port_lo == FWD_NAT_PORT_LO && t->snat_port_hi == FWD_NAT_PORT_HI;
+}
 
 const char *fwd_ip_str(in_addr_t addr)
 {
@@ -64,11 +86,47 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 		fprintf(out, "forward %s %s %s:%u\n", proto_name(f->proto), ports,
 			t->namespaces[f->ns].name, f->to_port);
 	}
+	/* Settings only where they differ from the defaults: files without them print as
+	 * they always did. */
+	if (t->ct_max != FWD_CT_MAX_CONNS)
+		fprintf(out, "conntrack max %u\n", t->ct_max);
+	for (size_t i = 0; i < topo_n_ct_states; i++) {
+		__u32 def, v = ct_timeout_of(t, i, &def);
+
+		if (v != def)
+			fprintf(out, "conntrack timeout %s %u\n", topo_ct_states[i].name, v);
+	}
+	if (!snat_ports_default(t))
+		fprintf(out, "snat-ports %u-%u\n", t->snat_port_lo, t->snat_port_hi);
+}
+
+/* {"max": N, "timeout": {STATE: SECONDS, ...}} with what differs from the defaults; NULL
+ * when nothing does. */
+static json_t *ct_settings_json(const struct fwd_topology *t)
+{
+	json_t *o = json_object(), *timeouts = json_object();
+
+	if (t->ct_max != FWD_CT_MAX_CONNS)
+		json_object_set_new(o, "max", json_integer(t->ct_max));
+	for (size_t i = 0; i < topo_n_ct_states; i++) {
+		__u32 def, v = ct_timeout_of(t, i, &def);
+
+		if (v != def)
+			json_object_set_new(timeouts, topo_ct_states[i].name, json_integer(v));
+	}
+	if (json_object_size(timeouts))
+		json_object_set(o, "timeout", timeouts);
+	json_decref(timeouts);
+	if (!json_object_size(o)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 json_t *topo_to_json(const struct fwd_topology *t)
 {
-	json_t *masq = json_array(), *nss = json_array(), *fwds = json_array();
+	json_t *masq = json_array(), *nss = json_array(), *fwds = json_array(), *doc, *ct;
 	char buf[32];
 
 	for (size_t i = 0; i < t->n_masquerades; i++) {
@@ -90,8 +148,16 @@ json_t *topo_to_json(const struct fwd_topology *t)
 	}
 	snprintf(buf, sizeof(buf), "%s/%u", fwd_ip_str(t->gateway.addr), t->gateway.prefix);
 	/* "o" takes the arrays over; json_pack frees them when it fails. */
-	return json_pack("{s:s, s:s, s:{s:s, s:s}, s:s?, s:o, s:o, s:o}", "topology", t->name,
-			 "datapath", datapath_name(t->datapath), "bridge", "name", t->bridge,
-			 "address", buf, "uplink", t->uplink[0] ? t->uplink : NULL, "masquerade",
-			 masq, "namespaces", nss, "forwards", fwds);
+	doc = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s?, s:o, s:o, s:o}", "topology", t->name,
+			"datapath", datapath_name(t->datapath), "bridge", "name", t->bridge,
+			"address", buf, "uplink", t->uplink[0] ? t->uplink : NULL, "masquerade",
+			masq, "namespaces", nss, "forwards", fwds);
+	/* The settings as the text form has them: only where they differ from the defaults. */
+	if (doc && (ct = ct_settings_json(t)))
+		json_object_set_new(doc, "conntrack", ct);
+	if (doc && !snat_ports_default(t))
+		json_object_set_new(
+		    doc, "snat_ports",
+		    json_pack("{s:i, s:i}", "port", t->snat_port_lo, "port_end", t->snat_port_hi));
+	return doc;
 }

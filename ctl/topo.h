@@ -10,6 +10,34 @@
 #include "topology.h"
 
 /*
+ * The states of `conntrack timeout STATE SECONDS`, in the order the normalised form prints
+ * them: X(name in the file, member of struct fwd_ct_timeouts).
+ */
+#define FWD_CT_TIMEOUT_STATES(X)                                                                   \
+	X("tcp-syn-sent", tcp_syn_sent)                                                            \
+	X("tcp-syn-recv", tcp_syn_recv)                                                            \
+	X("tcp-established", tcp_established)                                                      \
+	X("tcp-fin-wait", tcp_fin_wait)                                                            \
+	X("tcp-time-wait", tcp_time_wait)                                                          \
+	X("tcp-close", tcp_close)                                                                  \
+	X("udp", udp)                                                                              \
+	X("udp-assured", udp_assured)                                                              \
+	X("icmp", icmp)
+
+struct topo_ct_state {
+	const char *name;
+	size_t offset; /* of its __u32 in struct fwd_ct_timeouts */
+};
+extern const struct topo_ct_state topo_ct_states[];
+extern const size_t topo_n_ct_states;
+
+/* The timeout of @s in @to. */
+static inline __u32 *topo_ct_timeout(struct fwd_ct_timeouts *to, const struct topo_ct_state *s)
+{
+	return (__u32 *)((char *)to + s->offset);
+}
+
+/*
  * Parse topology.conf text. @path names the file in messages and gives the default topology
  * name (basename without .conf). Every violation is written to @err as "PATH:LINE: message";
  * returns 0, -EINVAL when the text is invalid, or -ENOMEM. Nothing outside @t is touched.

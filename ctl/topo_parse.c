@@ -26,6 +26,8 @@ struct parser {
 	int errors;
 	/* line numbers of the at-most-once keywords, 0 while unseen */
 	int topology_line, datapath_line, bridge_line, uplink_line;
+	int ct_max_line, snat_ports_line;
+	int ct_timeout_line[16]; /* per topo_ct_states[] */
 	/* forward targets are names until every namespace is known */
 	char (*forward_target)[FWD_NETNS_NAME_MAX + 1];
 };
@@ -364,22 +366,108 @@ static void kw_forward(struct parser *p, char **tok)
 	t->forwards[t->n_forwards++] = f;
 }
 
+/* conntrack max N | conntrack timeout STATE SECONDS */
+static void kw_conntrack(struct parser *p, char **tok)
+{
+	struct fwd_topology *t = p->t;
+	unsigned long v;
+	size_t i;
+
+	if (!strcmp(tok[1], "max")) {
+		if (!tok[2] || tok[3]) {
+			perr(p, p->line,
+			     "'conntrack max' takes 1 argument (usage: conntrack max N)");
+			return;
+		}
+		if (!once(p, &p->ct_max_line, "conntrack max"))
+			return;
+		if (!parse_uint(tok[2], FWD_CT_MAX_MIN, FWD_CT_MAX_MAX, &v)) {
+			perr(p, p->line, "conntrack max '%s' is not a number of connections %d-%d",
+			     tok[2], FWD_CT_MAX_MIN, FWD_CT_MAX_MAX);
+			return;
+		}
+		t->ct_max = (uint32_t)v;
+		return;
+	}
+	if (strcmp(tok[1], "timeout")) {
+		perr(p, p->line, "unknown conntrack setting '%s' (expected 'max' or 'timeout')",
+		     tok[1]);
+		return;
+	}
+	if (!tok[2] || !tok[3]) {
+		perr(p, p->line,
+		     "'conntrack timeout' takes 2 arguments (usage: conntrack timeout STATE "
+		     "SECONDS)");
+		return;
+	}
+	for (i = 0; i < topo_n_ct_states; i++)
+		if (!strcmp(tok[2], topo_ct_states[i].name))
+			break;
+	if (i == topo_n_ct_states) {
+		perr(p, p->line,
+		     "unknown conntrack state '%s' (expected tcp-syn-sent, tcp-syn-recv, "
+		     "tcp-established, tcp-fin-wait, tcp-time-wait, tcp-close, udp, udp-assured "
+		     "or icmp)",
+		     tok[2]);
+		return;
+	}
+	if (p->ct_timeout_line[i]) {
+		perr(p, p->line, "duplicate 'conntrack timeout %s' (first at line %d)", tok[2],
+		     p->ct_timeout_line[i]);
+		return;
+	}
+	p->ct_timeout_line[i] = p->line;
+	if (!parse_uint(tok[3], 1, FWD_CT_TIMEOUT_MAX, &v)) {
+		perr(p, p->line, "conntrack timeout '%s' is not a number of seconds 1-%d", tok[3],
+		     FWD_CT_TIMEOUT_MAX);
+		return;
+	}
+	*topo_ct_timeout(&t->ct_timeouts, &topo_ct_states[i]) = (__u32)v;
+}
+
+/* snat-ports LO-HI */
+static void kw_snat_ports(struct parser *p, char **tok)
+{
+	uint16_t lo, hi;
+
+	if (!once(p, &p->snat_ports_line, "snat-ports"))
+		return;
+	if (!strchr(tok[1], '-') || !parse_port_range(tok[1], &lo, &hi)) {
+		perr(p, p->line, "snat-ports '%s' is not LO-HI with ports 1-65535", tok[1]);
+		return;
+	}
+	if (lo > hi) {
+		perr(p, p->line, "snat-ports range '%s' is reversed", tok[1]);
+		return;
+	}
+	if (lo < FWD_SNAT_PORT_MIN) {
+		perr(p, p->line, "snat-ports '%s' starts below %d (a privileged port)", tok[1],
+		     FWD_SNAT_PORT_MIN);
+		return;
+	}
+	p->t->snat_port_lo = lo;
+	p->t->snat_port_hi = hi;
+}
+
 struct keyword {
 	const char *name;
-	int args; /* exact number of arguments after the keyword */
+	int args;     /* number of arguments after the keyword ... */
+	int args_max; /* ... or, when not 0, the least, and this the most */
 	const char *usage;
 	void (*handle)(struct parser *p, char **tok);
 };
 
-/* New grammar (several bridges, IPv6, snat-ports, ct-max...) is one row and one handler. */
+/* New grammar (several bridges, IPv6, ...) is one row and one handler. */
 static const struct keyword keywords[] = {
-	{ "topology", 1, "topology NAME", kw_topology },
-	{ "datapath", 1, "datapath bpf|kernel", kw_datapath },
-	{ "bridge", 2, "bridge IFNAME ADDR/PREFIX", kw_bridge },
-	{ "uplink", 1, "uplink IFNAME", kw_uplink },
-	{ "masquerade", 1, "masquerade CIDR", kw_masquerade },
-	{ "namespace", 2, "namespace NAME ADDR", kw_namespace },
-	{ "forward", 3, "forward tcp|udp PORT[-PORT] NAMESPACE[:PORT]", kw_forward },
+	{ "topology", 1, 0, "topology NAME", kw_topology },
+	{ "datapath", 1, 0, "datapath bpf|kernel", kw_datapath },
+	{ "bridge", 2, 0, "bridge IFNAME ADDR/PREFIX", kw_bridge },
+	{ "uplink", 1, 0, "uplink IFNAME", kw_uplink },
+	{ "masquerade", 1, 0, "masquerade CIDR", kw_masquerade },
+	{ "namespace", 2, 0, "namespace NAME ADDR", kw_namespace },
+	{ "forward", 3, 0, "forward tcp|udp PORT[-PORT] NAMESPACE[:PORT]", kw_forward },
+	{ "conntrack", 2, 3, "conntrack max N | conntrack timeout STATE SECONDS", kw_conntrack },
+	{ "snat-ports", 1, 0, "snat-ports LO-HI", kw_snat_ports },
 };
 
 /* Split one line (NUL-terminated, comment already cut) into tokens, then dispatch. */
@@ -414,9 +502,14 @@ static void parse_line(struct parser *p, char *s)
 
 		if (strcmp(tok[0], k->name))
 			continue;
-		if (n - 1 != k->args) {
+		if (!k->args_max && n - 1 != k->args) {
 			perr(p, p->line, "'%s' takes %d argument%s, got %d (usage: %s)", k->name,
 			     k->args, k->args == 1 ? "" : "s", n - 1, k->usage);
+			return;
+		}
+		if (k->args_max && (n - 1 < k->args || n - 1 > k->args_max)) {
+			perr(p, p->line, "'%s' takes %d to %d arguments, got %d (usage: %s)",
+			     k->name, k->args, k->args_max, n - 1, k->usage);
 			return;
 		}
 		k->handle(p, tok);
@@ -612,6 +705,7 @@ int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, si
 	int ret = -ENOMEM;
 
 	memset(t, 0, sizeof(*t));
+	topo_settings_default(t);
 	t->namespaces = calloc(FWD_MAX_NAMESPACES, sizeof(*t->namespaces));
 	t->forwards = calloc(FWD_MAX_FORWARDS, sizeof(*t->forwards));
 	t->masquerades = calloc(FWD_MAX_MASQUERADES, sizeof(*t->masquerades));

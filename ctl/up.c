@@ -34,6 +34,7 @@ struct up {
 	in_addr_t uplink_addr;
 	char (*veth)[IF_NAMESIZE]; /* host-side veth name per namespace */
 	struct fwd_endpoint_rt *eps;
+	bool flush_conntrack; /* up --flush-conntrack */
 };
 
 /* Errors of the host-namespace socket carry its extended ack. */
@@ -45,6 +46,7 @@ static int fail(struct up *u, int err, const char *object, const char *what)
 /* Nothing has changed yet: every refusal here leaves the machine as it was. */
 static int preflight(struct up *u)
 {
+	const struct fwd_ct_timeouts ct_defaults = FWD_CT_TIMEOUTS_DEFAULT;
 	const struct fwd_topology *t = u->t;
 	struct nl_link l;
 	int ret;
@@ -117,8 +119,21 @@ static int preflight(struct up *u)
 		ret = loader_probe_kernel();
 		if (!ret)
 			ret = loader_ensure_bpffs();
+		/* A table another fwd version made cannot be carried over: refused before
+		 * anything changes, unless the user asked for an empty one. */
+		if (!ret && !u->flush_conntrack)
+			ret = loader_ct_check(t->name);
 		if (ret)
 			return ret;
+	} else if (t->ct_max != FWD_CT_MAX_CONNS ||
+		   memcmp(&t->ct_timeouts, &ct_defaults, sizeof(ct_defaults))) {
+		/* nf_conntrack_max is one for the whole machine, and nf_conntrack's timeouts
+		 * are sysctls of the host namespace that every connection there shares: not
+		 * fwd's to change for one topology. */
+		fwd_warn("topology %s: the conntrack lines apply to datapath bpf only; datapath "
+			 "kernel uses nf_conntrack's host-wide settings (sysctl "
+			 "net.netfilter.nf_conntrack_max, net.netfilter.nf_conntrack_*_timeout_*)",
+			 t->name);
 	}
 	return 0;
 }
@@ -467,6 +482,7 @@ static int apply_datapath(struct up *u)
 		.uplink_addr = u->uplink_addr,
 		.endpoints = u->eps,
 		.n_endpoints = t->n_namespaces,
+		.ct_flush = u->flush_conntrack,
 	};
 	memcpy(rt.bridge_mac, u->bridge.mac, 6);
 	memcpy(rt.uplink_mac, u->uplink.mac, 6);
@@ -476,7 +492,7 @@ static int apply_datapath(struct up *u)
 int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 {
 	const struct fwd_topology *t = &c->topology;
-	struct up u = { .t = t, .o = o };
+	struct up u = { .t = t, .o = o, .flush_conntrack = c->flush_conntrack };
 	int ret;
 
 	u.veth = calloc(t->n_namespaces, sizeof(*u.veth));

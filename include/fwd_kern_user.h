@@ -300,6 +300,10 @@ enum fwd_setting_flags {
 	/* Conntrack timers relative, never BPF_F_TIMER_ABS: FWD_KERNEL_WITHOUT=bpf_timer_abs, to
 	 * test the fallback kernels before 6.7 take (they refuse the flag at run time). */
 	FWD_SET_TIMER_RELATIVE = 1u << 3,
+	/* The topology names its own snat-ports: a source port outside it is never kept, as
+	 * MASQUERADE --to-ports. Without, a free source port is kept whatever it is, as plain
+	 * MASQUERADE does (the range serves the ports that are taken). */
+	FWD_SET_SNAT_PORTS = 1u << 4,
 };
 
 #define FWD_MAX_MASQ 64 /* == FWD_MAX_MASQUERADES of the parser */

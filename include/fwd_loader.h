@@ -40,6 +40,9 @@ struct fwd_runtime {
 	in_addr_t uplink_addr;		   /* the uplink's primary IPv4, network order; 0 if none */
 	struct fwd_endpoint_rt *endpoints; /* same order as topology->namespaces */
 	size_t n_endpoints;
+	/* up --flush-conntrack: start with an empty connection table instead of keeping (or
+	 * migrating) the pinned one; the only way past a table of another entry layout. */
+	bool ct_flush;
 };
 
 /* Mount bpffs at FWD_BPFFS when it is not mounted. */
@@ -50,9 +53,18 @@ int loader_ensure_bpffs(void);
  */
 int loader_probe_kernel(void);
 /*
+ * Can `up` keep the pinned connection table of @topology? 0 when there is none, or when its
+ * entries have this fwd's layout (another `conntrack max` is migrated); -ESTALE, after an error
+ * saying what to do, when they were written by a fwd with another layout.
+ */
+int loader_ct_check(const char *topology);
+/*
  * Load or reuse (pinned maps survive) the programs of topology @t, fill the maps from @t and
  * @rt (removing stale entries), attach to every link, and pin. Running it twice changes nothing;
- * programs are replaced in place so traffic sees no gap.
+ * programs are replaced in place so traffic sees no gap. A connection table of another size
+ * (`conntrack max`) is replaced by one of the new size holding the same connections; the
+ * connections of forwards that were removed or retargeted, and masqueraded ones whose
+ * translated source is no longer the uplink's address, are removed.
  */
 int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt);
 /*
@@ -99,8 +111,22 @@ struct fwd_ct_conn {
 /* Call @cb for each connection of @topology; a non-zero return from @cb stops and is returned. */
 int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, void *ctx),
 		   void *ctx);
-/* Forget every tracked connection; their next packets start new ones (TCP: picked up). */
-int loader_ct_flush(const char *topology);
+/*
+ * Which connections loader_ct_flush() removes: those that match every field set (AND); all of
+ * them when none is.
+ */
+struct fwd_ct_filter {
+	uint8_t proto;	   /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP; 0: any */
+	uint16_t port;	   /* host order: either port of the original tuple; 0: any */
+	in_addr_t ns_addr; /* network order: a namespace's address, the source of the original
+			    * tuple (masquerade, hairpin) or a forward's target; 0: any */
+};
+/*
+ * Forget the tracked connections @f matches (NULL: every one), both entries of each; their
+ * next packets start new ones (TCP from a namespace is picked up, from the LAN it is not).
+ * The number of connections removed into *@flushed (may be NULL).
+ */
+int loader_ct_flush(const char *topology, const struct fwd_ct_filter *f, size_t *flushed);
 
 /* What `status` shows of a topology's BPF side. */
 struct fwd_bpf_pin {
@@ -108,6 +134,7 @@ struct fwd_bpf_pin {
 	const char *kind; /* "map", "prog", "link" */
 	char type[32];	  /* libbpf's name of the map, program or link type */
 	uint32_t id;
+	uint32_t max_entries; /* maps only */
 };
 struct fwd_bpf_endpoint {
 	in_addr_t addr; /* network order */

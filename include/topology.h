@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 
 #include "fwd_inet.h"
+#include "fwd_kern_user.h" /* struct fwd_ct_timeouts, the conntrack and SNAT defaults */
 
 #define FWD_TOPO_NAME_MAX   12			    /* [a-z0-9-]; names pins and iptables chains */
 #define FWD_TOPO_NAME_SIZE  (FWD_TOPO_NAME_MAX + 1) /* a buffer for one, with its NUL */
@@ -21,6 +22,14 @@
 #define FWD_MAX_FORWARDS    4096
 #define FWD_MAX_MASQUERADES 64
 #define FWD_LINE_MAX	    1024 /* longer lines are refused, not truncated */
+
+/* conntrack max N: connections (two fwd_ct entries each); fwd_ct_recent holds a quarter. */
+#define FWD_CT_MAX_MIN 1024
+#define FWD_CT_MAX_MAX 16777216
+/* conntrack timeout STATE SECONDS: 1 s to 365 days. */
+#define FWD_CT_TIMEOUT_MAX 31536000
+/* snat-ports LO-HI: never a privileged port. */
+#define FWD_SNAT_PORT_MIN 1024
 
 enum fwd_datapath {
 	FWD_DATAPATH_BPF = 0,
@@ -66,7 +75,25 @@ struct fwd_topology {
 	size_t n_namespaces;
 	struct fwd_forward *forwards;
 	size_t n_forwards;
+
+	/* Settings of datapath bpf's connection tracking and SNAT; the parser fills in the
+	 * defaults (FWD_CT_MAX_CONNS, FWD_CT_TIMEOUTS_DEFAULT, FWD_NAT_PORT_LO-HI). */
+	uint32_t ct_max;		    /* connections */
+	struct fwd_ct_timeouts ct_timeouts; /* seconds, per state */
+	uint16_t snat_port_lo;		    /* host order, inclusive */
+	uint16_t snat_port_hi;		    /* host order, inclusive */
 };
+
+/* The defaults of the settings above, for a topology built by hand (the parser sets them). */
+static inline void topo_settings_default(struct fwd_topology *t)
+{
+	const struct fwd_ct_timeouts timeouts = FWD_CT_TIMEOUTS_DEFAULT;
+
+	t->ct_max = FWD_CT_MAX_CONNS;
+	t->ct_timeouts = timeouts;
+	t->snat_port_lo = FWD_NAT_PORT_LO;
+	t->snat_port_hi = FWD_NAT_PORT_HI;
+}
 
 /* The bridge's subnet and its netmask, network order. */
 static inline in_addr_t topo_netmask(const struct fwd_topology *t)

@@ -109,27 +109,292 @@ int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, 
 	return ret;
 }
 
-int loader_ct_flush(const char *topology)
+/* ---- migration, pruning and flush: both entries of a connection at a time ---- */
+
+struct ct_pair {
+	struct fwd_ct_key orig, reply;
+};
+
+struct ct_pairs {
+	struct ct_pair *v;
+	size_t n, cap;
+};
+
+static int ct_pairs_add(struct ct_pairs *p, const struct fwd_ct_key *orig,
+			const struct fwd_ct_key *reply)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 256;
+		struct ct_pair *v = realloc(p->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		p->v = v;
+		p->cap = cap;
+	}
+	p->v[p->n].orig = *orig;
+	p->v[p->n++].reply = *reply;
+	return 0;
+}
+
+/*
+ * The ORIG entries of table @fd that @match accepts (NULL: all), with their REPLY keys. A hash
+ * map walk restarts from the start when the key it stands on is deleted meanwhile (a timer):
+ * the walk is bounded, and a key seen twice is only deleted twice (ENOENT).
+ */
+static int ct_collect(int fd,
+		      bool (*match)(const struct fwd_ct_key *k, const struct fwd_ct_entry *e,
+				    void *ctx),
+		      void *ctx, struct ct_pairs *out)
+{
+	struct fwd_ct_key key, *prev = NULL;
+	struct bpf_map_info info;
+	struct fwd_ct_entry e;
+	size_t steps = 0, max_steps;
+	int err;
+
+	err = pins_map_info(fd, FWD_MAP_CT, &info);
+	if (err)
+		return err;
+	max_steps = 4ull * info.max_entries + 1024;
+	while (steps++ < max_steps && !bpf_map_get_next_key(fd, prev, &key)) {
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &e) || e.dir != FWD_CT_DIR_ORIG)
+			continue;
+		if (match && !match(&key, &e, ctx))
+			continue;
+		err = ct_pairs_add(out, &key, &e.peer);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Delete both entries of each pair; the number of connections whose ORIG entry went. */
+static size_t ct_pairs_delete(int fd, const struct ct_pairs *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		bpf_map_delete_elem(fd, &p->v[i].reply); /* ENOENT: gone meanwhile */
+		if (!bpf_map_delete_elem(fd, &p->v[i].orig))
+			n++;
+	}
+	return n;
+}
+
+bool ct_layout_ok(const struct bpf_map_info *info)
+{
+	return info->type == BPF_MAP_TYPE_HASH && info->key_size == sizeof(struct fwd_ct_key) &&
+	       info->value_size == sizeof(struct fwd_ct_entry) &&
+	       info->map_flags == BPF_F_NO_PREALLOC;
+}
+
+int loader_ct_check(const char *topology)
+{
+	struct bpf_map_info info;
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = pins_path(path, topology, FWD_MAP_CT);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0; /* none pinned (or unreadable: up says so when it gets there) */
+	err = pins_map_info(fd, path, &info);
+	close(fd);
+	if (err || ct_layout_ok(&info))
+		return err;
+	fwd_err("%s: the pinned connection table has another entry layout (%u-byte entries, "
+		"this fwd's are %zu): it was made by another fwd version and its connections "
+		"cannot be carried over; 'fwdctl up --flush-conntrack FILE' starts with an empty "
+		"table (connections from the namespaces are picked up again, those from the LAN "
+		"to forwards are dropped)",
+		path, info.value_size, sizeof(struct fwd_ct_entry));
+	return -ESTALE;
+}
+
+static bool ct_is_assured(const struct fwd_ct_key *k, const struct fwd_ct_entry *e, void *want)
+{
+	return !!(e->track.flags & FWD_CT_F_ASSURED) == *(bool *)want;
+}
+
+/* Insert @e under @key into @fd unarmed, if not there; 0, -EEXIST or -E2BIG (full). */
+static int ct_copy_entry(int fd, const struct fwd_ct_key *key, struct fwd_ct_entry *e)
+{
+	memset(&e->timer, 0, sizeof(e->timer));
+	e->timer_ns = 0;
+	return bpf_map_update_elem(fd, key, e, BPF_NOEXIST) ? -errno : 0;
+}
+
+/* Is the entry under @reply in @fd the REPLY half of the connection @orig? */
+static bool ct_reply_of(int fd, const struct fwd_ct_key *reply, const struct fwd_ct_key *orig)
+{
+	struct fwd_ct_entry e;
+
+	return !bpf_map_lookup_elem(fd, reply, &e) && e.dir == FWD_CT_DIR_REPLY &&
+	       !memcmp(&e.peer, orig, sizeof(*orig));
+}
+
+int ct_copy(int old_fd, int new_fd, size_t *copied, size_t *lost)
+{
+	struct ct_pairs p = { 0 };
+	struct fwd_ct_entry o, r;
+	int err = 0;
+
+	*copied = *lost = 0;
+	for (int pass = 0; pass < 2 && !err; pass++) {
+		bool assured = pass == 0;
+
+		p.n = 0;
+		err = ct_collect(old_fd, ct_is_assured, &assured, &p);
+		for (size_t i = 0; i < p.n && !err; i++) {
+			int e1, e2;
+
+			if (bpf_map_lookup_elem(old_fd, &p.v[i].orig, &o) ||
+			    bpf_map_lookup_elem(old_fd, &p.v[i].reply, &r))
+				continue; /* expired meanwhile, or half made */
+			/* REPLY first, as the datapath inserts them: an ORIG entry never
+			 * stands without its other half. */
+			e1 = ct_copy_entry(new_fd, &p.v[i].reply, &r);
+			if (e1 == -EEXIST && !ct_reply_of(new_fd, &p.v[i].reply, &p.v[i].orig)) {
+				(*lost)++; /* the new program gave that port to another one */
+				continue;
+			}
+			if (e1 && e1 != -EEXIST) {
+				(*lost)++;
+				continue;
+			}
+			e2 = ct_copy_entry(new_fd, &p.v[i].orig, &o);
+			if (!e2) {
+				(*copied)++;
+			} else if (e2 != -EEXIST) {
+				if (!e1)
+					bpf_map_delete_elem(new_fd, &p.v[i].reply);
+				(*lost)++;
+			}
+		}
+	}
+	free(p.v);
+	return err;
+}
+
+int ct_recent_move(int old_fd, int new_fd)
+{
+	struct fwd_ct_key key;
+
+	/* BPF_EXIST: a smaller queue forgets its oldest, as the datapath's pushes do. */
+	while (!bpf_map_lookup_and_delete_elem(old_fd, NULL, &key))
+		if (bpf_map_update_elem(new_fd, NULL, &key, BPF_EXIST))
+			return -errno;
+	return 0;
+}
+
+struct ct_prune_ctx {
+	const struct fwd_topology *t;
+	in_addr_t uplink_addr;
+	bool snat, dnat;
+};
+
+static bool ct_masqueraded(const struct fwd_topology *t, in_addr_t addr)
+{
+	for (size_t i = 0; i < t->n_masquerades; i++) {
+		in_addr_t mask = fwd_prefix_netmask(t->masquerades[i].net.prefix);
+
+		if ((addr & mask) == (t->masquerades[i].net.addr & mask))
+			return true;
+	}
+	return false;
+}
+
+/* Does the topology still forward this connection where it went? */
+static bool ct_forward_current(const struct ct_prune_ctx *c, const struct fwd_ct_key *k,
+			       const struct fwd_ct_entry *e)
+{
+	uint16_t port = ntohs(k->dport);
+
+	if (!c->dnat || k->daddr != c->uplink_addr)
+		return false;
+	for (size_t i = 0; i < c->t->n_forwards; i++) {
+		const struct fwd_forward *f = &c->t->forwards[i];
+
+		if (f->proto != k->proto || port < f->port_lo || port > f->port_hi)
+			continue;
+		return e->peer.saddr == c->t->namespaces[f->ns].addr &&
+		       ntohs(e->peer.sport) == f->to_port + (port - f->port_lo);
+	}
+	return false;
+}
+
+static bool ct_stale(const struct fwd_ct_key *k, const struct fwd_ct_entry *e, void *ctx)
+{
+	const struct ct_prune_ctx *c = ctx;
+
+	if (e->nat == FWD_CT_NAT_DNAT)
+		return !ct_forward_current(c, k, e);
+	/* Masquerade: the REPLY key's destination is the translated source. */
+	return !c->snat || e->peer.daddr != c->uplink_addr || !ct_masqueraded(c->t, k->saddr);
+}
+
+int ct_prune(int fd, const struct fwd_topology *t, const struct fwd_runtime *rt, bool snat,
+	     bool dnat)
+{
+	struct ct_prune_ctx c = {
+		.t = t, .uplink_addr = rt->uplink_addr, .snat = snat, .dnat = dnat
+	};
+	struct ct_pairs p = { 0 };
+	size_t n;
+	int err;
+
+	err = ct_collect(fd, ct_stale, &c, &p);
+	n = ct_pairs_delete(fd, &p);
+	if (n)
+		fwd_info("topology %s: %zu connections of changed forwards, masquerades or uplink "
+			 "address removed\n",
+			 t->name, n);
+	free(p.v);
+	return err;
+}
+
+static bool ct_filter_match(const struct fwd_ct_key *k, const struct fwd_ct_entry *e, void *ctx)
+{
+	const struct fwd_ct_filter *f = ctx;
+
+	if (f->proto && k->proto != f->proto)
+		return false;
+	if (f->port && ntohs(k->sport) != f->port && ntohs(k->dport) != f->port)
+		return false;
+	/* The namespace's side: it opened the connection (masquerade, hairpin), or a forward
+	 * points at it (the REPLY key's source). */
+	if (f->ns_addr && k->saddr != f->ns_addr &&
+	    !(e->nat == FWD_CT_NAT_DNAT && e->peer.saddr == f->ns_addr))
+		return false;
+	return true;
+}
+
+/* Every entry, also halves whose other half is gone: keys first, then deletes, in rounds. */
+static int ct_flush_all(int fd, size_t *entries)
 {
 	struct fwd_ct_key *keys;
-	size_t n, total = 0;
-	int fd, err = 0;
+	struct bpf_map_info info;
+	size_t n;
+	int err;
 
-	fd = ct_open(topology);
-	if (fd < 0)
-		return fd;
-	keys = calloc(FWD_CT_MAX_ENTRIES, sizeof(*keys));
-	if (!keys) {
-		close(fd);
+	*entries = 0;
+	err = pins_map_info(fd, FWD_MAP_CT, &info);
+	if (err)
+		return err;
+	keys = calloc(info.max_entries, sizeof(*keys));
+	if (!keys)
 		return -ENOMEM;
-	}
-	/* Keys first, deletes after: a delete restarts a hash map walk. New connections keep
-	 * arriving meanwhile: flush removes what was there when it looked, in rounds. */
+	/* A delete restarts a hash map walk. New connections keep arriving meanwhile: flush
+	 * removes what was there when it looked, in rounds. */
 	do {
 		struct fwd_ct_key *prev = NULL;
 
 		n = 0;
-		while (n < FWD_CT_MAX_ENTRIES && !bpf_map_get_next_key(fd, prev, &keys[n])) {
+		while (n < info.max_entries && !bpf_map_get_next_key(fd, prev, &keys[n])) {
 			prev = &keys[n];
 			n++;
 		}
@@ -141,11 +406,36 @@ int loader_ct_flush(const char *topology)
 				goto end;
 			}
 		}
-		total += n;
-	} while (n == FWD_CT_MAX_ENTRIES);
-	fwd_info("topology %s: %zu connection-table entries flushed\n", topology, total);
+		*entries += n;
+	} while (n == info.max_entries);
 end:
 	free(keys);
+	return err;
+}
+
+int loader_ct_flush(const char *topology, const struct fwd_ct_filter *f, size_t *flushed)
+{
+	bool all = !f || (!f->proto && !f->port && !f->ns_addr);
+	struct ct_pairs p = { 0 };
+	size_t n = 0, entries;
+	int fd, err;
+
+	fd = ct_open(topology);
+	if (fd < 0)
+		return fd;
+	/* The connections first (what is counted), then, for a flush of all, what is left. */
+	err = ct_collect(fd, all ? NULL : ct_filter_match, (void *)f, &p);
+	if (!err)
+		n = ct_pairs_delete(fd, &p);
+	if (!err && all)
+		err = ct_flush_all(fd, &entries);
+	if (err == -ENOMEM)
+		fwd_err("%s: flush: out of memory\n", FWD_MAP_CT);
+	if (!err)
+		fwd_info("topology %s: %zu connections flushed\n", topology, n);
+	if (flushed)
+		*flushed = n;
+	free(p.v);
 	close(fd);
 	return err;
 }

@@ -38,8 +38,18 @@ int pins_map_info(int fd, const char *path, struct bpf_map_info *info);
  * still matches the object's; a pin of another shape (an older fwd) is replaced, with a note.
  */
 int pins_map_prepare(struct bpf_map *map, const char *path);
+/*
+ * pins_map_prepare() for a map whose entries can be carried over into a map of another size
+ * (the connection table): a pin of the same layout (type, key and value size, flags) and
+ * another max_entries is left in place and opened into *@old_fd (else -1), and libbpf will
+ * create @map anew, unpinned: the caller copies the entries over, then pins_map_replace().
+ * -ESTALE, without a message, when the pinned map has another layout.
+ */
+int pins_map_reshape(struct bpf_map *map, const char *path, int *old_fd);
 /* Pin @prog at @path, replacing an older pin atomically (pin aside, then rename over it). */
 int pins_prog_replace(struct bpf_program *prog, const char *path);
+/* The same for a map. */
+int pins_map_replace(struct bpf_map *map, const char *path);
 
 /* maps.c: fwd_endpoints converges to exactly the topology's namespaces. */
 int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct fwd_runtime *rt);
@@ -51,6 +61,27 @@ int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t)
  * halves); the datapath re-arms on the next packet, this catches connections with none.
  */
 int ct_sweep_unarmed(int fd);
+/*
+ * Copy the connections of table @old_fd into @new_fd (same layout, another size), both entries
+ * of each, those that exist there already left alone (BPF_NOEXIST). The copies' timers are
+ * unarmed (timer bytes and timer_ns zero): the datapath arms one on the connection's next
+ * packet, and the table's walk (ct_gc) deletes those that expire first. Assured connections
+ * go first, so a smaller table keeps them rather than half-open ones. *@copied and *@lost:
+ * connections copied, and refused by a full table.
+ */
+int ct_copy(int old_fd, int new_fd, size_t *copied, size_t *lost);
+/* Move the keys of queue @old_fd (fwd_ct_recent) into @new_fd, oldest first. */
+int ct_recent_move(int old_fd, int new_fd);
+/*
+ * Remove the connections that no longer match the topology: of a forward that was removed or
+ * now points elsewhere (and every forwarded one when @dnat is false), masqueraded ones whose
+ * translated source is not @rt's uplink address (every one when @snat is false). Both entries
+ * of each.
+ */
+int ct_prune(int fd, const struct fwd_topology *t, const struct fwd_runtime *rt, bool snat,
+	     bool dnat);
+/* Is a pinned connection table of this @info one this fwd can keep or migrate? */
+bool ct_layout_ok(const struct bpf_map_info *info);
 
 /* cgroup.c
  *

@@ -211,7 +211,43 @@ int pins_map_prepare(struct bpf_map *map, const char *path)
 	return err;
 }
 
-int pins_prog_replace(struct bpf_program *prog, const char *path)
+int pins_map_reshape(struct bpf_map *map, const char *path, int *old_fd)
+{
+	struct bpf_map_info info;
+	int fd, err;
+
+	*old_fd = -1;
+	fd = bpf_obj_get(path);
+	if (fd < 0 && errno == ENOENT)
+		return pins_map_prepare(map, path);
+	if (fd < 0) {
+		err = -errno;
+		fwd_err("%s: cannot open pinned map: %s\n", path, strerror(-err));
+		return err;
+	}
+	err = pins_map_info(fd, path, &info);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.map_flags != bpf_map__map_flags(map)) {
+		close(fd);
+		return -ESTALE; /* the caller says what that means for this map */
+	}
+	if (info.max_entries == bpf_map__max_entries(map)) {
+		close(fd);
+		return pins_map_prepare(map, path);
+	}
+	fwd_info("%s: %u entries, resizing to %u\n", path, info.max_entries,
+		 bpf_map__max_entries(map));
+	*old_fd = fd; /* no pin path: libbpf creates the map anew */
+	return 0;
+}
+
+/* Pin @fd at @path, replacing an older pin atomically (pin aside, then rename over it). */
+static int pins_fd_replace(int fd, const char *path, const char *what)
 {
 	char tmp[PATH_MAX];
 	int err;
@@ -220,17 +256,27 @@ int pins_prog_replace(struct bpf_program *prog, const char *path)
 	if (snprintf(tmp, sizeof(tmp), "%s_new", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	unlink(tmp); /* left over by a killed run */
-	err = bpf_obj_pin(bpf_program__fd(prog), tmp);
+	err = bpf_obj_pin(fd, tmp);
 	if (err) {
 		err = -errno;
-		fwd_err("%s: cannot pin program: %s\n", tmp, strerror(-err));
+		fwd_err("%s: cannot pin %s: %s\n", tmp, what, strerror(-err));
 		return err;
 	}
 	if (rename(tmp, path)) {
 		err = -errno;
-		fwd_err("%s: cannot replace pinned program: %s\n", path, strerror(-err));
+		fwd_err("%s: cannot replace pinned %s: %s\n", path, what, strerror(-err));
 		unlink(tmp);
 		return err;
 	}
 	return 0;
+}
+
+int pins_prog_replace(struct bpf_program *prog, const char *path)
+{
+	return pins_fd_replace(bpf_program__fd(prog), path, "program");
+}
+
+int pins_map_replace(struct bpf_map *map, const char *path)
+{
+	return pins_fd_replace(bpf_map__fd(map), path, "map");
 }

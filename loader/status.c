@@ -58,6 +58,7 @@ struct status_obj {
 	char name[NAME_MAX + 1];
 	enum status_kind kind;
 	uint32_t id;
+	uint32_t max_entries; /* STATUS_MAP only */
 	char type[32];
 	struct status_link link; /* STATUS_LINK only */
 };
@@ -127,6 +128,7 @@ static int status_obj_read(const char *dir, const char *name, struct status_obj 
 
 		err = bpf_obj_get_info_by_fd(fd, &info, &len);
 		o->id = info.id;
+		o->max_entries = info.max_entries;
 		snprintf(o->type, sizeof(o->type), "%s", libbpf_bpf_map_type_str(info.type) ?: "?");
 	}
 	close(fd);
@@ -173,6 +175,7 @@ static int status_pins(struct fwd_bpf_status *st, struct status_ours *ours)
 		pin->kind = status_kind_names[o.kind];
 		snprintf(pin->type, sizeof(pin->type), "%s", o.type);
 		pin->id = o.id;
+		pin->max_entries = o.max_entries;
 	}
 	if (d)
 		closedir(d);

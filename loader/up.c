@@ -20,10 +20,59 @@
 #include "fwd_kern_user.h"
 #include "fwd_tc.skel.h"
 
-static int up_prepare_maps(struct fwd_tc *skel, const char *topology)
+/*
+ * The connection table (fwd_ct) and its queue of recent connections (fwd_ct_recent) change
+ * size with `conntrack max`. A pinned one of another size is not reused: the new program gets
+ * a new map of the right size, the connections are copied into it, and its pin replaces the
+ * old one once the new program is attached (up_ct_swap). A table of another entry layout (an
+ * older fwd) is refused unless the user asked for an empty one (--flush-conntrack).
+ */
+enum { UP_CT, UP_CT_RECENT, UP_CT_N };
+
+struct up_ct {
+	bool replace[UP_CT_N]; /* a new map, pinned in place of the old at the end */
+	int old_fd[UP_CT_N];   /* the pinned map to copy from; -1: none (a fresh table) */
+	char path[UP_CT_N][PATH_MAX];
+};
+
+static int up_prepare_ct(struct fwd_tc *skel, const char *topology, const struct fwd_runtime *rt,
+			 struct up_ct *ct)
+{
+	struct bpf_map *maps[UP_CT_N] = { skel->maps.fwd_ct, skel->maps.fwd_ct_recent };
+	int err;
+
+	for (int i = 0; i < UP_CT_N; i++) {
+		err = pins_path(ct->path[i], topology, bpf_map__name(maps[i]));
+		if (err)
+			return err;
+		if (rt->ct_flush) {
+			ct->replace[i] = true; /* new and empty; no pin path: libbpf creates it */
+			continue;
+		}
+		err = pins_map_reshape(maps[i], ct->path[i], &ct->old_fd[i]);
+		if (err == -ESTALE && i == UP_CT)
+			return loader_ct_check(topology); /* says what to do; -ESTALE */
+		if (err == -ESTALE) {
+			/* Only candidates for early drop: an empty queue costs nothing. */
+			fwd_info("%s: pinned map has another layout, recreating it\n", ct->path[i]);
+			ct->replace[i] = true;
+			continue;
+		}
+		if (err)
+			return err;
+		ct->replace[i] = ct->old_fd[i] >= 0;
+	}
+	if (rt->ct_flush)
+		fwd_note("topology %s: starting with an empty connection table "
+			 "(--flush-conntrack)",
+			 topology);
+	return 0;
+}
+
+static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const struct fwd_runtime *rt,
+			   struct up_ct *ct)
 {
 	struct bpf_map *pinned[] = { skel->maps.fwd_endpoints, skel->maps.fwd_counters,
-				     skel->maps.fwd_ct, skel->maps.fwd_ct_recent,
 				     skel->maps.fwd_forwards, skel->maps.fwd_fwd_targets,
 				     /* pinned: a map without a user reference cancels its timers */
 				     skel->maps.fwd_ct_gc };
@@ -38,7 +87,76 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology)
 			return err;
 	}
 	/* fwd_trace is a test hook: never pinned, and a single slot. */
+	return up_prepare_ct(skel, topology, rt, ct);
+}
+
+/* Copy what the old maps hold into the new ones (again after the swap: what the old program
+ * added meanwhile). */
+static int up_ct_copy(struct fwd_tc *skel, struct up_ct *ct, const char *topology, bool again)
+{
+	size_t copied, lost;
+	int err = 0;
+
+	if (ct->old_fd[UP_CT] >= 0) {
+		err = ct_copy(ct->old_fd[UP_CT], bpf_map__fd(skel->maps.fwd_ct), &copied, &lost);
+		if (err)
+			return fwd_fail(err, FWD_MAP_CT, "cannot copy the connections");
+		if (!again || copied)
+			fwd_info("topology %s: %zu connections carried over into the new table%s\n",
+				 topology, copied, again ? " (opened during the swap)" : "");
+		if (lost)
+			fwd_warn("topology %s: %zu connections could not be carried over (the new "
+				 "table of %u is full, or their port was taken meanwhile)\n",
+				 topology, lost, bpf_map__max_entries(skel->maps.fwd_ct) / 2);
+	}
+	if (ct->old_fd[UP_CT_RECENT] >= 0) {
+		err =
+		    ct_recent_move(ct->old_fd[UP_CT_RECENT], bpf_map__fd(skel->maps.fwd_ct_recent));
+		if (err)
+			return fwd_fail(err, FWD_MAP_CT_RECENT,
+					"cannot move the recent connections");
+	}
 	return 0;
+}
+
+/*
+ * The new program runs everywhere: its maps take the old ones' pins, the connections the old
+ * program made meanwhile follow, and the table's walk starts over the new table: the copies
+ * are unarmed, and those that see no packet before they expire are the walk's to delete.
+ */
+static int up_ct_swap(struct fwd_tc *skel, struct up_ct *ct, const char *topology)
+{
+	struct bpf_map *maps[UP_CT_N] = { skel->maps.fwd_ct, skel->maps.fwd_ct_recent };
+	char frame[64] = { 0 }; /* a tc test run wants an Ethernet header's worth */
+	int err;
+
+	for (int i = 0; i < UP_CT_N; i++) {
+		if (!ct->replace[i])
+			continue;
+		err = pins_map_replace(maps[i], ct->path[i]);
+		if (err)
+			return err;
+	}
+	if (!ct->replace[UP_CT])
+		return 0;
+	err = up_ct_copy(skel, ct, topology, true);
+	if (err)
+		return err;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(frame),
+		    .repeat = 1);
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.fwd_ct_gc_start), &opts);
+	if (err)
+		return fwd_fail(-errno, "fwd_ct_gc_start", "cannot start the table's walk");
+	fwd_info("topology %s: connection table of %u connections in place\n", topology,
+		 bpf_map__max_entries(skel->maps.fwd_ct) / 2);
+	return 0;
+}
+
+static void up_ct_close(struct up_ct *ct)
+{
+	for (int i = 0; i < UP_CT_N; i++)
+		if (ct->old_fd[i] >= 0)
+			close(ct->old_fd[i]);
 }
 
 /* Masquerade and forwards in BPF need an uplink with an IPv4 address. */
@@ -56,8 +174,6 @@ static bool up_dnat(const struct fwd_topology *t, const struct fwd_runtime *rt)
 static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 			const struct fwd_runtime *rt)
 {
-	const struct fwd_ct_timeouts timeouts = FWD_CT_TIMEOUTS_DEFAULT;
-
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->bridge_ifindex = rt->bridge_ifindex > 0 ? rt->bridge_ifindex : 0;
 	memcpy(cfg->bridge_mac, rt->bridge_mac, sizeof(cfg->bridge_mac));
@@ -66,9 +182,12 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 	memcpy(cfg->uplink_mac, rt->uplink_mac, sizeof(cfg->uplink_mac));
 	cfg->subnet = topo_subnet(t);
 	cfg->subnet_mask = topo_netmask(t);
-	cfg->nat_port_lo = FWD_NAT_PORT_LO;
-	cfg->nat_port_hi = FWD_NAT_PORT_HI;
-	cfg->ct = timeouts;
+	cfg->nat_port_lo = t->snat_port_lo ? t->snat_port_lo : FWD_NAT_PORT_LO;
+	cfg->nat_port_hi = t->snat_port_lo ? t->snat_port_hi : FWD_NAT_PORT_HI;
+	/* The same rule as datapath kernel's --to-ports (ctl/ipt.c): only a range of its own. */
+	if (cfg->nat_port_lo != FWD_NAT_PORT_LO || cfg->nat_port_hi != FWD_NAT_PORT_HI)
+		cfg->flags |= FWD_SET_SNAT_PORTS;
+	cfg->ct = t->ct_timeouts;
 	for (size_t i = 0; i < t->n_masquerades && i < FWD_MAX_MASQ; i++) {
 		uint8_t prefix = t->masquerades[i].net.prefix;
 
@@ -115,6 +234,8 @@ static int up_uplink(struct fwd_tc *skel, const struct fwd_topology *t,
 
 int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 {
+	struct up_ct ct = { .old_fd = { -1, -1 } };
+	uint32_t ct_max = t->ct_max ? t->ct_max : FWD_CT_MAX_CONNS; /* a model built by hand */
 	struct fwd_settings cfg;
 	char path[PATH_MAX];
 	struct fwd_tc *skel;
@@ -135,7 +256,13 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	}
 	up_settings(&cfg, t, rt);
 	*(struct fwd_settings *)&skel->rodata->fwd_cfg = cfg;
-	err = up_prepare_maps(skel, t->name);
+	/* conntrack max: two entries a connection; the early-drop queue a quarter of them. */
+	if ((err = bpf_map__set_max_entries(skel->maps.fwd_ct, 2 * ct_max)) ||
+	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct_recent, ct_max / 4))) {
+		fwd_err("fwd_tc: cannot size the connection table: %s\n", strerror(-err));
+		goto end_destroy;
+	}
+	err = up_prepare_maps(skel, t->name, rt, &ct);
 	if (err)
 		goto end_destroy;
 	err = fwd_tc__load(skel);
@@ -148,6 +275,9 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	if (!err)
 		err = maps_sync_forwards(bpf_map__fd(skel->maps.fwd_forwards),
 					 bpf_map__fd(skel->maps.fwd_fwd_targets), t);
+	/* A new table: filled from the old one as late as can be, right before the swap. */
+	if (!err && ct.replace[UP_CT])
+		err = up_ct_copy(skel, &ct, t->name, false);
 	if (err)
 		goto end_destroy;
 	ct_sweep_unarmed(bpf_map__fd(skel->maps.fwd_ct));
@@ -169,6 +299,12 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	if (!err)
 		fwd_info("topology %s: tc program on %zu veths, pinned under %s/%s\n", t->name,
 			 rt->n_endpoints, FWD_PIN_ROOT, t->name);
+	if (!err)
+		err = up_ct_swap(skel, &ct, t->name);
+	/* Once the new program runs everywhere: what it no longer translates that way goes. */
+	if (!err)
+		err =
+		    ct_prune(bpf_map__fd(skel->maps.fwd_ct), t, rt, up_snat(t, rt), up_dnat(t, rt));
 	/* The host's own connections: only where forwards are DNATed in BPF at all. */
 	if (!err)
 		err = sock_up(t->name, &cfg, up_dnat(t, rt), bpf_map__fd(skel->maps.fwd_forwards),
@@ -176,6 +312,7 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 
 end_destroy:
 	/* Attachments and pins hold their own references: closing our fds detaches nothing. */
+	up_ct_close(&ct);
 	fwd_tc__destroy(skel);
 	return err;
 }

@@ -468,7 +468,7 @@ static void test_main(void)
 
 	build(
 	    &(struct spec){
-		.from_ns = 1, .proto = IPPROTO_UDP, .sport = 5000, .udp_no_csum = true },
+		.from_ns = 1, .proto = IPPROTO_UDP, .sport = 45000, .udp_no_csum = true },
 	    VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
 	check_snat_out(&in, &out);
@@ -476,16 +476,17 @@ static void test_main(void)
 	      ntohs(*(__be16 *)(pkt_l4_of(&out) + 6)));
 	result(&o, "udp without checksum (0) leaves translated with checksum 0");
 
-	build(&(struct spec){ .from_ns = 4, .proto = IPPROTO_UDP, .sport = 5001 }, VETH, &in);
+	build(&(struct spec){ .from_ns = 4, .proto = IPPROTO_UDP, .sport = 45001 }, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
 	check_snat_out(&in, &out);
 	CHECK(*(__be16 *)(pkt_l4_of(&out) + 6) != 0, "UDP checksum lost");
 	result(&o, "udp with checksum leaves translated, checksum right");
 
-	build(&(struct spec){ .proto = IPPROTO_UDP, .sport = 53, .dport = 5001 }, UPLINK_PROG, &in);
+	build(&(struct spec){ .proto = IPPROTO_UDP, .sport = 53, .dport = 45001 }, UPLINK_PROG,
+	      &in);
 	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 104, &out);
 	check_reply_in(&in, &out, 4);
-	CHECK(!ct_get(&o, IPPROTO_UDP, NS(4), 5001, REMOTE, 53, &e) &&
+	CHECK(!ct_get(&o, IPPROTO_UDP, NS(4), 45001, REMOTE, 53, &e) &&
 		  e.track.state == FWD_CT_UDP_ASSURED,
 	      "state %u, want udp_assured", e.track.state);
 	result(&o, "udp reply goes into yellow, assured");
@@ -616,6 +617,7 @@ static void tweak_three_ports(struct fwd_tc *skel)
 
 	cfg->nat_port_lo = 50000;
 	cfg->nat_port_hi = 50002;
+	cfg->flags |= FWD_SET_SNAT_PORTS; /* a snat-ports line of the topology's own */
 }
 
 static void test_exhausted(void)
@@ -631,25 +633,39 @@ static void test_exhausted(void)
 	struct fwd_forward_val fv = { .addr = htonl(NS(3)), .port = htons(80) };
 
 	bpf_map_update_elem(o.forwards_fd, &fk, &fv, 0);
-	for (int ns = 1; ns <= 3; ns++) {
-		build(&(struct spec){ .from_ns = ns }, VETH, &in);
-		run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
-		got[ns - 1] = pkt_port_of(&out, 0);
-	}
-	CHECK(got[0] == 40000, "first flow did not keep its port (%u)", got[0]);
-	CHECK((got[1] == 50000 && got[2] == 50002) || (got[1] == 50002 && got[2] == 50000),
-	      "ports %u and %u, want 50000 and 50002", got[1], got[2]);
-	result(&o, "three flows wanting port 40000: 40000, then the range, skipping 50001");
-
-	build(&(struct spec){ .from_ns = 4 }, VETH, &in);
-	run(&o, VETH, &in, DROP, FWD_CNT_DROP_NAT_NO_PORT, 0, NULL);
-	CHECK(ct_count(&o) == 6, "%zu entries, want 6 (no half connection left)", ct_count(&o));
-	result(&o, "fourth flow: range exhausted, dropped and counted");
-
-	build(&(struct spec){ .from_ns = 4, .dport = 81 }, VETH, &in);
+	build(&(struct spec){ .from_ns = 1, .sport = 50000 }, VETH, &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	got[0] = pkt_port_of(&out, 0);
+	CHECK(got[0] == 50000, "a free source port of the range not kept (%u)", got[0]);
+	result(&o, "a free source port inside the range is kept");
+
+	build(&(struct spec){ .from_ns = 2, .sport = 40000 }, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	got[1] = pkt_port_of(&out, 0);
+	CHECK(got[1] == 50002, "port %u, want 50002", got[1]);
+	result(&o, "a source port outside the range (40000) is not kept: the range's last free "
+		   "port, skipping 50001 (forwarded)");
+
+	build(&(struct spec){ .from_ns = 3, .sport = 50000 }, VETH, &in);
+	run(&o, VETH, &in, DROP, FWD_CNT_DROP_NAT_NO_PORT, 0, NULL);
+	CHECK(ct_count(&o) == 4, "%zu entries, want 4 (no half connection left)", ct_count(&o));
+	result(&o, "third flow: range exhausted, dropped and counted");
+
+	build(&(struct spec){ .from_ns = 3, .sport = 50000, .dport = 81 }, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	CHECK(pkt_port_of(&out, 0) >= 50000 && pkt_port_of(&out, 0) <= 50002,
+	      "port %u outside the range", pkt_port_of(&out, 0));
 	result(&o, "the same source to another server port still gets a mapping");
 end:
+	fwd_tc__destroy(o.skel);
+
+	/* Without a snat-ports line of its own a free source port is kept whatever it is. */
+	if (!loaded(&o, "snat-default-ports", NULL))
+		return;
+	build(&(struct spec){ .from_ns = 1, .sport = 1234 }, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	CHECK(pkt_port_of(&out, 0) == 1234, "port %u, want 1234 kept", pkt_port_of(&out, 0));
+	result(&o, "default range: a free source port below it (1234) is kept, as MASQUERADE");
 	fwd_tc__destroy(o.skel);
 }
 
@@ -969,12 +985,12 @@ static void test_close_reused(void)
 
 	if (!loaded(&o, "ct-close-reused", tweak_close_1s))
 		goto end;
-	tcp_open_close(&o, 6004);
-	CHECK(!ct_get(&o, IPPROTO_TCP, NS(4), 6004, REMOTE, 80, &e) &&
+	tcp_open_close(&o, 46004);
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(4), 46004, REMOTE, 80, &e) &&
 		  e.track.state == FWD_CT_TCP_TIME_WAIT,
 	      "first connection in state %u, want time_wait", e.track.state);
-	tcp_open_close(&o, 6004);
-	CHECK(!ct_get(&o, IPPROTO_TCP, NS(4), 6004, REMOTE, 80, &e) &&
+	tcp_open_close(&o, 46004);
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(4), 46004, REMOTE, 80, &e) &&
 		  e.track.state == FWD_CT_TCP_TIME_WAIT,
 	      "second connection in state %u, want time_wait", e.track.state);
 	result(&o, "a closed tuple opened and closed again");

@@ -212,6 +212,69 @@ static const struct parse_case cases[] = {
 	{ "forward empty target", LAB "forward tcp 80 :80\n", 0, NULL,
 	  "t.conf:7: forward target ':80' is not NAMESPACE[:PORT]" },
 
+	/* conntrack and snat-ports */
+	{ "conntrack max, timeouts and snat-ports",
+	  LAB "conntrack max 2048\nconntrack timeout tcp-established 600\n"
+	      "conntrack timeout udp 5\nconntrack  timeout\ticmp 1\nsnat-ports 40000-40099\n",
+	  0, NULL, NULL },
+	{ "conntrack max at its bounds", BASE "conntrack max 1024\n", 0, NULL, NULL },
+	{ "conntrack max at its upper bound", BASE "conntrack max 16777216\n", 0, NULL, NULL },
+	{ "every conntrack state",
+	  BASE "conntrack timeout tcp-syn-sent 1\nconntrack timeout tcp-syn-recv 2\n"
+	       "conntrack timeout tcp-established 3\nconntrack timeout tcp-fin-wait 4\n"
+	       "conntrack timeout tcp-time-wait 5\nconntrack timeout tcp-close 6\n"
+	       "conntrack timeout udp 7\nconntrack timeout udp-assured 8\n"
+	       "conntrack timeout icmp 31536000\n",
+	  0, NULL, NULL },
+	{ "snat-ports of one port", LAB "snat-ports 1024-1024\n", 0, NULL, NULL },
+	{ "conntrack settings under datapath kernel are accepted",
+	  "datapath kernel\n" BASE "conntrack max 4096\n", 0, NULL, NULL },
+	{ "conntrack max below 1024", BASE "conntrack max 1023\n", 0, NULL,
+	  "t.conf:3: conntrack max '1023' is not a number of connections 1024-16777216" },
+	{ "conntrack max above 16777216", BASE "conntrack max 16777217\n", 0, NULL,
+	  "t.conf:3: conntrack max '16777217' is not" },
+	{ "conntrack max with leading zero", BASE "conntrack max 02048\n", 0, NULL,
+	  "t.conf:3: conntrack max '02048'" },
+	{ "conntrack max not a number", BASE "conntrack max lots\n", 0, NULL,
+	  "t.conf:3: conntrack max 'lots'" },
+	{ "conntrack max twice", BASE "conntrack max 2048\nconntrack max 4096\n", 0, NULL,
+	  "t.conf:4: duplicate 'conntrack max' (first at line 3)" },
+	{ "conntrack max without a number", BASE "conntrack max\n", 0, NULL,
+	  "t.conf:3: 'conntrack' takes 2 to 3 arguments, got 1" },
+	{ "conntrack max with two numbers", BASE "conntrack max 2048 4096\n", 0, NULL,
+	  "t.conf:3: 'conntrack max' takes 1 argument" },
+	{ "conntrack alone", BASE "conntrack\n", 0, NULL,
+	  "t.conf:3: 'conntrack' takes 2 to 3 arguments, got 0" },
+	{ "conntrack unknown setting", BASE "conntrack size 2048\n", 0, NULL,
+	  "t.conf:3: unknown conntrack setting 'size' (expected 'max' or 'timeout')" },
+	{ "conntrack timeout without seconds", BASE "conntrack timeout udp\n", 0, NULL,
+	  "t.conf:3: 'conntrack timeout' takes 2 arguments" },
+	{ "conntrack timeout unknown state", BASE "conntrack timeout tcp-listen 10\n", 0, NULL,
+	  "t.conf:3: unknown conntrack state 'tcp-listen'" },
+	{ "conntrack timeout state as fwdctl ct names it", BASE "conntrack timeout syn_sent 10\n",
+	  0, NULL, "t.conf:3: unknown conntrack state 'syn_sent'" },
+	{ "conntrack timeout 0", BASE "conntrack timeout udp 0\n", 0, NULL,
+	  "t.conf:3: conntrack timeout '0' is not a number of seconds 1-31536000" },
+	{ "conntrack timeout over a year", BASE "conntrack timeout udp 31536001\n", 0, NULL,
+	  "t.conf:3: conntrack timeout '31536001'" },
+	{ "conntrack timeout with a unit", BASE "conntrack timeout udp 30s\n", 0, NULL,
+	  "t.conf:3: conntrack timeout '30s'" },
+	{ "conntrack timeout of one state twice",
+	  BASE "conntrack timeout udp 10\nconntrack timeout icmp 5\nconntrack timeout udp 20\n", 0,
+	  NULL, "t.conf:5: duplicate 'conntrack timeout udp' (first at line 3)" },
+	{ "snat-ports twice", LAB "snat-ports 40000-40099\nsnat-ports 40000-40099\n", 0, NULL,
+	  "t.conf:8: duplicate 'snat-ports' (first at line 7)" },
+	{ "snat-ports of one number", LAB "snat-ports 40000\n", 0, NULL,
+	  "t.conf:7: snat-ports '40000' is not LO-HI" },
+	{ "snat-ports reversed", LAB "snat-ports 40099-40000\n", 0, NULL,
+	  "t.conf:7: snat-ports range '40099-40000' is reversed" },
+	{ "snat-ports below 1024", LAB "snat-ports 1023-2000\n", 0, NULL,
+	  "t.conf:7: snat-ports '1023-2000' starts below 1024" },
+	{ "snat-ports past 65535", LAB "snat-ports 60000-65536\n", 0, NULL,
+	  "t.conf:7: snat-ports '60000-65536' is not LO-HI" },
+	{ "snat-ports without an argument", LAB "snat-ports\n", 0, NULL,
+	  "t.conf:7: 'snat-ports' takes 1 argument, got 0" },
+
 	/* several errors are all reported */
 	{ "every error reported",
 	  "bridge vnet0 192.168.15.5/24\nfoo\nbar\n"
@@ -327,6 +390,96 @@ static int check_json(void)
 	return ok;
 }
 
+/* Settings print only where they differ from the defaults, in a fixed order, and parse back. */
+static int check_normalised_settings(void)
+{
+	/* tcp-established 432000 is the default: not printed. */
+	const char *in = BASE "snat-ports 40000-40099\nconntrack timeout udp 5\n"
+			      "conntrack timeout tcp-established 432000\n"
+			      "conntrack timeout tcp-syn-sent 2\nconntrack max 2048\n";
+	const char *want = "topology t\ndatapath bpf\nbridge vnet0 192.168.15.5/24\n"
+			   "namespace red 192.168.15.1\nconntrack max 2048\n"
+			   "conntrack timeout tcp-syn-sent 2\nconntrack timeout udp 5\n"
+			   "snat-ports 40000-40099\n";
+	char *out = NULL, *out2 = NULL;
+	size_t len = 0, len2 = 0;
+	struct fwd_topology t, t2;
+	FILE *f;
+	int ok;
+
+	ok = topo_parse_buf(&t, "t.conf", in, strlen(in), stderr) == 0;
+	if (ok) {
+		f = open_memstream(&out, &len);
+		topo_print(&t, f);
+		fclose(f);
+		ok = !strcmp(out, want);
+		if (!ok)
+			printf("FAIL: normalised settings:\n%s---want---\n%s", out, want);
+		if (ok && topo_parse_buf(&t2, "t.conf", out, len, stderr) == 0) {
+			f = open_memstream(&out2, &len2);
+			topo_print(&t2, f);
+			fclose(f);
+			ok = !strcmp(out, out2) && t2.ct_max == 2048 &&
+			     t2.ct_timeouts.tcp_syn_sent == 2 && t2.ct_timeouts.udp == 5 &&
+			     t2.ct_timeouts.tcp_established == 432000 && t2.snat_port_lo == 40000 &&
+			     t2.snat_port_hi == 40099;
+			topo_free(&t2);
+		} else {
+			ok = false;
+		}
+		topo_free(&t);
+	}
+	free(out);
+	free(out2);
+	printf(ok ? "PASS: parse: settings in the normalised text, only where not default\n"
+		  : "FAIL: parse: settings in the normalised text\n");
+	return ok;
+}
+
+static int check_json_settings(void)
+{
+	const char *in = BASE "conntrack max 4096\nconntrack timeout icmp 3\n"
+			      "snat-ports 20000-20010\n";
+	const char *want = "\"conntrack\":{\"max\":4096,\"timeout\":{\"icmp\":3}},"
+			   "\"snat_ports\":{\"port\":20000,\"port_end\":20010}}";
+	char *out = NULL;
+	struct fwd_topology t;
+	json_t *doc;
+	int ok = topo_parse_buf(&t, "t.conf", in, strlen(in), stderr) == 0;
+
+	if (ok) {
+		doc = topo_to_json(&t);
+		out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+		json_decref(doc);
+		topo_free(&t);
+	}
+	ok = ok && out && strlen(out) > strlen(want) &&
+	     !strcmp(out + strlen(out) - strlen(want), want);
+	printf(ok ? "PASS: parse: JSON form of the settings\n"
+		  : "FAIL: parse: JSON form of the settings: %s\n",
+	       out ? out : "");
+	free(out);
+	return ok;
+}
+
+/* Without the lines: the defaults of include/fwd_kern_user.h. */
+static int check_settings_default(void)
+{
+	const struct fwd_ct_timeouts def = FWD_CT_TIMEOUTS_DEFAULT;
+	struct fwd_topology t;
+	int ok = topo_parse_buf(&t, "t.conf", BASE, strlen(BASE), stderr) == 0;
+
+	if (ok) {
+		ok = t.ct_max == 262144 && !memcmp(&t.ct_timeouts, &def, sizeof(def)) &&
+		     t.snat_port_lo == 32768 && t.snat_port_hi == 60999;
+		topo_free(&t);
+	}
+	printf(ok ? "PASS: parse: settings default to 262144 connections, nf_conntrack's "
+		    "timeouts, ports 32768-60999\n"
+		  : "FAIL: parse: settings defaults\n");
+	return ok;
+}
+
 /* The parsed model itself, not just the absence of errors. */
 static int check_model(void)
 {
@@ -359,6 +512,9 @@ int main(void)
 	check_normalised() ? passed++ : failed++;
 	check_json() ? passed++ : failed++;
 	check_model() ? passed++ : failed++;
+	check_normalised_settings() ? passed++ : failed++;
+	check_json_settings() ? passed++ : failed++;
+	check_settings_default() ? passed++ : failed++;
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
