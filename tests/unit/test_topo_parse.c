@@ -363,6 +363,23 @@ static int check_normalised(void)
 	return ok;
 }
 
+/* @in parsed as file @path, in its compact JSON form (malloc'd); NULL when it does not parse. */
+static char *json_of(const char *path, const char *in)
+{
+	struct fwd_topology t;
+	char *out = NULL;
+	json_t *doc;
+
+	if (topo_parse_buf(&t, path, in, strlen(in), stderr))
+		return NULL;
+	doc = topo_to_json(&t);
+	if (doc)
+		out = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	topo_free(&t);
+	return out;
+}
+
 static int check_json(void)
 {
 	const char *in = "topology lab\nbridge vnet0 192.168.15.5/24\nuplink eth0\n"
@@ -373,18 +390,8 @@ static int check_json(void)
 	    "\"namespaces\":[{\"name\":\"red\",\"address\":\"192.168.15.1\"}],"
 	    "\"forwards\":[{\"proto\":\"tcp\",\"port\":8000,\"port_end\":8001,"
 	    "\"namespace\":\"red\",\"to_port\":9000,\"to_port_end\":9001}]}";
-	char *out = NULL;
-	struct fwd_topology t;
-	json_t *doc;
-	int ok = topo_parse_buf(&t, "lab.conf", in, strlen(in), stderr) == 0;
-
-	if (ok) {
-		doc = topo_to_json(&t);
-		out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-		json_decref(doc);
-		topo_free(&t);
-	}
-	ok = ok && out && !strcmp(out, want);
+	char *out = json_of("lab.conf", in);
+	int ok = out && !strcmp(out, want);
 	printf(ok ? "PASS: parse: JSON form\n" : "FAIL: parse: JSON form: %s\n", out ? out : "");
 	free(out);
 	return ok;
@@ -442,19 +449,9 @@ static int check_json_settings(void)
 			      "snat-ports 20000-20010\n";
 	const char *want = "\"conntrack\":{\"max\":4096,\"timeout\":{\"icmp\":3}},"
 			   "\"snat_ports\":{\"port\":20000,\"port_end\":20010}}";
-	char *out = NULL;
-	struct fwd_topology t;
-	json_t *doc;
-	int ok = topo_parse_buf(&t, "t.conf", in, strlen(in), stderr) == 0;
-
-	if (ok) {
-		doc = topo_to_json(&t);
-		out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-		json_decref(doc);
-		topo_free(&t);
-	}
-	ok = ok && out && strlen(out) > strlen(want) &&
-	     !strcmp(out + strlen(out) - strlen(want), want);
+	char *out = json_of("t.conf", in);
+	int ok =
+	    out && strlen(out) > strlen(want) && !strcmp(out + strlen(out) - strlen(want), want);
 	printf(ok ? "PASS: parse: JSON form of the settings\n"
 		  : "FAIL: parse: JSON form of the settings: %s\n",
 	       out ? out : "");
