@@ -48,7 +48,7 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 FWDCTL    := $(BUILD)/fwdctl
 
-.PHONY: all help deps deps-bench deps-lint bench-compare test test-unit test-bpf test-e2e demo bench install uninstall clean format lint
+.PHONY: all help deps deps-bench deps-lint bench-compare bench-ct-design test test-unit test-bpf test-e2e demo bench install uninstall clean format lint
 .DEFAULT_GOAL := all
 # Keep the BPF objects: the bench and bpftool read them too.
 .SECONDARY: $(BPF_OBJS)
@@ -164,6 +164,10 @@ demo: deps
 bench: deps-bench
 	@$(MAKE) --no-print-directory all bench-tools
 	@bench/run.sh $(BUILD) $(if $(QUICK),--quick)
+
+# The conntrack expiry designs measured side by side (bench/ct-design.sh; BPF_PROG_TEST_RUN only).
+bench-ct-design: $(BUILD)/bench/ct_design
+	@bench/ct-design.sh $(BUILD) $(or $(CONNS),1000000) $(or $(ROUNDS),3)
 
 # REV built in a temporary worktree and measured beside the working tree (bench/compare.sh).
 bench-compare: deps-bench

@@ -2,8 +2,8 @@
 # Outputs live in $(BUILD)/bench/: BPF objects, their skeletons, the tools.
 
 BENCH_BUILD   := $(BUILD)/bench
-BENCH_TOOLS := crr udp_blast xdp_count live_frames
-BENCH_BPF   := xdp_count live_frames
+BENCH_TOOLS := crr udp_blast xdp_count live_frames ct_design
+BENCH_BPF   := xdp_count live_frames ct_design
 BENCH_BINS  := $(addprefix $(BENCH_BUILD)/,$(BENCH_TOOLS))
 BENCH_SKELS := $(patsubst %,$(BENCH_BUILD)/%.skel.h,$(BENCH_BPF))
 
@@ -26,11 +26,12 @@ $(BENCH_BUILD)/%.o: bench/%.c
 # Loaders include their skeletons.
 $(BENCH_BUILD)/xdp_count.o: $(BENCH_BUILD)/xdp_count.skel.h
 $(BENCH_BUILD)/live_frames.o: $(BENCH_BUILD)/live_frames.skel.h
+$(BENCH_BUILD)/ct_design.o: $(BENCH_BUILD)/ct_design.skel.h
 
 $(BENCH_BUILD)/crr $(BENCH_BUILD)/udp_blast: $(BENCH_BUILD)/%: $(BENCH_BUILD)/%.o $(BENCH_BUILD)/util.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
-$(BENCH_BUILD)/xdp_count $(BENCH_BUILD)/live_frames: $(BENCH_BUILD)/%: $(BENCH_BUILD)/%.o $(BENCH_BUILD)/util.o
+$(BENCH_BUILD)/xdp_count $(BENCH_BUILD)/live_frames $(BENCH_BUILD)/ct_design: $(BENCH_BUILD)/%: $(BENCH_BUILD)/%.o $(BENCH_BUILD)/util.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz -lm
 
 # Loaded by bench/hook-choice.sh with bpftool: an object, no skeleton.

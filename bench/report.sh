@@ -173,9 +173,12 @@ rounds_line() {
 				b = "ct" SUBSEP "bpf" SUBSEP ctm[i]; kk = "ct" SUBSEP "kernel" SUBSEP ctm[i]
 				printf "| %s | %s | %s | %s |\n", ctm[i], cell(b), cell(kk), ratio(b, kk)
 			}
+			one = "ct" SUBSEP "bpf" SUBSEP "udp_pps_1flow"; mil = "ct" SUBSEP "bpf" SUBSEP "udp_pps_1mflows"
+			if (ratio(mil, one) != "–")
+				printf "\nbpf at 1M flows against its own 1 flow (paired by round): %s.\n", ratio(mil, one)
 			printf "\nThe kernel datapath tracks at most nf_conntrack_max = %s connections (a global setting\n", nfmax
-			print "the benchmark does not touch). fwd holds as many. Beyond that both evict connections that never"
-			print "saw a reply to admit new ones (early drop), and drop new flows when no such connection is left.\n"
+			print "the benchmark does not touch); beyond that it evicts connections that never saw a reply to"
+			print "admit new ones (early drop). fwd'"'"'s lab has `conntrack max 1048576` and holds the million.\n"
 			print "## Setup: `fwdctl up/down` against the tutorial, one command per step\n"
 			print "| metric | fwdctl | ip-commands | fwdctl/ip-commands |"
 			print "| --- | --- | --- | --- |"

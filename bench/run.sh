@@ -509,7 +509,7 @@ if [[ " $ONLY " == *" traffic "* || " $ONLY " == *" ct "* ]]; then
 		fi
 		lab_sandbox_create "$x" "$n" || { fail "lab $v: sandbox"; continue; }
 		# "old" is datapath bpf too, built by the fwdctl it is compared with
-		traffic_topology "$x" "${v/#old/bpf}" >"$WORK/fwdb$x.conf"
+		traffic_topology "$x" "${v/#old/bpf}" "$(lab_fwdctl "$([ "$v" = old ] && echo fwdctl-old || echo fwdctl)")" >"$WORK/fwdb$x.conf"
 		builders=(fwdctl)
 		[ "$v" = old ] && builders=(fwdctl-old)
 		# the kernel datapath is the tutorial's recipe: without a working fwdctl, build it by hand

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Connection tracking: the fwd_ct table (two entries per connection, see fwd_kern_user.h), the
- * TCP/UDP/ICMP state that picks a timeout, and expiry by bpf_timer.
+ * TCP/UDP/ICMP state that picks a timeout, and expiry.
  *
- * Why timers and not an LRU: an LRU_HASH evicts live connections silently when it fills, so a
- * flood of new flows breaks established ones and "table full" can never be seen. With a plain
- * HASH an insert into a full table fails, which fwd counts (drop_ct_full) and drops, and
- * expired entries still go without a daemon: the ORIG entry's timer deletes both entries.
+ * Why not an LRU: an LRU_HASH evicts live connections silently when it fills, so a flood of
+ * new flows breaks established ones and "table full" can never be seen. With a plain HASH an
+ * insert into a full table fails, which fwd counts (drop_ct_full) and drops.
  *
  * A full table still admits new connections while some of its connections are not assured:
- * fwd_ct_recent remembers the latest new ones, and an insert that finds the table full first
- * evicts the oldest of those that is not (ct_insert), as Linux's early drop does. TCP is
- * assured only once its handshake completed, UDP once it saw traffic both ways: a flood of
- * spoofed SYNs, even answered by SYN-ACKs, cannot push out established connections, nor lock
- * new ones out for a whole timeout, and its entries leave after the short half-open timeout.
+ * fwd_ct_recent remembers the latest new ones, and a new connection that finds no free slot
+ * first evicts the oldest of those that is not assured, or has expired (ct_early_drop), as
+ * Linux's early drop does. TCP is assured only once its handshake completed, UDP once it saw
+ * traffic both ways: a flood of spoofed SYNs, even answered by SYN-ACKs, cannot push out
+ * established connections, nor lock new ones out for a whole timeout, and its entries leave
+ * after the short half-open timeout.
  *
  * TCP is tracked as Linux's nf_conntrack does, in outline: SYN, SYN-ACK and the final ACK move
  * a connection through syn_sent and syn_recv to established; FINs to fin_wait and time_wait;
@@ -24,12 +24,26 @@
  * window checks. From the LAN nothing but a SYN opens one (drop_ct_invalid); Linux picks up
  * from both sides (nf_conntrack_tcp_loose), which lets one spoofed ACK hold an entry for days.
  *
- * The timer is not restarted per packet (hrtimer_start is a lock and a tree operation): a
- * packet moves expires_ns, and the callback, when it fires early because the connection was
- * refreshed meanwhile, re-arms itself for the remainder. Only a change that brings the expiry
- * *forward* (FIN, RST: a shorter timeout) restarts the timer from the datapath, and only when
- * the timer would otherwise fire at a later grid point than the new expiry's (ct_refresh; the
- * grid: FWD_CT_TIMER_GRID_MASK).
+ * Expiry, as nf_conntrack's: a connection's ORIG entry holds its expiry, which its packets
+ * move; past it the connection is gone, whether or not its entries were deleted yet: a lookup
+ * treats it as absent and deletes it (ct_lookup). What no packet comes back for is deleted by
+ * the table's sweep: one timer per table, which every FWD_CT_SWEEP_TICK_NS reads the next
+ * 1/FWD_CT_SWEEP_STEPS of fwd_ct_slots (the whole array every 2 s at most) and looks up only the
+ * connections whose slot says they may have expired. No daemon, no timer per connection.
+ * Chosen with numbers (bench/ct_design.bpf.c, `make bench-ct-design`, a table of 1M
+ * connections, medians of 3; bench/README.md has the table):
+ *   - a bpf_timer per connection, fwd's design before: bpf_timer_init() allocates and failed
+ *     with -ENOMEM for 86-100 % of a burst of new connections (kmalloc_nolock, Linux 6.18), so
+ *     it needs a second mechanism anyway, and each firing cost 8.6 us of interrupt time;
+ *   - a sweep that walks the hash (bpf_for_each_map_elem): 0.54 us per connection and pass,
+ *     and a pass cannot be cut into steps (a walk cannot resume), so a million connections
+ *     would be a half-second softirq; the slots cost 6 ns per connection and pass, in steps;
+ *   - a FIFO of keys: 0.51 us per check, queues per timeout class to keep them in order;
+ *   - an LRU with a lifetime field: evicts live connections (lookups missed at 100k);
+ *   - preallocated entries: inserts and deletes at half the cost (0.77 against 1.9 us, 1.1
+ *     against 2.4 us), but 88 MB and 40 ms of `up` for the default 262,144 connections,
+ *     used or not; allocated on insert, the table costs what it holds (398 bytes a
+ *     connection with its slot).
  */
 #ifndef FWD_BPF_CONNTRACK_H
 #define FWD_BPF_CONNTRACK_H
@@ -48,19 +62,18 @@
 #ifndef E2BIG
 #define E2BIG 7
 #endif
+#ifndef EDQUOT
+#define EDQUOT 122 /* a namespace's cap (conntrack per-namespace) */
+#endif
 /* expires_ns is rewritten only when it moves by more than this: a write per packet would
  * bounce the entry's cache line between the CPUs of both directions. */
 #define FWD_CT_REFRESH_SLACK_NS (FWD_NSEC_PER_SEC / 4)
-/*
- * Timers fire on a grid of 2^27 ns (134 ms) of the absolute clock. Every expiry is a timer
- * interrupt, under a hypervisor a VM exit: with a timer of its own per instant, 12,000 crr
- * connections closing within a second cost 130 ms of softirq time 10 s later, and a crr run
- * in that second lost a quarter of its rate. On the grid, the timers of all connections that
- * end within one step fire in one interrupt, at most a step late. BPF_F_TIMER_ABS is Linux
- * 6.7's (newer than Debian 12's headers); older kernels refuse it and get relative timers.
- */
-#define FWD_CT_TIMER_GRID_MASK ((1ull << 27) - 1)
-#define FWD_BPF_F_TIMER_ABS    1
+/* The sweep: a step every 250 ms, the whole of fwd_ct_slots in 8 steps, or in one up to 4096
+ * slots (a few microseconds). An expired connection lingers (as memory, never as a
+ * connection: ct_lookup) at most 2 s. */
+#define FWD_CT_SWEEP_TICK_NS   (FWD_NSEC_PER_SEC / 4)
+#define FWD_CT_SWEEP_STEPS     8
+#define FWD_CT_SWEEP_MIN_SLOTS 4096
 #ifndef EINVAL
 #define EINVAL 22
 #endif
@@ -80,46 +93,46 @@ struct {
 	__type(value, struct fwd_ct_key); /* ORIG keys of new connections, oldest first */
 } fwd_ct_recent SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FWD_CT_MAX_CONNS);
+	__type(key, __u32);
+	__type(value, struct fwd_ct_slot);
+} fwd_ct_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, FWD_CT_MAX_CONNS);
+	__type(value, __u32); /* indexes of free fwd_ct_slots; filled by fwd_ct_start */
+} fwd_ct_free SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FWD_MAX_ENDPOINTS);
+	__type(key, struct fwd_ct_ns_key);
+	__type(value, struct fwd_ct_ns); /* the loader adds and removes namespaces */
+} fwd_ct_ns SEC(".maps");
+
+/* The sweep's timer and where it stands. Pinned: a map that loses its last user reference
+ * cancels its timers. */
+struct fwd_ct_gc {
+	struct bpf_timer timer;
+	__u32 cursor; /* the next slot to read */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fwd_ct_gc);
+} fwd_ct_gc SEC(".maps");
+
 /* A new connection (its ORIG key) becomes a candidate for early drop; a full queue forgets its
  * oldest. */
 static __always_inline void ct_recent_push(const struct fwd_ct_key *okey)
 {
 	bpf_map_push_elem(&fwd_ct_recent, okey, BPF_EXIST);
-}
-
-/*
- * The table is full: evict the oldest recent connection that never saw a reply, both of its
- * entries. Candidates gone meanwhile or answered are dropped from the queue and skipped.
- * True when one went.
- */
-static __always_inline bool ct_early_drop(void)
-{
-	struct fwd_ct_key key, peer;
-	struct fwd_ct_entry *e;
-
-	for (int i = 0; i < FWD_CT_EARLY_DROP_TRIES; i++) {
-		if (bpf_map_pop_elem(&fwd_ct_recent, &key))
-			return false; /* no candidate left */
-		e = bpf_map_lookup_elem(&fwd_ct, &key);
-		if (!e || e->dir != FWD_CT_DIR_ORIG || (e->track.flags & FWD_CT_F_ASSURED))
-			continue;
-		__builtin_memcpy(&peer, &e->peer, sizeof(peer));
-		bpf_map_delete_elem(&fwd_ct, &peer);
-		bpf_map_delete_elem(&fwd_ct, &key);
-		fwd_count_event(FWD_CNT_CT_EARLY_DROP);
-		return true;
-	}
-	return false;
-}
-
-/* Insert the new entry @v under @key (BPF_NOEXIST); a full table first makes room if it can. */
-static __always_inline long ct_insert(const struct fwd_ct_key *key, struct fwd_ct_entry *v)
-{
-	long err = bpf_map_update_elem(&fwd_ct, key, v, BPF_NOEXIST);
-
-	if (err == -E2BIG && ct_early_drop())
-		err = bpf_map_update_elem(&fwd_ct, key, v, BPF_NOEXIST);
-	return err;
 }
 
 static __always_inline __u64 ct_timeout_ns(__u8 state)
@@ -140,18 +153,18 @@ static __always_inline __u64 ct_timeout_ns(__u8 state)
 	return (__u64)s * FWD_NSEC_PER_SEC;
 }
 
-/* The key of a packet as it is: its own addresses and ports. */
 /*
  * The conntrack clock: CLOCK_MONOTONIC at tick resolution. Timeouts are seconds, and the coarse
  * clock is a memory read where bpf_ktime_get_ns() reads the clocksource, which under a
  * hypervisor (pvclock) showed as 1.7 % of a CPU forwarding small datagrams through SNAT.
- * Everything that compares with expires_ns uses this clock, timer callbacks included.
+ * Everything that compares with expires_ns uses this clock, the sweep and user space too.
  */
 static __always_inline __u64 ct_now(void)
 {
 	return bpf_ktime_get_coarse_ns();
 }
 
+/* The key of a packet as it is: its own addresses and ports. */
 static __always_inline void ct_key_of(struct fwd_ct_key *key, const struct fwd_pkt *pkt)
 {
 	__builtin_memset(key, 0, sizeof(*key));
@@ -162,143 +175,224 @@ static __always_inline void ct_key_of(struct fwd_ct_key *key, const struct fwd_p
 	key->proto = pkt->proto;
 }
 
-/* The first grid point at or after @at. */
-static __always_inline __u64 ct_grid(__u64 at)
+/* Slot @idx is free again: marked so (the sweep skips it) and queued for the next connection. */
+static __always_inline void ct_slot_release(__u32 idx)
 {
-	return (at + FWD_CT_TIMER_GRID_MASK) & ~FWD_CT_TIMER_GRID_MASK;
+	struct fwd_ct_slot *sl = bpf_map_lookup_elem(&fwd_ct_slots, &idx);
+
+	if (!sl)
+		return;
+	sl->key.proto = 0;
+	bpf_map_push_elem(&fwd_ct_free, &idx, 0);
 }
 
 /*
- * Start @e's timer for @at (ct_now() clock), on the grid; timer_ns says when it fires. At least
- * one step ahead: the coarse clock lags the timer's by up to a tick, and an absolute time in
- * the past would fire at once, again and again until the coarse clock caught up.
+ * Delete connection @e (its ORIG entry, under @okey): the REPLY entry, then this one, and hand
+ * its slot back and take it off its namespace's count if this delete was the one that removed
+ * it (two CPUs may both try; one succeeds). 1 when it did.
+ * A global function, as fwd_ct_early_drop(): verified once, not at each of a dozen callers,
+ * some inside loops (the SNAT port search), which took the verifier past its million
+ * instructions.
  */
-static __always_inline long ct_timer_start(struct fwd_ct_entry *e, __u64 at, __u64 now)
+__attribute__((noinline)) int fwd_ct_forget(const struct fwd_ct_key *okey,
+					    const struct fwd_ct_entry *e)
 {
-	__u64 fire;
-	long err;
+	struct fwd_ct_key key, peer;
+	__u32 slot;
+	__u8 counted;
 
-	if (at < now + FWD_CT_TIMER_GRID_MASK + 1)
-		at = now + FWD_CT_TIMER_GRID_MASK + 1;
-	fire = ct_grid(at);
-	err = -EINVAL;
-	if (!(fwd_cfg.flags & FWD_SET_TIMER_RELATIVE)) /* rodata: pruned at load */
-		err = bpf_timer_start(&e->timer, fire, FWD_BPF_F_TIMER_ABS);
-	if (err == -EINVAL) { /* before 6.7 */
-		fire = at;
-		err = bpf_timer_start(&e->timer, at - now, 0);
+	if (!okey || !e)
+		return 0;
+	slot = e->slot;
+	counted = e->ns_counted;
+
+	/* Copies: @okey may point into an entry that goes. */
+	__builtin_memcpy(&key, okey, sizeof(key));
+	__builtin_memcpy(&peer, &e->peer, sizeof(peer));
+	bpf_map_delete_elem(&fwd_ct, &peer);
+	if (bpf_map_delete_elem(&fwd_ct, &key))
+		return 0;
+	if (slot != FWD_CT_NO_SLOT)
+		ct_slot_release(slot);
+	if (counted) {
+		struct fwd_ct_ns_key nk = { .addr = key.saddr };
+		struct fwd_ct_ns *c = bpf_map_lookup_elem(&fwd_ct_ns, &nk);
+
+		if (c)
+			__sync_fetch_and_add(&c->conns, -1);
 	}
-	if (!err)
-		e->timer_ns = fire;
+	return 1;
+}
+
+static __always_inline bool ct_forget(const struct fwd_ct_key *okey, const struct fwd_ct_entry *e)
+{
+	struct fwd_ct_key key;
+
+	/* On the stack: a global function's pointer arguments must be writable, and a map
+	 * walk's key is not. */
+	__builtin_memcpy(&key, okey, sizeof(key));
+	return fwd_ct_forget(&key, e);
+}
+
+/*
+ * The count of the namespace at @addr, when it may open one more connection; NULL when it is
+ * no namespace of the topology (not counted). *@over: it holds conntrack per-namespace already.
+ */
+static __always_inline struct fwd_ct_ns *ct_ns_charge(__be32 addr, bool *over)
+{
+	struct fwd_ct_ns_key nk = { .addr = addr };
+	struct fwd_ct_ns *c = bpf_map_lookup_elem(&fwd_ct_ns, &nk);
+
+	/* Signed: decrements racing a re-added namespace's fresh count may take it below 0. */
+	*over = c && (__s32)c->conns >= (__s32)fwd_cfg.ct_per_ns;
+	return c;
+}
+
+static __always_inline bool ct_live(const struct fwd_ct_entry *e, __u64 now)
+{
+	return e->expires_ns > now;
+}
+
+/*
+ * The entry under @key, or NULL: none, or the ORIG entry of a connection that expired, which
+ * goes now (the sweep would have come within 2 s). A REPLY entry is returned as it is: its
+ * connection's expiry is in the ORIG entry, which the caller looks up next.
+ */
+static __always_inline struct fwd_ct_entry *ct_lookup(const struct fwd_ct_key *key, __u64 now)
+{
+	struct fwd_ct_entry *e = bpf_map_lookup_elem(&fwd_ct, key);
+
+	if (e && e->dir == FWD_CT_DIR_ORIG && !ct_live(e, now)) {
+		ct_forget(key, e);
+		return NULL;
+	}
+	return e;
+}
+
+/*
+ * No free slot: make one by evicting the oldest recent connection that never saw a reply, or
+ * has expired, both of its entries. Candidates gone meanwhile or answered are dropped from
+ * the queue and skipped. 1 when one went. Global: see fwd_ct_forget().
+ */
+__attribute__((noinline)) int fwd_ct_early_drop(__u64 now)
+{
+	struct fwd_ct_key key;
+	struct fwd_ct_entry *e;
+
+	for (int i = 0; i < FWD_CT_EARLY_DROP_TRIES; i++) {
+		if (bpf_map_pop_elem(&fwd_ct_recent, &key))
+			return 0; /* no candidate left */
+		e = bpf_map_lookup_elem(&fwd_ct, &key);
+		if (!e || e->dir != FWD_CT_DIR_ORIG)
+			continue;
+		if (!ct_live(e, now)) {
+			ct_forget(&key, e); /* gone already: no early drop */
+			return 1;
+		}
+		if (e->track.flags & FWD_CT_F_ASSURED)
+			continue;
+		if (ct_forget(&key, e))
+			fwd_count_event(FWD_CNT_CT_EARLY_DROP);
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline bool ct_early_drop(__u64 now)
+{
+	return fwd_ct_early_drop(now);
+}
+
+/* A slot for a new connection, evicting one (ct_early_drop) when none is free. */
+static __always_inline bool ct_slot_take(__u32 *idx, __u64 now)
+{
+	if (!bpf_map_pop_elem(&fwd_ct_free, idx))
+		return true;
+	return ct_early_drop(now) && !bpf_map_pop_elem(&fwd_ct_free, idx);
+}
+
+/* Slot @idx names connection @okey, expiring at @expires_ns. */
+static __always_inline void ct_slot_set(__u32 idx, const struct fwd_ct_key *okey, __u64 expires_ns)
+{
+	struct fwd_ct_slot *sl = bpf_map_lookup_elem(&fwd_ct_slots, &idx);
+
+	if (!sl)
+		return;
+	sl->expires_ns = expires_ns;
+	__builtin_memcpy(&sl->key, okey, sizeof(sl->key)); /* proto last but one field: set */
+}
+
+/* Insert the new entry @v under @key (BPF_NOEXIST); a full hash first makes room if it can. */
+static __always_inline long ct_insert(const struct fwd_ct_key *key, struct fwd_ct_entry *v,
+				      __u64 now)
+{
+	long err = bpf_map_update_elem(&fwd_ct, key, v, BPF_NOEXIST);
+
+	if (err == -E2BIG && ct_early_drop(now))
+		err = bpf_map_update_elem(&fwd_ct, key, v, BPF_NOEXIST);
 	return err;
 }
 
 /*
- * Expiry. Runs in softirq context with the entry still in the table: re-arm when a packet
- * moved the expiry meanwhile, else delete the REPLY entry, then this one (deleting the element
- * that owns the running timer is allowed; the kernel does not wait for the callback).
- * A packet racing the deletion re-creates the connection on its next packet.
+ * The sweep's look at slot @idx: a connection whose lower bound passed is looked up; expired,
+ * it goes, else the slot learns its expiry.
  */
-static int ct_timer_fired(void *map, struct fwd_ct_key *key, struct fwd_ct_entry *e)
-{
-	struct fwd_ct_key peer;
-	__u64 now = ct_now();
-
-	if (e->expires_ns > now) {
-		ct_timer_start(e, e->expires_ns, now);
-		return 0;
-	}
-	__builtin_memcpy(&peer, &e->peer, sizeof(peer));
-	bpf_map_delete_elem(map, &peer);
-	bpf_map_delete_elem(map, key);
-	return 0;
-}
-
-/*
- * Expiry for the entries whose timer could not be armed (ct_arm): one timer per table, which
- * runs only while there are such entries. Once a second it walks the table and deletes those
- * that expired, with their REPLY halves. The walk costs a pass over the table, and it happens
- * only after an allocation failed under a burst of new connections.
- */
-struct fwd_ct_gc {
-	struct bpf_timer timer;
-	__u32 running; /* the timer is armed */
-	__u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct fwd_ct_gc);
-} fwd_ct_gc SEC(".maps");
-
-#define FWD_CT_GC_INTERVAL_NS FWD_NSEC_PER_SEC
-
-struct ct_gc_walk {
+struct ct_sweep_ctx {
 	__u64 now;
-	/* An unarmed entry not expired yet: the walk must come again. A flag, not a count: the
-	 * verifier follows the callback until its state stops changing, which a count never does.
-	 */
-	__u32 again;
+	__u32 cursor;
+	__u32 n;
 };
 
-static long ct_gc_one(void *map, struct fwd_ct_key *key, struct fwd_ct_entry *e,
-		      struct ct_gc_walk *w)
+static long ct_sweep_slot(__u32 i, struct ct_sweep_ctx *c)
 {
-	struct fwd_ct_key peer;
+	struct fwd_ct_key key;
+	struct fwd_ct_entry *e;
+	struct fwd_ct_slot *sl;
+	__u32 idx = c->cursor + i;
 
-	if (e->dir != FWD_CT_DIR_ORIG || e->timer_ns)
+	if (idx >= c->n)
+		idx -= c->n;
+	sl = bpf_map_lookup_elem(&fwd_ct_slots, &idx);
+	if (!sl || !sl->key.proto || sl->expires_ns > c->now)
 		return 0;
-	if (e->expires_ns > w->now) {
-		w->again = 1;
+	__builtin_memcpy(&key, &sl->key, sizeof(key));
+	e = bpf_map_lookup_elem(&fwd_ct, &key);
+	/* Another slot's connection (this one's went, the tuple was opened again): not ours. */
+	if (!e || e->dir != FWD_CT_DIR_ORIG || e->slot != idx)
 		return 0;
+	if (ct_live(e, c->now))
+		sl->expires_ns = e->expires_ns;
+	else
+		ct_forget(&key, e);
+	return 0;
+}
+
+static int ct_sweep_fired(void *map, __u32 *key, struct fwd_ct_gc *gc)
+{
+	struct ct_sweep_ctx c = { .now = ct_now(), .n = fwd_cfg.ct_max };
+	__u32 step;
+
+	if (c.n) {
+		step = c.n / FWD_CT_SWEEP_STEPS + 1;
+		if (step < FWD_CT_SWEEP_MIN_SLOTS)
+			step = FWD_CT_SWEEP_MIN_SLOTS;
+		if (step > c.n)
+			step = c.n;
+		c.cursor = gc->cursor < c.n ? gc->cursor : 0;
+		bpf_loop(step, ct_sweep_slot, &c, 0);
+		c.cursor += step;
+		gc->cursor = c.cursor >= c.n ? c.cursor - c.n : c.cursor;
 	}
-	__builtin_memcpy(&peer, &e->peer, sizeof(peer));
-	bpf_map_delete_elem(map, &peer);
-	bpf_map_delete_elem(map, key);
+	bpf_timer_start(&gc->timer, FWD_CT_SWEEP_TICK_NS, 0);
 	return 0;
-}
-
-static int ct_gc_fired(void *map, __u32 *key, struct fwd_ct_gc *gc)
-{
-	struct ct_gc_walk w = { .now = ct_now() };
-
-	/* Cleared before the walk: an entry that fails to arm meanwhile starts the timer again
-	 * (ct_gc_kick), whatever this walk finds. */
-	gc->running = 0;
-	bpf_for_each_map_elem(&fwd_ct, ct_gc_one, &w, 0);
-	if (w.again && !bpf_timer_start(&gc->timer, FWD_CT_GC_INTERVAL_NS, 0))
-		gc->running = 1;
-	return 0;
-}
-
-/* An entry is left without a timer: make sure the walk comes. */
-static __always_inline void ct_gc_kick(void)
-{
-	struct fwd_ct_gc *gc;
-	__u32 zero = 0;
-	long err;
-
-	gc = bpf_map_lookup_elem(&fwd_ct_gc, &zero);
-	if (!gc || gc->running)
-		return;
-	err = bpf_timer_init(&gc->timer, &fwd_ct_gc, CLOCK_MONOTONIC);
-	if (err && err != -EBUSY) /* -EBUSY: initialised before */
-		return;
-	if (bpf_timer_set_callback(&gc->timer, ct_gc_fired) ||
-	    bpf_timer_start(&gc->timer, FWD_CT_GC_INTERVAL_NS, 0))
-		return;
-	gc->running = 1;
 }
 
 /*
- * Start the walk now, whatever ran before: after `up` replaced the table (a new `conntrack
- * max`: user space copied the entries in, unarmed), the walk must be this program's, whose
- * fwd_ct is the new table. A walk still armed by the program before would go over the old
- * table, which it would also keep alive. fwd_ct_gc_start runs this once (loader/up.c).
+ * Start the sweep, whatever ran before: its callback is this program's, whose maps are the
+ * table `up` just put in place. The sweep of the program before would go over the old
+ * table, which it would also keep alive. fwd_ct_start runs this on every `up`.
  */
-static __always_inline void ct_gc_restart(void)
+static __always_inline long ct_sweep_start(void)
 {
 	struct fwd_ct_gc *gc;
 	__u32 zero = 0;
@@ -306,36 +400,127 @@ static __always_inline void ct_gc_restart(void)
 
 	gc = bpf_map_lookup_elem(&fwd_ct_gc, &zero);
 	if (!gc)
-		return;
+		return -EINVAL;
 	err = bpf_timer_init(&gc->timer, &fwd_ct_gc, CLOCK_MONOTONIC);
-	if (err && err != -EBUSY)
-		return;
+	if (err && err != -EBUSY) /* -EBUSY: initialised before */
+		return err;
 	/* The callback (and the program it belongs to) replaced, also on an armed timer. */
-	if (bpf_timer_set_callback(&gc->timer, ct_gc_fired) ||
-	    bpf_timer_start(&gc->timer, FWD_CT_GC_INTERVAL_NS, 0))
-		return;
-	gc->running = 1;
+	err = bpf_timer_set_callback(&gc->timer, ct_sweep_fired);
+	if (!err)
+		err = bpf_timer_start(&gc->timer, FWD_CT_SWEEP_TICK_NS, 0);
+	return err;
 }
 
-static __always_inline void ct_arm(struct fwd_ct_entry *e, __u64 now);
+/* Every slot free: a new table's fwd_ct_free gets all indexes (fwd_ct_start), in runs of at
+ * most BPF_MAX_LOOPS (2^23) for bpf_loop; conntrack max goes up to twice that. */
+#define FWD_BPF_MAX_LOOPS (1u << 23)
+
+static long ct_fill_one(__u32 i, __u32 *base)
+{
+	__u32 idx = *base + i;
+
+	bpf_map_push_elem(&fwd_ct_free, &idx, 0);
+	return 0;
+}
+
+static __always_inline void ct_slots_fill(void)
+{
+	__u32 base = 0, n = fwd_cfg.ct_max, run;
+
+	for (int k = 0; k < 2 && base < n; k++) {
+		run = n - base < FWD_BPF_MAX_LOOPS ? n - base : FWD_BPF_MAX_LOOPS;
+		bpf_loop(run, ct_fill_one, &base, 0);
+		base += run;
+	}
+}
 
 /*
- * Set the expiry to now + the state's timeout; restart the timer only to bring it forward.
- * A shorter timeout (FIN, RST) is written at once, also when the timer already fires before
- * it (a tuple reused while its last connection waited out the close timeout): the callback
- * finds the new expiry then. A longer one is written only past the slack, sparing the cache
- * line on every packet.
+ * An ORIG entry without a slot (copied in by `up` from a table of another size) gets one, or,
+ * when none is free, goes: an entry the sweep cannot find would never expire.
+ */
+static long ct_adopt_one(void *map, struct fwd_ct_key *key, struct fwd_ct_entry *e, void *ctx)
+{
+	__u32 idx;
+
+	if (e->dir != FWD_CT_DIR_ORIG || e->slot != FWD_CT_NO_SLOT)
+		return 0;
+	if (bpf_map_pop_elem(&fwd_ct_free, &idx)) {
+		ct_forget(key, e);
+		return 0;
+	}
+	e->slot = idx;
+	ct_slot_set(idx, key, e->expires_ns);
+	return 0;
+}
+
+static long ct_ns_zero(void *map, struct fwd_ct_ns_key *key, struct fwd_ct_ns *c, void *ctx)
+{
+	c->conns = 0;
+	return 0;
+}
+
+static long ct_ns_count(void *map, struct fwd_ct_key *key, struct fwd_ct_entry *e, void *ctx)
+{
+	struct fwd_ct_ns_key nk = { .addr = key->saddr };
+	struct fwd_ct_ns *c;
+
+	if (e->dir != FWD_CT_DIR_ORIG || !e->ns_counted)
+		return 0;
+	c = bpf_map_lookup_elem(&fwd_ct_ns, &nk);
+	if (c)
+		__sync_fetch_and_add(&c->conns, 1);
+	return 0;
+}
+
+/* After `up` copied a table into a new one: slots for the copies; the namespaces' counts
+ * made again from what is in the table (what did not fit was counted, and never forgotten). */
+static __always_inline void ct_slots_adopt(void)
+{
+	bpf_for_each_map_elem(&fwd_ct, ct_adopt_one, NULL, 0);
+	bpf_for_each_map_elem(&fwd_ct_ns, ct_ns_zero, NULL, 0);
+	bpf_for_each_map_elem(&fwd_ct, ct_ns_count, NULL, 0);
+}
+
+/* fwd_ct_delete's count of this run (a global: a count in the loop's context would keep the
+ * verifier from seeing the callback converge). */
+__u32 fwd_ct_deleted;
+
+/* Forget the connection whose ORIG key is the @i-th of @skb's data (fwd_ct_delete). */
+struct ct_delete_ctx {
+	struct __sk_buff *skb;
+};
+
+static long ct_delete_one(__u32 i, struct ct_delete_ctx *c)
+{
+	struct fwd_ct_key key;
+	struct fwd_ct_entry *e;
+
+	if (bpf_skb_load_bytes(c->skb, i * sizeof(key), &key, sizeof(key)))
+		return 1;
+	e = bpf_map_lookup_elem(&fwd_ct, &key);
+	if (e && e->dir == FWD_CT_DIR_ORIG && ct_forget(&key, e))
+		__sync_fetch_and_add(&fwd_ct_deleted, 1);
+	return 0;
+}
+
+/*
+ * Set the expiry to now + the state's timeout. A shorter timeout (FIN, RST) is written at
+ * once, and the slot's lower bound with it, so the sweep comes in time; a longer one only past
+ * the slack, sparing the cache line on every packet.
  */
 static __always_inline void ct_refresh(struct fwd_ct_entry *e, __u64 now)
 {
-	__u64 timeout = ct_timeout_ns(e->track.state), exp = now + timeout;
+	__u64 exp = now + ct_timeout_ns(e->track.state);
 
-	if (!e->timer_ns) {
-		ct_arm(e, now);			 /* arming failed before: try again */
-	} else if (ct_grid(exp) < e->timer_ns) { /* the same grid step: no restart per packet */
+	if (exp < e->expires_ns) {
+		struct fwd_ct_slot *sl;
+		__u32 idx = e->slot;
+
 		e->expires_ns = exp;
-		ct_timer_start(e, exp, now);
-	} else if (exp < e->expires_ns || exp > e->expires_ns + FWD_CT_REFRESH_SLACK_NS) {
+		sl = bpf_map_lookup_elem(&fwd_ct_slots, &idx);
+		if (sl && sl->expires_ns > exp)
+			sl->expires_ns = exp;
+	} else if (exp > e->expires_ns + FWD_CT_REFRESH_SLACK_NS) {
 		e->expires_ns = exp;
 	}
 }
@@ -536,7 +721,7 @@ static __always_inline bool ct_may_open(const struct fwd_pkt *pkt, bool from_lan
 }
 
 /*
- * The state a new connection starts in (no timer yet: ct_arm()). A TCP segment that is not a
+ * The state a new connection starts in (its expiry follows from it). A TCP segment that is not a
  * SYN (from a namespace: a connection older than the table, after a flush or a reload with a
  * new table) is picked up as established, without window checks; its FIN or RST counts.
  */
@@ -550,33 +735,6 @@ static __always_inline void ct_init_state(struct fwd_ct_entry *e, const struct f
 		e->track.flags = FWD_CT_F_LIBERAL;
 	fwd_ct_advance(&e->track, pkt,
 		       0); /* a first segment is always within its (unknown) window */
-}
-
-/*
- * Arm the timer of an ORIG entry: at creation, and again on a later packet when that failed.
- * bpf_timer_init() allocates (kmalloc_nolock on 6.18) and fails now and then under a burst of
- * new connections (seen: -ENOMEM for about 1 in 50 at 2,000 connections/s). Dropping the
- * packet for that would cost the connection a SYN retransmission (1 s), so the entry stays,
- * unarmed (timer_ns == 0) but with its expiry, and the next packet of either direction tries
- * again. An entry that never sees another packet is deleted by the table's walk (ct_gc) once
- * expired.
- */
-static __always_inline void ct_arm(struct fwd_ct_entry *e, __u64 now)
-{
-	__u64 timeout = ct_timeout_ns(e->track.state);
-	long err;
-
-	/* The expiry first: an entry whose timer cannot be armed still expires (ct_gc). */
-	e->expires_ns = now + timeout;
-	err = bpf_timer_init(&e->timer, &fwd_ct, CLOCK_MONOTONIC);
-	if (err && err != -EBUSY) /* -EBUSY: initialised by an earlier, half-failed try */
-		goto unarmed;
-	if (bpf_timer_set_callback(&e->timer, ct_timer_fired) ||
-	    ct_timer_start(e, now + timeout, now))
-		goto unarmed;
-	return;
-unarmed:
-	ct_gc_kick();
 }
 
 #endif

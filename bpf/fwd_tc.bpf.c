@@ -92,7 +92,7 @@ static __always_inline struct fwd_ct_entry *fwd_dnat_conn(const struct fwd_pkt *
 	struct fwd_ct_entry *e;
 
 	*why = FWD_CNT_PASS_UPLINK_HOST;
-	e = bpf_map_lookup_elem(&fwd_ct, key);
+	e = ct_lookup(key, now);
 	if (e)
 		return e->dir == FWD_CT_DIR_ORIG && e->nat == FWD_CT_NAT_DNAT ? e : NULL;
 	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP)
@@ -104,7 +104,7 @@ static __always_inline struct fwd_ct_entry *fwd_dnat_conn(const struct fwd_pkt *
 		*why = FWD_CNT_DROP_CT_INVALID;
 		return NULL;
 	}
-	return nat_dnat_create(pkt, key, fv, now, why);
+	return nat_dnat_create(pkt, key, fv, now, !from_lan, why);
 }
 
 /*
@@ -128,9 +128,9 @@ static __always_inline int fwd_dnat_reply(struct __sk_buff *skb, struct fwd_pkt 
 	if (!e || e->dir != FWD_CT_DIR_REPLY || e->nat != FWD_CT_NAT_DNAT)
 		return -1;
 	now = ct_now();
-	o = bpf_map_lookup_elem(&fwd_ct, &e->peer);
+	o = ct_lookup(&e->peer, now);
 	if (!o)
-		return -1; /* being deleted by its timer */
+		return -1; /* expired, or being deleted */
 	if ((pkt->daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet) {
 		ep = fwd_endpoint_of(pkt->daddr);
 		if (!ep)
@@ -205,7 +205,7 @@ static __always_inline int fwd_snat(struct __sk_buff *skb, struct fwd_pkt *pkt)
 		return fwd_verdict(skb, FWD_CNT_DROP_NAT_PROTO);
 
 	ct_key_of(&okey, pkt);
-	e = bpf_map_lookup_elem(&fwd_ct, &okey);
+	e = ct_lookup(&okey, now);
 	if (e && (e->dir != FWD_CT_DIR_ORIG || e->nat != FWD_CT_NAT_SNAT))
 		return fwd_verdict(skb, FWD_CNT_DROP_NAT_NO_PORT); /* the tuple is a forward's */
 	if (e && !ct_update(e, pkt, false, now))
@@ -301,15 +301,17 @@ static __always_inline int fwd_snat_reply(struct __sk_buff *skb, const struct fw
 	struct fwd_ct_entry *o;
 	__u32 why;
 
-	o = bpf_map_lookup_elem(&fwd_ct, &e->peer);
+	__u64 now = ct_now();
+
+	o = ct_lookup(&e->peer, now);
 	if (!o)
-		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST); /* being deleted by its timer */
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST); /* expired, or being deleted */
 	ep = fwd_endpoint_of(e->peer.saddr);
 	if (!ep)
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
 	if (pkt->ttl <= 1)
 		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
-	if (!ct_update(o, pkt, true, ct_now()))
+	if (!ct_update(o, pkt, true, now))
 		return fwd_verdict(skb, FWD_CNT_DROP_TCP_WINDOW);
 	why = nat_rewrite(skb, pkt, false, pkt->daddr, e->peer.saddr, pkt->dport, e->peer.sport);
 	if (why != FWD_OK)
@@ -361,15 +363,39 @@ int fwd_tc_uplink(struct __sk_buff *skb)
 }
 
 /*
- * Never attached: `up` runs it once (BPF_PROG_TEST_RUN) after it replaced the connection table,
- * so that the table's walk (ct_gc) starts over the new one and deletes the copied entries
- * that expire before a packet re-arms them.
+ * Never attached: `up` runs it (BPF_PROG_TEST_RUN) on every run, with one byte of flags as the
+ * frame's first: FWD_CT_START_FILL for a new table (every slot free), FWD_CT_START_ADOPT after
+ * it copied connections in (slots for them). Then the sweep starts over with this program.
  */
 SEC("tc")
-int fwd_ct_gc_start(struct __sk_buff *skb)
+int fwd_ct_start(struct __sk_buff *skb)
 {
-	ct_gc_restart();
-	return TC_ACT_OK;
+	__u8 flags = 0;
+
+	if (bpf_skb_load_bytes(skb, 0, &flags, 1))
+		return TC_ACT_SHOT;
+	if (flags & FWD_CT_START_FILL)
+		ct_slots_fill();
+	if (flags & FWD_CT_START_ADOPT)
+		ct_slots_adopt();
+	return ct_sweep_start() ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+/*
+ * Never attached: user space (`up` pruning, `fwdctl ct flush`; pinned for the latter) runs it
+ * with the ORIG keys of connections to delete as the frame, FWD_CT_DELETE_BATCH at most, so
+ * that a connection deleted from user space hands its slot back and leaves its namespace's
+ * count, as one deleted here does. Returns how many it deleted.
+ */
+SEC("tc")
+int fwd_ct_delete(struct __sk_buff *skb)
+{
+	struct ct_delete_ctx c = { .skb = skb };
+	__u32 n = skb->len / sizeof(struct fwd_ct_key);
+
+	fwd_ct_deleted = 0;
+	bpf_loop(n < FWD_CT_DELETE_BATCH ? n : FWD_CT_DELETE_BATCH, ct_delete_one, &c, 0);
+	return fwd_ct_deleted;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -87,39 +87,63 @@ static __always_inline bool nat_key_eq(const struct fwd_ct_key *a, const struct 
 }
 
 /*
- * Second half of a new connection: the REPLY entry @rkey is in, now the ORIG entry (from @v,
- * the REPLY value) and its timer. When another CPU made the same connection first, theirs is
- * used. Our REPLY entry goes unless it is theirs too (a forward's REPLY key follows from the
- * ORIG key, so two CPUs opening one forwarded connection share it; SNAT picks a port each).
+ * Second half of a new connection: the REPLY entry @rkey is in, now a slot and the ORIG entry
+ * (from @v, the REPLY value). When another CPU made the same connection first, theirs is used.
+ * Our REPLY entry goes unless it is theirs too (a forward's REPLY key follows from the ORIG
+ * key, so two CPUs opening one forwarded connection share it; SNAT picks a port each).
+ * @from_ns: a namespace opens it (the key's source), which counts it against its cap.
  */
-static __always_inline struct fwd_ct_entry *
-nat_insert_orig(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey,
-		const struct fwd_ct_key *rkey, struct fwd_ct_entry *v, __u64 now, __u32 *why)
+static __always_inline struct fwd_ct_entry *nat_insert_orig(const struct fwd_pkt *pkt,
+							    const struct fwd_ct_key *okey,
+							    const struct fwd_ct_key *rkey,
+							    struct fwd_ct_entry *v, __u64 now,
+							    bool from_ns, __u32 *why)
 {
+	struct fwd_ct_ns *ns = NULL;
 	struct fwd_ct_entry *e;
+	bool over = false;
+	__u32 slot;
 	long err;
 
+	if (from_ns)
+		ns = ct_ns_charge(okey->saddr, &over);
+	if (over) {
+		err = -EDQUOT;
+		goto failed;
+	}
+	if (!ct_slot_take(&slot, now)) {
+		err = -E2BIG;
+		goto failed;
+	}
+	v->ns_counted = ns != NULL;
 	v->dir = FWD_CT_DIR_ORIG;
+	v->slot = slot;
 	__builtin_memcpy(&v->peer, rkey, sizeof(v->peer));
 	ct_init_state(v, pkt);
-	err = ct_insert(okey, v);
+	v->expires_ns = now + ct_timeout_ns(v->track.state);
+	err = ct_insert(okey, v, now);
 	if (err) {
-		e = err == -EEXIST ? bpf_map_lookup_elem(&fwd_ct, okey) : NULL;
-		if (!e || !nat_key_eq(&e->peer, rkey))
-			bpf_map_delete_elem(&fwd_ct, rkey);
-		if (e) /* another CPU made this connection first: use it */
-			return e;
-		*why = FWD_CNT_DROP_CT_FULL;
-		return NULL;
+		ct_slot_release(slot);
+		goto failed;
 	}
+	if (ns)
+		__sync_fetch_and_add(&ns->conns, 1);
+	ct_slot_set(slot, okey, v->expires_ns);
 	ct_recent_push(okey);
 	e = bpf_map_lookup_elem(&fwd_ct, okey);
-	if (e)
-		ct_arm(e, now);
-	else
+	if (!e)
 		*why =
 		    FWD_CNT_DROP_CT_FULL; /* deleted meanwhile: a flush, the next packet retries */
 	return e;
+
+failed:
+	e = err == -EEXIST ? bpf_map_lookup_elem(&fwd_ct, okey) : NULL;
+	if (!e || !nat_key_eq(&e->peer, rkey))
+		bpf_map_delete_elem(&fwd_ct, rkey);
+	if (e) /* another CPU made this connection first: use it */
+		return e;
+	*why = err == -EDQUOT ? FWD_CNT_DROP_CT_NS_LIMIT : FWD_CNT_DROP_CT_FULL;
+	return NULL;
 }
 
 /*
@@ -131,7 +155,7 @@ nat_insert_orig(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey,
 static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt *pkt,
 							    const struct fwd_ct_key *okey,
 							    const struct fwd_forward_val *fv,
-							    __u64 now, __u32 *why)
+							    __u64 now, bool from_ns, __u32 *why)
 {
 	struct fwd_ct_key rkey = {};
 	struct fwd_ct_entry v = {}, *r;
@@ -146,14 +170,14 @@ static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt
 	v.nat = FWD_CT_NAT_DNAT;
 	v.created_ns = now;
 	__builtin_memcpy(&v.peer, okey, sizeof(v.peer));
-	err = ct_insert(&rkey, &v);
+	err = ct_insert(&rkey, &v, now);
 	if (err == -EEXIST) {
 		/* Another CPU is opening this very connection (its REPLY entry names our ORIG
 		 * key): share it. Else the target already talks to that client port from that
 		 * port, and this connection cannot be told apart from that one's replies. */
 		r = bpf_map_lookup_elem(&fwd_ct, &rkey);
 		if (r && r->dir == FWD_CT_DIR_REPLY && nat_key_eq(&r->peer, okey))
-			return nat_insert_orig(pkt, okey, &rkey, &v, now, why);
+			return nat_insert_orig(pkt, okey, &rkey, &v, now, from_ns, why);
 		*why = FWD_CNT_DROP_NAT_NO_PORT;
 		return NULL;
 	}
@@ -161,13 +185,13 @@ static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt
 		*why = FWD_CNT_DROP_CT_FULL;
 		return NULL;
 	}
-	return nat_insert_orig(pkt, okey, &rkey, &v, now, why);
+	return nat_insert_orig(pkt, okey, &rkey, &v, now, from_ns, why);
 }
 
 /*
  * A new masqueraded connection for the packet with ORIG key @okey: claim a port by inserting
  * the REPLY entry (BPF_NOEXIST makes the insert itself the allocation, so two CPUs can never
- * get the same port), then the ORIG entry, then arm its timer. The port: the packet's own
+ * get the same port), then the ORIG entry. The port: the packet's own
  * source port when it is free (and, with FWD_SET_SNAT_PORTS, in the range), else up to
  * FWD_NAT_PORT_TRIES consecutive ports of the range from a random start; a port the uplink
  * forwards is skipped either way. Uniqueness is per remote
@@ -214,7 +238,7 @@ nat_snat_create(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey, __u64 
 		if (nat_port_forwarded(okey->proto, port))
 			continue;
 		rkey.dport = port;
-		err = ct_insert(&rkey, &v);
+		err = ct_insert(&rkey, &v, now);
 		if (!err)
 			goto claimed;
 		if (err != -EEXIST) {
@@ -226,7 +250,7 @@ nat_snat_create(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey, __u64 
 	return NULL;
 
 claimed:
-	return nat_insert_orig(pkt, okey, &rkey, &v, now, why);
+	return nat_insert_orig(pkt, okey, &rkey, &v, now, true, why);
 }
 
 /*

@@ -31,7 +31,7 @@ static int ct_row(const struct fwd_ct_conn *c, void *rows)
 					  "original", ct_tuple(&c->original), "translated",
 					  ct_tuple(&c->translated), "state", c->state,
 					  "seconds_left", (json_int_t)c->seconds_left, "age",
-					  (json_int_t)c->age, "timer_pending", c->timer_pending));
+					  (json_int_t)c->age, "assured", c->assured));
 }
 
 /* "src:sport -> dst:dport" of the tuple member @key of @row. */
@@ -60,7 +60,7 @@ static void ct_expires_text(json_t *row, char *buf, size_t len)
 {
 	snprintf(buf, len, "%9" JSON_INTEGER_FORMAT "s%s",
 		 json_integer_value(json_object_get(row, "seconds_left")),
-		 json_is_true(json_object_get(row, "timer_pending")) ? " (timer pending)" : "");
+		 json_is_true(json_object_get(row, "assured")) ? " assured" : "");
 }
 
 static const struct out_col ct_cols[] = {

@@ -147,6 +147,16 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 		for (size_t i = 0; i < t->n_masquerades; i++) {
 			const struct fwd_masquerade *m = &t->masquerades[i];
 
+			/* conntrack per-namespace, when the file sets it: connlimit counts the
+			 * new masqueraded connections of each source address (nf_conntrack has
+			 * no cap of its own to follow datapath bpf's default). */
+			if (t->ct_per_ns)
+				fwd_buf_printf(b,
+					       "-A %s -s %s/%u -o %s -m conntrack --ctstate NEW -m "
+					       "connlimit --connlimit-above %u --connlimit-mask 32 "
+					       "--connlimit-saddr -j DROP\n",
+					       chain, fwd_ip_str(m->net.addr), m->net.prefix,
+					       t->uplink, t->ct_per_ns);
 			fwd_buf_printf(b, "-A %s -s %s/%u -o %s -j ACCEPT\n", chain,
 				       fwd_ip_str(m->net.addr), m->net.prefix, t->uplink);
 			fwd_buf_printf(

@@ -91,7 +91,7 @@ static const char help_text[] =
     "ENVIRONMENT\n"
     "    FWD_DEBUG=1              everything -vv shows, libbpf's and the verifier's logs too\n"
     "    FWD_KERNEL_WITHOUT=F,... treat kernel features as missing, to test fallbacks\n"
-    "                             (bpf_timer_abs, gso_ipv4_max_size, cgroup_v2, ...)\n"
+    "                             (gso_ipv4_max_size, cgroup_v2, bpf_loop, ...)\n"
     "\n"
     "FILES\n"
     "    /run/netns/NAME          namespaces, created exactly as 'ip netns add' does\n"

@@ -90,6 +90,8 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 	 * they always did. */
 	if (t->ct_max != FWD_CT_MAX_CONNS)
 		fprintf(out, "conntrack max %u\n", t->ct_max);
+	if (t->ct_per_ns)
+		fprintf(out, "conntrack per-namespace %u\n", t->ct_per_ns);
 	for (size_t i = 0; i < topo_n_ct_states; i++) {
 		__u32 def, v = ct_timeout_of(t, i, &def);
 
@@ -100,14 +102,16 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 		fprintf(out, "snat-ports %u-%u\n", t->snat_port_lo, t->snat_port_hi);
 }
 
-/* {"max": N, "timeout": {STATE: SECONDS, ...}} with what differs from the defaults; NULL
- * when nothing does. */
+/* {"max": N, "per_namespace": N, "timeout": {STATE: SECONDS, ...}} with what differs from the
+ * defaults; NULL when nothing does. */
 static json_t *ct_settings_json(const struct fwd_topology *t)
 {
 	json_t *o = json_object(), *timeouts = json_object();
 
 	if (t->ct_max != FWD_CT_MAX_CONNS)
 		json_object_set_new(o, "max", json_integer(t->ct_max));
+	if (t->ct_per_ns)
+		json_object_set_new(o, "per_namespace", json_integer(t->ct_per_ns));
 	for (size_t i = 0; i < topo_n_ct_states; i++) {
 		__u32 def, v = ct_timeout_of(t, i, &def);
 

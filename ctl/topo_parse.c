@@ -26,7 +26,7 @@ struct parser {
 	int errors;
 	/* line numbers of the at-most-once keywords, 0 while unseen */
 	int topology_line, datapath_line, bridge_line, uplink_line;
-	int ct_max_line, snat_ports_line;
+	int ct_max_line, ct_per_ns_line, snat_ports_line;
 	int ct_timeout_line[16]; /* per topo_ct_states[] */
 	/* forward targets are names until every namespace is known */
 	char (*forward_target)[FWD_NETNS_NAME_MAX + 1];
@@ -366,7 +366,7 @@ static void kw_forward(struct parser *p, char **tok)
 	t->forwards[t->n_forwards++] = f;
 }
 
-/* conntrack max N | conntrack timeout STATE SECONDS */
+/* conntrack max N | conntrack per-namespace N | conntrack timeout STATE SECONDS */
 static void kw_conntrack(struct parser *p, char **tok)
 {
 	struct fwd_topology *t = p->t;
@@ -389,8 +389,28 @@ static void kw_conntrack(struct parser *p, char **tok)
 		t->ct_max = (uint32_t)v;
 		return;
 	}
+	if (!strcmp(tok[1], "per-namespace")) {
+		if (!tok[2] || tok[3]) {
+			perr(p, p->line,
+			     "'conntrack per-namespace' takes 1 argument (usage: conntrack "
+			     "per-namespace N)");
+			return;
+		}
+		if (!once(p, &p->ct_per_ns_line, "conntrack per-namespace"))
+			return;
+		if (!parse_uint(tok[2], 1, FWD_CT_MAX_MAX, &v)) {
+			perr(p, p->line,
+			     "conntrack per-namespace '%s' is not a number of connections 1-%d",
+			     tok[2], FWD_CT_MAX_MAX);
+			return;
+		}
+		t->ct_per_ns = (uint32_t)v;
+		return;
+	}
 	if (strcmp(tok[1], "timeout")) {
-		perr(p, p->line, "unknown conntrack setting '%s' (expected 'max' or 'timeout')",
+		perr(p, p->line,
+		     "unknown conntrack setting '%s' (expected 'max', 'per-namespace' or "
+		     "'timeout')",
 		     tok[1]);
 		return;
 	}
@@ -466,7 +486,9 @@ static const struct keyword keywords[] = {
 	{ "masquerade", 1, 0, "masquerade CIDR", kw_masquerade },
 	{ "namespace", 2, 0, "namespace NAME ADDR", kw_namespace },
 	{ "forward", 3, 0, "forward tcp|udp PORT[-PORT] NAMESPACE[:PORT]", kw_forward },
-	{ "conntrack", 2, 3, "conntrack max N | conntrack timeout STATE SECONDS", kw_conntrack },
+	{ "conntrack", 2, 3,
+	  "conntrack max N | conntrack per-namespace N | conntrack timeout STATE SECONDS",
+	  kw_conntrack },
 	{ "snat-ports", 1, 0, "snat-ports LO-HI", kw_snat_ports },
 };
 

@@ -129,9 +129,10 @@ static int preflight(struct up *u)
 		   memcmp(&t->ct_timeouts, &ct_defaults, sizeof(ct_defaults))) {
 		/* nf_conntrack_max is one for the whole machine, and nf_conntrack's timeouts
 		 * are sysctls of the host namespace that every connection there shares: not
-		 * fwd's to change for one topology. */
-		fwd_warn("topology %s: the conntrack lines apply to datapath bpf only; datapath "
-			 "kernel uses nf_conntrack's host-wide settings (sysctl "
+		 * fwd's to change for one topology. (conntrack per-namespace is connlimit's:
+		 * ctl/ipt.c.) */
+		fwd_warn("topology %s: conntrack max and conntrack timeout apply to datapath bpf "
+			 "only; datapath kernel uses nf_conntrack's host-wide settings (sysctl "
 			 "net.netfilter.nf_conntrack_max, net.netfilter.nf_conntrack_*_timeout_*)",
 			 t->name);
 	}

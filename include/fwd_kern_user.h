@@ -22,6 +22,9 @@
 #define FWD_MAP_FWD_TARGETS "fwd_fwd_targets"
 #define FWD_MAP_SOCK_NAT    "fwd_sock_nat"
 #define FWD_MAP_CT_RECENT   "fwd_ct_recent"
+#define FWD_MAP_CT_SLOTS    "fwd_ct_slots"
+#define FWD_MAP_CT_FREE	    "fwd_ct_free"
+#define FWD_MAP_CT_NS	    "fwd_ct_ns"
 
 /*
  * fwd_endpoints: one entry per namespace of the topology, the loader's replacement for the
@@ -101,7 +104,9 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(DROP_CT_INVALID, "drop_ct_invalid") /* from the LAN, a TCP segment that opens no \
 						 connection (not a SYN) and belongs to none */  \
 	X(DROP_TCP_WINDOW, "drop_tcp_window") /* TCP segment outside its connection's window \
-						 (a forged RST, FIN or data): state unchanged */
+						 (a forged RST, FIN or data): state unchanged */ \
+	X(DROP_CT_NS_LIMIT, "drop_ct_ns_limit") /* a new connection from a namespace that holds \
+						   conntrack per-namespace already */
 
 enum fwd_counter {
 #define FWD_X_ENUM(id, name) FWD_CNT_##id,
@@ -126,11 +131,11 @@ struct fwd_counter_val {
 _Static_assert(sizeof(struct fwd_counter_val) == 16, "fwd_counter_val layout");
 
 /*
- * fwd_ct: connection tracking, a HASH whose values carry a bpf_timer. Every connection has two
- * entries: one under the tuple its packets have when they leave the namespace (ORIG), one
- * under the tuple the replies have when they arrive on the uplink (REPLY). Each names the other
- * in .peer, so the translation is the other key read backwards. Only the ORIG entry holds the
- * state, the expiry and an armed timer; the timer deletes both entries (see bpf/conntrack.h).
+ * fwd_ct: connection tracking, a HASH. Every connection has two entries: one under the tuple
+ * its packets have when they leave the namespace (ORIG), one under the tuple the replies have
+ * when they arrive on the uplink (REPLY). Each names the other in .peer, so the translation is
+ * the other key read backwards. Only the ORIG entry holds the state, the expiry and a slot of
+ * fwd_ct_slots, by which the table's sweep finds it (see bpf/conntrack.h).
  * ICMP echo: the identifier is the port of the side that chose it (ORIG sport, REPLY dport),
  * the other port is 0.
  */
@@ -227,9 +232,9 @@ _Static_assert(sizeof(struct fwd_ct_tcp_dir) == 16, "fwd_ct_tcp_dir layout");
 #define FWD_TCP_NO_WSCALE 0xff
 
 /*
- * What a connection's packets change: its state, flags and TCP tracking; ORIG only. Apart
- * from the timer, so that bpf/conntrack.h's fwd_ct_advance(), a function the verifier checks
- * once, may take a pointer to it (a pointer to memory that holds a bpf_timer it may not).
+ * What a connection's packets change: its state, flags and TCP tracking; ORIG only. A struct
+ * of its own so that bpf/conntrack.h's fwd_ct_advance(), a global function the verifier checks
+ * once, takes a pointer to it alone.
  */
 struct fwd_ct_track {
 	__u8 state; /* enum fwd_ct_state */
@@ -239,18 +244,64 @@ struct fwd_ct_track {
 };
 _Static_assert(sizeof(struct fwd_ct_track) == 40, "fwd_ct_track layout");
 
+#define FWD_CT_NO_SLOT 0xffffffffu
+
 struct fwd_ct_entry {
-	struct bpf_timer timer; /* ORIG only: fires at or after expires_ns */
-	__u64 expires_ns;	/* host order, CLOCK_MONOTONIC (bpf_ktime_get_ns); ORIG only */
-	__u64 timer_ns;		/* host order: when the armed timer fires; ORIG only */
-	__u64 created_ns;	/* host order, CLOCK_MONOTONIC */
+	__u64 expires_ns;	/* host order, CLOCK_MONOTONIC_COARSE; ORIG only. Past it the
+				 * connection is gone, whether the sweep deleted it yet or not */
+	__u64 created_ns;	/* host order, CLOCK_MONOTONIC_COARSE */
 	struct fwd_ct_key peer; /* the other direction's key */
 	__u8 dir;		/* enum fwd_ct_dir */
 	__u8 nat;		/* enum fwd_ct_nat */
-	__u8 pad[6];
+	__u8 ns_counted;	/* ORIG only: counted in fwd_ct_ns under the key's source */
+	__u8 pad;
+	__u32 slot;		   /* host order: ORIG only, its fwd_ct_slots index, or
+				    * FWD_CT_NO_SLOT (copied by `up`, until fwd_ct_start adopts it) */
 	struct fwd_ct_track track; /* ORIG only */
 };
-_Static_assert(sizeof(struct fwd_ct_entry) == 104, "fwd_ct_entry layout");
+_Static_assert(sizeof(struct fwd_ct_entry) == 80, "fwd_ct_entry layout");
+
+/*
+ * fwd_ct_slots: an ARRAY with one slot per connection the table may hold, which the table's
+ * sweep reads in order, a few thousand slots per step, instead of walking the hash: a slot
+ * names its connection's ORIG key and a lower bound of its expiry, so the sweep looks up only
+ * the connections that may have expired. Free slots (proto 0) wait in fwd_ct_free, a QUEUE of
+ * their indexes; whoever deletes a connection's ORIG entry (the delete that succeeds: there is
+ * one) hands its slot back. No free slot left means the table is full.
+ */
+struct fwd_ct_slot {
+	struct fwd_ct_key key; /* the ORIG key; proto 0: free */
+	__u64 expires_ns;      /* host order: at or before the connection's expiry */
+};
+_Static_assert(sizeof(struct fwd_ct_slot) == 24, "fwd_ct_slot layout");
+
+/*
+ * fwd_ct_ns: per namespace (its address; the loader keeps one entry per namespace), how many
+ * connections it opened are in the table, masqueraded or hairpin: at conntrack per-namespace
+ * a new one is dropped (drop_ct_ns_limit), so that one namespace cannot fill the table, nor
+ * hold more SNAT ports (one per masqueraded connection) than that. Connections from the LAN to
+ * a forward are nobody's: early drop and the SYN-flood rules are what limit those.
+ */
+struct fwd_ct_ns_key {
+	__be32 addr; /* network order */
+};
+_Static_assert(sizeof(struct fwd_ct_ns_key) == 4, "fwd_ct_ns_key layout");
+
+struct fwd_ct_ns {
+	__u32 conns; /* host order; read as signed: a count that went below 0 is 0 */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct fwd_ct_ns) == 8, "fwd_ct_ns layout");
+
+/* Keys per run of fwd_ct_delete: a test-run frame is at most a page, less head- and tailroom. */
+#define FWD_CT_DELETE_BATCH 192
+
+/* fwd_ct_start's flags (the first byte of its test-run frame). */
+enum fwd_ct_start_flags {
+	FWD_CT_START_FILL = 1u << 0,  /* a new table: every slot into fwd_ct_free */
+	FWD_CT_START_ADOPT = 1u << 1, /* slots for the ORIG entries that have none, and
+				       * fwd_ct_ns counted anew (entries were lost) */
+};
 
 /*
  * fwd_forwards: the topology's forwards, one entry per uplink port (ranges expanded), so that
@@ -297,9 +348,6 @@ enum fwd_setting_flags {
 	FWD_SET_SNAT = 1u << 1,
 	/* Forwards in BPF: an uplink with an IPv4 address and at least one forward. */
 	FWD_SET_DNAT = 1u << 2,
-	/* Conntrack timers relative, never BPF_F_TIMER_ABS: FWD_KERNEL_WITHOUT=bpf_timer_abs, to
-	 * test the fallback kernels before 6.7 take (they refuse the flag at run time). */
-	FWD_SET_TIMER_RELATIVE = 1u << 3,
 	/* The topology names its own snat-ports: a source port outside it is never kept, as
 	 * MASQUERADE --to-ports. Without, a free source port is kept whatever it is, as plain
 	 * MASQUERADE does (the range serves the ports that are taken). */
@@ -362,9 +410,11 @@ struct fwd_settings {
 	 * (never matches) in the tc and XDP objects */
 	__u64 netns_cookie;
 	struct fwd_ct_timeouts ct;
+	__u32 ct_max;	 /* host order: connections the table holds (fwd_ct_slots' size) */
+	__u32 ct_per_ns; /* host order: connections one namespace may open (fwd_ct_ns) */
 	struct fwd_masq_net masq[FWD_MAX_MASQ];
 };
-_Static_assert(sizeof(struct fwd_settings) == 96 + 8 * FWD_MAX_MASQ, "fwd_settings layout");
+_Static_assert(sizeof(struct fwd_settings) == 104 + 8 * FWD_MAX_MASQ, "fwd_settings layout");
 
 /*
  * fwd_sock_nat: socket-local storage (BPF_MAP_TYPE_SK_STORAGE) of the host's sockets whose

@@ -4,7 +4,7 @@
  * lacked those features, so that its fallbacks for older kernels (Debian 12 ships 6.1) and its
  * refusal of kernels without a required feature can be tested on a newer one (fwdctl(8),
  * ENVIRONMENT). Features: the names loader/probe.c reports (bpf_redirect_peer, map_queue, ...),
- * and bpf_timer_abs (6.7), gso_ipv4_max_size (6.3), cgroup_v2.
+ * and gso_ipv4_max_size (6.3), cgroup_v2.
  */
 #ifndef FWD_KERNEL_WITHOUT_H
 #define FWD_KERNEL_WITHOUT_H

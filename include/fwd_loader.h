@@ -105,8 +105,8 @@ struct fwd_ct_conn {
 	struct fwd_ct_tuple original, translated;
 	const char *state; /* static: "syn_sent", "established", ... */
 	int64_t seconds_left;
-	int64_t age;	    /* seconds */
-	bool timer_pending; /* no expiry timer armed yet */
+	int64_t age;  /* seconds */
+	bool assured; /* protected from early drop: TCP established, UDP answered */
 };
 /* Call @cb for each connection of @topology; a non-zero return from @cb stops and is returned. */
 int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, void *ctx),

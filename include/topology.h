@@ -79,6 +79,8 @@ struct fwd_topology {
 	/* Settings of datapath bpf's connection tracking and SNAT; the parser fills in the
 	 * defaults (FWD_CT_MAX_CONNS, FWD_CT_TIMEOUTS_DEFAULT, FWD_NAT_PORT_LO-HI). */
 	uint32_t ct_max;		    /* connections */
+	uint32_t ct_per_ns;		    /* connections one namespace may open; 0: not set,
+					     * topo_ct_per_ns() gives the default */
 	struct fwd_ct_timeouts ct_timeouts; /* seconds, per state */
 	uint16_t snat_port_lo;		    /* host order, inclusive */
 	uint16_t snat_port_hi;		    /* host order, inclusive */
@@ -93,6 +95,22 @@ static inline void topo_settings_default(struct fwd_topology *t)
 	t->ct_timeouts = timeouts;
 	t->snat_port_lo = FWD_NAT_PORT_LO;
 	t->snat_port_hi = FWD_NAT_PORT_HI;
+}
+
+/*
+ * The cap on the connections one namespace may open (conntrack per-namespace): the file's, or
+ * by default a quarter of the table and at most FWD_CT_PER_NS_DEFAULT, which is half the
+ * default SNAT port range: one namespace neither fills the table nor takes every port to
+ * one destination.
+ */
+#define FWD_CT_PER_NS_DEFAULT 14116
+static inline uint32_t topo_ct_per_ns(const struct fwd_topology *t)
+{
+	uint32_t quarter = (t->ct_max ? t->ct_max : FWD_CT_MAX_CONNS) / 4;
+
+	if (t->ct_per_ns)
+		return t->ct_per_ns;
+	return quarter < FWD_CT_PER_NS_DEFAULT ? quarter : FWD_CT_PER_NS_DEFAULT;
 }
 
 /* The bridge's subnet and its netmask, network order. */

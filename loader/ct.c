@@ -35,40 +35,6 @@ static __u64 ct_now(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-int ct_sweep_unarmed(int fd)
-{
-	struct fwd_ct_key key, *prev = NULL, *dead = NULL;
-	size_t n = 0, cap = 0;
-	struct fwd_ct_entry e;
-	__u64 now = ct_now();
-	int err = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &e) || e.dir != FWD_CT_DIR_ORIG || e.timer_ns ||
-		    e.expires_ns > now)
-			continue;
-		if (n + 2 > cap) {
-			struct fwd_ct_key *d =
-			    realloc(dead, (cap = cap ? 2 * cap : 64) * sizeof(*d));
-
-			if (!d) {
-				err = -ENOMEM;
-				break;
-			}
-			dead = d;
-		}
-		dead[n++] = key;
-		dead[n++] = e.peer;
-	}
-	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &dead[i]); /* ENOENT: gone meanwhile */
-	if (n)
-		fwd_info("%s: %zu expired entries without a timer reclaimed\n", FWD_MAP_CT, n);
-	free(dead);
-	return err;
-}
-
 int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, void *ctx),
 		   void *ctx)
 {
@@ -80,7 +46,6 @@ int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, 
 	fd = ct_open(topology);
 	if (fd < 0)
 		return fd;
-	ct_sweep_unarmed(fd);
 	now = ct_now();
 	while (!ret && !bpf_map_get_next_key(fd, prev, &key)) {
 		struct fwd_ct_conn c = { .proto = key.proto };
@@ -88,6 +53,8 @@ int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, 
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &e) || e.dir != FWD_CT_DIR_ORIG)
 			continue; /* gone meanwhile, or the REPLY half: reported with its ORIG */
+		if (e.expires_ns <= now)
+			continue; /* expired: gone for the datapath, the sweep's to delete */
 		c.dnat = e.nat == FWD_CT_NAT_DNAT;
 		c.original = (struct fwd_ct_tuple){ .src = key.saddr,
 						    .dst = key.daddr,
@@ -98,11 +65,10 @@ int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, 
 						      .dst = e.peer.saddr,
 						      .sport = ntohs(e.peer.dport),
 						      .dport = ntohs(e.peer.sport) };
-		c.seconds_left =
-		    e.expires_ns > now ? (__s64)((e.expires_ns - now) / 1000000000ull) : 0;
+		c.seconds_left = (__s64)((e.expires_ns - now) / 1000000000ull);
 		c.age = now > e.created_ns ? (__s64)((now - e.created_ns) / 1000000000ull) : 0;
 		c.state = e.track.state < FWD_CT_STATE_MAX ? ct_state_names[e.track.state] : "?";
-		c.timer_pending = !e.timer_ns;
+		c.assured = !!(e.track.flags & FWD_CT_F_ASSURED);
 		ret = cb(&c, ctx);
 	}
 	close(fd);
@@ -121,7 +87,7 @@ struct ct_pairs {
 };
 
 static int ct_pairs_add(struct ct_pairs *p, const struct fwd_ct_key *orig,
-			const struct fwd_ct_key *reply)
+			const struct fwd_ct_entry *e)
 {
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? 2 * p->cap : 256;
@@ -133,7 +99,7 @@ static int ct_pairs_add(struct ct_pairs *p, const struct fwd_ct_key *orig,
 		p->cap = cap;
 	}
 	p->v[p->n].orig = *orig;
-	p->v[p->n++].reply = *reply;
+	p->v[p->n++].reply = e->peer;
 	return 0;
 }
 
@@ -163,23 +129,47 @@ static int ct_collect(int fd,
 			continue;
 		if (match && !match(&key, &e, ctx))
 			continue;
-		err = ct_pairs_add(out, &key, &e.peer);
+		err = ct_pairs_add(out, &key, &e);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-/* Delete both entries of each pair; the number of connections whose ORIG entry went. */
-static size_t ct_pairs_delete(int fd, const struct ct_pairs *p)
+/* Forget the connections whose ORIG keys are @keys[0..n) through fwd_ct_delete; how many went. */
+static size_t ct_forget_keys(int del_prog, const struct fwd_ct_key *keys, size_t n)
 {
-	size_t n = 0;
+	size_t gone = 0;
 
-	for (size_t i = 0; i < p->n; i++) {
-		bpf_map_delete_elem(fd, &p->v[i].reply); /* ENOENT: gone meanwhile */
-		if (!bpf_map_delete_elem(fd, &p->v[i].orig))
-			n++;
+	for (size_t i = 0; i < n; i += FWD_CT_DELETE_BATCH) {
+		size_t k = n - i < FWD_CT_DELETE_BATCH ? n - i : FWD_CT_DELETE_BATCH;
+		/* A tc test run wants at least an Ethernet header's worth. */
+		struct fwd_ct_key frame[FWD_CT_DELETE_BATCH] = { 0 };
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
+			    .data_size_in = (k < 2 ? 2 : k) * sizeof(*frame), .repeat = 1);
+
+		memcpy(frame, keys + i, k * sizeof(*keys));
+		if (bpf_prog_test_run_opts(del_prog, &opts)) {
+			fwd_err("%s: cannot delete connections: %s\n", FWD_MAP_CT, strerror(errno));
+			break;
+		}
+		gone += opts.retval;
 	}
+	return gone;
+}
+
+/* Delete both entries of each pair; the number of connections that went. */
+static size_t ct_pairs_delete(const struct ct_fds *fds, const struct ct_pairs *p)
+{
+	struct fwd_ct_key *keys = malloc((p->n ? p->n : 1) * sizeof(*keys));
+	size_t n;
+
+	if (!keys)
+		return 0;
+	for (size_t i = 0; i < p->n; i++)
+		keys[i] = p->v[i].orig;
+	n = ct_forget_keys(fds->del_prog, keys, p->n);
+	free(keys);
 	return n;
 }
 
@@ -220,11 +210,11 @@ static bool ct_is_assured(const struct fwd_ct_key *k, const struct fwd_ct_entry 
 	return !!(e->track.flags & FWD_CT_F_ASSURED) == *(bool *)want;
 }
 
-/* Insert @e under @key into @fd unarmed, if not there; 0, -EEXIST or -E2BIG (full). */
+/* Insert @e under @key into @fd without a slot (fwd_ct_start adopts it), if not there; 0,
+ * -EEXIST or -E2BIG (full). */
 static int ct_copy_entry(int fd, const struct fwd_ct_key *key, struct fwd_ct_entry *e)
 {
-	memset(&e->timer, 0, sizeof(e->timer));
-	e->timer_ns = 0;
+	e->slot = FWD_CT_NO_SLOT;
 	return bpf_map_update_elem(fd, key, e, BPF_NOEXIST) ? -errno : 0;
 }
 
@@ -337,8 +327,8 @@ static bool ct_stale(const struct fwd_ct_key *k, const struct fwd_ct_entry *e, v
 	return !c->snat || e->peer.daddr != c->uplink_addr || !ct_masqueraded(c->t, k->saddr);
 }
 
-int ct_prune(int fd, const struct fwd_topology *t, const struct fwd_runtime *rt, bool snat,
-	     bool dnat)
+int ct_prune(const struct ct_fds *fds, const struct fwd_topology *t, const struct fwd_runtime *rt,
+	     bool snat, bool dnat)
 {
 	struct ct_prune_ctx c = {
 		.t = t, .uplink_addr = rt->uplink_addr, .snat = snat, .dnat = dnat
@@ -347,8 +337,8 @@ int ct_prune(int fd, const struct fwd_topology *t, const struct fwd_runtime *rt,
 	size_t n;
 	int err;
 
-	err = ct_collect(fd, ct_stale, &c, &p);
-	n = ct_pairs_delete(fd, &p);
+	err = ct_collect(fds->ct, ct_stale, &c, &p);
+	n = ct_pairs_delete(fds, &p);
 	if (n)
 		fwd_info("topology %s: %zu connections of changed forwards, masquerades or uplink "
 			 "address removed\n",
@@ -373,16 +363,18 @@ static bool ct_filter_match(const struct fwd_ct_key *k, const struct fwd_ct_entr
 	return true;
 }
 
-/* Every entry, also halves whose other half is gone: keys first, then deletes, in rounds. */
-static int ct_flush_all(int fd, size_t *entries)
+/* What is left after the connections went: halves whose other half is gone (no slot, no
+ * count), and connections opened meanwhile, which go the same way as the rest. */
+static int ct_flush_all(const struct ct_fds *fds, size_t *entries)
 {
 	struct fwd_ct_key *keys;
 	struct bpf_map_info info;
+	struct fwd_ct_entry e;
 	size_t n;
 	int err;
 
 	*entries = 0;
-	err = pins_map_info(fd, FWD_MAP_CT, &info);
+	err = pins_map_info(fds->ct, FWD_MAP_CT, &info);
 	if (err)
 		return err;
 	keys = calloc(info.max_entries, sizeof(*keys));
@@ -392,14 +384,26 @@ static int ct_flush_all(int fd, size_t *entries)
 	 * removes what was there when it looked, in rounds. */
 	do {
 		struct fwd_ct_key *prev = NULL;
+		size_t n_orig = 0;
 
 		n = 0;
-		while (n < info.max_entries && !bpf_map_get_next_key(fd, prev, &keys[n])) {
+		while (n < info.max_entries && !bpf_map_get_next_key(fds->ct, prev, &keys[n])) {
 			prev = &keys[n];
 			n++;
 		}
+		/* ORIG keys to the front: fwd_ct_delete's; the halves deleted here. */
 		for (size_t i = 0; i < n; i++) {
-			if (bpf_map_delete_elem(fd, &keys[i]) && errno != ENOENT) {
+			if (!bpf_map_lookup_elem(fds->ct, &keys[i], &e) &&
+			    e.dir == FWD_CT_DIR_ORIG) {
+				struct fwd_ct_key k = keys[n_orig];
+
+				keys[n_orig++] = keys[i];
+				keys[i] = k;
+			}
+		}
+		ct_forget_keys(fds->del_prog, keys, n_orig);
+		for (size_t i = n_orig; i < n; i++) {
+			if (bpf_map_delete_elem(fds->ct, &keys[i]) && errno != ENOENT) {
 				err = -errno;
 				fwd_err("%s: cannot delete a connection: %s\n", FWD_MAP_CT,
 					strerror(-err));
@@ -413,22 +417,56 @@ end:
 	return err;
 }
 
+int ct_fds_open(const char *topology, struct ct_fds *fds)
+{
+	char path[PATH_MAX];
+	int err;
+
+	fds->del_prog = -1;
+	fds->ct = pins_map_open(topology, FWD_MAP_CT, "the connection table", path);
+	if (fds->ct < 0)
+		return fds->ct;
+	err = pins_path(path, topology, FWD_PIN_PROG_CT_DELETE);
+	if (!err) {
+		fds->del_prog = bpf_obj_get(path);
+		if (fds->del_prog < 0) {
+			err = -errno;
+			fwd_err("%s: cannot open the pinned program: %s (up again with this fwd "
+				"version)\n",
+				path, strerror(-err));
+		}
+	}
+	if (err)
+		ct_fds_close(fds);
+	return err;
+}
+
+void ct_fds_close(struct ct_fds *fds)
+{
+	if (fds->ct >= 0)
+		close(fds->ct);
+	if (fds->del_prog >= 0)
+		close(fds->del_prog);
+	fds->ct = fds->del_prog = -1;
+}
+
 int loader_ct_flush(const char *topology, const struct fwd_ct_filter *f, size_t *flushed)
 {
 	bool all = !f || (!f->proto && !f->port && !f->ns_addr);
 	struct ct_pairs p = { 0 };
+	struct ct_fds fds;
 	size_t n = 0, entries;
-	int fd, err;
+	int err;
 
-	fd = ct_open(topology);
-	if (fd < 0)
-		return fd;
+	err = ct_fds_open(topology, &fds);
+	if (err)
+		return err;
 	/* The connections first (what is counted), then, for a flush of all, what is left. */
-	err = ct_collect(fd, all ? NULL : ct_filter_match, (void *)f, &p);
+	err = ct_collect(fds.ct, all ? NULL : ct_filter_match, (void *)f, &p);
 	if (!err)
-		n = ct_pairs_delete(fd, &p);
+		n = ct_pairs_delete(&fds, &p);
 	if (!err && all)
-		err = ct_flush_all(fd, &entries);
+		err = ct_flush_all(&fds, &entries);
 	if (err == -ENOMEM)
 		fwd_err("%s: flush: out of memory\n", FWD_MAP_CT);
 	if (!err)
@@ -436,6 +474,6 @@ int loader_ct_flush(const char *topology, const struct fwd_ct_filter *f, size_t 
 	if (flushed)
 		*flushed = n;
 	free(p.v);
-	close(fd);
+	ct_fds_close(&fds);
 	return err;
 }

@@ -20,8 +20,9 @@ struct fwd_settings;
 void loader_log_probe(bool on);
 
 /* pins.c */
-#define FWD_PIN_PROG_TC	    "fwd_tc_ingress" /* the tc program's pin, next to the maps' */
-#define FWD_PIN_PROG_UPLINK "fwd_tc_uplink"  /* the uplink's tc program */
+#define FWD_PIN_PROG_TC	       "fwd_tc_ingress" /* the tc program's pin, next to the maps' */
+#define FWD_PIN_PROG_UPLINK    "fwd_tc_uplink"	/* the uplink's tc program */
+#define FWD_PIN_PROG_CT_DELETE "fwd_ct_delete"	/* run by `fwdctl ct flush` (loader/ct.c) */
 /* FWD_PIN_ROOT/@topology[/@name] into @buf (PATH_MAX); -EINVAL for a name unfit for a path. */
 int pins_path(char *buf, const char *topology, const char *name);
 int pins_dir_create(const char *topology);
@@ -55,17 +56,24 @@ int pins_map_replace(struct bpf_map *map, const char *path);
 int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct fwd_runtime *rt);
 /* fwd_forwards (one entry per uplink port) and fwd_fwd_targets converge to the forwards. */
 int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t);
+/* fwd_ct_ns: one count per namespace, 0 for a new one, kept for one that stays. */
+int maps_sync_ct_ns(int fd, const struct fwd_topology *t);
 
 /*
- * ct.c: delete the expired ORIG entries whose timer could not be armed (and their REPLY
- * halves); the datapath re-arms on the next packet, this catches connections with none.
+ * ct.c: a connection table and the program that deletes connections from it (fwd_ct_delete):
+ * a connection deleted from user space goes through it, so that its slot is handed back and
+ * its namespace's count goes down, as in the datapath (bpf/conntrack.h's ct_forget).
  */
-int ct_sweep_unarmed(int fd);
+struct ct_fds {
+	int ct, del_prog;
+};
+/* The pinned ones of @topology; 0 or -errno (said). */
+int ct_fds_open(const char *topology, struct ct_fds *fds);
+void ct_fds_close(struct ct_fds *fds);
 /*
  * Copy the connections of table @old_fd into @new_fd (same layout, another size), both entries
- * of each, those that exist there already left alone (BPF_NOEXIST). The copies' timers are
- * unarmed (timer bytes and timer_ns zero): the datapath arms one on the connection's next
- * packet, and the table's walk (ct_gc) deletes those that expire first. Assured connections
+ * of each, those that exist there already left alone (BPF_NOEXIST). The copies have no slot
+ * (FWD_CT_NO_SLOT) until fwd_ct_start adopts them, which `up` runs next. Assured connections
  * go first, so a smaller table keeps them rather than half-open ones. *@copied and *@lost:
  * connections copied, and refused by a full table.
  */
@@ -78,8 +86,8 @@ int ct_recent_move(int old_fd, int new_fd);
  * translated source is not @rt's uplink address (every one when @snat is false). Both entries
  * of each.
  */
-int ct_prune(int fd, const struct fwd_topology *t, const struct fwd_runtime *rt, bool snat,
-	     bool dnat);
+int ct_prune(const struct ct_fds *fds, const struct fwd_topology *t, const struct fwd_runtime *rt,
+	     bool snat, bool dnat);
 /* Is a pinned connection table of this @info one this fwd can keep or migrate? */
 bool ct_layout_ok(const struct bpf_map_info *info);
 

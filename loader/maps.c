@@ -225,3 +225,32 @@ int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t)
 				 t, maps_target_wanted_cb);
 	return err;
 }
+
+static bool maps_ct_ns_wanted_cb(const struct fwd_topology *t, const void *k)
+{
+	const struct fwd_ct_ns_key *key = k;
+
+	for (size_t i = 0; i < t->n_namespaces; i++)
+		if (t->namespaces[i].addr == key->addr)
+			return true;
+	return false;
+}
+
+int maps_sync_ct_ns(int fd, const struct fwd_topology *t)
+{
+	const struct fwd_ct_ns zero = { 0 };
+	int err;
+
+	/* BPF_NOEXIST: a namespace that stays keeps its count. */
+	for (size_t i = 0; i < t->n_namespaces; i++) {
+		struct fwd_ct_ns_key key = { .addr = t->namespaces[i].addr };
+
+		if (bpf_map_update_elem(fd, &key, &zero, BPF_NOEXIST) && errno != EEXIST) {
+			err = -errno;
+			fwd_err("%s: cannot add namespace %s: %s\n", FWD_MAP_CT_NS,
+				t->namespaces[i].name, strerror(-err));
+			return err;
+		}
+	}
+	return maps_prune(fd, sizeof(struct fwd_ct_ns_key), FWD_MAP_CT_NS, t, maps_ct_ns_wanted_cb);
+}

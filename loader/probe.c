@@ -3,9 +3,8 @@
  * What datapath bpf needs of the kernel, asked of the kernel before `up` changes anything:
  * program types, map types and helpers (libbpf's probes load a minimal program or map for
  * each). Features fwd can do without are not here; their fallbacks are where they are used:
- * relative conntrack timers before BPF_F_TIMER_ABS (6.7, bpf/conntrack.h), links left at their
- * GSO size before gso_ipv4_max_size (6.3, ctl/up.c), no redirection of the host's own
- * connections without cgroup v2 (loader/sock.c).
+ * links left at their GSO size before gso_ipv4_max_size (6.3, ctl/up.c), no redirection of the
+ * host's own connections without cgroup v2 (loader/sock.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -47,15 +46,16 @@ static const struct probe probes[] = {
 	MAP(HASH, "3.19"),		/* endpoints, forwards, conntrack */
 	MAP(ARRAY, "3.19"),		/* forward targets, trace */
 	MAP(PERCPU_ARRAY, "4.6"),	/* counters, route cache */
-	MAP(QUEUE, "4.20"),		/* recent connections, for early drop */
+	MAP(QUEUE, "4.20"),		/* recent connections, for early drop; free slots */
 	MAP(SK_STORAGE, "5.2"),		/* fwd_sock's per-socket original address */
 	HELPER(SCHED_CLS, redirect_peer, "5.10"),
 	HELPER(SCHED_CLS, redirect_neigh, "5.10"),
 	HELPER(SCHED_CLS, fib_lookup, "4.18"),
-	HELPER(SCHED_CLS, timer_init, "5.15"),
+	HELPER(SCHED_CLS, timer_init, "5.15"), /* the conntrack sweep */
 	HELPER(SCHED_CLS, timer_set_callback, "5.15"),
 	HELPER(SCHED_CLS, timer_start, "5.15"),
 	HELPER(SCHED_CLS, for_each_map_elem, "5.13"),
+	HELPER(SCHED_CLS, loop, "5.17"),
 	HELPER(SCHED_CLS, ktime_get_coarse_ns, "5.11"),
 	HELPER(SCHED_CLS, csum_diff, "4.6"),
 	HELPER(SCHED_CLS, l3_csum_replace, "4.1"),
@@ -101,7 +101,7 @@ int loader_probe_kernel(void)
 		}
 	}
 	if (missing) {
-		fwd_err("kernel: %d feature%s missing: use Linux 5.15 or later, or datapath kernel",
+		fwd_err("kernel: %d feature%s missing: use Linux 5.17 or later, or datapath kernel",
 			missing, missing == 1 ? "" : "s");
 		return -ENOTSUP;
 	}

@@ -10,42 +10,56 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/pkt_cls.h>
 
 #include <bpf/bpf.h>
 
 #include <bpf/libbpf.h>
 
-#include "fwd_kernel_without.h"
 #include "internal.h"
 #include "fwd_kern_user.h"
 #include "fwd_tc.skel.h"
 
 /*
- * The connection table (fwd_ct) and its queue of recent connections (fwd_ct_recent) change
- * size with `conntrack max`. A pinned one of another size is not reused: the new program gets
- * a new map of the right size, the connections are copied into it, and its pin replaces the
- * old one once the new program is attached (up_ct_swap). A table of another entry layout (an
- * older fwd) is refused unless the user asked for an empty one (--flush-conntrack).
+ * The connection table (fwd_ct), its queue of recent connections (fwd_ct_recent), its slots
+ * (fwd_ct_slots) and their free queue (fwd_ct_free) change size with `conntrack max`. A pinned
+ * table of another size is not reused: the new program gets new maps of the right size, the
+ * connections are copied into the new table, and their pins replace the old ones once the new
+ * program is attached (up_ct_swap). Slots go with their table: new with a new one. A table of
+ * another entry layout (an older fwd) is refused unless the user asked for an empty one
+ * (--flush-conntrack).
  */
-enum { UP_CT, UP_CT_RECENT, UP_CT_N };
+enum { UP_CT, UP_CT_RECENT, UP_CT_SLOTS, UP_CT_FREE, UP_CT_N };
 
 struct up_ct {
 	bool replace[UP_CT_N]; /* a new map, pinned in place of the old at the end */
 	int old_fd[UP_CT_N];   /* the pinned map to copy from; -1: none (a fresh table) */
 	char path[UP_CT_N][PATH_MAX];
+	bool new_table; /* fwd_ct is new (none pinned, or replaced): all its slots free */
 };
+
+static void up_ct_maps(struct fwd_tc *skel, struct bpf_map *maps[UP_CT_N])
+{
+	maps[UP_CT] = skel->maps.fwd_ct;
+	maps[UP_CT_RECENT] = skel->maps.fwd_ct_recent;
+	maps[UP_CT_SLOTS] = skel->maps.fwd_ct_slots;
+	maps[UP_CT_FREE] = skel->maps.fwd_ct_free;
+}
 
 static int up_prepare_ct(struct fwd_tc *skel, const char *topology, const struct fwd_runtime *rt,
 			 struct up_ct *ct)
 {
-	struct bpf_map *maps[UP_CT_N] = { skel->maps.fwd_ct, skel->maps.fwd_ct_recent };
+	struct bpf_map *maps[UP_CT_N];
 	int err;
 
+	up_ct_maps(skel, maps);
 	for (int i = 0; i < UP_CT_N; i++) {
 		err = pins_path(ct->path[i], topology, bpf_map__name(maps[i]));
 		if (err)
 			return err;
-		if (rt->ct_flush) {
+		if (i == UP_CT)
+			ct->new_table = access(ct->path[i], F_OK) != 0;
+		if (rt->ct_flush || ((i == UP_CT_SLOTS || i == UP_CT_FREE) && ct->replace[UP_CT])) {
 			ct->replace[i] = true; /* new and empty; no pin path: libbpf creates it */
 			continue;
 		}
@@ -53,7 +67,7 @@ static int up_prepare_ct(struct fwd_tc *skel, const char *topology, const struct
 		if (err == -ESTALE && i == UP_CT)
 			return loader_ct_check(topology); /* says what to do; -ESTALE */
 		if (err == -ESTALE) {
-			/* Only candidates for early drop: an empty queue costs nothing. */
+			/* Only candidates for early drop, or slots of a table that is new. */
 			fwd_info("%s: pinned map has another layout, recreating it\n", ct->path[i]);
 			ct->replace[i] = true;
 			continue;
@@ -62,10 +76,42 @@ static int up_prepare_ct(struct fwd_tc *skel, const char *topology, const struct
 			return err;
 		ct->replace[i] = ct->old_fd[i] >= 0;
 	}
+	/* Slots are never copied: a table that stays keeps its own. */
+	for (int i = UP_CT_SLOTS; i <= UP_CT_FREE; i++) {
+		if (ct->old_fd[i] >= 0) {
+			close(ct->old_fd[i]);
+			ct->old_fd[i] = -1;
+		}
+	}
+	if (ct->replace[UP_CT])
+		ct->new_table = true;
 	if (rt->ct_flush)
 		fwd_note("topology %s: starting with an empty connection table "
 			 "(--flush-conntrack)",
 			 topology);
+	return 0;
+}
+
+/*
+ * Run fwd_ct_start: slots for a new table (@flags FWD_CT_START_FILL), for copied connections
+ * (FWD_CT_START_ADOPT), and the sweep started over with the new program.
+ */
+static int up_ct_start(struct fwd_tc *skel, __u8 flags)
+{
+	char frame[64] = { 0 }; /* a tc test run wants an Ethernet header's worth */
+	int err;
+
+	frame[0] = (char)flags;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(frame),
+		    .repeat = 1);
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.fwd_ct_start), &opts);
+	if (err)
+		return fwd_fail(-errno, "fwd_ct_start",
+				"cannot start the connection table's sweep");
+	if (opts.retval != TC_ACT_OK) {
+		fwd_err("fwd_ct_start: cannot start the connection table's sweep\n");
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -75,7 +121,7 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const stru
 	struct bpf_map *pinned[] = { skel->maps.fwd_endpoints, skel->maps.fwd_counters,
 				     skel->maps.fwd_forwards, skel->maps.fwd_fwd_targets,
 				     /* pinned: a map without a user reference cancels its timers */
-				     skel->maps.fwd_ct_gc };
+				     skel->maps.fwd_ct_gc, skel->maps.fwd_ct_ns };
 	char path[PATH_MAX];
 	int err;
 
@@ -121,15 +167,14 @@ static int up_ct_copy(struct fwd_tc *skel, struct up_ct *ct, const char *topolog
 
 /*
  * The new program runs everywhere: its maps take the old ones' pins, the connections the old
- * program made meanwhile follow, and the table's walk starts over the new table: the copies
- * are unarmed, and those that see no packet before they expire are the walk's to delete.
+ * program made meanwhile follow, and get slots.
  */
 static int up_ct_swap(struct fwd_tc *skel, struct up_ct *ct, const char *topology)
 {
-	struct bpf_map *maps[UP_CT_N] = { skel->maps.fwd_ct, skel->maps.fwd_ct_recent };
-	char frame[64] = { 0 }; /* a tc test run wants an Ethernet header's worth */
+	struct bpf_map *maps[UP_CT_N];
 	int err;
 
+	up_ct_maps(skel, maps);
 	for (int i = 0; i < UP_CT_N; i++) {
 		if (!ct->replace[i])
 			continue;
@@ -140,13 +185,10 @@ static int up_ct_swap(struct fwd_tc *skel, struct up_ct *ct, const char *topolog
 	if (!ct->replace[UP_CT])
 		return 0;
 	err = up_ct_copy(skel, ct, topology, true);
+	if (!err && ct->old_fd[UP_CT] >= 0)
+		err = up_ct_start(skel, FWD_CT_START_ADOPT);
 	if (err)
 		return err;
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(frame),
-		    .repeat = 1);
-	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.fwd_ct_gc_start), &opts);
-	if (err)
-		return fwd_fail(-errno, "fwd_ct_gc_start", "cannot start the table's walk");
 	fwd_info("topology %s: connection table of %u connections in place\n", topology,
 		 bpf_map__max_entries(skel->maps.fwd_ct) / 2);
 	return 0;
@@ -188,6 +230,8 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 	if (cfg->nat_port_lo != FWD_NAT_PORT_LO || cfg->nat_port_hi != FWD_NAT_PORT_HI)
 		cfg->flags |= FWD_SET_SNAT_PORTS;
 	cfg->ct = t->ct_timeouts;
+	cfg->ct_max = t->ct_max ? t->ct_max : FWD_CT_MAX_CONNS; /* a model built by hand: none */
+	cfg->ct_per_ns = topo_ct_per_ns(t);
 	for (size_t i = 0; i < t->n_masquerades && i < FWD_MAX_MASQ; i++) {
 		uint8_t prefix = t->masquerades[i].net.prefix;
 
@@ -199,8 +243,6 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 		cfg->flags |= FWD_SET_SNAT;
 	if (up_dnat(t, rt))
 		cfg->flags |= FWD_SET_DNAT;
-	if (fwd_kernel_without("bpf_timer_abs"))
-		cfg->flags |= FWD_SET_TIMER_RELATIVE;
 	if ((t->n_masquerades || t->n_forwards) && !rt->uplink_addr)
 		fwd_warn("topology %s: uplink %s has no IPv4 address: nothing is masqueraded or "
 			 "forwarded\n",
@@ -234,7 +276,7 @@ static int up_uplink(struct fwd_tc *skel, const struct fwd_topology *t,
 
 int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 {
-	struct up_ct ct = { .old_fd = { -1, -1 } };
+	struct up_ct ct = { .old_fd = { -1, -1, -1, -1 } };
 	uint32_t ct_max = t->ct_max ? t->ct_max : FWD_CT_MAX_CONNS; /* a model built by hand */
 	struct fwd_settings cfg;
 	char path[PATH_MAX];
@@ -256,9 +298,12 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	}
 	up_settings(&cfg, t, rt);
 	*(struct fwd_settings *)&skel->rodata->fwd_cfg = cfg;
-	/* conntrack max: two entries a connection; the early-drop queue a quarter of them. */
+	/* conntrack max: two entries a connection, a slot each; the early-drop queue a quarter
+	 * of them. */
 	if ((err = bpf_map__set_max_entries(skel->maps.fwd_ct, 2 * ct_max)) ||
-	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct_recent, ct_max / 4))) {
+	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct_recent, ct_max / 4)) ||
+	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct_slots, ct_max)) ||
+	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct_free, ct_max))) {
 		fwd_err("fwd_tc: cannot size the connection table: %s\n", strerror(-err));
 		goto end_destroy;
 	}
@@ -275,12 +320,17 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	if (!err)
 		err = maps_sync_forwards(bpf_map__fd(skel->maps.fwd_forwards),
 					 bpf_map__fd(skel->maps.fwd_fwd_targets), t);
+	if (!err)
+		err = maps_sync_ct_ns(bpf_map__fd(skel->maps.fwd_ct_ns), t);
 	/* A new table: filled from the old one as late as can be, right before the swap. */
 	if (!err && ct.replace[UP_CT])
 		err = up_ct_copy(skel, &ct, t->name, false);
+	/* Before any packet: a new table's slots, the copies' slots, the sweep. */
+	if (!err)
+		err = up_ct_start(skel, (ct.new_table ? FWD_CT_START_FILL : 0) |
+					    (ct.old_fd[UP_CT] >= 0 ? FWD_CT_START_ADOPT : 0));
 	if (err)
 		goto end_destroy;
-	ct_sweep_unarmed(bpf_map__fd(skel->maps.fwd_ct));
 	/* Replies find their namespace through fwd_endpoints: the uplink goes after it. */
 	err = up_uplink(skel, t, rt);
 	if (err)
@@ -297,14 +347,21 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	if (!err)
 		err = pins_prog_replace(skel->progs.fwd_tc_ingress, path);
 	if (!err)
+		err = pins_path(path, t->name, FWD_PIN_PROG_CT_DELETE);
+	if (!err)
+		err = pins_prog_replace(skel->progs.fwd_ct_delete, path);
+	if (!err)
 		fwd_info("topology %s: tc program on %zu veths, pinned under %s/%s\n", t->name,
 			 rt->n_endpoints, FWD_PIN_ROOT, t->name);
 	if (!err)
 		err = up_ct_swap(skel, &ct, t->name);
 	/* Once the new program runs everywhere: what it no longer translates that way goes. */
-	if (!err)
-		err =
-		    ct_prune(bpf_map__fd(skel->maps.fwd_ct), t, rt, up_snat(t, rt), up_dnat(t, rt));
+	if (!err) {
+		struct ct_fds fds = { bpf_map__fd(skel->maps.fwd_ct),
+				      bpf_program__fd(skel->progs.fwd_ct_delete) };
+
+		err = ct_prune(&fds, t, rt, up_snat(t, rt), up_dnat(t, rt));
+	}
 	/* The host's own connections: only where forwards are DNATed in BPF at all. */
 	if (!err)
 		err = sock_up(t->name, &cfg, up_dnat(t, rt), bpf_map__fd(skel->maps.fwd_forwards),

@@ -29,7 +29,7 @@ CONF
 
 # ct_lines [EXPR]: one line per connection of fwdctl -j ct, sorted: the value of the Python
 # expression EXPR over c (the connection), o and t (its original and translated tuples);
-# by default the whole connection but its timer.
+# by default the whole connection but its expiry.
 CT_ALL='c["proto"], c["nat"], o["src"], o["sport"], o["dst"], o["dport"], t["src"], t["sport"], t["dst"], t["dport"]'
 ct_lines() {
 	"$FWDCTL" -j -n "$HOST" ct "$topo" | python3 -c '
@@ -41,7 +41,7 @@ for c in json.load(sys.stdin)["connections"]:
 # ct_count EXPR: how many connections EXPR is true of.
 ct_count() { ct_lines "\"x\" if ($1) else \"\"" | grep -c x; }
 # pinned_has_sport PORT: does the pinned fwd_ct hold an entry whose key has source port PORT
-# (read with bpftool: unlike fwdctl ct, which reclaims expired entries without a timer)?
+# (read with bpftool: fwdctl ct leaves out expired connections the sweep has yet to delete)?
 pinned_has_sport() {
 	bpftool -j map dump pinned "/sys/fs/bpf/fwd/$topo/fwd_ct" | python3 -c '
 import json, socket, sys
@@ -137,7 +137,7 @@ PY
 in_ns "$P-red" timeout 30 python3 "$WORK/send.py" $LAN_ADDR >"$WORK/sent" 2>&1 &
 sender=$!
 sleep 1
-# And an unanswered datagram (udp: 3 s) that nothing follows: its copy is never armed.
+# And an unanswered datagram (udp: 3 s) that nothing follows: its copy sees no packet.
 in_ns "$P-green" python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -157,9 +157,10 @@ wait_for 3000 grep -qx two "$WORK/client.out"
 check_eq "the forwarded connection still answers after the re-up" two \
 	"$(sed -n 3p "$WORK/client.out")"
 wait "$sender"
-# The walk over the new table (started by up: fwd_ct_gc_start) deletes it once expired.
+# The sweep over the new table (started by up: fwd_ct_start, which gave the copies slots)
+# deletes it once expired.
 wait_for 4000 pinned_lacks_sport 40666
-check "... and deleted by the table's walk once expired, with no fwdctl ct to reclaim it" \
+check "... and deleted by the table's sweep once expired" \
 	pinned_lacks_sport 40666
 wait_for 5000 test -s "$WORK/rx"
 sent=$(cat "$WORK/sent")
@@ -167,7 +168,7 @@ check "the masqueraded transfer went on: all of it arrived ($(cat "$WORK/rx") of
 	test -n "$sent" -a "$sent" = "$(cat "$WORK/rx")"
 echo three >&7
 wait_for 3000 grep -qx three "$WORK/client.out"
-check_eq "... and answers again (its timer re-armed)" three "$(sed -n 4p "$WORK/client.out")"
+check_eq "... and answers again (its expiry moved on)" three "$(sed -n 4p "$WORK/client.out")"
 exec 7>&-
 
 # --- flush with filters -----------------------------------------------------------------------
@@ -299,11 +300,11 @@ ip -n "$HOST" addr del 10.77.0.9/24 dev up0
 ip -n "$HOST" addr add $UPLINK_ADDR/24 dev up0
 
 # --- a table of another layout --------------------------------------------------------------
-# What an older fwd left pinned: fwd_ct with 64-byte entries.
+# What an older fwd left pinned: fwd_ct with the 104-byte entries of the timer design.
 old=${P}o
 oconf=$(lab_conf "$old" bpf noforwards)
 mkdir -p "/sys/fs/bpf/fwd/$old"
-bpftool map create "/sys/fs/bpf/fwd/$old/fwd_ct" type hash key 16 value 64 entries 1024 \
+bpftool map create "/sys/fs/bpf/fwd/$old/fwd_ct" type hash key 16 value 104 entries 1024 \
 	name fwd_ct flags 1
 "$FWDCTL" -n "$HOST" up "$oconf" 2>"$WORK/refused"
 check_eq "up refuses a pinned table of another entry layout (exit 1)" 1 "$?"
@@ -313,7 +314,7 @@ check "... before anything changed (no namespace made)" \
 	sh -c "! ip netns list | awk '{print \$1}' | grep -qx '$P-red'"
 check "up --flush-conntrack starts with an empty table" \
 	"$FWDCTL" -q -n "$HOST" up --flush-conntrack "$oconf"
-check_eq "... of this fwd's layout (struct fwd_ct_entry: 104 bytes)" 104 \
+check_eq "... of this fwd's layout (struct fwd_ct_entry: 80 bytes)" 80 \
 	"$(bpftool -j map show pinned "/sys/fs/bpf/fwd/$old/fwd_ct" | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytes_value"])')"
 peer_server "$LAN" tcp 7002
 check_eq "masquerade works" $UPLINK_ADDR "$(ask "$P-red" tcp $LAN_ADDR 7002)"
@@ -329,8 +330,8 @@ kconf=$(lab_conf "$kern" kernel noforwards)
 printf 'conntrack max 4096\nsnat-ports 40000-40099\n' >>"$kconf"
 "$FWDCTL" -n "$HOST" up "$kconf" 2>"$WORK/kernel.err"
 check_eq "datapath kernel: up with conntrack and snat-ports lines" 0 "$?"
-check "... warns that the conntrack lines apply to datapath bpf only" \
-	grep -q "conntrack lines apply to datapath bpf only" "$WORK/kernel.err"
+check "... warns that conntrack max and timeout apply to datapath bpf only" \
+	grep -q "conntrack max and conntrack timeout apply to datapath bpf only" "$WORK/kernel.err"
 # shellcheck disable=SC2016 # $SOCAT_PEERPORT is for the shell socat starts
 sandbox_spawn "$LAN" /dev/null socat TCP-LISTEN:7001,reuseaddr,fork SYSTEM:'echo $SOCAT_PEERPORT'
 wait_for 3000 listening "$LAN" tcp 7001 || fail "port server did not start"

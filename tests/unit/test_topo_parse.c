@@ -246,7 +246,22 @@ static const struct parse_case cases[] = {
 	{ "conntrack alone", BASE "conntrack\n", 0, NULL,
 	  "t.conf:3: 'conntrack' takes 2 to 3 arguments, got 0" },
 	{ "conntrack unknown setting", BASE "conntrack size 2048\n", 0, NULL,
-	  "t.conf:3: unknown conntrack setting 'size' (expected 'max' or 'timeout')" },
+	  "t.conf:3: unknown conntrack setting 'size' (expected 'max', 'per-namespace' or "
+	  "'timeout')" },
+	{ "conntrack per-namespace", BASE "conntrack per-namespace 1\n", 0, NULL, NULL },
+	{ "conntrack per-namespace at its upper bound", BASE "conntrack per-namespace 16777216\n",
+	  0, NULL, NULL },
+	{ "conntrack per-namespace 0", BASE "conntrack per-namespace 0\n", 0, NULL,
+	  "t.conf:3: conntrack per-namespace '0' is not a number of connections 1-16777216" },
+	{ "conntrack per-namespace not a number", BASE "conntrack per-namespace all\n", 0, NULL,
+	  "t.conf:3: conntrack per-namespace 'all' is not" },
+	{ "conntrack per-namespace twice",
+	  BASE "conntrack per-namespace 10\nconntrack per-namespace 20\n", 0, NULL,
+	  "t.conf:4: duplicate 'conntrack per-namespace' (first at line 3)" },
+	{ "conntrack per-namespace without a number", BASE "conntrack per-namespace\n", 0, NULL,
+	  "t.conf:3: 'conntrack' takes 2 to 3 arguments, got 1" },
+	{ "conntrack per-namespace with two numbers", BASE "conntrack per-namespace 1 2\n", 0, NULL,
+	  "t.conf:3: 'conntrack per-namespace' takes 1 argument" },
 	{ "conntrack timeout without seconds", BASE "conntrack timeout udp\n", 0, NULL,
 	  "t.conf:3: 'conntrack timeout' takes 2 arguments" },
 	{ "conntrack timeout unknown state", BASE "conntrack timeout tcp-listen 10\n", 0, NULL,
@@ -403,9 +418,11 @@ static int check_normalised_settings(void)
 	/* tcp-established 432000 is the default: not printed. */
 	const char *in = BASE "snat-ports 40000-40099\nconntrack timeout udp 5\n"
 			      "conntrack timeout tcp-established 432000\n"
-			      "conntrack timeout tcp-syn-sent 2\nconntrack max 2048\n";
+			      "conntrack timeout tcp-syn-sent 2\nconntrack per-namespace 300\n"
+			      "conntrack max 2048\n";
 	const char *want = "topology t\ndatapath bpf\nbridge vnet0 192.168.15.5/24\n"
 			   "namespace red 192.168.15.1\nconntrack max 2048\n"
+			   "conntrack per-namespace 300\n"
 			   "conntrack timeout tcp-syn-sent 2\nconntrack timeout udp 5\n"
 			   "snat-ports 40000-40099\n";
 	char *out = NULL, *out2 = NULL;
@@ -426,7 +443,7 @@ static int check_normalised_settings(void)
 			f = open_memstream(&out2, &len2);
 			topo_print(&t2, f);
 			fclose(f);
-			ok = !strcmp(out, out2) && t2.ct_max == 2048 &&
+			ok = !strcmp(out, out2) && t2.ct_max == 2048 && t2.ct_per_ns == 300 &&
 			     t2.ct_timeouts.tcp_syn_sent == 2 && t2.ct_timeouts.udp == 5 &&
 			     t2.ct_timeouts.tcp_established == 432000 && t2.snat_port_lo == 40000 &&
 			     t2.snat_port_hi == 40099;
@@ -446,9 +463,10 @@ static int check_normalised_settings(void)
 static int check_json_settings(void)
 {
 	const char *in = BASE "conntrack max 4096\nconntrack timeout icmp 3\n"
-			      "snat-ports 20000-20010\n";
-	const char *want = "\"conntrack\":{\"max\":4096,\"timeout\":{\"icmp\":3}},"
-			   "\"snat_ports\":{\"port\":20000,\"port_end\":20010}}";
+			      "snat-ports 20000-20010\nconntrack per-namespace 99\n";
+	const char *want =
+	    "\"conntrack\":{\"max\":4096,\"per_namespace\":99,\"timeout\":{\"icmp\":3}},"
+	    "\"snat_ports\":{\"port\":20000,\"port_end\":20010}}";
 	char *out = json_of("t.conf", in);
 	int ok =
 	    out && strlen(out) > strlen(want) && !strcmp(out + strlen(out) - strlen(want), want);
@@ -468,11 +486,15 @@ static int check_settings_default(void)
 
 	if (ok) {
 		ok = t.ct_max == 262144 && !memcmp(&t.ct_timeouts, &def, sizeof(def)) &&
-		     t.snat_port_lo == 32768 && t.snat_port_hi == 60999;
+		     t.snat_port_lo == 32768 && t.snat_port_hi == 60999 && t.ct_per_ns == 0 &&
+		     topo_ct_per_ns(&t) == 14116;
+		/* A small table: a quarter of it. */
+		t.ct_max = 2048;
+		ok = ok && topo_ct_per_ns(&t) == 512;
 		topo_free(&t);
 	}
-	printf(ok ? "PASS: parse: settings default to 262144 connections, nf_conntrack's "
-		    "timeouts, ports 32768-60999\n"
+	printf(ok ? "PASS: parse: settings default to 262144 connections, 14116 per namespace "
+		    "(512 of 2048), nf_conntrack's timeouts, ports 32768-60999\n"
 		  : "FAIL: parse: settings defaults\n");
 	return ok;
 }
