@@ -46,6 +46,30 @@ static void up_ct_maps(struct fwd_tc *skel, struct bpf_map *maps[UP_CT_N])
 	maps[UP_CT_FREE] = skel->maps.fwd_ct_free;
 }
 
+/*
+ * A pinned table with no connection and no free slot: an `up` stopped between making the
+ * table and filling its free slots (fwd_ct_start). It would refuse every connection; filled
+ * now. (A full table has connections.)
+ */
+static bool up_ct_unfilled(const struct up_ct *ct)
+{
+	struct fwd_ct_key key;
+	__u32 slot;
+	int ct_fd, free_fd;
+	bool unfilled = false;
+
+	ct_fd = bpf_obj_get(ct->path[UP_CT]);
+	free_fd = bpf_obj_get(ct->path[UP_CT_FREE]);
+	if (ct_fd >= 0 && free_fd >= 0)
+		unfilled = bpf_map_get_next_key(ct_fd, NULL, &key) &&
+			   bpf_map_lookup_elem(free_fd, NULL, &slot);
+	if (ct_fd >= 0)
+		close(ct_fd);
+	if (free_fd >= 0)
+		close(free_fd);
+	return unfilled;
+}
+
 static int up_prepare_ct(struct fwd_tc *skel, const char *topology, const struct fwd_runtime *rt,
 			 struct up_ct *ct)
 {
@@ -83,7 +107,7 @@ static int up_prepare_ct(struct fwd_tc *skel, const char *topology, const struct
 			ct->old_fd[i] = -1;
 		}
 	}
-	if (ct->replace[UP_CT])
+	if (ct->replace[UP_CT] || up_ct_unfilled(ct))
 		ct->new_table = true;
 	if (rt->ct_flush)
 		fwd_note("topology %s: starting with an empty connection table "

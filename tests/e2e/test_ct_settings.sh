@@ -322,6 +322,25 @@ stop_servers
 check "down" "$FWDCTL" -q -n "$HOST" down "$old"
 rm -rf "/sys/fs/bpf/fwd/${old:?}"
 
+# --- a table whose free slots were never filled -------------------------------------------------
+# What an `up` stopped between making the table and filling its free slots leaves: a table
+# with no connection and no free slot, which would refuse every new connection. Made here by
+# taking every slot out of the queue; the next up fills it again.
+empty=${P}e
+econf=$(lab_conf "$empty" bpf noforwards)
+echo "conntrack max 1024" >>"$econf"
+check "up with conntrack max 1024" "$FWDCTL" -q -n "$HOST" up "$econf"
+for ((i = 0; i < 1024; i++)); do
+	bpftool map dequeue pinned "/sys/fs/bpf/fwd/$empty/fwd_ct_free" >/dev/null 2>&1 || break
+done
+check_eq "all 1024 free slots taken out" 1024 "$i"
+peer_server "$LAN" tcp 7003
+check_eq "... and a new connection is refused (no slot)" "" "$(ask "$P-red" tcp $LAN_ADDR 7003)"
+check "up again" "$FWDCTL" -q -n "$HOST" up "$econf"
+check_eq "... fills the free slots: masquerade works" $UPLINK_ADDR "$(ask "$P-red" tcp $LAN_ADDR 7003)"
+stop_servers
+check "down" "$FWDCTL" -q -n "$HOST" down "$empty"
+
 # --- datapath kernel ---------------------------------------------------------------------------
 # snat-ports becomes MASQUERADE --to-ports; the conntrack lines are nf_conntrack's business, and
 # up says it leaves them alone.

@@ -3,15 +3,17 @@
 # of 198.18.0.0/15, which the LAN namespace holds itself (so every SYN-ACK blue sends stays in
 # the sandbox), within one half-open timeout. The table fills (ct_early_drop moves: the
 # half-open entries make room), and still: new connections from the LAN (through the forward)
-# and from red (masqueraded) succeed during and after the flood, an established connection
-# that was idle before it answers after it, and the flood's entries are gone within their
-# timeouts. Before the TCP state machine, every answered SYN became a 5-day established entry
-# and locked new connections out.
+# and from red (masqueraded) succeed during and after the flood, a transfer through a forward
+# that runs across it loses nothing and never stalls, an established connection that was idle
+# for FWD_TEST_IDLE_S seconds (default 600: ten minutes) before the flood answers after it, and
+# the flood's entries are gone within their timeouts. Before the TCP state machine, every
+# answered SYN became a 5-day established entry and locked new connections out.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 MAX=2048
 SYNS=$((MAX * 12 / 10))
+IDLE_S=${FWD_TEST_IDLE_S:-600}
 sandbox_up || { fail "sandbox"; exit 1; }
 topo=${P}f
 conf=$(lab_conf "$topo" bpf)
@@ -43,9 +45,35 @@ print(a.decode().strip(), b.decode().strip())
 PY
 sandbox_spawn "$P-red" /dev/null socat TCP-LISTEN:7100,reuseaddr,fork EXEC:cat
 wait_for 3000 listening "$P-red" tcp 7100 || fail "echo server in red did not start"
-in_ns "$LAN" timeout 60 python3 "$WORK/idle.py" "$UPLINK_ADDR" "$WORK/idle.ready" "$WORK/idle.go" >"$WORK/idle.out" 2>&1 &
+in_ns "$LAN" timeout $((IDLE_S + 120)) python3 "$WORK/idle.py" "$UPLINK_ADDR" "$WORK/idle.ready" "$WORK/idle.go" >"$WORK/idle.out" 2>&1 &
 idle=$!
 wait_for 5000 test -e "$WORK/idle.ready" || fail "the idle connection did not open"
+# Not a wait for an event: the idle time is what is tested (nothing may expire or evict an
+# established connection that says nothing).
+sleep "$IDLE_S"
+
+# A transfer through a forward (LAN -> uplink:8000 -> yellow:8000), running from before the
+# flood until after it: 64 KiB every 10 ms; the sender notes its longest stall.
+in_ns "$P-yellow" sh -c "socat -u TCP-LISTEN:8000,reuseaddr - | wc -c >'$WORK/rx'" &
+wait_for 3000 listening "$P-yellow" tcp 8000 || fail "transfer receiver did not start"
+cat >"$WORK/send.py" <<'PY'
+import os, socket, sys, time
+c = socket.create_connection((sys.argv[1], 8000), timeout=10)
+chunk, sent, stall = b"x" * 65536, 0, 0.0
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    t = time.time()
+    c.sendall(chunk)
+    stall = max(stall, time.time() - t)
+    sent += len(chunk)
+    time.sleep(0.01)
+c.shutdown(socket.SHUT_WR)
+c.recv(1)
+print(sent, "%.2f" % stall)
+PY
+in_ns "$LAN" timeout 120 python3 "$WORK/send.py" "$UPLINK_ADDR" "$WORK/send.ready" "$WORK/send.stop" >"$WORK/sent" 2>&1 &
+sender=$!
+wait_for 5000 test -e "$WORK/send.ready" || fail "the transfer did not start"
 
 # The flood: SYNs with random sources of 198.18.0.0/15 and random ports, in one go.
 cat >"$WORK/flood.py" <<'PY'
@@ -79,7 +107,15 @@ check "during: >= 99% of 200 new connections through the forward ($during_dnat)"
 check "during: >= 99% of 200 new masqueraded connections ($during_snat)" test "$during_snat" -ge 198
 touch "$WORK/idle.go"
 wait "$idle"
-check_eq "the connection idle since before the flood answers after it" "a b" "$(cat "$WORK/idle.out")"
+check_eq "the connection idle for ${IDLE_S} s before the flood answers after it" "a b" "$(cat "$WORK/idle.out")"
+touch "$WORK/send.stop"
+wait "$sender"
+read -r sent stall <"$WORK/sent"
+wait_for 5000 test -s "$WORK/rx"
+check "the transfer through the forward across the flood: all of it arrived ($(cat "$WORK/rx") of $sent bytes)" \
+	test -n "$sent" -a "$sent" = "$(cat "$WORK/rx")"
+check "... and never stalled for a second (longest send: ${stall:-?} s)" \
+	python3 -c 'import sys; sys.exit(not float(sys.argv[1]) < 1)' "${stall:-9}"
 
 # The flood's entries are gone within their timeouts (5 s), deleted from the table, not only
 # expired: counted in the pinned map itself (the sweep comes within 2 s of an expiry).
