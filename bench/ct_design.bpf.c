@@ -277,26 +277,25 @@ static __always_inline long timer_arm(struct v_timer *e, void *map, __u64 t)
 		return TC_ACT_OK;                                                                  \
 	} while (0)
 
-SEC("tc") int insert_timer_np(struct __sk_buff *skb)
-{
-	INSERT(timer_np, v_timer, 1);
-}
-SEC("tc") int insert_timer_pa(struct __sk_buff *skb)
-{
-	INSERT(timer_pa, v_timer, 1);
-}
-SEC("tc") int insert_life_np(struct __sk_buff *skb)
-{
-	INSERT(life_np, v_life, 0);
-}
-SEC("tc") int insert_life_pa(struct __sk_buff *skb)
-{
-	INSERT(life_pa, v_life, 0);
-}
-SEC("tc") int insert_lru(struct __sk_buff *skb)
-{
-	INSERT(lru, v_life, 0);
-}
+/* The programs of a variant whose insert, lookup and delete are the generic ones above. */
+#define PROG(what, name, ...)                                                                      \
+	SEC("tc") int what##_##name(struct __sk_buff *skb)                                         \
+	{                                                                                          \
+		__VA_ARGS__;                                                                       \
+	}
+#define GENERIC_VARIANT(name, vtype, timer)                                                        \
+	PROG(insert, name, INSERT(name, vtype, timer))                                             \
+	PROG(lookup, name, LOOKUP(name, vtype))                                                    \
+	PROG(delete, name, DELETE(name))
+
+GENERIC_VARIANT(timer_np, v_timer, 1)
+GENERIC_VARIANT(timer_pa, v_timer, 1)
+GENERIC_VARIANT(life_np, v_life, 0)
+GENERIC_VARIANT(life_pa, v_life, 0)
+GENERIC_VARIANT(lru, v_life, 0)
+PROG(lookup, fifo_pa, LOOKUP(fifo_pa, v_life))
+PROG(delete, fifo_pa, DELETE(fifo_pa))
+PROG(lookup, slots_np, LOOKUP(slots_np, v_slot))
 
 /* The FIFO's insert also queues the ORIG key: a full queue would leave an entry that no sweep
  * ever finds, so it fails the insert. */
@@ -433,60 +432,6 @@ SEC("tc") int delete_flat(struct __sk_buff *skb)
 	if (v)
 		v->key.proto = 0;
 	return TC_ACT_OK;
-}
-
-SEC("tc") int lookup_timer_np(struct __sk_buff *skb)
-{
-	LOOKUP(timer_np, v_timer);
-}
-SEC("tc") int lookup_timer_pa(struct __sk_buff *skb)
-{
-	LOOKUP(timer_pa, v_timer);
-}
-SEC("tc") int lookup_life_np(struct __sk_buff *skb)
-{
-	LOOKUP(life_np, v_life);
-}
-SEC("tc") int lookup_life_pa(struct __sk_buff *skb)
-{
-	LOOKUP(life_pa, v_life);
-}
-SEC("tc") int lookup_fifo_pa(struct __sk_buff *skb)
-{
-	LOOKUP(fifo_pa, v_life);
-}
-SEC("tc") int lookup_lru(struct __sk_buff *skb)
-{
-	LOOKUP(lru, v_life);
-}
-SEC("tc") int lookup_slots_np(struct __sk_buff *skb)
-{
-	LOOKUP(slots_np, v_slot);
-}
-
-SEC("tc") int delete_timer_np(struct __sk_buff *skb)
-{
-	DELETE(timer_np);
-}
-SEC("tc") int delete_timer_pa(struct __sk_buff *skb)
-{
-	DELETE(timer_pa);
-}
-SEC("tc") int delete_life_np(struct __sk_buff *skb)
-{
-	DELETE(life_np);
-}
-SEC("tc") int delete_life_pa(struct __sk_buff *skb)
-{
-	DELETE(life_pa);
-}
-SEC("tc") int delete_fifo_pa(struct __sk_buff *skb)
-{
-	DELETE(fifo_pa);
-}
-SEC("tc") int delete_lru(struct __sk_buff *skb)
-{
-	DELETE(lru);
 }
 
 /* A slot's connection deleted by someone else than the sweep hands its slot back. */
