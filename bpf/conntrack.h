@@ -308,6 +308,7 @@ static __always_inline bool ct_slot_take(__u32 *idx, __u64 now)
 {
 	if (!bpf_map_pop_elem(&fwd_ct_free, idx))
 		return true;
+	fwd_count_event(FWD_CNT_CT_TABLE_FULL);
 	return ct_early_drop(now) && !bpf_map_pop_elem(&fwd_ct_free, idx);
 }
 
@@ -328,7 +329,11 @@ static __always_inline long ct_insert(const struct fwd_ct_key *key, struct fwd_c
 {
 	long err = bpf_map_update_elem(&fwd_ct, key, v, BPF_NOEXIST);
 
-	if (err == -E2BIG && ct_early_drop(now))
+	if (err != -E2BIG)
+		return err;
+	/* A new connection's REPLY entry goes in first: a full table shows here first. */
+	fwd_count_event(FWD_CNT_CT_TABLE_FULL);
+	if (ct_early_drop(now))
 		err = bpf_map_update_elem(&fwd_ct, key, v, BPF_NOEXIST);
 	return err;
 }

@@ -80,6 +80,8 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(CT_EARLY_DROP, "ct_early_drop")     /* event: an unreplied connection evicted from a \
 						 full table to admit a new one (the frame \
 						 that caused it counts as snat or dnat) */      \
+	X(CT_TABLE_FULL, "ct_table_full")     /* event: a new connection found no free slot \
+						 (then an early drop, or drop_ct_full) */      \
 	X(FIB_LOOKUP, "fib_lookup")	      /* event: a route lookup (bpf_fib_lookup) for a \
 						 frame leaving by the uplink, when the per-CPU \
 						 route cache had no fresh answer (bpf/fib.h) */ \
@@ -121,7 +123,7 @@ enum fwd_counter {
 static inline int fwd_counter_is_event(unsigned int counter)
 {
 	return counter == FWD_CNT_HOST_DNAT || counter == FWD_CNT_CT_EARLY_DROP ||
-	       counter == FWD_CNT_FIB_LOOKUP;
+	       counter == FWD_CNT_CT_TABLE_FULL || counter == FWD_CNT_FIB_LOOKUP;
 }
 
 struct fwd_counter_val {

@@ -96,9 +96,12 @@ for i in range(n):
     s.sendto(ip + tcp, (dst, 0))
 PY
 e0=$(fwd_counter "$topo" ct_early_drop)
+f0=$(fwd_counter "$topo" ct_table_full)
 in_ns "$LAN" python3 "$WORK/flood.py" "$UPLINK_ADDR" 80 "$SYNS"
 e1=$(fwd_counter "$topo" ct_early_drop)
-check "the flood of $SYNS SYNs filled the table: ct_early_drop moved ($e0 -> $e1)" test "$e1" -gt "$e0"
+f1=$(fwd_counter "$topo" ct_table_full)
+check "the flood of $SYNS SYNs filled the table: ct_table_full moved ($f0 -> $f1)" test "$f1" -gt "$f0"
+check "... and ct_early_drop made room ($e0 -> $e1)" test "$e1" -gt "$e0"
 
 # During the flood's half-open timeout: new connections through the forward and masqueraded.
 during_dnat=$(short_conns "$LAN" "$UPLINK_ADDR" 80 200)
