@@ -18,6 +18,7 @@
 #include "ctx.h"
 #include "parse.h"
 #include "endpoint.h"
+#include "spoof.h"
 #include "counters.h"
 #include "csum.h"
 #include "conntrack.h"
@@ -229,15 +230,22 @@ SEC("tc")
 int fwd_tc_ingress(struct __sk_buff *skb)
 {
 	const struct fwd_endpoint *ep;
+	const struct fwd_port *port;
 	struct fwd_pkt pkt = {};
 	__u32 why;
 
+	/* Anti-spoofing first: every frame, ARP and multicast included, sends as its namespace. */
+	why = fwd_port_check(skb, &port);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
 	why = fwd_parse_eth(skb, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
 	why = fwd_parse_ipv4(skb, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
+	if (!fwd_port_ipv4_ok(port, &pkt))
+		return fwd_verdict(skb, FWD_CNT_DROP_SPOOF_IPV4);
 	if (fwd_cfg.flags & FWD_SET_DNAT) { /* rodata: pruned at load without forwards */
 		int ret = fwd_dnat_veth(skb, &pkt);
 
@@ -334,6 +342,9 @@ int fwd_tc_uplink(struct __sk_buff *skb)
 	why = fwd_parse_ipv4(skb, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
+	/* Anti-spoofing: no namespace of ours is behind the uplink. */
+	if ((pkt.saddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet)
+		return fwd_verdict(skb, FWD_CNT_DROP_SPOOF_UPLINK);
 	/* Isolation: a LAN host routing the bridge's subnet via this host reaches nothing. */
 	if ((pkt.daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet)
 		return fwd_verdict(skb, FWD_CNT_DROP_NOT_FORWARDED);

@@ -9,6 +9,7 @@
 #include "ctx.h"
 #include "parse.h"
 #include "endpoint.h"
+#include "spoof.h"
 #include "counters.h"
 #include "csum.h"
 
@@ -16,16 +17,22 @@ SEC("xdp")
 int fwd_xdp_ingress(struct xdp_md *xdp)
 {
 	const struct fwd_endpoint *ep;
+	const struct fwd_port *port;
 	struct fwd_pkt pkt = {};
 	__u32 why;
 	long ret;
 
+	why = fwd_port_check(xdp, &port);
+	if (why != FWD_OK)
+		return fwd_verdict(xdp, why);
 	why = fwd_parse_eth(xdp, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(xdp, why);
 	why = fwd_parse_ipv4(xdp, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(xdp, why);
+	if (!fwd_port_ipv4_ok(port, &pkt))
+		return fwd_verdict(xdp, FWD_CNT_DROP_SPOOF_IPV4);
 	ep = fwd_endpoint_switch(xdp, &pkt, &why);
 	if (!ep)
 		return fwd_verdict(xdp, why);

@@ -17,15 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IPT_HOOKS 4
+enum ipt_hook { IPT_RAW, IPT_PRE, IPT_OUT, IPT_POST, IPT_FWD, IPT_HOOKS };
 static const struct {
 	const char *table, *builtin, *suffix;
 } hooks[IPT_HOOKS] = {
+	{ "raw", "PREROUTING", "RAW" },	  /* anti-spoofing: no namespace is behind the uplink */
 	{ "nat", "PREROUTING", "PRE" },	  /* DNAT of forwards arriving from outside */
 	{ "nat", "OUTPUT", "OUT" },	  /* DNAT of the host's own connections to a forward */
 	{ "nat", "POSTROUTING", "POST" }, /* MASQUERADE out of the uplink */
 	{ "filter", "FORWARD", "FWD" },	  /* accept forwarded and masqueraded traffic */
 };
+static const char *const ipt_tables[] = { "raw", "nat", "filter" };
 
 /* iptables-save of both tables, or NULL with a message. */
 static char *ipt_save(void)
@@ -85,11 +87,14 @@ static const char *proto_name(uint8_t proto)
 	return proto == IPPROTO_TCP ? "tcp" : "udp";
 }
 
-/* The rules of one chain, appended to @b. */
+/* The rules of one chain, appended to @b (hook indexes: hooks[]). */
 static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hook,
 			const char *chain, in_addr_t uplink_addr)
 {
-	for (size_t i = 0; i < t->n_forwards && hook <= 1; i++) {
+	if (hook == IPT_RAW && t->uplink[0])
+		fwd_buf_printf(b, "-A %s -i %s -s %s/%u -j DROP\n", chain, t->uplink,
+			       fwd_ip_str(topo_subnet(t)), t->gateway.prefix);
+	for (size_t i = 0; i < t->n_forwards && (hook == IPT_PRE || hook == IPT_OUT); i++) {
 		const struct fwd_forward *f = &t->forwards[i];
 		const char *to = fwd_ip_str(t->namespaces[f->ns].addr);
 		char ports[16], target[48];
@@ -108,7 +113,7 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 		    fwd_ip_str(uplink_addr), proto_name(f->proto), proto_name(f->proto), ports,
 		    target);
 	}
-	if (hook == 2) {
+	if (hook == IPT_POST) {
 		/* snat-ports: MASQUERADE takes a port range only with -p (tcp and udp; ICMP and
 		 * the rest by the rule without one). Left out at the default range, as before
 		 * the setting existed: MASQUERADE then keeps ports where it can. */
@@ -130,7 +135,7 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 				       prefix, t->uplink);
 		}
 	}
-	if (hook == 3) {
+	if (hook == IPT_FWD) {
 		for (size_t i = 0; i < t->n_forwards; i++) {
 			const struct fwd_forward *f = &t->forwards[i];
 			char ports[16];
@@ -176,7 +181,9 @@ int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr)
 
 	if (!save)
 		return -EIO;
-	for (const char *table = "nat"; table; table = strcmp(table, "nat") ? NULL : "filter") {
+	for (size_t ti = 0; ti < sizeof(ipt_tables) / sizeof(ipt_tables[0]); ti++) {
+		const char *table = ipt_tables[ti];
+
 		fwd_buf_printf(&b, "*%s\n", table);
 		for (int h = 0; h < IPT_HOOKS; h++) {
 			char chain[32];
@@ -215,7 +222,8 @@ int ipt_remove(const char *topology)
 
 	if (!save)
 		return -EIO;
-	for (const char *table = "nat"; table; table = strcmp(table, "nat") ? NULL : "filter") {
+	for (size_t ti = 0; ti < sizeof(ipt_tables) / sizeof(ipt_tables[0]); ti++) {
+		const char *table = ipt_tables[ti];
 		size_t start = b.len;
 
 		fwd_buf_printf(&b, "*%s\n", table);

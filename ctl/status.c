@@ -3,6 +3,7 @@
 #include "fwd_loader.h"
 #include "fwd_log.h"
 #include "fwdctl.h"
+#include "ebt.h"
 #include "ipt.h"
 #include "names.h"
 #include "netns.h"
@@ -118,10 +119,9 @@ static json_t *bpf_json(const struct fwd_bpf_status *st)
 			 st->cgroup_root[0] ? st->cgroup_root : NULL, "attached", cg);
 }
 
-/* The iptables rules in fwd's chains of topology @name, one string each. */
-static json_t *iptables_json(const char *name)
+/* Rules (one per line, malloc'd @rules) as a JSON array of strings; frees @rules. */
+static json_t *rules_json(char *rules)
 {
-	char *rules = ipt_show(name);
 	json_t *a = json_array();
 
 	for (char *s = rules ? strtok(rules, "\n") : NULL; s && a; s = strtok(NULL, "\n"))
@@ -166,9 +166,13 @@ static json_t *status_json(const char *name)
 				    : NULL,
 			"namespaces", nss);
 	/* iptables belongs to datapath kernel; shown for bpf too when fwd's chains exist. */
-	rules = iptables_json(t.name);
+	rules = rules_json(ipt_show(t.name));
 	if (doc && (t.datapath == FWD_DATAPATH_KERNEL || json_array_size(rules)))
 		json_object_set(doc, "iptables", rules);
+	json_decref(rules);
+	rules = rules_json(ebt_show(t.name));
+	if (doc && (t.datapath == FWD_DATAPATH_KERNEL || json_array_size(rules)))
+		json_object_set(doc, "ebtables", rules);
 	json_decref(rules);
 	if (doc && t.datapath == FWD_DATAPATH_BPF) {
 		if (!loader_status_read(t.name, &st))
@@ -295,6 +299,11 @@ static void status_text(json_t *doc, const char *pin_dir)
 	out_table(stdout, "  ", OUT_COLS(namespace_cols), json_object_get(doc, "namespaces"), true);
 	if ((v = json_object_get(doc, "iptables"))) {
 		printf("  iptables rules:\n");
+		for (i = 0; i < json_array_size(v); i++)
+			printf("    %s\n", json_string_value(json_array_get(v, i)));
+	}
+	if ((v = json_object_get(doc, "ebtables"))) {
+		printf("  ebtables rules:\n");
 		for (i = 0; i < json_array_size(v); i++)
 			printf("    %s\n", json_string_value(json_array_get(v, i)));
 	}

@@ -3,6 +3,7 @@
 #include "teardown.h"
 #include "fwd_loader.h"
 #include "fwd_log.h"
+#include "ebt.h"
 #include "ipt.h"
 #include "names.h"
 #include "netns.h"
@@ -72,8 +73,8 @@ int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_e
 		journal_forget(j, J_BPF, "uplink");
 		journal_forget(j, J_BPF, "bridge");
 		break;
-	case J_IPTABLES:
-		if ((ret = ipt_remove(e.name)))
+	case J_IPTABLES: /* the kernel datapath's netfilter rules: iptables and ebtables */
+		if ((ret = ipt_remove(e.name)) || (ret = ebt_remove(e.name)))
 			return ret;
 		break;
 	case J_LINK:

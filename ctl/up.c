@@ -10,6 +10,7 @@
 #include "fwd_loader.h"
 #include "fwd_log.h"
 #include "fwdctl.h"
+#include "ebt.h"
 #include "ipt.h"
 #include "journal.h"
 #include "names.h"
@@ -452,6 +453,21 @@ static int remove_journaled(struct up *u, enum journal_kind kind, const char *na
 	return e ? teardown_entry(u->nl, &u->j, e) : 0;
 }
 
+/* datapath kernel's anti-spoofing on the host-side veths (ctl/ebt.c). */
+static int apply_ebtables(struct up *u)
+{
+	uint8_t(*macs)[6] = calloc(u->t->n_namespaces ? u->t->n_namespaces : 1, sizeof(*macs));
+	int ret;
+
+	if (!macs)
+		return fail(u, -ENOMEM, "ebtables", "cannot build the rules");
+	for (size_t i = 0; i < u->t->n_namespaces; i++)
+		memcpy(macs[i], u->eps[i].ns_mac, 6);
+	ret = ebt_apply(u->t, u->veth, (const uint8_t(*)[6])macs);
+	free(macs);
+	return ret;
+}
+
 static int apply_datapath(struct up *u)
 {
 	const struct fwd_topology *t = u->t;
@@ -466,7 +482,7 @@ static int apply_datapath(struct up *u)
 	if (needs_iptables(t)) {
 		if ((ret = journal_add(&u->j, J_IPTABLES, t->name, NULL)))
 			return fail(u, ret, "journal", "cannot write");
-		if ((ret = ipt_apply(t, u->uplink_addr)))
+		if ((ret = ipt_apply(t, u->uplink_addr)) || (ret = apply_ebtables(u)))
 			return ret;
 	}
 	if (t->datapath == FWD_DATAPATH_KERNEL)

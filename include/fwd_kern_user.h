@@ -25,6 +25,7 @@
 #define FWD_MAP_CT_SLOTS    "fwd_ct_slots"
 #define FWD_MAP_CT_FREE	    "fwd_ct_free"
 #define FWD_MAP_CT_NS	    "fwd_ct_ns"
+#define FWD_MAP_PORTS	    "fwd_ports"
 
 /*
  * fwd_endpoints: one entry per namespace of the topology, the loader's replacement for the
@@ -108,7 +109,15 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(DROP_TCP_WINDOW, "drop_tcp_window") /* TCP segment outside its connection's window \
 						 (a forged RST, FIN or data): state unchanged */ \
 	X(DROP_CT_NS_LIMIT, "drop_ct_ns_limit") /* a new connection from a namespace that holds \
-						   conntrack per-namespace already */
+						   conntrack per-namespace already */          \
+	X(DROP_SPOOF_MAC, "drop_spoof_mac")   /* from a namespace, with another source MAC than \
+						 its own */                                     \
+	X(DROP_SPOOF_ARP, "drop_spoof_arp")   /* from a namespace, ARP whose sender is not the \
+						 namespace (address or MAC), or not IPv4 */    \
+	X(DROP_SPOOF_IPV4, "drop_spoof_ipv4") /* from a namespace, IPv4 with another source \
+						 address than its own */                        \
+	X(DROP_SPOOF_UPLINK, "drop_spoof_uplink") /* from the LAN, a source inside the bridge's \
+						     subnet */
 
 enum fwd_counter {
 #define FWD_X_ENUM(id, name) FWD_CNT_##id,
@@ -304,6 +313,17 @@ enum fwd_ct_start_flags {
 	FWD_CT_START_ADOPT = 1u << 1, /* slots for the ORIG entries that have none, and
 				       * fwd_ct_ns counted anew (entries were lost) */
 };
+
+/*
+ * fwd_ports: per host-side veth (its ifindex), the namespace behind it, for anti-spoofing
+ * (bpf/spoof.h): the only source address and MAC its frames may carry.
+ */
+struct fwd_port {
+	__be32 addr; /* network order */
+	__u8 mac[6]; /* wire order: the namespace's own end of the veth */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct fwd_port) == 12, "fwd_port layout");
 
 /*
  * fwd_forwards: the topology's forwards, one entry per uplink port (ranges expanded), so that

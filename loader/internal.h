@@ -56,6 +56,8 @@ int pins_map_replace(struct bpf_map *map, const char *path);
 int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct fwd_runtime *rt);
 /* fwd_forwards (one entry per uplink port) and fwd_fwd_targets converge to the forwards. */
 int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t);
+/* fwd_ports: per host-side veth, the only source address and MAC its frames may carry. */
+int maps_sync_ports(int fd, const struct fwd_topology *t, const struct fwd_runtime *rt);
 /* fwd_ct_ns: one count per namespace, 0 for a new one, kept for one that stays. */
 int maps_sync_ct_ns(int fd, const struct fwd_topology *t);
 

@@ -254,3 +254,43 @@ int maps_sync_ct_ns(int fd, const struct fwd_topology *t)
 	}
 	return maps_prune(fd, sizeof(struct fwd_ct_ns_key), FWD_MAP_CT_NS, t, maps_ct_ns_wanted_cb);
 }
+
+static bool maps_port_wanted(const struct fwd_runtime *rt, const void *k)
+{
+	return maps_ifindex_wanted(rt, *(const __u32 *)k);
+}
+
+int maps_sync_ports(int fd, const struct fwd_topology *t, const struct fwd_runtime *rt)
+{
+	enum { ROUND = 4096 };
+	__u32 *stale, key, *prev = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < rt->n_endpoints; i++) {
+		const struct fwd_endpoint_rt *e = &rt->endpoints[i];
+		struct fwd_port val = { .addr = maps_endpoint_addr(t, rt, i) };
+		__u32 ifindex = (__u32)e->host_ifindex;
+
+		memcpy(val.mac, e->ns_mac, sizeof(val.mac));
+		if (bpf_map_update_elem(fd, &ifindex, &val, BPF_ANY)) {
+			err = -errno;
+			fwd_err("%s: cannot add %s's veth: %s\n", FWD_MAP_PORTS,
+				inet_ntoa((struct in_addr){ .s_addr = val.addr }), strerror(-err));
+			return err;
+		}
+	}
+	/* Veths that left: collected first (a delete restarts a hash map walk). */
+	stale = calloc(ROUND, sizeof(*stale));
+	if (!stale)
+		return -ENOMEM;
+	while (n < ROUND && !bpf_map_get_next_key(fd, prev, &key)) {
+		if (!maps_port_wanted(rt, &key))
+			stale[n++] = key;
+		prev = &key;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &stale[i]);
+	free(stale);
+	return 0;
+}

@@ -145,7 +145,8 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const stru
 	struct bpf_map *pinned[] = { skel->maps.fwd_endpoints, skel->maps.fwd_counters,
 				     skel->maps.fwd_forwards, skel->maps.fwd_fwd_targets,
 				     /* pinned: a map without a user reference cancels its timers */
-				     skel->maps.fwd_ct_gc, skel->maps.fwd_ct_ns };
+				     skel->maps.fwd_ct_gc, skel->maps.fwd_ct_ns,
+				     skel->maps.fwd_ports };
 	char path[PATH_MAX];
 	int err;
 
@@ -344,6 +345,8 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	if (!err)
 		err = maps_sync_forwards(bpf_map__fd(skel->maps.fwd_forwards),
 					 bpf_map__fd(skel->maps.fwd_fwd_targets), t);
+	if (!err)
+		err = maps_sync_ports(bpf_map__fd(skel->maps.fwd_ports), t, rt);
 	if (!err)
 		err = maps_sync_ct_ns(bpf_map__fd(skel->maps.fwd_ct_ns), t);
 	/* A new table: filled from the old one as late as can be, right before the swap. */

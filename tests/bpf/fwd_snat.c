@@ -605,6 +605,11 @@ static void test_main(void)
 	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_NOT_FORWARDED, 0, NULL);
 	result(&o, "lan -> a namespace address directly: dropped (isolation)");
 
+	/* A LAN host forging a namespace's source, to a forward whose answer would go to it. */
+	build(&(struct spec){ .saddr = NS(1), .sport = 33002, .dport = 8080 }, UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_SPOOF_UPLINK, 0, NULL);
+	result(&o, "lan -> uplink:8080 with red's address as source: dropped (anti-spoofing)");
+
 	build(&(struct spec){ .from_ns = 1, .sport = 42000, .daddr = UPLINK, .dport = 8080 }, VETH,
 	      &in);
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_DNAT, 103, &out);
@@ -1024,6 +1029,40 @@ end:
 	fwd_tc__destroy(o.skel);
 }
 
+/*
+ * A full table of a closed connection (time_wait, assured) and an established one: a new
+ * connection evicts the closed one, as Linux's early drop does (tcp_can_early_drop), and
+ * keeps the established one.
+ */
+static void test_full_closed(void)
+{
+	struct fwd_ct_entry e;
+	struct obj o;
+	__u64 ev;
+
+	if (!loaded(&o, "ct-2-conns-closed", tweak_tiny_table))
+		goto end;
+	tcp_open_close(&o, 46100);
+	full_syn(&o, 1, REDIRECT, FWD_CNT_SNAT);
+	full_answer(&o, 1);
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(4), 46100, REMOTE, 80, &e) &&
+		  e.track.state == FWD_CT_TCP_TIME_WAIT && ct_count(&o) == 4,
+	      "%zu entries, the first in state %u: want 4, time_wait", ct_count(&o), e.track.state);
+	result(&o, "a table of two: one connection closed (time_wait), one established");
+	ev = counter_packets(&o, FWD_CNT_CT_EARLY_DROP);
+	full_syn(&o, 2, REDIRECT, FWD_CNT_SNAT);
+	CHECK(counter_packets(&o, FWD_CNT_CT_EARLY_DROP) == ev + 1, "ct_early_drop moved by %llu",
+	      (unsigned long long)(counter_packets(&o, FWD_CNT_CT_EARLY_DROP) - ev));
+	CHECK(ct_get(&o, IPPROTO_TCP, NS(4), 46100, REMOTE, 80, &e) == -ENOENT && full_has(&o, 1) &&
+		  full_has(&o, 2),
+	      "closed %d, established %d, new %d: want gone, kept, in",
+	      !ct_get(&o, IPPROTO_TCP, NS(4), 46100, REMOTE, 80, &e), full_has(&o, 1),
+	      full_has(&o, 2));
+	result(&o, "a new connection evicts the closed one, not the established one");
+end:
+	fwd_tc__destroy(o.skel);
+}
+
 /* The CPU this process runs on from now on (the route cache is per CPU); 0 or -errno. */
 static int pin_cpu(int cpu, cpu_set_t *old)
 {
@@ -1155,6 +1194,7 @@ int main(void)
 	test_full();
 	test_expiry();
 	test_close_reused();
+	test_full_closed();
 	test_fib_cache();
 	return check_summary();
 }

@@ -10,6 +10,9 @@
  *   "self" 192.168.15.9  02:00:00:00:00:09  host veth ifindex 1: the test run's own device (lo),
  *                                           so frames to it are hairpins
  *   bridge vnet0 192.168.15.5 02:00:00:00:00:05
+ *
+ * Every frame comes in by ifindex 1, which fwd_ports gives red's identity: the frames are
+ * red's own (red's MAC and address) unless a case forges them (anti-spoofing, bpf/spoof.h).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -49,6 +52,9 @@ enum outcome { REDIRECT, PASS, DROP, REFUSED /* the kernel refuses to run it at 
  * frames are right (pkt.h: every checksum), except for what the fields make wrong. */
 struct frame_spec {
 	const __u8 *dst;  /* default: blue */
+	const __u8 *src;  /* default: red (the sender's own) */
+	__u32 saddr;	  /* host order; default red's; ARP: the sender's address */
+	const __u8 *sha;  /* ARP: the sender's MAC; default red's */
 	__u16 ethertype;  /* host order; default ETH_P_IP */
 	__u16 vlan_inner; /* with an 802.1Q/AD ethertype: the inner ethertype */
 	__u8 version;	  /* default 4 */
@@ -113,6 +119,27 @@ static const struct test_case cases[] = {
 	  .outcome = PASS, .counter = FWD_CNT_PASS_VLAN },
 	{ "802.1ad tagged ipv4 to a namespace passed", { .ethertype = ETH_P_8021AD, .vlan_inner = ETH_P_IP },
 	  .outcome = PASS, .counter = FWD_CNT_PASS_VLAN },
+	/* anti-spoofing: red sends as red or not at all */
+	{ "another namespace's source MAC dropped", { .src = mac_blue },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_MAC },
+	{ "ipv6 with another source MAC dropped", { .ethertype = ETH_P_IPV6, .src = mac_other },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_MAC },
+	{ "broadcast with another source MAC dropped", { .dst = mac_bcast, .src = mac_blue, .daddr = IP(255) },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_MAC },
+	{ "blue's source address dropped", { .saddr = IP(2) },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_IPV4 },
+	{ "an unused address of the subnet as source dropped", { .saddr = IP(77) },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_IPV4 },
+	{ "the gateway's address as source dropped", { .saddr = IP(5) },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_IPV4 },
+	{ "a source outside the subnet dropped", { .saddr = 0x0a090909u /* 10.9.9.9 */ },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_IPV4 },
+	{ "arp with blue's address as sender dropped", { .dst = mac_bcast, .ethertype = ETH_P_ARP, .saddr = IP(2) },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_ARP },
+	{ "arp with another sender MAC dropped", { .ethertype = ETH_P_ARP, .sha = mac_blue },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_ARP },
+	{ "arp probe (sender 0.0.0.0) passed", { .dst = mac_bcast, .ethertype = ETH_P_ARP, .saddr = 0xffffffffu /* means 0 */ },
+	  .outcome = PASS, .counter = FWD_CNT_PASS_MULTICAST },
 	/* malformed: never forwarded, dropped with a reason */
 	{ "truncated ethernet header refused by the kernel", { .truncate = 10 },
 	  .outcome = REFUSED },
@@ -142,14 +169,16 @@ static size_t build_frame(const struct frame_spec *s, struct pkt *f)
 	__u8 proto = s->proto ? s->proto : IPPROTO_TCP;
 	struct iphdr *iph;
 
+	__u32 saddr = s->saddr == 0xffffffffu ? 0 : s->saddr ? s->saddr : IP(1);
+
 	pkt_init(f);
-	pkt_eth(f, s->dst ? s->dst : mac_blue, mac_red, ethertype);
+	pkt_eth(f, s->dst ? s->dst : mac_blue, s->src ? s->src : mac_red, ethertype);
 	if (s->vlan_inner) {
 		pkt_vlan(f, 42, s->vlan_inner);
 		l3type = s->vlan_inner;
 	}
 	if (l3type == ETH_P_ARP) {
-		pkt_arp(f, s->dst == mac_bcast ? 1 : 2, mac_red, IP(1), IP(2));
+		pkt_arp(f, s->dst == mac_bcast ? 1 : 2, s->sha ? s->sha : mac_red, saddr, IP(2));
 		pkt_put(f, 18); /* padded to 60 bytes like a NIC would */
 		return f->len;
 	}
@@ -162,7 +191,7 @@ static size_t build_frame(const struct frame_spec *s, struct pkt *f)
 		return f->len;
 	}
 
-	iph = pkt_ipv4(f, &(struct pkt_ipv4){ .saddr = IP(1),
+	iph = pkt_ipv4(f, &(struct pkt_ipv4){ .saddr = saddr,
 					      .daddr = s->daddr ? s->daddr : IP(2),
 					      .proto = proto,
 					      .opt_len = s->opt_len });
@@ -291,6 +320,15 @@ static int fill_endpoints(int fd)
 	return 0;
 }
 
+/* The test run's own device (ifindex 1) is red's host-side veth for anti-spoofing. */
+static int fill_ports(int fd)
+{
+	struct fwd_port red = { .addr = htonl(IP(1)), .mac = MAC(1) };
+	__u32 ifindex = 1;
+
+	return bpf_map_update_elem(fd, &ifindex, &red, BPF_ANY) ? -errno : 0;
+}
+
 static void run_table(const struct hook *h)
 {
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -323,6 +361,8 @@ int main(void)
 	err = fwd_tc__load(tc);
 	if (!err)
 		err = fill_endpoints(bpf_map__fd(tc->maps.fwd_endpoints));
+	if (!err)
+		err = fill_ports(bpf_map__fd(tc->maps.fwd_ports));
 	if (err) {
 		check_fail("%s", strerror(-err));
 		check_result("tc: load and fill");
@@ -351,6 +391,8 @@ int main(void)
 	err = fwd_xdp__load(xdp);
 	if (!err)
 		err = fill_endpoints(bpf_map__fd(xdp->maps.fwd_endpoints));
+	if (!err)
+		err = fill_ports(bpf_map__fd(xdp->maps.fwd_ports));
 	if (err) {
 		check_fail("%s", strerror(-err));
 		check_result("xdp: load and fill");
