@@ -2,10 +2,10 @@
 /*
  * The kernel datapath's anti-spoofing rules (see ebt.h), in the same way as ipt.c: one
  * ebtables-restore --noflush transaction, a `:CHAIN` line that empties fwd's chain and no
- * other, the jump added only where ebtables-save does not show it already.
+ * other, the jump added only where ebtables-save does not show it already (rules.c).
  */
 #include "ebt.h"
-#include "exec.h"
+#include "rules.h"
 #include "fwd_buf.h"
 #include "fwd_log.h"
 #include "names.h"
@@ -20,46 +20,16 @@
 /* ebtables-save of the nat table, or NULL with a message. */
 static char *ebt_save(void)
 {
-	char *argv[] = { "ebtables-save", "-t", "nat", NULL }, err[512], *out = NULL;
-	int ret = fwd_run(argv, NULL, &out, err, sizeof(err));
+	char *argv[] = { "ebtables-save", "-t", "nat", NULL };
 
-	if (ret == -ENOENT) {
-		fwd_err("ebtables-save: not found (apt-get install ebtables)");
-		return NULL;
-	}
-	if (ret) {
-		fwd_err("ebtables-save: failed: %s", err[0] ? err : "error");
-		free(out);
-		return NULL;
-	}
-	return out;
+	return rules_save(argv, "ebtables");
 }
 
 static int ebt_restore(const char *input)
 {
-	char *argv[] = { "ebtables-restore", "--noflush", NULL }, err[1024];
-	int ret = fwd_run(argv, input, NULL, err, sizeof(err));
+	char *argv[] = { "ebtables-restore", "--noflush", NULL };
 
-	if (ret == -ENOENT) {
-		fwd_err("ebtables-restore: not found (apt-get install ebtables)");
-		return ret;
-	}
-	if (ret) {
-		fwd_err("ebtables-restore: failed: %s", err[0] ? err : "error\n");
-		return -EIO;
-	}
-	return 0;
-}
-
-/* Does @save hold the line @line (whole)? */
-static bool ebt_has_line(const char *save, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = save; (p = strstr(p, line)); p += n)
-		if ((p == save || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
-			return true;
-	return false;
+	return rules_restore(argv, input, "ebtables");
 }
 
 static void ebt_mac_str(const uint8_t *m, char *out, size_t len)
@@ -78,7 +48,7 @@ int ebt_apply(const struct fwd_topology *t, char (*veths)[16], const uint8_t (*m
 	fwd_chain_name(t->name, "SPOOF", chain, sizeof(chain));
 	snprintf(jump, sizeof(jump), "-A PREROUTING -j %s", chain);
 	fwd_buf_printf(&b, "*nat\n:%s RETURN\n", chain);
-	if (!ebt_has_line(save, jump))
+	if (!rules_has_line(save, jump))
 		fwd_buf_printf(&b, "%s\n", jump);
 	for (size_t i = 0; i < t->n_namespaces; i++) {
 		const char *veth = veths[i], *addr = fwd_ip_str(t->namespaces[i].addr);
@@ -116,7 +86,7 @@ int ebt_remove(const char *topology)
 	fwd_chain_name(topology, "SPOOF", chain, sizeof(chain));
 	snprintf(jump, sizeof(jump), "-A PREROUTING -j %s", chain);
 	snprintf(decl, sizeof(decl), ":%s ", chain);
-	if (ebt_has_line(save, jump))
+	if (rules_has_line(save, jump))
 		fwd_buf_printf(&b, "-D PREROUTING -j %s\n", chain);
 	if (strstr(save, decl))
 		fwd_buf_printf(&b, "-F %s\n-X %s\n", chain, chain);

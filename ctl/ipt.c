@@ -6,7 +6,7 @@
  * line flushes just that chain, so a re-run replaces fwd's rules and touches no others.
  */
 #include "ipt.h"
-#include "exec.h"
+#include "rules.h"
 #include "fwd_buf.h"
 #include "fwd_log.h"
 #include "names.h"
@@ -29,33 +29,12 @@ static const struct {
 };
 static const char *const ipt_tables[] = { "raw", "nat", "filter" };
 
-/* iptables-save of both tables, or NULL with a message. */
+/* iptables-save of every table, or NULL with a message. */
 static char *ipt_save(void)
 {
-	char *argv[] = { "iptables-save", NULL }, err[512], *out = NULL;
-	int ret = fwd_run(argv, NULL, &out, err, sizeof(err));
+	char *argv[] = { "iptables-save", NULL };
 
-	if (ret == -ENOENT) {
-		fwd_err("iptables-save: not found (apt-get install iptables)");
-		return NULL;
-	}
-	if (ret) {
-		fwd_err("iptables-save: failed: %s", err[0] ? err : "error");
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-/* Does @save contain the exact line @line? */
-static bool save_has_line(const char *save, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = save; (p = strstr(p, line)); p += n)
-		if ((p == save || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
-			return true;
-	return false;
+	return rules_save(argv, "iptables");
 }
 
 static bool save_has_chain(const char *save, const char *chain)
@@ -68,18 +47,9 @@ static bool save_has_chain(const char *save, const char *chain)
 
 static int ipt_restore(const char *input)
 {
-	char *argv[] = { "iptables-restore", "--noflush", "--wait", NULL }, err[1024];
-	int ret = fwd_run(argv, input, NULL, err, sizeof(err));
+	char *argv[] = { "iptables-restore", "--noflush", "--wait", NULL };
 
-	if (ret == -ENOENT) {
-		fwd_err("iptables-restore: not found (apt-get install iptables)");
-		return ret;
-	}
-	if (ret) {
-		fwd_err("iptables-restore: failed: %s", err[0] ? err : "error\n");
-		return -EIO;
-	}
-	return 0;
+	return rules_restore(argv, input, "iptables");
 }
 
 static const char *proto_name(uint8_t proto)
@@ -201,7 +171,7 @@ int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr)
 				continue;
 			fwd_chain_name(t->name, hooks[h].suffix, chain, sizeof(chain));
 			snprintf(jump, sizeof(jump), "-A %s -j %s", hooks[h].builtin, chain);
-			if (!save_has_line(save, jump))
+			if (!rules_has_line(save, jump))
 				fwd_buf_printf(&b, "%s\n", jump);
 			chain_rules(&b, t, h, chain, uplink_addr);
 		}
@@ -235,7 +205,7 @@ int ipt_remove(const char *topology)
 				continue;
 			fwd_chain_name(topology, hooks[h].suffix, chain, sizeof(chain));
 			snprintf(jump, sizeof(jump), "-A %s -j %s", hooks[h].builtin, chain);
-			if (save_has_line(save, jump)) {
+			if (rules_has_line(save, jump)) {
 				fwd_buf_printf(&b, "-D %s -j %s\n", hooks[h].builtin, chain);
 				any = true;
 			}
