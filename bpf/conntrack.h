@@ -235,8 +235,9 @@ static __always_inline bool ct_forget(const struct fwd_ct_key *okey, const struc
 }
 
 /*
- * The count of the namespace at @addr, when it may open one more connection; NULL when it is
- * no namespace of the topology (not counted). *@over: it holds conntrack per-namespace already.
+ * The count of the namespace at @addr, which a new connection of its own goes on; NULL when
+ * it is no namespace of the topology (not counted). *@over: it holds conntrack per-namespace
+ * connections already, the new one must not open.
  */
 static __always_inline struct fwd_ct_ns *ct_ns_charge(__be32 addr, bool *over)
 {
