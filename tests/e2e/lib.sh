@@ -90,9 +90,13 @@ print(ok)' "$2" "$3" "$4"
 }
 
 # lan_leak_watch: count every packet entering the LAN namespace with a source address of the
-# bridge's subnet (one that left untranslated); lan_leaks prints the count so far.
+# bridge's subnet (one that left untranslated), or an ICMP error quoting one (the quoted
+# header's source, IHL*4 + 8 + 12 bytes in); lan_leaks prints the count so far. sandbox_up
+# starts it for every test, and finish checks it: the leak invariant over the whole suite.
 lan_leak_watch() {
-	in_ns "$LAN" iptables -t raw -I PREROUTING -s 192.168.15.0/24 -m comment --comment fwdleak
+	in_ns "$LAN" iptables -t raw -I PREROUTING -s 192.168.15.0/24 -m comment --comment fwdleak &&
+		in_ns "$LAN" iptables -t raw -I PREROUTING -p icmp -m u32 \
+			--u32 "0>>22&0x3C@20&0xFFFFFF00=0xC0A80F00" -m comment --comment fwdleak
 }
 lan_leaks() {
 	in_ns "$LAN" iptables -t raw -nvxL PREROUTING | awk '/fwdleak/ {n += $1} END {print n + 0}'
@@ -132,7 +136,7 @@ pingable() { in_ns "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1; }
 
 sandbox_up() {
 	[ -x "$UDP_ECHO" ] || { echo "$UDP_ECHO is not built (make all)" >&2; return 1; }
-	sandbox_pair "$HOST" up0 $UPLINK_ADDR/24 "$LAN" lan0 $LAN_ADDR/24
+	sandbox_pair "$HOST" up0 $UPLINK_ADDR/24 "$LAN" lan0 $LAN_ADDR/24 && lan_leak_watch
 }
 
 # Everything named with our prefix goes: processes, fwd's own state, namespaces.
@@ -153,6 +157,11 @@ sandbox_down() {
 }
 
 finish() {
+	# Read before the LAN goes; no LAN namespace (setup failed early): nothing to read.
+	if ip netns list | awk '{print $1}' | grep -qx "$LAN"; then
+		check_eq "the LAN never saw a namespace's source address, nor an ICMP error quoting one" \
+			0 "$(lan_leaks)"
+	fi
 	sandbox_down
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" = 0 ]

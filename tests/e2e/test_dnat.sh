@@ -10,7 +10,6 @@ sandbox_up || { fail "sandbox"; exit 1; }
 topo=${P}d
 conf=$(lab_conf "$topo" bpf)
 
-lan_leak_watch
 "$FWDCTL" -q -n "$HOST" up "$conf" || { fail "up"; exit 1; }
 check "no iptables rules: datapath bpf forwards in BPF" \
 	bash -c "! ip netns exec $HOST iptables-save | grep -q -- '-A FWD-'"
