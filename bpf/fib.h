@@ -25,16 +25,12 @@
  * what the lookup was asked (the DSCP part of the TOS: ECN bits route nothing), and trusts
  * one for FWD_FIB_CACHE_NS after the lookup that made it: a changed route or neighbour reaches
  * established flows within that time (new flows with other addresses see it at once). What
- * depends on the frame itself, its size against the MTU, is checked on every frame, the way
- * the lookup checks it (is_skb_forwardable: GSO frames pass, others against MTU + Ethernet +
- * VLAN header). Lookups that find no neighbour yet or do not lead out of the uplink are never
- * cached. Event counter fib_lookup: the lookups made.
+ * depends on the frame itself, its size against the MTU, is checked on every frame
+ * (fwd_fib_fits). Lookups that find no neighbour yet or do not lead out of the uplink are
+ * never cached. Event counter fib_lookup: the lookups made.
  */
 #define FWD_FIB_CACHE_SLOTS 256 /* a power of two */
 #define FWD_FIB_CACHE_NS    (100ULL * 1000 * 1000)
-/* is_skb_forwardable() allows a non-GSO frame the MTU plus these (skb->len counts the MAC
- * header at tc ingress). */
-#define FWD_FIB_L2_ALLOWANCE (14 /* Ethernet */ + 4 /* VLAN */)
 
 struct fwd_fib_cache_slot {
 	/* the question */
@@ -80,6 +76,33 @@ static __always_inline bool fwd_fib_cache_hit(const struct fwd_fib_cache_slot *c
 }
 
 /*
+ * Does @pkt fit the uplink's @mtu? The IPv4 packets it makes on the wire, that is: itself, or
+ * for a GSO frame each segment (its IPv4 and TCP or UDP headers and gso_size bytes). The
+ * lookup's own check (is_skb_forwardable) lets GSO frames pass whatever their segments and
+ * others through at the MTU plus 18 bytes of Ethernet and VLAN header: with the uplink at
+ * 1200, TCP segments of 1500 bytes and DF datagrams of up to 1204 left it.
+ */
+static __always_inline bool fwd_fib_fits(struct __sk_buff *ctx, const struct fwd_pkt *pkt,
+					 __u32 mtu)
+{
+	__u32 l4 = 0;
+	__u8 doff;
+
+	if (!mtu)
+		return true; /* not known yet (no neighbour): the device checks */
+	if (!ctx_is_gso(ctx))
+		return pkt->l3_len <= mtu;
+	if (pkt->proto == IPPROTO_TCP) {
+		if (ctx_load_bytes(ctx, pkt->l4_off + 12, &doff, 1))
+			return false;
+		l4 = (doff >> 4) * 4;
+	} else if (pkt->proto == IPPROTO_UDP) {
+		l4 = 8;
+	}
+	return pkt->l4_off - pkt->l3_off + l4 + ctx->gso_size <= mtu;
+}
+
+/*
  * Route @pkt as the kernel would when it arrives on the ingress interface: FWD_OK when it
  * leaves by the uplink (@fib then holds the MACs; *@no_neigh when the neighbour is not
  * resolved yet), else the counter that sends it elsewhere. Frames too big for the uplink go to
@@ -101,7 +124,7 @@ static __always_inline int fwd_fib_uplink(struct __sk_buff *ctx, const struct fw
 		fib->ipv4_dst = pkt->daddr;
 		__builtin_memcpy(fib->dmac, c->dmac, 6);
 		__builtin_memcpy(fib->smac, c->smac, 6);
-		if (ctx_is_gso(ctx) || ctx->len <= (__u32)c->mtu + FWD_FIB_L2_ALLOWANCE)
+		if (fwd_fib_fits(ctx, pkt, c->mtu))
 			return FWD_OK;
 		return fwd_ipv4_df(pkt) ? FWD_CNT_PASS_FRAG_NEEDED : FWD_CNT_DROP_NAT_TOO_BIG;
 	}
@@ -135,7 +158,8 @@ static __always_inline int fwd_fib_uplink(struct __sk_buff *ctx, const struct fw
 		__builtin_memcpy(c->smac, fib->smac, 6);
 		c->expires_ns = now + FWD_FIB_CACHE_NS;
 	}
-	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ||
+	    (rc == BPF_FIB_LKUP_RET_SUCCESS && !fwd_fib_fits(ctx, pkt, fib->mtu_result)))
 		return fwd_ipv4_df(pkt) ? FWD_CNT_PASS_FRAG_NEEDED : FWD_CNT_DROP_NAT_TOO_BIG;
 	return FWD_OK;
 }

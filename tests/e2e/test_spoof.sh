@@ -96,7 +96,8 @@ for dp in bpf kernel; do
 		raw_udp "$P-red" "$src" "$LAN_ADDR" 9999
 	done
 	raw_udp "$P-red" 192.168.15.1 "$LAN_ADDR" 9999
-	wait_for 3000 test "$(counted "$HOST" "$LAN_ADDR" 9999)" = 1
+	lan_got_one() { [ "$(counted "$HOST" "$LAN_ADDR" 9999)" = 1 ]; }
+	wait_for 3000 lan_got_one
 	check_eq "$T of red's 5 datagrams to the LAN only its own arrives" 1 "$(counted "$HOST" "$LAN_ADDR" 9999)"
 
 	# 2. blue's MAC as source, from red (a broadcast: any bridge learns from it).
@@ -119,7 +120,8 @@ print(next(n["host_link"] for n in json.load(sys.stdin)["namespaces"] if n["addr
 	# 4. From the LAN with red's address as source, to a forward (udp 5353 -> green:53).
 	raw_udp "$LAN" 192.168.15.1 "$UPLINK_ADDR" 5353
 	raw_udp "$LAN" "$LAN_ADDR" "$UPLINK_ADDR" 5353 # the control: a real LAN source
-	wait_for 3000 test "$(counted "$P-green" 127.0.0.1 53)" = 1
+	green_got_one() { [ "$(counted "$P-green" 127.0.0.1 53)" = 1 ]; }
+	wait_for 3000 green_got_one
 	check_eq "$T of two datagrams from the LAN to the forward, only the real one reaches green" \
 		1 "$(counted "$P-green" 127.0.0.1 53)"
 
