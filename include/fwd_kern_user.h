@@ -8,7 +8,7 @@
 #define FWD_KERN_USER_H
 
 #include <linux/types.h>
-#include <linux/bpf.h> /* struct bpf_timer */
+#include <linux/bpf.h>
 
 #ifndef FWD_MAX_ENDPOINTS
 #define FWD_MAX_ENDPOINTS 4096 /* == FWD_MAX_NAMESPACES of the parser */

@@ -105,7 +105,7 @@ static int ct_pairs_add(struct ct_pairs *p, const struct fwd_ct_key *orig,
 
 /*
  * The ORIG entries of table @fd that @match accepts (NULL: all), with their REPLY keys. A hash
- * map walk restarts from the start when the key it stands on is deleted meanwhile (a timer):
+ * map walk restarts from the start when the key it stands on is deleted meanwhile (the sweep):
  * the walk is bounded, and a key seen twice is only deleted twice (ENOENT).
  */
 static int ct_collect(int fd,

@@ -255,14 +255,8 @@ int maps_sync_ct_ns(int fd, const struct fwd_topology *t)
 	return maps_prune(fd, sizeof(struct fwd_ct_ns_key), FWD_MAP_CT_NS, t, maps_ct_ns_wanted_cb);
 }
 
-static bool maps_port_wanted(const struct fwd_runtime *rt, const void *k)
-{
-	return maps_ifindex_wanted(rt, *(const __u32 *)k);
-}
-
 int maps_sync_ports(int fd, const struct fwd_topology *t, const struct fwd_runtime *rt)
 {
-	enum { ROUND = 4096 };
 	__u32 *stale, key, *prev = NULL;
 	size_t n = 0;
 	int err = 0;
@@ -280,12 +274,13 @@ int maps_sync_ports(int fd, const struct fwd_topology *t, const struct fwd_runti
 			return err;
 		}
 	}
-	/* Veths that left: collected first (a delete restarts a hash map walk). */
-	stale = calloc(ROUND, sizeof(*stale));
+	/* Veths that left: collected first (a delete restarts a hash map walk); the map holds at
+	 * most FWD_MAX_ENDPOINTS. */
+	stale = calloc(FWD_MAX_ENDPOINTS, sizeof(*stale));
 	if (!stale)
 		return -ENOMEM;
-	while (n < ROUND && !bpf_map_get_next_key(fd, prev, &key)) {
-		if (!maps_port_wanted(rt, &key))
+	while (n < FWD_MAX_ENDPOINTS && !bpf_map_get_next_key(fd, prev, &key)) {
+		if (!maps_ifindex_wanted(rt, key))
 			stale[n++] = key;
 		prev = &key;
 	}
