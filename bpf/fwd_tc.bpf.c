@@ -50,6 +50,19 @@ static __always_inline int fwd_deliver(struct __sk_buff *skb, const struct fwd_p
 	return fwd_redirected(skb, counter, bpf_redirect_peer(ep->ifindex, 0), ep->ifindex, 0);
 }
 
+/* The TTL would run out here: "time exceeded" back out of the interface the frame came in on,
+ * from the uplink's address (the one the sender addressed), as a router answers. */
+static __always_inline int fwd_ttl_exceeded(struct __sk_buff *skb, const struct fwd_pkt *pkt,
+					    __u64 now)
+{
+	__u32 why = icmp_send_time_exceeded(skb, pkt, fwd_cfg.uplink_addr, now);
+
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_redirected(skb, FWD_CNT_TIME_EXCEEDED, bpf_redirect(skb->ifindex, 0),
+			      skb->ifindex, 0);
+}
+
 static __always_inline const struct fwd_endpoint *fwd_endpoint_of(__be32 addr)
 {
 	struct fwd_endpoint_key key = {};
@@ -72,7 +85,7 @@ static __always_inline int fwd_dnat_in(struct __sk_buff *skb, const struct fwd_p
 		return fwd_verdict(skb,
 				   FWD_CNT_PASS_UPLINK_HOST); /* the target left the topology */
 	if (pkt->ttl <= 1)
-		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
+		return fwd_ttl_exceeded(skb, pkt, now);
 	if (!ct_update(e, pkt, false, now))
 		return fwd_verdict(skb, FWD_CNT_DROP_TCP_WINDOW);
 	why = nat_rewrite(skb, pkt, false, pkt->daddr, e->peer.saddr, pkt->dport, e->peer.sport);
@@ -83,7 +96,8 @@ static __always_inline int fwd_dnat_in(struct __sk_buff *skb, const struct fwd_p
 
 /*
  * The ORIG entry of the forwarded connection this packet opens or continues, or NULL with
- * *@why. @from_lan: from the uplink, where only a SYN may open a TCP connection.
+ * *@why (TIME_EXCEEDED: it would open one, but its TTL runs out here). @from_lan: from the
+ * uplink, where only a SYN may open a TCP connection.
  */
 static __always_inline struct fwd_ct_entry *fwd_dnat_conn(const struct fwd_pkt *pkt,
 							  const struct fwd_ct_key *key, __u64 now,
@@ -103,6 +117,10 @@ static __always_inline struct fwd_ct_entry *fwd_dnat_conn(const struct fwd_pkt *
 		return NULL;
 	if (!ct_may_open(pkt, from_lan)) {
 		*why = FWD_CNT_DROP_CT_INVALID;
+		return NULL;
+	}
+	if (pkt->ttl <= 1) { /* it would expire on the way: no connection for it */
+		*why = FWD_CNT_TIME_EXCEEDED;
 		return NULL;
 	}
 	return nat_dnat_create(pkt, key, fv, now, !from_lan, why);
@@ -168,14 +186,15 @@ static __always_inline int fwd_dnat_veth(struct __sk_buff *skb, struct fwd_pkt *
 	__u32 why;
 	__u64 now;
 
-	if ((pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP) || fwd_ipv4_is_fragment(pkt) ||
-	    fwd_parse_l4(skb, pkt) != FWD_OK)
+	if ((pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP) || fwd_ipv4_is_fragment(pkt))
 		return -1;
 	if (pkt->daddr != fwd_cfg.uplink_addr)
 		return nat_from_forward_target(pkt) ? fwd_dnat_reply(skb, pkt) : -1;
 	ct_key_of(&key, pkt);
 	now = ct_now();
 	e = fwd_dnat_conn(pkt, &key, now, false, &why); /* hairpin: from a namespace */
+	if (!e && why == FWD_CNT_TIME_EXCEEDED)
+		return fwd_ttl_exceeded(skb, pkt, now);
 	if (!e)
 		return why == FWD_CNT_PASS_UPLINK_HOST ? -1 : fwd_verdict(skb, why);
 	return fwd_dnat_in(skb, pkt, e, now);
@@ -199,7 +218,7 @@ static __always_inline int fwd_snat(struct __sk_buff *skb, struct fwd_pkt *pkt)
 		return fwd_verdict(skb, FWD_CNT_PASS_TTL);
 	/* From here on the frame leaves translated or not at all: the kernel would forward
 	 * what we pass without a MASQUERADE rule to translate it. */
-	why = fwd_parse_l4(skb, pkt);
+	why = fwd_nat_l4_ok(pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
 	if (pkt->proto == IPPROTO_ICMP && pkt->icmp_type != ICMP_ECHO)
@@ -246,6 +265,9 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 		return fwd_verdict(skb, why);
 	if (!fwd_port_ipv4_ok(port, &pkt))
 		return fwd_verdict(skb, FWD_CNT_DROP_SPOOF_IPV4);
+	why = fwd_parse_l4(skb, &pkt);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
 	if (fwd_cfg.flags & FWD_SET_DNAT) { /* rodata: pruned at load without forwards */
 		int ret = fwd_dnat_veth(skb, &pkt);
 
@@ -318,7 +340,7 @@ static __always_inline int fwd_snat_reply(struct __sk_buff *skb, const struct fw
 	if (!ep)
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
 	if (pkt->ttl <= 1)
-		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
+		return fwd_ttl_exceeded(skb, pkt, now);
 	if (!ct_update(o, pkt, true, now))
 		return fwd_verdict(skb, FWD_CNT_DROP_TCP_WINDOW);
 	why = nat_rewrite(skb, pkt, false, pkt->daddr, e->peer.saddr, pkt->dport, e->peer.sport);
@@ -350,8 +372,12 @@ int fwd_tc_uplink(struct __sk_buff *skb)
 		return fwd_verdict(skb, FWD_CNT_DROP_NOT_FORWARDED);
 	/* Only frames to the uplink's address can be ours; fragments of them cannot be matched
 	 * without reassembly, so they are the host's too. */
-	if (pkt.daddr != fwd_cfg.uplink_addr || fwd_ipv4_is_fragment(&pkt) ||
-	    fwd_parse_l4(skb, &pkt) != FWD_OK)
+	if (pkt.daddr != fwd_cfg.uplink_addr)
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	why = fwd_parse_l4(skb, &pkt);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	if (fwd_nat_l4_ok(&pkt) != FWD_OK)
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
 	if (pkt.proto == IPPROTO_ICMP) {
 		if (icmp_is_error(pkt.icmp_type))
@@ -368,6 +394,8 @@ int fwd_tc_uplink(struct __sk_buff *skb)
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
 	now = ct_now();
 	e = fwd_dnat_conn(&pkt, &key, now, true, &why);
+	if (!e && why == FWD_CNT_TIME_EXCEEDED)
+		return fwd_ttl_exceeded(skb, &pkt, now);
 	if (!e)
 		return fwd_verdict(skb, why);
 	return fwd_dnat_in(skb, &pkt, e, now);

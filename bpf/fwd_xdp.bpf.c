@@ -33,6 +33,9 @@ int fwd_xdp_ingress(struct xdp_md *xdp)
 		return fwd_verdict(xdp, why);
 	if (!fwd_port_ipv4_ok(port, &pkt))
 		return fwd_verdict(xdp, FWD_CNT_DROP_SPOOF_IPV4);
+	why = fwd_parse_l4(xdp, &pkt);
+	if (why != FWD_OK)
+		return fwd_verdict(xdp, why);
 	ep = fwd_endpoint_switch(xdp, &pkt, &why);
 	if (!ep)
 		return fwd_verdict(xdp, why);

@@ -142,4 +142,80 @@ static __always_inline int icmp_quote_rewrite_src(struct __sk_buff *ctx, const s
 	return FWD_OK;
 }
 
+/* ICMP errors fwd sends itself, at most this many a second (Linux's icmp_msgs_per_sec). */
+#define FWD_ICMP_PER_SEC 1000
+
+/* The rate limit's window: when it opened, and what was sent in it. Plain globals, racy across
+ * CPUs on purpose: a bound on what a flood of TTL-1 frames gets back, not an account. */
+__u64 icmp_window_ns;
+__u32 icmp_window_sent;
+
+static __always_inline bool icmp_rate_ok(__u64 now)
+{
+	if (now - icmp_window_ns >= 1000000000ull) {
+		icmp_window_ns = now;
+		icmp_window_sent = 0;
+	}
+	if (icmp_window_sent >= FWD_ICMP_PER_SEC)
+		return false;
+	icmp_window_sent++;
+	return true;
+}
+
+/*
+ * Answer @pkt (TCP, UDP or ICMP, parsed by fwd_parse_l4) with "time exceeded in transit" from
+ * @from, as a router does when the TTL would run out: the frame itself becomes the error
+ * (bpf_skb_change_tail() is the helper for such replies: it linearizes and unclones), quoting
+ * the packet's IPv4 header and first 8 bytes (RFC 792) as it arrived, untranslated, addressed
+ * back to the sender's MAC: the caller sends it out of the interface it came in on. FWD_OK,
+ * or DROP_TTL when no error may be sent: about an ICMP error or a later fragment (RFC 1812),
+ * a GSO frame, over the rate limit.
+ */
+static __always_inline int icmp_send_time_exceeded(struct __sk_buff *skb, const struct fwd_pkt *pkt,
+						   __be32 from, __u64 now)
+{
+	struct ethhdr eth;
+	struct iphdr ip = {};
+	__u32 icmp[2] = {};   /* type, code, checksum; 4 unused bytes */
+	__u32 quote[17] = {}; /* IPv4 header (at most 60 bytes) and 8 bytes of L4 */
+	__u8 mac[ETH_ALEN];
+	__u32 qlen = ((pkt->l4_off - pkt->l3_off) + 8) & 127;
+	__s64 sum;
+
+	if ((pkt->proto == IPPROTO_ICMP && icmp_is_error(pkt->icmp_type)) ||
+	    fwd_ipv4_is_later_fragment(pkt) || ctx_is_gso(skb) || qlen > sizeof(quote) ||
+	    qlen < 28 || pkt->l3_len < qlen || !icmp_rate_ok(now))
+		return FWD_CNT_DROP_TTL;
+	if (ctx_load_bytes(skb, 0, &eth, sizeof(eth)) ||
+	    ctx_load_bytes(skb, pkt->l3_off, quote, qlen))
+		return FWD_CNT_DROP_TTL;
+
+	/* Back where it came from: from the MAC it was sent to, to the sender's. */
+	__builtin_memcpy(mac, eth.h_dest, ETH_ALEN);
+	__builtin_memcpy(eth.h_dest, eth.h_source, ETH_ALEN);
+	__builtin_memcpy(eth.h_source, mac, ETH_ALEN);
+	ip.version = 4;
+	ip.ihl = 5;
+	ip.tos = 0xc0; /* IPTOS_PREC_INTERNETCONTROL, as Linux's icmp_send() */
+	ip.tot_len = bpf_htons(sizeof(ip) + sizeof(icmp) + qlen);
+	ip.ttl = 64;
+	ip.protocol = IPPROTO_ICMP;
+	ip.saddr = from;
+	ip.daddr = pkt->saddr;
+	ip.check = csum_fold32(bpf_csum_diff(NULL, 0, (__be32 *)&ip, sizeof(ip), 0));
+	icmp[0] = bpf_htonl(ICMP_TIME_EXCEEDED << 24); /* code 0: TTL exceeded in transit */
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)icmp, sizeof(icmp), 0);
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)quote, qlen, sum);
+	/* Summed and stored in the same byte order: right on the wire (RFC 1071). */
+	*(__u16 *)((__u8 *)icmp + 2) = csum_fold32(sum);
+
+	if (bpf_skb_change_tail(skb, sizeof(eth) + sizeof(ip) + sizeof(icmp) + qlen, 0) ||
+	    ctx_store_bytes(skb, 0, &eth, sizeof(eth)) ||
+	    ctx_store_bytes(skb, sizeof(eth), &ip, sizeof(ip)) ||
+	    ctx_store_bytes(skb, sizeof(eth) + sizeof(ip), icmp, sizeof(icmp)) ||
+	    ctx_store_bytes(skb, sizeof(eth) + sizeof(ip) + sizeof(icmp), quote, qlen))
+		return FWD_CNT_DROP_TTL;
+	return FWD_OK;
+}
+
 #endif

@@ -3,6 +3,7 @@
 #ifndef FWD_BPF_PARSE_H
 #define FWD_BPF_PARSE_H
 
+#include <stdbool.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/in.h>
@@ -94,8 +95,94 @@ static __always_inline int fwd_parse_eth(struct __ctx_buff *ctx, struct fwd_pkt 
 }
 
 /*
- * IPv4 after fwd_parse_eth(): FWD_OK with the addresses and offsets filled, or a drop reason.
- * Options are accepted (the L4 offset follows IHL); fragments too (nothing here reads L4).
+ * The one's complement sum of the 32-bit words @w[0..@n/4) (@n a multiple of 4, at most 40),
+ * folded to 16 bits: 0xffff over an IPv4 header whose checksum is right (RFC 1071; summing
+ * 32-bit words and folding gives the sum of the 16-bit words, in either byte order).
+ */
+static __always_inline __u32 fwd_sum_words(const __u32 *w, __u32 n)
+{
+	__u64 sum = 0;
+
+#pragma unroll
+	for (int i = 0; i < 10; i++)
+		if (i * 4 < (int)n)
+			sum += w[i];
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/* IPv4 option kinds Linux refuses to forward while accept_source_route is 0, its default. */
+#define FWD_IPOPT_LSRR 131
+#define FWD_IPOPT_SSRR 137
+
+/*
+ * The @n bytes of IPv4 options at @b well formed (as ip_options_compile() wants them): every
+ * option but end-of-list and NOP has a length of at least 2 that stays inside the options; no
+ * source route. Unrolled with constant offsets, as fwd_tcp_opts_wscale() below and for the
+ * same reason.
+ */
+static __always_inline bool fwd_ipv4_opts_ok(const __u8 *b, __u32 n)
+{
+	__u32 skip = 0;
+
+#pragma unroll
+	for (int k = 0; k < 40; k++) {
+		__u8 kind = b[k], len;
+
+		if (k >= (int)n)
+			break;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		if (kind == 0) /* end of the list: what follows is padding */
+			break;
+		if (kind == 1) /* NOP */
+			continue;
+		if (k == 39 || k + 1 >= (int)n)
+			return false; /* no room for the length byte */
+		len = b[k + 1 < 40 ? k + 1 : 39];
+		if (len < 2 || k + len > n)
+			return false;
+		if (kind == FWD_IPOPT_LSRR || kind == FWD_IPOPT_SSRR)
+			return false;
+		skip = len - 1;
+	}
+	return true;
+}
+
+/*
+ * The header checksum, and the options when IHL says there are some (@hlen bytes in all, the
+ * first 20 at @iph, already bounds-checked): FWD_OK or the drop reason. A frame with a wrong
+ * checksum is damaged or forged; the kernel's ip_rcv() drops it and so does every path here.
+ */
+static __always_inline int fwd_ipv4_check_header(struct __ctx_buff *ctx, const struct fwd_pkt *pkt,
+						 const struct iphdr *iph, __u32 hlen)
+{
+	/* 64 bytes, not 40: clang knows n <= 40 and drops the test the verifier needs to see. */
+	__u32 opts[16] = {}, n = (hlen - 20) & 63, sum;
+
+	sum = fwd_sum_words((const __u32 *)iph, 20);
+	if (n) {
+		if (n > 40 || ctx_load_bytes(ctx, pkt->l3_off + 20, opts, n))
+			return FWD_CNT_DROP_TRUNC_IPV4;
+		sum += fwd_sum_words(opts, n);
+		sum = (sum & 0xffff) + (sum >> 16);
+	}
+	if (sum != 0xffff)
+		return FWD_CNT_DROP_BAD_IPV4_CSUM;
+	if (n && !fwd_ipv4_opts_ok((const __u8 *)opts, n))
+		return FWD_CNT_DROP_BAD_IP_OPTIONS;
+	return FWD_OK;
+}
+
+/*
+ * IPv4 after fwd_parse_eth(): FWD_OK with the addresses and offsets filled, or a drop reason:
+ * a header that is short, of another version, with a length that disagrees with the frame, a
+ * wrong checksum or malformed options. Fragments are accepted (nothing here reads L4).
  */
 static __always_inline int fwd_parse_ipv4(struct __ctx_buff *ctx, struct fwd_pkt *pkt)
 {
@@ -130,7 +217,7 @@ static __always_inline int fwd_parse_ipv4(struct __ctx_buff *ctx, struct fwd_pkt
 	pkt->frag_off = iph->frag_off;
 	pkt->l3_len = tot_len;
 	pkt->l4_off = pkt->l3_off + hlen;
-	return FWD_OK;
+	return fwd_ipv4_check_header(ctx, pkt, iph, hlen);
 }
 
 static __always_inline int fwd_ipv4_is_fragment(const struct fwd_pkt *pkt)
@@ -194,21 +281,31 @@ static __always_inline __u8 fwd_tcp_wscale(struct __ctx_buff *ctx, const struct 
 	return fwd_tcp_opts_wscale(&o, n);
 }
 
+/* Not the first fragment: no L4 header to read. */
+static __always_inline int fwd_ipv4_is_later_fragment(const struct fwd_pkt *pkt)
+{
+	return pkt->frag_off & bpf_htons(0x1fff);
+}
+
 /*
- * The ports (or ICMP type and echo identifier) after fwd_parse_ipv4(), for conntrack: FWD_OK,
- * FWD_CNT_DROP_NAT_FRAGMENT for a fragment (only the first has the ports), DROP_NAT_PROTO for
- * what is not TCP, UDP or ICMP, DROP_TRUNC_L4 for a short header. Copies through
+ * The L4 header after fwd_parse_ipv4(), checked on every path and read for conntrack: FWD_OK
+ * with the ports (or ICMP type and echo identifier) filled, or the drop reason: a TCP, UDP or
+ * ICMP header not all there (DROP_TRUNC_L4; a first fragment must hold it whole, or its
+ * ports could hide in the second: RFC 1858), a TCP data offset below 20 or past the packet,
+ * a UDP length below 8 or past the packet (DROP_BAD_L4_LEN). Other protocols and later
+ * fragments pass unread (ports 0): the NAT paths refuse them (fwd_nat_l4_ok). Copies through
  * ctx_load_bytes(): no bounds to prove for an offset that depends on IHL.
  */
 static __always_inline int fwd_parse_l4(struct __ctx_buff *ctx, struct fwd_pkt *pkt)
 {
-	__u8 hdr[16];
+	__u32 l4_len = pkt->l3_off + pkt->l3_len - pkt->l4_off;
+	__u8 hdr[20];
 
-	if (fwd_ipv4_is_fragment(pkt))
-		return FWD_CNT_DROP_NAT_FRAGMENT;
+	if (fwd_ipv4_is_later_fragment(pkt))
+		return FWD_OK;
 	switch (pkt->proto) {
 	case IPPROTO_TCP:
-		if (ctx_load_bytes(ctx, pkt->l4_off, hdr, 16))
+		if (l4_len < 20 || ctx_load_bytes(ctx, pkt->l4_off, hdr, 20))
 			return FWD_CNT_DROP_TRUNC_L4;
 		pkt->sport = *(__be16 *)hdr;
 		pkt->dport = *(__be16 *)(hdr + 2);
@@ -219,20 +316,29 @@ static __always_inline int fwd_parse_l4(struct __ctx_buff *ctx, struct fwd_pkt *
 		pkt->tcp_win = bpf_ntohs(*(__be16 *)(hdr + 14));
 		pkt->l4_csum_off = pkt->l4_off + 16;
 		/* A data offset below the header, or beyond the packet, is no TCP segment. */
-		if (pkt->tcp_doff < 20 || pkt->l4_off + pkt->tcp_doff > pkt->l3_off + pkt->l3_len)
-			return FWD_CNT_DROP_TRUNC_L4;
+		if (pkt->tcp_doff < 20 || pkt->tcp_doff > l4_len)
+			return FWD_CNT_DROP_BAD_L4_LEN;
 		pkt->tcp_wscale =
 		    pkt->tcp_flags & FWD_TCP_SYN ? fwd_tcp_wscale(ctx, pkt) : FWD_TCP_NO_WSCALE;
 		return FWD_OK;
-	case IPPROTO_UDP:
-		if (ctx_load_bytes(ctx, pkt->l4_off, hdr, 8))
+	case IPPROTO_UDP: {
+		__u32 udp_len;
+
+		if (l4_len < 8 || ctx_load_bytes(ctx, pkt->l4_off, hdr, 8))
 			return FWD_CNT_DROP_TRUNC_L4;
 		pkt->sport = *(__be16 *)hdr;
 		pkt->dport = *(__be16 *)(hdr + 2);
 		pkt->l4_csum_off = pkt->l4_off + 6;
+		/* A first fragment's UDP length is the whole datagram's; a GSO frame's (UDP GSO)
+		 * is one segment's. Linux drops a datagram its UDP length overruns. */
+		udp_len = bpf_ntohs(*(__be16 *)(hdr + 4));
+		if (udp_len < 8 ||
+		    (udp_len > l4_len && !(pkt->frag_off & bpf_htons(0x2000)) && !ctx_is_gso(ctx)))
+			return FWD_CNT_DROP_BAD_L4_LEN;
 		return FWD_OK;
+	}
 	case IPPROTO_ICMP:
-		if (ctx_load_bytes(ctx, pkt->l4_off, hdr, 8))
+		if (l4_len < 8 || ctx_load_bytes(ctx, pkt->l4_off, hdr, 8))
 			return FWD_CNT_DROP_TRUNC_L4;
 		pkt->icmp_type = hdr[0];
 		pkt->l4_csum_off = pkt->l4_off + 2;
@@ -245,8 +351,21 @@ static __always_inline int fwd_parse_l4(struct __ctx_buff *ctx, struct fwd_pkt *
 			pkt->dport = *(__be16 *)(hdr + 4);
 		}
 		return FWD_OK;
-	default: return FWD_CNT_DROP_NAT_PROTO;
+	default: return FWD_OK;
 	}
+}
+
+/*
+ * After fwd_parse_l4(): may this packet be translated? FWD_OK for TCP, UDP and ICMP that is
+ * not a fragment, else DROP_NAT_FRAGMENT or DROP_NAT_PROTO.
+ */
+static __always_inline int fwd_nat_l4_ok(const struct fwd_pkt *pkt)
+{
+	if (fwd_ipv4_is_fragment(pkt))
+		return FWD_CNT_DROP_NAT_FRAGMENT;
+	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP && pkt->proto != IPPROTO_ICMP)
+		return FWD_CNT_DROP_NAT_PROTO;
+	return FWD_OK;
 }
 
 #endif

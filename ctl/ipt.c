@@ -105,6 +105,11 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 				       prefix, t->uplink);
 		}
 	}
+	if (hook == IPT_FWD && t->uplink[0])
+		/* What conntrack calls invalid (a UDP length past the datagram, a TCP data offset
+		 * of 0) gets no NAT: MASQUERADE would let it out with the namespace's address. */
+		fwd_buf_printf(b, "-A %s -s %s/%u -o %s -m conntrack --ctstate INVALID -j DROP\n",
+			       chain, fwd_ip_str(topo_subnet(t)), t->gateway.prefix, t->uplink);
 	if (hook == IPT_FWD) {
 		for (size_t i = 0; i < t->n_forwards; i++) {
 			const struct fwd_forward *f = &t->forwards[i];

@@ -87,6 +87,8 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 						 frame leaving by the uplink, when the per-CPU \
 						 route cache had no fresh answer (bpf/fib.h) */ \
 	X(PASS_UPLINK_HOST, "pass_uplink_host") /* uplink frame that is no reply of ours */      \
+	X(TIME_EXCEEDED, "time_exceeded")     /* TTL <= 1 from the LAN (or hairpin): answered \
+						 with ICMP time exceeded, as a router would */ \
 	X(DROP_TRUNC_ETH, "drop_trunc_eth")   /* shorter than an Ethernet header */              \
 	X(DROP_TRUNC_IPV4, "drop_trunc_ipv4") /* IPv4 header (with options) not all there */     \
 	X(DROP_BAD_VERSION, "drop_bad_version") /* ethertype IPv4, version field not 4 */        \
@@ -101,7 +103,8 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(DROP_CT_FULL, "drop_ct_full")       /* the connection table is full */                 \
 	X(DROP_NAT_NO_PORT, "drop_nat_no_port") /* no free port in the SNAT range */             \
 	X(DROP_REWRITE, "drop_rewrite")       /* a store or checksum helper failed */            \
-	X(DROP_TTL, "drop_ttl")		      /* reply with TTL <= 1 */                          \
+	X(DROP_TTL, "drop_ttl")		      /* TTL <= 1 and no time exceeded sent (an ICMP \
+						 error, or over the rate: 1,000 a second) */  \
 	X(DROP_NOT_FORWARDED, "drop_not_forwarded") /* from the uplink to a namespace address: \
 						       only forwards and replies get in */    \
 	X(DROP_CT_INVALID, "drop_ct_invalid") /* from the LAN, a TCP segment that opens no \
@@ -117,7 +120,12 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(DROP_SPOOF_IPV4, "drop_spoof_ipv4") /* from a namespace, IPv4 with another source \
 						 address than its own */                        \
 	X(DROP_SPOOF_UPLINK, "drop_spoof_uplink") /* from the LAN, a source inside the bridge's \
-						     subnet */
+						     subnet */                                  \
+	X(DROP_BAD_IPV4_CSUM, "drop_bad_ipv4_csum") /* IPv4 header checksum wrong */            \
+	X(DROP_BAD_IP_OPTIONS, "drop_bad_ip_options") /* an IPv4 option length below 2 or \
+							 past the header; source routing */ \
+	X(DROP_BAD_L4_LEN, "drop_bad_l4_len") /* TCP data offset below 20 or past the packet, \
+						 UDP length below 8 or past the packet */
 
 enum fwd_counter {
 #define FWD_X_ENUM(id, name) FWD_CNT_##id,

@@ -222,7 +222,10 @@ static void run(const struct obj *o, enum prog prog, const struct pkt *in, enum 
 	if (!check_failing() && want != DROP) {
 		const char *bad;
 
-		CHECK(out->len == in->len, "frame out has %zu bytes, in %zu", out->len, in->len);
+		/* An ICMP error quotes only the start of the frame it answers. */
+		if (counter != FWD_CNT_TIME_EXCEEDED)
+			CHECK(out->len == in->len, "frame out has %zu bytes, in %zu", out->len,
+			      in->len);
 		bad = pkt_frame_csum_error(out);
 		CHECK(!bad, "%s is wrong", bad);
 	}
@@ -282,6 +285,24 @@ static void check_reply_in(const struct pkt *in, const struct pkt *out, int ns)
 	      inet_ntoa((struct in_addr){ pkt_ip_of(out)->daddr }));
 	CHECK(pkt_ip_of(out)->saddr == pkt_ip_of(in)->saddr, "source changed");
 	CHECK(pkt_ip_of(out)->ttl == pkt_ip_of(in)->ttl - 1, "TTL not decremented");
+}
+
+/* An ICMP time exceeded from the uplink back to the LAN host, quoting @in as it came. */
+static void check_time_exceeded(const struct pkt *in, const struct pkt *out)
+{
+	const struct iphdr *ip = pkt_ip_of(out), *qip = pkt_ip_of(in);
+	const __u8 *icmp = pkt_l4_of(out);
+	size_t qlen = qip->ihl * 4 + 8;
+
+	CHECK(!memcmp(out->b, mac_remote, 6) && !memcmp(out->b + 6, mac_uplink, 6),
+	      "MACs not swapped back to the sender's");
+	CHECK(ip->saddr == htonl(UPLINK) && ip->daddr == qip->saddr, "not uplink -> the sender");
+	CHECK(ip->protocol == IPPROTO_ICMP && icmp[0] == 11 && icmp[1] == 0,
+	      "not icmp time exceeded (protocol %u, type %u code %u)", ip->protocol, icmp[0],
+	      icmp[1]);
+	CHECK(out->len == ETH_HLEN + 28 + qlen && ntohs(ip->tot_len) == 28 + qlen,
+	      "%zu bytes, want the header and 8 bytes quoted: %zu", out->len, ETH_HLEN + 28 + qlen);
+	CHECK(!memcmp(icmp + 8, qip, qlen), "the quote is not the frame as it came");
 }
 
 static int fill(const struct obj *o)
@@ -436,6 +457,12 @@ static void test_main(void)
 	      pkt_port_of(&out, 1));
 	result(&o, "reply to blue's port goes into blue with port 40000");
 
+	build(&(struct spec){ .dport = port_blue, .tcp_flags = TCP_ACK, .ttl = 1 }, UPLINK_PROG,
+	      &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_TIME_EXCEEDED, 1, &out);
+	check_time_exceeded(&in, &out);
+	result(&o, "ttl-1 reply to blue's port: time exceeded back to the lan host");
+
 	/* A router on the way says "fragmentation needed", quoting blue's SYN as it left. */
 	build(&(struct spec){ .saddr = ROUTER,
 			      .proto = IPPROTO_ICMP,
@@ -578,6 +605,34 @@ static void test_main(void)
 	CHECK(pkt_port_of(&out, 1) == 80 && pkt_port_of(&out, 0) == 33000, "ports %u -> %u",
 	      pkt_port_of(&out, 0), pkt_port_of(&out, 1));
 	result(&o, "lan:33000 -> uplink:8080 goes into green:80, client address kept");
+
+	build(&(struct spec){ .sport = 33000, .dport = 8080, .tcp_flags = TCP_ACK, .ttl = 1 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_TIME_EXCEEDED, 1, &out);
+	check_time_exceeded(&in, &out);
+	result(&o, "ttl 1 to a forward: time exceeded from the uplink, quoting it untranslated");
+
+	build(&(struct spec){ .sport = 33010, .dport = 8080, .ttl = 1 }, UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_TIME_EXCEEDED, 1, &out);
+	check_time_exceeded(&in, &out);
+	CHECK(ct_get(&o, IPPROTO_TCP, REMOTE, 33010, UPLINK, 8080, &e) == -ENOENT,
+	      "a connection made for a syn that expires here");
+	result(&o, "a ttl-1 syn to a forward: time exceeded, no connection made");
+
+	build(&(struct spec){ .sport = 33020, .dport = 8080 }, UPLINK_PROG, &in);
+	pkt_ip_of(&in)->check ^= htons(1);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_BAD_IPV4_CSUM, 0, NULL);
+	build(&(struct spec){ .sport = 33020, .dport = 8080 }, UPLINK_PROG, &in);
+	((__u8 *)pkt_l4_of(&in))[12] = 0; /* data offset 0 */
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_BAD_L4_LEN, 0, NULL);
+	build(&(struct spec){ .from_ns = 1, .sport = 33020 }, VETH, &in);
+	((__u8 *)pkt_l4_of(&in))[12] = 15 << 4; /* data offset past the segment */
+	run(&o, VETH, &in, DROP, FWD_CNT_DROP_BAD_L4_LEN, 0, NULL);
+	CHECK(ct_get(&o, IPPROTO_TCP, REMOTE, 33020, UPLINK, 8080, &e) == -ENOENT &&
+		  ct_get(&o, IPPROTO_TCP, NS(1), 33020, REMOTE, 80, &e) == -ENOENT,
+	      "a connection made for a malformed frame");
+	result(&o,
+	       "malformed to a forward and to masquerade: dropped with a reason, no connection");
 
 	build(
 	    &(struct spec){

@@ -66,6 +66,12 @@ struct frame_spec {
 	__u16 payload;	  /* L4 payload bytes */
 	__u16 pad;	  /* bytes of Ethernet padding after the IP packet */
 	int truncate;	  /* >0: cut the frame to this many bytes */
+	const __u8 *opts; /* the first bytes of the options (NOPs after them), opt_len in all */
+	__u8 opts_n;	  /* bytes at opts */
+	bool bad_csum;	  /* the IPv4 header checksum off by one */
+	__u8 tcp_doff;	  /* TCP: data offset in 32-bit words, 0: 5; 0xff means 0 */
+	int udp_len;	  /* UDP: >0 this length field (checksum then made right for it) */
+	__u8 ttl;	  /* default 64 */
 };
 
 struct test_case {
@@ -159,6 +165,46 @@ static const struct test_case cases[] = {
 	  .outcome = DROP, .counter = FWD_CNT_DROP_BAD_TOTLEN },
 	{ "total length below the header dropped", { .tot_len = 16 },
 	  .outcome = DROP, .counter = FWD_CNT_DROP_BAD_TOTLEN },
+	{ "ipv4 header checksum wrong dropped", { .bad_csum = true },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_BAD_IPV4_CSUM },
+	{ "ipv4 header checksum wrong, with options, dropped", { .ihl = 7, .opt_len = 8, .bad_csum = true },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_BAD_IPV4_CSUM },
+	{ "ip option length 0 dropped", { .ihl = 6, .opt_len = 4, .opts = (const __u8[]){ 7, 0 }, .opts_n = 2 },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_BAD_IP_OPTIONS },
+	{ "ip option length 1 dropped", { .ihl = 6, .opt_len = 4, .opts = (const __u8[]){ 1, 68, 1 }, .opts_n = 3 },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_BAD_IP_OPTIONS },
+	{ "ip option length past the header dropped", { .ihl = 6, .opt_len = 4, .opts = (const __u8[]){ 7, 7, 4 }, .opts_n = 3 },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_BAD_IP_OPTIONS },
+	{ "ip option without its length byte dropped", { .ihl = 6, .opt_len = 4, .opts = (const __u8[]){ 1, 1, 1, 7 }, .opts_n = 4 },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_BAD_IP_OPTIONS },
+	{ "loose source route (as accept_source_route 0) dropped", { .ihl = 7, .opt_len = 8, .opts = (const __u8[]){ 131, 7, 4, 10, 0, 0, 1 }, .opts_n = 7 },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_BAD_IP_OPTIONS },
+	{ "record route option, end of list, padding redirected", { .ihl = 8, .opt_len = 12, .opts = (const __u8[]){ 7, 7, 4, 0, 0, 0, 0, 0, 7 }, .opts_n = 9, .proto = IPPROTO_UDP },
+	  .outcome = REDIRECT, .target_ifindex = 102 },
+	{ "40 bytes of options, a timestamp filling them, redirected", { .ihl = 15, .opt_len = 40, .opts = (const __u8[]){ 68, 40, 5, 0 }, .opts_n = 4, .proto = IPPROTO_UDP },
+	  .outcome = REDIRECT, .target_ifindex = 102 },
+	{ "tcp data offset 0 dropped", { .tcp_doff = 0xff },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_BAD_L4_LEN },
+	{ "tcp data offset 4 dropped", { .tcp_doff = 4 },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_BAD_L4_LEN },
+	{ "tcp data offset 15 past the packet dropped", { .tcp_doff = 15, .payload = 20 },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_BAD_L4_LEN },
+	{ "tcp data offset 15 with 40 bytes of options redirected", { .tcp_doff = 15, .payload = 40 },
+	  .outcome = REDIRECT, .target_ifindex = 102 },
+	{ "tcp header cut at 19 bytes dropped", { .tot_len = 20 + 19, .truncate = ETH_HLEN + 20 + 19 },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_TRUNC_L4 },
+	{ "udp length 7 dropped", { .proto = IPPROTO_UDP, .payload = 8, .udp_len = 7 },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_BAD_L4_LEN },
+	{ "udp length past the packet dropped", { .proto = IPPROTO_UDP, .payload = 8, .udp_len = 17 },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_BAD_L4_LEN },
+	{ "udp length below the packet (trailing bytes) redirected", { .proto = IPPROTO_UDP, .payload = 8, .udp_len = 12 },
+	  .outcome = REDIRECT, .target_ifindex = 102 },
+	{ "udp header cut at 7 bytes dropped", { .proto = IPPROTO_UDP, .tot_len = 20 + 7, .truncate = ETH_HLEN + 20 + 7 },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_TRUNC_L4 },
+	{ "icmp header cut at 7 bytes dropped", { .proto = IPPROTO_ICMP, .tot_len = 20 + 7, .truncate = ETH_HLEN + 20 + 7 },
+	  .outcome = DROP, .counter = FWD_CNT_DROP_TRUNC_L4 },
+	{ "ttl 1 between namespaces redirected (the bridge does not route)", { .ttl = 1 },
+	  .outcome = REDIRECT, .target_ifindex = 102 },
 };
 /* clang-format on */
 
@@ -168,6 +214,7 @@ static size_t build_frame(const struct frame_spec *s, struct pkt *f)
 	__u16 ethertype = s->ethertype ? s->ethertype : ETH_P_IP, l3type = ethertype;
 	__u8 proto = s->proto ? s->proto : IPPROTO_TCP;
 	struct iphdr *iph;
+	__u8 *tcp = NULL, *udp = NULL;
 
 	__u32 saddr = s->saddr == 0xffffffffu ? 0 : s->saddr ? s->saddr : IP(1);
 
@@ -194,15 +241,26 @@ static size_t build_frame(const struct frame_spec *s, struct pkt *f)
 	iph = pkt_ipv4(f, &(struct pkt_ipv4){ .saddr = saddr,
 					      .daddr = s->daddr ? s->daddr : IP(2),
 					      .proto = proto,
+					      .ttl = s->ttl,
 					      .opt_len = s->opt_len });
+	if (s->opts)
+		memcpy(iph + 1, s->opts, s->opts_n);
 	if (proto == IPPROTO_TCP)
-		pkt_tcp(f, 40000, 5201, 0, 0x18 /* PSH|ACK */, 0);
+		tcp = pkt_tcp(f, 40000, 5201, 0, 0x18 /* PSH|ACK */, 0);
 	else if (proto == IPPROTO_UDP)
-		pkt_udp(f, 40000, 53);
+		udp = pkt_udp(f, 40000, 53);
 	else
 		pkt_icmp(f, 8 /* echo request */, 0, 0, 0);
 	pkt_put(f, s->payload);
 	pkt_finish(f, 0);
+	if (tcp && s->tcp_doff) {
+		tcp[12] = (s->tcp_doff == 0xff ? 0 : s->tcp_doff) << 4;
+		pkt_finish(f, 0); /* its checksum right again */
+	}
+	if (udp && s->udp_len > 0) {
+		*(__be16 *)(udp + 4) = htons(s->udp_len);
+		*(__be16 *)(udp + 6) = 0; /* "no checksum": nothing to make right */
+	}
 
 	/* What makes the frame wrong, with a header checksum that is right for it. */
 	if (s->version)
@@ -212,6 +270,8 @@ static size_t build_frame(const struct frame_spec *s, struct pkt *f)
 	if (s->tot_len > 0)
 		iph->tot_len = htons(s->tot_len);
 	pkt_ipv4_csum(f);
+	if (s->bad_csum)
+		iph->check ^= htons(1);
 	pkt_put(f, s->pad);
 	if (s->truncate > 0)
 		f->len = s->truncate;

@@ -48,6 +48,32 @@ peer_server() {
 	wait_for 3000 listening "$ns" "$proto" "$port" || fail "server $ns $proto/$port did not start"
 }
 
+# count_server NS PORT: a UDP server (one process) that counts the datagrams it gets; "count"
+# from anywhere asks for the number (answered to the asker, not counted). counted NS ADDR
+# PORT: ask it, from NS.
+count_server() {
+	sandbox_spawn "$1" /dev/null python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+n = 0
+while True:
+    b, a = s.recvfrom(100)
+    if b == b"count":
+        s.sendto(b"%d\n" % n, a)
+    else:
+        n += 1' "$2"
+	wait_for 3000 listening "$1" udp "$2" || fail "counting server $1 udp/$2 did not start"
+}
+counted() {
+	in_ns "$1" timeout 5 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.sendto(b"count", (sys.argv[1], int(sys.argv[2])))
+print(s.recv(100).decode().strip())' "$2" "$3"
+}
+
 # fwd_counter TOPO NAME [packets|bytes]: one counter of fwdctl stats (0 if absent).
 fwd_counter() {
 	"$FWDCTL" -j -n "$HOST" stats "$1" | python3 -c '

@@ -15,29 +15,6 @@
 
 sandbox_up || { fail "sandbox"; exit 1; }
 
-# udp_count NS PORT: a UDP server that counts the datagrams it gets; "count" from anywhere
-# asks for the number (answered to the asker, not counted).
-cat >"$WORK/udp_count.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-n = 0
-while True:
-    b, a = s.recvfrom(100)
-    if b == b"count":
-        s.sendto(b"%d\n" % n, a)
-    else:
-        n += 1
-PY
-# counted NS ADDR PORT: ask the counting server at ADDR:PORT, from NS.
-counted() {
-	in_ns "$1" timeout 5 python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(3)
-s.sendto(b"count", (sys.argv[1], int(sys.argv[2])))
-print(s.recv(100).decode().strip())' "$2" "$3"
-}
 # raw_udp NS SRC DST DPORT: one UDP datagram with a forged IPv4 source, from NS.
 cat >"$WORK/raw_udp.py" <<'PY'
 import socket, struct, sys
@@ -84,10 +61,8 @@ for dp in bpf kernel; do
 	topo=${P}${dp:0:1}
 	conf=$(lab_conf "$topo" "$dp")
 	check "$T up" "$FWDCTL" -q -n "$HOST" up "$conf"
-	sandbox_spawn "$LAN" /dev/null python3 "$WORK/udp_count.py" 9999
-	sandbox_spawn "$P-green" /dev/null python3 "$WORK/udp_count.py" 53
-	wait_for 3000 listening "$LAN" udp 9999 || fail "$T lan server did not start"
-	wait_for 3000 listening "$P-green" udp 53 || fail "$T green server did not start"
+	count_server "$LAN" 9999
+	count_server "$P-green" 53
 	ip netns exec "$HOST" sysctl -qw net.ipv4.neigh.vnet0.locktime=0 # every ARP may update
 	d0=$(spoof_drops "$topo" "$dp")
 
