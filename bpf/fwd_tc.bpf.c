@@ -6,8 +6,9 @@
  * goes straight into the target namespace with bpf_redirect_peer() — no bridge, no netfilter,
  * no backlog queue, GSO/GRO kept. Frames a masquerade subnet routes out of the uplink are
  * SNATed and sent out of the uplink with bpf_redirect(); replies of forwarded connections are
- * translated back and leave the same way (or, hairpin, go into the client namespace).
- * Everything else goes on to the bridge.
+ * translated back and leave the same way (or, hairpin, go into the client namespace), and so
+ * do the namespaces' ICMP errors about either. What no masquerade covers never leaves by the
+ * uplink. Malformed frames are dropped first. Everything else goes on to the bridge.
  *
  * fwd_tc_uplink, on the uplink: forwarded ports are DNATed into their namespace, replies (and
  * ICMP errors) of masqueraded connections are translated back into theirs, both with
@@ -200,6 +201,81 @@ static __always_inline int fwd_dnat_veth(struct __sk_buff *skb, struct fwd_pkt *
 	return fwd_dnat_in(skb, pkt, e, now);
 }
 
+/*
+ * An ICMP error from a namespace about a packet of a translated connection it received: a LAN
+ * client's packet to a forward, or a reply of a masqueraded connection. The quote is that
+ * packet as the namespace got it, so read backwards it is a key of ours (a forward's REPLY
+ * key, a masqueraded connection's ORIG key) whose other half names the uplink's address and
+ * port the LAN used. The error leaves as if the uplink sent it: its source and the quote's
+ * destination go back to those, as nf_nat does for datapath kernel (a LAN client of a forward
+ * without a server gets ECONNREFUSED). A namespace speaks only for its own connections. -1:
+ * no connection of ours, the caller goes on.
+ */
+static __always_inline int fwd_veth_icmp_error(struct __sk_buff *skb, struct fwd_pkt *pkt)
+{
+	const struct fwd_endpoint *ep = NULL;
+	struct bpf_fib_lookup fib;
+	struct fwd_ct_entry *e;
+	struct fwd_ct_key key;
+	struct icmp_quote q;
+	bool no_neigh = false;
+	__u32 why, counter;
+	__be32 to_addr;
+	__be16 to_port;
+
+	if (icmp_quote_parse(skb, pkt, &q, &key) ||
+	    (key.proto != IPPROTO_TCP && key.proto != IPPROTO_UDP) || key.saddr != pkt->saddr)
+		return -1;
+	e = bpf_map_lookup_elem(&fwd_ct, &key);
+	if (!e || (e->dir == FWD_CT_DIR_REPLY) != (e->nat == FWD_CT_NAT_DNAT))
+		return -1;
+	to_addr = e->peer.daddr;
+	to_port = e->peer.dport;
+	counter = e->nat == FWD_CT_NAT_DNAT ? FWD_CNT_DNAT_REPLY : FWD_CNT_SNAT;
+	if ((pkt->daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet) {
+		ep = fwd_endpoint_of(pkt->daddr); /* a hairpin client */
+		if (!ep)
+			return -1;
+	} else {
+		why = fwd_fib_uplink(skb, pkt, ct_now(), &fib, &no_neigh);
+		if (why != FWD_OK)
+			return fwd_verdict(skb, why);
+	}
+	if (pkt->ttl <= 1)
+		return fwd_verdict(skb, FWD_CNT_DROP_TTL); /* no error about an error */
+	why = icmp_quote_rewrite(skb, pkt, &q, false, to_addr, to_port);
+	if (why == FWD_OK)
+		why = nat_rewrite(skb, pkt, true, pkt->saddr, fwd_cfg.uplink_addr, 0, 0);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	if (ep)
+		return fwd_deliver(skb, pkt, ep, counter);
+	why = nat_ttl_dec(skb, pkt);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_redirected(skb, counter, fwd_fib_redirect(skb, &fib, no_neigh), fib.ifindex, 0);
+}
+
+/*
+ * A frame from a namespace outside every masquerade subnet, to outside the bridge's subnet,
+ * and no reply of a forward: the kernel would route it, and out of the uplink it would leave
+ * with the namespace's address (a forward target's segments after `fwdctl ct flush`, in a
+ * topology without masquerade). Dropped when the route is the uplink's; FWD_OK otherwise (the
+ * host's own addresses, other interfaces: the kernel's).
+ */
+static __always_inline int fwd_unmasqueraded(struct __sk_buff *skb, const struct fwd_pkt *pkt)
+{
+	struct bpf_fib_lookup fib;
+	bool no_neigh;
+
+	if (!fwd_cfg.uplink_ifindex || (pkt->daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet ||
+	    pkt->daddr == bpf_htonl(0xffffffff) || nat_masqueraded(pkt->saddr))
+		return FWD_OK;
+	if (fwd_fib_uplink(skb, pkt, ct_now(), &fib, &no_neigh) == FWD_CNT_PASS_ROUTE)
+		return FWD_OK;
+	return FWD_CNT_DROP_NOT_MASQUERADED;
+}
+
 /* A frame to the gateway from a masquerade subnet, to outside the bridge's subnet. */
 static __always_inline int fwd_snat(struct __sk_buff *skb, struct fwd_pkt *pkt)
 {
@@ -268,6 +344,13 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 	why = fwd_parse_l4(skb, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
+	if ((fwd_cfg.flags & (FWD_SET_DNAT | FWD_SET_SNAT)) && pkt.proto == IPPROTO_ICMP &&
+	    icmp_is_error(pkt.icmp_type)) {
+		int ret = fwd_veth_icmp_error(skb, &pkt);
+
+		if (ret >= 0)
+			return ret;
+	}
 	if (fwd_cfg.flags & FWD_SET_DNAT) { /* rodata: pruned at load without forwards */
 		int ret = fwd_dnat_veth(skb, &pkt);
 
@@ -276,6 +359,9 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 	}
 	if (nat_snat_wanted(skb, &pkt))
 		return fwd_snat(skb, &pkt);
+	why = fwd_unmasqueraded(skb, &pkt);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
 	ep = fwd_endpoint_switch(skb, &pkt, &why);
 	if (!ep)
 		return fwd_verdict(skb, why);
@@ -314,7 +400,7 @@ static __always_inline int fwd_uplink_icmp_error(struct __sk_buff *skb, struct f
 	if (pkt->ttl <= 1)
 		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
 	/* An error refreshes nothing: it is no sign of the connection being alive. */
-	why = icmp_quote_rewrite_src(skb, pkt, &q, ns_addr, ns_port);
+	why = icmp_quote_rewrite(skb, pkt, &q, true, ns_addr, ns_port);
 	if (why == FWD_OK)
 		why = nat_rewrite(skb, pkt, false, pkt->daddr, ns_addr, 0, 0);
 	if (why != FWD_OK)

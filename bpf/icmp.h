@@ -6,8 +6,10 @@
  * deliver the error to the namespace, the outer destination and the quoted source (address and
  * port or echo identifier) go back to the namespace's, with every checksum that covers them:
  * the quoted IPv4 header's, the quoted L4 checksum (when quoted: TCP's lies 16 bytes in), and
- * the outer ICMP checksum, which covers all the quoted bytes. tc only (it folds diffs with
- * bpf_l4_csum_replace).
+ * the outer ICMP checksum, which covers all the quoted bytes. The other way, an error a
+ * namespace sends about a packet it received translated (a forward's) goes out with the
+ * quoted destination and the outer source back to the uplink's. And the one error fwd makes
+ * itself: time exceeded, where fwd routes. tc only (it folds diffs with bpf_l4_csum_replace).
  */
 #ifndef FWD_BPF_ICMP_H
 #define FWD_BPF_ICMP_H
@@ -84,36 +86,43 @@ static __always_inline __u16 icmp_l4_csum_fix(__u16 check, bool pseudo, __be32 f
 }
 
 /*
- * Rewrite the quote's source to @to_addr/@to_port (the namespace's), with the quoted
- * checksums, and fold the change of the quoted bytes into the outer ICMP checksum.
- * FWD_OK or DROP_REWRITE. The outer header is the caller's.
+ * Rewrite the quote's source (@src) or destination to @to_addr/@to_port, with the quoted
+ * checksums, and fold the change of the quoted bytes into the outer ICMP checksum. The source
+ * side is the namespace's, of an error from the LAN (the port of a quoted TCP/UDP header, or
+ * a quoted echo request's identifier); the destination side the uplink's, of an error from a
+ * namespace (TCP/UDP only: fwd_veth_icmp_error() takes no other). FWD_OK or DROP_REWRITE.
+ * The outer header is the caller's.
  */
-static __always_inline int icmp_quote_rewrite_src(struct __sk_buff *ctx, const struct fwd_pkt *pkt,
-						  struct icmp_quote *q, __be32 to_addr,
-						  __be16 to_port)
+static __always_inline int icmp_quote_rewrite(struct __sk_buff *ctx, const struct fwd_pkt *pkt,
+					      struct icmp_quote *q, bool src, __be32 to_addr,
+					      __be16 to_port)
 {
 	struct iphdr ip = q->ip;
 	__u8 l4[8], tail[4];
-	__be32 from_addr = q->ip.saddr;
+	__be32 from_addr = src ? q->ip.saddr : q->ip.daddr;
+	__u32 port_at = src ? 0 : 2;
 	__be16 from_port, check;
 	__s64 diff;
 
 	__builtin_memcpy(l4, q->l4, sizeof(l4));
 	__builtin_memcpy(tail, q->tcp_tail, sizeof(tail));
-	ip.saddr = to_addr;
+	if (src)
+		ip.saddr = to_addr;
+	else
+		ip.daddr = to_addr;
 	ip.check = csum_replace4(ip.check, from_addr, to_addr);
 
 	switch (ip.protocol) {
 	case IPPROTO_TCP:
-		from_port = *(__be16 *)l4;
-		*(__be16 *)l4 = to_port;
+		from_port = *(__be16 *)(l4 + port_at);
+		*(__be16 *)(l4 + port_at) = to_port;
 		if (q->has_tcp_tail)
 			*(__u16 *)tail = icmp_l4_csum_fix(*(__u16 *)tail, true, from_addr, to_addr,
 							  from_port, to_port);
 		break;
 	case IPPROTO_UDP:
-		from_port = *(__be16 *)l4;
-		*(__be16 *)l4 = to_port;
+		from_port = *(__be16 *)(l4 + port_at);
+		*(__be16 *)(l4 + port_at) = to_port;
 		check = *(__u16 *)(l4 + 6);
 		if (check) { /* 0: sent without a checksum, stays so */
 			check =
@@ -122,6 +131,8 @@ static __always_inline int icmp_quote_rewrite_src(struct __sk_buff *ctx, const s
 		}
 		break;
 	default: /* ICMP echo: the identifier, no pseudo header */
+		if (!src)
+			return FWD_CNT_DROP_REWRITE;
 		from_port = *(__be16 *)(l4 + 4);
 		*(__be16 *)(l4 + 4) = to_port;
 		*(__u16 *)(l4 + 2) =

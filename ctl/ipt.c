@@ -145,6 +145,17 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 			    "-j ACCEPT\n",
 			    chain, fwd_ip_str(m->net.addr), m->net.prefix, t->uplink);
 		}
+		/* The rest of the subnet leaves by the uplink only as the reply side of a
+		 * connection (a forward's answers and ICMP errors, which nf_nat translates);
+		 * anything else would leave with a namespace's address, e.g. a forward target's
+		 * segments once its connection left the table. */
+		if (t->uplink[0]) {
+			fwd_buf_printf(
+			    b, "-A %s -s %s/%u -o %s -m conntrack --ctdir REPLY -j ACCEPT\n", chain,
+			    fwd_ip_str(topo_subnet(t)), t->gateway.prefix, t->uplink);
+			fwd_buf_printf(b, "-A %s -s %s/%u -o %s -j DROP\n", chain,
+				       fwd_ip_str(topo_subnet(t)), t->gateway.prefix, t->uplink);
+		}
 	}
 }
 

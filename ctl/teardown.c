@@ -170,8 +170,11 @@ static void wait_for_namespace_links(struct nl_sock *nl, struct journal *j)
 
 int teardown_all(struct nl_sock *nl, struct journal *j)
 {
-	static const enum journal_kind order[] = { J_IPTABLES, J_NETNS,	 J_LINK,
-						   J_BPF,      J_BRIDGE, J_SYSCTL };
+	/* The namespaces and their links go first, the rules and programs that police their
+	 * traffic after them: the other way round, a namespace's last packets (a socket's
+	 * retransmissions) would leave by the uplink with its address. */
+	static const enum journal_kind order[] = { J_NETNS, J_LINK,   J_IPTABLES,
+						   J_BPF,   J_BRIDGE, J_SYSCTL };
 	int first_err = 0;
 
 	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {

@@ -125,7 +125,10 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(DROP_BAD_IP_OPTIONS, "drop_bad_ip_options") /* an IPv4 option length below 2 or \
 							 past the header; source routing */ \
 	X(DROP_BAD_L4_LEN, "drop_bad_l4_len") /* TCP data offset below 20 or past the packet, \
-						 UDP length below 8 or past the packet */
+						 UDP length below 8 or past the packet */      \
+	X(DROP_NOT_MASQUERADED, "drop_not_masqueraded") /* from a namespace no masquerade \
+							   covers, routed out of the uplink: it \
+							   would leave with a private source */
 
 enum fwd_counter {
 #define FWD_X_ENUM(id, name) FWD_CNT_##id,
