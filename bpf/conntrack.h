@@ -726,7 +726,8 @@ __attribute__((noinline)) int fwd_ct_advance(struct fwd_ct_track *t, const struc
 static __always_inline bool ct_update(struct fwd_ct_entry *e, const struct fwd_pkt *pkt, bool reply,
 				      __u64 now)
 {
-	if (!fwd_ct_advance(&e->track, pkt, reply))
+	/* A later fragment carries no flags or sequence numbers: its first spoke for it. */
+	if (!fwd_ipv4_is_later_fragment(pkt) && !fwd_ct_advance(&e->track, pkt, reply))
 		return false;
 	ct_refresh(e, now);
 	return true;

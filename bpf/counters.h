@@ -57,10 +57,12 @@ static __always_inline void fwd_trace_record(__u32 counter, __u32 verdict, __u32
 	}
 }
 
-/* Count a frame that leaves without redirect and return its verdict (pass or drop). */
+/* Count a frame that leaves without redirect and return its verdict: drop for the drop
+ * reasons and for a fragment held (bpf/frag.h keeps a copy), pass for the rest. */
 static __always_inline int fwd_verdict(const struct __ctx_buff *ctx, __u32 counter)
 {
-	int verdict = counter >= FWD_CNT_DROP_FIRST ? CTX_ACT_DROP : CTX_ACT_OK;
+	int verdict = counter >= FWD_CNT_DROP_FIRST || counter == FWD_CNT_FRAG_PARKED ? CTX_ACT_DROP
+										      : CTX_ACT_OK;
 
 	fwd_count(ctx, counter);
 	fwd_trace_record(counter, verdict, 0, 0);

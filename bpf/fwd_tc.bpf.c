@@ -23,6 +23,7 @@
 #include "counters.h"
 #include "csum.h"
 #include "conntrack.h"
+#include "frag.h"
 #include "nat.h"
 #include "fib.h"
 #include "icmp.h"
@@ -187,7 +188,7 @@ static __always_inline int fwd_dnat_veth(struct __sk_buff *skb, struct fwd_pkt *
 	__u32 why;
 	__u64 now;
 
-	if ((pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP) || fwd_ipv4_is_fragment(pkt))
+	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP)
 		return -1;
 	if (pkt->daddr != fwd_cfg.uplink_addr)
 		return nat_from_forward_target(pkt) ? fwd_dnat_reply(skb, pkt) : -1;
@@ -294,9 +295,8 @@ static __always_inline int fwd_snat(struct __sk_buff *skb, struct fwd_pkt *pkt)
 		return fwd_verdict(skb, FWD_CNT_PASS_TTL);
 	/* From here on the frame leaves translated or not at all: the kernel would forward
 	 * what we pass without a MASQUERADE rule to translate it. */
-	why = fwd_nat_l4_ok(pkt);
-	if (why != FWD_OK)
-		return fwd_verdict(skb, why);
+	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP && pkt->proto != IPPROTO_ICMP)
+		return fwd_verdict(skb, FWD_CNT_DROP_NAT_PROTO);
 	if (pkt->proto == IPPROTO_ICMP && pkt->icmp_type != ICMP_ECHO)
 		return fwd_verdict(skb, FWD_CNT_DROP_NAT_PROTO);
 
@@ -344,6 +344,13 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 	why = fwd_parse_l4(skb, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
+	/* A fragment on its way to be translated: its first fragment's ports (bpf/frag.h). */
+	if ((fwd_cfg.flags & (FWD_SET_DNAT | FWD_SET_SNAT)) && fwd_ipv4_is_fragment(&pkt) &&
+	    (pkt.daddr & fwd_cfg.subnet_mask) != fwd_cfg.subnet) {
+		why = frag_nat_ports(skb, &pkt, ct_now());
+		if (why != FWD_OK && why != FWD_CNT_DROP_NAT_PROTO) /* the latter: said below */
+			return fwd_verdict(skb, why);
+	}
 	if ((fwd_cfg.flags & (FWD_SET_DNAT | FWD_SET_SNAT)) && pkt.proto == IPPROTO_ICMP &&
 	    icmp_is_error(pkt.icmp_type)) {
 		int ret = fwd_veth_icmp_error(skb, &pkt);
@@ -456,14 +463,18 @@ int fwd_tc_uplink(struct __sk_buff *skb)
 	/* Isolation: a LAN host routing the bridge's subnet via this host reaches nothing. */
 	if ((pkt.daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet)
 		return fwd_verdict(skb, FWD_CNT_DROP_NOT_FORWARDED);
-	/* Only frames to the uplink's address can be ours; fragments of them cannot be matched
-	 * without reassembly, so they are the host's too. */
+	/* Only frames to the uplink's address can be ours; a fragment only when its datagram's
+	 * first fragment was seen (bpf/frag.h). */
 	if (pkt.daddr != fwd_cfg.uplink_addr)
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
 	why = fwd_parse_l4(skb, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
-	if (fwd_nat_l4_ok(&pkt) != FWD_OK)
+	now = ct_now();
+	why = frag_nat_ports(skb, &pkt, now);
+	if (why == FWD_CNT_FRAG_PARKED || why == FWD_CNT_DROP_REWRITE)
+		return fwd_verdict(skb, why);
+	if (why != FWD_OK)
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
 	if (pkt.proto == IPPROTO_ICMP) {
 		if (icmp_is_error(pkt.icmp_type))
@@ -478,7 +489,6 @@ int fwd_tc_uplink(struct __sk_buff *skb)
 		return fwd_snat_reply(skb, &pkt, e);
 	if (!(fwd_cfg.flags & FWD_SET_DNAT))
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
-	now = ct_now();
 	e = fwd_dnat_conn(&pkt, &key, now, true, &why);
 	if (!e && why == FWD_CNT_TIME_EXCEEDED)
 		return fwd_ttl_exceeded(skb, &pkt, now);

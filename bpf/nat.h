@@ -256,7 +256,8 @@ claimed:
 /*
  * Rewrite one side of the packet: the source (@src) or destination address and port (ICMP
  * echo: the identifier) from @from_addr/@from_port to @to_addr/@to_port, checksums with it.
- * The address is in TCP's and UDP's pseudo header, not in ICMP's. FWD_OK or DROP_REWRITE.
+ * The address is in TCP's and UDP's pseudo header, not in ICMP's; a later fragment has only
+ * the address. FWD_OK or DROP_REWRITE.
  */
 static __always_inline int nat_rewrite(struct __ctx_buff *ctx, const struct fwd_pkt *pkt, bool src,
 				       __be32 from_addr, __be32 to_addr, __be16 from_port,
@@ -266,6 +267,13 @@ static __always_inline int nat_rewrite(struct __ctx_buff *ctx, const struct fwd_
 	__u32 port_off;
 	int l4_flags = 0;
 
+	/* A later fragment has no L4 header: the first fragment's carries the change. */
+	if (fwd_ipv4_is_later_fragment(pkt))
+		return ctx_l3_csum_replace(ctx, pkt->l3_off + FWD_IP_CSUM_OFF, from_addr, to_addr,
+					   4) ||
+			       ctx_store_bytes(ctx, addr_off, &to_addr, 4)
+			   ? FWD_CNT_DROP_REWRITE
+			   : FWD_OK;
 	if (pkt->proto == IPPROTO_ICMP) {
 		port_off = pkt->l4_off + 4; /* echo identifier */
 	} else {

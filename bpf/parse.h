@@ -29,6 +29,7 @@ struct fwd_pkt {
 	__u8 tos;
 	__u8 pad;
 	__be16 frag_off; /* network order, as in the header: flags and offset */
+	__be16 ip_id;	 /* network order: the identification field (bpf/frag.h) */
 	__u32 l3_len;	 /* host order: the IPv4 total length (BIG TCP: the skb's) */
 	/* Filled by fwd_parse_l4() only. */
 	__be16 sport;	/* network order; ICMP echo request: identifier, reply: 0 */
@@ -215,6 +216,7 @@ static __always_inline int fwd_parse_ipv4(struct __ctx_buff *ctx, struct fwd_pkt
 	pkt->ttl = iph->ttl;
 	pkt->tos = iph->tos;
 	pkt->frag_off = iph->frag_off;
+	pkt->ip_id = iph->id;
 	pkt->l3_len = tot_len;
 	pkt->l4_off = pkt->l3_off + hlen;
 	return fwd_ipv4_check_header(ctx, pkt, iph, hlen);
@@ -293,7 +295,7 @@ static __always_inline int fwd_ipv4_is_later_fragment(const struct fwd_pkt *pkt)
  * ICMP header not all there (DROP_TRUNC_L4; a first fragment must hold it whole, or its
  * ports could hide in the second: RFC 1858), a TCP data offset below 20 or past the packet,
  * a UDP length below 8 or past the packet (DROP_BAD_L4_LEN). Other protocols and later
- * fragments pass unread (ports 0): the NAT paths refuse them (fwd_nat_l4_ok). Copies through
+ * fragments pass unread (ports 0): the NAT paths ask bpf/frag.h for those. Copies through
  * ctx_load_bytes(): no bounds to prove for an offset that depends on IHL.
  */
 static __always_inline int fwd_parse_l4(struct __ctx_buff *ctx, struct fwd_pkt *pkt)
@@ -353,19 +355,6 @@ static __always_inline int fwd_parse_l4(struct __ctx_buff *ctx, struct fwd_pkt *
 		return FWD_OK;
 	default: return FWD_OK;
 	}
-}
-
-/*
- * After fwd_parse_l4(): may this packet be translated? FWD_OK for TCP, UDP and ICMP that is
- * not a fragment, else DROP_NAT_FRAGMENT or DROP_NAT_PROTO.
- */
-static __always_inline int fwd_nat_l4_ok(const struct fwd_pkt *pkt)
-{
-	if (fwd_ipv4_is_fragment(pkt))
-		return FWD_CNT_DROP_NAT_FRAGMENT;
-	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP && pkt->proto != IPPROTO_ICMP)
-		return FWD_CNT_DROP_NAT_PROTO;
-	return FWD_OK;
 }
 
 #endif

@@ -89,6 +89,8 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(PASS_UPLINK_HOST, "pass_uplink_host") /* uplink frame that is no reply of ours */      \
 	X(TIME_EXCEEDED, "time_exceeded")     /* TTL <= 1 from the LAN (or hairpin): answered \
 						 with ICMP time exceeded, as a router would */ \
+	X(FRAG_PARKED, "frag_parked")         /* a later IPv4 fragment held until its first \
+						 fragment comes; then it goes through again */ \
 	X(DROP_TRUNC_ETH, "drop_trunc_eth")   /* shorter than an Ethernet header */              \
 	X(DROP_TRUNC_IPV4, "drop_trunc_ipv4") /* IPv4 header (with options) not all there */     \
 	X(DROP_BAD_VERSION, "drop_bad_version") /* ethertype IPv4, version field not 4 */        \
@@ -97,7 +99,8 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 						 than the frame */                              \
 	X(DROP_REDIRECT, "drop_redirect")     /* the redirect helper refused */                  \
 	X(DROP_TRUNC_L4, "drop_trunc_l4")     /* TCP/UDP/ICMP header not all there */            \
-	X(DROP_NAT_FRAGMENT, "drop_nat_fragment") /* IPv4 fragment to masquerade: no reassembly */ \
+	X(DROP_FRAG_NO_FIRST, "drop_frag_no_first") /* a later IPv4 fragment to translate whose \
+						       first fragment was not seen (yet) */ \
 	X(DROP_NAT_PROTO, "drop_nat_proto")   /* not TCP, UDP or ICMP echo: cannot masquerade */ \
 	X(DROP_NAT_TOO_BIG, "drop_nat_too_big") /* over the uplink MTU without DF */             \
 	X(DROP_CT_FULL, "drop_ct_full")       /* the connection table is full */                 \

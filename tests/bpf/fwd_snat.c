@@ -72,6 +72,8 @@ struct spec {
 	__u16 icmp_id;	    /* ICMP echo identifier */
 	bool udp_no_csum;   /* UDP sent with checksum 0 */
 	bool more_frags;    /* MF set */
+	__u16 frag_offset;  /* in 8-byte units; a later fragment (DF clear) */
+	__u16 ip_id;	    /* default 0x1234 */
 	bool no_df;	    /* DF clear (set by default) */
 	__u16 pad;	    /* TCP: payload bytes beyond the default 10 */
 	/* TCP sequence numbers: the client (VETH) starts at 1000, the server (UPLINK_PROG) at
@@ -99,8 +101,10 @@ static size_t build(const struct spec *s, enum prog prog, struct pkt *f)
 		.daddr = s->daddr ? s->daddr : (out ? REMOTE : UPLINK),
 		.proto = proto,
 		.ttl = s->ttl,
-		.id = 0x1234,
-		.frag_off = s->more_frags ? 0x2000 : (s->no_df ? 0 : 0x4000),
+		.id = s->ip_id ? s->ip_id : 0x1234,
+		.frag_off = s->frag_offset  ? (s->more_frags ? 0x2000 : 0) | s->frag_offset
+			    : s->more_frags ? 0x2000
+					    : (s->no_df ? 0 : 0x4000),
 	};
 
 	pkt_init(f);
@@ -245,13 +249,23 @@ static int ct_get(const struct obj *o, __u8 proto, __u32 saddr, __u16 sport, __u
 	return bpf_map_lookup_elem(o->ct_fd, &key, e) ? -errno : 0;
 }
 
+static size_t map_count(int fd);
+
 static size_t ct_count(const struct obj *o)
 {
-	struct fwd_ct_key key, *prev = NULL;
-	size_t n = 0;
+	return map_count(o->ct_fd);
+}
 
-	while (!bpf_map_get_next_key(o->ct_fd, prev, &key)) {
-		prev = &key;
+/* Entries in the map @fd. */
+static size_t map_count(int fd)
+{
+	__u8 key[64], next[64]; /* room for any key of ours */
+	size_t n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
 		n++;
 	}
 	return n;
@@ -583,9 +597,74 @@ static void test_main(void)
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_REDIRECT_PEER, 102, NULL);
 	result(&o, "namespace to namespace still switched");
 
-	build(&(struct spec){ .from_ns = 1, .proto = IPPROTO_UDP, .more_frags = true }, VETH, &in);
-	run(&o, VETH, &in, DROP, FWD_CNT_DROP_NAT_FRAGMENT, 0, NULL);
-	result(&o, "a fragment is dropped, never sent untranslated");
+	/* A datagram in two fragments each way, through SNAT; the first names the connection. */
+	build(
+	    &(struct spec){
+		.from_ns = 1, .proto = IPPROTO_UDP, .sport = 41500, .more_frags = true },
+	    VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	check_snat_out(&in, &out);
+	build(
+	    &(struct spec){ .from_ns = 1, .proto = IPPROTO_UDP, .sport = 41500, .frag_offset = 3 },
+	    VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	check_snat_out(&in, &out);
+	CHECK(!memcmp(pkt_l4_of(&out), pkt_l4_of(&in), 8), "a later fragment's payload changed");
+	build(&(struct spec){ .proto = IPPROTO_UDP, .dport = 41500, .more_frags = true },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 101, &out);
+	check_reply_in(&in, &out, 1);
+	build(&(struct spec){ .proto = IPPROTO_UDP, .dport = 41500, .frag_offset = 3 }, UPLINK_PROG,
+	      &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_SNAT_REPLY, 101, &out);
+	check_reply_in(&in, &out, 1);
+	result(&o, "udp in fragments, out and back: every fragment translated");
+
+	/* Reordered: a later fragment before its first is held, and goes again when it comes. */
+	build(&(struct spec){ .from_ns = 1,
+			      .proto = IPPROTO_UDP,
+			      .sport = 41501,
+			      .frag_offset = 3,
+			      .ip_id = 0x4321 },
+	      VETH, &in);
+	run(&o, VETH, &in, DROP, FWD_CNT_FRAG_PARKED, 0, NULL);
+	CHECK(map_count(bpf_map__fd(o.skel->maps.fwd_frag_park)) == 1, "%zu fragments held, want 1",
+	      map_count(bpf_map__fd(o.skel->maps.fwd_frag_park)));
+	build(&(struct spec){ .from_ns = 1,
+			      .proto = IPPROTO_UDP,
+			      .sport = 41501,
+			      .more_frags = true,
+			      .ip_id = 0x4321 },
+	      VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+	check_snat_out(&in, &out);
+	CHECK(
+	    !memcmp(pkt_l4_of(&out) + 8, pkt_l4_of(&in) + 8, in.len - (pkt_l4_of(&in) - in.b) - 8),
+	    "the first fragment is not itself again after the held one went");
+	CHECK(map_count(bpf_map__fd(o.skel->maps.fwd_frag_park)) == 0,
+	      "%zu fragments still held after their first came",
+	      map_count(bpf_map__fd(o.skel->maps.fwd_frag_park)));
+	result(&o, "a later fragment before its first: held, sent again when the first comes");
+
+	for (int i = 0; i < 9; i++) {
+		build(&(struct spec){ .from_ns = 1,
+				      .proto = IPPROTO_UDP,
+				      .sport = 41502,
+				      .frag_offset = 3 + i,
+				      .more_frags = i < 8,
+				      .ip_id = 0x5000 },
+		      VETH, &in);
+		run(&o, VETH, &in, DROP, i < 8 ? FWD_CNT_FRAG_PARKED : FWD_CNT_DROP_FRAG_NO_FIRST,
+		    0, NULL);
+	}
+	result(&o, "8 fragments held for one datagram, a 9th dropped, never sent untranslated");
+
+	build(
+	    &(struct spec){
+		.proto = IPPROTO_UDP, .dport = 41500, .frag_offset = 3, .ip_id = 0x4322 },
+	    UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_FRAG_PARKED, 0, NULL);
+	result(&o, "from the lan too, a later fragment before its first is held");
 
 	build(&(struct spec){ .from_ns = 1, .proto = 47 }, VETH, &in);
 	run(&o, VETH, &in, DROP, FWD_CNT_DROP_NAT_PROTO, 0, NULL);
@@ -605,6 +684,16 @@ static void test_main(void)
 	CHECK(pkt_port_of(&out, 1) == 80 && pkt_port_of(&out, 0) == 33000, "ports %u -> %u",
 	      pkt_port_of(&out, 0), pkt_port_of(&out, 1));
 	result(&o, "lan:33000 -> uplink:8080 goes into green:80, client address kept");
+
+	build(&(struct spec){ .sport = 33030, .dport = 8080, .more_frags = true, .ip_id = 0x777 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_DNAT, 103, &out);
+	check_reply_in(&in, &out, 3);
+	build(&(struct spec){ .sport = 33030, .dport = 8080, .frag_offset = 4, .ip_id = 0x777 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_DNAT, 103, &out);
+	check_reply_in(&in, &out, 3);
+	result(&o, "a syn in fragments to a forward: both into green");
 
 	build(&(struct spec){ .sport = 33000, .dport = 8080, .tcp_flags = TCP_ACK, .ttl = 1 },
 	      UPLINK_PROG, &in);

@@ -280,6 +280,8 @@ static inline const char *pkt_csum_error(const __u8 *ip, size_t len, bool quoted
 		return quoted ? "quoted IPv4 checksum" : "IPv4 checksum";
 	if (quoted)
 		l4_len = len - iph->ihl * 4;
+	else if (ntohs(iph->frag_off) & 0x1fff)
+		return NULL; /* a later fragment: no L4 header */
 	switch (iph->protocol) {
 	case IPPROTO_TCP:
 		if (l4_len >= 20 && pkt_l4_csum(ip, l4_len))
