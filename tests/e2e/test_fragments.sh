@@ -84,6 +84,7 @@ try:
 except socket.timeout:
     print("none")
 PY
+big_ping() { in_ns "$1" ping -c 1 -W 2 -s 4000 -q "$2" >/dev/null; }
 reversed_ask() { in_ns "$1" timeout 6 python3 "$WORK/reversed.py" "${@:2}"; }
 mac_of() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 
@@ -99,8 +100,7 @@ for dp in bpf kernel; do
 		"$UPLINK_ADDR 4000 4000" "$(big_ask "$P-red" "$LAN_ADDR" 9997)"
 	check_eq "$T LAN -> forward udp 5353 (green), 4,000 bytes each way: green sees the client, answered whole" \
 		"$LAN_ADDR 4000 4000" "$(big_ask "$LAN" "$UPLINK_ADDR" 5353)"
-	check "$T a 4,000-byte ping from red to the LAN is answered" \
-		in_ns "$P-red" ping -c 1 -W 2 -s 4000 -q "$LAN_ADDR" >/dev/null
+	check "$T a 4,000-byte ping from red to the LAN is answered" big_ping "$P-red" "$LAN_ADDR"
 	# Fragments out of order, last first: held until the first comes (datapath bpf).
 	check_eq "$T red -> LAN, fragments last first: seen from the uplink, answered whole" \
 		"$UPLINK_ADDR 4000 4000" "$(reversed_ask "$P-red" "$(mac_of "$HOST" vnet0)" 192.168.15.1 "$LAN_ADDR" 9997)"
