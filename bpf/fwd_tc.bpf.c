@@ -27,6 +27,7 @@
 #include "nat.h"
 #include "fib.h"
 #include "icmp.h"
+#include "policy.h"
 
 static __always_inline int fwd_redirected(struct __sk_buff *skb, __u32 counter, long ret,
 					  __u32 ifindex, __u32 flags)
@@ -101,7 +102,8 @@ static __always_inline int fwd_dnat_in(struct __sk_buff *skb, const struct fwd_p
  * *@why (TIME_EXCEEDED: it would open one, but its TTL runs out here). @from_lan: from the
  * uplink, where only a SYN may open a TCP connection.
  */
-static __always_inline struct fwd_ct_entry *fwd_dnat_conn(const struct fwd_pkt *pkt,
+static __always_inline struct fwd_ct_entry *fwd_dnat_conn(const struct __sk_buff *skb,
+							  const struct fwd_pkt *pkt,
 							  const struct fwd_ct_key *key, __u64 now,
 							  bool from_lan, __u32 *why)
 {
@@ -117,6 +119,10 @@ static __always_inline struct fwd_ct_entry *fwd_dnat_conn(const struct fwd_pkt *
 	fv = forward_lookup(pkt->proto, pkt->dport);
 	if (!fv)
 		return NULL;
+	if (!policy_from_ok(skb, fv, pkt->saddr)) {
+		*why = FWD_CNT_DROP_NOT_FROM;
+		return NULL;
+	}
 	if (!ct_may_open(pkt, from_lan)) {
 		*why = FWD_CNT_DROP_CT_INVALID;
 		return NULL;
@@ -194,7 +200,7 @@ static __always_inline int fwd_dnat_veth(struct __sk_buff *skb, struct fwd_pkt *
 		return nat_from_forward_target(pkt) ? fwd_dnat_reply(skb, pkt) : -1;
 	ct_key_of(&key, pkt);
 	now = ct_now();
-	e = fwd_dnat_conn(pkt, &key, now, false, &why); /* hairpin: from a namespace */
+	e = fwd_dnat_conn(skb, pkt, &key, now, false, &why); /* hairpin: from a namespace */
 	if (!e && why == FWD_CNT_TIME_EXCEEDED)
 		return fwd_ttl_exceeded(skb, pkt, now);
 	if (!e)
@@ -321,6 +327,27 @@ static __always_inline int fwd_snat(struct __sk_buff *skb, struct fwd_pkt *pkt)
 			      0);
 }
 
+/*
+ * isolate: a frame to another namespace's address. The namespaces reach each other through the
+ * gateway then (the bridge ports are isolated and the bridge answers ARP for them: proxy ARP,
+ * private-VLAN style), so this is routing: past the policy, TTL down and the veth pair's MACs,
+ * as fwd_deliver() does for a forward.
+ */
+static __always_inline int fwd_isolated_switch(struct __sk_buff *skb, const struct fwd_pkt *pkt,
+					       const struct fwd_endpoint *ep)
+{
+	__u32 why;
+
+	if (ep->ifindex == skb->ifindex)
+		return fwd_verdict(skb, FWD_CNT_PASS_HAIRPIN);
+	why = policy_isolation(skb, pkt, ct_now());
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	if (pkt->ttl <= 1)
+		return fwd_verdict(skb, FWD_CNT_PASS_TTL); /* the kernel's time exceeded */
+	return fwd_deliver(skb, pkt, ep, FWD_CNT_REDIRECT_PEER);
+}
+
 SEC("tc")
 int fwd_tc_ingress(struct __sk_buff *skb)
 {
@@ -344,9 +371,11 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 	why = fwd_parse_l4(skb, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
-	/* A fragment on its way to be translated: its first fragment's ports (bpf/frag.h). */
-	if ((fwd_cfg.flags & (FWD_SET_DNAT | FWD_SET_SNAT)) && fwd_ipv4_is_fragment(&pkt) &&
-	    (pkt.daddr & fwd_cfg.subnet_mask) != fwd_cfg.subnet) {
+	/* A fragment on its way to be translated, or past isolate: its first fragment's ports
+	 * (bpf/frag.h). */
+	if (fwd_ipv4_is_fragment(&pkt) && ((fwd_cfg.flags & FWD_SET_ISOLATE) ||
+					   ((fwd_cfg.flags & (FWD_SET_DNAT | FWD_SET_SNAT)) &&
+					    (pkt.daddr & fwd_cfg.subnet_mask) != fwd_cfg.subnet))) {
 		why = frag_nat_ports(skb, &pkt, ct_now());
 		if (why != FWD_OK && why != FWD_CNT_DROP_NAT_PROTO) /* the latter: said below */
 			return fwd_verdict(skb, why);
@@ -369,6 +398,11 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 	why = fwd_unmasqueraded(skb, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
+	if (fwd_cfg.flags & FWD_SET_ISOLATE) { /* rodata: pruned at load without isolate */
+		ep = fwd_endpoint_of(pkt.daddr);
+		if (ep)
+			return fwd_isolated_switch(skb, &pkt, ep);
+	}
 	ep = fwd_endpoint_switch(skb, &pkt, &why);
 	if (!ep)
 		return fwd_verdict(skb, why);
@@ -489,7 +523,7 @@ int fwd_tc_uplink(struct __sk_buff *skb)
 		return fwd_snat_reply(skb, &pkt, e);
 	if (!(fwd_cfg.flags & FWD_SET_DNAT))
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
-	e = fwd_dnat_conn(&pkt, &key, now, true, &why);
+	e = fwd_dnat_conn(skb, &pkt, &key, now, true, &why);
 	if (!e && why == FWD_CNT_TIME_EXCEEDED)
 		return fwd_ttl_exceeded(skb, &pkt, now);
 	if (!e)

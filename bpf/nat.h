@@ -147,37 +147,29 @@ failed:
 }
 
 /*
- * A new forwarded connection for the packet with ORIG key @okey (as it arrives: client to
- * uplink address and forwarded port, or, hairpin, a namespace to the same): the REPLY key is
- * the target's answer to the client, whose address is kept. A REPLY key already taken (the
- * target talks to that client port from that port already) refuses the connection.
+ * A new connection whose REPLY key @rkey follows from its ORIG key @okey, of kind @nat: insert
+ * the REPLY entry, then the ORIG one. A REPLY key already taken refuses the connection
+ * (DROP_NAT_NO_PORT: the other side already talks from that port to that client port, and this
+ * connection's replies could not be told apart), unless it is this very connection, which
+ * another CPU is opening: then it is shared.
  */
-static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt *pkt,
+static __always_inline struct fwd_ct_entry *nat_pair_create(const struct fwd_pkt *pkt,
 							    const struct fwd_ct_key *okey,
-							    const struct fwd_forward_val *fv,
+							    const struct fwd_ct_key *rkey, __u8 nat,
 							    __u64 now, bool from_ns, __u32 *why)
 {
-	struct fwd_ct_key rkey = {};
 	struct fwd_ct_entry v = {}, *r;
 	long err;
 
-	rkey.saddr = fv->addr;
-	rkey.daddr = okey->saddr;
-	rkey.sport = fv->port;
-	rkey.dport = okey->sport;
-	rkey.proto = okey->proto;
 	v.dir = FWD_CT_DIR_REPLY;
-	v.nat = FWD_CT_NAT_DNAT;
+	v.nat = nat;
 	v.created_ns = now;
 	__builtin_memcpy(&v.peer, okey, sizeof(v.peer));
-	err = ct_insert(&rkey, &v, now);
+	err = ct_insert(rkey, &v, now);
 	if (err == -EEXIST) {
-		/* Another CPU is opening this very connection (its REPLY entry names our ORIG
-		 * key): share it. Else the target already talks to that client port from that
-		 * port, and this connection cannot be told apart from that one's replies. */
-		r = bpf_map_lookup_elem(&fwd_ct, &rkey);
+		r = bpf_map_lookup_elem(&fwd_ct, rkey);
 		if (r && r->dir == FWD_CT_DIR_REPLY && nat_key_eq(&r->peer, okey))
-			return nat_insert_orig(pkt, okey, &rkey, &v, now, from_ns, why);
+			return nat_insert_orig(pkt, okey, rkey, &v, now, from_ns, why);
 		*why = FWD_CNT_DROP_NAT_NO_PORT;
 		return NULL;
 	}
@@ -185,7 +177,27 @@ static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt
 		*why = FWD_CNT_DROP_CT_FULL;
 		return NULL;
 	}
-	return nat_insert_orig(pkt, okey, &rkey, &v, now, from_ns, why);
+	return nat_insert_orig(pkt, okey, rkey, &v, now, from_ns, why);
+}
+
+/*
+ * A new forwarded connection for the packet with ORIG key @okey (as it arrives: client to
+ * uplink address and forwarded port, or, hairpin, a namespace to the same): the REPLY key is
+ * the target's answer to the client, whose address is kept.
+ */
+static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt *pkt,
+							    const struct fwd_ct_key *okey,
+							    const struct fwd_forward_val *fv,
+							    __u64 now, bool from_ns, __u32 *why)
+{
+	struct fwd_ct_key rkey = {};
+
+	rkey.saddr = fv->addr;
+	rkey.daddr = okey->saddr;
+	rkey.sport = fv->port;
+	rkey.dport = okey->sport;
+	rkey.proto = okey->proto;
+	return nat_pair_create(pkt, okey, &rkey, FWD_CT_NAT_DNAT, now, from_ns, why);
 }
 
 /*

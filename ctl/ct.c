@@ -18,6 +18,16 @@ static const char *ct_proto_name(uint8_t proto)
 	}
 }
 
+static const char *ct_nat_name(uint8_t nat)
+{
+	switch (nat) {
+	case FWD_CT_NAT_SNAT: return "snat";
+	case FWD_CT_NAT_DNAT: return "dnat";
+	case FWD_CT_NAT_NONE: return "none"; /* isolate's: tracked, not translated */
+	default: return "?";
+	}
+}
+
 static json_t *ct_tuple(const struct fwd_ct_tuple *t)
 {
 	return json_pack("{s:s, s:i, s:s, s:i}", "src", fwd_ip_str(t->src), "sport", t->sport,
@@ -26,12 +36,12 @@ static json_t *ct_tuple(const struct fwd_ct_tuple *t)
 
 static int ct_row(const struct fwd_ct_conn *c, void *rows)
 {
-	return out_append(rows, json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:I, s:b}", "proto",
-					  ct_proto_name(c->proto), "nat", c->dnat ? "dnat" : "snat",
-					  "original", ct_tuple(&c->original), "translated",
-					  ct_tuple(&c->translated), "state", c->state,
-					  "seconds_left", (json_int_t)c->seconds_left, "age",
-					  (json_int_t)c->age, "assured", c->assured));
+	return out_append(rows,
+			  json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:I, s:b}", "proto",
+				    ct_proto_name(c->proto), "nat", ct_nat_name(c->nat), "original",
+				    ct_tuple(&c->original), "translated", ct_tuple(&c->translated),
+				    "state", c->state, "seconds_left", (json_int_t)c->seconds_left,
+				    "age", (json_int_t)c->age, "assured", c->assured));
 }
 
 /* "src:sport -> dst:dport" of the tuple member @key of @row. */

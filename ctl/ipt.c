@@ -21,11 +21,11 @@ enum ipt_hook { IPT_RAW, IPT_PRE, IPT_OUT, IPT_POST, IPT_FWD, IPT_HOOKS };
 static const struct {
 	const char *table, *builtin, *suffix;
 } hooks[IPT_HOOKS] = {
-	{ "raw", "PREROUTING", "RAW" },	  /* anti-spoofing: no namespace is behind the uplink */
+	{ "raw", "PREROUTING", "RAW" },	  /* anti-spoofing; "forward ... from" */
 	{ "nat", "PREROUTING", "PRE" },	  /* DNAT of forwards arriving from outside */
 	{ "nat", "OUTPUT", "OUT" },	  /* DNAT of the host's own connections to a forward */
 	{ "nat", "POSTROUTING", "POST" }, /* MASQUERADE out of the uplink */
-	{ "filter", "FORWARD", "FWD" },	  /* accept forwarded and masqueraded traffic */
+	{ "filter", "FORWARD", "FWD" },	  /* isolate; forwarded and masqueraded traffic */
 };
 static const char *const ipt_tables[] = { "raw", "nat", "filter" };
 
@@ -57,6 +57,63 @@ static const char *proto_name(uint8_t proto)
 	return proto == IPPROTO_TCP ? "tcp" : "udp";
 }
 
+/* "-p tcp -m tcp --dport LO:HI" */
+static void port_match(char *buf, size_t len, uint8_t proto, uint16_t lo, uint16_t hi)
+{
+	int n =
+	    snprintf(buf, len, "-p %s -m %s --dport %u", proto_name(proto), proto_name(proto), lo);
+
+	if (hi != lo && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ":%u", hi);
+}
+
+/*
+ * forward ... from: in raw PREROUTING, before any DNAT, a new connection to the forward from
+ * a source outside its CIDRs is dropped (the rule's counter counts it); its own go on (RETURN:
+ * out of this chain, nothing else in it is for them).
+ */
+static void forward_from_rules(struct fwd_buf *b, const struct fwd_topology *t, const char *chain,
+			       in_addr_t uplink_addr)
+{
+	for (size_t i = 0; i < t->n_forwards; i++) {
+		const struct fwd_forward *f = &t->forwards[i];
+		char match[64];
+
+		if (!f->n_from)
+			continue;
+		port_match(match, sizeof(match), f->proto, f->port_lo, f->port_hi);
+		for (size_t k = 0; k < f->n_from; k++)
+			fwd_buf_printf(b, "-A %s -d %s/32 %s -s %s/%u -j RETURN\n", chain,
+				       fwd_ip_str(uplink_addr), match, fwd_ip_str(f->from[k].addr),
+				       f->from[k].prefix);
+		fwd_buf_printf(b, "-A %s -d %s/32 %s -j DROP\n", chain, fwd_ip_str(uplink_addr),
+			       match);
+	}
+}
+
+/*
+ * isolate: between namespaces (routed by the host: the bridge's ports are isolated and it
+ * answers their ARP, see ctl/up.c) only replies and what an allow line admits; the last rule's
+ * counter counts the rest.
+ */
+static void isolate_rules(struct fwd_buf *b, const struct fwd_topology *t, const char *chain)
+{
+	fwd_buf_printf(b,
+		       "-A %s -i %s -o %s -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n",
+		       chain, t->bridge, t->bridge);
+	for (size_t i = 0; i < t->n_allows; i++) {
+		const struct fwd_allow *a = &t->allows[i];
+		char match[64] = "";
+
+		if (a->proto)
+			port_match(match, sizeof(match), a->proto, a->port_lo, a->port_hi);
+		fwd_buf_printf(b, "-A %s -i %s -o %s -s %s/32 -d %s/32 %s%s-j ACCEPT\n", chain,
+			       t->bridge, t->bridge, fwd_ip_str(a->src), fwd_ip_str(a->dst), match,
+			       a->proto ? " " : "");
+	}
+	fwd_buf_printf(b, "-A %s -i %s -o %s -j DROP\n", chain, t->bridge, t->bridge);
+}
+
 /* The rules of one chain, appended to @b (hook indexes: hooks[]). */
 static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hook,
 			const char *chain, in_addr_t uplink_addr)
@@ -64,6 +121,10 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 	if (hook == IPT_RAW && t->uplink[0])
 		fwd_buf_printf(b, "-A %s -i %s -s %s/%u -j DROP\n", chain, t->uplink,
 			       fwd_ip_str(topo_subnet(t)), t->gateway.prefix);
+	if (hook == IPT_RAW && uplink_addr)
+		forward_from_rules(b, t, chain, uplink_addr);
+	if (hook == IPT_FWD && t->isolate)
+		isolate_rules(b, t, chain);
 	for (size_t i = 0; i < t->n_forwards && (hook == IPT_PRE || hook == IPT_OUT); i++) {
 		const struct fwd_forward *f = &t->forwards[i];
 		const char *to = fwd_ip_str(t->namespaces[f->ns].addr);

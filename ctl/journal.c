@@ -260,3 +260,15 @@ bool journal_hostns_shared(const struct journal *j)
 	closedir(d);
 	return shared;
 }
+
+void journal_sysctl_path(const char *name, char *path, size_t len)
+{
+	size_t skip = strlen("/proc/sys/");
+
+	snprintf(path, len, "/proc/sys/%s", name);
+	if (strchr(name, '/') || strlen(path) < skip)
+		return;
+	for (char *p = path + skip; *p; p++)
+		if (*p == '.')
+			*p = '/';
+}

@@ -58,6 +58,11 @@ int journal_add(struct journal *j, enum journal_kind kind, const char *name, con
 void journal_forget(struct journal *j, enum journal_kind kind, const char *name);
 /* Rewrite the file atomically with the entries in memory, when anything was forgotten. */
 int journal_sync(struct journal *j);
+/*
+ * The /proc/sys path of a J_SYSCTL entry's name: dotted ("net.ipv4.ip_forward"), or, for one
+ * naming an interface, which may hold dots itself, with slashes ("net/ipv4/conf/br0/proxy_arp").
+ */
+void journal_sysctl_path(const char *name, char *path, size_t len);
 /* Is another topology up (journaled) in the same host namespace as @j? */
 bool journal_hostns_shared(const struct journal *j);
 /* Remove the journal file (after `down` removed everything). */

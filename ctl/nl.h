@@ -64,6 +64,8 @@ int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias, co
 int nl_link_del(struct nl_sock *nl, int ifindex);
 int nl_link_set_up(struct nl_sock *nl, int ifindex);
 int nl_link_set_master(struct nl_sock *nl, int ifindex, int master_ifindex);
+/* A bridge port that forwards to no other isolated port, only to the bridge (isolate). */
+int nl_bridge_port_set_isolated(struct nl_sock *nl, int ifindex, bool isolated);
 /* Set gso_ipv4_max_size (`ip link set DEV gso_ipv4_max_size N` of iproute2 6.3 and later). */
 int nl_link_set_gso_ipv4_max_size(struct nl_sock *nl, int ifindex, uint32_t size);
 

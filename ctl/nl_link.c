@@ -241,6 +241,25 @@ int nl_link_set_master(struct nl_sock *nl, int ifindex, int master_ifindex)
 	return link_set_u32(nl, ifindex, IFLA_MASTER, (uint32_t)master_ifindex);
 }
 
+int nl_bridge_port_set_isolated(struct nl_sock *nl, int ifindex, bool isolated)
+{
+	char buf[NL_REQ_SIZE];
+	struct nlmsghdr *nlh = msg_start(buf, RTM_NEWLINK, 0);
+	struct nlattr *info, *data;
+
+	if (ifindex <= 0)
+		return -ENODEV;
+	put_ifinfomsg(nlh, ifindex);
+	/* As `ip link set DEV type bridge_slave isolated on|off`. */
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_SLAVE_KIND, "bridge");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_SLAVE_DATA);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_ISOLATED, isolated);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
 int nl_link_set_gso_ipv4_max_size(struct nl_sock *nl, int ifindex, uint32_t size)
 {
 	return link_set_u32(nl, ifindex, FWD_IFLA_GSO_IPV4_MAX_SIZE, size);

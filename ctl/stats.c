@@ -7,6 +7,7 @@
 #include "topo.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 static const struct out_col stats_cols[] = {
 	{ "COUNTER", "name", -20 },
@@ -15,12 +16,64 @@ static const struct out_col stats_cols[] = {
 	{ "BYTES", "bytes", 18 },
 };
 
+static const struct out_col rule_cols[] = {
+	{ "POLICY RULE", "rule", -44 },
+	{ "DROPPED", "packets", 15 },
+	{ "BYTES", "bytes", 18 },
+};
+
+/* One policy rule's drops: "isolate", or a forward line with its "from". */
+static int rule_row(json_t *rows, const char *rule, int line, const struct fwd_counter_val *v)
+{
+	return out_append(rows,
+			  json_pack("{s:s, s:i, s:I, s:I}", "rule", rule, "line", line, "packets",
+				    (json_int_t)v->packets, "bytes", (json_int_t)v->bytes));
+}
+
+/* The drops of the topology's policy rules (isolate, forwards with "from"), as rows; NULL
+ * with *@err (said already) when they cannot be read. */
+static json_t *rule_rows(const struct fwd_topology *t, int *err)
+{
+	size_t n = 1 + t->n_forwards;
+	struct fwd_counter_val *v = calloc(n, sizeof(*v));
+	json_t *rows = json_array();
+	int ret = v && rows ? loader_rule_drops_read(t->name, n, v) : -ENOMEM;
+
+	if (!ret && t->isolate)
+		ret = rule_row(rows, "isolate", 0, &v[FWD_RULE_ISOLATE]);
+	for (size_t i = 0; i < t->n_forwards && !ret; i++) {
+		const struct fwd_forward *f = &t->forwards[i];
+		char text[256];
+		int len;
+
+		if (!f->n_from)
+			continue;
+		len = snprintf(text, sizeof(text), "forward %s %u-%u %s:%u from ",
+			       f->proto == IPPROTO_TCP ? "tcp" : "udp", f->port_lo, f->port_hi,
+			       t->namespaces[f->ns].name, f->to_port);
+		for (size_t k = 0; k < f->n_from && len > 0 && (size_t)len < sizeof(text); k++)
+			len +=
+			    snprintf(text + len, sizeof(text) - (size_t)len, "%s%s/%u",
+				     k ? "," : "", fwd_ip_str(f->from[k].addr), f->from[k].prefix);
+		ret = rule_row(rows, text, f->line, &v[i + 1]);
+	}
+	free(v);
+	if (ret) {
+		if (ret == -ENOMEM)
+			fwd_fail(ret, "stats", "cannot build the output");
+		json_decref(rows);
+		*err = ret;
+		return NULL;
+	}
+	return rows;
+}
+
 int fwd_cmd_stats(const struct fwd_cmdline *c, const struct fwd_opts *o)
 {
 	struct fwd_counter_sum counters[FWD_CNT_MAX];
 	uint64_t packets = 0, bytes = 0;
 	struct fwd_topology t;
-	json_t *doc, *rows;
+	json_t *doc, *rows, *rules;
 	int ret;
 
 	ret = fwd_pick_topology(c->name, "stats", true,
@@ -43,10 +96,14 @@ int fwd_cmd_stats(const struct fwd_cmdline *c, const struct fwd_opts *o)
 					   loader_counter_kind_name(k->kind), "packets",
 					   (json_int_t)k->packets, "bytes", (json_int_t)k->bytes));
 	}
-	doc = json_pack("{s:s, s:o, s:I, s:I}", "topology", t.name, "counters", rows, "packets",
-			(json_int_t)packets, "bytes", (json_int_t)bytes);
-	if (ret || !doc) {
-		json_decref(doc);
+	rules = ret ? NULL : rule_rows(&t, &ret);
+	if (ret) {
+		json_decref(rows);
+		goto out;
+	}
+	doc = json_pack("{s:s, s:o, s:I, s:I, s:o?}", "topology", t.name, "counters", rows,
+			"packets", (json_int_t)packets, "bytes", (json_int_t)bytes, "rules", rules);
+	if (!doc) {
 		ret = fwd_fail(-ENOMEM, "stats", "cannot build the output");
 		goto out;
 	}
@@ -58,6 +115,10 @@ int fwd_cmd_stats(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	json_object_set_new(doc, "name", json_string("total"));
 	json_object_set_new(doc, "kind", json_string(""));
 	out_row(stdout, "", OUT_COLS(stats_cols), doc);
+	if (json_array_size(json_object_get(doc, "rules"))) {
+		fputc('\n', stdout);
+		out_table(stdout, "", OUT_COLS(rule_cols), json_object_get(doc, "rules"), true);
+	}
 	json_decref(doc);
 out:
 	topo_free(&t);

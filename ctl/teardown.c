@@ -30,17 +30,17 @@ static int attach_point(struct nl_sock *nl, const struct journal *j, const char 
 
 static int restore_sysctl(const struct journal *j, const struct journal_entry *e)
 {
-	char path[128];
+	bool per_interface = strchr(e->name, '/'); /* the topology's own bridge's */
+	char path[160];
 	int fd;
 
 	/* Another topology up in this host namespace relies on it too: its down restores it. */
-	if (journal_hostns_shared(j))
+	if (!per_interface && journal_hostns_shared(j))
 		return 0;
-	snprintf(path, sizeof(path), "/proc/sys/%s", e->name);
-	for (char *p = path + strlen("/proc/sys/"); *p; p++)
-		if (*p == '.')
-			*p = '/';
+	journal_sysctl_path(e->name, path, sizeof(path));
 	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && per_interface)
+		return 0; /* the interface went (a bridge fwd made): nothing to restore */
 	if (fd < 0 || write(fd, e->value, strlen(e->value)) < 0) {
 		int err = -errno;
 

@@ -37,6 +37,14 @@ const char *fwd_ip_str(in_addr_t addr)
 	return b;
 }
 
+const char *topo_namespace_name(const struct fwd_topology *t, in_addr_t addr)
+{
+	for (size_t i = 0; i < t->n_namespaces; i++)
+		if (t->namespaces[i].addr == addr)
+			return t->namespaces[i].name;
+	return "?";
+}
+
 const struct fwd_namespace *topo_namespace_find(const struct fwd_topology *t, const char *name)
 {
 	for (size_t i = 0; i < t->n_namespaces; i++)
@@ -83,8 +91,26 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 		char ports[16];
 
 		port_range_str(ports, sizeof(ports), f->port_lo, f->port_hi);
-		fprintf(out, "forward %s %s %s:%u\n", proto_name(f->proto), ports,
+		fprintf(out, "forward %s %s %s:%u", proto_name(f->proto), ports,
 			t->namespaces[f->ns].name, f->to_port);
+		for (size_t k = 0; k < f->n_from; k++)
+			fprintf(out, "%s%s/%u", k ? "," : " from ", fwd_ip_str(f->from[k].addr),
+				f->from[k].prefix);
+		fputc('\n', out);
+	}
+	if (t->isolate)
+		fprintf(out, "isolate\n");
+	for (size_t i = 0; i < t->n_allows; i++) {
+		const struct fwd_allow *a = &t->allows[i];
+		char ports[16];
+
+		fprintf(out, "allow %s -> %s", topo_namespace_name(t, a->src),
+			topo_namespace_name(t, a->dst));
+		if (a->proto) {
+			port_range_str(ports, sizeof(ports), a->port_lo, a->port_hi);
+			fprintf(out, " %s %s", proto_name(a->proto), ports);
+		}
+		fputc('\n', out);
 	}
 	/* Settings only where they differ from the defaults: files without them print as
 	 * they always did. */
@@ -143,12 +169,22 @@ json_t *topo_to_json(const struct fwd_topology *t)
 						     "address", fwd_ip_str(t->namespaces[i].addr)));
 	for (size_t i = 0; i < t->n_forwards; i++) {
 		const struct fwd_forward *f = &t->forwards[i];
+		json_t *fj = json_pack(
+		    "{s:s, s:i, s:i, s:s, s:i, s:i}", "proto", proto_name(f->proto), "port",
+		    f->port_lo, "port_end", f->port_hi, "namespace", t->namespaces[f->ns].name,
+		    "to_port", f->to_port, "to_port_end", f->to_port + (f->port_hi - f->port_lo));
 
-		json_array_append_new(
-		    fwds, json_pack("{s:s, s:i, s:i, s:s, s:i, s:i}", "proto", proto_name(f->proto),
-				    "port", f->port_lo, "port_end", f->port_hi, "namespace",
-				    t->namespaces[f->ns].name, "to_port", f->to_port, "to_port_end",
-				    f->to_port + (f->port_hi - f->port_lo)));
+		if (fj && f->n_from) {
+			json_t *from = json_array();
+
+			for (size_t k = 0; k < f->n_from; k++) {
+				snprintf(buf, sizeof(buf), "%s/%u", fwd_ip_str(f->from[k].addr),
+					 f->from[k].prefix);
+				json_array_append_new(from, json_string(buf));
+			}
+			json_object_set_new(fj, "from", from);
+		}
+		json_array_append_new(fwds, fj);
 	}
 	snprintf(buf, sizeof(buf), "%s/%u", fwd_ip_str(t->gateway.addr), t->gateway.prefix);
 	/* "o" takes the arrays over; json_pack frees them when it fails. */
@@ -159,6 +195,24 @@ json_t *topo_to_json(const struct fwd_topology *t)
 	/* The settings as the text form has them: only where they differ from the defaults. */
 	if (doc && (ct = ct_settings_json(t)))
 		json_object_set_new(doc, "conntrack", ct);
+	if (doc && t->isolate) {
+		json_t *allows = json_array();
+
+		for (size_t i = 0; i < t->n_allows; i++) {
+			const struct fwd_allow *a = &t->allows[i];
+			json_t *aj = json_pack("{s:s, s:s}", "from", topo_namespace_name(t, a->src),
+					       "to", topo_namespace_name(t, a->dst));
+
+			if (aj && a->proto) {
+				json_object_set_new(aj, "proto", json_string(proto_name(a->proto)));
+				json_object_set_new(aj, "port", json_integer(a->port_lo));
+				json_object_set_new(aj, "port_end", json_integer(a->port_hi));
+			}
+			json_array_append_new(allows, aj);
+		}
+		json_object_set_new(doc, "isolate", json_true());
+		json_object_set_new(doc, "allow", allows);
+	}
 	if (doc && !snat_ports_default(t))
 		json_object_set_new(
 		    doc, "snat_ports",

@@ -26,10 +26,11 @@ struct parser {
 	int errors;
 	/* line numbers of the at-most-once keywords, 0 while unseen */
 	int topology_line, datapath_line, bridge_line, uplink_line;
-	int ct_max_line, ct_per_ns_line, snat_ports_line;
+	int ct_max_line, ct_per_ns_line, snat_ports_line, isolate_line;
 	int ct_timeout_line[16]; /* per topo_ct_states[] */
-	/* forward targets are names until every namespace is known */
+	/* forward targets and allow's namespaces are names until every namespace is known */
 	char (*forward_target)[FWD_NETNS_NAME_MAX + 1];
+	char (*allow_ns)[2][FWD_NETNS_NAME_MAX + 1];
 };
 
 static void perr(struct parser *p, int line, const char *fmt, ...)
@@ -314,6 +315,49 @@ static bool parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
 	return true;
 }
 
+/* A CIDR without host bits, for @what; false (reported) otherwise. */
+static bool parse_net(struct parser *p, const char *s, const char *what, struct fwd_cidr *c)
+{
+	if (!parse_cidr(s, c)) {
+		perr(p, p->line, "%s '%s' is not a CIDR (e.g. 10.0.0.0/8)", what, s);
+		return false;
+	}
+	if (c->addr & ~fwd_prefix_netmask(c->prefix)) {
+		perr(p, p->line, "%s %s has host bits set (did you mean %s/%u?)", what, s,
+		     fwd_ip_str(c->addr & fwd_prefix_netmask(c->prefix)), c->prefix);
+		return false;
+	}
+	return true;
+}
+
+/* forward ... from CIDR[,CIDR...]: into @f->from. */
+static bool parse_from(struct parser *p, const char *list, struct fwd_forward *f)
+{
+	char buf[FWD_LINE_MAX + 1];
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *save = NULL, *c = strtok_r(buf, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+		if (f->n_from == FWD_MAX_FROM) {
+			perr(p, p->line, "forward from: more than %d CIDRs", FWD_MAX_FROM);
+			return false;
+		}
+		if (!parse_net(p, c, "forward from", &f->from[f->n_from]))
+			return false;
+		for (size_t i = 0; i < f->n_from; i++)
+			if (f->from[i].addr == f->from[f->n_from].addr &&
+			    f->from[i].prefix == f->from[f->n_from].prefix) {
+				perr(p, p->line, "forward from: %s is listed twice", c);
+				return false;
+			}
+		f->n_from++;
+	}
+	if (!f->n_from || list[0] == ',' || list[strlen(list) - 1] == ',' || strstr(list, ",,")) {
+		perr(p, p->line, "forward from '%s' is not CIDR[,CIDR...]", list);
+		return false;
+	}
+	return true;
+}
+
 static void kw_forward(struct parser *p, char **tok)
 {
 	struct fwd_topology *t = p->t;
@@ -358,12 +402,75 @@ static void kw_forward(struct parser *p, char **tok)
 		}
 		f.to_port = (uint16_t)to_port;
 	}
+	if (tok[4] && (strcmp(tok[4], "from") || !tok[5])) {
+		perr(p, p->line, "after the target, expected 'from CIDR[,CIDR...]', got '%s%s%s'",
+		     tok[4], tok[5] ? " " : "", tok[5] ? tok[5] : "");
+		return;
+	}
+	if (tok[4] && !parse_from(p, tok[5], &f))
+		return;
 	if (t->n_forwards == FWD_MAX_FORWARDS) {
 		perr(p, p->line, "too many forward lines (at most %d)", FWD_MAX_FORWARDS);
 		return;
 	}
 	strcpy(p->forward_target[t->n_forwards], target);
 	t->forwards[t->n_forwards++] = f;
+}
+
+static void kw_isolate(struct parser *p, char **tok)
+{
+	if (once(p, &p->isolate_line, "isolate"))
+		p->t->isolate = true;
+}
+
+/* allow SRC -> DST [tcp|udp PORT[-PORT]] */
+static void kw_allow(struct parser *p, char **tok)
+{
+	struct fwd_topology *t = p->t;
+	struct fwd_allow a = { .line = p->line };
+
+	if (strcmp(tok[2], "->")) {
+		perr(p, p->line, "expected 'SRC -> DST', got '%s %s %s'", tok[1], tok[2], tok[3]);
+		return;
+	}
+	for (int i = 0; i < 2; i++)
+		if (strlen(tok[1 + 2 * i]) > FWD_NETNS_NAME_MAX) {
+			perr(p, p->line, "allow: '%s' is no namespace name (too long)",
+			     tok[1 + 2 * i]);
+			return;
+		}
+	if (tok[4]) {
+		if (!strcmp(tok[4], "tcp")) {
+			a.proto = IPPROTO_TCP;
+		} else if (!strcmp(tok[4], "udp")) {
+			a.proto = IPPROTO_UDP;
+		} else {
+			perr(p, p->line, "allow: unknown protocol '%s' (expected 'tcp' or 'udp')",
+			     tok[4]);
+			return;
+		}
+		if (!tok[5]) {
+			perr(p, p->line, "allow: '%s' needs a PORT or PORT-PORT after it", tok[4]);
+			return;
+		}
+		if (!parse_port_range(tok[5], &a.port_lo, &a.port_hi)) {
+			perr(p, p->line,
+			     "allow: port '%s' is not PORT or PORT-PORT with ports 1-65535",
+			     tok[5]);
+			return;
+		}
+		if (a.port_lo > a.port_hi) {
+			perr(p, p->line, "allow: port range '%s' is reversed", tok[5]);
+			return;
+		}
+	}
+	if (t->n_allows == FWD_MAX_ALLOWS) {
+		perr(p, p->line, "too many allow lines (at most %d)", FWD_MAX_ALLOWS);
+		return;
+	}
+	strcpy(p->allow_ns[t->n_allows][0], tok[1]);
+	strcpy(p->allow_ns[t->n_allows][1], tok[3]);
+	t->allows[t->n_allows++] = a;
 }
 
 /* conntrack max N | conntrack per-namespace N | conntrack timeout STATE SECONDS */
@@ -485,7 +592,10 @@ static const struct keyword keywords[] = {
 	{ "uplink", 1, 0, "uplink IFNAME", kw_uplink },
 	{ "masquerade", 1, 0, "masquerade CIDR", kw_masquerade },
 	{ "namespace", 2, 0, "namespace NAME ADDR", kw_namespace },
-	{ "forward", 3, 0, "forward tcp|udp PORT[-PORT] NAMESPACE[:PORT]", kw_forward },
+	{ "forward", 3, 5, "forward tcp|udp PORT[-PORT] NAMESPACE[:PORT] [from CIDR[,CIDR...]]",
+	  kw_forward },
+	{ "isolate", 0, 0, "isolate", kw_isolate },
+	{ "allow", 3, 5, "allow SRC -> DST [tcp|udp PORT[-PORT]]", kw_allow },
 	{ "conntrack", 2, 3,
 	  "conntrack max N | conntrack per-namespace N | conntrack timeout STATE SECONDS",
 	  kw_conntrack },
@@ -656,6 +766,48 @@ static void check_forwards(struct parser *p)
 	}
 }
 
+/* Resolve allow's namespaces; allow needs isolate, and says something new each time. */
+static void check_allows(struct parser *p)
+{
+	struct fwd_topology *t = p->t;
+
+	for (size_t i = 0; i < t->n_allows; i++) {
+		struct fwd_allow *a = &t->allows[i];
+		const struct fwd_namespace *ns[2];
+		bool known = true;
+
+		if (!p->isolate_line)
+			perr(p, a->line, "allow has no effect without an 'isolate' line");
+		for (int k = 0; k < 2; k++) {
+			ns[k] = topo_namespace_find(t, p->allow_ns[i][k]);
+			if (!ns[k]) {
+				perr(p, a->line, "allow: '%s' is not a declared namespace",
+				     p->allow_ns[i][k]);
+				known = false;
+			}
+		}
+		if (!known)
+			continue;
+		a->src = ns[0]->addr;
+		a->dst = ns[1]->addr;
+		if (a->src == a->dst) {
+			perr(p, a->line,
+			     "allow: '%s' to itself (a namespace always reaches itself)",
+			     ns[0]->name);
+			continue;
+		}
+		for (size_t j = 0; j < i; j++) {
+			const struct fwd_allow *o = &t->allows[j];
+
+			if (o->src == a->src && o->dst == a->dst && o->proto == a->proto &&
+			    o->port_lo == a->port_lo && o->port_hi == a->port_hi) {
+				perr(p, a->line, "allow: the same as the one at line %d", o->line);
+				break;
+			}
+		}
+	}
+}
+
 /* The default topology name: the file's base name without ".conf". */
 static void default_name(struct parser *p)
 {
@@ -697,6 +849,7 @@ static void check_file(struct parser *p)
 	check_namespaces(p);
 	check_masquerades(p);
 	check_forwards(p);
+	check_allows(p);
 }
 
 /* After validation: canonical order (namespaces by address, forwards by proto and port). */
@@ -731,9 +884,12 @@ int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, si
 	t->namespaces = calloc(FWD_MAX_NAMESPACES, sizeof(*t->namespaces));
 	t->forwards = calloc(FWD_MAX_FORWARDS, sizeof(*t->forwards));
 	t->masquerades = calloc(FWD_MAX_MASQUERADES, sizeof(*t->masquerades));
+	t->allows = calloc(FWD_MAX_ALLOWS, sizeof(*t->allows));
 	p.forward_target = calloc(FWD_MAX_FORWARDS, sizeof(*p.forward_target));
+	p.allow_ns = calloc(FWD_MAX_ALLOWS, sizeof(*p.allow_ns));
 	line = malloc(FWD_LINE_MAX + 1);
-	if (!t->namespaces || !t->forwards || !t->masquerades || !p.forward_target || !line)
+	if (!t->namespaces || !t->forwards || !t->masquerades || !t->allows || !p.forward_target ||
+	    !p.allow_ns || !line)
 		goto out;
 
 	for (size_t pos = 0; pos < len;) {
@@ -772,6 +928,7 @@ int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, si
 out:
 	free(line);
 	free(p.forward_target);
+	free(p.allow_ns);
 	if (ret)
 		topo_free(t);
 	return ret;
@@ -815,5 +972,6 @@ void topo_free(struct fwd_topology *t)
 	free(t->namespaces);
 	free(t->forwards);
 	free(t->masquerades);
+	free(t->allows);
 	memset(t, 0, sizeof(*t));
 }

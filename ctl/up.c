@@ -218,30 +218,90 @@ static int ensure_bridge(struct up *u)
 	return 0;
 }
 
-/* ip_forward in the host namespace only; the previous value is journaled for `down`. */
-static int ensure_ip_forward(struct up *u)
+/*
+ * Set sysctl @name (as the journal names it: journal_sysctl_path) to @value, journaling what
+ * it was for `down`; a value journaled already stays the one `down` restores.
+ */
+static int sysctl_ensure(struct up *u, const char *name, const char *value)
 {
-	const char *path = "/proc/sys/net/ipv4/ip_forward";
-	char old[8] = "";
-	int fd, ret;
+	char path[160], old[16] = "";
+	ssize_t n;
+	int fd, ret = 0;
 
+	journal_sysctl_path(name, path, sizeof(path));
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return fail(u, -errno, path, "cannot open");
-	if (read(fd, old, sizeof(old) - 1) < 0) {
+	n = read(fd, old, sizeof(old) - 1);
+	if (n < 0) {
 		ret = -errno;
 		close(fd);
 		return fail(u, ret, path, "cannot read");
 	}
-	if (old[0] == '1') {
+	old[strcspn(old, "\n")] = '\0';
+	if (!strcmp(old, value)) {
 		close(fd);
 		return 0;
 	}
-	ret = journal_add(&u->j, J_SYSCTL, "net.ipv4.ip_forward", "0");
-	if (!ret && pwrite(fd, "1\n", 2, 0) != 2)
+	if (!journal_find(&u->j, J_SYSCTL, name))
+		ret = journal_add(&u->j, J_SYSCTL, name, old);
+	if (!ret && pwrite(fd, value, strlen(value), 0) != (ssize_t)strlen(value))
 		ret = -errno;
 	close(fd);
-	return ret ? fail(u, ret, path, "cannot enable forwarding") : 0;
+	return ret ? fail(u, ret, path, "cannot set") : 0;
+}
+
+/* What sysctl_ensure() set goes back to what it was, and the journal forgets it. */
+static int sysctl_release(struct up *u, const char *name)
+{
+	const struct journal_entry *e = journal_find(&u->j, J_SYSCTL, name);
+	char path[160];
+	int fd, ret = 0;
+
+	if (!e)
+		return 0;
+	journal_sysctl_path(name, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 && write(fd, e->value, strlen(e->value)) < 0)
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (ret)
+		return fail(u, ret, path, "cannot restore");
+	journal_forget(&u->j, J_SYSCTL, name);
+	return 0;
+}
+
+/* ip_forward in the host namespace only; the previous value is journaled for `down`. */
+static int ensure_ip_forward(struct up *u)
+{
+	return sysctl_ensure(u, "net.ipv4.ip_forward", "1");
+}
+
+/*
+ * isolate, on both datapaths: the bridge forwards nothing from one namespace's port to
+ * another's (isolated ports), and answers ARP for every address of the subnet with its own
+ * MAC (proxy ARP, private-VLAN style), so that what one namespace sends another goes through
+ * the gateway, where the policy is: datapath bpf's tc program, datapath kernel's FORWARD
+ * rules. Without isolate, all of it goes back to how it was.
+ */
+static int ensure_isolation(struct up *u)
+{
+	static const char *const knobs[] = { "proxy_arp", "proxy_arp_pvlan" };
+	const struct fwd_topology *t = u->t;
+	char name[128];
+	int ret = 0;
+
+	for (size_t i = 0; i < t->n_namespaces && !ret; i++) {
+		ret = nl_bridge_port_set_isolated(u->nl, u->eps[i].host_ifindex, t->isolate);
+		if (ret)
+			return fail(u, ret, u->veth[i], "cannot set the bridge port's isolation");
+	}
+	for (size_t k = 0; k < sizeof(knobs) / sizeof(knobs[0]) && !ret; k++) {
+		snprintf(name, sizeof(name), "net/ipv4/conf/%s/%s", t->bridge, knobs[k]);
+		ret = t->isolate ? sysctl_ensure(u, name, "1") : sysctl_release(u, name);
+	}
+	return ret;
 }
 
 /* Addresses on a namespace's eth0 other than the declared one, however many. */
@@ -548,7 +608,10 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	for (size_t i = 0; i < t->n_namespaces; i++)
 		if ((ret = ensure_namespace(&u, i)))
 			goto out_journal;
-	if ((ret = remove_stale(&u)) || (ret = ensure_bridge_gso(&u)) || (ret = apply_datapath(&u)))
+	/* Isolation after the datapath: the policy is in place before the bridge sends the
+	 * namespaces' traffic to each other through it. */
+	if ((ret = remove_stale(&u)) || (ret = ensure_bridge_gso(&u)) ||
+	    (ret = apply_datapath(&u)) || (ret = ensure_isolation(&u)))
 		goto out_journal;
 	fwd_note("topology %s is up: %zu namespace%s on %s, datapath %s", t->name, t->n_namespaces,
 		 t->n_namespaces == 1 ? "" : "s", t->bridge,

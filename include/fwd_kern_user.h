@@ -26,6 +26,7 @@
 #define FWD_MAP_CT_FREE	    "fwd_ct_free"
 #define FWD_MAP_CT_NS	    "fwd_ct_ns"
 #define FWD_MAP_PORTS	    "fwd_ports"
+#define FWD_MAP_RULE_DROPS  "fwd_rule_drops"
 
 /*
  * fwd_endpoints: one entry per namespace of the topology, the loader's replacement for the
@@ -129,6 +130,10 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 							 past the header; source routing */ \
 	X(DROP_BAD_L4_LEN, "drop_bad_l4_len") /* TCP data offset below 20 or past the packet, \
 						 UDP length below 8 or past the packet */      \
+	X(DROP_ISOLATED, "drop_isolated")     /* isolate: to another namespace, no allow line \
+						 and no reply (fwdctl stats: by rule) */        \
+	X(DROP_NOT_FROM, "drop_not_from")     /* to a forward, from a source its "from" leaves \
+						 out (fwdctl stats: by rule) */                 \
 	X(DROP_NOT_MASQUERADED, "drop_not_masqueraded") /* from a namespace no masquerade \
 							   covers, routed out of the uplink: it \
 							   would leave with a private source */
@@ -199,6 +204,7 @@ enum fwd_ct_dir {
 enum fwd_ct_nat {
 	FWD_CT_NAT_SNAT = 1, /* masquerade: source becomes the uplink's address/port */
 	FWD_CT_NAT_DNAT = 2, /* forward: destination becomes the target namespace's address/port */
+	FWD_CT_NAT_NONE = 3, /* between namespaces under isolate: tracked, not translated */
 };
 
 /* X(ENUM_SUFFIX, "name shown by fwdctl ct") */
@@ -356,9 +362,28 @@ _Static_assert(sizeof(struct fwd_forward_key) == 4, "fwd_forward_key layout");
 struct fwd_forward_val {
 	__be32 addr; /* network order: the target namespace's address */
 	__be16 port; /* network order: the target port */
-	__u16 pad;
+	__u16 rule;  /* host order: its fwd_rules index (the forward's, from 1), 0: no "from" */
 };
 _Static_assert(sizeof(struct fwd_forward_val) == 8, "fwd_forward_val layout");
+
+/*
+ * fwd_rules: the policy rules a frame can be dropped by, each with its drop counter in
+ * fwd_rule_drops (a PERCPU_ARRAY of struct fwd_counter_val, same index): FWD_RULE_ISOLATE,
+ * then forward i of the topology (in its normalised order) at i + 1, its "from" sources here.
+ */
+#define FWD_MAX_FROM	 8 /* == the parser's: CIDRs of one forward's "from" */
+#define FWD_RULE_ISOLATE 0
+#define FWD_MAX_RULES	 (1 + 4096) /* isolate, and one per forward line (FWD_MAX_FORWARDS) */
+
+struct fwd_rule {
+	__u32 n_from; /* host order: entries used in from[]; 0: any source */
+	__u32 pad;
+	struct {
+		__be32 addr; /* network order, host bits 0 */
+		__be32 mask;
+	} from[FWD_MAX_FROM];
+};
+_Static_assert(sizeof(struct fwd_rule) == 8 + 8 * FWD_MAX_FROM, "fwd_rule layout");
 
 /*
  * fwd_fwd_targets: the (namespace address, proto, port) every forward points at. Only frames
@@ -388,7 +413,23 @@ enum fwd_setting_flags {
 	 * MASQUERADE --to-ports. Without, a free source port is kept whatever it is, as plain
 	 * MASQUERADE does (the range serves the ports that are taken). */
 	FWD_SET_SNAT_PORTS = 1u << 4,
+	/* isolate: a namespace reaches another only as allow[] says (replies always: tracked). */
+	FWD_SET_ISOLATE = 1u << 5,
 };
+
+#define FWD_MAX_ALLOW 64 /* == FWD_MAX_ALLOWS of the parser */
+
+/* allow SRC -> DST [tcp|udp PORT[-PORT]] */
+struct fwd_allow_rule {
+	__be32 src; /* network order: the namespaces' addresses */
+	__be32 dst;
+	__u8 proto; /* 0: any protocol */
+	__u8 pad;
+	__u16 port_lo; /* host order: the destination port, inclusive (0-0 with proto 0) */
+	__u16 port_hi;
+	__u16 pad2;
+};
+_Static_assert(sizeof(struct fwd_allow_rule) == 16, "fwd_allow_rule layout");
 
 #define FWD_MAX_MASQ 64 /* == FWD_MAX_MASQUERADES of the parser */
 
@@ -449,8 +490,12 @@ struct fwd_settings {
 	__u32 ct_max;	 /* host order: connections the table holds (fwd_ct_slots' size) */
 	__u32 ct_per_ns; /* host order: connections one namespace may open (fwd_ct_ns) */
 	struct fwd_masq_net masq[FWD_MAX_MASQ];
+	__u32 n_allow; /* host order: entries used in allow[] */
+	__u32 pad3;
+	struct fwd_allow_rule allow[FWD_MAX_ALLOW];
 };
-_Static_assert(sizeof(struct fwd_settings) == 104 + 8 * FWD_MAX_MASQ, "fwd_settings layout");
+_Static_assert(sizeof(struct fwd_settings) == 112 + 8 * FWD_MAX_MASQ + 16 * FWD_MAX_ALLOW,
+	       "fwd_settings layout");
 
 /*
  * fwd_sock_nat: socket-local storage (BPF_MAP_TYPE_SK_STORAGE) of the host's sockets whose

@@ -89,6 +89,11 @@ int loader_counters_read_fd(int fd, struct fwd_counter_sum out[FWD_CNT_MAX]);
  * another fwd version, whose counters have other names at the same indices.
  */
 int loader_counters_read(const char *topology, struct fwd_counter_sum out[FWD_CNT_MAX]);
+/*
+ * The drops of the first @n policy rules of @topology (fwd_rule_drops: FWD_RULE_ISOLATE, then
+ * forward i at i + 1), summed over CPUs, since its last `up`.
+ */
+int loader_rule_drops_read(const char *topology, size_t n, struct fwd_counter_val *out);
 const char *loader_counter_kind_name(enum fwd_counter_kind kind);
 
 /*
@@ -101,7 +106,7 @@ struct fwd_ct_tuple {
 };
 struct fwd_ct_conn {
 	uint8_t proto; /* IPPROTO_* */
-	bool dnat;     /* a forward's connection; else masquerade (SNAT) */
+	uint8_t nat;   /* enum fwd_ct_nat: masquerade, a forward's, or isolate's (none) */
 	struct fwd_ct_tuple original, translated;
 	const char *state; /* static: "syn_sent", "established", ... */
 	int64_t seconds_left;

@@ -14,14 +14,16 @@
 #include "fwd_inet.h"
 #include "fwd_kern_user.h" /* struct fwd_ct_timeouts, the conntrack and SNAT defaults */
 
-#define FWD_TOPO_NAME_MAX   12			    /* [a-z0-9-]; names pins and iptables chains */
-#define FWD_TOPO_NAME_SIZE  (FWD_TOPO_NAME_MAX + 1) /* a buffer for one, with its NUL */
-#define FWD_IFNAME_MAX	    15			    /* IFNAMSIZ - 1 */
-#define FWD_NETNS_NAME_MAX  64 /* fwd's own limit; ip netns allows any file name */
-#define FWD_MAX_NAMESPACES  4096
-#define FWD_MAX_FORWARDS    4096
+#define FWD_TOPO_NAME_MAX  12			   /* [a-z0-9-]; names pins and iptables chains */
+#define FWD_TOPO_NAME_SIZE (FWD_TOPO_NAME_MAX + 1) /* a buffer for one, with its NUL */
+#define FWD_IFNAME_MAX	   15			   /* IFNAMSIZ - 1 */
+#define FWD_NETNS_NAME_MAX 64 /* fwd's own limit; ip netns allows any file name */
+#define FWD_MAX_NAMESPACES 4096
+#define FWD_MAX_FORWARDS   4096
+_Static_assert(FWD_MAX_RULES == 1 + FWD_MAX_FORWARDS, "fwd_rules: isolate and every forward");
 #define FWD_MAX_MASQUERADES 64
-#define FWD_LINE_MAX	    1024 /* longer lines are refused, not truncated */
+#define FWD_MAX_ALLOWS	    FWD_MAX_ALLOW /* allow lines: datapath bpf walks them (new conns) */
+#define FWD_LINE_MAX	    1024	  /* longer lines are refused, not truncated */
 
 /* conntrack max N: connections (two fwd_ct entries each); fwd_ct_recent holds a quarter. */
 #define FWD_CT_MAX_MIN 1024
@@ -54,11 +56,23 @@ struct fwd_masquerade {
 };
 
 struct fwd_forward {
-	uint8_t proto;	  /* IPPROTO_TCP or IPPROTO_UDP */
-	uint16_t port_lo; /* host order, inclusive */
-	uint16_t port_hi; /* host order, inclusive; == port_lo for one port */
-	uint16_t to_port; /* host order: target port for port_lo */
-	size_t ns;	  /* index into fwd_topology.namespaces */
+	uint8_t proto;			    /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port_lo;		    /* host order, inclusive */
+	uint16_t port_hi;		    /* host order, inclusive; == port_lo for one port */
+	uint16_t to_port;		    /* host order: target port for port_lo */
+	size_t ns;			    /* index into fwd_topology.namespaces */
+	struct fwd_cidr from[FWD_MAX_FROM]; /* "from": the only sources it takes (host bits 0) */
+	size_t n_from;			    /* 0: any source */
+	int line;
+};
+
+/* allow SRC -> DST [tcp|udp PORT[-PORT]]: an exception to isolate, for new connections. */
+struct fwd_allow {
+	in_addr_t src; /* network order: the namespaces' addresses (the names are in the file) */
+	in_addr_t dst;
+	uint8_t proto;	  /* 0: any protocol, IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port_lo; /* host order, inclusive: the destination port (0-0 with proto 0) */
+	uint16_t port_hi;
 	int line;
 };
 
@@ -75,6 +89,9 @@ struct fwd_topology {
 	size_t n_namespaces;
 	struct fwd_forward *forwards;
 	size_t n_forwards;
+	bool isolate; /* namespaces reach each other only as allowed (replies always) */
+	struct fwd_allow *allows;
+	size_t n_allows;
 
 	/* Settings of datapath bpf's connection tracking and SNAT; the parser fills in the
 	 * defaults (FWD_CT_MAX_CONNS, FWD_CT_TIMEOUTS_DEFAULT, FWD_NAT_PORT_LO-HI). */

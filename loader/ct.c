@@ -55,7 +55,7 @@ int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, 
 			continue; /* gone meanwhile, or the REPLY half: reported with its ORIG */
 		if (e.expires_ns <= now)
 			continue; /* expired: gone for the datapath, the sweep's to delete */
-		c.dnat = e.nat == FWD_CT_NAT_DNAT;
+		c.nat = e.nat;
 		c.original = (struct fwd_ct_tuple){ .src = key.saddr,
 						    .dst = key.daddr,
 						    .sport = ntohs(key.sport),
@@ -317,12 +317,33 @@ static bool ct_forward_current(const struct ct_prune_ctx *c, const struct fwd_ct
 	return false;
 }
 
+/* Does an allow line of @t admit connection @k (its ORIG key)? */
+static bool ct_allowed(const struct fwd_topology *t, const struct fwd_ct_key *k)
+{
+	uint16_t port = ntohs(k->dport);
+
+	if (!t->isolate)
+		return false;
+	for (size_t i = 0; i < t->n_allows; i++) {
+		const struct fwd_allow *a = &t->allows[i];
+
+		if (a->src == k->saddr && a->dst == k->daddr &&
+		    (!a->proto ||
+		     (a->proto == k->proto && port >= a->port_lo && port <= a->port_hi)))
+			return true;
+	}
+	return false;
+}
+
 static bool ct_stale(const struct fwd_ct_key *k, const struct fwd_ct_entry *e, void *ctx)
 {
 	const struct ct_prune_ctx *c = ctx;
 
 	if (e->nat == FWD_CT_NAT_DNAT)
 		return !ct_forward_current(c, k, e);
+	/* Between namespaces: only while isolate and an allow line still admit it. */
+	if (e->nat == FWD_CT_NAT_NONE)
+		return !ct_allowed(c->t, k);
 	/* Masquerade: the REPLY key's destination is the translated source. */
 	return !c->snat || e->peer.daddr != c->uplink_addr || !ct_masqueraded(c->t, k->saddr);
 }

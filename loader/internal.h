@@ -58,6 +58,9 @@ int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct f
 int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t);
 /* fwd_ports: per host-side veth, the only source address and MAC its frames may carry. */
 int maps_sync_ports(int fd, const struct fwd_topology *t, const struct fwd_runtime *rt);
+/* fwd_rules from the forwards' "from" lists (index: FWD_RULE_ISOLATE, forward i at i + 1), and
+ * the rules' drop counters (@drops_fd) from 0: they count since this `up`. */
+int maps_sync_rules(int rules_fd, int drops_fd, const struct fwd_topology *t);
 /* fwd_ct_ns: one count per namespace, 0 for a new one, kept for one that stays. */
 int maps_sync_ct_ns(int fd, const struct fwd_topology *t);
 

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "internal.h"
 #include "fwd_kern_user.h"
@@ -206,6 +207,7 @@ int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t)
 			key.port = htons(p);
 			val.addr = t->namespaces[f->ns].addr;
 			val.port = htons(f->to_port + (p - f->port_lo));
+			val.rule = f->n_from ? (__u16)(i + 1) : 0; /* fwd_rules: see there */
 			tkey.addr = val.addr;
 			tkey.proto = f->proto;
 			tkey.port = val.port;
@@ -223,6 +225,38 @@ int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t)
 	if (!err)
 		err = maps_prune(targets_fd, sizeof(struct fwd_fwd_target_key), FWD_MAP_FWD_TARGETS,
 				 t, maps_target_wanted_cb);
+	return err;
+}
+
+int maps_sync_rules(int rules_fd, int drops_fd, const struct fwd_topology *t)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct fwd_counter_val *zero;
+	int err = 0;
+
+	if (ncpus <= 0)
+		return fwd_fail(ncpus ?: -EINVAL, FWD_MAP_RULE_DROPS, "cannot count CPUs");
+	zero = calloc(ncpus, sizeof(*zero));
+	if (!zero)
+		return fwd_fail(-ENOMEM, FWD_MAP_RULE_DROPS, "cannot reset");
+	for (__u32 r = 0; r <= t->n_forwards && r < FWD_MAX_RULES && !err; r++) {
+		struct fwd_rule rule;
+
+		memset(&rule, 0, sizeof(rule));
+		if (r > 0) {
+			const struct fwd_forward *f = &t->forwards[r - 1];
+
+			for (size_t k = 0; k < f->n_from && k < FWD_MAX_FROM; k++) {
+				rule.from[k].mask = fwd_prefix_netmask(f->from[k].prefix);
+				rule.from[k].addr = f->from[k].addr & rule.from[k].mask;
+				rule.n_from = k + 1;
+			}
+		}
+		if (bpf_map_update_elem(rules_fd, &r, &rule, BPF_ANY) ||
+		    bpf_map_update_elem(drops_fd, &r, zero, BPF_ANY))
+			err = fwd_fail(-errno, "fwd_rules", "cannot fill");
+	}
+	free(zero);
 	return err;
 }
 

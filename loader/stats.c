@@ -91,3 +91,36 @@ int loader_counters_read(const char *topology, struct fwd_counter_sum out[FWD_CN
 	close(fd);
 	return err;
 }
+
+int loader_rule_drops_read(const char *topology, size_t n, struct fwd_counter_val *out)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct fwd_counter_val *vals;
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if (ncpus <= 0)
+		return fwd_fail(ncpus ?: -EINVAL, "rule drops", "cannot count CPUs");
+	fd = pins_map_open(topology, FWD_MAP_RULE_DROPS, "rule drops", path);
+	if (fd < 0)
+		return fd;
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals) {
+		close(fd);
+		return fwd_fail(-ENOMEM, "rule drops", "cannot read");
+	}
+	for (__u32 r = 0; r < n && r < FWD_MAX_RULES; r++) {
+		out[r].packets = out[r].bytes = 0;
+		if (bpf_map_lookup_elem(fd, &r, vals)) {
+			err = fwd_fail(-errno, path, "cannot read");
+			break;
+		}
+		for (int cpu = 0; cpu < ncpus; cpu++) {
+			out[r].packets += vals[cpu].packets;
+			out[r].bytes += vals[cpu].bytes;
+		}
+	}
+	free(vals);
+	close(fd);
+	return err;
+}

@@ -146,7 +146,7 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const stru
 				     skel->maps.fwd_forwards, skel->maps.fwd_fwd_targets,
 				     /* pinned: a map without a user reference cancels its timers */
 				     skel->maps.fwd_ct_gc, skel->maps.fwd_ct_ns,
-				     skel->maps.fwd_ports };
+				     skel->maps.fwd_ports, skel->maps.fwd_rule_drops };
 	char path[PATH_MAX];
 	int err;
 
@@ -264,6 +264,18 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 		cfg->masq[i].addr = t->masquerades[i].net.addr & cfg->masq[i].mask;
 		cfg->n_masq = i + 1;
 	}
+	if (t->isolate)
+		cfg->flags |= FWD_SET_ISOLATE;
+	for (size_t i = 0; i < t->n_allows && i < FWD_MAX_ALLOW; i++) {
+		const struct fwd_allow *a = &t->allows[i];
+
+		cfg->allow[i] = (struct fwd_allow_rule){ .src = a->src,
+							 .dst = a->dst,
+							 .proto = a->proto,
+							 .port_lo = a->port_lo,
+							 .port_hi = a->port_hi };
+		cfg->n_allow = i + 1;
+	}
 	if (up_snat(t, rt))
 		cfg->flags |= FWD_SET_SNAT;
 	if (up_dnat(t, rt))
@@ -347,6 +359,9 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 					 bpf_map__fd(skel->maps.fwd_fwd_targets), t);
 	if (!err)
 		err = maps_sync_ports(bpf_map__fd(skel->maps.fwd_ports), t, rt);
+	if (!err)
+		err = maps_sync_rules(bpf_map__fd(skel->maps.fwd_rules),
+				      bpf_map__fd(skel->maps.fwd_rule_drops), t);
 	if (!err)
 		err = maps_sync_ct_ns(bpf_map__fd(skel->maps.fwd_ct_ns), t);
 	/* A new table: filled from the old one as late as can be, right before the swap. */

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Policy (datapath bpf): `isolate` with its `allow` lines, and `forward ... from`.
+ *
+ * isolate: a frame from one namespace to another passes only as part of a connection an allow
+ * line admitted, either way (a reply always passes): such a connection is tracked in fwd_ct like
+ * the translated ones (FWD_CT_NAT_NONE: both keys as the packets carry them), so its TCP state,
+ * expiry and the namespace's conntrack cap apply as for SNAT. The allow lines are read only when
+ * a connection opens (they are rodata: the verifier walks the used ones). An ICMP error passes
+ * when it quotes a packet of such a connection. Protocols other than TCP, UDP and ICMP are not
+ * tracked: they pass where an allow line without a protocol admits them, each way on its own.
+ *
+ * forward ... from: a new connection to the forward from a source outside its CIDRs is dropped.
+ *
+ * Each drop counts under its rule in fwd_rule_drops (FWD_RULE_ISOLATE, or the forward's).
+ */
+#ifndef FWD_BPF_POLICY_H
+#define FWD_BPF_POLICY_H
+
+#include "conntrack.h"
+#include "nat.h"
+#include "icmp.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FWD_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct fwd_rule);
+} fwd_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FWD_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct fwd_counter_val);
+} fwd_rule_drops SEC(".maps");
+
+/* Count @ctx as dropped by rule @rule; @counter for the caller's verdict. */
+static __always_inline __u32 policy_drop(const struct __sk_buff *ctx, __u32 rule, __u32 counter)
+{
+	struct fwd_counter_val *c = bpf_map_lookup_elem(&fwd_rule_drops, &rule);
+
+	if (c) { /* per CPU: no atomics needed */
+		c->packets++;
+		c->bytes += ctx_full_len(ctx);
+	}
+	return counter;
+}
+
+/* May a new connection from @saddr open on forward @fv? Counted under its rule when not. */
+static __always_inline bool policy_from_ok(const struct __sk_buff *ctx,
+					   const struct fwd_forward_val *fv, __be32 saddr)
+{
+	__u32 rule = fv->rule;
+	const struct fwd_rule *r;
+
+	if (!rule)
+		return true;
+	r = bpf_map_lookup_elem(&fwd_rules, &rule);
+	if (!r)
+		return true;
+	for (__u32 i = 0; i < FWD_MAX_FROM; i++) {
+		if (i >= r->n_from)
+			break;
+		if ((saddr & r->from[i].mask) == r->from[i].addr)
+			return true;
+	}
+	policy_drop(ctx, rule, FWD_CNT_DROP_NOT_FROM);
+	return false;
+}
+
+/* Does an allow line admit @pkt (its proto; any proto with @any_proto only)? */
+static __always_inline bool policy_allowed(const struct fwd_pkt *pkt, bool any_proto)
+{
+	__u16 port = bpf_ntohs(pkt->dport);
+
+	for (__u32 i = 0; i < FWD_MAX_ALLOW; i++) {
+		const volatile struct fwd_allow_rule *a = &fwd_cfg.allow[i];
+
+		if (i >= fwd_cfg.n_allow)
+			break;
+		if (a->src != pkt->saddr || a->dst != pkt->daddr)
+			continue;
+		if (!a->proto)
+			return true;
+		if (!any_proto && a->proto == pkt->proto && port >= a->port_lo &&
+		    port <= a->port_hi)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * isolate: may @pkt (fwd_parse_l4'd, ports known for a fragment) go from its namespace to
+ * the namespace it is addressed to? FWD_OK, or the drop reason (DROP_ISOLATED counted under
+ * FWD_RULE_ISOLATE; a tracked connection's own reasons: out of window, table full, cap).
+ */
+static __always_inline __u32 policy_isolation(struct __sk_buff *ctx, const struct fwd_pkt *pkt,
+					      __u64 now)
+{
+	struct fwd_ct_entry *e, *o;
+	struct fwd_ct_key key;
+	struct icmp_quote q;
+	__u32 why = FWD_CNT_DROP_CT_FULL;
+
+	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP && pkt->proto != IPPROTO_ICMP)
+		return policy_allowed(pkt, true)
+			   ? FWD_OK
+			   : policy_drop(ctx, FWD_RULE_ISOLATE, FWD_CNT_DROP_ISOLATED);
+	if (pkt->proto == IPPROTO_ICMP && icmp_is_error(pkt->icmp_type)) {
+		/* About a packet of a tracked connection: the quote read backwards is its key
+		 * as the erring side sends, ORIG or REPLY. */
+		if (!icmp_quote_parse(ctx, pkt, &q, &key) && key.saddr == pkt->saddr) {
+			e = bpf_map_lookup_elem(&fwd_ct, &key);
+			if (e && e->nat == FWD_CT_NAT_NONE)
+				return FWD_OK;
+		}
+		return policy_drop(ctx, FWD_RULE_ISOLATE, FWD_CNT_DROP_ISOLATED);
+	}
+	ct_key_of(&key, pkt);
+	e = ct_lookup(&key, now);
+	if (e && e->nat == FWD_CT_NAT_NONE) {
+		o = e->dir == FWD_CT_DIR_ORIG ? e : ct_lookup(&e->peer, now);
+		if (o) /* expired or being deleted otherwise: it may open anew below */
+			return ct_update(o, pkt, e->dir == FWD_CT_DIR_REPLY, now)
+				   ? FWD_OK
+				   : FWD_CNT_DROP_TCP_WINDOW;
+	}
+	if (!policy_allowed(pkt, false))
+		return policy_drop(ctx, FWD_RULE_ISOLATE, FWD_CNT_DROP_ISOLATED);
+	{
+		struct fwd_ct_key rkey = {};
+
+		rkey.saddr = key.daddr;
+		rkey.daddr = key.saddr;
+		rkey.sport = key.dport;
+		rkey.dport = key.sport;
+		rkey.proto = key.proto;
+		if (!nat_pair_create(pkt, &key, &rkey, FWD_CT_NAT_NONE, now, true, &why))
+			return why;
+	}
+	return FWD_OK;
+}
+
+#endif

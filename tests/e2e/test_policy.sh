@@ -1,0 +1,95 @@
+#!/bin/bash
+# Policy on both datapaths: isolate with an allow line, and forward ... from.
+#   isolate; allow red -> blue tcp 80; forward udp 5353 green:53 from 10.77.0.2/32:
+#   - red reaches blue:80 (and blue's answers reach red), nothing else between namespaces
+#     does: red -> blue:81, blue -> red:80, red -> green ping, and not IPv6 link-local either
+#     (the bridge forwards nothing between the namespaces' ports);
+#   - the LAN peer's own address reaches the forward, another of its addresses does not;
+#   - each drop counted by its rule: fwdctl stats' rules (bpf), the rules' counters (kernel);
+#   - the same file without those lines: everything reaches everything again, the bridge's
+#     proxy ARP is off again.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+sandbox_up || { fail "sandbox"; exit 1; }
+# A second address of the LAN peer, outside the forward's "from".
+ip -n "$LAN" addr add 10.77.0.200/24 dev lan0
+
+# udp_from NS SRC ADDR PORT: one datagram from SRC (bound), the answer or "" within 3 s.
+udp_from() {
+	in_ns "$1" timeout 5 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+s.settimeout(3)
+s.sendto(b"hi\n", (sys.argv[2], int(sys.argv[3])))
+try:
+    print(s.recv(100).decode().strip())
+except socket.timeout:
+    print("")' "$2" "$3" "$4"
+}
+ll_of() { ip -n "$1" -6 -o addr show dev eth0 scope link | awk '{print $4}' | cut -d/ -f1; }
+not() { ! "$@"; }
+pingable6() { in_ns "$1" ping -6 -c 1 -W 1 -q "$2%eth0" >/dev/null 2>&1; }
+# rule_drops TOPO DATAPATH RULE: drops of "isolate" or of the forward (bpf: fwdctl stats' rules;
+# kernel: the DROP rule's packet counter in FWD-T-FWD or FWD-T-RAW).
+rule_drops() {
+	if [ "$2" = bpf ]; then
+		"$FWDCTL" -j -n "$HOST" stats "$1" | python3 -c '
+import json, sys
+rules = json.load(sys.stdin)["rules"]
+print(sum(r["packets"] for r in rules if r["rule"].startswith(sys.argv[1])))' "$3"
+	elif [ "$3" = isolate ]; then
+		in_ns "$HOST" iptables-save -c -t filter |
+			sed -n "s/^\[\([0-9]*\):.*-A FWD-$1-FWD -i vnet0 -o vnet0 -j DROP$/\1/p"
+	else
+		in_ns "$HOST" iptables-save -c -t raw |
+			sed -n "s/^\[\([0-9]*\):.*-A FWD-$1-RAW -d $UPLINK_ADDR\/32 .* -j DROP$/\1/p"
+	fi
+}
+
+for dp in bpf kernel; do
+	T="$dp:"
+	topo=${P}${dp:0:1}
+	plain=$(lab_conf "$topo" "$dp" noforwards)
+	conf="$WORK/$topo-policy.conf"
+	{
+		cat "$plain"
+		echo "forward udp 5353 $P-green:53 from 10.77.0.2/32"
+		echo "isolate"
+		echo "allow $P-red -> $P-blue tcp 80"
+	} >"$conf"
+	check "$T up with isolate" "$FWDCTL" -q -n "$HOST" up "$conf"
+	peer_server "$P-blue" tcp 80
+	peer_server "$P-blue" tcp 81
+	peer_server "$P-red" tcp 80
+	peer_server "$P-green" udp 53
+
+	check_eq "$T red -> blue:80 (allowed): blue sees red, red gets the answer" 192.168.15.1 \
+		"$(ask "$P-red" tcp 192.168.15.2 80)"
+	check_eq "$T red -> blue:81: nothing" "" "$(ask "$P-red" tcp 192.168.15.2 81)"
+	check_eq "$T blue -> red:80 (allowed the other way only): nothing" "" \
+		"$(ask "$P-blue" tcp 192.168.15.1 80)"
+	check "$T red -> green ping: nothing" not pingable "$P-red" 192.168.15.3
+	check "$T red -> blue over IPv6 link-local: nothing (the bridge's ports are isolated)" \
+		not pingable6 "$P-red" "$(ll_of "$P-blue")"
+	check "$T red still reaches its gateway" pingable "$P-red" 192.168.15.5
+	check_eq "$T the LAN peer's own address reaches the forward (from 10.77.0.2/32)" \
+		"$LAN_ADDR" "$(udp_from "$LAN" "$LAN_ADDR" "$UPLINK_ADDR" 5353)"
+	check_eq "$T its other address (10.77.0.200) does not" "" \
+		"$(udp_from "$LAN" 10.77.0.200 "$UPLINK_ADDR" 5353)"
+	check "$T ... isolate's drops counted by its rule ($(rule_drops "$topo" "$dp" isolate))" \
+		test "$(rule_drops "$topo" "$dp" isolate)" -ge 3
+	check "$T ... the forward's drops by its rule ($(rule_drops "$topo" "$dp" forward))" \
+		test "$(rule_drops "$topo" "$dp" forward)" -ge 1
+
+	# The same lab without the policy: open again, the bridge as before.
+	check "$T up without the policy lines" "$FWDCTL" -q -n "$HOST" up "$plain"
+	check_eq "$T blue -> red:80 now answered" 192.168.15.2 "$(ask "$P-blue" tcp 192.168.15.1 80)"
+	check "$T red -> green ping now answered" pingable "$P-red" 192.168.15.3
+	check "$T red -> blue over IPv6 link-local now answered" pingable6 "$P-red" "$(ll_of "$P-blue")"
+	check_eq "$T the bridge's proxy ARP off again" "0 0" \
+		"$(in_ns "$HOST" cat /proc/sys/net/ipv4/conf/vnet0/proxy_arp /proc/sys/net/ipv4/conf/vnet0/proxy_arp_pvlan | xargs)"
+	stop_servers
+	check "$T down" "$FWDCTL" -q -n "$HOST" down "$topo"
+done
