@@ -104,10 +104,11 @@ static __always_inline bool fwd_fib_fits(struct __sk_buff *ctx, const struct fwd
 
 /*
  * Route @pkt as the kernel would when it arrives on the ingress interface: FWD_OK when it
- * leaves by the uplink (@fib then holds the MACs; *@no_neigh when the neighbour is not
- * resolved yet), else the counter that sends it elsewhere. Frames too big for the uplink go to
- * the kernel when DF is set (it answers "fragmentation needed") and are dropped otherwise:
- * the kernel would fragment and forward them untranslated. Answered from the route cache
+ * leaves by the uplink (@fib then holds the MACs and the MTU; *@no_neigh when the neighbour
+ * is not resolved yet), else the counter that sends it elsewhere. Frames too big for the
+ * uplink go to the kernel when DF is set (it answers "fragmentation needed"); without DF,
+ * DROP_NAT_TOO_BIG with @fib filled: the caller cuts them into fragments (bpf/frag.h) or drops
+ * them (the kernel would fragment and forward them untranslated). Answered from the route cache
  * (above) when it can; @now is the caller's ct_now() (bpf_ktime_get_coarse_ns).
  */
 static __always_inline int fwd_fib_uplink(struct __sk_buff *ctx, const struct fwd_pkt *pkt,
@@ -122,6 +123,7 @@ static __always_inline int fwd_fib_uplink(struct __sk_buff *ctx, const struct fw
 	if (c && fwd_fib_cache_hit(c, pkt, in_ifindex, now)) {
 		fib->ifindex = c->ifindex;
 		fib->ipv4_dst = pkt->daddr;
+		fib->mtu_result = c->mtu;
 		__builtin_memcpy(fib->dmac, c->dmac, 6);
 		__builtin_memcpy(fib->smac, c->smac, 6);
 		if (fwd_fib_fits(ctx, pkt, c->mtu))

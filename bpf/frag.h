@@ -17,7 +17,11 @@
  * passes again, now with its first known; then the skb becomes the first fragment again and
  * goes on. One that cannot be held (too many, too big) is dropped from a namespace
  * (drop_frag_no_first: translated it cannot be, untranslated it must not leave) and is the
- * host's from the LAN, as any frame of no connection of ours. tc only.
+ * host's from the LAN, as any frame of no connection of ours.
+ *
+ * The other way round, a packet without DF too big for the uplink (a namespace's fragment of
+ * 1,500 bytes, the uplink a tunnel of 1,420) is cut into fragments that fit, after it was
+ * translated, as ip_fragment() would: frag_out(). tc only.
  */
 #ifndef FWD_BPF_FRAG_H
 #define FWD_BPF_FRAG_H
@@ -26,6 +30,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "parse.h"
+#include "csum.h"
 
 #ifndef FWD_CTX_TC
 #error "bpf/frag.h is for tc programs"
@@ -155,6 +160,77 @@ static __always_inline int frag_unpark(struct __sk_buff *ctx, const struct fwd_f
 		bpf_map_delete_elem(&fwd_frag_park, &pk);
 	}
 	return frag_frame_write(ctx, first) ? FWD_CNT_DROP_REWRITE : FWD_OK;
+}
+
+/* frag_out()'s copy of the frame: the headers, then room for any slice the verifier may
+ * think of (offset and length masked to 11 bits each), so that each is provably inside. */
+struct fwd_frag_out_buf {
+	__u8 b[ETH_HLEN + 20 + 2048 + 2048];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fwd_frag_out_buf);
+} fwd_frag_out SEC(".maps");
+
+#define FWD_FRAG_OUT_MAX 8 /* fragments of one packet: a 1,500-byte one into an MTU of 200 */
+
+/*
+ * Send the translated IPv4 packet in @ctx (MACs set, TTL decremented, DF clear, IHL 5, no GSO,
+ * at most FWD_FRAG_PARK_BYTES) out of @ifindex in fragments of at most @mtu bytes: each a
+ * clone of the skb rewritten to it, the last one the skb itself (the caller redirects it:
+ * TC_ACT_REDIRECT). A fragment stays a fragment: offsets go on from its own, and the last
+ * keeps its MF. -1 when the packet cannot be cut (the caller drops it).
+ */
+static __always_inline long frag_out(struct __sk_buff *ctx, const struct fwd_pkt *pkt, __u32 mtu,
+				     __u32 ifindex)
+{
+	__u32 len = ctx_full_len(ctx), zero = 0, payload, step, n, first_off;
+	struct fwd_frag_out_buf *f;
+	struct iphdr ip;
+
+	f = bpf_map_lookup_elem(&fwd_frag_out, &zero);
+	if (!f || pkt->l3_off != ETH_HLEN || pkt->l4_off != ETH_HLEN + sizeof(ip) ||
+	    ctx_is_gso(ctx) || len > FWD_FRAG_PARK_BYTES || len < ETH_HLEN + sizeof(ip) ||
+	    mtu < 68 || pkt->l3_len + ETH_HLEN > len)
+		return -1;
+	if (ctx_load_bytes(ctx, 0, f->b, len & 2047))
+		return -1;
+	__builtin_memcpy(&ip, f->b + ETH_HLEN, sizeof(ip));
+	payload = pkt->l3_len - sizeof(ip);
+	step = (mtu - sizeof(ip)) & ~7u; /* every fragment but the last: a multiple of 8 */
+	n = (payload + step - 1) / step;
+	if (n > FWD_FRAG_OUT_MAX)
+		return -1;
+	first_off = bpf_ntohs(ip.frag_off) & 0x1fff;
+	for (__u32 k = 0; k < FWD_FRAG_OUT_MAX; k++) {
+		__u32 at = k * step, part = payload - at;
+		bool last = k + 1 == n;
+		struct iphdr h = ip;
+
+		if (k >= n)
+			break;
+		if (part > step)
+			part = step;
+		h.tot_len = bpf_htons(sizeof(h) + part);
+		h.frag_off = bpf_htons((first_off + at / 8) |
+				       (last ? bpf_ntohs(ip.frag_off) & 0x2000 : 0x2000));
+		h.check = 0;
+		h.check = csum_fold32(bpf_csum_diff(NULL, 0, (__be32 *)&h, sizeof(h), 0));
+		at &= 2047;
+		part &= 2047;
+		if (part == 0 || bpf_skb_change_tail(ctx, ETH_HLEN + sizeof(h) + part, 0) ||
+		    ctx_store_bytes(ctx, ETH_HLEN, &h, sizeof(h)) ||
+		    ctx_store_bytes(ctx, ETH_HLEN + sizeof(h), f->b + ETH_HLEN + sizeof(h) + at,
+				    part))
+			return -1;
+		if (last)
+			return 0;
+		bpf_clone_redirect(ctx, ifindex, 0);
+	}
+	return -1;
 }
 
 /*

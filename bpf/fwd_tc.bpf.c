@@ -39,6 +39,21 @@ static __always_inline int fwd_redirected(struct __sk_buff *skb, __u32 counter, 
 	return ret;
 }
 
+/*
+ * Out of the uplink in fragments: a packet without DF too big for it (fwd_fib_uplink() said
+ * DROP_NAT_TOO_BIG and filled @fib), translated already, as the kernel's forwarding would.
+ */
+static __always_inline int fwd_cut_out(struct __sk_buff *skb, const struct fwd_pkt *pkt,
+				       const struct bpf_fib_lookup *fib, bool no_neigh,
+				       __u32 counter)
+{
+	if (no_neigh || nat_set_macs(skb, fib->dmac, fib->smac) != FWD_OK ||
+	    frag_out(skb, pkt, fib->mtu_result, fib->ifindex))
+		return fwd_verdict(skb, FWD_CNT_DROP_NAT_TOO_BIG);
+	fwd_count_event(FWD_CNT_FRAGMENTED);
+	return fwd_redirected(skb, counter, bpf_redirect(fib->ifindex, 0), fib->ifindex, 0);
+}
+
 /* Into a namespace: TTL, MACs of its veth pair, then the peer's ingress. */
 static __always_inline int fwd_deliver(struct __sk_buff *skb, const struct fwd_pkt *pkt,
 				       const struct fwd_endpoint *ep, __u32 counter)
@@ -146,7 +161,7 @@ static __always_inline int fwd_dnat_reply(struct __sk_buff *skb, struct fwd_pkt 
 	struct bpf_fib_lookup fib;
 	struct fwd_ct_entry *e, *o;
 	struct fwd_ct_key key;
-	bool no_neigh = false;
+	bool no_neigh = false, cut = false;
 	__u64 now;
 	__u32 why;
 
@@ -164,7 +179,8 @@ static __always_inline int fwd_dnat_reply(struct __sk_buff *skb, struct fwd_pkt 
 			return -1;
 	} else {
 		why = fwd_fib_uplink(skb, pkt, now, &fib, &no_neigh);
-		if (why != FWD_OK)
+		cut = why == FWD_CNT_DROP_NAT_TOO_BIG; /* as in fwd_snat() */
+		if (why != FWD_OK && !cut)
 			return fwd_verdict(skb, why);
 	}
 	if (pkt->ttl <= 1)
@@ -179,6 +195,8 @@ static __always_inline int fwd_dnat_reply(struct __sk_buff *skb, struct fwd_pkt 
 	why = nat_ttl_dec(skb, pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
+	if (cut)
+		return fwd_cut_out(skb, pkt, &fib, no_neigh, FWD_CNT_DNAT_REPLY);
 	return fwd_redirected(skb, FWD_CNT_DNAT_REPLY, fwd_fib_redirect(skb, &fib, no_neigh),
 			      fib.ifindex, 0);
 }
@@ -289,13 +307,14 @@ static __always_inline int fwd_snat(struct __sk_buff *skb, struct fwd_pkt *pkt)
 	struct bpf_fib_lookup fib;
 	struct fwd_ct_entry *e;
 	struct fwd_ct_key okey;
-	bool no_neigh;
+	bool no_neigh, cut;
 	__u32 why;
 	__u64 now;
 
 	now = ct_now();
 	why = fwd_fib_uplink(skb, pkt, now, &fib, &no_neigh);
-	if (why != FWD_OK)
+	cut = why == FWD_CNT_DROP_NAT_TOO_BIG; /* without DF: fragments, once translated */
+	if (why != FWD_OK && !cut)
 		return fwd_verdict(skb, why);
 	if (pkt->ttl <= 1)
 		return fwd_verdict(skb, FWD_CNT_PASS_TTL);
@@ -323,6 +342,8 @@ static __always_inline int fwd_snat(struct __sk_buff *skb, struct fwd_pkt *pkt)
 		why = nat_ttl_dec(skb, pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
+	if (cut)
+		return fwd_cut_out(skb, pkt, &fib, no_neigh, FWD_CNT_SNAT);
 	return fwd_redirected(skb, FWD_CNT_SNAT, fwd_fib_redirect(skb, &fib, no_neigh), fib.ifindex,
 			      0);
 }

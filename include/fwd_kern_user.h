@@ -90,6 +90,8 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(PASS_UPLINK_HOST, "pass_uplink_host") /* uplink frame that is no reply of ours */      \
 	X(TIME_EXCEEDED, "time_exceeded")     /* TTL <= 1 from the LAN (or hairpin): answered \
 						 with ICMP time exceeded, as a router would */ \
+	X(FRAGMENTED, "fragmented")           /* event: a packet without DF too big for the \
+						 uplink, sent in fragments (bpf/frag.h) */     \
 	X(FRAG_PARKED, "frag_parked")         /* a later IPv4 fragment held until its first \
 						 fragment comes; then it goes through again */ \
 	X(DROP_TRUNC_ETH, "drop_trunc_eth")   /* shorter than an Ethernet header */              \
@@ -151,7 +153,8 @@ enum fwd_counter {
 static inline int fwd_counter_is_event(unsigned int counter)
 {
 	return counter == FWD_CNT_HOST_DNAT || counter == FWD_CNT_CT_EARLY_DROP ||
-	       counter == FWD_CNT_CT_TABLE_FULL || counter == FWD_CNT_FIB_LOOKUP;
+	       counter == FWD_CNT_CT_TABLE_FULL || counter == FWD_CNT_FIB_LOOKUP ||
+	       counter == FWD_CNT_FRAGMENTED;
 }
 
 struct fwd_counter_val {
