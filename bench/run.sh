@@ -21,7 +21,11 @@
 # (seconds of the datagram and frame counts, default BENCH_DURATION), BENCH_ONLY (any of
 # "traffic ct setup"), BENCH_SETUP_SIZES (e.g. "100 1000"), BENCH_CT_FLOWS (e.g. "1 100000"),
 # BENCH_LAB_TIMEOUT (seconds for one up or down), BENCH_GSO_MAX (gso_ipv4_max_size of the
-# uplinks and the ceiling, 196608; 65536: BIG TCP off), BENCH_OUT (instead of results/latest).
+# uplinks and the ceiling, 196608; 65536: BIG TCP off), BENCH_OUT (instead of results/latest),
+# BENCH_PROG_COST=1 (kernel.bpf_stats_enabled on for the run and back to what it was after:
+# each datagram and frame count of a fwd lab also records its programs' mean run time in the
+# window, METRIC_prog_ns, ns per run; the stats cost every program run, so the run's packet
+# rates are not the ones to quote).
 # bench/run.sh --cleanup removes what an interrupted (killed) run may have left behind.
 #
 # bench/run.sh BUILD --compare OLD_FWDCTL [--quick] — the run of `make bench-compare`
@@ -78,10 +82,27 @@ bg_run() {
 	sandbox_spawn "$ns" "$out" timeout -k 2 "$lim" "$@" 9>&-
 }
 
+# BENCH_PROG_COST: kernel.bpf_stats_enabled as it was before the run ('' when untouched).
+STATS_WAS=''
+
+# prog_stats DATAPATH: "RUN_TIME_NS RUN_CNT" summed over the programs a fwd lab pinned.
+prog_stats() {
+	local x=${1:0:1} pin t=0 c=0 line
+	for pin in /sys/fs/bpf/fwd/fwdb"$x"/*; do
+		line=$(bpftool -j prog show pinned "$pin" 2>/dev/null | python3 -c '
+import json, sys
+p = json.load(sys.stdin)
+print(p.get("run_time_ns", 0), p.get("run_cnt", 0))' 2>/dev/null) || continue
+		t=$((t + ${line% *})) c=$((c + ${line#* }))
+	done
+	echo "$t $c"
+}
+
 # shellcheck disable=SC2317 # the EXIT trap calls it
 cleanup() {
 	local h
 	trap - EXIT INT TERM HUP
+	[ -n "$STATS_WAS" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 	sandbox_stop_all TERM
 	for h in "${!LABS[@]}"; do lab_down "$h" >/dev/null 2>&1; done
 	# every namespace recorded, newest first, and any of ours, with what still runs inside
@@ -152,6 +173,10 @@ done
 WORK=$(mktemp -d /tmp/fwdbench.XXXXXX)
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM HUP
+if [ "${BENCH_PROG_COST:-0}" = 1 ]; then
+	STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled) || exit 1
+	sysctl -qw kernel.bpf_stats_enabled=1 || { STATS_WAS=''; echo "bench: cannot switch kernel.bpf_stats_enabled on" >&2; exit 1; }
+fi
 mkdir -p "$OUT"
 # a run that fails half-way must not leave the previous run's numbers looking current
 rm -f "$OUT/results.json" "$OUT/results.md" "$OUT/results.png" "$OUT/raw.tsv" "$OUT/compare.md"
@@ -347,7 +372,7 @@ m_crr() {
 count_with() {
 	local path=$1 dp=$2 metric=$3 ports=$4 tmo=$5 gen_ns=$6
 	shift 6
-	local r=$WORK/count.ready s=$WORK/gen.ready cpid gpid out
+	local r=$WORK/count.ready s=$WORK/gen.ready cpid gpid out p0='' p1
 	rm -f "$r" "$s"
 	bg_run "$SNS" $((COUNT_D + tmo + 20)) "$WORK/count.log" "$TOOLS/xdp_count" -i "$RIF" -p "$ports" -d "$COUNT_D" -R "$r" -S "$s" -T "$tmo"
 	cpid=$SANDBOX_LAST
@@ -355,9 +380,16 @@ count_with() {
 	# the generator runs past the window; it is stopped as soon as the count is in
 	bg_run "$gen_ns" $((COUNT_D + tmo + 20)) "$WORK/gen.log" "$@" -t $((COUNT_D + tmo + 5)) -R "$s"
 	gpid=$SANDBOX_LAST
+	# The generator waits for the counter's window: the programs' stats from its start.
+	[ -n "$STATS_WAS" ] && [ "$dp" != kernel ] && wait_for 10000 test -e "$s" && p0=$(prog_stats "$dp")
 	sandbox_wait "$cpid"
+	[ -n "$p0" ] && p1=$(prog_stats "$dp")
 	out=$(cat "$WORK/count.log")
 	sandbox_stop "$gpid" TERM
+	if [ -n "$p0" ] && [ $((${p1#* } - ${p0#* })) -gt 0 ]; then
+		record "$path" "$dp" "${metric}_prog_ns" ns "$(awk -v t=$((${p1% *} - ${p0% *})) \
+			-v c=$((${p1#* } - ${p0#* })) 'BEGIN { printf "%.1f", t / c }')"
+	fi
 	grep -q '^pps=' <<<"$out" || { fail "$path/$dp $metric: $out $(cat "$WORK/gen.log")"; return 1; }
 	log "    xdp_count: $out"
 	record "$path" "$dp" "$metric" pps "$(sed -n 's/^pps=\([0-9]*\).*/\1/p' <<<"$out")"

@@ -1221,6 +1221,76 @@ static int pin_cpu(int cpu, cpu_set_t *old)
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
+/* isolate, and allow red -> blue tcp 80. */
+static void tweak_isolate(struct fwd_tc *skel)
+{
+	struct fwd_settings *cfg = (struct fwd_settings *)&skel->rodata->fwd_cfg;
+
+	cfg->flags |= FWD_SET_ISOLATE;
+	cfg->n_allow = 1;
+	cfg->allow[0] = (struct fwd_allow_rule){ .src = htonl(NS(1)),
+						 .dst = htonl(NS(2)),
+						 .proto = IPPROTO_TCP,
+						 .port_lo = 80,
+						 .port_hi = 80 };
+}
+
+/* Drops of policy rule @rule, summed over CPUs. */
+static __u64 rule_drops(const struct obj *o, __u32 rule)
+{
+	struct fwd_counter_val v[256] = {}; /* more than the CPUs of any test machine */
+	__u64 n = 0;
+
+	if (libbpf_num_possible_cpus() > 256 ||
+	    bpf_map_lookup_elem(bpf_map__fd(o->skel->maps.fwd_rule_drops), &rule, v))
+		return 0;
+	for (int i = 0; i < libbpf_num_possible_cpus(); i++)
+		n += v[i].packets;
+	return n;
+}
+
+/*
+ * isolate (bpf/policy.h): red -> blue tcp 80 opens a tracked connection (nat none) whose
+ * answers come back; every other frame between namespaces is dropped under the isolate rule.
+ */
+static void test_isolate(void)
+{
+	struct fwd_ct_entry e;
+	struct pkt in;
+	struct obj o;
+
+	if (!loaded(&o, "isolate", tweak_isolate))
+		goto end;
+	/* Through the gateway (proxy ARP): to its MAC, TTL down by one on the way. */
+	build(&(struct spec){ .from_ns = 1, .daddr = NS(2), .dport = 80 }, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_REDIRECT_PEER, 102, NULL);
+	CHECK(!ct_get(&o, IPPROTO_TCP, NS(1), 40000, NS(2), 80, &e) && e.nat == FWD_CT_NAT_NONE &&
+		  e.dir == FWD_CT_DIR_ORIG,
+	      "no tracked connection red -> blue:80");
+	build(&(struct spec){ .from_ns = 2,
+			      .daddr = NS(1),
+			      .sport = 80,
+			      .dport = 40000,
+			      .tcp_flags = TCP_SYN | TCP_ACK,
+			      .ack = 1011 },
+	      VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_REDIRECT_PEER, 101, NULL);
+	result(&o, "allowed: red -> blue:80 opens a connection, blue's answer goes back");
+
+	build(&(struct spec){ .from_ns = 1, .daddr = NS(2), .dport = 81 }, VETH, &in);
+	run(&o, VETH, &in, DROP, FWD_CNT_DROP_ISOLATED, 0, NULL);
+	build(&(struct spec){ .from_ns = 2, .daddr = NS(1), .sport = 41000, .dport = 80 }, VETH,
+	      &in);
+	run(&o, VETH, &in, DROP, FWD_CNT_DROP_ISOLATED, 0, NULL);
+	build(&(struct spec){ .from_ns = 1, .daddr = NS(3), .proto = IPPROTO_ICMP }, VETH, &in);
+	run(&o, VETH, &in, DROP, FWD_CNT_DROP_ISOLATED, 0, NULL);
+	CHECK(rule_drops(&o, FWD_RULE_ISOLATE) == 3, "%llu drops under the isolate rule, want 3",
+	      (unsigned long long)rule_drops(&o, FWD_RULE_ISOLATE));
+	result(&o, "not allowed: blue:81, blue -> red, a ping to green: dropped, counted by rule");
+end:
+	fwd_tc__destroy(o.skel);
+}
+
 /*
  * The route cache (bpf/fib.h): a flow's frames after the first take the cached answer, the
  * frame's own size is still checked against the uplink's MTU on every one, and a changed
@@ -1353,5 +1423,6 @@ int main(void)
 	test_close_reused();
 	test_full_closed();
 	test_fib_cache();
+	test_isolate();
 	return check_summary();
 }
