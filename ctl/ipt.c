@@ -93,14 +93,17 @@ static void forward_from_rules(struct fwd_buf *b, const struct fwd_topology *t, 
 
 /*
  * isolate: between namespaces (routed by the host: the bridge's ports are isolated and it
- * answers their ARP, see ctl/up.c) only replies and what an allow line admits; the last rule's
- * counter counts the rest.
+ * answers their ARP, see ctl/up.c) only replies, forwards (hairpin) and what an allow line
+ * admits; the last rule's counter counts the rest.
  */
 static void isolate_rules(struct fwd_buf *b, const struct fwd_topology *t, const char *chain)
 {
 	fwd_buf_printf(b,
 		       "-A %s -i %s -o %s -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n",
 		       chain, t->bridge, t->bridge);
+	/* A namespace reaching a forward (hairpin) reaches a service, as the LAN does. */
+	fwd_buf_printf(b, "-A %s -i %s -o %s -m conntrack --ctstate DNAT -j ACCEPT\n", chain,
+		       t->bridge, t->bridge);
 	for (size_t i = 0; i < t->n_allows; i++) {
 		const struct fwd_allow *a = &t->allows[i];
 		char match[64] = "";

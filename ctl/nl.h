@@ -43,6 +43,7 @@ struct nl_link {
 				* TCP above 65536); 0: the kernel has no such setting (< 6.3) */
 	uint32_t tso_max_size; /* the most gso_ipv4_max_size may be (a bridge: its ports'
 				* least, 65536 without ports); 0 when not reported */
+	bool brport_isolated;  /* a bridge port that forwards to no other isolated port */
 };
 
 /* Look up a link by name: 0 and *out filled, -ENODEV when absent. */

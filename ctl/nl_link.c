@@ -66,6 +66,16 @@ static int parse_link(const struct nlmsghdr *nlh, struct nl_link *l)
 		if (mnl_attr_parse_nested(tb[IFLA_LINKINFO], attr_index_cb, &ti) >= 0 &&
 		    info[IFLA_INFO_KIND])
 			copy_str(l->kind, sizeof(l->kind), info[IFLA_INFO_KIND]);
+		if (info[IFLA_INFO_SLAVE_DATA]) { /* a bridge port's settings */
+			const struct nlattr *port[IFLA_BRPORT_MAX + 1] = { 0 };
+			struct attr_tb tp = { port, IFLA_BRPORT_MAX };
+
+			if (mnl_attr_parse_nested(info[IFLA_INFO_SLAVE_DATA], attr_index_cb, &tp) >=
+				0 &&
+			    port[IFLA_BRPORT_ISOLATED] &&
+			    !mnl_attr_validate(port[IFLA_BRPORT_ISOLATED], MNL_TYPE_U8))
+				l->brport_isolated = mnl_attr_get_u8(port[IFLA_BRPORT_ISOLATED]);
+		}
 	}
 	return 0;
 }

@@ -35,6 +35,7 @@ struct up {
 	in_addr_t uplink_addr;
 	char (*veth)[IF_NAMESIZE]; /* host-side veth name per namespace */
 	struct fwd_endpoint_rt *eps;
+	bool *port_isolated;  /* per namespace: its bridge port is isolated (as found) */
 	bool flush_conntrack; /* up --flush-conntrack */
 };
 
@@ -293,6 +294,9 @@ static int ensure_isolation(struct up *u)
 	int ret = 0;
 
 	for (size_t i = 0; i < t->n_namespaces && !ret; i++) {
+		/* Only where it changes: a request per port is most of a large up. */
+		if (u->port_isolated[i] == t->isolate)
+			continue;
 		ret = nl_bridge_port_set_isolated(u->nl, u->eps[i].host_ifindex, t->isolate);
 		if (ret)
 			return fail(u, ret, u->veth[i], "cannot set the bridge port's isolation");
@@ -466,6 +470,7 @@ static int ensure_namespace(struct up *u, size_t i)
 	}
 	u->eps[i].ns = ns;
 	u->eps[i].host_ifindex = l.ifindex;
+	u->port_isolated[i] = l.brport_isolated;
 	memcpy(u->eps[i].host_mac, l.mac, 6);
 	ret = configure_inside(u, i, nsfd);
 out:
@@ -574,7 +579,8 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 
 	u.veth = calloc(t->n_namespaces, sizeof(*u.veth));
 	u.eps = calloc(t->n_namespaces, sizeof(*u.eps));
-	if (!u.veth || !u.eps) {
+	u.port_isolated = calloc(t->n_namespaces, sizeof(*u.port_isolated));
+	if (!u.veth || !u.eps || !u.port_isolated) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -627,6 +633,7 @@ out_nl:
 out_free:
 	free(u.veth);
 	free(u.eps);
+	free(u.port_isolated);
 	if (ret == -ENOMEM)
 		fwd_err("up: out of memory");
 	return ret ? FWD_EXIT_FAILURE : FWD_EXIT_OK;

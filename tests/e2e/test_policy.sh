@@ -3,7 +3,8 @@
 #   isolate; allow red -> blue tcp 80; forward udp 5353 green:53 from 10.77.0.2/32:
 #   - red reaches blue:80 (and blue's answers reach red), nothing else between namespaces
 #     does: red -> blue:81, blue -> red:80, red -> green ping, and not IPv6 link-local either
-#     (the bridge forwards nothing between the namespaces' ports);
+#     (the bridge forwards nothing between the namespaces' ports); a forward (uplink:8080 ->
+#     blue:81) is reached from red as from the LAN (datapath bpf);
 #   - the LAN peer's own address reaches the forward, another of its addresses does not;
 #   - each drop counted by its rule: fwdctl stats' rules (bpf), the rules' counters (kernel);
 #   - the same file without those lines: everything reaches everything again, the bridge's
@@ -56,6 +57,7 @@ for dp in bpf kernel; do
 	{
 		cat "$plain"
 		echo "forward udp 5353 $P-green:53 from 10.77.0.2/32"
+		echo "forward tcp 8080 $P-blue:81"
 		echo "isolate"
 		echo "allow $P-red -> $P-blue tcp 80"
 	} >"$conf"
@@ -74,6 +76,10 @@ for dp in bpf kernel; do
 	check "$T red -> blue over IPv6 link-local: nothing (the bridge's ports are isolated)" \
 		not pingable6 "$P-red" "$(ll_of "$P-blue")"
 	check "$T red still reaches its gateway" pingable "$P-red" 192.168.15.5
+	# datapath kernel with br_netfilter (loaded here) bridges a DNATed frame whose target is on
+	# the bridge (br_nf_pre_routing_finish), and the isolated ports drop it: documented there.
+	[ "$dp" = bpf ] && check_eq "$T red reaches blue's forward (uplink:8080 -> blue:81), as the LAN does" \
+		192.168.15.1 "$(ask "$P-red" tcp "$UPLINK_ADDR" 8080)"
 	check_eq "$T the LAN peer's own address reaches the forward (from 10.77.0.2/32)" \
 		"$LAN_ADDR" "$(udp_from "$LAN" "$LAN_ADDR" "$UPLINK_ADDR" 5353)"
 	check_eq "$T its other address (10.77.0.200) does not" "" \
