@@ -182,17 +182,18 @@ struct {
  * at most FWD_FRAG_PARK_BYTES) out of @ifindex in fragments of at most @mtu bytes: each a
  * clone of the skb rewritten to it, the last one the skb itself (the caller redirects it:
  * TC_ACT_REDIRECT). A fragment stays a fragment: offsets go on from its own, and the last
- * keeps its MF. -1 when the packet cannot be cut (the caller drops it).
+ * keeps its MF. -1 when the packet cannot be cut (the caller drops it). Global (verified once,
+ * on its own): inlined at each caller, it doubled the verifier's work for `up`.
  */
-static __always_inline long frag_out(struct __sk_buff *ctx, const struct fwd_pkt *pkt, __u32 mtu,
-				     __u32 ifindex)
+__attribute__((noinline)) int frag_out(struct __sk_buff *ctx, const struct fwd_pkt *pkt, __u32 mtu,
+				       __u32 ifindex)
 {
 	__u32 len = ctx_full_len(ctx), zero = 0, payload, step, n, first_off;
 	struct fwd_frag_out_buf *f;
 	struct iphdr ip;
 
 	f = bpf_map_lookup_elem(&fwd_frag_out, &zero);
-	if (!f || pkt->l3_off != ETH_HLEN || pkt->l4_off != ETH_HLEN + sizeof(ip) ||
+	if (!f || !pkt || pkt->l3_off != ETH_HLEN || pkt->l4_off != ETH_HLEN + sizeof(ip) ||
 	    ctx_is_gso(ctx) || len > FWD_FRAG_PARK_BYTES || len < ETH_HLEN + sizeof(ip) ||
 	    mtu < 68 || pkt->l3_len + ETH_HLEN > len)
 		return -1;
@@ -238,13 +239,16 @@ static __always_inline long frag_out(struct __sk_buff *ctx, const struct fwd_pkt
  * UDP and ICMP that is no fragment, or the first fragment (whose ports are remembered here,
  * and whose held later fragments go through again), or a later fragment whose first was seen
  * (its ports filled in from it); DROP_NAT_PROTO for another protocol; FRAG_PARKED for a later
- * fragment now held for its first, DROP_FRAG_NO_FIRST for one that cannot be.
+ * fragment now held for its first, DROP_FRAG_NO_FIRST for one that cannot be. Global, as
+ * frag_out().
  */
-static __always_inline int frag_nat_ports(struct __sk_buff *ctx, struct fwd_pkt *pkt, __u64 now)
+__attribute__((noinline)) int frag_nat_ports(struct __sk_buff *ctx, struct fwd_pkt *pkt, __u64 now)
 {
 	struct fwd_frag_key key = {};
 	struct fwd_frag_val *v;
 
+	if (!pkt) /* a global function's pointer may be NULL for the verifier */
+		return FWD_CNT_DROP_NAT_PROTO;
 	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP && pkt->proto != IPPROTO_ICMP)
 		return FWD_CNT_DROP_NAT_PROTO;
 	if (!fwd_ipv4_is_fragment(pkt))

@@ -180,19 +180,22 @@ static __always_inline bool icmp_rate_ok(__u64 now)
  * the packet's IPv4 header and first 8 bytes (RFC 792) as it arrived, untranslated, addressed
  * back to the sender's MAC: the caller sends it out of the interface it came in on. FWD_OK,
  * or DROP_TTL when no error may be sent: about an ICMP error or a later fragment (RFC 1812),
- * a GSO frame, over the rate limit.
+ * a GSO frame, over the rate limit. Global (verified once, on its own: three callers).
  */
-static __always_inline int icmp_send_time_exceeded(struct __sk_buff *skb, const struct fwd_pkt *pkt,
-						   __be32 from, __u64 now)
+__attribute__((noinline)) int
+icmp_send_time_exceeded(struct __sk_buff *skb, const struct fwd_pkt *pkt, __be32 from, __u64 now)
 {
 	struct ethhdr eth;
 	struct iphdr ip = {};
 	__u32 icmp[2] = {};   /* type, code, checksum; 4 unused bytes */
 	__u32 quote[17] = {}; /* IPv4 header (at most 60 bytes) and 8 bytes of L4 */
 	__u8 mac[ETH_ALEN];
-	__u32 qlen = ((pkt->l4_off - pkt->l3_off) + 8) & 127;
+	__u32 qlen;
 	__s64 sum;
 
+	if (!pkt) /* a global function's pointer may be NULL for the verifier */
+		return FWD_CNT_DROP_TTL;
+	qlen = ((pkt->l4_off - pkt->l3_off) + 8) & 127;
 	if ((pkt->proto == IPPROTO_ICMP && icmp_is_error(pkt->icmp_type)) ||
 	    fwd_ipv4_is_later_fragment(pkt) || ctx_is_gso(skb) || qlen > sizeof(quote) ||
 	    qlen < 28 || pkt->l3_len < qlen || !icmp_rate_ok(now))

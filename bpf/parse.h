@@ -123,11 +123,22 @@ static __always_inline __u32 fwd_sum_words(const __u32 *w, __u32 n)
  * The @n bytes of IPv4 options at @b well formed (as ip_options_compile() wants them): every
  * option but end-of-list and NOP has a length of at least 2 that stays inside the options; no
  * source route. Unrolled with constant offsets, as fwd_tcp_opts_wscale() below and for the
- * same reason.
+ * same reason; global (verified once, on its own, not in every path that parses a header).
  */
-static __always_inline bool fwd_ipv4_opts_ok(const __u8 *b, __u32 n)
+/* IPv4 options as read: 64 bytes, not 40, as fwd_ipv4_check_header() says. */
+union fwd_ip_opts {
+	__u32 w[16];
+	__u8 b[64];
+};
+
+__attribute__((noinline)) int fwd_ipv4_opts_ok(const union fwd_ip_opts *o, __u32 n)
 {
+	const __u8 *b;
 	__u32 skip = 0;
+
+	if (!o) /* a global function's pointer may be NULL for the verifier */
+		return 0;
+	b = o->b;
 
 #pragma unroll
 	for (int k = 0; k < 40; k++) {
@@ -164,18 +175,19 @@ static __always_inline int fwd_ipv4_check_header(struct __ctx_buff *ctx, const s
 						 const struct iphdr *iph, __u32 hlen)
 {
 	/* 64 bytes, not 40: clang knows n <= 40 and drops the test the verifier needs to see. */
-	__u32 opts[16] = {}, n = (hlen - 20) & 63, sum;
+	union fwd_ip_opts opts = {};
+	__u32 n = (hlen - 20) & 63, sum;
 
 	sum = fwd_sum_words((const __u32 *)iph, 20);
 	if (n) {
-		if (n > 40 || ctx_load_bytes(ctx, pkt->l3_off + 20, opts, n))
+		if (n > 40 || ctx_load_bytes(ctx, pkt->l3_off + 20, opts.b, n))
 			return FWD_CNT_DROP_TRUNC_IPV4;
-		sum += fwd_sum_words(opts, n);
+		sum += fwd_sum_words(opts.w, n);
 		sum = (sum & 0xffff) + (sum >> 16);
 	}
 	if (sum != 0xffff)
 		return FWD_CNT_DROP_BAD_IPV4_CSUM;
-	if (n && !fwd_ipv4_opts_ok((const __u8 *)opts, n))
+	if (n && !fwd_ipv4_opts_ok(&opts, n))
 		return FWD_CNT_DROP_BAD_IP_OPTIONS;
 	return FWD_OK;
 }
@@ -243,10 +255,14 @@ struct fwd_tcp_opts {
  * bytes, unrolled, every offset a constant: @skip counts the bytes of the option being passed
  * over. The verifier sees a straight line of short branches instead of a loop whose index
  * depends on the data (which it cannot prune: it gave up after a million instructions).
+ * Global, as fwd_ipv4_opts_ok().
  */
-static __always_inline __u8 fwd_tcp_opts_wscale(const struct fwd_tcp_opts *o, __u32 n)
+__attribute__((noinline)) int fwd_tcp_opts_wscale(const struct fwd_tcp_opts *o, __u32 n)
 {
 	__u32 skip = 0;
+
+	if (!o) /* a global function's pointer may be NULL for the verifier */
+		return FWD_TCP_NO_WSCALE;
 
 #pragma unroll
 	for (int k = 0; k < 39; k++) {

@@ -74,6 +74,27 @@ s.sendto(b"count", (sys.argv[1], int(sys.argv[2])))
 print(s.recv(100).decode().strip())' "$2" "$3"
 }
 
+# udp_verdict NS ADDR PORT: one datagram on a connected UDP socket from NS; prints "answered",
+# "refused" (an ICMP port unreachable came back for it: ECONNREFUSED) or "silence" (3 s).
+udp_verdict() {
+	in_ns "$1" timeout 6 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((sys.argv[1], int(sys.argv[2])))
+s.send(b"anyone?\n")
+try:
+    s.recv(100)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("silence")' "$2" "$3"
+}
+
+# mac_of NS [IFNAME]: the MAC of IFNAME (default eth0) in NS.
+mac_of() { ip -n "$1" -o link show "${2:-eth0}" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
+
 # fwd_counter TOPO NAME [packets|bytes]: one counter of fwdctl stats (0 if absent).
 fwd_counter() {
 	"$FWDCTL" -j -n "$HOST" stats "$1" | python3 -c '

@@ -86,7 +86,6 @@ except socket.timeout:
 PY
 big_ping() { in_ns "$1" ping -c 1 -W 2 -s 4000 -q "$2" >/dev/null; }
 reversed_ask() { in_ns "$1" timeout 6 python3 "$WORK/reversed.py" "${@:2}"; }
-mac_of() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 
 for dp in bpf kernel; do
 	T="$dp:"

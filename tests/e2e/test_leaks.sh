@@ -13,23 +13,6 @@
 
 sandbox_up || { fail "sandbox"; exit 1; }
 
-# refused NS ADDR PORT: send a datagram on a connected UDP socket; "refused" when the ICMP
-# port unreachable comes back for it (ECONNREFUSED), "silence" when nothing came in 3 s.
-refused() {
-	in_ns "$1" timeout 6 python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(3)
-s.connect((sys.argv[1], int(sys.argv[2])))
-s.send(b"anyone?\n")
-try:
-    s.recv(100)
-    print("answered")
-except ConnectionRefusedError:
-    print("refused")
-except socket.timeout:
-    print("silence")' "$2" "$3"
-}
 
 # after_flush_drops TOPO DATAPATH: what fwd dropped as leaving unmasqueraded so far (bpf: its
 # counter; kernel: the packets of FWD-T-FWD's last rule, the subnet's DROP out of the uplink).
@@ -59,7 +42,7 @@ for dp in bpf kernel; do
 		leaks0=$(lan_leaks)
 
 		check_eq "$T a LAN client of udp 5353 (green:53, no server) is refused" refused \
-			"$(refused "$LAN" "$UPLINK_ADDR" 5353)"
+			"$(udp_verdict "$LAN" "$UPLINK_ADDR" 5353)"
 
 		if [ "$shape" = forwards-only ]; then
 			# blue:80 talks on its own, a line every 50 ms, once a client connects.

@@ -51,7 +51,6 @@ frame = bytes.fromhex(dst_mac.replace(":", "")) + mac + b"\x08\x00" + ip + l4
 s.send(frame + b"\0" * max(0, 60 - len(frame)))
 PY
 send_frame() { in_ns "$1" python3 "$WORK/send_frame.py" "${@:2}"; }
-mac_of() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 VARIANTS="bad_csum opt_len0 opt_past lsrr udp_len_long udp_len_short tcp_doff0 tcp_doff15"
 
 # ttl1_answer NS ADDR PORT: send one UDP datagram with TTL 1 and print what came back on the

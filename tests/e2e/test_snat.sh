@@ -28,22 +28,8 @@ check "host's own traffic on the uplink still works (host -> lan ping)" pingable
 check_eq "host -> lan tcp from the uplink address" $UPLINK_ADDR "$(ask "$HOST" tcp $LAN_ADDR 7002)"
 
 # ICMP errors come back translated: a datagram to a closed port is refused in the namespace.
-cat >"$WORK/refused.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(2)
-s.connect((sys.argv[1], 7999))
-s.send(b"x")
-try:
-    s.recv(10)
-    print("answered")
-except ConnectionRefusedError:
-    print("refused")
-except socket.timeout:
-    print("timeout")
-PY
 check_eq "red -> lan closed udp port: port unreachable reaches red's socket" refused \
-	"$(in_ns "$P-red" python3 "$WORK/refused.py" $LAN_ADDR)"
+	"$(udp_verdict "$P-red" $LAN_ADDR 7999)"
 
 # Four namespaces, one source port, one server, at the same moment: four mappings.
 # shellcheck disable=SC2016 # $SOCAT_PEERPORT is for the shell socat starts

@@ -40,7 +40,6 @@ s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind(("eth0", 0))
 s.send(bytes.fromhex(sys.argv[1]))' "$2"
 }
-mac_of() { ip -n "$1" -o link show eth0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 # spoof_drops TOPO DATAPATH: what fwd counted as spoofed so far (bpf: its counters; kernel: the
 # packet counters of the ebtables and raw rules).
 spoof_drops() {
