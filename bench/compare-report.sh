@@ -47,7 +47,7 @@ meta() { sed -n "s/^$1=//p" "$META" | head -n 1; }
 		END {
 			for (i = 1; i <= n; i++) {
 				k = order[i]; split(k, kk, SUBSEP)
-				lower = kk[2] ~ /_us$|_s$/
+				lower = kk[2] ~ /_us$|_s$|_ns$/
 				m = 0
 				for (key in seen) {
 					split(key, p, SUBSEP)

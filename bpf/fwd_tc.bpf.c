@@ -286,14 +286,16 @@ static __always_inline int fwd_veth_icmp_error(struct __sk_buff *skb, struct fwd
  * and no reply of a forward: the kernel would route it, and out of the uplink it would leave
  * with the namespace's address (a forward target's segments after `fwdctl ct flush`, in a
  * topology without masquerade). Dropped when the route is the uplink's; FWD_OK otherwise (the
- * host's own addresses, other interfaces: the kernel's).
+ * host's own addresses, other interfaces: the kernel's). Global (verified once, on its own):
+ * rare, and big with its route lookup.
  */
-static __always_inline int fwd_unmasqueraded(struct __sk_buff *skb, const struct fwd_pkt *pkt)
+__attribute__((noinline)) int fwd_unmasqueraded(struct __sk_buff *skb, const struct fwd_pkt *pkt)
 {
 	struct bpf_fib_lookup fib;
 	bool no_neigh;
 
-	if (!fwd_cfg.uplink_ifindex || (pkt->daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet ||
+	if (!pkt || !fwd_cfg.uplink_ifindex ||
+	    (pkt->daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet ||
 	    pkt->daddr == bpf_htonl(0xffffffff) || nat_masqueraded(pkt->saddr))
 		return FWD_OK;
 	if (fwd_fib_uplink(skb, pkt, ct_now(), &fib, &no_neigh) == FWD_CNT_PASS_ROUTE)
