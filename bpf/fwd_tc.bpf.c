@@ -287,20 +287,28 @@ static __always_inline int fwd_veth_icmp_error(struct __sk_buff *skb, struct fwd
  * with the namespace's address (a forward target's segments after `fwdctl ct flush`, in a
  * topology without masquerade). Dropped when the route is the uplink's; FWD_OK otherwise (the
  * host's own addresses, other interfaces: the kernel's). Global (verified once, on its own):
- * rare, and big with its route lookup.
+ * rare, and big with its route lookup; fwd_unmasqueraded() below is the cheap test in front.
  */
-__attribute__((noinline)) int fwd_unmasqueraded(struct __sk_buff *skb, const struct fwd_pkt *pkt)
+__attribute__((noinline)) int fwd_unmasqueraded_route(struct __sk_buff *skb,
+						      const struct fwd_pkt *pkt)
 {
 	struct bpf_fib_lookup fib;
 	bool no_neigh;
 
-	if (!pkt || !fwd_cfg.uplink_ifindex ||
-	    (pkt->daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet ||
-	    pkt->daddr == bpf_htonl(0xffffffff) || nat_masqueraded(pkt->saddr))
+	if (!pkt)
 		return FWD_OK;
 	if (fwd_fib_uplink(skb, pkt, ct_now(), &fib, &no_neigh) == FWD_CNT_PASS_ROUTE)
 		return FWD_OK;
 	return FWD_CNT_DROP_NOT_MASQUERADED;
+}
+
+/* Could @pkt leave by the uplink untranslated? Only what no masquerade covers, to outside. */
+static __always_inline int fwd_unmasqueraded(struct __sk_buff *skb, const struct fwd_pkt *pkt)
+{
+	if (!fwd_cfg.uplink_ifindex || (pkt->daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet ||
+	    pkt->daddr == bpf_htonl(0xffffffff) || nat_masqueraded(pkt->saddr))
+		return FWD_OK;
+	return fwd_unmasqueraded_route(skb, pkt);
 }
 
 /* A frame to the gateway from a masquerade subnet, to outside the bridge's subnet. */
