@@ -68,7 +68,7 @@ help:
 	@echo '  bench-compare  REV=<git revision>: that revision against the working tree, ratio per row'
 	@echo '  bench-ct-design  the conntrack expiry designs side by side (CONNS=1000000 ROUNDS=3)'
 	@echo '  man            build the man pages fwdctl(8) and topology.conf(5) into $(BUILD)/man/'
-	@echo '  install        install fwdctl into $$(DESTDIR)$$(PREFIX)/sbin, its man pages and bash completion (PREFIX=$(PREFIX))'
+	@echo '  install        install fwdctl into $$(DESTDIR)$$(PREFIX)/sbin, its man pages, bash completion and systemd unit fwd@.service (PREFIX=$(PREFIX))'
 	@echo '  uninstall      remove them again'
 	@echo '  format         clang-format every C source in place'
 	@echo '  lint           clang-format check, shellcheck of every shell script, include direction'

@@ -87,6 +87,28 @@ struct {
 	__type(value, struct fwd_ct_entry);
 } fwd_ct SEC(".maps");
 
+/*
+ * fwd_ct_peers: the fwd_ct tables of the other topologies that masquerade out of the same
+ * uplink, filled from index 0 by `up` and `down` of any of them (loader/peers.c). A REPLY key
+ * stands for one connection only if it is unique on the uplink's address, and each topology
+ * has a table of its own: a new masqueraded connection's port is checked against theirs too
+ * (nf_conntrack has one table, so MASQUERADE gets this for free). Hash maps' max_entries is
+ * not part of an inner map's shape: tables of any size fit.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, FWD_MAX_PEERS);
+	__type(key, __u32);
+	__array(
+	    values, struct {
+		    __uint(type, BPF_MAP_TYPE_HASH);
+		    __uint(max_entries, 1);
+		    __uint(map_flags, BPF_F_NO_PREALLOC);
+		    __type(key, struct fwd_ct_key);
+		    __type(value, struct fwd_ct_entry);
+	    });
+} fwd_ct_peers SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_QUEUE);
 	__uint(max_entries, FWD_CT_RECENT_MAX);

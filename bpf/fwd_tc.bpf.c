@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tc (clsact ingress) programs.
+ * tc (clsact) programs.
  *
  * fwd_tc_ingress, on each host-side veth: known unicast IPv4 between the topology's namespaces
  * goes straight into the target namespace with bpf_redirect_peer() — no bridge, no netfilter,
@@ -13,7 +13,9 @@
  * fwd_tc_uplink, on the uplink: forwarded ports are DNATed into their namespace, replies (and
  * ICMP errors) of masqueraded connections are translated back into theirs, both with
  * bpf_redirect_peer(). Frames from the LAN to a namespace address are dropped: only forwards
- * and replies get in. Everything else is the host's.
+ * and replies get in. Everything else is the host's, or another topology's on the same uplink.
+ *
+ * fwd_tc_bridge_out, on the bridge's egress: nothing routed in from another topology.
  */
 #define FWD_CTX_TC
 #include "ctx.h"
@@ -507,8 +509,7 @@ static __always_inline int fwd_snat_reply(struct __sk_buff *skb, const struct fw
 	return fwd_deliver(skb, pkt, ep, FWD_CNT_SNAT_REPLY);
 }
 
-SEC("tc")
-int fwd_tc_uplink(struct __sk_buff *skb)
+static __always_inline int uplink_frame(struct __sk_buff *skb)
 {
 	struct fwd_pkt pkt = {};
 	struct fwd_ct_entry *e;
@@ -560,6 +561,51 @@ int fwd_tc_uplink(struct __sk_buff *skb)
 	if (!e)
 		return fwd_verdict(skb, why);
 	return fwd_dnat_in(skb, &pkt, e, now);
+}
+
+/*
+ * The uplink is shared: every topology with something to translate there has a filter of its
+ * own on it (loader/attach.c). What this topology passes is not its own, so it goes to the
+ * next filter (TC_ACT_UNSPEC), and after the last one to the host, as TC_ACT_OK would.
+ */
+SEC("tc")
+int fwd_tc_uplink(struct __sk_buff *skb)
+{
+	int verdict = uplink_frame(skb);
+
+	return verdict == TC_ACT_OK ? TC_ACT_UNSPEC : verdict;
+}
+
+/*
+ * fwd_tc_bridge_out, on the bridge's egress: what the kernel sends into the bridge. The BPF
+ * paths never come this way (they redirect to the veths), nor does a frame the bridge switches
+ * between its ports: only the host's own packets, and what the host routes in. Routed in from
+ * another topology's namespaces (fwd_foreign) is dropped: topologies reach each other only
+ * through forwards, as two Docker networks do. A forward's reply comes from the uplink's
+ * address once un-DNATed, and passes; the LAN is kept out on the uplink already.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FWD_MAX_FOREIGN);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* required for LPM tries */
+	__type(key, struct fwd_lpm4_key);
+	__type(value, __u8);
+} fwd_foreign SEC(".maps");
+
+SEC("tc")
+int fwd_tc_bridge_out(struct __sk_buff *skb)
+{
+	struct fwd_lpm4_key key = { .prefixlen = 32 };
+
+	/* skb_iif is 0 for what the host itself sends; else the link it was routed in from. */
+	if (!skb->ingress_ifindex || skb->protocol != bpf_htons(ETH_P_IP))
+		return TC_ACT_OK;
+	if (bpf_skb_load_bytes(skb, ETH_HLEN + offsetof(struct iphdr, saddr), &key.addr,
+			       sizeof(key.addr)))
+		return TC_ACT_OK; /* no IPv4 header: nothing routed */
+	if (!bpf_map_lookup_elem(&fwd_foreign, &key))
+		return TC_ACT_OK;
+	return fwd_verdict(skb, FWD_CNT_DROP_ROUTED_IN);
 }
 
 /*

@@ -210,6 +210,25 @@ static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt
  * address, port and protocol, as in Linux: the REPLY key holds all of them.
  * Returns the ORIG entry, or NULL with *@why set.
  */
+/*
+ * Does another topology masquerading out of this uplink hold REPLY key @rkey (fwd_ct_peers)?
+ * Then the port is theirs on the uplink's address. Two topologies claiming one key at the same
+ * instant both see the other's and both move on to another port.
+ */
+static __always_inline bool nat_reply_key_of_peer(const struct fwd_ct_key *rkey)
+{
+	for (__u32 i = 0; i < FWD_MAX_PEERS; i++) {
+		__u32 k = i;
+		void *peer = bpf_map_lookup_elem(&fwd_ct_peers, &k);
+
+		if (!peer)
+			return false; /* filled from 0: the rest is empty */
+		if (bpf_map_lookup_elem(peer, rkey))
+			return true;
+	}
+	return false;
+}
+
 static __always_inline struct fwd_ct_entry *
 nat_snat_create(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey, __u64 now, __u32 *why)
 {
@@ -251,6 +270,10 @@ nat_snat_create(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey, __u64 
 			continue;
 		rkey.dport = port;
 		err = ct_insert(&rkey, &v, now);
+		if (!err && nat_reply_key_of_peer(&rkey)) {
+			bpf_map_delete_elem(&fwd_ct, &rkey);
+			continue;
+		}
 		if (!err)
 			goto claimed;
 		if (err != -EEXIST) {

@@ -41,7 +41,19 @@ int fwd_cmd_ct(const struct fwd_cmdline *c, const struct fwd_opts *o);
 /* running.c: topologies that are up (have a saved topology in FWD_RUN_DIR). */
 /* Their names into @names (at most @max); the number found. */
 int fwd_list_topologies(char names[][FWD_TOPO_NAME_SIZE], int max);
-/* The normalised topology saved by `up` (FWD_RUN_DIR/NAME.conf); 0 or -errno (-ENOENT: not up). */
+/* Of the topologies that are up, those of the host namespace we run in, and those whose host
+ * namespace is gone (nobody's, for down to remove). */
+int fwd_list_topologies_here(char names[][FWD_TOPO_NAME_SIZE], int max);
+/* Where topology @name was brought up, as seen from the namespace we run in. */
+enum fwd_hostns_state {
+	FWD_HOSTNS_UNKNOWN, /* not journaled (not up) */
+	FWD_HOSTNS_HERE,
+	FWD_HOSTNS_OTHER, /* another host namespace that exists */
+	FWD_HOSTNS_GONE,  /* its host namespace no longer exists */
+};
+enum fwd_hostns_state fwd_topology_hostns(const char *name);
+/* The topology saved by `up` (FWD_RUN_DIR/NAME.conf, the file's text as it was up); 0 or
+ * -errno (-ENOENT: not up). */
 int fwd_saved_topology(const char *name, struct fwd_topology *t);
 /*
  * The topology a command for "[NAME]" works on: @name when given, else the only one that is

@@ -126,6 +126,17 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 			       fwd_ip_str(topo_subnet(t)), t->gateway.prefix);
 	if (hook == IPT_RAW && uplink_addr)
 		forward_from_rules(b, t, chain, uplink_addr);
+	if (hook == IPT_FWD) {
+		/* Routed into the bridge from outside the topology (another topology's
+		 * namespaces, the LAN): only a forward (DNATed) and the replies of what the
+		 * namespaces opened get in, first of all, as Docker's isolation chains do. */
+		fwd_buf_printf(
+		    b,
+		    "-A %s -o %s ! -i %s -m conntrack --ctstate ESTABLISHED,RELATED,DNAT "
+		    "-j ACCEPT\n",
+		    chain, t->bridge, t->bridge);
+		fwd_buf_printf(b, "-A %s -o %s ! -i %s -j DROP\n", chain, t->bridge, t->bridge);
+	}
 	if (hook == IPT_FWD && t->isolate)
 		isolate_rules(b, t, chain);
 	for (size_t i = 0; i < t->n_forwards && (hook == IPT_PRE || hook == IPT_OUT); i++) {

@@ -93,11 +93,21 @@ int journal_open(struct journal *j, const char *topology, bool create)
 		return -errno;
 	fwd_journal_path(topology, "lock", lock, sizeof(lock));
 	fwd_journal_path(topology, "journal", path, sizeof(path));
-	/* Serialise commands on one topology: a second `up` waits for the first. */
-	j->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (j->lock_fd < 0 || flock(j->lock_fd, LOCK_EX)) {
-		ret = -errno;
-		goto err;
+	/* Serialise commands on one topology: a second `up` waits for the first. The lock file
+	 * goes when the topology does (and when there was nothing to lock): a waiter that got
+	 * the lock of a file removed meanwhile takes the new one. */
+	for (;;) {
+		struct stat held, named;
+
+		j->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (j->lock_fd < 0 || flock(j->lock_fd, LOCK_EX)) {
+			ret = -errno;
+			goto err;
+		}
+		if (!fstat(j->lock_fd, &held) && !stat(lock, &named) &&
+		    held.st_ino == named.st_ino && held.st_dev == named.st_dev)
+			break;
+		close(j->lock_fd);
 	}
 	f = fopen(path, "re");
 	if (f) {
@@ -107,6 +117,8 @@ int journal_open(struct journal *j, const char *topology, bool create)
 			goto err;
 	} else if (errno != ENOENT || !create) {
 		ret = -errno;
+		if (ret == -ENOENT)
+			unlink(lock); /* no topology, nothing to lock: no file left behind */
 		goto err;
 	}
 	if (!create)
@@ -229,23 +241,85 @@ int journal_delete(struct journal *j)
 	return 0;
 }
 
-bool journal_hostns_shared(const struct journal *j)
+/* Is @path a network namespace with identity @id ("DEV:INODE")? */
+static bool netns_is(const char *path, const char *id)
+{
+	char buf[64];
+	struct stat st;
+
+	if (stat(path, &st))
+		return false;
+	snprintf(buf, sizeof(buf), "%lu:%lu", (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+	return !strcmp(buf, id);
+}
+
+bool journal_netns_alive(const char *id)
+{
+	static const char *const dirs[] = { "/run/netns", "/proc" };
+	bool alive = false;
+
+	/* Named namespaces (ip netns), then every process's (a namespace lives while one of
+	 * its processes, or a bind mount, holds it). */
+	for (size_t d = 0; d < 2 && !alive; d++) {
+		DIR *dir = opendir(dirs[d]);
+		struct dirent *de;
+
+		while (dir && !alive && (de = readdir(dir))) {
+			char path[300];
+
+			if (de->d_name[0] == '.')
+				continue;
+			if (d == 0)
+				snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+			else if (de->d_name[0] >= '0' && de->d_name[0] <= '9')
+				snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+			else
+				continue;
+			alive = netns_is(path, id);
+		}
+		if (dir)
+			closedir(dir);
+	}
+	return alive;
+}
+
+int journal_lock_all(void)
+{
+	int fd;
+
+	if (mkdir(FWD_RUN_DIR, 0755) && errno != EEXIST)
+		return -errno;
+	/* The directory itself: a lock file would outlive every topology. */
+	fd = open(FWD_RUN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		int ret = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int journal_hostns_topologies(const char *hostns, const char *except,
+			      char names[][FWD_TOPO_NAME_SIZE], int max)
 {
 	DIR *d = opendir(FWD_RUN_DIR);
 	struct dirent *de;
-	bool shared = false;
+	int n = 0;
 
 	if (!d)
-		return false;
-	while (!shared && (de = readdir(d))) {
-		size_t n = strlen(de->d_name), own = strlen(j->topology);
+		return 0;
+	while (n < max && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
 		char path[sizeof(FWD_RUN_DIR) + sizeof(de->d_name)], line[128];
 		FILE *f;
 
-		if (n < 9 || strcmp(de->d_name + n - 8, ".journal"))
+		if (len < 9 || len - 8 >= FWD_TOPO_NAME_SIZE ||
+		    strcmp(de->d_name + len - 8, ".journal"))
 			continue;
-		if (n - 8 == own && !strncmp(de->d_name, j->topology, own))
-			continue; /* this topology's own journal */
+		if (except && len - 8 == strlen(except) && !strncmp(de->d_name, except, len - 8))
+			continue;
 		snprintf(path, sizeof(path), FWD_RUN_DIR "/%s", de->d_name);
 		f = fopen(path, "re");
 		if (!f)
@@ -253,12 +327,22 @@ bool journal_hostns_shared(const struct journal *j)
 		/* The first line names the host namespace: "hostns DEV:INODE". */
 		if (fgets(line, sizeof(line), f) && !strncmp(line, "hostns ", 7)) {
 			line[strcspn(line, "\n")] = '\0';
-			shared = !strcmp(line + 7, j->hostns);
+			if (!strcmp(line + 7, hostns)) {
+				memcpy(names[n], de->d_name, len - 8);
+				names[n++][len - 8] = '\0';
+			}
 		}
 		fclose(f);
 	}
 	closedir(d);
-	return shared;
+	return n;
+}
+
+bool journal_hostns_shared(const struct journal *j)
+{
+	char other[1][FWD_TOPO_NAME_SIZE];
+
+	return journal_hostns_topologies(j->hostns, j->topology, other, 1) > 0;
 }
 
 void journal_sysctl_path(const char *name, char *path, size_t len)

@@ -63,6 +63,20 @@ int journal_sync(struct journal *j);
  * naming an interface, which may hold dots itself, with slashes ("net/ipv4/conf/br0/proxy_arp").
  */
 void journal_sysctl_path(const char *name, char *path, size_t len);
+/*
+ * Serialise what looks across topologies (the conflict checks with the save that follows them,
+ * the conntrack peers): an exclusive lock on FWD_RUN_DIR, the fd (close() releases it), or
+ * -errno. Taken after a topology's own lock, never before it.
+ */
+int journal_lock_all(void);
+/*
+ * The topologies journaled in host namespace @hostns ("DEV:INODE", journal_netns_id()), but
+ * @except (NULL: all): their names into @names, at most @max; how many.
+ */
+int journal_hostns_topologies(const char *hostns, const char *except,
+			      char names[][FWD_TOPO_NAME_SIZE], int max);
+/* Does the network namespace of identity @id ("DEV:INODE") still exist? */
+bool journal_netns_alive(const char *id);
 /* Is another topology up (journaled) in the same host namespace as @j? */
 bool journal_hostns_shared(const struct journal *j);
 /* Remove the journal file (after `down` removed everything). */

@@ -52,14 +52,18 @@ static const char help_text[] =
     "        carries the tracked connections over into a table of the new size; those of\n"
     "        removed or retargeted forwards, and masqueraded ones of an old uplink address,\n"
     "        are removed. A table of another fwd version's layout is refused unless\n"
-    "        --flush-conntrack is given, which starts with an empty table.\n"
+    "        --flush-conntrack is given, which starts with an empty table. Refused (exit 2)\n"
+    "        when it conflicts with another topology that is up: the same bridge, namespace\n"
+    "        or forwarded port, overlapping subnets, ... (fwdctl(8), SEVERAL TOPOLOGIES).\n"
     "    down FILE|NAME\n"
     "        Remove everything the topology created, also after a failed or killed 'up', and\n"
-    "        nothing else. A topology that is not up is not an error.\n"
+    "        nothing else. A topology that is not up is not an error. FILE names it even when\n"
+    "        a line of it no longer parses; a topology whose host namespace is gone is taken\n"
+    "        down from anywhere.\n"
     "    status [NAME]\n"
     "        Namespaces, links (state, gso_ipv4_max_size), addresses, datapath, attached\n"
-    "        programs (per link, and on the cgroup v2 root) and rules of NAME, or a line per\n"
-    "        topology that is up.\n"
+    "        programs (per link, and on the cgroup v2 root) and rules of NAME, or of every\n"
+    "        topology that is up in this host namespace (or whose host namespace is gone).\n"
     "    stats [NAME]\n"
     "        BPF counters: packets and bytes per path, drops by reason (datapath bpf),\n"
     "        and events outside the frame total: host_dnat, the host's own connections and\n"
@@ -97,14 +101,15 @@ static const char help_text[] =
     "FILES\n"
     "    /run/netns/NAME          namespaces, created exactly as 'ip netns add' does\n"
     "    /run/fwd/NAME.journal    what 'up' created, written before creating it\n"
-    "    /run/fwd/NAME.conf       the normalised topology that is up\n"
+    "    /run/fwd/NAME.conf       the topology file that is up, as parsed (.source: its path)\n"
     "    /sys/fs/bpf/fwd/NAME/    pinned BPF maps, programs and cgroup links (datapath bpf)\n"
     "\n"
     "EXIT STATUS\n"
     "    0  success\n"
     "    1  runtime failure (netlink, BPF load, iptables, missing privilege); the reason is\n"
     "       printed\n"
-    "    2  usage or configuration error, reported as FILE:LINE: message; nothing was changed\n"
+    "    2  usage or configuration error, reported as FILE:LINE: message (a conflict with\n"
+    "       another topology: naming it, its file and line); nothing was changed\n"
     "\n"
     "EXAMPLES\n"
     "    fwdctl check lab.conf\n"
@@ -208,12 +213,24 @@ static int resolve_name(const char *arg, struct fwd_cmdline *c)
 	struct stat st;
 
 	if (!stat(arg, &st) && S_ISREG(st.st_mode)) {
-		int ret = load_topology(arg, &c->topology);
+		FILE *devnull = fopen("/dev/null", "we");
+		int ret = topo_parse_file(&c->topology, arg, devnull ? devnull : stderr);
 
-		if (ret)
-			return ret;
-		snprintf(c->name, sizeof(c->name), "%s", c->topology.name);
-		topo_free(&c->topology);
+		if (devnull)
+			fclose(devnull);
+		if (ret == -ENOMEM)
+			return load_topology(arg, &c->topology); /* says so */
+		if (!ret) {
+			snprintf(c->name, sizeof(c->name), "%s", c->topology.name);
+			topo_free(&c->topology);
+			return FWD_EXIT_OK;
+		}
+		/* A file edited since its up (a bad line added) still names what to take down. */
+		if (topo_name_of_file(arg, c->name))
+			return load_topology(arg, &c->topology); /* its errors, exit 2 */
+		fwd_warn("%s: does not parse ('fwdctl check %s' says why); taking down topology "
+			 "%s, which it names",
+			 arg, arg, c->name);
 		return FWD_EXIT_OK;
 	}
 	if (strchr(arg, '/') || strstr(arg, ".conf")) {

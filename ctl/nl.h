@@ -64,6 +64,7 @@ int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias, co
 		int peer_netns_fd, uint32_t gso_ipv4_max_size);
 int nl_link_del(struct nl_sock *nl, int ifindex);
 int nl_link_set_up(struct nl_sock *nl, int ifindex);
+int nl_link_set_alias(struct nl_sock *nl, int ifindex, const char *alias);
 int nl_link_set_master(struct nl_sock *nl, int ifindex, int master_ifindex);
 /* A bridge port that forwards to no other isolated port, only to the bridge (isolate). */
 int nl_bridge_port_set_isolated(struct nl_sock *nl, int ifindex, bool isolated);

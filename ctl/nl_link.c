@@ -217,6 +217,18 @@ int nl_link_del(struct nl_sock *nl, int ifindex)
 	return nl_request(nl, nlh, NULL, NULL);
 }
 
+int nl_link_set_alias(struct nl_sock *nl, int ifindex, const char *alias)
+{
+	char buf[NL_REQ_SIZE];
+	struct nlmsghdr *nlh = msg_start(buf, RTM_NEWLINK, 0);
+
+	if (ifindex <= 0)
+		return -ENODEV;
+	put_ifinfomsg(nlh, ifindex);
+	mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
 int nl_link_set_up(struct nl_sock *nl, int ifindex)
 {
 	char buf[NL_REQ_SIZE];

@@ -2,6 +2,7 @@
 /* Topologies that are up: what `up` saved in FWD_RUN_DIR, for commands that take [NAME]. */
 #include "fwd_log.h"
 #include "fwdctl.h"
+#include "journal.h"
 #include "names.h"
 #include "topo.h"
 
@@ -32,6 +33,44 @@ int fwd_list_topologies(char names[][FWD_TOPO_NAME_SIZE], int max)
 	return n;
 }
 
+enum fwd_hostns_state fwd_topology_hostns(const char *name)
+{
+	char path[128], line[128], here[64];
+	enum fwd_hostns_state state = FWD_HOSTNS_UNKNOWN;
+	FILE *f;
+
+	fwd_journal_path(name, "journal", path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f)
+		return FWD_HOSTNS_UNKNOWN;
+	/* The first line names the host namespace: "hostns DEV:INODE". */
+	if (fgets(line, sizeof(line), f) && !strncmp(line, "hostns ", 7) &&
+	    !journal_netns_id(here, sizeof(here))) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strcmp(line + 7, here))
+			state = FWD_HOSTNS_HERE;
+		else
+			state = journal_netns_alive(line + 7) ? FWD_HOSTNS_OTHER : FWD_HOSTNS_GONE;
+	}
+	fclose(f);
+	return state;
+}
+
+int fwd_list_topologies_here(char names[][FWD_TOPO_NAME_SIZE], int max)
+{
+	int n = fwd_list_topologies(names, max), k = 0;
+
+	for (int i = 0; i < n; i++) {
+		enum fwd_hostns_state st = fwd_topology_hostns(names[i]);
+
+		/* A topology whose host namespace is gone is nobody's: shown everywhere, so that
+		 * someone sees it and takes it down. */
+		if (st == FWD_HOSTNS_HERE || st == FWD_HOSTNS_GONE)
+			memmove(names[k++], names[i], FWD_TOPO_NAME_SIZE);
+	}
+	return k;
+}
+
 int fwd_saved_topology(const char *name, struct fwd_topology *t)
 {
 	char path[128];
@@ -56,13 +95,20 @@ int fwd_pick_topology(const char *name, const char *cmd, bool bpf_only, const ch
 	int n, ret;
 
 	if (!name || !name[0]) {
-		n = fwd_list_topologies(names, 64);
+		n = fwd_list_topologies_here(names, 64);
 		if (n != 1) {
 			fwd_err("%s: %s; name one", cmd,
-				n ? "several topologies are up" : "no topology is up");
+				n ? "several topologies are up in this host namespace"
+				  : "no topology is up in this host namespace");
 			return FWD_EXIT_FAILURE;
 		}
 		name = names[0];
+	}
+	if (fwd_topology_hostns(name) == FWD_HOSTNS_OTHER) {
+		fwd_err("topology %s is up in another host network namespace; run %s there "
+			"(with its -n)",
+			name, cmd);
+		return FWD_EXIT_FAILURE;
 	}
 	ret = fwd_saved_topology(name, t);
 	if (ret == -ENOENT) {

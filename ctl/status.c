@@ -159,8 +159,9 @@ static json_t *status_json(const char *name)
 	for (size_t i = 0; i < t.n_namespaces && nss; i++)
 		if (out_append(nss, namespace_json(&t, &t.namespaces[i], nl)))
 			nss = (json_decref(nss), NULL);
-	doc = json_pack("{s:s, s:s, s:o, s:o*, s:o}", "topology", t.name, "datapath",
-			t.datapath == FWD_DATAPATH_BPF ? "bpf" : "kernel", "bridge",
+	doc = json_pack("{s:s, s:s, s:s, s:o, s:o*, s:o}", "topology", t.name, "host_namespace",
+			fwd_topology_hostns(t.name) == FWD_HOSTNS_GONE ? "gone" : "here",
+			"datapath", t.datapath == FWD_DATAPATH_BPF ? "bpf" : "kernel", "bridge",
 			link_json(t.bridge, &br, gw), "uplink",
 			t.uplink[0] ? link_json(t.uplink, &up, up_addr ? fwd_ip_str(up_addr) : NULL)
 				    : NULL,
@@ -175,7 +176,7 @@ static json_t *status_json(const char *name)
 		json_object_set(doc, "ebtables", rules);
 	json_decref(rules);
 	if (doc && t.datapath == FWD_DATAPATH_BPF) {
-		if (!loader_status_read(t.name, &st))
+		if (!loader_status_read(t.name, up.ifindex, &st))
 			json_object_set_new(doc, "bpf", bpf_json(&st));
 		loader_status_free(&st);
 	}
@@ -293,6 +294,9 @@ static void status_text(json_t *doc, const char *pin_dir)
 
 	printf("topology %s  datapath %s\n", json_string_value(json_object_get(doc, "topology")),
 	       json_string_value(json_object_get(doc, "datapath")));
+	if (!strcmp(json_string_value(json_object_get(doc, "host_namespace")), "gone"))
+		printf("  its host namespace is gone: 'fwdctl down %s' removes what is left\n",
+		       json_string_value(json_object_get(doc, "topology")));
 	out_row(stdout, "  bridge ", OUT_COLS(link_cols), json_object_get(doc, "bridge"));
 	if ((v = json_object_get(doc, "uplink")))
 		out_row(stdout, "  uplink ", OUT_COLS(link_cols), v);
@@ -335,8 +339,8 @@ int fwd_cmd_status(const struct fwd_cmdline *c, const struct fwd_opts *o)
 
 	if (c->name[0])
 		snprintf(names[0], sizeof(names[0]), "%s", c->name);
-	else if (!(n = fwd_list_topologies(names, 256)))
-		fwd_note("no topology is up");
+	else if (!(n = fwd_list_topologies_here(names, 256)))
+		fwd_note("no topology is up in this host namespace");
 	if (o->json && !c->name[0])
 		all = json_array();
 	for (int i = 0; i < n; i++) {

@@ -78,9 +78,13 @@ int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_e
 			return ret;
 		break;
 	case J_LINK:
-		/* Only a link that still carries our alias: never someone else's namesake. */
+		/* Only a link that still carries our alias, never someone else's namesake; or a
+		 * veth without any, which an up killed right after creating it left (the kernel
+		 * takes no alias at creation: it is a second request). */
 		snprintf(prefix, sizeof(prefix), "fwd:%s:", j->topology);
-		if (!nl_link_get(nl, e.name, &l) && !strncmp(l.alias, prefix, strlen(prefix)) &&
+		if (!nl_link_get(nl, e.name, &l) &&
+		    (!strncmp(l.alias, prefix, strlen(prefix)) ||
+		     (!l.alias[0] && !strcmp(l.kind, "veth"))) &&
 		    (ret = nl_link_del(nl, l.ifindex)) && ret != -ENODEV)
 			return nl_fail(nl, ret, e.name, "cannot delete link");
 		break;
@@ -188,6 +192,33 @@ int teardown_all(struct nl_sock *nl, struct journal *j)
 			if (ret && !first_err)
 				first_err = ret;
 		}
+	}
+	return first_err;
+}
+
+int teardown_orphan(struct journal *j)
+{
+	int first_err = 0, ret;
+
+	for (size_t k = j->n; k-- > 0;) {
+		struct journal_entry e = j->entries[k];
+
+		if (e.kind == J_NETNS) {
+			ret = netns_delete(e.name);
+			if (ret && ret != -ENOENT) {
+				fwd_fail(ret, e.name, "cannot delete namespace");
+				first_err = first_err ? first_err : ret;
+				continue;
+			}
+		} else if (e.kind == J_BPF && !strcmp(e.name, "pins")) {
+			ret = loader_down_orphan(j->topology);
+			if (ret) {
+				first_err = first_err ? first_err : ret;
+				continue;
+			}
+		}
+		/* Links, bridge, rules and sysctls were the host namespace's: gone with it. */
+		journal_forget(j, e.kind, e.name);
 	}
 	return first_err;
 }

@@ -14,5 +14,11 @@ int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_e
 /* Everything in the journal: rules, namespaces (their veths go with them), leftover links,
  * BPF, bridge, sysctls. */
 int teardown_all(struct nl_sock *nl, struct journal *j);
+/*
+ * What is left of a topology whose host namespace is gone: its namespaces (/run/netns is the
+ * machine's), its pins and cgroup links. Links, rules and sysctls went with the host namespace
+ * and are forgotten; nothing is done in the namespace we run in.
+ */
+int teardown_orphan(struct journal *j);
 
 #endif

@@ -46,6 +46,12 @@ int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, si
 		   FILE *err);
 /* Read @path (at most 16 MiB) and parse it; -errno with a message on @err when unreadable. */
 int topo_parse_file(struct fwd_topology *t, const char *path, FILE *err);
+/*
+ * The topology name a file gives, even when the rest of it does not parse: its first valid
+ * `topology NAME` line, else its base name without ".conf" (into @name, FWD_TOPO_NAME_SIZE);
+ * -EINVAL when neither is a valid name.
+ */
+int topo_name_of_file(const char *path, char *name);
 void topo_free(struct fwd_topology *t);
 
 /* Is @name a valid topology name? (also used for "down NAME") */

@@ -808,22 +808,29 @@ static void check_allows(struct parser *p)
 	}
 }
 
-/* The default topology name: the file's base name without ".conf". */
-static void default_name(struct parser *p)
+/* The default topology name: the file's base name without ".conf" (into @name, 256 bytes);
+ * whether it is a valid one. */
+static bool name_of_path(const char *path, char *name)
 {
-	const char *base = strrchr(p->path, '/');
-	char name[256];
+	const char *base = strrchr(path, '/');
 	size_t n;
 
-	base = base ? base + 1 : p->path;
+	base = base ? base + 1 : path;
 	n = strlen(base);
 	if (n > 5 && !strcmp(base + n - 5, ".conf"))
 		n -= 5;
-	if (n >= sizeof(name))
-		n = sizeof(name) - 1;
+	if (n > 255)
+		n = 255;
 	memcpy(name, base, n);
 	name[n] = '\0';
-	if (!topo_name_valid(name)) {
+	return topo_name_valid(name);
+}
+
+static void default_name(struct parser *p)
+{
+	char name[256];
+
+	if (!name_of_path(p->path, name)) {
 		perr(p, 1,
 		     "no 'topology' line, and the file name '%s' is not a valid topology "
 		     "name (1-12 characters of [a-z0-9-]): add 'topology NAME'",
@@ -831,6 +838,28 @@ static void default_name(struct parser *p)
 		return;
 	}
 	strcpy(p->t->name, name);
+}
+
+int topo_name_of_file(const char *path, char *name)
+{
+	char line[FWD_LINE_MAX + 2], word[16], arg[FWD_TOPO_NAME_SIZE + 1], other[256];
+	FILE *f = fopen(path, "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "#")] = '\0';
+		if (sscanf(line, "%15s %13s", word, arg) == 2 && !strcmp(word, "topology") &&
+		    topo_name_valid(arg)) {
+			fclose(f);
+			strcpy(name, arg);
+			return 0;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!name_of_path(path, other))
+		return -EINVAL;
+	strcpy(name, other);
+	return 0;
 }
 
 static void check_file(struct parser *p)
@@ -925,6 +954,17 @@ int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, si
 	ret = p.errors ? -EINVAL : 0;
 	if (!ret)
 		normalise(t);
+	if (!ret) {
+		t->bridge_line = p.bridge_line;
+		t->uplink_line = p.uplink_line;
+		t->snat_ports_line = p.snat_ports_line;
+		t->source = strdup(path);
+		t->text = malloc(len + 1);
+		if (!t->source || !t->text)
+			ret = -ENOMEM;
+		else
+			memcpy(t->text, buf, len), t->text[len] = '\0', t->text_len = len;
+	}
 out:
 	free(line);
 	free(p.forward_target);
@@ -973,5 +1013,7 @@ void topo_free(struct fwd_topology *t)
 	free(t->forwards);
 	free(t->masquerades);
 	free(t->allows);
+	free(t->source);
+	free(t->text);
 	memset(t, 0, sizeof(*t));
 }

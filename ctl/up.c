@@ -10,12 +10,14 @@
 #include "fwd_loader.h"
 #include "fwd_log.h"
 #include "fwdctl.h"
+#include "conflicts.h"
 #include "ebt.h"
 #include "ipt.h"
 #include "journal.h"
 #include "names.h"
 #include "netns.h"
 #include "nl.h"
+#include "peers.h"
 #include "teardown.h"
 #include "topo.h"
 
@@ -110,6 +112,11 @@ static int preflight(struct up *u)
 		}
 		fwd_host_veth_alias(t->name, t->namespaces[i].name, alias, sizeof(alias));
 		ret = nl_link_get(u->nl, u->veth[i], &l);
+		/* Without an alias but journaled: an up killed between creating the veth and
+		 * naming it (the kernel takes no alias at creation): ours. */
+		if (!ret && !l.alias[0] && !strcmp(l.kind, "veth") &&
+		    journal_find(&u->j, J_LINK, u->veth[i]))
+			continue;
 		if (!ret && strcmp(l.alias, alias)) {
 			fwd_err("link %s: exists and is not fwd's veth of '%s' "
 				"(alias '%s')\n",
@@ -141,22 +148,43 @@ static int preflight(struct up *u)
 	return 0;
 }
 
-/* The normalised topology, for status/stats/ct by NAME: written atomically. */
-static int save_topology(const struct fwd_topology *t)
+/*
+ * The topology as it is up, for status/stats/ct/down by NAME and for the conflict checks of
+ * other topologies' `up`: the file's text as parsed (so that its line numbers are the file's)
+ * in FWD_RUN_DIR/NAME.conf, and the file's path in NAME.source. Each written atomically.
+ */
+static int save_file(const char *name, const char *ext, const char *text, size_t len)
 {
 	char path[128], tmp[136];
 	FILE *f;
 
-	fwd_journal_path(t->name, "conf", path, sizeof(path));
+	fwd_journal_path(name, ext, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "# written by fwdctl up; the topology as it is up\n");
-	topo_print(t, f);
+	if (fwrite(text, 1, len, f) != len) {
+		fclose(f);
+		unlink(tmp);
+		return -EIO;
+	}
 	if (fclose(f) || rename(tmp, path))
 		return -errno;
 	return 0;
+}
+
+static int save_topology(const struct fwd_topology *t)
+{
+	char source[PATH_MAX + 1];
+	int ret;
+
+	if (!realpath(t->source, source))
+		snprintf(source, sizeof(source), "%s", t->source);
+	strcat(source, "\n");
+	ret = save_file(t->name, "source", source, strlen(source));
+	if (!ret)
+		ret = save_file(t->name, "conf", t->text, t->text_len);
+	return ret;
 }
 
 /*
@@ -455,6 +483,15 @@ static int ensure_namespace(struct up *u, size_t i)
 		fail(u, ret, veth, "cannot read link");
 		goto out;
 	}
+	if (!l.alias[0]) { /* created by an up killed before it named it (preflight) */
+		char alias[128];
+
+		fwd_host_veth_alias(u->t->name, ns->name, alias, sizeof(alias));
+		if ((ret = nl_link_set_alias(u->nl, l.ifindex, alias))) {
+			fail(u, ret, veth, "cannot set its alias");
+			goto out;
+		}
+	}
 	if (l.master != u->bridge.ifindex &&
 	    (ret = nl_link_set_master(u->nl, l.ifindex, u->bridge.ifindex))) {
 		fail(u, ret, veth, "cannot attach to the bridge");
@@ -575,7 +612,7 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 {
 	const struct fwd_topology *t = &c->topology;
 	struct up u = { .t = t, .o = o, .flush_conntrack = c->flush_conntrack };
-	int ret;
+	int ret, lock_all, refused;
 
 	u.veth = calloc(t->n_namespaces, sizeof(*u.veth));
 	u.eps = calloc(t->n_namespaces, sizeof(*u.eps));
@@ -589,23 +626,35 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		fwd_err("netlink: cannot open socket: %s", strerror(-ret));
 		goto out_free;
 	}
-	ret = journal_open(&u.j, t->name, false);
-	if (ret && ret != -ENOENT) {
-		fail(&u, ret, "journal", "cannot open");
-		goto out_nl;
-	}
-	ret = preflight(&u);
-	journal_close(&u.j);
-	if (ret)
-		goto out_nl;
-
-	/* From here on, everything is journaled before it is created. */
+	/* The topology's lock for the whole command, preflight included: a second `up` of the
+	 * same file waits, then finds what the first built. */
 	ret = journal_open(&u.j, t->name, true);
 	if (ret) {
 		fail(&u, ret, "journal", "cannot open");
 		goto out_nl;
 	}
-	if ((ret = save_topology(t))) {
+	/* Checked against the others and saved for them under one lock: two topologies that
+	 * conflict, brought up at once, cannot both pass. */
+	lock_all = journal_lock_all();
+	if (lock_all < 0) {
+		ret = fail(&u, lock_all, FWD_RUN_DIR, "cannot lock");
+		goto out_journal;
+	}
+	refused = preflight(&u);
+	if (!refused && conflicts_check(t))
+		refused = -EUSERS;
+	if (refused) {
+		close(lock_all);
+		if (!u.j.n)
+			journal_delete(&u.j); /* a first up: nothing was built, nothing is left */
+		journal_close(&u.j);
+		ret = refused;
+		goto out_nl;
+	}
+	/* From here on, everything is journaled before it is created. */
+	ret = save_topology(t);
+	close(lock_all);
+	if (ret) {
 		fail(&u, ret, "/run/fwd", "cannot save the topology");
 		goto out_journal;
 	}
@@ -617,7 +666,7 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	/* Isolation after the datapath: the policy is in place before the bridge sends the
 	 * namespaces' traffic to each other through it. */
 	if ((ret = remove_stale(&u)) || (ret = ensure_bridge_gso(&u)) ||
-	    (ret = apply_datapath(&u)) || (ret = ensure_isolation(&u)))
+	    (ret = apply_datapath(&u)) || (ret = ensure_isolation(&u)) || (ret = peers_resync()))
 		goto out_journal;
 	fwd_note("topology %s is up: %zu namespace%s on %s, datapath %s", t->name, t->n_namespaces,
 		 t->n_namespaces == 1 ? "" : "s", t->bridge,
@@ -636,5 +685,7 @@ out_free:
 	free(u.port_isolated);
 	if (ret == -ENOMEM)
 		fwd_err("up: out of memory");
+	if (ret == -EUSERS)
+		return FWD_EXIT_USAGE; /* conflicts with another topology, each reported */
 	return ret ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
 }

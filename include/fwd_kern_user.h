@@ -25,6 +25,8 @@
 #define FWD_MAP_CT_SLOTS    "fwd_ct_slots"
 #define FWD_MAP_CT_FREE	    "fwd_ct_free"
 #define FWD_MAP_CT_NS	    "fwd_ct_ns"
+#define FWD_MAP_CT_PEERS    "fwd_ct_peers"
+#define FWD_MAP_FOREIGN	    "fwd_foreign"
 #define FWD_MAP_PORTS	    "fwd_ports"
 #define FWD_MAP_RULE_DROPS  "fwd_rule_drops"
 
@@ -113,6 +115,8 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 						 error, or over the rate: 1,000 a second) */  \
 	X(DROP_NOT_FORWARDED, "drop_not_forwarded") /* from the uplink to a namespace address: \
 						       only forwards and replies get in */    \
+	X(DROP_ROUTED_IN, "drop_routed_in") /* routed into the bridge from another topology's \
+					       namespaces: only its forwards connect them */  \
 	X(DROP_CT_INVALID, "drop_ct_invalid") /* from the LAN, a TCP segment that opens no \
 						 connection (not a SYN) and belongs to none */  \
 	X(DROP_TCP_WINDOW, "drop_tcp_window") /* TCP segment outside its connection's window \
@@ -421,6 +425,19 @@ enum fwd_setting_flags {
 };
 
 #define FWD_MAX_ALLOW 64 /* == FWD_MAX_ALLOWS of the parser */
+/*
+ * fwd_foreign: the subnets of the other topologies of this host namespace (an LPM trie, kept
+ * by every `up` and `down`: ctl/peers.c), whose namespaces fwd_tc_bridge_out keeps out.
+ */
+#define FWD_MAX_FOREIGN 256
+struct fwd_lpm4_key {
+	__u32 prefixlen; /* host order: bits of addr that count */
+	__be32 addr;	 /* network order */
+};
+_Static_assert(sizeof(struct fwd_lpm4_key) == 8, "fwd_lpm4_key layout");
+
+/* Topologies masquerading out of one uplink besides this one (fwd_ct_peers). */
+#define FWD_MAX_PEERS 31
 
 /* allow SRC -> DST [tcp|udp PORT[-PORT]] */
 struct fwd_allow_rule {

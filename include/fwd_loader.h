@@ -73,6 +73,25 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt);
  * FWD_PIN_ROOT/@topology entirely. Absent pins are not an error.
  */
 int loader_down(const char *topology, int uplink_ifindex, int bridge_ifindex);
+/*
+ * loader_down() of a topology whose host namespace is gone (its links and attachments went with
+ * it): the cgroup links of its sockets' programs and its pins. Never touches a link.
+ */
+int loader_down_orphan(const char *topology);
+
+/*
+ * Topology @topology's fwd_ct_peers takes the connection tables of @peers (names of topologies
+ * masquerading out of the same uplink, @n <= FWD_MAX_PEERS), and nothing else: a masqueraded
+ * connection then never takes a port one of them holds on the uplink's address. A peer without
+ * pins (datapath kernel, or not up) is skipped. No pins of @topology: 0, nothing to do.
+ */
+int loader_peers_sync(const char *topology, char (*peers)[FWD_TOPO_NAME_SIZE], size_t n);
+
+/*
+ * Topology @topology's fwd_foreign takes subnets @nets (@n <= FWD_MAX_FOREIGN: the other
+ * topologies' of this host namespace), and nothing else. No pins of @topology: 0.
+ */
+int loader_foreign_sync(const char *topology, const struct fwd_cidr *nets, size_t n);
 
 /* Counters: packets and bytes per path, events, drops by reason, summed over CPUs. */
 enum fwd_counter_kind { FWD_COUNTER_PATH, FWD_COUNTER_EVENT, FWD_COUNTER_DROP };
@@ -173,8 +192,9 @@ struct fwd_bpf_status {
 	struct fwd_bpf_cgroup_link *cgroup_links;
 	size_t n_cgroup_links;
 };
-/* Read it all; loader_status_free() releases it (also after a failure). */
-int loader_status_read(const char *topology, struct fwd_bpf_status *st);
+/* Read it all (@uplink_ifindex: the uplink, where the topology's filter shares the hook; 0
+ * when none); loader_status_free() releases it (also after a failure). */
+int loader_status_read(const char *topology, int uplink_ifindex, struct fwd_bpf_status *st);
 void loader_status_free(struct fwd_bpf_status *st);
 
 /* The root of the cgroup v2 hierarchy into @buf; -ENOENT when none is mounted. */

@@ -101,6 +101,14 @@ struct fwd_topology {
 	struct fwd_ct_timeouts ct_timeouts; /* seconds, per state */
 	uint16_t snat_port_lo;		    /* host order, inclusive */
 	uint16_t snat_port_hi;		    /* host order, inclusive */
+
+	/* Where it was read from, for messages about it (conflicts between topologies) and for
+	 * `up` to keep a copy: the file's path and text as parsed, and the lines of the
+	 * keywords that have no item of their own (0: not in the file). */
+	char *source;
+	char *text;
+	size_t text_len;
+	int bridge_line, uplink_line, snat_ports_line;
 };
 
 /* The defaults of the settings above, for a topology built by hand (the parser sets them). */

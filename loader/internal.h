@@ -14,6 +14,7 @@ struct bpf_map;
 struct bpf_program;
 struct bpf_map_info;
 struct fwd_settings;
+struct attach_owner;
 
 /* log.c: around calls whose failure is an answer (querying a link without clsact), libbpf's
  * warnings are demoted to debug. */
@@ -27,6 +28,8 @@ void loader_log_probe(bool on);
 int pins_path(char *buf, const char *topology, const char *name);
 int pins_dir_create(const char *topology);
 int pins_dir_remove(const char *topology);
+/* The ids of the maps pinned for @topology (none: n 0). */
+void pins_owner(const char *topology, struct attach_owner *owner);
 /*
  * Open the pinned map @name of @topology (its path into @path, PATH_MAX): the fd, or -errno
  * after a warning that names the map as @what.
@@ -117,8 +120,28 @@ int sock_up(const char *topology, const struct fwd_settings *cfg, bool wanted, i
 int sock_down(const char *topology);
 
 /* attach.c */
-int attach_tc_ingress(int ifindex, int prog_fd);
-/* Remove fwd's tc filters (both directions) and fwd_* XDP programs from @ifindex; 0 if none. */
+/* fwd's filters on the uplink: one handle each, from FWD_TC_HANDLE on (a topology each). */
+#define FWD_TC_UPLINK_HANDLES 32
+/* What makes a program a topology's: the ids of the maps pinned for it (pins_owner()). */
+struct attach_owner {
+	uint32_t map_ids[64];
+	size_t n;
+};
+/*
+ * Attach @prog_fd to fwd's own link @ifindex (a veth, the bridge) at fwd's fixed handle,
+ * replacing fwd's program there; -EBUSY, with a message, when a program that is not fwd's
+ * holds that handle.
+ */
+int attach_tc(int ifindex, bool egress, int prog_fd);
+/* Attach @prog_fd to the uplink's ingress: in place of @owner's filter there, or at a free
+ * handle of fwd's range. */
+int attach_tc_uplink(int ifindex, int prog_fd, const struct attach_owner *owner);
+/* The id of @owner's program on the uplink's ingress (its handle into @handle), 0 when none. */
+uint32_t attach_tc_uplink_find(int ifindex, const struct attach_owner *owner, uint32_t *handle);
+/* Remove @owner's filters from the uplink's ingress, and nobody else's. */
+int attach_tc_uplink_remove(int ifindex, const struct attach_owner *owner);
+/* Remove fwd's tc filters (both directions) and fwd_* XDP programs from fwd's own link
+ * @ifindex; 0 if none. */
 int attach_remove_all(int ifindex);
 /* The id of fwd's tc program on @ifindex in direction @egress, 0 when none. */
 uint32_t attach_tc_query(int ifindex, bool egress);

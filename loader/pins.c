@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -143,6 +144,52 @@ int pins_dir_remove(const char *topology)
 	}
 	rmdir(FWD_PIN_ROOT); /* only when no other topology is pinned: ENOTEMPTY is fine */
 	return 0;
+}
+
+/* Is @fd a map's (not a program's or a link's, pinned beside them)? Its fdinfo says. */
+static bool pins_fd_is_map(int fd)
+{
+	char path[64], line[128];
+	bool map = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	while (f && !map && fgets(line, sizeof(line), f))
+		map = !strncmp(line, "map_type:", 9);
+	if (f)
+		fclose(f);
+	return map;
+}
+
+void pins_owner(const char *topology, struct attach_owner *owner)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	owner->n = 0;
+	if (pins_path(path, topology, NULL) || !(d = opendir(path)))
+		return;
+	while ((de = readdir(d)) && owner->n < sizeof(owner->map_ids) / sizeof(owner->map_ids[0])) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		char pin[PATH_MAX];
+		int fd;
+
+		if (de->d_name[0] == '.' ||
+		    snprintf(pin, sizeof(pin), "%s/%s", path, de->d_name) >= (int)sizeof(pin))
+			continue;
+		loader_log_probe(true); /* programs and links are pinned here too */
+		fd = bpf_obj_get(pin);
+		loader_log_probe(false);
+		if (fd < 0)
+			continue;
+		if (pins_fd_is_map(fd) && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			owner->map_ids[owner->n++] = info.id;
+		close(fd);
+	}
+	closedir(d);
 }
 
 int pins_map_open(const char *topology, const char *name, const char *what, char *path)

@@ -240,17 +240,24 @@ static int status_one_attach(struct fwd_bpf_status *st, const struct status_ours
  * Links of this namespace with fwd's tc filter or an XDP program named fwd_*, when the program
  * is one of this topology's pins or the link is one of its veths.
  */
-static int status_attached(struct fwd_bpf_status *st, const struct status_ours *ours)
+static int status_attached(struct fwd_bpf_status *st, const struct status_ours *ours,
+			   const char *topology, int uplink_ifindex)
 {
+	struct attach_owner owner;
 	struct if_nameindex *ifs = if_nameindex(), *i;
 	int err = 0;
 
+	pins_owner(topology, &owner);
 	for (i = ifs; !err && i && i->if_index; i++) {
 		struct xdp_multiprog *mp;
 		struct xdp_program *p;
 		uint32_t id;
 
-		id = attach_tc_query(i->if_index, false);
+		/* On the shared uplink, this topology's filter is the one using its maps. */
+		if ((int)i->if_index == uplink_ifindex)
+			id = attach_tc_uplink_find(uplink_ifindex, &owner, NULL);
+		else
+			id = attach_tc_query(i->if_index, false);
 		if (id)
 			err = status_one_attach(st, ours, i, "tc-ingress", id);
 		id = attach_tc_query(i->if_index, true);
@@ -343,7 +350,7 @@ void loader_status_free(struct fwd_bpf_status *st)
 	memset(st, 0, sizeof(*st));
 }
 
-int loader_status_read(const char *topology, struct fwd_bpf_status *st)
+int loader_status_read(const char *topology, int uplink_ifindex, struct fwd_bpf_status *st)
 {
 	struct status_ours ours = {};
 	int err;
@@ -362,7 +369,7 @@ int loader_status_read(const char *topology, struct fwd_bpf_status *st)
 	if (!err)
 		err = status_endpoints(st, &ours);
 	if (!err)
-		err = status_attached(st, &ours);
+		err = status_attached(st, &ours, topology, uplink_ifindex);
 	if (!err)
 		err = status_cgroup(st, &ours);
 	free(ours.ifindexes);

@@ -146,7 +146,9 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const stru
 				     skel->maps.fwd_forwards, skel->maps.fwd_fwd_targets,
 				     /* pinned: a map without a user reference cancels its timers */
 				     skel->maps.fwd_ct_gc, skel->maps.fwd_ct_ns,
-				     skel->maps.fwd_ports, skel->maps.fwd_rule_drops };
+				     skel->maps.fwd_ports, skel->maps.fwd_rule_drops,
+				     /* filled by other topologies' up and down too */
+				     skel->maps.fwd_ct_peers, skel->maps.fwd_foreign };
 	char path[PATH_MAX];
 	int err;
 
@@ -293,19 +295,23 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 static int up_uplink(struct fwd_tc *skel, const struct fwd_topology *t,
 		     const struct fwd_runtime *rt)
 {
+	struct attach_owner owner;
 	char path[PATH_MAX];
 	int err;
 
 	err = pins_path(path, t->name, FWD_PIN_PROG_UPLINK);
 	if (err)
 		return err;
+	/* The maps are pinned by now: the old program uses them too. */
+	pins_owner(t->name, &owner);
 	if (!up_snat(t, rt) && !up_dnat(t, rt)) {
-		if (rt->uplink_ifindex > 0 && attach_tc_query(rt->uplink_ifindex, false))
-			attach_remove_all(rt->uplink_ifindex);
+		if (rt->uplink_ifindex > 0)
+			attach_tc_uplink_remove(rt->uplink_ifindex, &owner);
 		unlink(path);
 		return 0;
 	}
-	err = attach_tc_ingress(rt->uplink_ifindex, bpf_program__fd(skel->progs.fwd_tc_uplink));
+	err = attach_tc_uplink(rt->uplink_ifindex, bpf_program__fd(skel->progs.fwd_tc_uplink),
+			       &owner);
 	if (!err)
 		err = pins_prog_replace(skel->progs.fwd_tc_uplink, path);
 	return err;
@@ -378,9 +384,16 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	if (err)
 		goto end_destroy;
 
+	/* Nothing routed in from outside the topology (another one's namespaces, the LAN). */
+	if (rt->bridge_ifindex > 0) {
+		err = attach_tc(rt->bridge_ifindex, true,
+				bpf_program__fd(skel->progs.fwd_tc_bridge_out));
+		if (err)
+			goto end_destroy;
+	}
 	prog_fd = bpf_program__fd(skel->progs.fwd_tc_ingress);
 	for (size_t i = 0; i < rt->n_endpoints; i++) {
-		err = attach_tc_ingress(rt->endpoints[i].host_ifindex, prog_fd);
+		err = attach_tc(rt->endpoints[i].host_ifindex, false, prog_fd);
 		if (err)
 			goto end_destroy; /* attached ones keep working; down removes them */
 	}
@@ -446,6 +459,7 @@ static int down_endpoints(const char *topology)
 
 int loader_down(const char *topology, int uplink_ifindex, int bridge_ifindex)
 {
+	struct attach_owner owner;
 	int err, ret = 0;
 
 	/* The cgroup links first: they act on the whole machine, not on a link of ours. */
@@ -453,7 +467,9 @@ int loader_down(const char *topology, int uplink_ifindex, int bridge_ifindex)
 	err = down_endpoints(topology);
 	if (err && !ret)
 		ret = err;
-	err = attach_remove_all(uplink_ifindex);
+	/* The uplink is shared: only this topology's filter goes, found by its maps. */
+	pins_owner(topology, &owner);
+	err = attach_tc_uplink_remove(uplink_ifindex, &owner);
 	if (err && !ret)
 		ret = err;
 	err = attach_remove_all(bridge_ifindex);
@@ -463,4 +479,14 @@ int loader_down(const char *topology, int uplink_ifindex, int bridge_ifindex)
 	if (err && !ret)
 		ret = err;
 	return ret;
+}
+
+int loader_down_orphan(const char *topology)
+{
+	int err, ret;
+
+	/* The cgroup links act on the whole machine; the rest was in the namespace that went. */
+	ret = sock_down(topology);
+	err = pins_dir_remove(topology);
+	return ret ? ret : err;
 }

@@ -179,9 +179,11 @@ static __u64 counter_packets(const struct obj *o, __u32 idx)
 static void run(const struct obj *o, enum prog prog, const struct pkt *in, enum outcome want,
 		__u32 counter, __u32 target, struct pkt *out)
 {
-	static const __u32 verdicts[] = {
-		[REDIRECT] = TC_ACT_REDIRECT, [PASS] = TC_ACT_OK, [DROP] = TC_ACT_SHOT
-	};
+	/* What the uplink's program passes is another filter's to look at (a topology sharing
+	 * the uplink): TC_ACT_UNSPEC, which the kernel treats as TC_ACT_OK after the last. */
+	const __u32 verdicts[] = { [REDIRECT] = TC_ACT_REDIRECT,
+				   [PASS] = prog == UPLINK_PROG ? (__u32)TC_ACT_UNSPEC : TC_ACT_OK,
+				   [DROP] = TC_ACT_SHOT };
 	struct fwd_counter_sum before[FWD_CNT_MAX], after[FWD_CNT_MAX];
 	struct fwd_trace trace = {}, zero_trace = {};
 	struct __sk_buff ctx = { .ifindex = 1 };
@@ -575,6 +577,34 @@ static void test_main(void)
 	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
 	CHECK(pkt_port_of(&out, 0) != 8080, "kept source port 8080, which the uplink forwards");
 	result(&o, "a source port the uplink forwards is never kept (port shadowing)");
+
+	/* Another topology masquerading out of the same uplink holds lan:80 <- uplink:41234:
+	 * its table is in fwd_ct_peers, and the port is not kept. */
+	{
+		struct fwd_ct_entry peer_e = { .dir = FWD_CT_DIR_REPLY, .nat = FWD_CT_NAT_SNAT };
+		struct fwd_ct_key rkey = { .saddr = htonl(REMOTE),
+					   .daddr = htonl(UPLINK),
+					   .sport = htons(80),
+					   .dport = htons(41234),
+					   .proto = IPPROTO_TCP };
+		LIBBPF_OPTS(bpf_map_create_opts, no_prealloc, .map_flags = BPF_F_NO_PREALLOC);
+		int peer_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "peer_ct", sizeof(rkey),
+					     sizeof(peer_e), 16, &no_prealloc);
+		int peers_fd = bpf_map__fd(o.skel->maps.fwd_ct_peers);
+		__u32 zero = 0;
+
+		CHECK(peer_fd >= 0 && !bpf_map_update_elem(peer_fd, &rkey, &peer_e, BPF_ANY) &&
+			  !bpf_map_update_elem(peers_fd, &zero, &peer_fd, BPF_ANY),
+		      "cannot make the peer's table: %s", strerror(errno));
+		build(&(struct spec){ .from_ns = 1, .sport = 41234 }, VETH, &in);
+		run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT, uplink_ifindex, &out);
+		CHECK(pkt_port_of(&out, 0) != 41234,
+		      "kept source port 41234, which another topology holds to lan:80");
+		bpf_map_delete_elem(peers_fd, &zero);
+		if (peer_fd >= 0)
+			close(peer_fd);
+		result(&o, "a port another topology on the uplink holds to that peer is not kept");
+	}
 
 	build(&(struct spec){ .dport = 22 }, UPLINK_PROG, &in);
 	run(&o, UPLINK_PROG, &in, PASS, FWD_CNT_PASS_UPLINK_HOST, 0, &out);

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Conflicts between topologies, found before `up` changes anything; see conflicts.h. */
+#include "conflicts.h"
+#include "fwdctl.h"
+#include "journal.h"
+#include "names.h"
+#include "topo.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CONFLICTS_MAX_TOPOLOGIES 256
+
+/* Another topology that is up: its model (parsed from its saved copy) and its file's path. */
+struct other {
+	struct fwd_topology t;
+	char source[PATH_MAX];
+};
+
+static int conflicts_found;
+
+static void conflict(const struct fwd_topology *t, int line, const struct other *o, int oline,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s:%d: ", t->source, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (oline)
+		fprintf(stderr, " (topology %s, %s:%d)\n", o->t.name, o->source, oline);
+	else
+		fprintf(stderr, " (topology %s, %s)\n", o->t.name, o->source);
+	conflicts_found++;
+}
+
+static int other_read(const char *name, struct other *o)
+{
+	char path[128];
+	FILE *f;
+
+	if (fwd_saved_topology(name, &o->t))
+		return -1; /* not readable: nothing to compare with */
+	fwd_journal_path(name, "source", path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f || !fgets(o->source, sizeof(o->source), f))
+		snprintf(o->source, sizeof(o->source), "%s", path);
+	o->source[strcspn(o->source, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	return 0;
+}
+
+static bool ranges_overlap(unsigned int lo1, unsigned int hi1, unsigned int lo2, unsigned int hi2)
+{
+	return lo1 <= hi2 && lo2 <= hi1;
+}
+
+/* "80" or "8000-8009" into @buf. */
+static const char *port_range(char *buf, size_t len, unsigned int lo, unsigned int hi)
+{
+	if (lo == hi)
+		snprintf(buf, len, "%u", lo);
+	else
+		snprintf(buf, len, "%u-%u", lo, hi);
+	return buf;
+}
+
+static bool subnets_overlap(const struct fwd_cidr *a, const struct fwd_cidr *b)
+{
+	in_addr_t mask = fwd_prefix_netmask(a->prefix < b->prefix ? a->prefix : b->prefix);
+
+	return (a->addr & mask) == (b->addr & mask);
+}
+
+/* Forwards of @f's topology @t inside the snat-ports of @m's masquerading topology. */
+static void forwards_in_snat_ports(const struct fwd_topology *t, const struct fwd_topology *m,
+				   const struct other *o, bool t_is_new)
+{
+	if (!m->n_masquerades)
+		return;
+	for (size_t i = 0; i < t->n_forwards; i++) {
+		const struct fwd_forward *f = &t->forwards[i];
+
+		if (!ranges_overlap(f->port_lo, f->port_hi, m->snat_port_lo, m->snat_port_hi))
+			continue;
+		char ports[16];
+
+		port_range(ports, sizeof(ports), f->port_lo, f->port_hi);
+		if (t_is_new)
+			conflict(t, f->line, o, o->t.snat_ports_line,
+				 "forward of %s lies in snat-ports %u-%u of another topology "
+				 "masquerading out of uplink %s, whose replies it would take; move "
+				 "the forward, or give that topology snat-ports without it",
+				 ports, m->snat_port_lo, m->snat_port_hi, m->uplink);
+		else
+			conflict(m, m->snat_ports_line ? m->snat_ports_line : m->uplink_line, o,
+				 f->line,
+				 "snat-ports %u-%u hold %s, which another topology forwards on "
+				 "uplink %s; give this one snat-ports without it",
+				 m->snat_port_lo, m->snat_port_hi, ports, m->uplink);
+	}
+}
+
+static void compare_same_hostns(const struct fwd_topology *t, const struct other *o)
+{
+	const struct fwd_topology *p = &o->t;
+	bool same_uplink = t->uplink[0] && !strcmp(t->uplink, p->uplink);
+
+	if (!strcmp(t->bridge, p->bridge))
+		conflict(t, t->bridge_line, o, p->bridge_line, "bridge %s is another topology's",
+			 t->bridge);
+	if (subnets_overlap(&t->gateway, &p->gateway))
+		conflict(t, t->bridge_line, o, p->bridge_line,
+			 "subnet %s/%u overlaps another topology's", fwd_ip_str(topo_subnet(t)),
+			 t->gateway.prefix);
+	if (!same_uplink)
+		return;
+	for (size_t i = 0; i < t->n_forwards; i++)
+		for (size_t k = 0; k < p->n_forwards; k++) {
+			const struct fwd_forward *f = &t->forwards[i], *g = &p->forwards[k];
+
+			char mine[16], theirs[16];
+
+			if (f->proto != g->proto ||
+			    !ranges_overlap(f->port_lo, f->port_hi, g->port_lo, g->port_hi))
+				continue;
+			conflict(t, f->line, o, g->line,
+				 "forward of %s %s on uplink %s overlaps another topology's "
+				 "forward of %s",
+				 f->proto == IPPROTO_TCP ? "tcp" : "udp",
+				 port_range(mine, sizeof(mine), f->port_lo, f->port_hi), t->uplink,
+				 port_range(theirs, sizeof(theirs), g->port_lo, g->port_hi));
+		}
+	forwards_in_snat_ports(t, p, o, true);
+	forwards_in_snat_ports(p, t, o, false);
+	/* Two topologies of datapath bpf check each other's connection tables for the ports
+	 * they masquerade to (fwd_ct_peers), and two of datapath kernel share nf_conntrack; a
+	 * bpf one and a kernel one cannot see each other's ports. */
+	if (t->n_masquerades && p->n_masquerades && t->datapath != p->datapath &&
+	    ranges_overlap(t->snat_port_lo, t->snat_port_hi, p->snat_port_lo, p->snat_port_hi))
+		conflict(t, t->snat_ports_line ? t->snat_ports_line : t->uplink_line, o,
+			 p->snat_ports_line,
+			 "snat-ports %u-%u overlap those of another topology masquerading out of "
+			 "uplink %s with the other datapath, which cannot see this one's "
+			 "connections: give each its own range",
+			 t->snat_port_lo, t->snat_port_hi, t->uplink);
+}
+
+static bool name_listed(char (*names)[FWD_TOPO_NAME_SIZE], int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}
+
+int conflicts_check(const struct fwd_topology *t)
+{
+	static char names[CONFLICTS_MAX_TOPOLOGIES][FWD_TOPO_NAME_SIZE];
+	static char here_names[CONFLICTS_MAX_TOPOLOGIES][FWD_TOPO_NAME_SIZE];
+	static struct other o;
+	char here[64];
+	int n, n_here = 0;
+
+	conflicts_found = 0;
+	if (!journal_netns_id(here, sizeof(here)))
+		n_here =
+		    journal_hostns_topologies(here, t->name, here_names, CONFLICTS_MAX_TOPOLOGIES);
+	n = fwd_list_topologies(names, CONFLICTS_MAX_TOPOLOGIES);
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(names[i], t->name) || other_read(names[i], &o))
+			continue;
+		/* Namespace names (/run/netns) are the machine's, whatever the host namespace. */
+		for (size_t a = 0; a < t->n_namespaces; a++)
+			for (size_t b = 0; b < o.t.n_namespaces; b++)
+				if (!strcmp(t->namespaces[a].name, o.t.namespaces[b].name))
+					conflict(t, t->namespaces[a].line, &o,
+						 o.t.namespaces[b].line,
+						 "namespace %s is another topology's",
+						 t->namespaces[a].name);
+		/* The rest only between topologies of one host namespace. */
+		if (name_listed(here_names, n_here, names[i]))
+			compare_same_hostns(t, &o);
+		topo_free(&o.t);
+	}
+	return conflicts_found;
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a topology's programs know of the others of its host namespace: fwd_ct_peers, the
+ * connection tables of those masquerading out of the same uplink, so that no two of them hand
+ * out the same port on its address (bpf/nat.h); fwd_foreign, their subnets, kept out of its
+ * bridge (fwd_tc_bridge_out).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "internal.h"
+#include "fwd_kern_user.h"
+#include "fwd_inet.h"
+
+int loader_peers_sync(const char *topology, char (*peers)[FWD_TOPO_NAME_SIZE], size_t n)
+{
+	char path[PATH_MAX];
+	uint32_t slot = 0;
+	int fd, err = 0;
+
+	if (pins_path(path, topology, FWD_MAP_CT_PEERS))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0; /* not pinned: datapath kernel, or an fwd before peers */
+	for (size_t i = 0; i < n && slot < FWD_MAX_PEERS && !err; i++) {
+		char ct[PATH_MAX];
+		int ct_fd;
+
+		if (!strcmp(peers[i], topology) || pins_path(ct, peers[i], FWD_MAP_CT))
+			continue;
+		ct_fd = bpf_obj_get(ct);
+		if (ct_fd < 0)
+			continue; /* datapath kernel, or gone meanwhile */
+		if (bpf_map_update_elem(fd, &slot, &ct_fd, BPF_ANY)) {
+			err = -errno;
+			fwd_err("%s: cannot add topology %s's connection table: %s\n", path,
+				peers[i], strerror(-err));
+		} else {
+			slot++;
+		}
+		close(ct_fd);
+	}
+	/* The rest goes: a table left there would be a peer that left (and its memory kept). */
+	for (uint32_t k = slot; k < FWD_MAX_PEERS && !err; k++)
+		if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
+			err = fwd_fail(-errno, path, "cannot remove a connection table");
+	close(fd);
+	return err;
+}
+
+int loader_foreign_sync(const char *topology, const struct fwd_cidr *nets, size_t n)
+{
+	struct fwd_lpm4_key key, next, *prev = NULL;
+	char path[PATH_MAX];
+	__u8 one = 1;
+	int fd, err = 0;
+
+	if (pins_path(path, topology, FWD_MAP_FOREIGN))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0; /* not pinned: datapath kernel, or an fwd before it */
+	for (size_t i = 0; i < n && !err; i++) {
+		key.prefixlen = nets[i].prefix;
+		key.addr = nets[i].addr & fwd_prefix_netmask(nets[i].prefix);
+		if (bpf_map_update_elem(fd, &key, &one, BPF_ANY)) {
+			err = -errno;
+			fwd_err("%s: cannot add subnet %u bits: %s\n", path, key.prefixlen,
+				strerror(-err));
+		}
+	}
+	/* What is not in @nets goes (a topology that went down). */
+	while (!err && !bpf_map_get_next_key(fd, prev, &next)) {
+		bool wanted = false;
+
+		for (size_t i = 0; i < n && !wanted; i++)
+			wanted = next.prefixlen == nets[i].prefix &&
+				 next.addr == (nets[i].addr & fwd_prefix_netmask(nets[i].prefix));
+		if (!wanted && bpf_map_delete_elem(fd, &next) == 0) {
+			prev = NULL; /* the walk starts over after a delete */
+			continue;
+		}
+		key = next;
+		prev = &key;
+	}
+	close(fd);
+	return err;
+}
