@@ -25,6 +25,7 @@
 #include "settings.h"
 #include "counter_map.h"
 #include "forwards.h"
+#include "uplink.h"
 
 #define SOCK_ALLOW 1
 
@@ -91,7 +92,7 @@ static __always_inline void sock_dnat(struct bpf_sock_addr *ctx)
 	/* rodata: without forwards the verifier prunes everything below. */
 	if (!(fwd_cfg.flags & FWD_SET_DNAT) || !fwd_cfg.netns_cookie)
 		return;
-	if (ctx->user_ip4 != fwd_cfg.uplink_addr)
+	if (!ctx->user_ip4 || ctx->user_ip4 != uplink_addr())
 		return;
 	if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
 		return;
@@ -130,7 +131,7 @@ static __always_inline void sock_reverse(struct bpf_sock_addr *ctx)
 	if (s.target_addr != addr || s.target_port != port || !s.uplink_port)
 		return;
 	/* The uplink's address as of now: a re-run of up that changed it changes it here too. */
-	ctx->user_ip4 = fwd_cfg.uplink_addr;
+	ctx->user_ip4 = uplink_addr();
 	ctx->user_port = (__u32)s.uplink_port;
 }
 

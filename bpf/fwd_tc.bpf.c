@@ -30,6 +30,7 @@
 #include "fib.h"
 #include "icmp.h"
 #include "policy.h"
+#include "uplink.h"
 
 static __always_inline int fwd_redirected(struct __sk_buff *skb, __u32 counter, long ret,
 					  __u32 ifindex, __u32 flags)
@@ -75,7 +76,7 @@ static __always_inline int fwd_deliver(struct __sk_buff *skb, const struct fwd_p
 static __always_inline int fwd_ttl_exceeded(struct __sk_buff *skb, const struct fwd_pkt *pkt,
 					    __u64 now)
 {
-	__u32 why = icmp_send_time_exceeded(skb, pkt, fwd_cfg.uplink_addr, now);
+	__u32 why = icmp_send_time_exceeded(skb, pkt, uplink_addr(), now);
 
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
@@ -216,7 +217,7 @@ static __always_inline int fwd_dnat_veth(struct __sk_buff *skb, struct fwd_pkt *
 
 	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP)
 		return -1;
-	if (pkt->daddr != fwd_cfg.uplink_addr)
+	if (!pkt->daddr || pkt->daddr != uplink_addr())
 		return nat_from_forward_target(pkt) ? fwd_dnat_reply(skb, pkt) : -1;
 	ct_key_of(&key, pkt);
 	now = ct_now();
@@ -272,7 +273,7 @@ static __always_inline int fwd_veth_icmp_error(struct __sk_buff *skb, struct fwd
 		return fwd_verdict(skb, FWD_CNT_DROP_TTL); /* no error about an error */
 	why = icmp_quote_rewrite(skb, pkt, &q, false, to_addr, to_port);
 	if (why == FWD_OK)
-		why = nat_rewrite(skb, pkt, true, pkt->saddr, fwd_cfg.uplink_addr, 0, 0);
+		why = nat_rewrite(skb, pkt, true, pkt->saddr, uplink_addr(), 0, 0);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
 	if (ep)
@@ -531,7 +532,7 @@ static __always_inline int uplink_frame(struct __sk_buff *skb)
 		return fwd_verdict(skb, FWD_CNT_DROP_NOT_FORWARDED);
 	/* Only frames to the uplink's address can be ours; a fragment only when its datagram's
 	 * first fragment was seen (bpf/frag.h). */
-	if (pkt.daddr != fwd_cfg.uplink_addr)
+	if (!pkt.daddr || pkt.daddr != uplink_addr())
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
 	why = fwd_parse_l4(skb, &pkt);
 	if (why != FWD_OK)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "conntrack.h"
+#include "uplink.h"
 #include "csum.h"
 #include "forwards.h"
 
@@ -240,7 +241,11 @@ nat_snat_create(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey, __u64 
 	__u32 i;
 
 	rkey.saddr = okey->daddr;
-	rkey.daddr = fwd_cfg.uplink_addr;
+	rkey.daddr = uplink_addr();
+	if (!rkey.daddr) {
+		*why = FWD_CNT_DROP_NO_UPLINK_ADDR; /* it went: nothing to masquerade to */
+		return NULL;
+	}
 	rkey.sport = okey->dport;
 	rkey.proto = okey->proto;
 	v.dir = FWD_CT_DIR_REPLY;

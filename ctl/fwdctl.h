@@ -37,6 +37,7 @@ int fwd_cmd_down(const struct fwd_cmdline *c, const struct fwd_opts *o);
 int fwd_cmd_status(const struct fwd_cmdline *c, const struct fwd_opts *o);
 int fwd_cmd_stats(const struct fwd_cmdline *c, const struct fwd_opts *o);
 int fwd_cmd_ct(const struct fwd_cmdline *c, const struct fwd_opts *o);
+int fwd_cmd_watch(const struct fwd_cmdline *c, const struct fwd_opts *o);
 
 /* running.c: topologies that are up (have a saved topology in FWD_RUN_DIR). */
 /* Their names into @names (at most @max); the number found. */

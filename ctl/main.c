@@ -77,6 +77,13 @@ static const char help_text[] =
     "        Connection-tracking entries (datapath bpf), or remove them with 'flush': all, or\n"
     "        those matching every filter given: the protocol, either port of the original\n"
     "        tuple, a namespace (the connections it opened and those forwarded to it).\n"
+    "    watch [FILE|NAME]\n"
+    "        Follow the uplink addresses of NAME, or of every topology up in this host\n"
+    "        namespace, through rtnetlink, and bring a topology up again when its uplink's\n"
+    "        address changed: new connections are masqueraded to, and forwards published on,\n"
+    "        the new address within a second, and connections of the old one are removed.\n"
+    "        Brings each topology up to date when it starts; runs until SIGTERM or SIGINT\n"
+    "        (exit 0): a service's main process (fwd@.service).\n"
     "\n"
     "OPTIONS\n"
     "    -n, --netns HOSTNS\n"
@@ -176,10 +183,11 @@ static int cmd_check(const struct fwd_cmdline *c, const struct fwd_opts *o)
 
 /* What a command takes after its name. */
 enum cmd_args {
-	ARGS_FILE,	   /* FILE */
-	ARGS_FILE_OR_NAME, /* FILE|NAME */
-	ARGS_NAME,	   /* [NAME] */
-	ARGS_NAME_FLUSH,   /* [NAME] [flush [proto P] [port N] [namespace NS]] */
+	ARGS_FILE,	       /* FILE */
+	ARGS_FILE_OR_NAME,     /* FILE|NAME */
+	ARGS_NAME,	       /* [NAME] */
+	ARGS_NAME_FLUSH,       /* [NAME] [flush [proto P] [port N] [namespace NS]] */
+	ARGS_OPT_FILE_OR_NAME, /* [FILE|NAME] */
 };
 
 struct command {
@@ -197,6 +205,7 @@ static const struct command commands[] = {
 	{ "status", ARGS_NAME, true, fwd_cmd_status },
 	{ "stats", ARGS_NAME, true, fwd_cmd_stats },
 	{ "ct", ARGS_NAME_FLUSH, true, fwd_cmd_ct },
+	{ "watch", ARGS_OPT_FILE_OR_NAME, true, fwd_cmd_watch },
 };
 
 static const struct command *command_find(const char *name)
@@ -311,6 +320,10 @@ static int parse_args(const struct command *cmd, int nargs, char **args, struct 
 		args++;
 	}
 	switch (cmd->args) {
+	case ARGS_OPT_FILE_OR_NAME:
+		if (nargs > 1)
+			return usage_error("%s takes at most one argument", cmd->name);
+		return nargs ? resolve_name(args[0], c) : FWD_EXIT_OK;
 	case ARGS_FILE:
 	case ARGS_FILE_OR_NAME:
 		if (nargs != 1)

@@ -283,3 +283,57 @@ int nl_fail(struct nl_sock *nl, int err, const char *object, const char *what)
 	fwd_err("%s: %s: %s (kernel: %s)", object, what, strerror(-err), ack);
 	return err;
 }
+
+int nl_open_address_events(struct nl_sock **out)
+{
+	struct nl_sock *nl;
+	int ret;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	nl->mnl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!nl->mnl) {
+		ret = -errno;
+		free(nl);
+		return ret;
+	}
+	/* Addresses come and go (RTMGRP_IPV4_IFADDR); links too, with their addresses
+	 * (RTMGRP_LINK): an uplink that is re-created. */
+	if (mnl_socket_bind(nl->mnl, RTMGRP_IPV4_IFADDR | RTMGRP_LINK, MNL_SOCKET_AUTOPID)) {
+		ret = -errno;
+		mnl_socket_close(nl->mnl);
+		free(nl);
+		return ret;
+	}
+	*out = nl;
+	return 0;
+}
+
+int nl_fd(const struct nl_sock *nl)
+{
+	return mnl_socket_get_fd(nl->mnl);
+}
+
+int nl_drain(struct nl_sock *nl)
+{
+	int n = 0;
+
+	for (;;) {
+		ssize_t len = mnl_socket_recvfrom(nl->mnl, nl->buf, sizeof(nl->buf));
+
+		if (len > 0) {
+			n++;
+			continue;
+		}
+		if (len < 0 && errno == EINTR)
+			continue;
+		/* EAGAIN: drained. ENOBUFS: events were lost, which only means "something
+		 * changed", as any event does. */
+		if (len < 0 && errno == ENOBUFS) {
+			n++;
+			continue;
+		}
+		return len < 0 && errno != EAGAIN ? -errno : n;
+	}
+}

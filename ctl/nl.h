@@ -20,6 +20,15 @@ int nl_open(struct nl_sock **out);
  * unchanged on return). */
 int nl_open_netns(int netns_fd, struct nl_sock **out);
 void nl_close(struct nl_sock *nl);
+/*
+ * A socket that only listens, non-blocking: to every change of an IPv4 address and of a link
+ * in the calling thread's namespace (fwdctl watch). nl_fd() is the descriptor to poll;
+ * nl_drain() reads what is queued without looking at it and returns how many messages (a lost
+ * batch counts as one), 0 when none, or -errno.
+ */
+int nl_open_address_events(struct nl_sock **out);
+int nl_fd(const struct nl_sock *nl);
+int nl_drain(struct nl_sock *nl);
 /* The kernel's extended-ack text for the last failed request, or "" when it sent none. */
 const char *nl_errmsg(const struct nl_sock *nl);
 /*

@@ -27,6 +27,7 @@
 #define FWD_MAP_CT_NS	    "fwd_ct_ns"
 #define FWD_MAP_CT_PEERS    "fwd_ct_peers"
 #define FWD_MAP_FOREIGN	    "fwd_foreign"
+#define FWD_MAP_UPLINK	    "fwd_uplink"
 #define FWD_MAP_PORTS	    "fwd_ports"
 #define FWD_MAP_RULE_DROPS  "fwd_rule_drops"
 
@@ -115,6 +116,8 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 						 error, or over the rate: 1,000 a second) */  \
 	X(DROP_NOT_FORWARDED, "drop_not_forwarded") /* from the uplink to a namespace address: \
 						       only forwards and replies get in */    \
+	X(DROP_NO_UPLINK_ADDR, "drop_no_uplink_addr") /* to masquerade, and the uplink has \
+							 no address (it went) */          \
 	X(DROP_ROUTED_IN, "drop_routed_in") /* routed into the bridge from another topology's \
 					       namespaces: only its forwards connect them */  \
 	X(DROP_CT_INVALID, "drop_ct_invalid") /* from the LAN, a TCP segment that opens no \
@@ -425,6 +428,13 @@ enum fwd_setting_flags {
 };
 
 #define FWD_MAX_ALLOW 64 /* == FWD_MAX_ALLOWS of the parser */
+/* fwd_uplink, its one entry: the uplink's primary IPv4 address, written by every `up`. */
+struct fwd_uplink {
+	__be32 addr; /* network order; 0 while it has none */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct fwd_uplink) == 8, "fwd_uplink layout");
+
 /*
  * fwd_foreign: the subnets of the other topologies of this host namespace (an LPM trie, kept
  * by every `up` and `down`: ctl/peers.c), whose namespaces fwd_tc_bridge_out keeps out.
@@ -494,7 +504,7 @@ struct fwd_settings {
 	__u8 bridge_mac[6];   /* wire order */
 	__u8 pad[2];
 	__u32 uplink_ifindex; /* host order, 0 when there is no uplink */
-	__be32 uplink_addr;   /* network order: the uplink's primary IPv4 (SNAT source) */
+	__be32 pad_addr;      /* unused: the uplink's address is in the map fwd_uplink */
 	__u8 uplink_mac[6];   /* wire order */
 	__u8 pad2[2];
 	__be32 subnet;	    /* network order: the bridge's subnet (never masqueraded to) */

@@ -110,12 +110,16 @@ int cgroup_link_remove(const char *pin);
 
 /*
  * sock.c: fwd_sock, the host's own connections to forwards. With @wanted, load it with @cfg
- * (plus the cookie of the namespace we are in), sharing fwd_tc's @forwards_fd and
- * @counters_fd, and attach it to the cgroup v2 root or update its pinned links; without
- * cgroup v2 (or the cookie), one warning and 0. Without @wanted, sock_down().
+ * (plus the cookie of the namespace we are in), sharing fwd_tc's maps in @shared, and attach
+ * it to the cgroup v2 root or update its pinned links; without cgroup v2 (or the cookie), one
+ * warning and 0. Without @wanted, sock_down().
  */
-int sock_up(const char *topology, const struct fwd_settings *cfg, bool wanted, int forwards_fd,
-	    int counters_fd);
+struct sock_shared {
+	int forwards_fd, counters_fd,
+	    uplink_fd; /* fwd_tc's fwd_forwards, fwd_counters, fwd_uplink */
+};
+int sock_up(const char *topology, const struct fwd_settings *cfg, bool wanted,
+	    const struct sock_shared *shared);
 /* Detach and unpin fwd_sock's links of @topology; 0 when there are none. */
 int sock_down(const char *topology);
 

@@ -68,7 +68,7 @@ int sock_down(const char *topology)
 }
 
 static int sock_load(struct fwd_sock *skel, const char *topology, const struct fwd_settings *cfg,
-		     __u64 cookie, int forwards_fd, int counters_fd)
+		     __u64 cookie, const struct sock_shared *shared)
 {
 	struct fwd_settings *rodata = (struct fwd_settings *)&skel->rodata->fwd_cfg;
 	char path[PATH_MAX];
@@ -76,9 +76,11 @@ static int sock_load(struct fwd_sock *skel, const char *topology, const struct f
 
 	*rodata = *cfg;
 	rodata->netns_cookie = cookie;
-	err = bpf_map__reuse_fd(skel->maps.fwd_forwards, forwards_fd);
+	err = bpf_map__reuse_fd(skel->maps.fwd_forwards, shared->forwards_fd);
 	if (!err)
-		err = bpf_map__reuse_fd(skel->maps.fwd_counters, counters_fd);
+		err = bpf_map__reuse_fd(skel->maps.fwd_counters, shared->counters_fd);
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.fwd_uplink, shared->uplink_fd);
 	if (err) {
 		fwd_err("fwd_sock: cannot share fwd_tc's maps: %s\n", strerror(-err));
 		return err;
@@ -117,8 +119,8 @@ static int sock_attach(struct fwd_sock *skel, const char *topology, int cg_fd)
 	return err;
 }
 
-int sock_up(const char *topology, const struct fwd_settings *cfg, bool wanted, int forwards_fd,
-	    int counters_fd)
+int sock_up(const char *topology, const struct fwd_settings *cfg, bool wanted,
+	    const struct sock_shared *shared)
 {
 	char cgroup[PATH_MAX];
 	struct fwd_sock *skel;
@@ -155,7 +157,7 @@ int sock_up(const char *topology, const struct fwd_settings *cfg, bool wanted, i
 		fwd_err("fwd_sock: cannot open BPF object: %s\n", strerror(-err));
 		goto end_close;
 	}
-	err = sock_load(skel, topology, cfg, cookie, forwards_fd, counters_fd);
+	err = sock_load(skel, topology, cfg, cookie, shared);
 	if (err)
 		goto end_destroy;
 

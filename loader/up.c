@@ -148,7 +148,9 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const stru
 				     skel->maps.fwd_ct_gc, skel->maps.fwd_ct_ns,
 				     skel->maps.fwd_ports, skel->maps.fwd_rule_drops,
 				     /* filled by other topologies' up and down too */
-				     skel->maps.fwd_ct_peers, skel->maps.fwd_foreign };
+				     skel->maps.fwd_ct_peers, skel->maps.fwd_foreign,
+				     /* written in place by every up: the address now */
+				     skel->maps.fwd_uplink };
 	char path[PATH_MAX];
 	int err;
 
@@ -247,7 +249,6 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 	cfg->bridge_ifindex = rt->bridge_ifindex > 0 ? rt->bridge_ifindex : 0;
 	memcpy(cfg->bridge_mac, rt->bridge_mac, sizeof(cfg->bridge_mac));
 	cfg->uplink_ifindex = rt->uplink_ifindex > 0 ? rt->uplink_ifindex : 0;
-	cfg->uplink_addr = rt->uplink_addr;
 	memcpy(cfg->uplink_mac, rt->uplink_mac, sizeof(cfg->uplink_mac));
 	cfg->subnet = topo_subnet(t);
 	cfg->subnet_mask = topo_netmask(t);
@@ -359,7 +360,13 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 		goto end_destroy;
 	}
 
-	err = maps_sync_endpoints(bpf_map__fd(skel->maps.fwd_endpoints), t, rt);
+	/* The address first: the old programs use it too, from now on. */
+	err = bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_uplink), &(__u32){ 0 },
+				  &(struct fwd_uplink){ .addr = rt->uplink_addr }, BPF_ANY);
+	if (err)
+		err = fwd_fail(-errno, FWD_MAP_UPLINK, "cannot write the uplink's address");
+	if (!err)
+		err = maps_sync_endpoints(bpf_map__fd(skel->maps.fwd_endpoints), t, rt);
 	if (!err)
 		err = maps_sync_forwards(bpf_map__fd(skel->maps.fwd_forwards),
 					 bpf_map__fd(skel->maps.fwd_fwd_targets), t);
@@ -419,8 +426,10 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	}
 	/* The host's own connections: only where forwards are DNATed in BPF at all. */
 	if (!err)
-		err = sock_up(t->name, &cfg, up_dnat(t, rt), bpf_map__fd(skel->maps.fwd_forwards),
-			      bpf_map__fd(skel->maps.fwd_counters));
+		err = sock_up(t->name, &cfg, up_dnat(t, rt),
+			      &(struct sock_shared){ bpf_map__fd(skel->maps.fwd_forwards),
+						     bpf_map__fd(skel->maps.fwd_counters),
+						     bpf_map__fd(skel->maps.fwd_uplink) });
 
 end_destroy:
 	/* Attachments and pins hold their own references: closing our fds detaches nothing. */

@@ -376,7 +376,6 @@ static int load(struct obj *o, const char *name, void (*tweak)(struct fwd_tc *))
 	cfg->bridge_ifindex = 3;
 	memcpy(cfg->bridge_mac, mac_gw, 6);
 	cfg->uplink_ifindex = uplink_ifindex;
-	cfg->uplink_addr = htonl(UPLINK);
 	memcpy(cfg->uplink_mac, mac_uplink, 6);
 	cfg->subnet = htonl(NS(0));
 	cfg->subnet_mask = htonl(0xffffff00);
@@ -400,6 +399,9 @@ static int load(struct obj *o, const char *name, void (*tweak)(struct fwd_tc *))
 	err = ct_start(o->skel, FWD_CT_START_FILL);
 	if (err)
 		return err;
+	if (bpf_map_update_elem(bpf_map__fd(o->skel->maps.fwd_uplink), &(__u32){ 0 },
+				&(struct fwd_uplink){ .addr = htonl(UPLINK) }, BPF_ANY))
+		return -errno;
 	o->prog_fd[VETH] = bpf_program__fd(o->skel->progs.fwd_tc_ingress);
 	o->prog_fd[UPLINK_PROG] = bpf_program__fd(o->skel->progs.fwd_tc_uplink);
 	o->counters_fd = bpf_map__fd(o->skel->maps.fwd_counters);

@@ -351,9 +351,10 @@ int main(void)
 		goto end;
 	cfg = (struct fwd_settings *)&skel->rodata->fwd_cfg;
 	cfg->flags = FWD_SET_DNAT;
-	cfg->uplink_addr = UPLINK;
 	cfg->netns_cookie = netns_cookie();
-	if (fwd_sock__load(skel) || fill_forwards(bpf_map__fd(skel->maps.fwd_forwards))) {
+	if (fwd_sock__load(skel) || fill_forwards(bpf_map__fd(skel->maps.fwd_forwards)) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_uplink), &(__u32){ 0 },
+				&(struct fwd_uplink){ .addr = UPLINK }, BPF_ANY)) {
 		printf("FAIL: fwd_sock: load: %s\n", strerror(errno));
 		goto end;
 	}
