@@ -101,7 +101,7 @@ static __always_inline void sock_dnat(struct bpf_sock_addr *ctx)
 		return;
 	/* user_port is a 32-bit field holding the port in network order in its low 16 bits. */
 	port = (__be16)ctx->user_port;
-	fv = forward_lookup(ctx->protocol, port);
+	fv = forward_lookup(ctx->protocol, ctx->user_ip4, port);
 	if (!fv)
 		return; /* not forwarded: the host's own service on that port */
 	/* Read once: the rewrite and what is remembered must agree even if up replaces it. */

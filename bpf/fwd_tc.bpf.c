@@ -134,7 +134,7 @@ static __always_inline struct fwd_ct_entry *fwd_dnat_conn(const struct __sk_buff
 		return e->dir == FWD_CT_DIR_ORIG && e->nat == FWD_CT_NAT_DNAT ? e : NULL;
 	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP)
 		return NULL;
-	fv = forward_lookup(pkt->proto, pkt->dport);
+	fv = forward_lookup(pkt->proto, pkt->daddr, pkt->dport);
 	if (!fv)
 		return NULL;
 	if (!policy_from_ok(skb, fv, pkt->saddr)) {
@@ -217,7 +217,7 @@ static __always_inline int fwd_dnat_veth(struct __sk_buff *skb, struct fwd_pkt *
 
 	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP)
 		return -1;
-	if (!pkt->daddr || pkt->daddr != uplink_addr())
+	if (!uplink_addr_ours(pkt->daddr))
 		return nat_from_forward_target(pkt) ? fwd_dnat_reply(skb, pkt) : -1;
 	ct_key_of(&key, pkt);
 	now = ct_now();
@@ -532,7 +532,7 @@ static __always_inline int uplink_frame(struct __sk_buff *skb)
 		return fwd_verdict(skb, FWD_CNT_DROP_NOT_FORWARDED);
 	/* Only frames to the uplink's address can be ours; a fragment only when its datagram's
 	 * first fragment was seen (bpf/frag.h). */
-	if (!pkt.daddr || pkt.daddr != uplink_addr())
+	if (!uplink_addr_ours(pkt.daddr))
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
 	why = fwd_parse_l4(skb, &pkt);
 	if (why != FWD_OK)

@@ -59,12 +59,13 @@ static __always_inline bool nat_snat_wanted(struct __ctx_buff *ctx, const struct
 	return nat_masqueraded(pkt->saddr);
 }
 
-/* Does the uplink forward @port (network order) of @proto? Such a port is never SNAT's. */
-static __always_inline bool nat_port_forwarded(__u8 proto, __be16 port)
+/* Is @port (network order) of @proto forwarded on uplink address @addr? Such a port is never
+ * SNAT's. */
+static __always_inline bool nat_port_forwarded(__u8 proto, __be32 addr, __be16 port)
 {
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return false;
-	return forward_lookup(proto, port) != NULL;
+	return forward_lookup(proto, addr, port) != NULL;
 }
 
 /*
@@ -271,7 +272,7 @@ nat_snat_create(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey, __u64 
 				break; /* a small range is tried whole, each port once */
 			port = bpf_htons(lo + (start + i) % n);
 		}
-		if (nat_port_forwarded(okey->proto, port))
+		if (nat_port_forwarded(okey->proto, rkey.daddr, port))
 			continue;
 		rkey.dport = port;
 		err = ct_insert(&rkey, &v, now);

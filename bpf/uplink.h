@@ -7,10 +7,13 @@
 #ifndef FWD_BPF_UPLINK_H
 #define FWD_BPF_UPLINK_H
 
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
 #include "fwd_kern_user.h"
+#include "settings.h"
+#include "forwards.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -26,6 +29,19 @@ static __always_inline __be32 uplink_addr(void)
 	const struct fwd_uplink *u = bpf_map_lookup_elem(&fwd_uplink, &zero);
 
 	return u ? u->addr : 0;
+}
+
+/*
+ * Is @addr one of the topology's addresses on the uplink: its primary one (masquerade,
+ * forwards), or one a forward line names (fwd_fwd_addrs)?
+ */
+static __always_inline bool uplink_addr_ours(__be32 addr)
+{
+	if (!addr)
+		return false;
+	if (addr == uplink_addr())
+		return true;
+	return (fwd_cfg.flags & FWD_SET_FWD_ADDRS) && bpf_map_lookup_elem(&fwd_fwd_addrs, &addr);
 }
 
 #endif

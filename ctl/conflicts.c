@@ -78,16 +78,18 @@ static bool subnets_overlap(const struct fwd_cidr *a, const struct fwd_cidr *b)
 
 /* Forwards of @f's topology @t inside the snat-ports of @m's masquerading topology. */
 static void forwards_in_snat_ports(const struct fwd_topology *t, const struct fwd_topology *m,
-				   const struct other *o, bool t_is_new)
+				   const struct other *o, bool t_is_new, in_addr_t uplink_addr)
 {
 	if (!m->n_masquerades)
 		return;
 	for (size_t i = 0; i < t->n_forwards; i++) {
 		const struct fwd_forward *f = &t->forwards[i];
-
-		if (!ranges_overlap(f->port_lo, f->port_hi, m->snat_port_lo, m->snat_port_hi))
-			continue;
 		char ports[16];
+
+		/* Masquerading takes ports of the primary address only. */
+		if ((f->addr && f->addr != uplink_addr) ||
+		    !ranges_overlap(f->port_lo, f->port_hi, m->snat_port_lo, m->snat_port_hi))
+			continue;
 
 		port_range(ports, sizeof(ports), f->port_lo, f->port_hi);
 		if (t_is_new)
@@ -105,7 +107,8 @@ static void forwards_in_snat_ports(const struct fwd_topology *t, const struct fw
 	}
 }
 
-static void compare_same_hostns(const struct fwd_topology *t, const struct other *o)
+static void compare_same_hostns(const struct fwd_topology *t, const struct other *o,
+				in_addr_t uplink_addr)
 {
 	const struct fwd_topology *p = &o->t;
 	bool same_uplink = t->uplink[0] && !strcmp(t->uplink, p->uplink);
@@ -122,10 +125,13 @@ static void compare_same_hostns(const struct fwd_topology *t, const struct other
 	for (size_t i = 0; i < t->n_forwards; i++)
 		for (size_t k = 0; k < p->n_forwards; k++) {
 			const struct fwd_forward *f = &t->forwards[i], *g = &p->forwards[k];
-
 			char mine[16], theirs[16];
 
+			/* On one uplink, a forward without an address and one naming the
+			 * primary address are on the same address. */
 			if (f->proto != g->proto ||
+			    (f->addr ? f->addr : uplink_addr) !=
+				(g->addr ? g->addr : uplink_addr) ||
 			    !ranges_overlap(f->port_lo, f->port_hi, g->port_lo, g->port_hi))
 				continue;
 			conflict(t, f->line, o, g->line,
@@ -135,8 +141,8 @@ static void compare_same_hostns(const struct fwd_topology *t, const struct other
 				 port_range(mine, sizeof(mine), f->port_lo, f->port_hi), t->uplink,
 				 port_range(theirs, sizeof(theirs), g->port_lo, g->port_hi));
 		}
-	forwards_in_snat_ports(t, p, o, true);
-	forwards_in_snat_ports(p, t, o, false);
+	forwards_in_snat_ports(t, p, o, true, uplink_addr);
+	forwards_in_snat_ports(p, t, o, false, uplink_addr);
 	/* Two topologies of datapath bpf check each other's connection tables for the ports
 	 * they masquerade to (fwd_ct_peers), and two of datapath kernel share nf_conntrack; a
 	 * bpf one and a kernel one cannot see each other's ports. */
@@ -158,7 +164,7 @@ static bool name_listed(char (*names)[FWD_TOPO_NAME_SIZE], int n, const char *na
 	return false;
 }
 
-int conflicts_check(const struct fwd_topology *t)
+int conflicts_check(const struct fwd_topology *t, in_addr_t uplink_addr)
 {
 	static char names[CONFLICTS_MAX_TOPOLOGIES][FWD_TOPO_NAME_SIZE];
 	static char here_names[CONFLICTS_MAX_TOPOLOGIES][FWD_TOPO_NAME_SIZE];
@@ -184,7 +190,7 @@ int conflicts_check(const struct fwd_topology *t)
 						 t->namespaces[a].name);
 		/* The rest only between topologies of one host namespace. */
 		if (name_listed(here_names, n_here, names[i]))
-			compare_same_hostns(t, &o);
+			compare_same_hostns(t, &o, uplink_addr);
 		topo_free(&o.t);
 	}
 	return conflicts_found;

@@ -11,8 +11,9 @@
  * forward inside the snat-ports of a topology masquerading out of the same uplink, and two
  * datapaths masquerading out of one uplink with overlapping snat-ports; anywhere on the
  * machine, the same namespace name. Each is reported as "FILE:LINE: ..." naming the other
- * topology and its file and line. Returns how many were found.
+ * topology and its file and line. @uplink_addr: the primary address of @t's uplink (0: none),
+ * where forward lines without an address are. Returns how many were found.
  */
-int conflicts_check(const struct fwd_topology *t);
+int conflicts_check(const struct fwd_topology *t, in_addr_t uplink_addr);
 
 #endif

@@ -72,6 +72,12 @@ static void port_match(char *buf, size_t len, uint8_t proto, uint16_t lo, uint16
  * a source outside its CIDRs is dropped (the rule's counter counts it); its own go on (RETURN:
  * out of this chain, nothing else in it is for them).
  */
+/* The uplink address forward @f is published on: the one its line names, else the primary. */
+static in_addr_t forward_addr(const struct fwd_forward *f, in_addr_t uplink_addr)
+{
+	return f->addr ? f->addr : uplink_addr;
+}
+
 static void forward_from_rules(struct fwd_buf *b, const struct fwd_topology *t, const char *chain,
 			       in_addr_t uplink_addr)
 {
@@ -84,10 +90,10 @@ static void forward_from_rules(struct fwd_buf *b, const struct fwd_topology *t, 
 		port_match(match, sizeof(match), f->proto, f->port_lo, f->port_hi);
 		for (size_t k = 0; k < f->n_from; k++)
 			fwd_buf_printf(b, "-A %s -d %s/32 %s -s %s/%u -j RETURN\n", chain,
-				       fwd_ip_str(uplink_addr), match, fwd_ip_str(f->from[k].addr),
-				       f->from[k].prefix);
-		fwd_buf_printf(b, "-A %s -d %s/32 %s -j DROP\n", chain, fwd_ip_str(uplink_addr),
-			       match);
+				       fwd_ip_str(forward_addr(f, uplink_addr)), match,
+				       fwd_ip_str(f->from[k].addr), f->from[k].prefix);
+		fwd_buf_printf(b, "-A %s -d %s/32 %s -j DROP\n", chain,
+			       fwd_ip_str(forward_addr(f, uplink_addr)), match);
 	}
 }
 
@@ -155,8 +161,8 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 		}
 		fwd_buf_printf(
 		    b, "-A %s -d %s/32 -p %s -m %s --dport %s -j DNAT --to-destination %s\n", chain,
-		    fwd_ip_str(uplink_addr), proto_name(f->proto), proto_name(f->proto), ports,
-		    target);
+		    fwd_ip_str(forward_addr(f, uplink_addr)), proto_name(f->proto),
+		    proto_name(f->proto), ports, target);
 	}
 	if (hook == IPT_POST) {
 		/* snat-ports: MASQUERADE takes a port range only with -p (tcp and udp; ICMP and

@@ -91,7 +91,8 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 		char ports[16];
 
 		port_range_str(ports, sizeof(ports), f->port_lo, f->port_hi);
-		fprintf(out, "forward %s %s %s:%u", proto_name(f->proto), ports,
+		fprintf(out, "forward %s %s%s%s %s:%u", proto_name(f->proto),
+			f->addr ? fwd_ip_str(f->addr) : "", f->addr ? ":" : "", ports,
 			t->namespaces[f->ns].name, f->to_port);
 		for (size_t k = 0; k < f->n_from; k++)
 			fprintf(out, "%s%s/%u", k ? "," : " from ", fwd_ip_str(f->from[k].addr),
@@ -174,6 +175,8 @@ json_t *topo_to_json(const struct fwd_topology *t)
 		    f->port_lo, "port_end", f->port_hi, "namespace", t->namespaces[f->ns].name,
 		    "to_port", f->to_port, "to_port_end", f->to_port + (f->port_hi - f->port_lo));
 
+		if (fj && f->addr)
+			json_object_set_new(fj, "address", json_string(fwd_ip_str(f->addr)));
 		if (fj && f->n_from) {
 			json_t *from = json_array();
 

@@ -375,8 +375,31 @@ static void kw_forward(struct parser *p, char **tok)
 		perr(p, p->line, "unknown protocol '%s' (expected 'tcp' or 'udp')", tok[1]);
 		return;
 	}
-	if (!parse_port_range(tok[2], &f.port_lo, &f.port_hi)) {
-		perr(p, p->line, "port '%s' is not PORT or PORT-PORT with ports 1-65535", tok[2]);
+	/* [ADDR:]PORT[-PORT]: an address of the uplink to publish on, else its primary one. */
+	const char *ports = strchr(tok[2], ':');
+
+	if (ports) {
+		char addr[16];
+		size_t len = (size_t)(ports - tok[2]);
+
+		if (len >= sizeof(addr) ||
+		    (memcpy(addr, tok[2], len), addr[len] = '\0', !parse_ipv4(addr, &f.addr))) {
+			perr(p, p->line, "'%.*s' is not an IPv4 address (ADDR:PORT)", (int)len,
+			     tok[2]);
+			return;
+		}
+		if (!f.addr || (ntohl(f.addr) >> 24) == 127 || (ntohl(f.addr) >> 28) >= 14) {
+			perr(p, p->line,
+			     "forward address %s is not a unicast address a LAN reaches", addr);
+			return;
+		}
+		ports++;
+	} else {
+		ports = tok[2];
+	}
+	if (!parse_port_range(ports, &f.port_lo, &f.port_hi)) {
+		perr(p, p->line,
+		     "port '%s' is not [ADDR:]PORT or [ADDR:]PORT-PORT with ports 1-65535", tok[2]);
 		return;
 	}
 	if (f.port_lo > f.port_hi) {
@@ -666,6 +689,8 @@ static int cmp_forward(const void *a, const void *b)
 
 	if (x->proto != y->proto)
 		return x->proto < y->proto ? -1 : 1;
+	if (x->addr != y->addr) /* the primary address's (0) first, then by address */
+		return ntohl(x->addr) < ntohl(y->addr) ? -1 : 1;
 	return x->port_lo < y->port_lo ? -1 : x->port_lo > y->port_lo;
 }
 
@@ -738,6 +763,31 @@ static void check_masquerades(struct parser *p)
 static void check_forwards(struct parser *p)
 {
 	struct fwd_topology *t = p->t;
+	in_addr_t addrs[FWD_MAX_FORWARD_ADDRS];
+	size_t n_addrs = 0, n_ports = 0;
+
+	/* What the BPF maps hold: every port of every forward, and the addresses named. */
+	for (size_t i = 0; i < t->n_forwards; i++) {
+		const struct fwd_forward *f = &t->forwards[i];
+		size_t k;
+
+		n_ports += (size_t)(f->port_hi - f->port_lo) + 1;
+		if (n_ports > FWD_MAX_FORWARD_PORTS) {
+			perr(p, f->line, "the forwards hold more than %d ports in all",
+			     FWD_MAX_FORWARD_PORTS);
+			break;
+		}
+		for (k = 0; k < n_addrs && addrs[k] != f->addr; k++)
+			;
+		if (k < n_addrs || !f->addr)
+			continue;
+		if (n_addrs == FWD_MAX_FORWARD_ADDRS) {
+			perr(p, f->line, "forwards name more than %d addresses of the uplink",
+			     FWD_MAX_FORWARD_ADDRS);
+			break;
+		}
+		addrs[n_addrs++] = f->addr;
+	}
 
 	for (size_t i = 0; i < t->n_forwards; i++) {
 		struct fwd_forward *f = &t->forwards[i];
@@ -755,8 +805,10 @@ static void check_forwards(struct parser *p)
 		for (size_t j = 0; j < i; j++) {
 			struct fwd_forward *o = &t->forwards[j];
 
-			if (o->proto == f->proto && f->port_lo <= o->port_hi &&
-			    o->port_lo <= f->port_hi) {
+			/* On different addresses, the same port is two forwards (a forward on
+			 * the primary address and one naming it are checked at up). */
+			if (o->proto == f->proto && o->addr == f->addr &&
+			    f->port_lo <= o->port_hi && o->port_lo <= f->port_hi) {
 				perr(p, f->line, "%s ports %u-%u overlap the forward at line %d",
 				     f->proto == IPPROTO_TCP ? "tcp" : "udp", f->port_lo,
 				     f->port_hi, o->line);

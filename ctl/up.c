@@ -47,6 +47,12 @@ static int fail(struct up *u, int err, const char *object, const char *what)
 	return nl_fail(u->nl, err, object, what);
 }
 
+/* nl_addr_dump() callback: stops (1) at the address *@ctx. */
+static int addr_is(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx)
+{
+	return addr == *(const in_addr_t *)ctx;
+}
+
 /* Nothing has changed yet: every refusal here leaves the machine as it was. */
 static int preflight(struct up *u)
 {
@@ -80,6 +86,15 @@ static int preflight(struct up *u)
 				"forward from\n",
 				t->uplink);
 			return ret == -EADDRNOTAVAIL ? -EADDRNOTAVAIL : ret;
+		}
+	}
+	for (size_t i = 0; i < t->n_forwards && t->uplink[0]; i++) {
+		in_addr_t addr = t->forwards[i].addr;
+
+		if (addr && !nl_addr_dump(u->nl, u->uplink.ifindex, addr_is, &addr)) {
+			fwd_err("%s:%d: %s is not an address of uplink %s", t->source,
+				t->forwards[i].line, fwd_ip_str(addr), t->uplink);
+			return -EADDRNOTAVAIL;
 		}
 	}
 	ret = nl_link_get(u->nl, t->bridge, &u->bridge);
@@ -641,7 +656,7 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		goto out_journal;
 	}
 	refused = preflight(&u);
-	if (!refused && conflicts_check(t))
+	if (!refused && conflicts_check(t, u.uplink_addr))
 		refused = -EUSERS;
 	if (refused) {
 		close(lock_all);

@@ -28,6 +28,7 @@
 #define FWD_MAP_CT_PEERS    "fwd_ct_peers"
 #define FWD_MAP_FOREIGN	    "fwd_foreign"
 #define FWD_MAP_UPLINK	    "fwd_uplink"
+#define FWD_MAP_FWD_ADDRS   "fwd_fwd_addrs"
 #define FWD_MAP_PORTS	    "fwd_ports"
 #define FWD_MAP_RULE_DROPS  "fwd_rule_drops"
 
@@ -356,18 +357,22 @@ struct fwd_port {
 _Static_assert(sizeof(struct fwd_port) == 12, "fwd_port layout");
 
 /*
- * fwd_forwards: the topology's forwards, one entry per uplink port (ranges expanded), so that
- * SNAT never hands out (nor keeps) a port the uplink forwards (port shadowing, CVE-2021-3773).
- * At most 65535 ports per protocol, for two protocols.
+ * fwd_forwards: the topology's forwards, one entry per uplink address and port (ranges
+ * expanded), so that SNAT never hands out (nor keeps) a port the uplink forwards (port
+ * shadowing, CVE-2021-3773). At most as many as two protocols' ports, on all addresses
+ * together (the parser checks); at most FWD_MAX_FORWARD_ADDRS addresses besides the primary.
  */
 #define FWD_MAX_FORWARD_PORTS 131072
+#define FWD_MAX_FORWARD_ADDRS 64
 
 struct fwd_forward_key {
+	__be32 addr; /* network order: the uplink address it is published on (the primary
+		      * one resolved by `up`, or the one the forward line names) */
 	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 pad;    /* zero */
 	__be16 port; /* network order: the uplink port */
 };
-_Static_assert(sizeof(struct fwd_forward_key) == 4, "fwd_forward_key layout");
+_Static_assert(sizeof(struct fwd_forward_key) == 8, "fwd_forward_key layout");
 
 struct fwd_forward_val {
 	__be32 addr; /* network order: the target namespace's address */
@@ -425,6 +430,8 @@ enum fwd_setting_flags {
 	FWD_SET_SNAT_PORTS = 1u << 4,
 	/* isolate: a namespace reaches another only as allow[] says (replies always: tracked). */
 	FWD_SET_ISOLATE = 1u << 5,
+	/* Forwards on addresses of the uplink other than its primary one (fwd_fwd_addrs). */
+	FWD_SET_FWD_ADDRS = 1u << 6,
 };
 
 #define FWD_MAX_ALLOW 64 /* == FWD_MAX_ALLOWS of the parser */

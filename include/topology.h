@@ -56,6 +56,8 @@ struct fwd_masquerade {
 };
 
 struct fwd_forward {
+	in_addr_t addr;			    /* network order: the uplink address it is published
+					     * on; 0: the uplink's primary address */
 	uint8_t proto;			    /* IPPROTO_TCP or IPPROTO_UDP */
 	uint16_t port_lo;		    /* host order, inclusive */
 	uint16_t port_hi;		    /* host order, inclusive; == port_lo for one port */

@@ -304,12 +304,14 @@ static bool ct_forward_current(const struct ct_prune_ctx *c, const struct fwd_ct
 {
 	uint16_t port = ntohs(k->dport);
 
-	if (!c->dnat || k->daddr != c->uplink_addr)
+	if (!c->dnat)
 		return false;
 	for (size_t i = 0; i < c->t->n_forwards; i++) {
 		const struct fwd_forward *f = &c->t->forwards[i];
 
-		if (f->proto != k->proto || port < f->port_lo || port > f->port_hi)
+		/* On the address it names, or (none named) the uplink's primary one now. */
+		if (f->proto != k->proto || port < f->port_lo || port > f->port_hi ||
+		    k->daddr != (f->addr ? f->addr : c->uplink_addr))
 			continue;
 		return e->peer.saddr == c->t->namespaces[f->ns].addr &&
 		       ntohs(e->peer.sport) == f->to_port + (port - f->port_lo);

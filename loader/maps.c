@@ -112,16 +112,37 @@ int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct f
 	return maps_delete_stale(map_fd, t, rt);
 }
 
-static bool maps_forward_wanted(const struct fwd_topology *t, const struct fwd_forward_key *k)
+/* What maps_sync_forwards() keeps: the topology, and the uplink's primary address, on which
+ * the forward lines that name no address are published. */
+struct maps_forwards {
+	const struct fwd_topology *t;
+	in_addr_t uplink_addr;
+};
+
+static in_addr_t maps_forward_addr(const struct maps_forwards *m, const struct fwd_forward *f)
+{
+	return f->addr ? f->addr : m->uplink_addr;
+}
+
+static bool maps_forward_wanted(const struct maps_forwards *m, const struct fwd_forward_key *k)
 {
 	uint16_t port = ntohs(k->port);
 
-	for (size_t i = 0; i < t->n_forwards; i++) {
-		const struct fwd_forward *f = &t->forwards[i];
+	for (size_t i = 0; i < m->t->n_forwards; i++) {
+		const struct fwd_forward *f = &m->t->forwards[i];
 
-		if (f->proto == k->proto && port >= f->port_lo && port <= f->port_hi)
+		if (f->proto == k->proto && maps_forward_addr(m, f) == k->addr &&
+		    port >= f->port_lo && port <= f->port_hi)
 			return true;
 	}
+	return false;
+}
+
+static bool maps_forward_addr_wanted(const struct maps_forwards *m, const __be32 *addr)
+{
+	for (size_t i = 0; i < m->t->n_forwards; i++)
+		if (m->t->forwards[i].addr == *addr && *addr != m->uplink_addr)
+			return true;
 	return false;
 }
 
@@ -143,8 +164,8 @@ static bool maps_target_wanted(const struct fwd_topology *t, const struct fwd_fw
  * Delete the keys of @fd that @wanted refuses. Keys are collected first (a delete restarts a
  * hash map walk), in rounds of up to 4096.
  */
-static int maps_prune(int fd, size_t key_size, const char *name, const struct fwd_topology *t,
-		      bool (*wanted)(const struct fwd_topology *, const void *))
+static int maps_prune(int fd, size_t key_size, const char *name, const void *ctx,
+		      bool (*wanted)(const void *ctx, const void *key))
 {
 	enum { ROUND = 4096 };
 	char *keys = calloc(ROUND + 1, key_size), *next = keys + ROUND * key_size;
@@ -157,7 +178,7 @@ static int maps_prune(int fd, size_t key_size, const char *name, const struct fw
 		size_t n = 0;
 
 		while (n < ROUND && !bpf_map_get_next_key(fd, prev, next)) {
-			if (!wanted(t, next))
+			if (!wanted(ctx, next))
 				memcpy(keys + n++ * key_size, next, key_size);
 			prev = next; /* the kernel reads the key before it writes the next one */
 		}
@@ -177,19 +198,27 @@ end:
 	return err;
 }
 
-static bool maps_forward_wanted_cb(const struct fwd_topology *t, const void *k)
+static bool maps_forward_wanted_cb(const void *m, const void *k)
 {
-	return maps_forward_wanted(t, k);
+	return maps_forward_wanted(m, k);
 }
 
-static bool maps_target_wanted_cb(const struct fwd_topology *t, const void *k)
+static bool maps_forward_addr_wanted_cb(const void *m, const void *k)
+{
+	return maps_forward_addr_wanted(m, k);
+}
+
+static bool maps_target_wanted_cb(const void *t, const void *k)
 {
 	return maps_target_wanted(t, k);
 }
 
-int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t)
+int maps_sync_forwards(int fwd_fd, int targets_fd, int addrs_fd, const struct fwd_topology *t,
+		       in_addr_t uplink_addr)
 {
+	const struct maps_forwards m = { t, uplink_addr };
 	const __u32 one = 1;
+	const __u8 yes = 1;
 	int err;
 
 	for (size_t i = 0; i < t->n_forwards; i++) {
@@ -203,6 +232,7 @@ int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t)
 			memset(&key, 0, sizeof(key));
 			memset(&val, 0, sizeof(val));
 			memset(&tkey, 0, sizeof(tkey));
+			key.addr = maps_forward_addr(&m, f);
 			key.proto = f->proto;
 			key.port = htons(p);
 			val.addr = t->namespaces[f->ns].addr;
@@ -220,8 +250,23 @@ int maps_sync_forwards(int fwd_fd, int targets_fd, const struct fwd_topology *t)
 			}
 		}
 	}
-	err = maps_prune(fwd_fd, sizeof(struct fwd_forward_key), FWD_MAP_FORWARDS, t,
+	/* The addresses besides the primary one that forward lines name. */
+	for (size_t i = 0; i < t->n_forwards; i++) {
+		__be32 addr = t->forwards[i].addr;
+
+		if (addr && addr != uplink_addr &&
+		    bpf_map_update_elem(addrs_fd, &addr, &yes, BPF_ANY)) {
+			err = -errno;
+			fwd_err("%s: cannot add an address: %s\n", FWD_MAP_FWD_ADDRS,
+				strerror(-err));
+			return err;
+		}
+	}
+	err = maps_prune(fwd_fd, sizeof(struct fwd_forward_key), FWD_MAP_FORWARDS, &m,
 			 maps_forward_wanted_cb);
+	if (!err)
+		err = maps_prune(addrs_fd, sizeof(__be32), FWD_MAP_FWD_ADDRS, &m,
+				 maps_forward_addr_wanted_cb);
 	if (!err)
 		err = maps_prune(targets_fd, sizeof(struct fwd_fwd_target_key), FWD_MAP_FWD_TARGETS,
 				 t, maps_target_wanted_cb);
@@ -260,8 +305,9 @@ int maps_sync_rules(int rules_fd, int drops_fd, const struct fwd_topology *t)
 	return err;
 }
 
-static bool maps_ct_ns_wanted_cb(const struct fwd_topology *t, const void *k)
+static bool maps_ct_ns_wanted_cb(const void *ctx, const void *k)
 {
+	const struct fwd_topology *t = ctx;
 	const struct fwd_ct_ns_key *key = k;
 
 	for (size_t i = 0; i < t->n_namespaces; i++)

@@ -144,6 +144,7 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const stru
 {
 	struct bpf_map *pinned[] = { skel->maps.fwd_endpoints, skel->maps.fwd_counters,
 				     skel->maps.fwd_forwards, skel->maps.fwd_fwd_targets,
+				     skel->maps.fwd_fwd_addrs,
 				     /* pinned: a map without a user reference cancels its timers */
 				     skel->maps.fwd_ct_gc, skel->maps.fwd_ct_ns,
 				     skel->maps.fwd_ports, skel->maps.fwd_rule_drops,
@@ -283,6 +284,9 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 		cfg->flags |= FWD_SET_SNAT;
 	if (up_dnat(t, rt))
 		cfg->flags |= FWD_SET_DNAT;
+	for (size_t i = 0; i < t->n_forwards && up_dnat(t, rt); i++)
+		if (t->forwards[i].addr && t->forwards[i].addr != rt->uplink_addr)
+			cfg->flags |= FWD_SET_FWD_ADDRS;
 	if ((t->n_masquerades || t->n_forwards) && !rt->uplink_addr)
 		fwd_warn("topology %s: uplink %s has no IPv4 address: nothing is masqueraded or "
 			 "forwarded\n",
@@ -369,7 +373,8 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 		err = maps_sync_endpoints(bpf_map__fd(skel->maps.fwd_endpoints), t, rt);
 	if (!err)
 		err = maps_sync_forwards(bpf_map__fd(skel->maps.fwd_forwards),
-					 bpf_map__fd(skel->maps.fwd_fwd_targets), t);
+					 bpf_map__fd(skel->maps.fwd_fwd_targets),
+					 bpf_map__fd(skel->maps.fwd_fwd_addrs), t, rt->uplink_addr);
 	if (!err)
 		err = maps_sync_ports(bpf_map__fd(skel->maps.fwd_ports), t, rt);
 	if (!err)

@@ -334,7 +334,9 @@ static int fill(const struct obj *o)
 		if (bpf_map_update_elem(bpf_map__fd(o->skel->maps.fwd_endpoints), &key, &val, 0))
 			return -errno;
 	}
-	struct fwd_forward_key fk = { .proto = IPPROTO_TCP, .port = htons(8080) };
+	struct fwd_forward_key fk = { .addr = htonl(UPLINK),
+				      .proto = IPPROTO_TCP,
+				      .port = htons(8080) };
 	struct fwd_forward_val fv = { .addr = htonl(NS(3)), .port = htons(80) };
 	struct fwd_fwd_target_key tk = { .addr = htonl(NS(3)),
 					 .proto = IPPROTO_TCP,
@@ -833,7 +835,9 @@ static void test_exhausted(void)
 	if (!loaded(&o, "snat-3-ports", tweak_three_ports))
 		goto end;
 	/* Port 50001 is forwarded (set below): the range 50000-50002 has two ports to give. */
-	struct fwd_forward_key fk = { .proto = IPPROTO_TCP, .port = htons(50001) };
+	struct fwd_forward_key fk = { .addr = htonl(UPLINK),
+				      .proto = IPPROTO_TCP,
+				      .port = htons(50001) };
 	struct fwd_forward_val fv = { .addr = htonl(NS(3)), .port = htons(80) };
 
 	bpf_map_update_elem(o.forwards_fd, &fk, &fv, 0);

@@ -294,7 +294,9 @@ static int fill_forwards(int fd)
 		     { IPPROTO_UDP, 5354, LO(4), 53 } };
 
 	for (size_t i = 0; i < sizeof(fwds) / sizeof(fwds[0]); i++) {
-		struct fwd_forward_key k = { .proto = fwds[i].proto, .port = htons(fwds[i].port) };
+		struct fwd_forward_key k = { .addr = UPLINK,
+					     .proto = fwds[i].proto,
+					     .port = htons(fwds[i].port) };
 		struct fwd_forward_val v = { .addr = fwds[i].to, .port = htons(fwds[i].to_port) };
 
 		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))

@@ -48,6 +48,12 @@ static const struct parse_case cases[] = {
 	{ "tcp and udp may share a port", LAB "forward tcp 53 red\nforward udp 53 blue\n", 0, NULL,
 	  NULL },
 	{ "a /16 bridge", "bridge br0 10.1.0.1/16\nnamespace a 10.1.200.3\n", 0, NULL, NULL },
+	{ "forward on a chosen address", LAB "forward tcp 192.0.2.9:80 red\n", 0, NULL, NULL },
+	{ "one port on two addresses",
+	  LAB "forward tcp 80 red\nforward tcp 192.0.2.9:80 blue\nforward tcp 192.0.2.10:80 red\n",
+	  0, NULL, NULL },
+	{ "a range on a chosen address", LAB "forward udp 10.0.0.7:5000-5009 blue:6000\n", 0, NULL,
+	  NULL },
 	{ "namespace name with . _ -", BASE "namespace my_ns.v2-a 192.168.15.9\n", 0, NULL, NULL },
 	{ "masquerade of a smaller subnet", LAB "masquerade 192.168.15.128/25\n", 0, NULL,
 	  "overlaps" },
@@ -191,9 +197,10 @@ static const struct parse_case cases[] = {
 	  "t.conf:7: forward target 'green' is not a declared namespace" },
 	{ "forward unknown protocol", LAB "forward sctp 80 red\n", 0, NULL,
 	  "t.conf:7: unknown protocol 'sctp'" },
-	{ "forward port 0", LAB "forward tcp 0 red\n", 0, NULL, "t.conf:7: port '0' is not PORT" },
+	{ "forward port 0", LAB "forward tcp 0 red\n", 0, NULL,
+	  "t.conf:7: port '0' is not [ADDR:]PORT" },
 	{ "forward port 65536", LAB "forward tcp 65536 red\n", 0, NULL,
-	  "t.conf:7: port '65536' is not PORT" },
+	  "t.conf:7: port '65536' is not [ADDR:]PORT" },
 	{ "forward port with sign", LAB "forward tcp +80 red\n", 0, NULL, "t.conf:7: port '+80'" },
 	{ "forward port with leading zero", LAB "forward tcp 080 red\n", 0, NULL,
 	  "t.conf:7: port '080'" },
@@ -211,6 +218,19 @@ static const struct parse_case cases[] = {
 	  "t.conf:7: target ports 65500-65600 run past 65535" },
 	{ "forward empty target", LAB "forward tcp 80 :80\n", 0, NULL,
 	  "t.conf:7: forward target ':80' is not NAMESPACE[:PORT]" },
+	{ "forward address not IPv4", LAB "forward tcp 192.0.2:80 red\n", 0, NULL,
+	  "t.conf:7: '192.0.2' is not an IPv4 address (ADDR:PORT)" },
+	{ "forward address empty", LAB "forward tcp :80 red\n", 0, NULL,
+	  "t.conf:7: '' is not an IPv4 address (ADDR:PORT)" },
+	{ "forward address without a port", LAB "forward tcp 192.0.2.9: red\n", 0, NULL,
+	  "t.conf:7: port '192.0.2.9:' is not [ADDR:]PORT" },
+	{ "forward on a multicast address", LAB "forward udp 239.1.1.1:53 red\n", 0, NULL,
+	  "t.conf:7: forward address 239.1.1.1 is not a unicast address a LAN reaches" },
+	{ "forward on loopback", LAB "forward tcp 127.0.0.1:80 red\n", 0, NULL,
+	  "t.conf:7: forward address 127.0.0.1 is not a unicast address a LAN reaches" },
+	{ "forward overlapping on one address",
+	  LAB "forward tcp 192.0.2.9:80-90 red\nforward tcp 192.0.2.9:85 blue\n", 0, NULL,
+	  "t.conf:8: tcp ports 85-85 overlap the forward at line 7" },
 
 	/* conntrack and snat-ports */
 	{ "conntrack max, timeouts and snat-ports",
@@ -389,11 +409,12 @@ static int check_normalised(void)
 {
 	const char *in = "forward tcp 8000-8009 yellow\nnamespace yellow 192.168.15.4\n"
 			 "namespace red 192.168.15.1\nforward tcp 80 red:8080\nuplink eth0\n"
-			 "bridge vnet0 192.168.15.5/24\nforward udp 5353 red:53\n";
+			 "bridge vnet0 192.168.15.5/24\nforward udp 5353 red:53\n"
+			 "forward tcp 192.0.2.9:80 yellow\n";
 	const char *want = "topology lab\ndatapath bpf\nbridge vnet0 192.168.15.5/24\nuplink eth0\n"
 			   "namespace red 192.168.15.1\nnamespace yellow 192.168.15.4\n"
 			   "forward tcp 80 red:8080\nforward tcp 8000-8009 yellow:8000\n"
-			   "forward udp 5353 red:53\n";
+			   "forward tcp 192.0.2.9:80 yellow:80\nforward udp 5353 red:53\n";
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
