@@ -215,20 +215,23 @@ static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt
 /*
  * Does another topology masquerading out of this uplink hold REPLY key @rkey (fwd_ct_peers)?
  * Then the port is theirs on the uplink's address. Two topologies claiming one key at the same
- * instant both see the other's and both move on to another port.
+ * instant both see the other's and both move on to another port. A global function: the
+ * verifier walks its loop once, not once per port nat_snat_create() tries.
  */
-static __always_inline bool nat_reply_key_of_peer(const struct fwd_ct_key *rkey)
+__attribute__((noinline)) int nat_reply_key_of_peer(const struct fwd_ct_key *rkey)
 {
+	if (!rkey) /* a global function's pointer may be NULL, as far as the verifier knows */
+		return 0;
 	for (__u32 i = 0; i < FWD_MAX_PEERS; i++) {
 		__u32 k = i;
 		void *peer = bpf_map_lookup_elem(&fwd_ct_peers, &k);
 
 		if (!peer)
-			return false; /* filled from 0: the rest is empty */
+			return 0; /* filled from 0: the rest is empty */
 		if (bpf_map_lookup_elem(peer, rkey))
-			return true;
+			return 1;
 	}
-	return false;
+	return 0;
 }
 
 static __always_inline struct fwd_ct_entry *

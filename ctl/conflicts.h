@@ -7,7 +7,7 @@
 
 /*
  * Compare @t with every other topology that is up: in the host namespace we run in, the same
- * bridge, overlapping subnets, the same forwarded protocol and port on the same uplink, a
+ * bridge, overlapping subnets, the same forwarded protocol, address and port on the same uplink, a
  * forward inside the snat-ports of a topology masquerading out of the same uplink, and two
  * datapaths masquerading out of one uplink with overlapping snat-ports; anywhere on the
  * machine, the same namespace name. Each is reported as "FILE:LINE: ..." naming the other

@@ -45,7 +45,8 @@ named_server() {
 	wait_for 3000 listening "$1" tcp "$2" || fail "server $1 tcp/$2 did not start"
 }
 
-# paths T NAME OCTET UPLINK_ADDR LAN_ADDR PORT: every path of topology NAME.
+# paths T NAME OCTET UPLINK_ADDR LAN_ADDR PORT: every path of topology NAME: namespace to
+# namespace, masquerade (tcp, udp), forwards from the LAN (tcp, udp), hairpin, the host.
 paths() {
 	local T=$1 n=$2 o=$3 up=$4 lan=$5 port=$6
 	check "$T $n: a -> b ping" pingable "$P-$n-a" "192.168.$o.2"
@@ -54,7 +55,12 @@ paths() {
 	check_eq "$T $n: a -> lan udp, masqueraded to $up" "$up" "$(ask "$P-$n-a" udp "$lan" 7001)"
 	check_eq "$T $n: lan -> $up:$port tcp -> b" "$n $lan" "$(ask "$LAN" tcp "$up" "$port")"
 	check_eq "$T $n: lan -> $up:$port udp -> b" "$lan" "$(ask "$LAN" udp "$up" "$port")"
+	check_eq "$T $n: hairpin a -> $up:$port -> b, a's address kept" "$n 192.168.$o.1" \
+		"$(ask "$P-$n-a" tcp "$up" "$port")"
+	check "$T $n: host -> b ping" pingable "$HOST" "192.168.$o.2"
+	check "$T $n: host -> $up:$port -> b" starts_with "$n " "$(ask "$HOST" tcp "$up" "$port")"
 }
+starts_with() { [[ $2 == "$1"* ]]; }
 
 # isolated T FROM OCTET TO OCTET: FROM's namespace reaches nothing of TO's directly.
 isolated() {
@@ -103,6 +109,10 @@ for dp in kernel bpf mixed; do
 	isolated "$T" "$b" 16 "$a" 15
 	isolated "$T" "$a" 15 "$c" 17
 	isolated "$T" "$c" 17 "$b" 16
+	# ... but through a forward of a datapath kernel topology (its DNAT rule sees the packet
+	# the host delivers locally; fwdctl(8), SEVERAL TOPOLOGIES).
+	[ "$dpa" = kernel ] && check_eq "$T $b -> up0:80, a's forward -> a-b" "$a 192.168.16.1" \
+		"$(ask "$P-$b-a" tcp $UPLINK_ADDR 80)"
 	check_eq "$T the user's filter on up0 is still there" 1 "$(user_filter)"
 
 	# Conflicts: each refused with exit 2, naming the other topology, changing nothing.
