@@ -16,24 +16,31 @@
 #include "fwd_kern_user.h"
 #include "fwd_inet.h"
 
+/* The pinned map @name of @topology, its path into @path: the fd, or -1 when it is not pinned
+ * (datapath kernel, or an fwd before the map). */
+static int peers_pin_open(const char *topology, const char *name, char *path)
+{
+	if (pins_path(path, topology, name))
+		return -1;
+	return bpf_obj_get(path);
+}
+
 int loader_peers_sync(const char *topology, char (*peers)[FWD_TOPO_NAME_SIZE], size_t n)
 {
 	char path[PATH_MAX];
 	uint32_t slot = 0;
 	int fd, err = 0;
 
-	if (pins_path(path, topology, FWD_MAP_CT_PEERS))
-		return 0;
-	fd = bpf_obj_get(path);
+	fd = peers_pin_open(topology, FWD_MAP_CT_PEERS, path);
 	if (fd < 0)
-		return 0; /* not pinned: datapath kernel, or an fwd before peers */
+		return 0;
 	for (size_t i = 0; i < n && slot < FWD_MAX_PEERS && !err; i++) {
 		char ct[PATH_MAX];
 		int ct_fd;
 
-		if (!strcmp(peers[i], topology) || pins_path(ct, peers[i], FWD_MAP_CT))
+		if (!strcmp(peers[i], topology))
 			continue;
-		ct_fd = bpf_obj_get(ct);
+		ct_fd = peers_pin_open(peers[i], FWD_MAP_CT, ct);
 		if (ct_fd < 0)
 			continue; /* datapath kernel, or gone meanwhile */
 		if (bpf_map_update_elem(fd, &slot, &ct_fd, BPF_ANY)) {
@@ -60,11 +67,9 @@ int loader_foreign_sync(const char *topology, const struct fwd_cidr *nets, size_
 	__u8 one = 1;
 	int fd, err = 0;
 
-	if (pins_path(path, topology, FWD_MAP_FOREIGN))
-		return 0;
-	fd = bpf_obj_get(path);
+	fd = peers_pin_open(topology, FWD_MAP_FOREIGN, path);
 	if (fd < 0)
-		return 0; /* not pinned: datapath kernel, or an fwd before it */
+		return 0;
 	for (size_t i = 0; i < n && !err; i++) {
 		key.prefixlen = nets[i].prefix;
 		key.addr = nets[i].addr & fwd_prefix_netmask(nets[i].prefix);
