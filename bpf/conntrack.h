@@ -95,19 +95,20 @@ struct {
  * (nf_conntrack has one table, so MASQUERADE gets this for free). Hash maps' max_entries is
  * not part of an inner map's shape: tables of any size fit.
  */
+/* clang-format off */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, FWD_MAX_PEERS);
 	__type(key, __u32);
-	__array(
-	    values, struct {
-		    __uint(type, BPF_MAP_TYPE_HASH);
-		    __uint(max_entries, 1);
-		    __uint(map_flags, BPF_F_NO_PREALLOC);
-		    __type(key, struct fwd_ct_key);
-		    __type(value, struct fwd_ct_entry);
-	    });
+	__array(values, struct {
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(max_entries, 1);
+		__uint(map_flags, BPF_F_NO_PREALLOC);
+		__type(key, struct fwd_ct_key);
+		__type(value, struct fwd_ct_entry);
+	});
 } fwd_ct_peers SEC(".maps");
+/* clang-format on */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_QUEUE);

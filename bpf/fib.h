@@ -167,6 +167,30 @@ static __always_inline int fwd_fib_uplink(struct __sk_buff *ctx, const struct fw
 }
 
 /* Out of the uplink: MACs from the FIB, or the kernel's neighbour code when it has none yet. */
+/*
+ * Route @pkt as the kernel would, without the cache: true when it leaves by a link that is not
+ * the uplink (another topology's bridge, another link of the host), @fib then holding that
+ * link and, unless *@no_neigh, the MACs. For the rare frame fwd_fib_uplink() sends elsewhere.
+ */
+static __always_inline bool fwd_fib_elsewhere(struct __sk_buff *ctx, const struct fwd_pkt *pkt,
+					      struct bpf_fib_lookup *fib, bool *no_neigh)
+{
+	long rc;
+
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->family = AF_INET;
+	fib->tos = pkt->tos;
+	fib->l4_protocol = pkt->proto;
+	fib->ipv4_src = pkt->saddr;
+	fib->ipv4_dst = pkt->daddr;
+	fib->ifindex = ctx_ingress_ifindex(ctx);
+	rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+	fwd_count_event(FWD_CNT_FIB_LOOKUP);
+	*no_neigh = rc == BPF_FIB_LKUP_RET_NO_NEIGH;
+	return (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH) &&
+	       fib->ifindex != fwd_cfg.uplink_ifindex;
+}
+
 static __always_inline long fwd_fib_redirect(struct __sk_buff *ctx, struct bpf_fib_lookup *fib,
 					     bool no_neigh)
 {

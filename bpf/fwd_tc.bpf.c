@@ -183,6 +183,12 @@ static __always_inline int fwd_dnat_reply(struct __sk_buff *skb, struct fwd_pkt 
 	} else {
 		why = fwd_fib_uplink(skb, pkt, now, &fib, &no_neigh);
 		cut = why == FWD_CNT_DROP_NAT_TOO_BIG; /* as in fwd_snat() */
+		/* Not by the uplink: a client in another topology's namespace (it reached the
+		 * forward through the uplink's ingress, see fwd_to_peer()), or behind another
+		 * link of the host. Translated and sent there: handed to the kernel, a frame
+		 * from the uplink's own address would be a martian. */
+		if (why == FWD_CNT_PASS_ROUTE && fwd_fib_elsewhere(skb, pkt, &fib, &no_neigh))
+			why = FWD_OK;
 		if (why != FWD_OK && !cut)
 			return fwd_verdict(skb, why);
 	}
@@ -208,6 +214,20 @@ static __always_inline int fwd_dnat_reply(struct __sk_buff *skb, struct fwd_pkt 
  * Forwards seen from a namespace: replies of forwarded connections, and hairpin (a namespace
  * connecting to the uplink's address and a forwarded port). -1 when neither.
  */
+/*
+ * A namespace's frame to another topology's forward on the uplink's address (fwd_fwd_peers):
+ * into the uplink's ingress, where that topology's filter DNATs it as it would a frame from the
+ * LAN, and its reply comes back routed by the kernel (fwd_dnat_reply()). Marked, so that this
+ * topology's own filter there does not take it for a spoofed one.
+ */
+static __always_inline int fwd_to_peer(struct __sk_buff *skb)
+{
+	skb->mark = FWD_MARK_TO_PEER;
+	return fwd_redirected(skb, FWD_CNT_TO_PEER,
+			      bpf_redirect(fwd_cfg.uplink_ifindex, BPF_F_INGRESS),
+			      fwd_cfg.uplink_ifindex, BPF_F_INGRESS);
+}
+
 static __always_inline int fwd_dnat_veth(struct __sk_buff *skb, struct fwd_pkt *pkt)
 {
 	struct fwd_ct_entry *e;
@@ -224,6 +244,10 @@ static __always_inline int fwd_dnat_veth(struct __sk_buff *skb, struct fwd_pkt *
 	e = fwd_dnat_conn(skb, pkt, &key, now, false, &why); /* hairpin: from a namespace */
 	if (!e && why == FWD_CNT_TIME_EXCEEDED)
 		return fwd_ttl_exceeded(skb, pkt, now);
+	if (!e && why == FWD_CNT_PASS_UPLINK_HOST && pkt->daddr == uplink_addr() &&
+	    fwd_forward_of_peer(&(struct fwd_forward_key){
+		.addr = pkt->daddr, .proto = pkt->proto, .port = pkt->dport }))
+		return fwd_to_peer(skb);
 	if (!e)
 		return why == FWD_CNT_PASS_UPLINK_HOST ? -1 : fwd_verdict(skb, why);
 	return fwd_dnat_in(skb, pkt, e, now);
@@ -524,9 +548,12 @@ static __always_inline int uplink_frame(struct __sk_buff *skb)
 	why = fwd_parse_ipv4(skb, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
-	/* Anti-spoofing: no namespace of ours is behind the uplink. */
+	/* Anti-spoofing: no namespace of ours is behind the uplink. But one of ours on its way to
+	 * another topology's forward (fwd_to_peer(): a mark no frame from the wire carries) is
+	 * that topology's to take. */
 	if ((pkt.saddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet)
-		return fwd_verdict(skb, FWD_CNT_DROP_SPOOF_UPLINK);
+		return fwd_verdict(skb, skb->mark == FWD_MARK_TO_PEER ? FWD_CNT_PASS_UPLINK_HOST
+								      : FWD_CNT_DROP_SPOOF_UPLINK);
 	/* Isolation: a LAN host routing the bridge's subnet via this host reaches nothing. */
 	if ((pkt.daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet)
 		return fwd_verdict(skb, FWD_CNT_DROP_NOT_FORWARDED);

@@ -213,6 +213,44 @@ static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt
  * Returns the ORIG entry, or NULL with *@why set.
  */
 /*
+ * fwd_fwd_peers: the fwd_forwards of the other topologies on this uplink, filled from index 0
+ * by every `up` and `down` (loader/peers.c), so that a namespace reaches their forwards too.
+ */
+/* clang-format off */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, FWD_MAX_PEERS);
+	__type(key, __u32);
+	__array(values, struct {
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(max_entries, 1);
+		__uint(map_flags, BPF_F_NO_PREALLOC);
+		/* Sizes, not types: clang 14 then leaves the value's struct a forward
+		 * declaration in BTF, fwd_forwards' too, and libbpf cannot size them. */
+		__uint(key_size, sizeof(struct fwd_forward_key));
+		__uint(value_size, sizeof(struct fwd_forward_val));
+	});
+} fwd_fwd_peers SEC(".maps");
+/* clang-format on */
+
+/* Does another topology on this uplink forward @key? A global function, as the next one. */
+__attribute__((noinline)) int fwd_forward_of_peer(const struct fwd_forward_key *key)
+{
+	if (!key)
+		return 0;
+	for (__u32 i = 0; i < FWD_MAX_PEERS; i++) {
+		__u32 k = i;
+		void *peer = bpf_map_lookup_elem(&fwd_fwd_peers, &k);
+
+		if (!peer)
+			return 0; /* filled from 0: the rest is empty */
+		if (bpf_map_lookup_elem(peer, key))
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * Does another topology masquerading out of this uplink hold REPLY key @rkey (fwd_ct_peers)?
  * Then the port is theirs on the uplink's address. Two topologies claiming one key at the same
  * instant both see the other's and both move on to another port. A global function: the

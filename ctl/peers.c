@@ -17,8 +17,8 @@
 
 struct peer {
 	char uplink[FWD_IFNAME_MAX + 1];
-	bool bpf;	  /* datapath bpf: has the maps to fill */
-	bool masquerades; /* in BPF: datapath bpf with a masquerade line */
+	bool bpf;	/* datapath bpf: has the maps to fill */
+	bool on_uplink; /* datapath bpf, with a masquerade or forward line on an uplink */
 	struct fwd_cidr subnet;
 };
 
@@ -44,7 +44,8 @@ int peers_resync(void)
 		if (fwd_saved_topology(names[i], &t))
 			continue;
 		peers[i].bpf = t.datapath == FWD_DATAPATH_BPF;
-		peers[i].masquerades = peers[i].bpf && t.n_masquerades && t.uplink[0];
+		peers[i].on_uplink =
+		    peers[i].bpf && (t.n_masquerades || t.n_forwards) && t.uplink[0];
 		peers[i].subnet.addr = topo_subnet(&t);
 		peers[i].subnet.prefix = t.gateway.prefix;
 		memcpy(peers[i].uplink, t.uplink, sizeof(peers[i].uplink));
@@ -60,15 +61,15 @@ int peers_resync(void)
 				foreign[k++] = peers[p].subnet;
 		ret = loader_foreign_sync(names[i], foreign, k);
 		k = 0;
-		if (ret || !peers[i].masquerades)
+		if (ret || !peers[i].on_uplink)
 			continue;
 		for (int p = 0; p < n && k <= FWD_MAX_PEERS; p++)
-			if (p != i && peers[p].masquerades &&
+			if (p != i && peers[p].on_uplink &&
 			    !strcmp(peers[p].uplink, peers[i].uplink))
 				memcpy(group[k++], names[p], FWD_TOPO_NAME_SIZE);
 		if (k > FWD_MAX_PEERS)
 			fwd_warn(
-			    "uplink %s: more than %d topologies masquerade out of it; topology "
+			    "uplink %s: more than %d topologies of datapath bpf use it; topology "
 			    "%s sees the connections of %d of them only",
 			    peers[i].uplink, FWD_MAX_PEERS + 1, names[i], FWD_MAX_PEERS);
 		ret = loader_peers_sync(names[i], group, k > FWD_MAX_PEERS ? FWD_MAX_PEERS : k);

@@ -5,9 +5,10 @@
 
 /*
  * Every topology of datapath bpf that is up in this host namespace gets the subnets of all the
- * others (loader_foreign_sync(): kept out of its bridge) and, when it masquerades, the
- * connection tables of the others masquerading out of its uplink (loader_peers_sync(): no
- * port handed out twice). Run at the end of every `up` and `down`.
+ * others (loader_foreign_sync(): kept out of its bridge) and, when it masquerades or forwards
+ * on an uplink, the connection tables and forwards of the others on that uplink
+ * (loader_peers_sync(): no port handed out twice; their forwards reached from its namespaces).
+ * Run at the end of every `up` and `down`.
  */
 int peers_resync(void);
 

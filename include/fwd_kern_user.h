@@ -26,6 +26,7 @@
 #define FWD_MAP_CT_FREE	    "fwd_ct_free"
 #define FWD_MAP_CT_NS	    "fwd_ct_ns"
 #define FWD_MAP_CT_PEERS    "fwd_ct_peers"
+#define FWD_MAP_FWD_PEERS   "fwd_fwd_peers"
 #define FWD_MAP_FOREIGN	    "fwd_foreign"
 #define FWD_MAP_UPLINK	    "fwd_uplink"
 #define FWD_MAP_FWD_ADDRS   "fwd_fwd_addrs"
@@ -80,6 +81,8 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(PASS_FRAG_NEEDED, "pass_frag_needed") /* over the uplink MTU with DF: kernel's ICMP */ \
 	X(DNAT, "dnat")			      /* forwarded port, into its namespace */           \
 	X(DNAT_REPLY, "dnat_reply")	      /* reply of a forwarded connection, back out */    \
+	X(TO_PEER, "to_peer")		      /* to another topology's forward: into the       \
+						 uplink's ingress, where it takes it */       \
 	X(HOST_DNAT, "host_dnat")	      /* the host's own connect()/sendmsg() to a forward, \
 						 pointed at its target (fwd_sock: counts calls, \
 						 not frames; bytes stay 0) */                  \
@@ -571,6 +574,10 @@ struct fwd_trace {
 	__u32 redirect_flags; /* host order: flags given to the redirect helper */
 };
 _Static_assert(sizeof(struct fwd_trace) == 16, "fwd_trace layout");
+
+/* skb->mark of a namespace's frame sent into the uplink's ingress to another topology's
+ * forward (bpf/fwd_tc.bpf.c, fwd_to_peer()): its own topology's uplink filter lets it pass. */
+#define FWD_MARK_TO_PEER 0x66770001
 
 /* tc attachment of the programs: fixed, so a re-run replaces in place (BPF_TC_F_REPLACE). */
 #define FWD_TC_HANDLE	0xf3d0

@@ -80,10 +80,11 @@ int loader_down(const char *topology, int uplink_ifindex, int bridge_ifindex);
 int loader_down_orphan(const char *topology);
 
 /*
- * Topology @topology's fwd_ct_peers takes the connection tables of @peers (names of topologies
- * masquerading out of the same uplink, @n <= FWD_MAX_PEERS), and nothing else: a masqueraded
- * connection then never takes a port one of them holds on the uplink's address. A peer without
- * pins (datapath kernel, or not up) is skipped. No pins of @topology: 0, nothing to do.
+ * Topology @topology's fwd_ct_peers and fwd_fwd_peers take the connection tables and the
+ * forwards of @peers (names of the other topologies on the same uplink, @n <= FWD_MAX_PEERS),
+ * and nothing else: a masqueraded connection then never takes a port one of them holds on the
+ * uplink's address, and the namespaces reach their forwards. A peer without pins (datapath
+ * kernel, or not up) is skipped. No pins of @topology: 0, nothing to do.
  */
 int loader_peers_sync(const char *topology, char (*peers)[FWD_TOPO_NAME_SIZE], size_t n);
 

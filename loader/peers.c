@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What a topology's programs know of the others of its host namespace: fwd_ct_peers, the
- * connection tables of those masquerading out of the same uplink, so that no two of them hand
- * out the same port on its address (bpf/nat.h); fwd_foreign, their subnets, kept out of its
- * bridge (fwd_tc_bridge_out).
+ * What a topology's programs know of the others of its host namespace: of those on the same
+ * uplink, fwd_ct_peers, their connection tables, so that no two of them hand out the same port
+ * on its address, and fwd_fwd_peers, their forwards, which its namespaces reach through the
+ * uplink's ingress (bpf/nat.h, bpf/fwd_tc.bpf.c); fwd_foreign, the subnets of all, kept out of
+ * its bridge (fwd_tc_bridge_out).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -25,39 +26,48 @@ static int peers_pin_open(const char *topology, const char *name, char *path)
 	return bpf_obj_get(path);
 }
 
-int loader_peers_sync(const char *topology, char (*peers)[FWD_TOPO_NAME_SIZE], size_t n)
+/* @topology's array of maps @outer takes the maps @inner of @peers (not itself), from 0. */
+static int peers_fill(const char *topology, const char *outer, const char *inner,
+		      char (*peers)[FWD_TOPO_NAME_SIZE], size_t n)
 {
 	char path[PATH_MAX];
 	uint32_t slot = 0;
 	int fd, err = 0;
 
-	fd = peers_pin_open(topology, FWD_MAP_CT_PEERS, path);
+	fd = peers_pin_open(topology, outer, path);
 	if (fd < 0)
 		return 0;
 	for (size_t i = 0; i < n && slot < FWD_MAX_PEERS && !err; i++) {
-		char ct[PATH_MAX];
-		int ct_fd;
+		char pin[PATH_MAX];
+		int map_fd;
 
 		if (!strcmp(peers[i], topology))
 			continue;
-		ct_fd = peers_pin_open(peers[i], FWD_MAP_CT, ct);
-		if (ct_fd < 0)
+		map_fd = peers_pin_open(peers[i], inner, pin);
+		if (map_fd < 0)
 			continue; /* datapath kernel, or gone meanwhile */
-		if (bpf_map_update_elem(fd, &slot, &ct_fd, BPF_ANY)) {
+		if (bpf_map_update_elem(fd, &slot, &map_fd, BPF_ANY)) {
 			err = -errno;
-			fwd_err("%s: cannot add topology %s's connection table: %s\n", path,
-				peers[i], strerror(-err));
+			fwd_err("%s: cannot add topology %s's %s: %s\n", path, peers[i], inner,
+				strerror(-err));
 		} else {
 			slot++;
 		}
-		close(ct_fd);
+		close(map_fd);
 	}
-	/* The rest goes: a table left there would be a peer that left (and its memory kept). */
+	/* The rest goes: a map left there would be a peer that left (and its memory kept). */
 	for (uint32_t k = slot; k < FWD_MAX_PEERS && !err; k++)
 		if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
-			err = fwd_fail(-errno, path, "cannot remove a connection table");
+			err = fwd_fail(-errno, path, "cannot remove a peer's map");
 	close(fd);
 	return err;
+}
+
+int loader_peers_sync(const char *topology, char (*peers)[FWD_TOPO_NAME_SIZE], size_t n)
+{
+	int err = peers_fill(topology, FWD_MAP_CT_PEERS, FWD_MAP_CT, peers, n);
+
+	return err ? err : peers_fill(topology, FWD_MAP_FWD_PEERS, FWD_MAP_FORWARDS, peers, n);
 }
 
 int loader_foreign_sync(const char *topology, const struct fwd_cidr *nets, size_t n)

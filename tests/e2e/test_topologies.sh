@@ -109,10 +109,19 @@ for dp in kernel bpf mixed; do
 	isolated "$T" "$b" 16 "$a" 15
 	isolated "$T" "$a" 15 "$c" 17
 	isolated "$T" "$c" 17 "$b" 16
-	# ... but through a forward of a datapath kernel topology (its DNAT rule sees the packet
-	# the host delivers locally; fwdctl(8), SEVERAL TOPOLOGIES).
-	[ "$dpa" = kernel ] && check_eq "$T $b -> up0:80, a's forward -> a-b" "$a 192.168.16.1" \
+	# ... but through each other's forwards, the client's address kept (not from a datapath
+	# kernel namespace to a datapath bpf forward: fwdctl(8), SEVERAL TOPOLOGIES).
+	check_eq "$T $b -> up0:80, a's forward -> a-b" "$a 192.168.16.1" \
 		"$(ask "$P-$b-a" tcp $UPLINK_ADDR 80)"
+	check_eq "$T $b -> up0:80/udp, a's forward -> a-b" "192.168.16.1" \
+		"$(ask "$P-$b-a" udp $UPLINK_ADDR 80)"
+	if [ "$dpa" = "$dpb" ]; then
+		check_eq "$T $a -> up0:81, b's forward -> b-b" "$b 192.168.15.1" \
+			"$(ask "$P-$a-a" tcp $UPLINK_ADDR 81)"
+	fi
+	if [ "$dp" = bpf ]; then
+		check "$T ... through the uplink's ingress (to_peer)" test "$(fwd_counter "$b" to_peer)" -ge 2
+	fi
 	check_eq "$T the user's filter on up0 is still there" 1 "$(user_filter)"
 
 	# Conflicts: each refused with exit 2, naming the other topology, changing nothing.
