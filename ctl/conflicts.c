@@ -48,8 +48,12 @@ static int other_read(const char *name, struct other *o)
 		return -1; /* not readable: nothing to compare with */
 	fwd_journal_path(name, "source", path, sizeof(path));
 	f = fopen(path, "re");
-	if (!f || !fgets(o->source, sizeof(o->source), f))
+	if (!f || !fgets(o->source, sizeof(o->source), f)) {
+		/* Up since an fwd that kept no source: its saved copy is what the line
+		 * numbers are of. */
+		fwd_journal_path(name, "conf", path, sizeof(path));
 		snprintf(o->source, sizeof(o->source), "%s", path);
+	}
 	o->source[strcspn(o->source, "\n")] = '\0';
 	if (f)
 		fclose(f);
