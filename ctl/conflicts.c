@@ -41,22 +41,9 @@ static void conflict(const struct fwd_topology *t, int line, const struct other 
 
 static int other_read(const char *name, struct other *o)
 {
-	char path[128];
-	FILE *f;
-
 	if (fwd_saved_topology(name, &o->t))
 		return -1; /* not readable: nothing to compare with */
-	fwd_journal_path(name, "source", path, sizeof(path));
-	f = fopen(path, "re");
-	if (!f || !fgets(o->source, sizeof(o->source), f)) {
-		/* Up since an fwd that kept no source: its saved copy is what the line
-		 * numbers are of. */
-		fwd_journal_path(name, "conf", path, sizeof(path));
-		snprintf(o->source, sizeof(o->source), "%s", path);
-	}
-	o->source[strcspn(o->source, "\n")] = '\0';
-	if (f)
-		fclose(f);
+	fwd_saved_source(name, o->source, sizeof(o->source));
 	return 0;
 }
 

@@ -56,6 +56,9 @@ enum fwd_hostns_state fwd_topology_hostns(const char *name);
 /* The topology saved by `up` (FWD_RUN_DIR/NAME.conf, the file's text as it was up); 0 or
  * -errno (-ENOENT: not up). */
 int fwd_saved_topology(const char *name, struct fwd_topology *t);
+/* The path of the file topology @name was brought up from (FWD_RUN_DIR/NAME.source), into @out;
+ * the saved copy's path when none was kept. */
+void fwd_saved_source(const char *name, char *out, size_t len);
 /*
  * The topology a command for "[NAME]" works on: @name when given, else the only one that is
  * up. Its saved topology into @t; with @bpf_only, a datapath kernel topology is refused (its

@@ -71,6 +71,24 @@ int fwd_list_topologies_here(char names[][FWD_TOPO_NAME_SIZE], int max)
 	return k;
 }
 
+void fwd_saved_source(const char *name, char *out, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	fwd_journal_path(name, "source", path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f || !fgets(out, (int)len, f)) {
+		/* Up since an fwd that kept no source: its saved copy is what the line numbers
+		 * are of. */
+		fwd_journal_path(name, "conf", path, sizeof(path));
+		snprintf(out, len, "%s", path);
+	}
+	out[strcspn(out, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
 int fwd_saved_topology(const char *name, struct fwd_topology *t)
 {
 	char path[128];

@@ -59,28 +59,19 @@ static in_addr_t uplink_addr_now(struct nl_sock *nl, const char *uplink)
 static int watch_converge(const char *name, const struct fwd_opts *o)
 {
 	struct fwd_cmdline c = { 0 };
-	char path[128], source[PATH_MAX];
-	FILE *f;
+	char source[PATH_MAX], *dup;
 	int ret;
 
 	if (fwd_saved_topology(name, &c.topology)) {
 		fwd_err("watch: topology %s: cannot read its saved file", name);
 		return FWD_EXIT_FAILURE;
 	}
-	fwd_journal_path(name, "source", path, sizeof(path));
-	f = fopen(path, "re");
-	if (f && fgets(source, sizeof(source), f)) {
-		char *dup;
-
-		source[strcspn(source, "\n")] = '\0';
-		dup = strdup(source);
-		if (dup) {
-			free(c.topology.source);
-			c.topology.source = dup;
-		}
+	fwd_saved_source(name, source, sizeof(source));
+	dup = strdup(source);
+	if (dup) {
+		free(c.topology.source);
+		c.topology.source = dup;
 	}
-	if (f)
-		fclose(f);
 	ret = fwd_cmd_up(&c, o);
 	topo_free(&c.topology);
 	return ret;

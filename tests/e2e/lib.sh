@@ -48,6 +48,14 @@ peer_server() {
 	wait_for 3000 listening "$ns" "$proto" "$port" || fail "server $ns $proto/$port did not start"
 }
 
+# named_server NS PORT NAME: a TCP server that answers every connection with "NAME PEER-ADDRESS",
+# so that a client sees which namespace it reached and what address that one saw.
+named_server() {
+	# shellcheck disable=SC2016 # $SOCAT_PEERADDR is for the shell socat starts
+	sandbox_spawn "$1" /dev/null socat "TCP-LISTEN:$2,reuseaddr,fork" SYSTEM:"echo $3 \$SOCAT_PEERADDR"
+	wait_for 3000 listening "$1" tcp "$2" || fail "server $1 tcp/$2 did not start"
+}
+
 # count_server NS PORT: a UDP server (one process) that counts the datagrams it gets; "count"
 # from anywhere asks for the number (answered to the asker, not counted). counted NS ADDR
 # PORT: ask it, from NS.

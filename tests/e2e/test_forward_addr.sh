@@ -12,12 +12,6 @@ sandbox_up || { fail "sandbox"; exit 1; }
 in_ns "$HOST" ip addr add $SECOND/24 dev up0
 before=$(snapshot)
 
-# named_server NS PORT NAME: a TCP server that answers "NAME PEER-ADDRESS".
-named_server() {
-	# shellcheck disable=SC2016 # $SOCAT_PEERADDR is for the shell socat starts
-	sandbox_spawn "$1" /dev/null socat "TCP-LISTEN:$2,reuseaddr,fork" SYSTEM:"echo $3 \$SOCAT_PEERADDR"
-	wait_for 3000 listening "$1" tcp "$2" || fail "server $1 tcp/$2 did not start"
-}
 no_files() { ! ls "$@" >/dev/null 2>&1; }
 
 for dp in ${DATAPATHS:-kernel bpf}; do

@@ -38,13 +38,6 @@ CONF
 	echo "$WORK/$1.conf"
 }
 
-# named_server NS PORT NAME: a TCP server that answers "NAME PEER-ADDRESS".
-named_server() {
-	# shellcheck disable=SC2016 # $SOCAT_PEERADDR is for the shell socat starts
-	sandbox_spawn "$1" /dev/null socat "TCP-LISTEN:$2,reuseaddr,fork" SYSTEM:"echo $3 \$SOCAT_PEERADDR"
-	wait_for 3000 listening "$1" tcp "$2" || fail "server $1 tcp/$2 did not start"
-}
-
 # paths T NAME OCTET UPLINK_ADDR LAN_ADDR PORT: every path of topology NAME: namespace to
 # namespace, masquerade (tcp, udp), forwards from the LAN (tcp, udp), hairpin, the host.
 paths() {
