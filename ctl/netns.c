@@ -36,11 +36,16 @@ static int netns_path(const char *name, char *path, size_t len)
  */
 static int run_dir_make_shared(void)
 {
+	static bool shared; /* once per process: MS_REC walks every namespace mounted there */
 	bool bound = false;
 
+	if (shared)
+		return 0;
 	for (;;) {
-		if (!mount("", FWD_NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL))
+		if (!mount("", FWD_NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL)) {
+			shared = true;
 			return 0;
+		}
 		if (errno != EINVAL || bound)
 			return -errno;
 		if (mount(FWD_NETNS_RUN_DIR, FWD_NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL))

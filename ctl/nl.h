@@ -48,11 +48,12 @@ struct nl_link {
 	char kind[16];	 /* "veth", "bridge", ... ("" when not reported) */
 	char alias[128]; /* IFLA_IFALIAS, "" when unset */
 	uint32_t
-	    gso_ipv4_max_size; /* largest IPv4 GSO packet the stack builds for it (BIG
-				* TCP above 65536); 0: the kernel has no such setting (< 6.3) */
-	uint32_t tso_max_size; /* the most gso_ipv4_max_size may be (a bridge: its ports'
-				* least, 65536 without ports); 0 when not reported */
-	bool brport_isolated;  /* a bridge port that forwards to no other isolated port */
+	    gso_ipv4_max_size;	/* largest IPv4 GSO packet the stack builds for it (BIG
+				 * TCP above 65536); 0: the kernel has no such setting (< 6.3) */
+	uint32_t tso_max_size;	/* the most gso_ipv4_max_size may be (a bridge: its ports'
+				 * least, 65536 without ports); 0 when not reported */
+	bool brport_isolated;	/* a bridge port that forwards to no other isolated port */
+	int ipv6_addr_gen_mode; /* IN6_ADDR_GEN_MODE_*, -1: no IPv6 on the link (or not said) */
 };
 
 /* Look up a link by name: 0 and *out filled, -ENODEV when absent. */
@@ -74,6 +75,12 @@ int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias, co
 int nl_link_del(struct nl_sock *nl, int ifindex);
 int nl_link_set_up(struct nl_sock *nl, int ifindex);
 int nl_link_set_alias(struct nl_sock *nl, int ifindex, const char *alias);
+/*
+ * How the link makes its IPv6 link-local address: IN6_ADDR_GEN_MODE_NONE makes none, so the
+ * link sends no DAD, MLD or router solicitation when it comes up. Only takes effect on a link
+ * that is down (the kernel refuses it inside the request that creates the link).
+ */
+int nl_link_set_ipv6_addr_gen_mode(struct nl_sock *nl, int ifindex, uint8_t mode);
 int nl_link_set_master(struct nl_sock *nl, int ifindex, int master_ifindex);
 /* A bridge port that forwards to no other isolated port, only to the bridge (isolate). */
 int nl_bridge_port_set_isolated(struct nl_sock *nl, int ifindex, bool isolated);

@@ -2,6 +2,7 @@
 /* rtnetlink links: read, dump, create (bridge, veth pair), delete, configure. */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -18,6 +19,20 @@
 #define FWD_IFLA_GSO_IPV4_MAX_SIZE 63
 #define FWD_IFLA_PARSE_MAX                                                                         \
 	(IFLA_MAX > FWD_IFLA_GSO_IPV4_MAX_SIZE ? IFLA_MAX : FWD_IFLA_GSO_IPV4_MAX_SIZE)
+
+/* IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE } }, -1 when the link has no IPv6. */
+static int parse_ipv6_addr_gen_mode(const struct nlattr *af_spec)
+{
+	const struct nlattr *af[AF_MAX + 1] = { 0 }, *in6[IFLA_INET6_MAX + 1] = { 0 };
+	struct attr_tb ta = { af, AF_MAX }, t6 = { in6, IFLA_INET6_MAX };
+
+	if (!af_spec || mnl_attr_parse_nested(af_spec, attr_index_cb, &ta) < 0 || !af[AF_INET6] ||
+	    mnl_attr_parse_nested(af[AF_INET6], attr_index_cb, &t6) < 0 ||
+	    !in6[IFLA_INET6_ADDR_GEN_MODE] ||
+	    mnl_attr_validate(in6[IFLA_INET6_ADDR_GEN_MODE], MNL_TYPE_U8))
+		return -1;
+	return mnl_attr_get_u8(in6[IFLA_INET6_ADDR_GEN_MODE]);
+}
 
 static int parse_link(const struct nlmsghdr *nlh, struct nl_link *l)
 {
@@ -59,6 +74,7 @@ static int parse_link(const struct nlmsghdr *nlh, struct nl_link *l)
 	/* As a kernel before 6.3 reports links: without the setting. */
 	if (fwd_kernel_without("gso_ipv4_max_size"))
 		l->tso_max_size = l->gso_ipv4_max_size = 0;
+	l->ipv6_addr_gen_mode = parse_ipv6_addr_gen_mode(tb[IFLA_AF_SPEC]);
 	if (tb[IFLA_LINKINFO]) {
 		const struct nlattr *info[IFLA_INFO_MAX + 1] = { 0 };
 		struct attr_tb ti = { info, IFLA_INFO_MAX };
@@ -241,6 +257,24 @@ int nl_link_set_up(struct nl_sock *nl, int ifindex)
 	/* ifi_change limits the update to IFF_UP; the other flags stay as they are. */
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
+int nl_link_set_ipv6_addr_gen_mode(struct nl_sock *nl, int ifindex, uint8_t mode)
+{
+	char buf[NL_REQ_SIZE];
+	struct nlmsghdr *nlh = msg_start(buf, RTM_NEWLINK, 0);
+	struct nlattr *spec, *in6;
+
+	if (ifindex <= 0)
+		return -ENODEV;
+	put_ifinfomsg(nlh, ifindex);
+	/* As `ip link set DEV addrgenmode none`. */
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	in6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, mode);
+	mnl_attr_nest_end(nlh, in6);
+	mnl_attr_nest_end(nlh, spec);
 	return nl_request(nl, nlh, NULL, NULL);
 }
 

@@ -286,7 +286,10 @@ static void kw_namespace(struct parser *p, char **tok)
 		return;
 	}
 	if (t->n_namespaces == FWD_MAX_NAMESPACES) {
-		perr(p, p->line, "too many namespaces (at most %d)", FWD_MAX_NAMESPACES);
+		perr(p, p->line,
+		     "too many namespaces: at most %d, the ports a Linux bridge takes "
+		     "(BR_MAX_PORTS); put more in another topology",
+		     FWD_MAX_NAMESPACES);
 		return;
 	}
 	struct fwd_namespace *ns = &t->namespaces[t->n_namespaces++];

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/if_link.h>
 
 struct up {
 	const struct fwd_topology *t;
@@ -233,6 +234,19 @@ static int ensure_gso(struct nl_sock *nl, const struct nl_link *l, uint32_t size
 	return nl_link_set_gso_ipv4_max_size(nl, l->ifindex, size);
 }
 
+/*
+ * fwd's links carry no IPv6 while the topology has none: no link-local address, so nothing is
+ * sent when they come up. Otherwise each new namespace's DAD and MLD packets are flooded by
+ * the bridge to every port: n namespaces, n² deliveries, which was most of a large up. Set
+ * before the link goes up (a link already up keeps what it has).
+ */
+static int ensure_no_ipv6(struct nl_sock *nl, const struct nl_link *l)
+{
+	if (l->ipv6_addr_gen_mode < 0 || l->ipv6_addr_gen_mode == IN6_ADDR_GEN_MODE_NONE)
+		return 0;
+	return nl_link_set_ipv6_addr_gen_mode(nl, l->ifindex, IN6_ADDR_GEN_MODE_NONE);
+}
+
 static int ensure_bridge(struct up *u)
 {
 	const struct fwd_topology *t = u->t;
@@ -256,6 +270,8 @@ static int ensure_bridge(struct up *u)
 	ret = nl_addr_add(u->nl, u->bridge.ifindex, t->gateway.addr, t->gateway.prefix);
 	if (ret)
 		return fail(u, ret, t->bridge, "cannot add gateway address");
+	if ((ret = ensure_no_ipv6(u->nl, &u->bridge)))
+		return fail(u, ret, t->bridge, "cannot turn off its IPv6 link-local address");
 	ret = nl_link_set_up(u->nl, u->bridge.ifindex);
 	if (ret)
 		return fail(u, ret, t->bridge, "cannot set up");
@@ -425,6 +441,11 @@ static int configure_inside(struct up *u, size_t i, int nsfd)
 	}
 	if ((ret = remove_stale_addrs(in, ns, eth.ifindex)))
 		goto out;
+	if ((ret = ensure_no_ipv6(in, &eth))) {
+		nl_fail(in, ret, ns->name,
+			"cannot turn off " FWD_NS_IFNAME "'s IPv6 link-local address");
+		goto out;
+	}
 	if ((ret = nl_addr_add(in, eth.ifindex, ns->addr, u->t->gateway.prefix))) {
 		nl_fail(in, ret, ns->name, "cannot add address");
 		goto out;
@@ -514,6 +535,10 @@ static int ensure_namespace(struct up *u, size_t i)
 	}
 	if ((ret = ensure_gso(u->nl, &l, wanted_gso_ipv4_max_size(u)))) {
 		fail(u, ret, veth, "cannot set gso_ipv4_max_size");
+		goto out;
+	}
+	if ((ret = ensure_no_ipv6(u->nl, &l))) {
+		fail(u, ret, veth, "cannot turn off its IPv6 link-local address");
 		goto out;
 	}
 	if ((ret = nl_link_set_up(u->nl, l.ifindex))) {

@@ -11,7 +11,9 @@
 #include <linux/bpf.h>
 
 #ifndef FWD_MAX_ENDPOINTS
-#define FWD_MAX_ENDPOINTS 4096 /* == FWD_MAX_NAMESPACES of the parser */
+/* >= FWD_MAX_NAMESPACES of the parser (1023 since the bridge's port limit was enforced; the
+ * maps keep the size they were pinned with, so that a running topology keeps its pins) */
+#define FWD_MAX_ENDPOINTS 4096
 #endif
 
 /* Names of the maps (and of their pins under /sys/fs/bpf/fwd/<topology>/). */

@@ -18,7 +18,9 @@
 #define FWD_TOPO_NAME_SIZE (FWD_TOPO_NAME_MAX + 1) /* a buffer for one, with its NUL */
 #define FWD_IFNAME_MAX	   15			   /* IFNAMSIZ - 1 */
 #define FWD_NETNS_NAME_MAX 64 /* fwd's own limit; ip netns allows any file name */
-#define FWD_MAX_NAMESPACES 4096
+/* A Linux bridge takes at most 1023 ports (BR_MAX_PORTS, 1024, less port number 0): one per
+ * namespace. More namespaces on a host: several topologies. */
+#define FWD_MAX_NAMESPACES 1023
 #define FWD_MAX_FORWARDS   4096
 _Static_assert(FWD_MAX_RULES == 1 + FWD_MAX_FORWARDS, "fwd_rules: isolate and every forward");
 #define FWD_MAX_MASQUERADES 64

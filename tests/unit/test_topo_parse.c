@@ -587,6 +587,59 @@ static int check_model(void)
 	return ok;
 }
 
+/*
+ * A bridge takes at most 1023 ports (the kernel's BR_MAX_PORTS): 1023 namespaces parse, the
+ * 1024th is refused at its own line, naming the limit (not late, by `up`, at the 1024th veth).
+ */
+static int check_namespace_limit(void)
+{
+	enum { MAX = 1023 };
+	size_t cap = 64 + (MAX + 1) * 40, len = 0;
+	char *text = malloc(cap), *errs = NULL;
+	size_t errlen = 0;
+	struct fwd_topology t;
+	int ok = 1;
+
+	len += (size_t)snprintf(text + len, cap - len, "bridge b0 10.1.0.1/16\n");
+	for (int i = 1; i <= MAX + 1; i++) {
+		len += (size_t)snprintf(text + len, cap - len, "namespace n%d 10.1.%d.%d\n", i,
+					i / 200, i % 200 + 10);
+		if (i == MAX) { /* exactly the limit: accepted */
+			FILE *err = open_memstream(&errs, &errlen);
+
+			if (topo_parse_buf(&t, "t.conf", text, len, err)) {
+				fclose(err);
+				printf("FAIL: parse: %d namespaces refused: %s", MAX, errs);
+				ok = 0;
+			} else {
+				fclose(err);
+				topo_free(&t);
+			}
+			free(errs);
+			errs = NULL;
+		}
+	}
+	FILE *err = open_memstream(&errs, &errlen);
+	int ret = topo_parse_buf(&t, "t.conf", text, len, err);
+
+	fclose(err);
+	/* line 1 is the bridge: the 1024th namespace is on line 1025 */
+	if (ret != -EINVAL || !strstr(errs, "t.conf:1025: too many namespaces") ||
+	    !strstr(errs, "1023")) {
+		printf("FAIL: parse: 1024 namespaces: expected t.conf:1025 and the limit, got %d: "
+		       "%s\n",
+		       ret, errlen ? errs : "(nothing)");
+		ok = 0;
+	}
+	if (!ret)
+		topo_free(&t);
+	if (ok)
+		printf("PASS: parse: %d namespaces, not one more (a bridge's ports)\n", MAX);
+	free(errs);
+	free(text);
+	return ok;
+}
+
 int main(void)
 {
 	int passed = 0, failed = 0;
@@ -599,6 +652,7 @@ int main(void)
 	check_normalised_settings() ? passed++ : failed++;
 	check_json_settings() ? passed++ : failed++;
 	check_settings_default() ? passed++ : failed++;
+	check_namespace_limit() ? passed++ : failed++;
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

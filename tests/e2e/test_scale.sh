@@ -1,0 +1,94 @@
+#!/bin/bash
+# Setup at scale, what can be checked without a stopwatch (`make bench` times it):
+# - fwd's links carry no IPv6: no link-local address on the bridge, the host-side veths or a
+#   namespace's eth0, and no ICMPv6 (DAD, MLD) sent by any namespace. With one, each new
+#   namespace's DAD and MLD packets were flooded by the bridge to every port: n namespaces,
+#   n² deliveries, and `up` of 1,000 took 15 s. After a re-up too.
+# - A topology of more namespaces than a Linux bridge takes ports (1023) is refused at the
+#   1024th namespace's line, exit 2, before anything is built.
+# Both datapaths.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+N=${FWD_TEST_SCALE_NS:-40}
+sandbox_up || { fail "sandbox"; exit 1; }
+before=$(snapshot)
+
+no_files() { ! ls "$@" >/dev/null 2>&1; }
+
+# scale_conf NAME DATAPATH COUNT: COUNT namespaces P-sNNNN on 10.60.0.0/16, to $WORK/NAME.conf
+scale_conf() {
+	local i
+	{
+		printf 'topology %s\ndatapath %s\nbridge %s 10.60.0.1/16\nuplink up0\n' "$1" "$2" "${1:0:12}"
+		printf 'masquerade 10.60.0.0/16\n'
+		for ((i = 1; i <= $3; i++)); do
+			printf 'namespace %s-s%04d 10.60.%d.%d\n' "$P" $i $((i / 200)) $((i % 200 + 10))
+		done
+	} >"$WORK/$1.conf"
+	echo "$WORK/$1.conf"
+}
+
+# IPv6 addresses (any scope) on the bridge $1 and its ports, one per line.
+host_ipv6() {
+	local port
+	ip -n "$HOST" -6 -o addr show dev "$1"
+	for port in $(ip -n "$HOST" -o link show master "$1" | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+		ip -n "$HOST" -6 -o addr show dev "$port"
+	done
+}
+
+# Namespaces among $P-s* that hold an IPv6 address on eth0, or whose eth0 makes one.
+inside_ipv6() {
+	local ns
+	for ns in $(sandbox_namespaces "^$P-s"); do
+		if [ -n "$(ip -n "$ns" -6 -o addr show dev eth0)" ] ||
+			! ip -n "$ns" -d link show eth0 | grep -q "addrgenmode none"; then
+			echo "$ns"
+		fi
+	done
+}
+
+# ICMPv6 messages the namespaces $P-s* have sent, summed.
+inside_icmp6_sent() {
+	local ns sum=0 n
+	for ns in $(sandbox_namespaces "^$P-s"); do
+		# shellcheck disable=SC2016 # awk's $1 and $2
+		n=$(in_ns "$ns" awk '$1 == "Icmp6OutMsgs" { print $2 }' /proc/net/snmp6)
+		sum=$((sum + ${n:-0}))
+	done
+	echo $sum
+}
+
+for dp in ${DATAPATHS:-kernel bpf}; do
+	T="$dp:"
+	topo=${P}${dp:0:1}
+	conf=$(scale_conf "$topo" "$dp" "$N")
+	br=${topo:0:12}
+	check "$T up of $N namespaces" "$FWDCTL" -q -n "$HOST" up "$conf"
+	check_eq "$T all $N namespaces are there" "$N" "$(sandbox_namespaces "^$P-s" | wc -l)"
+	check_eq "$T ... each a port of the bridge" "$N" \
+		"$(ip -n "$HOST" -o link show master "$br" | wc -l)"
+	check_eq "$T no IPv6 address on the bridge or its ports" "" "$(host_ipv6 "$br")"
+	check_eq "$T no IPv6 address on any namespace's eth0, none to be made" "" "$(inside_ipv6)"
+	check "$T the namespaces still reach the gateway" pingable "$P-s0001" 10.60.0.1
+	check "$T ... and each other" pingable "$P-s0002" "10.60.0.$((N % 200 + 10))"
+	check "$T re-up unchanged" "$FWDCTL" -q -n "$HOST" up "$conf"
+	check_eq "$T ... still no IPv6 address on the bridge or its ports" "" "$(host_ipv6 "$br")"
+	check_eq "$T not one ICMPv6 message (DAD, MLD) sent by a namespace" 0 "$(inside_icmp6_sent)"
+	check "$T down" "$FWDCTL" -q -n "$HOST" down "$topo"
+	check_eq "$T ... and everything is gone" "$before" "$(snapshot)"
+done
+
+# One namespace more than a bridge takes ports: refused at its line, nothing built.
+conf=$(scale_conf "${P}x" bpf 1024)
+out=$("$FWDCTL" -q -n "$HOST" up "$conf" 2>&1)
+check_eq "1024 namespaces: exit 2" 2 $?
+# lines 1-5 are the header: the 1024th namespace is on line 1029
+check "... at the 1024th namespace's line, naming the limit" \
+	grep -q "${P}x.conf:1029: too many namespaces: at most 1023" <<<"$out"
+check_eq "... and nothing changed" "$before" "$(snapshot)"
+check "... no state of it left" no_files /run/fwd/"${P}x".*
+out=$("$FWDCTL" -q check "$conf" 2>&1)
+check_eq "fwdctl check says the same: exit 2" 2 $?
+finish
