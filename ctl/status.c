@@ -176,7 +176,7 @@ static json_t *status_json(const char *name)
 		json_object_set(doc, "ebtables", rules);
 	json_decref(rules);
 	if (doc && t.datapath == FWD_DATAPATH_BPF) {
-		if (!loader_status_read(t.name, up.ifindex, &st))
+		if (!loader_status_read(t.name, up.ifindex, br.ifindex, &st))
 			json_object_set_new(doc, "bpf", bpf_json(&st));
 		loader_status_free(&st);
 	}

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
 
 /* ifindex of the link named in a J_BPF attach-point entry, 0 when it is gone. */
 static int attach_point(struct nl_sock *nl, const struct journal *j, const char *which)
@@ -107,69 +108,35 @@ int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_e
 	return 0;
 }
 
-/* Names of the host-side veths that still exist, collected from one link dump. */
-struct link_names {
-	char (*names)[IF_NAMESIZE];
-	size_t n, cap;
-};
-
-static int collect_link(const struct nl_link *l, void *ctx)
-{
-	struct link_names *ln = ctx;
-
-	if (strncmp(l->name, "fwd", 3) || ln->n == ln->cap)
-		return 0;
-	memcpy(ln->names[ln->n++], l->name, IF_NAMESIZE);
-	return 0;
-}
-
-static size_t journaled_links_left(struct nl_sock *nl, struct journal *j, struct link_names *ln)
-{
-	size_t left = 0;
-
-	ln->n = 0;
-	if (nl_link_dump(nl, collect_link, ln))
-		return SIZE_MAX;
-	for (size_t k = 0; k < j->n; k++) {
-		if (j->entries[k].kind != J_LINK)
-			continue;
-		for (size_t i = 0; i < ln->n; i++) {
-			if (!strcmp(ln->names[i], j->entries[k].name)) {
-				left++;
-				break;
-			}
-		}
-	}
-	return left;
-}
-
 /*
  * Deleting veths one by one costs a synchronize_net() each (seconds for hundreds). Unmounting
  * the namespaces first lets the kernel destroy them, with their veths, in one batch; wait for
  * that (bounded), and delete explicitly whatever a namespace still held (a process inside
- * keeps it, and its veth, alive).
+ * keeps it, and its veth, alive). Polled by name (SIOCGIFINDEX), not by link dumps: the host
+ * side of every veth costs a dump a walk over all the namespaces the host has a veth to, which
+ * with thousands of them made each poll take a second.
  */
-static void wait_for_namespace_links(struct nl_sock *nl, struct journal *j)
+static void wait_for_namespace_links(struct journal *j)
 {
-	struct link_names ln = { .cap = 0 };
-	size_t links = 0;
+	const char **left = calloc(j->n ? j->n : 1, sizeof(*left));
+	size_t n = 0;
 
+	if (!left)
+		return;
 	for (size_t k = 0; k < j->n; k++)
-		links += j->entries[k].kind == J_LINK;
-	if (!links)
-		return;
-	ln.cap = links + 64;
-	ln.names = calloc(ln.cap, sizeof(*ln.names));
-	if (!ln.names)
-		return;
-	for (int ms = 0; ms < 3000; ms += 10) {
-		size_t left = journaled_links_left(nl, j, &ln);
+		if (j->entries[k].kind == J_LINK)
+			left[n++] = j->entries[k].name;
+	for (int ms = 0; n && ms < 3000; ms += 10) {
+		size_t still = 0;
 
-		if (left == 0 || left == SIZE_MAX)
-			break;
-		usleep(10 * 1000);
+		for (size_t i = 0; i < n; i++)
+			if (if_nametoindex(left[i]))
+				left[still++] = left[i];
+		n = still;
+		if (n)
+			usleep(10 * 1000);
 	}
-	free(ln.names);
+	free(left);
 }
 
 int teardown_all(struct nl_sock *nl, struct journal *j)
@@ -183,7 +150,7 @@ int teardown_all(struct nl_sock *nl, struct journal *j)
 
 	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
 		if (order[o] == J_LINK)
-			wait_for_namespace_links(nl, j);
+			wait_for_namespace_links(j);
 		for (size_t k = j->n; k-- > 0;) {
 			if (k >= j->n || j->entries[k].kind != order[o])
 				continue;

@@ -194,8 +194,10 @@ struct fwd_bpf_status {
 	size_t n_cgroup_links;
 };
 /* Read it all (@uplink_ifindex: the uplink, where the topology's filter shares the hook; 0
- * when none); loader_status_free() releases it (also after a failure). */
-int loader_status_read(const char *topology, int uplink_ifindex, struct fwd_bpf_status *st);
+ * when none; @bridge_ifindex: the topology's bridge, 0 when none); loader_status_free()
+ * releases it (also after a failure). */
+int loader_status_read(const char *topology, int uplink_ifindex, int bridge_ifindex,
+		       struct fwd_bpf_status *st);
 void loader_status_free(struct fwd_bpf_status *st);
 
 /* The root of the cgroup v2 hierarchy into @buf; -ENOENT when none is mounted. */

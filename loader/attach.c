@@ -285,7 +285,10 @@ int attach_remove_all(int ifindex)
 	err = attach_tc_remove(ifindex, true);
 	if (err && !ret)
 		ret = err;
-	err = attach_xdp_remove(ifindex);
+	/* libxdp's query reads every link of the namespace: only where there is a program (or
+	 * where that cannot be told; a link that is gone has none) */
+	err = xdp_attached(ifindex);
+	err = err > 0 || (err < 0 && err != -ENODEV) ? attach_xdp_remove(ifindex) : 0;
 	if (err && !ret)
 		ret = err;
 	return ret;

@@ -146,6 +146,9 @@ int attach_tc_uplink(int ifindex, int prog_fd, const struct attach_owner *owner)
 uint32_t attach_tc_uplink_find(int ifindex, const struct attach_owner *owner, uint32_t *handle);
 /* Remove @owner's filters from the uplink's ingress, and nobody else's. */
 int attach_tc_uplink_remove(int ifindex, const struct attach_owner *owner);
+/* xdp_query.c: 1 when link @ifindex has an XDP program, 0 when not, -errno. */
+int xdp_attached(int ifindex);
+
 /* Remove fwd's tc filters (both directions) and fwd_* XDP programs from fwd's own link
  * @ifindex; 0 if none. */
 int attach_remove_all(int ifindex);

@@ -26,6 +26,20 @@ static int peers_pin_open(const char *topology, const char *name, char *path)
 	return bpf_obj_get(path);
 }
 
+/*
+ * Does slot @slot of the array of maps @outer_fd hold the map @map_fd already? (From user
+ * space, a lookup gives the inner map's id.) An update would wait for an RCU grace period
+ * (milliseconds), and every up re-syncs every topology's peers: ten topologies, 180 slots.
+ */
+static bool peers_slot_holds(int outer_fd, uint32_t slot, int map_fd)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info), id = 0;
+
+	return !bpf_map_lookup_elem(outer_fd, &slot, &id) &&
+	       !bpf_obj_get_info_by_fd(map_fd, &info, &len) && info.id == id;
+}
+
 /* @topology's array of maps @outer takes the maps @inner of @peers (not itself), from 0. */
 static int peers_fill(const char *topology, const char *outer, const char *inner,
 		      char (*peers)[FWD_TOPO_NAME_SIZE], size_t n)
@@ -46,7 +60,9 @@ static int peers_fill(const char *topology, const char *outer, const char *inner
 		map_fd = peers_pin_open(peers[i], inner, pin);
 		if (map_fd < 0)
 			continue; /* datapath kernel, or gone meanwhile */
-		if (bpf_map_update_elem(fd, &slot, &map_fd, BPF_ANY)) {
+		if (peers_slot_holds(fd, slot, map_fd)) {
+			slot++;
+		} else if (bpf_map_update_elem(fd, &slot, &map_fd, BPF_ANY)) {
 			err = -errno;
 			fwd_err("%s: cannot add topology %s's %s: %s\n", path, peers[i], inner,
 				strerror(-err));
@@ -56,9 +72,14 @@ static int peers_fill(const char *topology, const char *outer, const char *inner
 		close(map_fd);
 	}
 	/* The rest goes: a map left there would be a peer that left (and its memory kept). */
-	for (uint32_t k = slot; k < FWD_MAX_PEERS && !err; k++)
+	for (uint32_t k = slot; k < FWD_MAX_PEERS && !err; k++) {
+		uint32_t id;
+
+		if (bpf_map_lookup_elem(fd, &k, &id))
+			continue; /* empty already */
 		if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
 			err = fwd_fail(-errno, path, "cannot remove a peer's map");
+	}
 	close(fd);
 	return err;
 }

@@ -236,46 +236,59 @@ static int status_one_attach(struct fwd_bpf_status *st, const struct status_ours
 	return 0;
 }
 
+/* fwd's tc filters and fwd_* XDP programs on link @ifindex. */
+static int status_link(struct fwd_bpf_status *st, const struct status_ours *ours,
+		       const struct attach_owner *owner, int ifindex, bool uplink)
+{
+	char name[IF_NAMESIZE];
+	struct if_nameindex ifi = { .if_index = (unsigned int)ifindex, .if_name = name };
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	uint32_t id;
+	int err = 0, xdp;
+
+	if (ifindex <= 0 || !if_indextoname((unsigned int)ifindex, name))
+		return 0; /* gone */
+	/* On the shared uplink, this topology's filter is the one using its maps. */
+	id = uplink ? attach_tc_uplink_find(ifindex, owner, NULL) : attach_tc_query(ifindex, false);
+	if (id)
+		err = status_one_attach(st, ours, &ifi, "tc-ingress", id);
+	id = attach_tc_query(ifindex, true);
+	if (id && !err)
+		err = status_one_attach(st, ours, &ifi, "tc-egress", id);
+	/* libxdp's query reads every link of the namespace: only where there is a program */
+	xdp = err ? 0 : xdp_attached(ifindex);
+	if (!xdp || xdp == -ENODEV)
+		return err;
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (!mp || libxdp_get_error(mp))
+		return 0;
+	p = xdp_multiprog__is_legacy(mp) ? xdp_multiprog__main_prog(mp)
+					 : xdp_multiprog__next_prog(NULL, mp);
+	for (; p && !err; p = xdp_multiprog__is_legacy(mp) ? NULL : xdp_multiprog__next_prog(p, mp))
+		if (!strncmp(xdp_program__name(p), "fwd_", 4))
+			err = status_one_attach(st, ours, &ifi, "xdp", xdp_program__id(p));
+	xdp_multiprog__close(mp);
+	return err;
+}
+
 /*
- * Links of this namespace with fwd's tc filter or an XDP program named fwd_*, when the program
- * is one of this topology's pins or the link is one of its veths.
+ * What is attached to the topology's links: the uplink, the bridge and its veths (the
+ * endpoints map's). Only those: asked of every link of the host namespace, a status would cost
+ * a query per link of every topology up there (20,000 links with ten topologies of 1,000).
  */
 static int status_attached(struct fwd_bpf_status *st, const struct status_ours *ours,
-			   const char *topology, int uplink_ifindex)
+			   const char *topology, int uplink_ifindex, int bridge_ifindex)
 {
 	struct attach_owner owner;
-	struct if_nameindex *ifs = if_nameindex(), *i;
-	int err = 0;
+	int err;
 
 	pins_owner(topology, &owner);
-	for (i = ifs; !err && i && i->if_index; i++) {
-		struct xdp_multiprog *mp;
-		struct xdp_program *p;
-		uint32_t id;
-
-		/* On the shared uplink, this topology's filter is the one using its maps. */
-		if ((int)i->if_index == uplink_ifindex)
-			id = attach_tc_uplink_find(uplink_ifindex, &owner, NULL);
-		else
-			id = attach_tc_query(i->if_index, false);
-		if (id)
-			err = status_one_attach(st, ours, i, "tc-ingress", id);
-		id = attach_tc_query(i->if_index, true);
-		if (id && !err)
-			err = status_one_attach(st, ours, i, "tc-egress", id);
-		mp = xdp_multiprog__get_from_ifindex(i->if_index);
-		if (!mp || libxdp_get_error(mp))
-			continue;
-		p = xdp_multiprog__is_legacy(mp) ? xdp_multiprog__main_prog(mp)
-						 : xdp_multiprog__next_prog(NULL, mp);
-		for (; p && !err;
-		     p = xdp_multiprog__is_legacy(mp) ? NULL : xdp_multiprog__next_prog(p, mp))
-			if (!strncmp(xdp_program__name(p), "fwd_", 4))
-				err = status_one_attach(st, ours, i, "xdp", xdp_program__id(p));
-		xdp_multiprog__close(mp);
-	}
-	if (ifs)
-		if_freenameindex(ifs);
+	err = status_link(st, ours, &owner, uplink_ifindex, true);
+	if (!err && bridge_ifindex != uplink_ifindex)
+		err = status_link(st, ours, &owner, bridge_ifindex, false);
+	for (size_t i = 0; i < ours->n_ifindexes && !err; i++)
+		err = status_link(st, ours, &owner, (int)ours->ifindexes[i], false);
 	return err;
 }
 
@@ -350,7 +363,8 @@ void loader_status_free(struct fwd_bpf_status *st)
 	memset(st, 0, sizeof(*st));
 }
 
-int loader_status_read(const char *topology, int uplink_ifindex, struct fwd_bpf_status *st)
+int loader_status_read(const char *topology, int uplink_ifindex, int bridge_ifindex,
+		       struct fwd_bpf_status *st)
 {
 	struct status_ours ours = {};
 	int err;
@@ -369,7 +383,7 @@ int loader_status_read(const char *topology, int uplink_ifindex, struct fwd_bpf_
 	if (!err)
 		err = status_endpoints(st, &ours);
 	if (!err)
-		err = status_attached(st, &ours, topology, uplink_ifindex);
+		err = status_attached(st, &ours, topology, uplink_ifindex, bridge_ifindex);
 	if (!err)
 		err = status_cgroup(st, &ours);
 	free(ours.ifindexes);
