@@ -187,11 +187,13 @@ exec 3>&2 2> >(tee "$OUT/bench.log" >&3)
 if [ $QUICK = 1 ]; then
 	ROUNDS=${BENCH_ROUNDS:-3} D=${BENCH_DURATION:-1}
 	SETUP_SIZES=${BENCH_SETUP_SIZES:-100} SETUP_ROUNDS=1 CT_ROUNDS=1
+	SETUP_MANY=${BENCH_SETUP_MANY-}
 	# a comparison pairs every row: setup and conntrack need rounds of their own
 	[ $COMPARE = 1 ] && SETUP_ROUNDS=${BENCH_ROUNDS:-3} CT_ROUNDS=${BENCH_ROUNDS:-3}
 else
 	ROUNDS=${BENCH_ROUNDS:-5} D=${BENCH_DURATION:-5}
 	SETUP_SIZES=${BENCH_SETUP_SIZES:-100 1000} SETUP_ROUNDS=3 CT_ROUNDS=3
+	SETUP_MANY=${BENCH_SETUP_MANY-10x1000}
 fi
 # Quick mode leaves out the million flows: filling both tables takes ~18 s, the price of a 4th
 # crr round and then some.
@@ -517,6 +519,110 @@ run_setup() {
 	done
 }
 
+# --- setup at scale: many topologies of many namespaces on one host ------------------------
+# BENCH_SETUP_MANY=KxS: K topologies of S namespaces each (full mode: 10x1000, ten topologies
+# for 10,000 namespaces, a bridge taking at most 1023 ports), up one after the other into the
+# same host namespace, then re-up unchanged, status, a sample of paths, down. fwdctl only: the
+# one-command-per-step script takes minutes per thousand. Rows: the totals, the cost per
+# namespace of the first topology (S on an empty host) and of all (K*S), and memory.
+
+many_topology() {
+	local t=$1 n=$2 i
+	echo "# written by bench/run.sh: topology $t of the setup-at-scale benchmark"
+	echo "topology fwdbm$t"
+	echo "datapath bpf"
+	echo "bridge fwdbm$t 10.$((100 + t)).0.1/16"
+	echo "uplink up0"
+	echo "masquerade 10.$((100 + t)).0.0/16"
+	for ((i = 1; i <= n; i++)); do
+		printf 'namespace fwdbm%d-n%04d 10.%d.%d.%d\n' "$t" $i $((100 + t)) $((i / 200)) $((i % 200 + 10))
+	done
+	echo "forward tcp $((8000 + t)) fwdbm$t-n0001:80"
+}
+
+mem_available_kib() { awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo; }
+
+# Memory of fwd's BPF maps (bytes_memlock of every map named fwd_*), in KiB.
+bpf_maps_kib() {
+	bpftool -j map show 2>/dev/null |
+		jq '[.[] | select(.name | startswith("fwd_")) | .bytes_memlock] | add // 0 | . / 1024 | floor'
+}
+
+# Paths of a sample of topology $1's namespaces (its first and last, of $2): bridging
+# between them, SNAT out to the LAN, DNAT of the topology's forward from the LAN.
+many_paths_ok() {
+	local t=$1 n=$2 a b last_addr lan=${F[s:lan]} got
+	a=fwdbm$t-n0001 b=$(printf 'fwdbm%d-n%04d' "$t" "$n")
+	last_addr=10.$((100 + t)).$((n / 200)).$((n % 200 + 10))
+	ip netns exec "$a" ping -c 1 -W 2 -q "$last_addr" >/dev/null ||
+		{ fail "setup many: $a cannot reach $b"; return 1; }
+	ip netns exec "$b" ping -c 1 -W 2 -q "${F[s:lan_addr]}" >/dev/null ||
+		{ fail "setup many: $b cannot reach the LAN (SNAT)"; return 1; }
+	sandbox_spawn "$a" /dev/null timeout 10 socat -T 3 TCP-LISTEN:80,reuseaddr SYSTEM:"echo fwdbm$t"
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		got=$(ip netns exec "$lan" timeout 2 socat -T 2 - "TCP:${F[s:up_addr]}:$((8000 + t))" 2>/dev/null </dev/null)
+		[ "$got" = "fwdbm$t" ] && break
+		sleep 0.2
+	done
+	[ "$got" = "fwdbm$t" ] || { fail "setup many: the LAN cannot reach $a's forward (DNAT)"; return 1; }
+}
+
+run_setup_many() {
+	local k=${SETUP_MANY%x*} n=${SETUP_MANY#*x} t t0 t1 first total mem0 mem1 bpf0 bpf1 ok=1
+	local h fwd nss
+	fwd=$(lab_fwdctl fwdctl)
+	[ -n "${F[s:host]:-}" ] || lab_sandbox_create s 3 || { fail "setup sandbox"; return 1; }
+	h=${F[s:host]}
+	ROUND=1
+	for ((t = 1; t <= k; t++)); do
+		many_topology "$t" "$n" >"$WORK/many-$t.conf"
+		mapfile -t nss < <(topology_namespaces "$WORK/many-$t.conf")
+		sandbox_track "${nss[@]}"
+	done
+	log "setup: $k topologies of $n namespaces"
+	mem0=$(mem_available_kib) bpf0=$(bpf_maps_kib)
+	t0=$(now)
+	for ((t = 1; t <= k && ok; t++)); do
+		local a
+		a=$(now)
+		"$fwd" -q -n "$h" up "$WORK/many-$t.conf" >"$WORK/setup.log" 2>&1 ||
+			{ fail "setup many: up of topology $t: $(tail -n 3 "$WORK/setup.log" | tr '\n' ' ')"; ok=0; }
+		[ "$t" = 1 ] && first=$(elapsed "$a" "$(now)")
+	done
+	t1=$(now)
+	if [ $ok = 1 ]; then
+		total=$((k * n))
+		mem1=$(mem_available_kib) bpf1=$(bpf_maps_kib)
+		record setup fwdctl "up_${total}ns_${k}topologies_s" s "$(elapsed "$t0" "$t1")"
+		record setup fwdctl "up_ns_ms_at_${n}" ms "$(awk -v s="$first" -v n="$n" 'BEGIN { printf "%.3f", s * 1000 / n }')"
+		record setup fwdctl "up_ns_ms_at_${total}" ms "$(awk -v a="$t0" -v b="$t1" -v n="$total" 'BEGIN { printf "%.3f", (b - a) * 1000 / n }')"
+		record setup fwdctl "mem_kib_per_ns_at_${total}" KiB $(((mem0 - mem1) / total))
+		record setup fwdctl "bpf_kib_per_ns_at_${total}" KiB "$(awk -v a="$bpf0" -v b="$bpf1" -v n="$total" 'BEGIN { printf "%.1f", (b - a) / n }')"
+		t0=$(now)
+		for ((t = 1; t <= k; t++)); do
+			"$fwd" -q -n "$h" up "$WORK/many-$t.conf" >"$WORK/setup.log" 2>&1 || fail "setup many: re-up of topology $t"
+		done
+		record setup fwdctl "reup_${total}ns_s" s "$(elapsed "$t0" "$(now)")"
+		t0=$(now)
+		"$fwd" -n "$h" status >/dev/null 2>&1 || fail "setup many: status"
+		record setup fwdctl "status_${total}ns_s" s "$(elapsed "$t0" "$(now)")"
+		for ((t = 1; t <= k; t++)); do
+			many_paths_ok "$t" "$n"
+		done
+		sandbox_stop_all KILL
+	fi
+	t0=$(now)
+	for ((t = 1; t <= k; t++)); do
+		"$fwd" -q -n "$h" down "$WORK/many-$t.conf" >"$WORK/setup.log" 2>&1 || { fail "setup many: down of topology $t"; ok=0; }
+	done
+	t1=$(now)
+	[ $ok = 1 ] && record setup fwdctl "down_$((k * n))ns_s" s "$(elapsed "$t0" "$t1")"
+	for ((t = 1; t <= k; t++)); do
+		for ns in $(lab_leftovers "$WORK/many-$t.conf"); do ip netns del "$ns"; done
+	done
+	return 0
+}
+
 # --- main -----------------------------------------------------------------------------------
 
 log "bench: $(sed -n 's/^mode=//p' "$META") mode, rounds of ${D}s: $(for m in $METRICS; do printf '%s %s, ' "$m" "$(rounds_of "$m")"; done)fwdctl: $([ $HAVE_FWDCTL = 1 ] && echo "$FWDCTL" || echo "not built: kernel lab by ip-commands-lab.sh, bpf skipped")"
@@ -608,6 +714,7 @@ for h in "${!LABS[@]}"; do lab_down "$h" >/dev/null 2>&1 || log "lab down in $h 
 
 if [[ " $ONLY " == *" setup "* ]]; then
 	run_setup
+	[ -n "$SETUP_MANY" ] && [ $HAVE_FWDCTL = 1 ] && [ $COMPARE = 0 ] && run_setup_many
 fi
 
 echo "elapsed_s=$((SECONDS - T_START))" >>"$META"
