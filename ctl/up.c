@@ -247,6 +247,30 @@ static int ensure_no_ipv6(struct nl_sock *nl, const struct nl_link *l)
 	return nl_link_set_ipv6_addr_gen_mode(nl, l->ifindex, IN6_ADDR_GEN_MODE_NONE);
 }
 
+/*
+ * A host-side veth gets no IPv6 at all (disable_ipv6, a sysctl of this namespace; netlink
+ * cannot set it), before it comes up: even without an address, a link that comes up with IPv6
+ * puts a multicast route (ff00::/8) in the host's table, and with thousands of veths each one
+ * that comes or goes walks all of them (fib6_add_rt2node at up, fib6_ifdown at down, the
+ * kernel's destruction of the namespaces included). Alongside ensure_no_ipv6(), so only where
+ * that had something to change: a new link, or one an older fwd made.
+ */
+static int host_link_no_ipv6(struct nl_sock *nl, const struct nl_link *l)
+{
+	char path[128];
+	int fd, ret;
+
+	if (l->ipv6_addr_gen_mode < 0 || l->ipv6_addr_gen_mode == IN6_ADDR_GEN_MODE_NONE)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", l->name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, "1", 1) == 1 ? 0 : -errno;
+	close(fd);
+	return ret ? ret : ensure_no_ipv6(nl, l);
+}
+
 static int ensure_bridge(struct up *u)
 {
 	const struct fwd_topology *t = u->t;
@@ -537,7 +561,7 @@ static int ensure_namespace(struct up *u, size_t i)
 		fail(u, ret, veth, "cannot set gso_ipv4_max_size");
 		goto out;
 	}
-	if ((ret = ensure_no_ipv6(u->nl, &l))) {
+	if ((ret = host_link_no_ipv6(u->nl, &l))) {
 		fail(u, ret, veth, "cannot turn off its IPv6 link-local address");
 		goto out;
 	}

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Setup at scale, what can be checked without a stopwatch (`make bench` times it):
 # - fwd's links carry no IPv6: no link-local address on the bridge, the host-side veths or a
-#   namespace's eth0, and no ICMPv6 (DAD, MLD) sent by any namespace. With one, each new
+#   namespace's eth0, no IPv6 route of a host-side veth (each one's multicast route made every
+#   veth that came or went walk all the others' in the host's table), and no ICMPv6 (DAD, MLD)
+#   sent by any namespace. With one, each new
 #   namespace's DAD and MLD packets were flooded by the bridge to every port: n namespaces,
 #   n² deliveries, and `up` of 1,000 took 15 s. After a re-up too.
 # - A topology of more namespaces than a Linux bridge takes ports (1023) is refused at the
@@ -29,12 +31,14 @@ scale_conf() {
 	echo "$WORK/$1.conf"
 }
 
-# IPv6 addresses (any scope) on the bridge $1 and its ports, one per line.
+# IPv6 addresses (any scope) on the bridge $1 and its ports, and IPv6 routes of its ports.
 host_ipv6() {
 	local port
 	ip -n "$HOST" -6 -o addr show dev "$1"
 	for port in $(ip -n "$HOST" -o link show master "$1" | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
 		ip -n "$HOST" -6 -o addr show dev "$port"
+		# not even the multicast route every link with IPv6 has (ff00::/8, table local)
+		ip -n "$HOST" -6 route show table all dev "$port"
 	done
 }
 
