@@ -29,6 +29,13 @@ try:
 except socket.timeout:
     print("")' "$2" "$3" "$4"
 }
+# fwd gives the namespaces no IPv6 (addrgenmode none), but a namespace may give itself some:
+# red and blue take a link-local address each (nodad: usable at once), as a hostile one would,
+# to talk past IPv4's policy. ll_of NS: that address.
+own_ll() {
+	ip -n "$P-red" addr replace fe80::1:1/64 dev eth0 nodad
+	ip -n "$P-blue" addr replace fe80::1:2/64 dev eth0 nodad
+}
 ll_of() { ip -n "$1" -6 -o addr show dev eth0 scope link | awk '{print $4}' | cut -d/ -f1; }
 not() { ! "$@"; }
 pingable6() { in_ns "$1" ping -6 -c 1 -W 1 -q "$2%eth0" >/dev/null 2>&1; }
@@ -73,6 +80,8 @@ for dp in bpf kernel; do
 	check_eq "$T blue -> red:80 (allowed the other way only): nothing" "" \
 		"$(ask "$P-blue" tcp 192.168.15.1 80)"
 	check "$T red -> green ping: nothing" not pingable "$P-red" 192.168.15.3
+	own_ll
+	check_eq "$T blue has the link-local address it gave itself" fe80::1:2 "$(ll_of "$P-blue")"
 	check "$T red -> blue over IPv6 link-local: nothing (the bridge's ports are isolated)" \
 		not pingable6 "$P-red" "$(ll_of "$P-blue")"
 	check "$T red still reaches its gateway" pingable "$P-red" 192.168.15.5
@@ -93,6 +102,7 @@ for dp in bpf kernel; do
 	check "$T up without the policy lines" "$FWDCTL" -q -n "$HOST" up "$plain"
 	check_eq "$T blue -> red:80 now answered" 192.168.15.2 "$(ask "$P-blue" tcp 192.168.15.1 80)"
 	check "$T red -> green ping now answered" pingable "$P-red" 192.168.15.3
+	own_ll
 	check "$T red -> blue over IPv6 link-local now answered" pingable6 "$P-red" "$(ll_of "$P-blue")"
 	check_eq "$T the bridge's proxy ARP off again" "0 0" \
 		"$(in_ns "$HOST" cat /proc/sys/net/ipv4/conf/vnet0/proxy_arp /proc/sys/net/ipv4/conf/vnet0/proxy_arp_pvlan | xargs)"
