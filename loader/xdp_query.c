@@ -17,23 +17,32 @@
 
 #include "internal.h"
 
-/* The link's message: *data set to true when IFLA_XDP says a program is attached. */
+/* Does IFLA_XDP @xdp say a program is attached? */
+static bool xdp_nest_attached(const struct nlattr *xdp)
+{
+	const struct nlattr *x;
+
+	mnl_attr_for_each_nested(x, xdp)
+	{
+		if (mnl_attr_get_type(x) == IFLA_XDP_ATTACHED && !mnl_attr_validate(x, MNL_TYPE_U8))
+			return mnl_attr_get_u8(x) != XDP_ATTACHED_NONE;
+	}
+	return false;
+}
+
+/* The link's message: *data set to true when its IFLA_XDP says a program is attached. */
 static int xdp_query_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *a, *x;
+	const struct nlattr *a;
 	bool *attached = data;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return MNL_CB_OK;
 	mnl_attr_for_each(a, nlh, sizeof(*ifi))
 	{
-		if (mnl_attr_get_type(a) != IFLA_XDP)
-			continue;
-		mnl_attr_for_each_nested(x, a) if (mnl_attr_get_type(x) == IFLA_XDP_ATTACHED &&
-						   !mnl_attr_validate(x, MNL_TYPE_U8) &&
-						   mnl_attr_get_u8(x) !=
-						       XDP_ATTACHED_NONE) *attached = true;
+		if (mnl_attr_get_type(a) == IFLA_XDP)
+			*attached = xdp_nest_attached(a);
 	}
 	return MNL_CB_OK;
 }
@@ -46,12 +55,12 @@ int xdp_attached(int ifindex)
 	struct ifinfomsg *ifi;
 	unsigned int seq = (unsigned int)time(NULL), portid;
 	bool attached = false;
-	int ret = -errno;
+	int ret = -EIO;
 	ssize_t n;
 
 	nl = mnl_socket_open(NETLINK_ROUTE);
 	if (!nl)
-		return ret;
+		return -errno;
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto out;
 	portid = mnl_socket_get_portid(nl);
