@@ -639,7 +639,8 @@ int fwd_tc_bridge_out(struct __sk_buff *skb)
 /*
  * Never attached: `up` runs it (BPF_PROG_TEST_RUN) on every run, with one byte of flags as the
  * frame's first: FWD_CT_START_FILL for a new table (every slot free), FWD_CT_START_ADOPT after
- * it copied connections in (slots for them). Then the sweep starts over with this program.
+ * it copied connections in (slots for them). Then the sweep starts over with this program;
+ * what failed of that is the return value.
  */
 SEC("tc")
 int fwd_ct_start(struct __sk_buff *skb)
@@ -652,7 +653,8 @@ int fwd_ct_start(struct __sk_buff *skb)
 		ct_slots_fill();
 	if (flags & FWD_CT_START_ADOPT)
 		ct_slots_adopt();
-	return ct_sweep_start() ? TC_ACT_SHOT : TC_ACT_OK;
+	/* TC_ACT_OK (0), or the errno (positive) of what failed, for user space to report. */
+	return (int)-ct_sweep_start();
 }
 
 /*

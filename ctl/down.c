@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* fwdctl down: remove everything the journal of a topology records, and nothing else. */
+/*
+ * fwdctl down: remove everything the journal of a topology records, and nothing else. Several
+ * topologies in one command share the slow part: all their namespaces are unmounted first and
+ * the kernel destroys them together (teardown.h).
+ */
 #include "fwd_log.h"
 #include "fwdctl.h"
 #include "journal.h"
@@ -11,62 +15,119 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-int fwd_cmd_down(const struct fwd_cmdline *c, const struct fwd_opts *o)
-{
-	const char *topology = c->name;
-	struct nl_sock *nl = NULL;
+struct going {
 	struct journal j;
-	char here[64], conf[128];
-	bool orphan = false;
-	int ret;
+	bool orphan; /* its host namespace is gone */
+	int ns_err;  /* a namespace that could not be removed (said so): still journaled */
+};
 
-	ret = journal_open(&j, topology, false);
+/*
+ * Lock and read @topology's journal into @g: 1 when it is up here (or an orphan), 0 when it
+ * is not up, -1 when it cannot be taken down from here (said why).
+ */
+static int down_open(const char *topology, struct going *g)
+{
+	char here[64];
+	int ret = journal_open(&g->j, topology, false);
+
 	if (ret == -ENOENT) {
 		fwd_note("topology %s is not up; nothing to do", topology);
-		return FWD_EXIT_OK;
+		return 0;
 	}
 	if (ret) {
 		fwd_err("journal of %s: cannot open: %s", topology, strerror(-ret));
-		return FWD_EXIT_FAILURE;
+		return -1;
 	}
-	if (!journal_netns_id(here, sizeof(here)) && j.hostns[0] && strcmp(here, j.hostns)) {
-		if (journal_netns_alive(j.hostns)) {
+	if (!journal_netns_id(here, sizeof(here)) && g->j.hostns[0] && strcmp(here, g->j.hostns)) {
+		if (journal_netns_alive(g->j.hostns)) {
 			fwd_err("topology %s: was brought up in another host network "
 				"namespace; run down there (with the same -n)\n",
 				topology);
-			journal_close(&j);
-			return FWD_EXIT_FAILURE;
+			journal_close(&g->j);
+			return -1;
 		}
 		fwd_warn("topology %s: its host network namespace is gone; removing what is "
 			 "left of it (its namespaces, BPF pins and cgroup programs)",
 			 topology);
-		orphan = true;
+		g->orphan = true;
 	}
+	return 1;
+}
+
+/* The files `up` saved and the journal go last, once everything they record is gone. */
+static void down_forget(struct going *g)
+{
+	char path[128];
+
+	fwd_journal_path(g->j.topology, "conf", path, sizeof(path));
+	unlink(path);
+	fwd_journal_path(g->j.topology, "source", path, sizeof(path));
+	unlink(path);
+	journal_delete(&g->j);
+	fwd_note("topology %s is down", g->j.topology);
+}
+
+int fwd_cmd_down(const struct fwd_cmdline *c, const struct fwd_opts *o)
+{
+	struct going *gs = calloc(c->n_names, sizeof(*gs));
+	struct journal **live = calloc(c->n_names, sizeof(*live));
+	struct nl_sock *nl = NULL;
+	size_t n = 0, n_live = 0;
+	bool failed = false, any_down = false;
+	int ret;
+
+	if (!gs || !live) {
+		fwd_err("down: out of memory");
+		failed = true;
+		goto out;
+	}
+	for (size_t i = 0; i < c->n_names; i++) {
+		ret = down_open(c->names[i], &gs[n]);
+		if (ret < 0)
+			failed = true;
+		else if (ret > 0)
+			n++;
+	}
+	if (!n)
+		goto out;
 	ret = nl_open(&nl);
 	if (ret) {
 		fwd_err("netlink: cannot open socket: %s", strerror(-ret));
-		journal_close(&j);
-		return FWD_EXIT_FAILURE;
+		failed = true;
+		goto out_close;
 	}
-	ret = orphan ? teardown_orphan(&j) : teardown_all(nl, &j);
-	if (!ret) {
-		fwd_journal_path(topology, "conf", conf, sizeof(conf));
-		unlink(conf);
-		fwd_journal_path(topology, "source", conf, sizeof(conf));
-		unlink(conf);
-		journal_delete(&j);
-		/* Who masquerades out of its uplink no longer checks its (gone) table. */
+	/* First every topology's namespaces, then one wait for all their links. */
+	for (size_t i = 0; i < n; i++)
+		if (!gs[i].orphan) {
+			gs[i].ns_err = teardown_namespaces(nl, &gs[i].j);
+			live[n_live++] = &gs[i].j;
+		}
+	teardown_wait_links(nl, live, n_live);
+	for (size_t i = 0; i < n; i++) {
+		ret = gs[i].orphan ? teardown_orphan(&gs[i].j) : teardown_rest(nl, &gs[i].j);
+		if (ret || gs[i].ns_err) {
+			fwd_err("down %s: not everything could be removed; what remains is "
+				"still journaled, run down again\n",
+				gs[i].j.topology);
+			failed = true;
+			continue;
+		}
+		down_forget(&gs[i]);
+		any_down = true;
+	}
+	/* Who masquerades out of its uplink no longer checks the gone tables. */
+	if (any_down)
 		peers_resync();
-		fwd_note("topology %s is down", topology);
-	} else {
-		fwd_err("down %s: not everything could be removed; what remains is "
-			"still journaled, run down again\n",
-			topology);
-	}
-	journal_close(&j);
+out_close:
+	for (size_t i = 0; i < n; i++)
+		journal_close(&gs[i].j);
+out:
 	nl_close(nl);
-	return ret ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
+	free(gs);
+	free(live);
+	return failed ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
 }

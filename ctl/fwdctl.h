@@ -22,8 +22,11 @@ struct fwd_opts {
 /* A command line, validated before anything is changed. */
 struct fwd_cmdline {
 	struct fwd_topology topology;  /* check, up: the parsed FILE */
-	char name[FWD_TOPO_NAME_SIZE]; /* down, status, stats, ct: "" when not given */
-	bool flush;		       /* ct ... flush */
+	char name[FWD_TOPO_NAME_SIZE]; /* status, stats, ct, watch: "" when not given */
+	/* down: the topologies named, each once (allocated; freed by main) */
+	char (*names)[FWD_TOPO_NAME_SIZE];
+	size_t n_names;
+	bool flush; /* ct ... flush */
 	/* ct ... flush [proto P] [port N] [namespace NS]: 0 / "" when not given */
 	uint8_t flush_proto;
 	uint16_t flush_port;

@@ -55,11 +55,12 @@ static const char help_text[] =
     "        --flush-conntrack is given, which starts with an empty table. Refused (exit 2)\n"
     "        when it conflicts with another topology that is up: the same bridge, namespace\n"
     "        or forwarded port, overlapping subnets, ... (fwdctl(8), SEVERAL TOPOLOGIES).\n"
-    "    down FILE|NAME\n"
+    "    down FILE|NAME...\n"
     "        Remove everything the topology created, also after a failed or killed 'up', and\n"
     "        nothing else. A topology that is not up is not an error. FILE names it even when\n"
     "        a line of it no longer parses; a topology whose host namespace is gone is taken\n"
-    "        down from anywhere.\n"
+    "        down from anywhere. Several go together, their namespaces first: far faster\n"
+    "        than one by one with thousands of namespaces (fwdctl(8)).\n"
     "    status [NAME]\n"
     "        Namespaces, links (state, gso_ipv4_max_size), addresses, datapath, attached\n"
     "        programs (per link, and on the cgroup v2 root) and rules of NAME, or of every\n"
@@ -184,7 +185,7 @@ static int cmd_check(const struct fwd_cmdline *c, const struct fwd_opts *o)
 /* What a command takes after its name. */
 enum cmd_args {
 	ARGS_FILE,	       /* FILE */
-	ARGS_FILE_OR_NAME,     /* FILE|NAME */
+	ARGS_FILES_OR_NAMES,   /* FILE|NAME... */
 	ARGS_NAME,	       /* [NAME] */
 	ARGS_NAME_FLUSH,       /* [NAME] [flush [proto P] [port N] [namespace NS]] */
 	ARGS_OPT_FILE_OR_NAME, /* [FILE|NAME] */
@@ -201,7 +202,7 @@ struct command {
 static const struct command commands[] = {
 	{ "check", ARGS_FILE, false, cmd_check },
 	{ "up", ARGS_FILE, true, fwd_cmd_up, "--flush-conntrack" },
-	{ "down", ARGS_FILE_OR_NAME, true, fwd_cmd_down },
+	{ "down", ARGS_FILES_OR_NAMES, true, fwd_cmd_down },
 	{ "status", ARGS_NAME, true, fwd_cmd_status },
 	{ "stats", ARGS_NAME, true, fwd_cmd_stats },
 	{ "ct", ARGS_NAME_FLUSH, true, fwd_cmd_ct },
@@ -252,6 +253,29 @@ static int resolve_name(const char *arg, struct fwd_cmdline *c)
 		return FWD_EXIT_USAGE;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", arg);
+	return FWD_EXIT_OK;
+}
+
+/* "down FILE|NAME...": each topology once, however it is named (file or name). */
+static int resolve_names(const struct command *cmd, int nargs, char **args, struct fwd_cmdline *c)
+{
+	if (nargs < 1)
+		return usage_error("%s takes one or more arguments", cmd->name);
+	c->names = calloc(nargs, sizeof(*c->names));
+	if (!c->names)
+		return usage_error("out of memory");
+	for (int i = 0; i < nargs; i++) {
+		int ret = resolve_name(args[i], c);
+		bool seen = false;
+
+		if (ret)
+			return ret;
+		for (size_t k = 0; k < c->n_names && !seen; k++)
+			seen = !strcmp(c->names[k], c->name);
+		if (!seen)
+			snprintf(c->names[c->n_names++], sizeof(c->names[0]), "%s", c->name);
+	}
+	c->name[0] = '\0';
 	return FWD_EXIT_OK;
 }
 
@@ -325,12 +349,10 @@ static int parse_args(const struct command *cmd, int nargs, char **args, struct 
 			return usage_error("%s takes at most one argument", cmd->name);
 		return nargs ? resolve_name(args[0], c) : FWD_EXIT_OK;
 	case ARGS_FILE:
-	case ARGS_FILE_OR_NAME:
 		if (nargs != 1)
 			return usage_error("%s takes exactly one argument", cmd->name);
-		if (cmd->args == ARGS_FILE)
-			return load_topology(args[0], &c->topology);
-		return resolve_name(args[0], c);
+		return load_topology(args[0], &c->topology);
+	case ARGS_FILES_OR_NAMES: return resolve_names(cmd, nargs, args, c);
 	case ARGS_NAME:
 	case ARGS_NAME_FLUSH:
 		if (i < nargs && strcmp(args[i], "flush")) {
@@ -418,5 +440,6 @@ int main(int argc, char **argv)
 		ret = cmd->run(&c, &o);
 	}
 	topo_free(&c.topology);
+	free(c.names);
 	return ret;
 }

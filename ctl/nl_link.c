@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* rtnetlink links: read, dump, create (bridge, veth pair), delete, configure. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <libmnl/libmnl.h>
@@ -167,13 +168,31 @@ int nl_bridge_add(struct nl_sock *nl, const char *name, const uint8_t mac[6])
 	return nl_request(nl, nlh, NULL, NULL);
 }
 
+/* The echo of a link's creation (NLM_F_ECHO): the host end's state, as a get would read it. */
+static int echoed_link(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_link *out = data, l;
+
+	if (!parse_link(nlh, &l) && !strcmp(l.name, out->name))
+		*out = l;
+	return 0;
+}
+
 int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias, const char *peer_name,
-		int peer_netns_fd, uint32_t gso_ipv4_max_size)
+		int peer_netns_fd, uint32_t gso_ipv4_max_size, struct nl_link *out)
 {
 	char buf[NL_REQ_SIZE];
-	struct nlmsghdr *nlh = msg_start(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	/* Echoed: a get afterwards would cost the kernel a walk over all the namespaces this one
+	 * has an id for (the link's peer's id), per veth. */
+	struct nlmsghdr *nlh =
+	    msg_start(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | (out ? NLM_F_ECHO : 0));
 	struct nlattr *info, *data, *peer;
 	int ret;
+
+	if (out) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->name, sizeof(out->name), "%s", host_name);
+	}
 
 	put_ifinfomsg(nlh, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, host_name);
@@ -195,7 +214,7 @@ int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias, co
 	mnl_attr_nest_end(nlh, peer);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
-	ret = nl_request(nl, nlh, NULL, NULL);
+	ret = nl_request(nl, nlh, out ? echoed_link : NULL, out);
 	if (ret || !alias)
 		return ret;
 
@@ -218,6 +237,8 @@ int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias, co
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, host_name);
 		nl_request(nl, nlh, NULL, NULL);
 		memcpy(nl->errmsg, why, sizeof(why));
+	} else if (out && out->ifindex) {
+		snprintf(out->alias, sizeof(out->alias), "%s", alias);
 	}
 	return ret;
 }

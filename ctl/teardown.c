@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <net/if.h>
 
@@ -108,51 +109,77 @@ int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_e
 	return 0;
 }
 
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  * Deleting veths one by one costs a synchronize_net() each (seconds for hundreds). Unmounting
- * the namespaces first lets the kernel destroy them, with their veths, in one batch; wait for
- * that (bounded), and delete explicitly whatever a namespace still held (a process inside
- * keeps it, and its veth, alive). Polled by name (SIOCGIFINDEX), not by link dumps: the host
- * side of every veth costs a dump a walk over all the namespaces the host has a veth to, which
- * with thousands of them made each poll take a second.
+ * the namespaces first lets the kernel destroy them, with their veths, in batches; wait for
+ * that, and delete explicitly whatever a namespace still held (a process inside keeps it, and
+ * its veth, alive). Polled by name (SIOCGIFINDEX), not by link dumps: the host side of every
+ * veth costs a dump a walk over all the namespaces the host has a veth to, which with thousands
+ * of them made each poll take a second.
+ *
+ * No fixed bound: before it frees a single link, the kernel unhashes each dying namespace from
+ * every live one, which with thousands alive takes seconds per thousand dying. So the wait
+ * lasts while either the links or the host's namespace ids (taken back in that first step) keep
+ * going, and ends after TEARDOWN_STALL_MS without either: what is left is held.
  */
-static void wait_for_namespace_links(struct journal *j)
-{
-	const char **left = calloc(j->n ? j->n : 1, sizeof(*left));
-	size_t n = 0;
+#define TEARDOWN_STALL_MS 3000
+#define TEARDOWN_POLL_US  (10 * 1000)
 
+void teardown_wait_links(struct nl_sock *nl, struct journal *const *js, size_t n_js)
+{
+	const char **left;
+	size_t n = 0, total = 0;
+	long progress_at = now_ms();
+	int nsids = -1;
+
+	for (size_t i = 0; i < n_js; i++)
+		total += js[i]->n;
+	left = calloc(total ? total : 1, sizeof(*left));
 	if (!left)
 		return;
-	for (size_t k = 0; k < j->n; k++)
-		if (j->entries[k].kind == J_LINK)
-			left[n++] = j->entries[k].name;
-	for (int ms = 0; n && ms < 3000; ms += 10) {
+	for (size_t i = 0; i < n_js; i++)
+		for (size_t k = 0; k < js[i]->n; k++)
+			if (js[i]->entries[k].kind == J_LINK)
+				left[n++] = js[i]->entries[k].name;
+	while (n) {
 		size_t still = 0;
 
 		for (size_t i = 0; i < n; i++)
 			if (if_nametoindex(left[i]))
 				left[still++] = left[i];
+		if (still < n) {
+			progress_at = now_ms();
+		} else {
+			int ids = nl_nsid_count(nl);
+
+			if (ids >= 0 && nsids >= 0 && ids < nsids)
+				progress_at = now_ms();
+			nsids = ids;
+		}
 		n = still;
-		if (n)
-			usleep(10 * 1000);
+		if (!n || now_ms() - progress_at > TEARDOWN_STALL_MS)
+			break;
+		usleep(TEARDOWN_POLL_US);
 	}
 	free(left);
 }
 
-int teardown_all(struct nl_sock *nl, struct journal *j)
+static int teardown_kinds(struct nl_sock *nl, struct journal *j, const enum journal_kind *kinds,
+			  size_t n_kinds)
 {
-	/* The namespaces and their links go first, the rules and programs that police their
-	 * traffic after them: the other way round, a namespace's last packets (a socket's
-	 * retransmissions) would leave by the uplink with its address. */
-	static const enum journal_kind order[] = { J_NETNS, J_LINK,   J_IPTABLES,
-						   J_BPF,   J_BRIDGE, J_SYSCTL };
 	int first_err = 0;
 
-	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
-		if (order[o] == J_LINK)
-			wait_for_namespace_links(j);
+	for (size_t o = 0; o < n_kinds; o++) {
 		for (size_t k = j->n; k-- > 0;) {
-			if (k >= j->n || j->entries[k].kind != order[o])
+			if (k >= j->n || j->entries[k].kind != kinds[o])
 				continue;
 			/* Keep going after a failure: remove as much as possible, report it all. */
 			int ret = teardown_entry(nl, j, &j->entries[k]);
@@ -161,6 +188,32 @@ int teardown_all(struct nl_sock *nl, struct journal *j)
 		}
 	}
 	return first_err;
+}
+
+int teardown_namespaces(struct nl_sock *nl, struct journal *j)
+{
+	static const enum journal_kind kinds[] = { J_NETNS };
+
+	return teardown_kinds(nl, j, kinds, sizeof(kinds) / sizeof(kinds[0]));
+}
+
+int teardown_rest(struct nl_sock *nl, struct journal *j)
+{
+	/* The rules and programs that police the namespaces' traffic after the namespaces and
+	 * their links: the other way round, a namespace's last packets (a socket's
+	 * retransmissions) would leave by the uplink with its address. */
+	static const enum journal_kind kinds[] = { J_LINK, J_IPTABLES, J_BPF, J_BRIDGE, J_SYSCTL };
+
+	return teardown_kinds(nl, j, kinds, sizeof(kinds) / sizeof(kinds[0]));
+}
+
+int teardown_all(struct nl_sock *nl, struct journal *j)
+{
+	int ret = teardown_namespaces(nl, j), rest;
+
+	teardown_wait_links(nl, &j, 1);
+	rest = teardown_rest(nl, j);
+	return ret ? ret : rest;
 }
 
 int teardown_orphan(struct journal *j)

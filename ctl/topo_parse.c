@@ -24,6 +24,7 @@ struct parser {
 	int line;
 	int last_line;
 	int errors;
+	bool oom; /* a check could not run: the parse fails with -ENOMEM */
 	/* line numbers of the at-most-once keywords, 0 while unseen */
 	int topology_line, datapath_line, bridge_line, uplink_line;
 	int ct_max_line, ct_per_ns_line, snat_ports_line, isolate_line;
@@ -697,25 +698,82 @@ static int cmp_forward(const void *a, const void *b)
 	return x->port_lo < y->port_lo ? -1 : x->port_lo > y->port_lo;
 }
 
+/* Namespace indices in order of name, then of address; ties in file order (qsort is not
+ * stable: the index decides). */
+static const struct fwd_namespace *sort_ns;
+
+static int by_ns_name(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(sort_ns[i].name, sort_ns[j].name);
+
+	return c ? c : (i > j) - (i < j);
+}
+
+static int by_ns_addr(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	uint32_t x = ntohl(sort_ns[i].addr), y = ntohl(sort_ns[j].addr);
+
+	return x != y ? (x > y) - (x < y) : (i > j) - (i < j);
+}
+
+/*
+ * For each namespace, the first one before it in the file with the same name (@same_name) or
+ * address (@same_addr), SIZE_MAX when none: sorted, not compared pair by pair (a topology
+ * holds up to a bridge's 1,023 namespaces, and every command parses every topology that is up).
+ */
+static bool first_duplicates(const struct fwd_topology *t, size_t *same_name, size_t *same_addr)
+{
+	size_t n = t->n_namespaces, *idx = calloc(n ? n : 1, sizeof(*idx));
+
+	if (!idx)
+		return false;
+	sort_ns = t->namespaces;
+	for (int pass = 0; pass < 2; pass++) {
+		size_t *first = pass ? same_addr : same_name;
+
+		for (size_t i = 0; i < n; i++)
+			idx[i] = i;
+		qsort(idx, n, sizeof(*idx), pass ? by_ns_addr : by_ns_name);
+		for (size_t k = 0, head = 0; k < n; k++) {
+			bool same =
+			    k && (pass ? t->namespaces[idx[k]].addr == t->namespaces[idx[head]].addr
+				       : !strcmp(t->namespaces[idx[k]].name,
+						 t->namespaces[idx[head]].name));
+
+			if (!same)
+				head = k;
+			first[idx[k]] = same ? idx[head] : SIZE_MAX;
+		}
+	}
+	free(idx);
+	return true;
+}
+
 static void check_namespaces(struct parser *p)
 {
 	struct fwd_topology *t = p->t;
 	in_addr_t mask = fwd_prefix_netmask(t->gateway.prefix);
+	size_t n = t->n_namespaces ? t->n_namespaces : 1;
+	size_t *same_name = calloc(n, sizeof(*same_name)),
+	       *same_addr = calloc(n, sizeof(*same_addr));
 
+	if (!same_name || !same_addr || !first_duplicates(t, same_name, same_addr)) {
+		p->oom = true;
+		goto out;
+	}
 	for (size_t i = 0; i < t->n_namespaces; i++) {
 		struct fwd_namespace *ns = &t->namespaces[i];
 		in_addr_t host = ns->addr & ~mask;
+		size_t j;
 
-		for (size_t j = 0; j < i; j++) {
-			if (!strcmp(ns->name, t->namespaces[j].name))
-				perr(p, ns->line, "duplicate namespace '%s' (first at line %d)",
-				     ns->name, t->namespaces[j].line);
-			else if (ns->addr == t->namespaces[j].addr)
-				perr(p, ns->line,
-				     "address %s already used by namespace '%s' (line %d)",
-				     fwd_ip_str(ns->addr), t->namespaces[j].name,
-				     t->namespaces[j].line);
-		}
+		if ((j = same_name[i]) != SIZE_MAX)
+			perr(p, ns->line, "duplicate namespace '%s' (first at line %d)", ns->name,
+			     t->namespaces[j].line);
+		else if ((j = same_addr[i]) != SIZE_MAX)
+			perr(p, ns->line, "address %s already used by namespace '%s' (line %d)",
+			     fwd_ip_str(ns->addr), t->namespaces[j].name, t->namespaces[j].line);
 		if (!p->bridge_line || !t->gateway.prefix)
 			continue; /* no subnet to check against; already reported */
 		if (!cidr_contains(t->gateway, ns->addr))
@@ -731,6 +789,9 @@ static void check_namespaces(struct parser *p)
 			perr(p, ns->line, "address %s of namespace '%s' is the subnet's %s address",
 			     fwd_ip_str(ns->addr), ns->name, host ? "broadcast" : "network");
 	}
+out:
+	free(same_name);
+	free(same_addr);
 }
 
 static void check_masquerades(struct parser *p)
@@ -1006,7 +1067,7 @@ int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, si
 
 	if (p.errors > MAX_REPORTED)
 		fprintf(err, "%s: %d more errors not shown\n", path, p.errors - MAX_REPORTED);
-	ret = p.errors ? -EINVAL : 0;
+	ret = p.oom ? -ENOMEM : p.errors ? -EINVAL : 0;
 	if (!ret)
 		normalise(t);
 	if (!ret) {

@@ -37,6 +37,12 @@ struct up {
 	struct nl_link bridge, uplink;
 	in_addr_t uplink_addr;
 	char (*veth)[IF_NAMESIZE]; /* host-side veth name per namespace */
+	/* Per namespace: its veth as preflight read it (ifindex 0: not there then). Read once:
+	 * each read of a host-side veth costs the kernel a walk over every namespace the host
+	 * has a veth to. */
+	struct nl_link *found;
+	size_t *by_veth;	   /* namespace indices, sorted by veth name (veth_names()) */
+	struct loader_up_job *job; /* datapath bpf: the programs loading meanwhile */
 	struct fwd_endpoint_rt *eps;
 	bool *port_isolated;  /* per namespace: its bridge port is isolated (as found) */
 	bool flush_conntrack; /* up --flush-conntrack */
@@ -55,6 +61,77 @@ static int addr_is(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx)
 }
 
 /* Nothing has changed yet: every refusal here leaves the machine as it was. */
+static const char (*sort_veths)[IF_NAMESIZE];
+
+static int by_veth_name(const void *a, const void *b)
+{
+	return strcmp(sort_veths[*(const size_t *)a], sort_veths[*(const size_t *)b]);
+}
+
+/*
+ * Each namespace's host-side veth name, and the namespaces' indices in the order of those
+ * names (u->by_veth), which finds two namespaces whose names hash to the same link name here
+ * and a journaled link's namespace in remove_stale(), without comparing every pair.
+ */
+static int veth_names(struct up *u)
+{
+	const struct fwd_topology *t = u->t;
+
+	for (size_t i = 0; i < t->n_namespaces; i++) {
+		fwd_host_veth_name(t->name, t->namespaces[i].name, u->veth[i]);
+		u->by_veth[i] = i;
+	}
+	sort_veths = (const char(*)[IF_NAMESIZE])u->veth;
+	qsort(u->by_veth, t->n_namespaces, sizeof(*u->by_veth), by_veth_name);
+	for (size_t s = 1; s < t->n_namespaces; s++) {
+		size_t a = u->by_veth[s - 1], b = u->by_veth[s];
+
+		if (!strcmp(u->veth[a], u->veth[b])) {
+			if (a > b) {
+				size_t x = a;
+
+				a = b;
+				b = x;
+			}
+			fwd_err("namespaces '%s' and '%s' hash to the same link name %s; "
+				"rename one\n",
+				t->namespaces[a].name, t->namespaces[b].name, u->veth[a]);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+/* Is @name the host-side veth of one of the file's namespaces? Which one, in *@i. */
+static bool veth_index(const struct up *u, const char *name, size_t *i)
+{
+	size_t lo = 0, hi = u->t->n_namespaces;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(u->veth[u->by_veth[mid]], name);
+
+		if (!c) {
+			*i = u->by_veth[mid];
+			return true;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static bool veth_wanted(const struct up *u, const char *name)
+{
+	size_t i;
+
+	return veth_index(u, name, &i);
+}
+
+static int adopt_bridge_ports(struct up *u);
+
 static int preflight(struct up *u)
 {
 	const struct fwd_ct_timeouts ct_defaults = FWD_CT_TIMEOUTS_DEFAULT;
@@ -108,18 +185,14 @@ static int preflight(struct up *u)
 	if (ret && ret != -ENODEV)
 		return fail(u, ret, t->bridge, "cannot read link");
 
+	if ((ret = veth_names(u)) || (ret = adopt_bridge_ports(u)))
+		return ret;
 	for (size_t i = 0; i < t->n_namespaces; i++) {
 		char alias[128];
 
-		fwd_host_veth_name(t->name, t->namespaces[i].name, u->veth[i]);
-		for (size_t k = 0; k < i; k++) {
-			if (!strcmp(u->veth[i], u->veth[k])) {
-				fwd_err("namespaces '%s' and '%s' hash to the same link "
-					"name %s; rename one\n",
-					t->namespaces[k].name, t->namespaces[i].name, u->veth[i]);
-				return -EEXIST;
-			}
-		}
+		if (u->found[i].ifindex)
+			continue; /* a port of the topology's bridge already */
+
 		if (!strcmp(u->veth[i], t->bridge) || !strcmp(u->veth[i], t->uplink)) {
 			fwd_err("link %s: name of namespace '%s''s veth is taken by "
 				"the bridge or uplink\n",
@@ -131,14 +204,18 @@ static int preflight(struct up *u)
 		/* Without an alias but journaled: an up killed between creating the veth and
 		 * naming it (the kernel takes no alias at creation): ours. */
 		if (!ret && !l.alias[0] && !strcmp(l.kind, "veth") &&
-		    journal_find(&u->j, J_LINK, u->veth[i]))
+		    journal_find(&u->j, J_LINK, u->veth[i])) {
+			u->found[i] = l;
 			continue;
+		}
 		if (!ret && strcmp(l.alias, alias)) {
 			fwd_err("link %s: exists and is not fwd's veth of '%s' "
 				"(alias '%s')\n",
 				u->veth[i], t->namespaces[i].name, l.alias);
 			return -EEXIST;
 		}
+		if (!ret)
+			u->found[i] = l;
 	}
 	if (t->datapath == FWD_DATAPATH_BPF) {
 		ret = loader_probe_kernel();
@@ -234,6 +311,54 @@ static int ensure_gso(struct nl_sock *nl, const struct nl_link *l, uint32_t size
 	return nl_link_set_gso_ipv4_max_size(nl, l->ifindex, size);
 }
 
+/* Has @l the GSO size ensure_gso() would give it? */
+static bool gso_as_wanted(const struct nl_link *l, uint32_t size)
+{
+	if (l->tso_max_size && size > l->tso_max_size)
+		size = l->tso_max_size;
+	return !l->gso_ipv4_max_size || l->gso_ipv4_max_size == size;
+}
+
+static int adopt_port(const struct nl_link *port, void *ctx)
+{
+	struct up *u = ctx;
+	size_t i;
+
+	if (!veth_index(u, port->name, &i))
+		return 0;
+	u->found[i] = *port;
+	/* Ours: fwd's name for the veth, on fwd's bridge. What the port list leaves out is
+	 * what such a veth has: */
+	snprintf(u->found[i].kind, sizeof(u->found[i].kind), "veth");
+	fwd_host_veth_alias(u->t->name, u->t->namespaces[i].name, u->found[i].alias,
+			    sizeof(u->found[i].alias));
+	/* ipv6_addr_gen_mode stays -1: its IPv6 was turned off when it was made. */
+	return 0;
+}
+
+/*
+ * A re-`up`: the veths that are ports of the topology's own bridge are taken from the bridge's
+ * list of ports (nl_bridge_ports_dump()), not read one by one: each read of a host-side veth
+ * costs the kernel a walk over every namespace the host has a veth to (a tenth of a second per
+ * thousand veths with ten thousand namespaces). The list has no GSO sizes: used only while the
+ * bridge has the size `up` gives the veths (it gets it after them, so a changed uplink is seen
+ * there); otherwise each veth is read and converged.
+ */
+static int adopt_bridge_ports(struct up *u)
+{
+	int ret;
+
+	if (!u->bridge.ifindex || !journal_find(&u->j, J_BRIDGE, u->t->bridge) ||
+	    !gso_as_wanted(&u->bridge, wanted_gso_ipv4_max_size(u)))
+		return 0;
+	ret = nl_bridge_ports_dump(u->nl, u->bridge.ifindex, adopt_port, u);
+	if (ret) {
+		memset(u->found, 0, u->t->n_namespaces * sizeof(*u->found));
+		return fail(u, ret, u->t->bridge, "cannot list its ports");
+	}
+	return 0;
+}
+
 /*
  * fwd's links carry no IPv6 while the topology has none: no link-local address, so nothing is
  * sent when they come up. Otherwise each new namespace's DAD and MLD packets are flooded by
@@ -252,23 +377,26 @@ static int ensure_no_ipv6(struct nl_sock *nl, const struct nl_link *l)
  * cannot set it), before it comes up: even without an address, a link that comes up with IPv6
  * puts a multicast route (ff00::/8) in the host's table, and with thousands of veths each one
  * that comes or goes walks all of them (fib6_add_rt2node at up, fib6_ifdown at down, the
- * kernel's destruction of the namespaces included). Alongside ensure_no_ipv6(), so only where
- * that had something to change: a new link, or one an older fwd made.
+ * kernel's destruction of the namespaces included). Nor any address, so no address-generation
+ * mode to set (one request less per veth). Written on every up: writing the value it has
+ * changes nothing.
  */
-static int host_link_no_ipv6(struct nl_sock *nl, const struct nl_link *l)
+static int host_link_no_ipv6(const struct nl_link *l)
 {
 	char path[128];
 	int fd, ret;
 
-	if (l->ipv6_addr_gen_mode < 0 || l->ipv6_addr_gen_mode == IN6_ADDR_GEN_MODE_NONE)
-		return 0;
+	if (l->ipv6_addr_gen_mode < 0)
+		return 0; /* a kernel without IPv6 */
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", l->name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0; /* IPv6 is not in this kernel */
 	if (fd < 0)
 		return -errno;
 	ret = write(fd, "1", 1) == 1 ? 0 : -errno;
 	close(fd);
-	return ret ? ret : ensure_no_ipv6(nl, l);
+	return ret;
 }
 
 static int ensure_bridge(struct up *u)
@@ -394,6 +522,8 @@ static int ensure_isolation(struct up *u)
 /* Addresses on a namespace's eth0 other than the declared one, however many. */
 struct stale_addrs {
 	in_addr_t keep;
+	uint8_t keep_prefix;
+	bool kept; /* the declared address is there, with the declared prefix */
 	struct {
 		in_addr_t addr;
 		uint8_t prefix;
@@ -406,8 +536,10 @@ static int collect_stale(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx)
 	struct stale_addrs *s = ctx;
 	void *grown;
 
-	if (addr == s->keep)
+	if (addr == s->keep) {
+		s->kept |= prefix == s->keep_prefix;
 		return 0;
+	}
 	grown = realloc(s->drop, (s->n + 1) * sizeof(*s->drop));
 	if (!grown)
 		return -ENOMEM;
@@ -417,12 +549,17 @@ static int collect_stale(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx)
 	return 0;
 }
 
-/* An address changed in the file: drop the old ones so exactly the declared one remains. */
-static int remove_stale_addrs(struct nl_sock *in, const struct fwd_namespace *ns, int ifindex)
+/*
+ * An address changed in the file: drop the old ones so exactly the declared one (@prefix long)
+ * remains. *@present: it is there already.
+ */
+static int remove_stale_addrs(struct nl_sock *in, const struct fwd_namespace *ns, int ifindex,
+			      uint8_t prefix, bool *present)
 {
-	struct stale_addrs st = { .keep = ns->addr };
+	struct stale_addrs st = { .keep = ns->addr, .keep_prefix = prefix };
 	int ret = nl_addr_dump(in, ifindex, collect_stale, &st);
 
+	*present = st.kept;
 	if (ret)
 		nl_fail(in, ret, ns->name, "cannot list the addresses of " FWD_NS_IFNAME);
 	for (size_t k = 0; !ret && k < st.n; k++) {
@@ -447,10 +584,15 @@ static int configure_inside(struct up *u, size_t i, int nsfd)
 	struct nl_link lo, eth;
 	int ret;
 
+	bool has_addr;
+
 	ret = nl_open_netns(nsfd, &in);
 	if (ret)
 		return fail(u, ret, ns->name, "cannot open netlink in namespace");
-	if ((ret = nl_link_get(in, "lo", &lo)) || (ret = nl_link_set_up(in, lo.ifindex))) {
+	/* What is as declared already is not asked for again: a re-up of a thousand namespaces
+	 * is mostly these requests. */
+	if ((ret = nl_link_get(in, "lo", &lo)) ||
+	    (!(lo.flags & IFF_UP) && (ret = nl_link_set_up(in, lo.ifindex)))) {
 		nl_fail(in, ret, ns->name, "cannot set lo up");
 		goto out;
 	}
@@ -463,18 +605,18 @@ static int configure_inside(struct up *u, size_t i, int nsfd)
 		nl_fail(in, ret, ns->name, "cannot set " FWD_NS_IFNAME "'s gso_ipv4_max_size");
 		goto out;
 	}
-	if ((ret = remove_stale_addrs(in, ns, eth.ifindex)))
+	if ((ret = remove_stale_addrs(in, ns, eth.ifindex, u->t->gateway.prefix, &has_addr)))
 		goto out;
 	if ((ret = ensure_no_ipv6(in, &eth))) {
 		nl_fail(in, ret, ns->name,
 			"cannot turn off " FWD_NS_IFNAME "'s IPv6 link-local address");
 		goto out;
 	}
-	if ((ret = nl_addr_add(in, eth.ifindex, ns->addr, u->t->gateway.prefix))) {
+	if (!has_addr && (ret = nl_addr_add(in, eth.ifindex, ns->addr, u->t->gateway.prefix))) {
 		nl_fail(in, ret, ns->name, "cannot add address");
 		goto out;
 	}
-	if ((ret = nl_link_set_up(in, eth.ifindex))) {
+	if (!(eth.flags & IFF_UP) && (ret = nl_link_set_up(in, eth.ifindex))) {
 		nl_fail(in, ret, ns->name, "cannot set " FWD_NS_IFNAME " up");
 		goto out;
 	}
@@ -517,7 +659,8 @@ static int ensure_namespace(struct up *u, size_t i)
 	if (nsfd < 0)
 		return fail(u, nsfd, ns->name, "cannot open namespace");
 
-	ret = nl_link_get(u->nl, veth, &l);
+	l = u->found[i];
+	ret = l.ifindex ? 0 : nl_link_get(u->nl, veth, &l);
 	if (ret == -ENODEV) {
 		char alias[128];
 
@@ -528,8 +671,9 @@ static int ensure_namespace(struct up *u, size_t i)
 		}
 		fwd_host_veth_alias(u->t->name, ns->name, alias, sizeof(alias));
 		/* The size only where the kernel has the setting: the uplink reports it. */
-		ret = nl_veth_add(u->nl, veth, alias, FWD_NS_IFNAME, nsfd,
-				  u->uplink.gso_ipv4_max_size ? wanted_gso_ipv4_max_size(u) : 0);
+		ret =
+		    nl_veth_add(u->nl, veth, alias, FWD_NS_IFNAME, nsfd,
+				u->uplink.gso_ipv4_max_size ? wanted_gso_ipv4_max_size(u) : 0, &l);
 		if (ret) {
 			char obj[160];
 
@@ -537,7 +681,8 @@ static int ensure_namespace(struct up *u, size_t i)
 			fail(u, ret, obj, "cannot create");
 			goto out;
 		}
-		ret = nl_link_get(u->nl, veth, &l);
+		if (!l.ifindex) /* not echoed */
+			ret = nl_link_get(u->nl, veth, &l);
 	}
 	if (ret) {
 		fail(u, ret, veth, "cannot read link");
@@ -561,11 +706,11 @@ static int ensure_namespace(struct up *u, size_t i)
 		fail(u, ret, veth, "cannot set gso_ipv4_max_size");
 		goto out;
 	}
-	if ((ret = host_link_no_ipv6(u->nl, &l))) {
-		fail(u, ret, veth, "cannot turn off its IPv6 link-local address");
+	if ((ret = host_link_no_ipv6(&l))) {
+		fail(u, ret, veth, "cannot turn off IPv6 on it");
 		goto out;
 	}
-	if ((ret = nl_link_set_up(u->nl, l.ifindex))) {
+	if (!(l.flags & IFF_UP) && (ret = nl_link_set_up(u->nl, l.ifindex))) {
 		fail(u, ret, veth, "cannot set up");
 		goto out;
 	}
@@ -587,8 +732,7 @@ static int remove_stale(struct up *u)
 		bool wanted = false;
 
 		if (e.kind == J_LINK) {
-			for (size_t i = 0; i < u->t->n_namespaces && !wanted; i++)
-				wanted = !strcmp(u->veth[i], e.name);
+			wanted = veth_wanted(u, e.name);
 		} else if (e.kind == J_NETNS) {
 			wanted = topo_namespace_find(u->t, e.name) != NULL;
 		} else if (e.kind == J_BRIDGE) {
@@ -634,6 +778,45 @@ static int apply_ebtables(struct up *u)
 	return ret;
 }
 
+/* What the loader is told of the links; the endpoints are filled in by ensure_namespace(). */
+static struct fwd_runtime runtime_of(const struct up *u)
+{
+	struct fwd_runtime rt = {
+		.bridge_ifindex = u->bridge.ifindex,
+		.uplink_ifindex = u->uplink.ifindex,
+		.uplink_addr = u->uplink_addr,
+		.endpoints = u->eps,
+		.n_endpoints = u->t->n_namespaces,
+		.ct_flush = u->flush_conntrack,
+	};
+
+	memcpy(rt.bridge_mac, u->bridge.mac, 6);
+	memcpy(rt.uplink_mac, u->uplink.mac, 6);
+	return rt;
+}
+
+/*
+ * datapath bpf: the programs load (the verifier's part) while the namespaces are built; their
+ * attach waits for apply_datapath(). Once the bridge exists: the programs carry its ifindex.
+ */
+static int start_datapath_load(struct up *u)
+{
+	const struct fwd_topology *t = u->t;
+	struct fwd_runtime rt = runtime_of(u);
+	int ret;
+
+	if (t->datapath != FWD_DATAPATH_BPF)
+		return 0;
+	/* Where the loader attaches, so that `down` can detach even without the file; and the
+	 * pins directory the load makes. */
+	if ((ret = journal_add(&u->j, J_BPF, "bridge", t->bridge)) ||
+	    (t->uplink[0] && (ret = journal_add(&u->j, J_BPF, "uplink", t->uplink))) ||
+	    (ret = journal_add(&u->j, J_BPF, "pins", NULL)))
+		return fail(u, ret, "journal", "cannot write");
+	ret = loader_up_start(t, &rt, &u->job);
+	return ret ? fail(u, ret, "datapath", "cannot start loading the programs") : 0;
+}
+
 static int apply_datapath(struct up *u)
 {
 	const struct fwd_topology *t = u->t;
@@ -654,22 +837,11 @@ static int apply_datapath(struct up *u)
 	if (t->datapath == FWD_DATAPATH_KERNEL)
 		return 0;
 
-	/* Where the loader attaches, so that `down` can detach even without the file. */
-	if ((ret = journal_add(&u->j, J_BPF, "bridge", t->bridge)) ||
-	    (t->uplink[0] && (ret = journal_add(&u->j, J_BPF, "uplink", t->uplink))) ||
-	    (ret = journal_add(&u->j, J_BPF, "pins", NULL)))
-		return fail(u, ret, "journal", "cannot write");
-	struct fwd_runtime rt = {
-		.bridge_ifindex = u->bridge.ifindex,
-		.uplink_ifindex = u->uplink.ifindex,
-		.uplink_addr = u->uplink_addr,
-		.endpoints = u->eps,
-		.n_endpoints = t->n_namespaces,
-		.ct_flush = u->flush_conntrack,
-	};
-	memcpy(rt.bridge_mac, u->bridge.mac, 6);
-	memcpy(rt.uplink_mac, u->uplink.mac, 6);
-	return loader_up(t, &rt);
+	struct fwd_runtime rt = runtime_of(u);
+	struct loader_up_job *job = u->job;
+
+	u->job = NULL; /* finished or abandoned by loader_up_finish() */
+	return loader_up_finish(job, &rt);
 }
 
 int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
@@ -681,7 +853,9 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	u.veth = calloc(t->n_namespaces, sizeof(*u.veth));
 	u.eps = calloc(t->n_namespaces, sizeof(*u.eps));
 	u.port_isolated = calloc(t->n_namespaces, sizeof(*u.port_isolated));
-	if (!u.veth || !u.eps || !u.port_isolated) {
+	u.found = calloc(t->n_namespaces, sizeof(*u.found));
+	u.by_veth = calloc(t->n_namespaces, sizeof(*u.by_veth));
+	if (!u.veth || !u.eps || !u.port_isolated || !u.found || !u.by_veth) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -722,7 +896,8 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		fail(&u, ret, "/run/fwd", "cannot save the topology");
 		goto out_journal;
 	}
-	if ((ret = ensure_bridge(&u)) || (ret = ensure_ip_forward(&u)))
+	if ((ret = ensure_bridge(&u)) || (ret = ensure_ip_forward(&u)) ||
+	    (ret = start_datapath_load(&u)))
 		goto out_journal;
 	for (size_t i = 0; i < t->n_namespaces; i++)
 		if ((ret = ensure_namespace(&u, i)))
@@ -736,6 +911,7 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		 t->n_namespaces == 1 ? "" : "s", t->bridge,
 		 t->datapath == FWD_DATAPATH_BPF ? "bpf" : "kernel");
 out_journal:
+	loader_up_abandon(u.job); /* what failed before the attach: the pins stay for down */
 	if (ret)
 		fwd_err("up %s failed; 'fwdctl%s%s down %s' removes what was "
 			"built\n",
@@ -747,6 +923,8 @@ out_free:
 	free(u.veth);
 	free(u.eps);
 	free(u.port_isolated);
+	free(u.found);
+	free(u.by_veth);
 	if (ret == -ENOMEM)
 		fwd_err("up: out of memory");
 	if (ret == -EUSERS)

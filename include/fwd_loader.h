@@ -61,12 +61,23 @@ int loader_ct_check(const char *topology);
 /*
  * Load or reuse (pinned maps survive) the programs of topology @t, fill the maps from @t and
  * @rt (removing stale entries), attach to every link, and pin. Running it twice changes nothing;
- * programs are replaced in place so traffic sees no gap. A connection table of another size
- * (`conntrack max`) is replaced by one of the new size holding the same connections; the
- * connections of forwards that were removed or retargeted, and masqueraded ones whose
- * translated source is no longer the uplink's address, are removed.
+ * programs are replaced in place so traffic sees no gap, and a run with nothing changed keeps
+ * them as they are (loader/fingerprint.c). A connection table of another size (`conntrack max`)
+ * is replaced by one of the new size holding the same connections; the connections of forwards
+ * that were removed or retargeted, and masqueraded ones whose translated source is no longer the
+ * uplink's address, are removed.
+ *
+ * In two steps, so that the programs load (the verifier's part, in a thread) while the caller
+ * builds the namespaces. loader_up_start() needs @rt's bridge and uplink (ifindex, MAC, address)
+ * as they will be, not its endpoints; @t must stay valid until the job ends. Every started job
+ * ends in loader_up_finish() (the rest, with the endpoints now) or loader_up_abandon() (nothing
+ * attached; the pins directory stays for `down`). 0 or -errno.
  */
-int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt);
+struct loader_up_job;
+int loader_up_start(const struct fwd_topology *t, const struct fwd_runtime *rt,
+		    struct loader_up_job **job);
+int loader_up_finish(struct loader_up_job *job, const struct fwd_runtime *rt);
+void loader_up_abandon(struct loader_up_job *job);
 /*
  * Detach the topology's programs from links that still exist (@uplink_ifindex and
  * @bridge_ifindex, 0 when gone; veths take their programs with them) and remove

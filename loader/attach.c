@@ -127,12 +127,13 @@ int attach_tc(int ifindex, bool egress, int prog_fd)
 	uint32_t id;
 	int err;
 
-	err = attach_clsact(ifindex);
-	if (err)
-		return err;
 	/* fwd's own links (its veths, its bridge): a filter at fwd's handle is fwd's, unless its
-	 * program says otherwise; that one is never replaced. */
+	 * program says otherwise; that one is never replaced. Where there is one, there is the
+	 * clsact qdisc too: a re-up asks for none (libbpf opens a socket per request, and the
+	 * bridge has a thousand ports). */
 	id = attach_tc_query_handle(ifindex, egress, FWD_TC_HANDLE);
+	if (!id && (err = attach_clsact(ifindex)))
+		return err;
 	if (id) {
 		attach_prog_name(id, prog, sizeof(prog));
 		if (strncmp(prog, "fwd_", 4)) {

@@ -125,6 +125,20 @@ int sock_up(const char *topology, const struct fwd_settings *cfg, bool wanted,
 /* Detach and unpin fwd_sock's links of @topology; 0 when there are none. */
 int sock_down(const char *topology);
 
+/* fingerprint.c: what a topology's datapath was last made from (see there). */
+struct fingerprint {
+	uint64_t programs; /* the objects, the topology's text, the settings */
+	uint64_t links;	   /* the namespaces' veths */
+	uint64_t pins;	   /* the kernel's ids of what is pinned */
+};
+#define FINGERPRINT_SEED 0xcbf29ce484222325ULL
+uint64_t fingerprint_add(uint64_t h, const void *data, size_t len);
+/* The running executable into @h; 0 when it cannot be read. */
+uint64_t fingerprint_self(uint64_t h);
+bool fingerprint_read(const char *topology, struct fingerprint *out);
+int fingerprint_write(const char *topology, const struct fingerprint *fp);
+void fingerprint_forget(const char *topology);
+
 /* attach.c */
 /* fwd's filters on the uplink: one handle each, from FWD_TC_HANDLE on (a topology each). */
 #define FWD_TC_UPLINK_HANDLES 32

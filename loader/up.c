@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * loader_up / loader_down: the order of a reload. A re-run loads a fresh program (new
- * settings), reuses the pinned maps (counters and, later, conntrack survive), converges the
- * maps in place, swaps the program inside the existing tc filters, then re-pins the program.
- * fwd_sock (the host's own connections to forwards) follows, sharing fwd_tc's maps; its
+ * loader_up_start, loader_up_finish / loader_down: the order of a reload. A re-run loads a fresh
+ * program (new settings), reuses the pinned maps (counters and, later, conntrack survive),
+ * converges the maps in place, swaps the program inside the existing tc filters, then re-pins the
+ * program. fwd_sock (the host's own connections to forwards) follows, sharing fwd_tc's maps; its
  * cgroup links get the new program in place (loader/sock.c).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -120,23 +122,32 @@ static int up_prepare_ct(struct fwd_tc *skel, const char *topology, const struct
  * Run fwd_ct_start: slots for a new table (@flags FWD_CT_START_FILL), for copied connections
  * (FWD_CT_START_ADOPT), and the sweep started over with the new program.
  */
+#define UP_CT_START_TRIES 20
+
 static int up_ct_start(struct fwd_tc *skel, __u8 flags)
 {
 	char frame[64] = { 0 }; /* a tc test run wants an Ethernet header's worth */
-	int err;
+	int err, last = EIO;
 
-	frame[0] = (char)flags;
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(frame),
-		    .repeat = 1);
-	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.fwd_ct_start), &opts);
-	if (err)
-		return fwd_fail(-errno, "fwd_ct_start",
-				"cannot start the connection table's sweep");
-	if (opts.retval != TC_ACT_OK) {
-		fwd_err("fwd_ct_start: cannot start the connection table's sweep\n");
-		return -EIO;
+	for (int try = 0; try < UP_CT_START_TRIES; try++) {
+		frame[0] = (char)flags;
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
+			    .data_size_in = sizeof(frame), .repeat = 1);
+		err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.fwd_ct_start), &opts);
+		if (err)
+			return fwd_fail(-errno, "fwd_ct_start",
+					"cannot start the connection table's sweep");
+		if (opts.retval == TC_ACT_OK)
+			return 0;
+		last = (int)opts.retval;
+		/* The slots were handed out; the timer is what failed, which the kernel
+		 * allocates without waiting (and can fail to while namespaces are being built
+		 * and destroyed by the thousand): only the sweep again, a little later. */
+		flags = 0;
+		usleep(10 * 1000);
 	}
-	return 0;
+	fwd_err("fwd_ct_start: cannot start the connection table's sweep: %s\n", strerror(last));
+	return -last;
 }
 
 static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const struct fwd_runtime *rt,
@@ -323,14 +334,145 @@ static int up_uplink(struct fwd_tc *skel, const struct fwd_topology *t,
 	return err;
 }
 
-int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
-{
-	struct up_ct ct = { .old_fd = { -1, -1, -1, -1 } };
-	uint32_t ct_max = t->ct_max ? t->ct_max : FWD_CT_MAX_CONNS; /* a model built by hand */
+/*
+ * What loader_up_start() set going and loader_up_finish() completes: the programs' load (the
+ * verifier's work, a tenth of a second and more) runs in a thread of its own while `up` builds
+ * the namespaces, which is mostly waiting on netlink.
+ */
+struct loader_up_job {
+	const struct fwd_topology *t;
+	struct fwd_runtime rt; /* as at the start: bridge and uplink, no endpoints yet */
+	struct up_ct ct;
 	struct fwd_settings cfg;
-	char path[PATH_MAX];
 	struct fwd_tc *skel;
-	int err, prog_fd;
+	pthread_t thread;
+	bool threaded;
+	int err;
+	struct fingerprint fp; /* of what this up makes the datapath from */
+	bool reuse;	       /* the loaded programs are these already: none loaded */
+	bool must_load;	       /* they are, but something else moved: load anyway */
+};
+
+/* Everything the programs are loaded from; 0 (never matched) for a topology without its text
+ * (one built by hand in a test) or when the connection table is to be emptied. */
+static uint64_t up_programs_fingerprint(const struct loader_up_job *job)
+{
+	const struct fwd_topology *t = job->t;
+	uint64_t h = fingerprint_self(FINGERPRINT_SEED);
+
+	if (!h || !t->text || job->rt.ct_flush)
+		return 0;
+	h = fingerprint_add(h, t->text, t->text_len);
+	h = fingerprint_add(h, &job->rt.uplink_addr, sizeof(job->rt.uplink_addr));
+	return fingerprint_add(h, &job->cfg, sizeof(job->cfg)); /* links, sizes, rules */
+}
+
+static uint64_t up_links_fingerprint(const struct fwd_runtime *rt)
+{
+	uint64_t h = FINGERPRINT_SEED;
+
+	for (size_t i = 0; i < rt->n_endpoints; i++) {
+		const struct fwd_endpoint_rt *e = &rt->endpoints[i];
+
+		h = fingerprint_add(h, &e->host_ifindex, sizeof(e->host_ifindex));
+		h = fingerprint_add(h, e->host_mac, sizeof(e->host_mac));
+		h = fingerprint_add(h, e->ns_mac, sizeof(e->ns_mac));
+	}
+	return h;
+}
+
+/* The kernel's id of what is pinned as @name for @topology (a map or a program: their info
+ * both begin with type and id), 0 when there is nothing. */
+static uint32_t up_pin_id(const char *topology, const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info.type) + sizeof(info.id);
+	char path[PATH_MAX];
+	int fd;
+
+	if (pins_path(path, topology, name) || (fd = bpf_obj_get(path)) < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
+}
+
+/*
+ * Which objects are pinned: every pin an up leaves, by the kernel's id. A pin that is missing
+ * or that something else replaced (another fwd version's map, say) changes it. 0 when one is
+ * missing: never a match.
+ */
+static uint64_t up_pins_fingerprint(const struct fwd_topology *t, const struct fwd_runtime *rt)
+{
+	static const char *const pins[] = {
+		"fwd_endpoints",
+		"fwd_counters",
+		"fwd_forwards",
+		"fwd_fwd_targets",
+		"fwd_fwd_addrs",
+		"fwd_ct_gc",
+		"fwd_ct_ns",
+		"fwd_ports",
+		"fwd_rule_drops",
+		"fwd_ct_peers",
+		"fwd_fwd_peers",
+		"fwd_foreign",
+		"fwd_uplink",
+		"fwd_ct",
+		"fwd_ct_recent",
+		"fwd_ct_slots",
+		"fwd_ct_free",
+		FWD_PIN_PROG_TC,
+		FWD_PIN_PROG_CT_DELETE,
+		FWD_PIN_PROG_UPLINK,
+	};
+	size_t n = sizeof(pins) / sizeof(pins[0]);
+	uint64_t h = FINGERPRINT_SEED;
+
+	/* The uplink's program only while there is something to translate. */
+	if (!up_snat(t, rt) && !up_dnat(t, rt))
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id = up_pin_id(t->name, pins[i]);
+
+		if (!id)
+			return 0;
+		h = fingerprint_add(h, &id, sizeof(id));
+	}
+	return h;
+}
+
+/* The pinned programs are attached where this up would attach them. */
+static bool up_attached(const struct fwd_topology *t, const struct fwd_runtime *rt)
+{
+	uint32_t id = up_pin_id(t->name, FWD_PIN_PROG_TC);
+
+	if (!id || (rt->bridge_ifindex > 0 && !attach_tc_query(rt->bridge_ifindex, true)))
+		return false;
+	for (size_t i = 0; i < rt->n_endpoints; i++)
+		if (attach_tc_query(rt->endpoints[i].host_ifindex, false) != id)
+			return false;
+	if (up_snat(t, rt) || up_dnat(t, rt)) {
+		struct attach_owner owner;
+		uint32_t up = up_pin_id(t->name, FWD_PIN_PROG_UPLINK);
+
+		pins_owner(t->name, &owner);
+		if (!up || attach_tc_uplink_find(rt->uplink_ifindex, &owner, NULL) != up)
+			return false;
+	}
+	return true;
+}
+
+/* Open, size and load the programs, reusing the pinned maps: nothing is attached yet. */
+static int up_load(struct loader_up_job *job)
+{
+	const struct fwd_topology *t = job->t;
+	uint32_t ct_max = t->ct_max ? t->ct_max : FWD_CT_MAX_CONNS; /* a model built by hand */
+	struct fwd_tc *skel;
+	int err;
+
+	struct fingerprint last;
 
 	err = loader_ensure_bpffs();
 	if (err)
@@ -338,15 +480,23 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	err = pins_dir_create(t->name);
 	if (err)
 		return err;
+	up_settings(&job->cfg, t, &job->rt);
+	job->fp.programs = up_programs_fingerprint(job);
+	if (!job->must_load && job->fp.programs && fingerprint_read(t->name, &last) &&
+	    last.programs == job->fp.programs && last.pins == up_pins_fingerprint(t, &job->rt)) {
+		job->reuse = true; /* unless loader_up_finish() finds something else moved */
+		return 0;
+	}
+	/* From here on the datapath changes: no longer what the fingerprint says. */
+	fingerprint_forget(t->name);
 
-	skel = fwd_tc__open();
+	skel = job->skel = fwd_tc__open();
 	if (!skel) {
 		err = -errno;
 		fwd_err("fwd_tc: cannot open BPF object: %s\n", strerror(-err));
 		return err;
 	}
-	up_settings(&cfg, t, rt);
-	*(struct fwd_settings *)&skel->rodata->fwd_cfg = cfg;
+	*(struct fwd_settings *)&skel->rodata->fwd_cfg = job->cfg;
 	/* conntrack max: two entries a connection, a slot each; the early-drop queue a quarter
 	 * of them. */
 	if ((err = bpf_map__set_max_entries(skel->maps.fwd_ct, 2 * ct_max)) ||
@@ -354,16 +504,107 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct_slots, ct_max)) ||
 	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct_free, ct_max))) {
 		fwd_err("fwd_tc: cannot size the connection table: %s\n", strerror(-err));
-		goto end_destroy;
+		return err;
 	}
-	err = up_prepare_maps(skel, t->name, rt, &ct);
+	err = up_prepare_maps(skel, t->name, &job->rt, &job->ct);
 	if (err)
-		goto end_destroy;
+		return err;
 	err = fwd_tc__load(skel);
-	if (err) {
+	if (err)
 		fwd_err("fwd_tc: cannot load BPF object: %s\n", strerror(-err));
-		goto end_destroy;
+	return err;
+}
+
+static void *up_load_thread(void *arg)
+{
+	struct loader_up_job *job = arg;
+
+	job->err = up_load(job);
+	return NULL;
+}
+
+int loader_up_start(const struct fwd_topology *t, const struct fwd_runtime *rt,
+		    struct loader_up_job **out)
+{
+	struct loader_up_job *job = calloc(1, sizeof(*job));
+
+	*out = NULL;
+	if (!job)
+		return -ENOMEM;
+	job->t = t;
+	job->rt = *rt;
+	job->rt.endpoints = NULL;
+	job->rt.n_endpoints = 0;
+	for (int i = 0; i < UP_CT_N; i++)
+		job->ct.old_fd[i] = -1;
+	/* Without a thread (none to be had), the load is done here. */
+	job->threaded = !pthread_create(&job->thread, NULL, up_load_thread, job);
+	if (!job->threaded)
+		job->err = up_load(job);
+	*out = job;
+	return 0;
+}
+
+static int up_job_wait(struct loader_up_job *job)
+{
+	if (job->threaded) {
+		pthread_join(job->thread, NULL);
+		job->threaded = false;
 	}
+	return job->err;
+}
+
+void loader_up_abandon(struct loader_up_job *job)
+{
+	if (!job)
+		return;
+	up_job_wait(job);
+	up_ct_close(&job->ct);
+	fwd_tc__destroy(job->skel);
+	free(job);
+}
+
+int loader_up_finish(struct loader_up_job *job, const struct fwd_runtime *rt)
+{
+	const struct fwd_topology *t = job->t;
+	struct fingerprint fp;
+	struct up_ct ct;
+	struct fwd_settings cfg;
+	char path[PATH_MAX];
+	struct fwd_tc *skel;
+	int err, prog_fd;
+
+	err = up_job_wait(job);
+	/* The settings were made from the links as they were at the start: the same ones. */
+	if (!err && (rt->bridge_ifindex != job->rt.bridge_ifindex ||
+		     rt->uplink_ifindex != job->rt.uplink_ifindex ||
+		     rt->uplink_addr != job->rt.uplink_addr))
+		err = fwd_fail(-EINVAL, t->name, "links changed between the load and the attach");
+	if (!err && job->reuse) {
+		struct fingerprint last;
+
+		job->fp.links = up_links_fingerprint(rt);
+		if (fingerprint_read(t->name, &last) && last.links == job->fp.links &&
+		    up_attached(t, rt)) {
+			fwd_info("topology %s: datapath unchanged, programs kept\n", t->name);
+			free(job);
+			return 0;
+		}
+		/* Same programs, but a veth or an attachment moved: the whole way, now. */
+		job->reuse = false;
+		job->must_load = true;
+		err = up_load(job);
+	}
+	if (err) {
+		loader_up_abandon(job);
+		return err;
+	}
+	skel = job->skel;
+	ct = job->ct;
+	cfg = job->cfg;
+	fp = job->fp;
+	fp.links = up_links_fingerprint(rt);
+	free(job);
 
 	/* The address first: the old programs use it too, from now on. */
 	err = bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_uplink), &(__u32){ 0 },
@@ -436,6 +677,10 @@ int loader_up(const struct fwd_topology *t, const struct fwd_runtime *rt)
 			      &(struct sock_shared){ bpf_map__fd(skel->maps.fwd_forwards),
 						     bpf_map__fd(skel->maps.fwd_counters),
 						     bpf_map__fd(skel->maps.fwd_uplink) });
+
+	/* All of it done: a re-up with nothing changed may keep it. */
+	if (!err && fp.programs && (fp.pins = up_pins_fingerprint(t, rt)))
+		err = fingerprint_write(t->name, &fp);
 
 end_destroy:
 	/* Attachments and pins hold their own references: closing our fds detaches nothing. */

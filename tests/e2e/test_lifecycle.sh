@@ -15,6 +15,21 @@ for dp in ${DATAPATHS:-kernel bpf}; do
 	first=$(snapshot)
 	check "$T second up succeeds" "$FWDCTL" -q -n "$HOST" up "$conf"
 	check_eq "$T second up changes nothing" "$first" "$(snapshot)"
+	if [ "$dp" = bpf ]; then
+		# Nothing changed: the programs stay as loaded (the same one in every veth's
+		# filter). A filter removed by hand is something changed: up puts it back.
+		veth=$(ip -n "$HOST" -o link show master vnet0 | awk -F': ' 'NR == 1 { sub(/@.*/, "", $2); print $2 }')
+		prog_of() { tc -n "$HOST" filter show dev "$veth" ingress | grep -o 'id [0-9]* name fwd_tc_ingress'; }
+		id=$(prog_of)
+		check "$T $veth has fwd's program ($id)" test -n "$id"
+		out=$("$FWDCTL" -v -n "$HOST" up "$conf" 2>&1)
+		check_eq "$T an unchanged up says the programs are kept" 1 "$(grep -c 'programs kept' <<<"$out")"
+		check_eq "$T ... and they are" "$id" "$(prog_of)"
+		tc -n "$HOST" filter del dev "$veth" ingress
+		check_eq "$T a filter removed by hand is gone" "" "$(prog_of)"
+		check "$T up after that" "$FWDCTL" -q -n "$HOST" up "$conf"
+		check "$T ... puts fwd's program back on $veth" test -n "$(prog_of)"
+	fi
 
 	# Converge: one more namespace and forward; only they appear.
 	{ cat "$conf"; echo "namespace $P-pink 192.168.15.6"; echo "forward tcp 81 $P-pink:80"; } >"$WORK/more.conf"

@@ -88,6 +88,8 @@ check "no journal was written" sh -c "! ls /run/fwd/${P}r.* 2>/dev/null | grep -
 "$FWDCTL" frobnicate >/dev/null 2>&1; check_eq "unknown command: exit 2" 2 $?
 "$FWDCTL" up >/dev/null 2>&1; check_eq "up without FILE: exit 2" 2 $?
 "$FWDCTL" up a b >/dev/null 2>&1; check_eq "up with two files: exit 2" 2 $?
+"$FWDCTL" down >/dev/null 2>&1; check_eq "down without FILE|NAME: exit 2" 2 $?
+"$FWDCTL" down "${P}q" 'Bad!' >/dev/null 2>&1; check_eq "down with one bad name among good ones: exit 2" 2 $?
 "$FWDCTL" -x status >/dev/null 2>&1; check_eq "unknown option: exit 2" 2 $?
 "$FWDCTL" -n "$P-nonexistent" status >/dev/null 2>&1; check_eq "-n of a missing namespace: exit 1" 1 $?
 "$FWDCTL" check "$WORK/missing.conf" >/dev/null 2>&1; check_eq "check of a missing file: exit 2" 2 $?

@@ -156,8 +156,10 @@ CONF
 	paths "$T after b's down" "$c" 17 $UP1_ADDR $LAN1_ADDR 80
 	check_eq "$T after b's down: lan -> up0:81 goes nowhere" "" "$(ask "$LAN" tcp $UPLINK_ADDR 81)"
 	check_eq "$T the user's filter on up0 is still there" 1 "$(user_filter)"
-	check "$T down a" "$FWDCTL" -q -n "$HOST" down "$a"
-	check "$T down c" "$FWDCTL" -q -n "$HOST" down "$c"
+	# The other two in one command: one by name (twice), one by its file.
+	check "$T down a and c at once" "$FWDCTL" -q -n "$HOST" down "$a" "$conf_c" "$a"
+	check "$T ... both are down" sh -c "! ls /run/fwd/$a.* /run/fwd/$c.* 2>/dev/null | grep -q ."
+	check "$T ... their namespaces are gone" sh -c "! ip netns | grep -q -e '^$P-$a-' -e '^$P-$c-'"
 	sandbox_stop_all KILL
 	peer_server "$LAN" tcp 7000
 	peer_server "$LAN" udp 7001
