@@ -494,6 +494,25 @@ setup_once() {
 	done
 	[ $left = 0 ] || log "  $b left $left namespaces behind after down"
 	ip -n "${F[s:host]}" link del vnet0 2>/dev/null
+	settle_namespaces "${F[s:host]}"
+	return 0
+}
+
+# Wait (up to 5 minutes) until the kernel has destroyed the namespaces of the last down: their
+# host-side veths go last. A namespace's destruction walks every namespace that stays, so the
+# next measurement would otherwise pay for the previous round's (`ip netns del` returns at once;
+# the kernel works on in the background).
+settle_namespaces() {
+	local h=$1 t0 n
+	t0=$(now)
+	for _ in $(seq 1500); do
+		n=$(ip -n "$h" -o link show type veth | grep -vc ': up0@')
+		[ "$n" = 0 ] && break
+		sleep 0.2
+	done
+	[ "$n" = 0 ] || log "  the kernel still holds $n veths of destroyed namespaces"
+	awk -v a="$t0" -v b="$(now)" 'BEGIN { exit !(b - a > 1) }' &&
+		log "  waited $(elapsed "$t0" "$(now)") s for the kernel to destroy the last round's namespaces"
 	return 0
 }
 
@@ -522,7 +541,8 @@ run_setup() {
 # --- setup at scale: many topologies of many namespaces on one host ------------------------
 # BENCH_SETUP_MANY=KxS: K topologies of S namespaces each (full mode: 10x1000, ten topologies
 # for 10,000 namespaces, a bridge taking at most 1023 ports), up one after the other into the
-# same host namespace, then re-up unchanged, status, a sample of paths, down. fwdctl only: the
+# same host namespace, then re-up unchanged, status, a sample of paths, and one down of all of
+# them (their namespaces go together: fwdctl(8)). fwdctl only: the
 # one-command-per-step script takes minutes per thousand. Rows: the totals, the cost per
 # namespace of the first topology (S on an empty host) and of all (K*S), and memory.
 
@@ -573,6 +593,7 @@ run_setup_many() {
 	fwd=$(lab_fwdctl fwdctl)
 	[ -n "${F[s:host]:-}" ] || lab_sandbox_create s 3 || { fail "setup sandbox"; return 1; }
 	h=${F[s:host]}
+	settle_namespaces "$h"
 	ROUND=1
 	for ((t = 1; t <= k; t++)); do
 		many_topology "$t" "$n" >"$WORK/many-$t.conf"
@@ -611,10 +632,11 @@ run_setup_many() {
 		done
 		sandbox_stop_all KILL
 	fi
+	# All of them in one down: their namespaces go first, together (fwdctl(8)).
+	local files=()
+	for ((t = 1; t <= k; t++)); do files+=("$WORK/many-$t.conf"); done
 	t0=$(now)
-	for ((t = 1; t <= k; t++)); do
-		"$fwd" -q -n "$h" down "$WORK/many-$t.conf" >"$WORK/setup.log" 2>&1 || { fail "setup many: down of topology $t"; ok=0; }
-	done
+	"$fwd" -q -n "$h" down "${files[@]}" >"$WORK/setup.log" 2>&1 || { fail "setup many: down: $(tail -n 3 "$WORK/setup.log" | tr '\n' ' ')"; ok=0; }
 	t1=$(now)
 	[ $ok = 1 ] && record setup fwdctl "down_$((k * n))ns_s" s "$(elapsed "$t0" "$t1")"
 	for ((t = 1; t <= k; t++)); do
