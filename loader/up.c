@@ -53,15 +53,15 @@ static void up_ct_maps(struct fwd_tc *skel, struct bpf_map *maps[UP_CT_N])
  * table and filling its free slots (fwd_ct_start). It would refuse every connection; filled
  * now. (A full table has connections.)
  */
-static bool up_ct_unfilled(const struct up_ct *ct)
+static bool up_ct_unfilled(const char *ct_path, const char *free_path)
 {
 	struct fwd_ct_key key;
 	__u32 slot;
 	int ct_fd, free_fd;
 	bool unfilled = false;
 
-	ct_fd = bpf_obj_get(ct->path[UP_CT]);
-	free_fd = bpf_obj_get(ct->path[UP_CT_FREE]);
+	ct_fd = bpf_obj_get(ct_path);
+	free_fd = bpf_obj_get(free_path);
 	if (ct_fd >= 0 && free_fd >= 0)
 		unfilled = bpf_map_get_next_key(ct_fd, NULL, &key) &&
 			   bpf_map_lookup_elem(free_fd, NULL, &slot);
@@ -109,7 +109,7 @@ static int up_prepare_ct(struct fwd_tc *skel, const char *topology, const struct
 			ct->old_fd[i] = -1;
 		}
 	}
-	if (ct->replace[UP_CT] || up_ct_unfilled(ct))
+	if (ct->replace[UP_CT] || up_ct_unfilled(ct->path[UP_CT], ct->path[UP_CT_FREE]))
 		ct->new_table = true;
 	if (rt->ct_flush)
 		fwd_note("topology %s: starting with an empty connection table "
@@ -464,6 +464,23 @@ static bool up_attached(const struct fwd_topology *t, const struct fwd_runtime *
 	return true;
 }
 
+/*
+ * May the programs loaded now stay? Only when they were made from the same as this up's, the
+ * same objects are pinned, and the connection table is not one an up stopped before filling
+ * its free slots (the load fills it). The veths and attachments are loader_up_finish()'s.
+ */
+static bool up_keep_loaded(const struct loader_up_job *job)
+{
+	const struct fwd_topology *t = job->t;
+	char ct_path[PATH_MAX], free_path[PATH_MAX];
+	struct fingerprint last;
+
+	return job->fp.programs && fingerprint_read(t->name, &last) &&
+	       last.programs == job->fp.programs && last.pins == up_pins_fingerprint(t, &job->rt) &&
+	       !pins_path(ct_path, t->name, "fwd_ct") &&
+	       !pins_path(free_path, t->name, "fwd_ct_free") && !up_ct_unfilled(ct_path, free_path);
+}
+
 /* Open, size and load the programs, reusing the pinned maps: nothing is attached yet. */
 static int up_load(struct loader_up_job *job)
 {
@@ -471,8 +488,6 @@ static int up_load(struct loader_up_job *job)
 	uint32_t ct_max = t->ct_max ? t->ct_max : FWD_CT_MAX_CONNS; /* a model built by hand */
 	struct fwd_tc *skel;
 	int err;
-
-	struct fingerprint last;
 
 	err = loader_ensure_bpffs();
 	if (err)
@@ -482,8 +497,7 @@ static int up_load(struct loader_up_job *job)
 		return err;
 	up_settings(&job->cfg, t, &job->rt);
 	job->fp.programs = up_programs_fingerprint(job);
-	if (!job->must_load && job->fp.programs && fingerprint_read(t->name, &last) &&
-	    last.programs == job->fp.programs && last.pins == up_pins_fingerprint(t, &job->rt)) {
+	if (!job->must_load && up_keep_loaded(job)) {
 		job->reuse = true; /* unless loader_up_finish() finds something else moved */
 		return 0;
 	}
