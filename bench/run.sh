@@ -627,6 +627,12 @@ run_setup_many() {
 		t0=$(now)
 		"$fwd" -n "$h" status >/dev/null 2>&1 || fail "setup many: status"
 		record setup fwdctl "status_${total}ns_s" s "$(elapsed "$t0" "$(now)")"
+		# stats takes one topology at a time once several are up: all of them, one by one
+		t0=$(now)
+		for ((t = 1; t <= k; t++)); do
+			"$fwd" -n "$h" stats "fwdbm$t" >/dev/null 2>&1 || fail "setup many: stats of topology $t"
+		done
+		record setup fwdctl "stats_${total}ns_s" s "$(elapsed "$t0" "$(now)")"
 		for ((t = 1; t <= k; t++)); do
 			many_paths_ok "$t" "$n"
 		done
