@@ -7,7 +7,9 @@
  * cgroup links get the new program in place (loader/sock.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -122,30 +124,69 @@ static int up_prepare_ct(struct fwd_tc *skel, const char *topology, const struct
  * Run fwd_ct_start: slots for a new table (@flags FWD_CT_START_FILL), for copied connections
  * (FWD_CT_START_ADOPT), and the sweep started over with the new program.
  */
-#define UP_CT_START_TRIES 20
+#define UP_CT_START_TRIES 50
+
+/*
+ * Before trying the sweep's timer again: Linux 6.18 allocates it with kmalloc_nolock(), which
+ * takes no lock and so fails, rather than refill them, when this CPU's lists of free pages are
+ * empty (seen after thousands of namespaces were made and destroyed). An ordinary allocation
+ * does refill them, and what it frees stays on this CPU's lists: a pipe's buffer pages, written
+ * and dropped. Each try also runs on the next CPU.
+ */
+static void up_ct_start_prepare(int try)
+{
+	static char chunk[64 * 1024];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int fds[2];
+	cpu_set_t one;
+
+	if (cpus > 0) {
+		CPU_ZERO(&one);
+		CPU_SET(try % cpus, &one);
+		sched_setaffinity(0, sizeof(one), &one);
+	}
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC))
+		return;
+	fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
+	while (write(fds[1], chunk, sizeof(chunk)) > 0)
+		;
+	close(fds[0]);
+	close(fds[1]);
+}
 
 static int up_ct_start(struct fwd_tc *skel, __u8 flags)
 {
 	char frame[64] = { 0 }; /* a tc test run wants an Ethernet header's worth */
-	int err, last = EIO;
+	int err = 0, last = EIO;
+	cpu_set_t was;
+	bool moved = false;
 
-	for (int try = 0; try < UP_CT_START_TRIES; try++) {
+	for (int try = 0; try < UP_CT_START_TRIES && !err; try++) {
 		frame[0] = (char)flags;
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
 			    .data_size_in = sizeof(frame), .repeat = 1);
 		err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.fwd_ct_start), &opts);
-		if (err)
-			return fwd_fail(-errno, "fwd_ct_start",
-					"cannot start the connection table's sweep");
-		if (opts.retval == TC_ACT_OK)
-			return 0;
+		if (err) {
+			err = fwd_fail(-errno, "fwd_ct_start",
+				       "cannot start the connection table's sweep");
+			break;
+		}
+		if (opts.retval == TC_ACT_OK) {
+			last = 0;
+			break;
+		}
 		last = (int)opts.retval;
-		/* The slots were handed out; the timer is what failed, which the kernel
-		 * allocates without waiting (and can fail to while namespaces are being built
-		 * and destroyed by the thousand): only the sweep again, a little later. */
+		/* The slots were handed out; the timer is what failed: only the sweep again. */
 		flags = 0;
-		usleep(10 * 1000);
+		if (!moved)
+			moved = !sched_getaffinity(0, sizeof(was), &was);
+		up_ct_start_prepare(try);
+		usleep(20 * 1000);
 	}
+	if (moved)
+		sched_setaffinity(0, sizeof(was), &was);
+	if (err || !last)
+		return err;
 	fwd_err("fwd_ct_start: cannot start the connection table's sweep: %s\n", strerror(last));
 	return -last;
 }
