@@ -77,7 +77,8 @@ int nl_link_dump(struct nl_sock *nl, int (*cb)(const struct nl_link *link, void 
 int nl_bridge_ports_dump(struct nl_sock *nl, int master,
 			 int (*cb)(const struct nl_link *port, void *ctx), void *ctx);
 
-/* Create a bridge (down) with MAC @mac. -EEXIST when a link with that name exists. */
+/* Create a bridge (down) with MAC @mac and no multicast snooping. -EEXIST when a link with
+ * that name exists. */
 int nl_bridge_add(struct nl_sock *nl, const char *name, const uint8_t mac[6]);
 /*
  * Create a veth pair: @host_name in this socket's namespace, with IFLA_IFALIAS @alias (may be

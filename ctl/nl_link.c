@@ -156,7 +156,7 @@ int nl_bridge_add(struct nl_sock *nl, const char *name, const uint8_t mac[6])
 {
 	char buf[NL_REQ_SIZE];
 	struct nlmsghdr *nlh = msg_start(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-	struct nlattr *info;
+	struct nlattr *info, *data;
 
 	put_ifinfomsg(nlh, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
@@ -164,6 +164,15 @@ int nl_bridge_add(struct nl_sock *nl, const char *name, const uint8_t mac[6])
 	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	/*
+	 * No multicast snooping: with it, every port that comes up makes the bridge re-arm
+	 * the multicast timers of every port (br_port_state_selection), n² for n namespaces.
+	 * Without a querier on the bridge (fwd runs none) snooping floods unregistered
+	 * multicast to every port anyway; now all multicast is.
+	 */
+	mnl_attr_put_u8(nlh, IFLA_BR_MCAST_SNOOPING, 0);
+	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
 	return nl_request(nl, nlh, NULL, NULL);
 }

@@ -6,6 +6,8 @@
 #   sent by any namespace. With one, each new
 #   namespace's DAD and MLD packets were flooded by the bridge to every port: n namespaces,
 #   n² deliveries, and `up` of 1,000 took 15 s. After a re-up too.
+# - The bridge has no multicast snooping: with it, each port that comes up re-arms the
+#   multicast timers of every port.
 # - A topology of more namespaces than a Linux bridge takes ports (1023) is refused at the
 #   1024th namespace's line, exit 2, before anything is built.
 # Both datapaths.
@@ -74,6 +76,8 @@ for dp in ${DATAPATHS:-kernel bpf}; do
 	check_eq "$T ... each a port of the bridge" "$N" \
 		"$(ip -n "$HOST" -o link show master "$br" | wc -l)"
 	check_eq "$T no IPv6 address on the bridge or its ports" "" "$(host_ipv6 "$br")"
+	check_eq "$T the bridge has no multicast snooping (n² timer work as ports come up)" \
+		"mcast_snooping 0" "$(ip -n "$HOST" -d link show "$br" | grep -o 'mcast_snooping [0-9]')"
 	check_eq "$T no IPv6 address on any namespace's eth0, none to be made" "" "$(inside_ipv6)"
 	check "$T the namespaces still reach the gateway" pingable "$P-s0001" 10.60.0.1
 	check "$T ... and each other" pingable "$P-s0002" "10.60.0.$((N % 200 + 10))"
