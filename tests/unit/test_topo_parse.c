@@ -168,6 +168,12 @@ static const struct parse_case cases[] = {
 	  "t.conf:3: duplicate namespace 'red' (first at line 2)" },
 	{ "duplicate address", BASE "namespace blue 192.168.15.1\n", 0, NULL,
 	  "t.conf:3: address 192.168.15.1 already used by namespace 'red' (line 2)" },
+	/* Found by sorting: still the first in the file that is named. */
+	{ "a name a third time", BASE "namespace red 192.168.15.2\nnamespace red 192.168.15.3\n", 0,
+	  NULL, "t.conf:4: duplicate namespace 'red' (first at line 2)" },
+	{ "an address again, by a name that sorts first",
+	  BASE "namespace zeta 192.168.15.7\nnamespace alpha 192.168.15.7\n", 0, NULL,
+	  "t.conf:4: address 192.168.15.7 already used by namespace 'zeta' (line 3)" },
 	{ "namespace outside the subnet", BASE "namespace blue 192.168.16.2\n", 0, NULL,
 	  "t.conf:3: address 192.168.16.2 of namespace 'blue' is outside the bridge subnet" },
 	{ "namespace is the gateway", BASE "namespace blue 192.168.15.5\n", 0, NULL,
