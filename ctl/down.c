@@ -71,6 +71,11 @@ static void down_forget(struct going *g)
 	fwd_note("topology %s is down", g->j.topology);
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 int fwd_cmd_down(const struct fwd_cmdline *c, const struct fwd_opts *o)
 {
 	struct going *gs = calloc(c->n_names, sizeof(*gs));
@@ -85,6 +90,9 @@ int fwd_cmd_down(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		failed = true;
 		goto out;
 	}
+	/* Each journal stays locked until the end: taken in one order, so that two downs of
+	 * the same topologies named in another order cannot wait for each other. */
+	qsort(c->names, c->n_names, sizeof(*c->names), by_name);
 	for (size_t i = 0; i < c->n_names; i++) {
 		ret = down_open(c->names[i], &gs[n]);
 		if (ret < 0)

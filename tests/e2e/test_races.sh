@@ -2,7 +2,8 @@
 # Life-cycle races, in each datapath: rounds of two `up` of one file at once, `up` and `down`
 # at once, and an `up` killed with SIGKILL at a random instant, each followed by `up` and `down`
 # exiting 0 and leaving nothing behind; meanwhile `up` of a second topology, which keeps
-# working. Also: `down` of a topology that was never up leaves no lock file.
+# working. Also: `down` of a topology that was never up leaves no lock file, and two downs of
+# the same two topologies named in opposite orders, at once, both end.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -92,7 +93,22 @@ for dp in ${DATAPATHS:-kernel bpf}; do
 	check_eq "$T $ROUNDS rounds: every down after them exits 0" 0 $bad_after
 	check_eq "$T $ROUNDS rounds: nothing left behind (journal, lock, pins, namespaces)" 0 $bad_left
 	check_eq "$T $ROUNDS rounds: the other topology, brought up meanwhile, kept working" 0 $bad_other
-	check "$T down of the other topology" "$FWDCTL" -q -n "$HOST" down "$o"
+	# Two downs of both topologies, named in opposite orders, at once: a down keeps every
+	# journal it took locked to its end, so without one order of taking them each would wait
+	# for the other. While a third process holds the other's lock, both downs queue for it;
+	# without that order, the one that gets it next waited forever for the first's (1 in 2).
+	check "$T up again" "$FWDCTL" -q -n "$HOST" up "$conf"
+	flock "/run/fwd/$o.lock" sleep 1 &
+	hpid=$!
+	sleep 0.2
+	timeout 60 "$FWDCTL" -q -n "$HOST" down "$t" "$o" 2>"$WORK/err1" &
+	dpid=$!
+	timeout 60 "$FWDCTL" -q -n "$HOST" down "$o" "$t" 2>"$WORK/err2"
+	check_eq "$T two downs of both, in opposite orders, at once: the second exits 0" 0 $?
+	wait $dpid
+	check_eq "$T ... and the first" 0 $?
+	wait $hpid
+	check "$T ... both topologies are gone" sh -c "! ls /run/fwd/$t.journal /run/fwd/$o.journal 2>/dev/null | grep -q ."
 	check_eq "$T the sandbox is as it was" "$before" "$(snapshot)"
 done
 finish
