@@ -2,14 +2,15 @@
 /*
  * What a topology's datapath was last made from, so that a re-`up` with nothing changed leaves
  * it as it is instead of loading the same programs again and swapping them into every veth's
- * filter (with a thousand namespaces, most of the re-up's time). Two hashes: of everything the
- * programs are loaded from (this very executable, BPF objects and loader included; the
+ * filter (with a thousand namespaces, most of the re-up's time). Three hashes: of everything
+ * the programs are loaded from (this very executable, BPF objects and loader included; the
  * topology's text; the settings derived from its links), known before the namespaces are
- * built, and of the namespaces' links, known after. Kept
- * in a one-entry map pinned beside the topology's other pins (so `down` removes it with them);
- * removed before anything is changed and written after all of it succeeded, so that a failed
- * or killed up is never taken for a finished one.
+ * built; of the namespaces' links, known after; and of what is pinned, so that a pin removed or
+ * replaced by hand is seen. Kept in a one-entry map pinned beside the topology's other pins (so
+ * `down` removes it with them); removed before anything is changed and written after all of it
+ * succeeded, so that a failed or killed up is never taken for a finished one.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -52,6 +53,43 @@ uint64_t fingerprint_self(uint64_t h)
 	h = fingerprint_add(h, p, st.st_size);
 	munmap(p, st.st_size);
 	return h;
+}
+
+uint64_t fingerprint_pins(const char *topology)
+{
+	char dir_path[PATH_MAX];
+	struct dirent *de;
+	uint64_t sum = 0;
+	DIR *dir;
+
+	if (pins_path(dir_path, topology, NULL) || !(dir = opendir(dir_path)))
+		return 0;
+	/* A sum of one hash per pin: the same whatever order the directory lists them in. */
+	while ((de = readdir(dir))) {
+		struct bpf_map_info info = {}; /* a map's, program's or link's: type, then id */
+		__u32 len = sizeof(info.type) + sizeof(info.id);
+		char path[PATH_MAX];
+		int fd;
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, FP_PIN))
+			continue;
+		if (pins_path(path, topology, de->d_name) || (fd = bpf_obj_get(path)) < 0) {
+			sum = 0;
+			break;
+		}
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			info.id = 0;
+		close(fd);
+		if (!info.id) {
+			sum = 0;
+			break;
+		}
+		sum += fingerprint_add(
+		    fingerprint_add(FINGERPRINT_SEED, de->d_name, strlen(de->d_name)), &info.id,
+		    sizeof(info.id));
+	}
+	closedir(dir);
+	return sum;
 }
 
 bool fingerprint_read(const char *topology, struct fingerprint *out)

@@ -135,6 +135,9 @@ struct fingerprint {
 uint64_t fingerprint_add(uint64_t h, const void *data, size_t len);
 /* The running executable into @h; 0 when it cannot be read. */
 uint64_t fingerprint_self(uint64_t h);
+/* Which objects are pinned for @topology (every pin but the fingerprint's, by name and kernel
+ * id): a pin missing, added or replaced changes it. 0 when one cannot be read. */
+uint64_t fingerprint_pins(const char *topology);
 bool fingerprint_read(const char *topology, struct fingerprint *out);
 int fingerprint_write(const char *topology, const struct fingerprint *fp);
 void fingerprint_forget(const char *topology);

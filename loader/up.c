@@ -120,10 +120,6 @@ static int up_prepare_ct(struct fwd_tc *skel, const char *topology, const struct
 	return 0;
 }
 
-/*
- * Run fwd_ct_start: slots for a new table (@flags FWD_CT_START_FILL), for copied connections
- * (FWD_CT_START_ADOPT), and the sweep started over with the new program.
- */
 #define UP_CT_START_TRIES 50
 
 /*
@@ -154,6 +150,10 @@ static void up_ct_start_prepare(int try)
 	close(fds[1]);
 }
 
+/*
+ * Run fwd_ct_start: slots for a new table (@flags FWD_CT_START_FILL), for copied connections
+ * (FWD_CT_START_ADOPT), and the sweep started over with the new program.
+ */
 static int up_ct_start(struct fwd_tc *skel, __u8 flags)
 {
 	char frame[64] = { 0 }; /* a tc test run wants an Ethernet header's worth */
@@ -161,7 +161,7 @@ static int up_ct_start(struct fwd_tc *skel, __u8 flags)
 	cpu_set_t was;
 	bool moved = false;
 
-	for (int try = 0; try < UP_CT_START_TRIES && !err; try++) {
+	for (int try = 0; try < UP_CT_START_TRIES; try++) {
 		frame[0] = (char)flags;
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
 			    .data_size_in = sizeof(frame), .repeat = 1);
@@ -439,51 +439,6 @@ static uint32_t up_pin_id(const char *topology, const char *name)
 	return info.id;
 }
 
-/*
- * Which objects are pinned: every pin an up leaves, by the kernel's id. A pin that is missing
- * or that something else replaced (another fwd version's map, say) changes it. 0 when one is
- * missing: never a match.
- */
-static uint64_t up_pins_fingerprint(const struct fwd_topology *t, const struct fwd_runtime *rt)
-{
-	static const char *const pins[] = {
-		"fwd_endpoints",
-		"fwd_counters",
-		"fwd_forwards",
-		"fwd_fwd_targets",
-		"fwd_fwd_addrs",
-		"fwd_ct_gc",
-		"fwd_ct_ns",
-		"fwd_ports",
-		"fwd_rule_drops",
-		"fwd_ct_peers",
-		"fwd_fwd_peers",
-		"fwd_foreign",
-		"fwd_uplink",
-		"fwd_ct",
-		"fwd_ct_recent",
-		"fwd_ct_slots",
-		"fwd_ct_free",
-		FWD_PIN_PROG_TC,
-		FWD_PIN_PROG_CT_DELETE,
-		FWD_PIN_PROG_UPLINK,
-	};
-	size_t n = sizeof(pins) / sizeof(pins[0]);
-	uint64_t h = FINGERPRINT_SEED;
-
-	/* The uplink's program only while there is something to translate. */
-	if (!up_snat(t, rt) && !up_dnat(t, rt))
-		n--;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t id = up_pin_id(t->name, pins[i]);
-
-		if (!id)
-			return 0;
-		h = fingerprint_add(h, &id, sizeof(id));
-	}
-	return h;
-}
-
 /* The pinned programs are attached where this up would attach them. */
 static bool up_attached(const struct fwd_topology *t, const struct fwd_runtime *rt)
 {
@@ -517,7 +472,7 @@ static bool up_keep_loaded(const struct loader_up_job *job)
 	struct fingerprint last;
 
 	return job->fp.programs && fingerprint_read(t->name, &last) &&
-	       last.programs == job->fp.programs && last.pins == up_pins_fingerprint(t, &job->rt) &&
+	       last.programs == job->fp.programs && last.pins == fingerprint_pins(t->name) &&
 	       !pins_path(ct_path, t->name, "fwd_ct") &&
 	       !pins_path(free_path, t->name, "fwd_ct_free") && !up_ct_unfilled(ct_path, free_path);
 }
@@ -734,7 +689,7 @@ int loader_up_finish(struct loader_up_job *job, const struct fwd_runtime *rt)
 						     bpf_map__fd(skel->maps.fwd_uplink) });
 
 	/* All of it done: a re-up with nothing changed may keep it. */
-	if (!err && fp.programs && (fp.pins = up_pins_fingerprint(t, rt)))
+	if (!err && fp.programs && (fp.pins = fingerprint_pins(t->name)))
 		err = fingerprint_write(t->name, &fp);
 
 end_destroy:
