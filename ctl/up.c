@@ -60,7 +60,6 @@ static int addr_is(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx)
 	return addr == *(const in_addr_t *)ctx;
 }
 
-/* Nothing has changed yet: every refusal here leaves the machine as it was. */
 static const char (*sort_veths)[IF_NAMESIZE];
 
 static int by_veth_name(const void *a, const void *b)
@@ -132,6 +131,7 @@ static bool veth_wanted(const struct up *u, const char *name)
 
 static int adopt_bridge_ports(struct up *u);
 
+/* Nothing has changed yet: every refusal here leaves the machine as it was. */
 static int preflight(struct up *u)
 {
 	const struct fwd_ct_timeouts ct_defaults = FWD_CT_TIMEOUTS_DEFAULT;
@@ -378,8 +378,9 @@ static int ensure_no_ipv6(struct nl_sock *nl, const struct nl_link *l)
  * puts a multicast route (ff00::/8) in the host's table, and with thousands of veths each one
  * that comes or goes walks all of them (fib6_add_rt2node at up, fib6_ifdown at down, the
  * kernel's destruction of the namespaces included). Nor any address, so no address-generation
- * mode to set (one request less per veth). Written on every up: writing the value it has
- * changes nothing.
+ * mode to set (one request less per veth). Written whenever the link was read (writing the
+ * value it has changes nothing); not for a link that reports no IPv6 (ipv6_addr_gen_mode -1: a
+ * kernel without it, or a port a re-up took from the bridge's list, made by an up that wrote it).
  */
 static int host_link_no_ipv6(const struct nl_link *l)
 {
@@ -387,11 +388,9 @@ static int host_link_no_ipv6(const struct nl_link *l)
 	int fd, ret;
 
 	if (l->ipv6_addr_gen_mode < 0)
-		return 0; /* a kernel without IPv6 */
+		return 0;
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", l->name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return 0; /* IPv6 is not in this kernel */
 	if (fd < 0)
 		return -errno;
 	ret = write(fd, "1", 1) == 1 ? 0 : -errno;
@@ -582,9 +581,8 @@ static int configure_inside(struct up *u, size_t i, int nsfd)
 	const struct fwd_namespace *ns = &u->t->namespaces[i];
 	struct nl_sock *in = NULL;
 	struct nl_link lo, eth;
-	int ret;
-
 	bool has_addr;
+	int ret;
 
 	ret = nl_open_netns(nsfd, &in);
 	if (ret)
