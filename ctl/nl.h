@@ -38,11 +38,13 @@ const char *nl_errmsg(const struct nl_sock *nl);
 int nl_fail(struct nl_sock *nl, int err, const char *object, const char *what);
 
 /*
- * How many other network namespaces this one holds an id for (RTM_GETNSID dump), or -errno.
- * The kernel gives an id to each namespace a link here reaches (a veth's peer) and takes it
- * back while it destroys that namespace: `down` watches this number fall.
+ * A digest of the ids this namespace holds for other network namespaces (RTM_GETNSID dump); 0
+ * or -errno. The kernel gives an id to each namespace a link here reaches (a veth's peer) and
+ * takes it back while it destroys that namespace: `down` watches the digest change. Linux 6.18
+ * ends that dump after its first buffer (134 ids here), so with more, only the lowest ids are
+ * seen: a namespace with a higher one goes unnoticed until the lower ones have gone.
  */
-int nl_nsid_count(struct nl_sock *nl);
+int nl_nsid_digest(struct nl_sock *nl, uint64_t *digest);
 
 struct nl_link {
 	int ifindex;

@@ -128,7 +128,8 @@ static long now_ms(void)
  * No fixed bound: before it frees a single link, the kernel unhashes each dying namespace from
  * every live one, which with thousands alive takes seconds per thousand dying. So the wait
  * lasts while either the links or the host's namespace ids (taken back in that first step) keep
- * going, and ends after TEARDOWN_STALL_MS without either: what is left is held.
+ * going, and ends after TEARDOWN_STALL_MS without either: what is left is held. (The ids are
+ * seen only as far as the kernel's dump goes: nl_nsid_digest().)
  */
 #define TEARDOWN_STALL_MS 3000
 #define TEARDOWN_POLL_US  (10 * 1000)
@@ -138,7 +139,8 @@ void teardown_wait_links(struct nl_sock *nl, struct journal *const *js, size_t n
 	const char **left;
 	size_t n = 0, total = 0;
 	long progress_at = now_ms();
-	int nsids = -1;
+	uint64_t nsids = 0;
+	bool have_nsids = false;
 
 	for (size_t i = 0; i < n_js; i++)
 		total += js[i]->n;
@@ -158,11 +160,14 @@ void teardown_wait_links(struct nl_sock *nl, struct journal *const *js, size_t n
 		if (still < n) {
 			progress_at = now_ms();
 		} else {
-			int ids = nl_nsid_count(nl);
+			uint64_t ids;
 
-			if (ids >= 0 && nsids >= 0 && ids < nsids)
-				progress_at = now_ms();
-			nsids = ids;
+			if (!nl_nsid_digest(nl, &ids)) {
+				if (have_nsids && ids != nsids)
+					progress_at = now_ms();
+				nsids = ids;
+				have_nsids = true;
+			}
 		}
 		n = still;
 		if (!n || now_ms() - progress_at > TEARDOWN_STALL_MS)
