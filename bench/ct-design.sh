@@ -4,12 +4,13 @@
 # bench/ct_design.bpf.c side by side, medians of ROUNDS (default 3) runs at a table of
 # CONNECTIONS (default 1000000) connections, as a markdown table on stdout. Loads BPF programs
 # and runs them with BPF_PROG_TEST_RUN only: no interface, no packet, no namespace.
+# CT_DESIGN_VARIANTS (e.g. "slots_np paged") measures only those.
 set -euo pipefail
 BUILD=${1:?usage: ct-design.sh BUILD [CONNECTIONS] [ROUNDS]}
 N=${2:-1000000}
 ROUNDS=${3:-3}
 TOOL=$BUILD/bench/ct_design
-VARIANTS="timer_np timer_pa life_np life_pa fifo_pa lru slots_np flat"
+VARIANTS=${CT_DESIGN_VARIANTS:-timer_np timer_pa life_np life_pa fifo_pa lru slots_np flat paged paged_km}
 FIELDS="insert_ns lookup_ns delete_ns pass_ns expire_ns mem_bytes misses insert_fails"
 RAW=$(mktemp)
 trap 'rm -f "$RAW"' EXIT

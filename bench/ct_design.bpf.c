@@ -18,9 +18,18 @@
  *              of an ARRAY (its key and a lower bound of its expiry) taken from a QUEUE of
  *              free slots: a sweep reads the array in order and looks up only the connections
  *              whose lower bound passed
+ *   paged      an ARRAY of 4 KiB pages, each a spin lock and 39 cells (a key and its entry
+ *              inline); a key hashes (keyed, seeded) to a page and a home cell there, and is
+ *              found by probing on from its home inside the page: one memory access for most
+ *              lookups, as flat, but a table (nothing is overwritten, two CPUs cannot insert
+ *              one key twice: inserts and deletes take the page's lock, lookups take none)
+ *   paged_km   the same pages, 7 to an inner ARRAY of an ARRAY_OF_MAPS: small arrays are
+ *              kmalloc'ed, in the kernel's direct map, where a big one is vmalloc'ed in 4 KiB
+ *              pages; it tells what the TLB adds to a cold lookup
  *
  * Only one variant's maps are sized by the loader; the others stay at one entry.
  */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
@@ -556,4 +565,286 @@ SEC("tc") int sweep_fifo_pa(struct __sk_buff *skb)
 	bpf_map_delete_elem(&fifo_pa, &it.key);
 	__sync_fetch_and_add(&expired, 1);
 	return TC_ACT_OK;
+}
+
+#define CELL_FREE 0    /* key.proto of a cell never used since its page was clean */
+#define CELL_GONE 0xff /* key.proto of a deleted cell: lookups probe past it, inserts reuse it */
+
+struct cell {
+	struct ct_design_key key;
+	struct v_life v;
+};
+
+struct page {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	struct cell cell[PAGE_CELLS];
+};
+_Static_assert(sizeof(struct page) <= 4096, "a page");
+_Static_assert(sizeof(struct page) == sizeof(struct ct_design_page), "the driver's page");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct page);
+} paged SEC(".maps");
+
+/*
+ * paged_km: the same pages, 7 to an inner ARRAY of an ARRAY_OF_MAPS. An array of at most
+ * 32 KiB is kmalloc'ed, in the kernel's direct map (huge pages), where one of fwd's size is
+ * vmalloc'ed page by page: the question is what the TLB miss of every cold lookup costs.
+ */
+/* clang-format off */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct {
+		__uint(type, BPF_MAP_TYPE_ARRAY);
+		__uint(max_entries, PAGES_PER_GROUP);
+		__type(key, __u32);
+		__type(value, struct page);
+	});
+} paged_km SEC(".maps");
+/* clang-format on */
+
+volatile const __u32 n_pages = 1;
+volatile const bool page_groups = false; /* paged_km */
+volatile const __u64 page_seed = 0; /* random per table: its keys' placement is nobody's guess */
+
+static __always_inline __u64 paged_hash(const struct ct_design_key *k)
+{
+	__u64 a, b, h;
+
+	__builtin_memcpy(&a, k, 8);
+	__builtin_memcpy(&b, (const char *)k + 8, 8);
+	h = (a ^ page_seed) * 0x9e3779b97f4a7c15ull;
+	h ^= h >> 29;
+	h = (h + b) * 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
+}
+
+/* The page of @k, and its home cell there. */
+static __always_inline struct page *paged_page(const struct ct_design_key *k, __u32 *home)
+{
+	__u64 h = paged_hash(k);
+	__u32 idx = ((h >> 32) * n_pages) >> 32;
+
+	*home = ((h & 0xffffffffull) * PAGE_CELLS) >> 32;
+	if (page_groups) {
+		__u32 g = idx / PAGES_PER_GROUP, sub = idx % PAGES_PER_GROUP;
+		void *inner = bpf_map_lookup_elem(&paged_km, &g);
+
+		return inner ? bpf_map_lookup_elem(inner, &sub) : NULL;
+	}
+	return bpf_map_lookup_elem(&paged, &idx);
+}
+
+static __always_inline bool paged_key_eq(const struct ct_design_key *a,
+					 const struct ct_design_key *b)
+{
+	__u64 a0, a1, b0, b1;
+
+	__builtin_memcpy(&a0, a, 8);
+	__builtin_memcpy(&a1, (const char *)a + 8, 8);
+	__builtin_memcpy(&b0, b, 8);
+	__builtin_memcpy(&b1, (const char *)b + 8, 8);
+	return a0 == b0 && a1 == b1;
+}
+
+/* Cell @i after @from (both below PAGE_CELLS), around the page. */
+static __always_inline __u64 paged_cell(__u64 from, __u64 i)
+{
+	__u64 c = from + i;
+
+	if (c >= PAGE_CELLS)
+		c -= PAGE_CELLS;
+	/* Never true; the verifier cannot know, and the compiler must not drop it. */
+	asm volatile("" : "+r"(c));
+	if (c >= PAGE_CELLS)
+		c = 0;
+	return c;
+}
+
+/* The cell index of @k in @pg, or -1. */
+static __always_inline int paged_find(struct page *pg, __u64 home, const struct ct_design_key *k)
+{
+	for (__u64 i = 0; i < PAGE_CELLS; i++) {
+		__u64 c = paged_cell(home, i);
+		__u8 p;
+
+		if (c >= PAGE_CELLS)
+			return -1;
+		p = *(volatile __u8 *)&pg->cell[c].key.proto;
+		if (p == CELL_FREE)
+			return -1;
+		if (p != CELL_GONE && paged_key_eq(&pg->cell[c].key, k))
+			return c;
+	}
+	return -1;
+}
+
+/* Insert @k with @v unless there: 0, 1 (there), -1 (its page full). */
+static __always_inline int paged_insert(const struct ct_design_key *k, const struct v_life *v)
+{
+	struct page *pg;
+	__u32 home;
+	int at = -1, ret = 0;
+
+	pg = paged_page(k, &home);
+	if (!pg)
+		return -1;
+	bpf_spin_lock(&pg->lock);
+	for (__u64 i = 0; i < PAGE_CELLS; i++) {
+		__u64 c = paged_cell(home, i);
+		__u8 p;
+
+		if (c >= PAGE_CELLS)
+			break;
+		p = pg->cell[c].key.proto;
+		if (p == CELL_FREE || p == CELL_GONE) {
+			if (at < 0)
+				at = c;
+			if (p == CELL_FREE)
+				break;
+			continue;
+		}
+		if (paged_key_eq(&pg->cell[c].key, k)) {
+			ret = 1;
+			break;
+		}
+	}
+	if (!ret && at >= 0 && paged_cell(at, 0) < PAGE_CELLS) {
+		struct cell *cl = &pg->cell[paged_cell(at, 0)];
+
+		cl->v = *v;
+		cl->key.saddr = k->saddr;
+		cl->key.daddr = k->daddr;
+		cl->key.sport = k->sport;
+		cl->key.dport = k->dport;
+		asm volatile("" ::: "memory"); /* the key's proto last: it makes the cell live */
+		cl->key.proto = k->proto;
+	} else if (!ret) {
+		ret = -1;
+	}
+	bpf_spin_unlock(&pg->lock);
+	return ret;
+}
+
+/* Delete @k: 0, or -1 when not there. A deleted cell followed by a free one is free too, and
+ * so are the deleted ones before it. */
+static __always_inline int paged_delete(const struct ct_design_key *k)
+{
+	struct page *pg;
+	__u32 home;
+	int at;
+
+	pg = paged_page(k, &home);
+	if (!pg)
+		return -1;
+	bpf_spin_lock(&pg->lock);
+	at = paged_find(pg, home, k);
+	if (at >= 0) {
+		__u64 a = paged_cell(at, 0), next = paged_cell(at, 1);
+		__u8 mark = CELL_GONE;
+
+		if (next < PAGE_CELLS && pg->cell[next].key.proto == CELL_FREE)
+			mark = CELL_FREE;
+		if (a < PAGE_CELLS)
+			pg->cell[a].key.proto = mark;
+		for (__u64 i = 1; mark == CELL_FREE && i < PAGE_CELLS; i++) {
+			__u64 c = paged_cell(a, PAGE_CELLS - i);
+
+			if (c >= PAGE_CELLS || pg->cell[c].key.proto != CELL_GONE)
+				break;
+			pg->cell[c].key.proto = CELL_FREE;
+		}
+	}
+	bpf_spin_unlock(&pg->lock);
+	return at >= 0 ? 0 : -1;
+}
+
+static __always_inline int paged_insert_conn(void)
+{
+	struct ct_design_key o, r;
+	struct v_life v = {};
+
+	keys_of(next_conn++, &o, &r);
+	v.expires_ns = now() + timeout_ns;
+	v.e.peer = o;
+	v.e.dir = 1;
+	if (paged_insert(&r, &v))
+		goto fail;
+	v.e.peer = r;
+	v.e.dir = 0;
+	if (paged_insert(&o, &v)) {
+		paged_delete(&r);
+		goto fail;
+	}
+	return TC_ACT_OK;
+fail:
+	__sync_fetch_and_add(&fails, 1);
+	return TC_ACT_OK;
+}
+
+static __always_inline int paged_lookup_conn(void)
+{
+	struct ct_design_key o, r;
+	struct page *pg;
+	struct cell *cl;
+	__u64 t = now();
+	__u32 home;
+	int at;
+
+	keys_of(random_conn(), &o, &r);
+	pg = paged_page(&o, &home);
+	at = pg ? paged_find(pg, home, &o) : -1;
+	if (at < 0 || !pg || paged_cell(at, 0) >= PAGE_CELLS) {
+		__sync_fetch_and_add(&misses, 1);
+		return TC_ACT_OK;
+	}
+	cl = &pg->cell[paged_cell(at, 0)];
+	if (t + timeout_ns > cl->v.expires_ns + (1ull << 28))
+		cl->v.expires_ns = t + timeout_ns;
+	return TC_ACT_OK;
+}
+
+static __always_inline int paged_delete_conn(void)
+{
+	struct ct_design_key o, r;
+
+	keys_of(next_conn++, &o, &r);
+	paged_delete(&r);
+	if (paged_delete(&o))
+		__sync_fetch_and_add(&misses, 1);
+	return TC_ACT_OK;
+}
+
+/* The same programs for both variants (the driver loads those of one: their suffix). */
+SEC("tc") int insert_paged(struct __sk_buff *skb)
+{
+	return paged_insert_conn();
+}
+SEC("tc") int lookup_paged(struct __sk_buff *skb)
+{
+	return paged_lookup_conn();
+}
+SEC("tc") int delete_paged(struct __sk_buff *skb)
+{
+	return paged_delete_conn();
+}
+SEC("tc") int insert_paged_km(struct __sk_buff *skb)
+{
+	return paged_insert_conn();
+}
+SEC("tc") int lookup_paged_km(struct __sk_buff *skb)
+{
+	return paged_lookup_conn();
+}
+SEC("tc") int delete_paged_km(struct __sk_buff *skb)
+{
+	return paged_delete_conn();
 }

@@ -23,4 +23,14 @@ struct ct_design_entry {
 	__u8 rest[63];
 };
 
+/* Cells of a page of the paged design (4 KiB: a lock and 39 cells of 104 bytes). */
+#define PAGE_CELLS 39
+/* paged_km: pages per inner array (7 of 4,064 bytes: under the 32 KiB kmalloc serves). */
+#define PAGES_PER_GROUP 7
+/* A page's size, for the driver's inner arrays. */
+struct ct_design_page {
+	__u8 bytes[8 + PAGE_CELLS *
+			   (sizeof(struct ct_design_key) + 8 + sizeof(struct ct_design_entry))];
+};
+
 #endif
