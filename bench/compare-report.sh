@@ -6,7 +6,8 @@
 # datapath old, setup builder fwdctl-old) were measured in, the medians of both and their
 # paired ratio: the median, over the rounds both were measured in, of that round's ratio
 # (see report.sh for why paired). The ratio is oriented so that above 1 is better for new:
-# new/old for rates, old/new for latencies (*_us) and times (*_s).
+# new/old for rates, old/new for latencies (*_us), times (*_s) and TCP segment counts
+# (retransmitted: unit segments).
 # Exit status: 0 written, 1 not, 2 usage.
 set -u
 set -o pipefail
@@ -47,7 +48,7 @@ meta() { sed -n "s/^$1=//p" "$META" | head -n 1; }
 		END {
 			for (i = 1; i <= n; i++) {
 				k = order[i]; split(k, kk, SUBSEP)
-				lower = kk[2] ~ /_us$|_s$|_ns$/
+				lower = kk[2] ~ /_us$|_s$|_ns$/ || unit[k] == "segments"
 				m = 0
 				for (key in seen) {
 					split(key, p, SUBSEP)

@@ -126,7 +126,7 @@ rounds_line() {
 		echo "Cells: median [min–max] (n runs). Ratios are of the medians (the samples carry no"
 		echo "rounds to pair). Throughput and"
 	fi
-	echo "rates: higher is better; latencies (\`rr_*_us\`) and setup times: lower is better."
+	echo "rates: higher is better; latencies (\`rr_*_us\`), setup times and TCP segment counts: lower is better."
 	echo
 	awk -F'\t' -v nfmax="$(meta nf_conntrack_max)" "$AWK_LIB"'
 		function cell(k) {
@@ -147,6 +147,7 @@ rounds_line() {
 			k = $1 SUBSEP $2 SUBSEP $3
 			med[k] = $5; lo[k] = $6; hi[k] = $7; cnt[k] = $8; unit[$3] = $4
 			samples[k] = $9; rounds[k] = $10
+			if ($4 == "segments") { if (!($3 in gseen)) { gseen[$3] = 1; gm[++ng] = $3 }; next }
 			if (!($3 in seen) && $1 != "ct" && $1 != "setup") { seen[$3] = 1; metrics[++nm] = $3 }
 			if ($1 == "ct" && !($3 in cseen)) { cseen[$3] = 1; ctm[++nc] = $3 }
 			if ($1 == "setup" && !($3 in sseen)) { sseen[$3] = 1; sm[++ns] = $3 }
@@ -164,6 +165,22 @@ rounds_line() {
 					if (!(b in med) && !(kk in med)) continue
 					printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", paths[p], m, unit[m],
 						cell(b), cell(kk), cell(c), ratio(b, kk), ratio(b, c), ratio(kk, c)
+				}
+			}
+			if (ng) {
+				print "\n### TCP segments per iperf3 run: retransmitted and DSACKed (client), out of order (server)\n"
+				hdr = "| path | datapath"; sep = "| --- | ---"
+				for (i = 1; i <= ng; i++) { hdr = hdr " | " gm[i]; sep = sep " | ---" }
+				print hdr " |"; print sep " |"
+				np = split("bridge snat dnat direct", gpaths, " "); nd = split("bpf kernel ceiling", gdps, " ")
+				for (p = 1; p <= np; p++) for (d = 1; d <= nd; d++) {
+					row = ""; any = 0
+					for (i = 1; i <= ng; i++) {
+						k = gpaths[p] SUBSEP gdps[d] SUBSEP gm[i]
+						if (k in med) any = 1
+						row = row " | " cell(k)
+					}
+					if (any) printf "| %s | %s%s |\n", gpaths[p], gdps[d], row
 				}
 			}
 			print "\n## Connection tracking: udp_pps through SNAT by concurrent flows\n"
@@ -200,7 +217,7 @@ rounds_line() {
 # results.png: data files for bench/plot.gp (NaN where a value is missing).
 awk -F'\t' -v dir="$STATS" "$AWK_LIB"'
 	{ k = $1 SUBSEP $2 SUBSEP $3; med[k] = $5; samples[k] = $9; rounds[k] = $10
-	  if ($1 != "ct" && $1 != "setup" && $1 != "direct" && !(($1, $3) in s)) { s[$1, $3] = 1; tl[++nt] = $1 " " $3 }
+	  if ($1 != "ct" && $1 != "setup" && $1 != "direct" && $4 != "segments" && !(($1, $3) in s)) { s[$1, $3] = 1; tl[++nt] = $1 " " $3 }
 	  if ($1 == "ct" && !($3 in c)) { c[$3] = 1; cl[++nc] = $3 }
 	  if ($1 == "setup" && !($3 in u)) { u[$3] = 1; ul[++nu] = $3 } }
 	function get(k, scale) { return (k in med) ? med[k] / scale : "NaN" }

@@ -323,17 +323,40 @@ endpoints() {
 # --- the measurements; each prints nothing, records its samples, returns 1 on failure ------
 # Arguments: PATH DATAPATH (after endpoints()).
 
+# TCP counters of namespace $1, as "retransmitted DSACKed out-of-order" segments since it was
+# made: Tcp RetransSegs (/proc/net/snmp), TcpExt TCPDSACKRecvSegs and TCPOFOQueue
+# (/proc/net/netstat). Each file has a line of names, then one of values, per prefix.
+# shellcheck disable=SC2317,SC2016 # called by m_tcp; the awk program is awk's
+tcp_counters() {
+	ip netns exec "$1" awk '
+		/^(Tcp|TcpExt):/ {
+			k = FILENAME $1
+			if (!(k in names)) { names[k] = 1; for (i = 2; i <= NF; i++) name[k, i] = $i; next }
+			for (i = 2; i <= NF; i++) v[$1 name[k, i]] = $i
+		}
+		END { printf "%d %d %d\n", v["Tcp:RetransSegs"], v["TcpExt:TCPDSACKRecvSegs"], v["TcpExt:TCPOFOQueue"] }
+	' /proc/net/snmp /proc/net/netstat
+}
+
 # shellcheck disable=SC2317 # called as "m_$m"
 m_tcp() {
-	local out v pid
+	local out v pid c0 c1 s0 s1
 	bg_run "$SNS" $((TCP_D + TCP_OMIT + 20)) "$WORK/iperf3-s.log" iperf3 -s -1 -p "$PORT_IPERF"
 	pid=$SANDBOX_LAST
 	wait_for 5000 listening "$SNS" tcp "$PORT_IPERF" || { sandbox_stop "$pid" TERM; fail "$1/$2 tcp: iperf3 server did not listen"; return 1; }
+	read -ra c0 <<<"$(tcp_counters "$CNS")"
+	read -ra s0 <<<"$(tcp_counters "$SNS")"
 	out=$(ip netns exec "$CNS" timeout -k 2 $((TCP_D + TCP_OMIT + 15)) iperf3 -c "$DST" -p "$PORT_IPERF" -t "$TCP_D" -O "$TCP_OMIT" ${TCP_CPUS:+-A "$TCP_CPUS"} -J 2>&1)
+	read -ra c1 <<<"$(tcp_counters "$CNS")"
+	read -ra s1 <<<"$(tcp_counters "$SNS")"
 	sandbox_stop "$pid" TERM
 	v=$(jq -er '.end.sum_received.bits_per_second / 1e9 * 1000 | round / 1000' <<<"$out" 2>/dev/null) ||
 		{ fail "$1/$2 tcp: iperf3: $(jq -r '.error // empty' <<<"$out" 2>/dev/null | head -c 200)"; return 1; }
 	record "$1" "$2" tcp_gbps Gbit/s "$v"
+	# The whole run, its uncounted first second too: the client sends, the server receives.
+	record "$1" "$2" tcp_retrans segments $((c1[0] - c0[0]))
+	record "$1" "$2" tcp_dsack segments $((c1[1] - c0[1]))
+	record "$1" "$2" tcp_ofo segments $((s1[2] - s0[2]))
 }
 
 # shellcheck disable=SC2317 # called as "m_$m"
