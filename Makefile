@@ -11,7 +11,8 @@ MULTIARCH := $(shell $(CC) -dumpmachine)
 # Debian 12 packages, per purpose; `make deps` installs whatever is missing.
 BUILD_PKGS := gcc make clang llvm pkg-config libbpf-dev libxdp-dev libmnl-dev libelf-dev zlib1g-dev \
               libjansson-dev bpftool scdoc
-TEST_PKGS  := iproute2 iptables ebtables iputils-ping socat procps ethtool conntrack
+TEST_PKGS  := iproute2 iptables ebtables iputils-ping socat procps ethtool conntrack \
+              python3-prometheus-client
 LINT_PKGS  := clang-format shellcheck git
 BENCH_PKGS := iperf3 sockperf gnuplot-nox ethtool
 

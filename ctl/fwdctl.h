@@ -32,6 +32,7 @@ struct fwd_cmdline {
 	uint16_t flush_port;
 	char flush_ns[FWD_NETNS_NAME_MAX + 1];
 	bool flush_conntrack; /* up --flush-conntrack */
+	bool prometheus;      /* stats --prometheus */
 };
 
 /* Each returns an exit status. */

@@ -65,7 +65,7 @@ static const char help_text[] =
     "        Namespaces, links (state, gso_ipv4_max_size), addresses, datapath, attached\n"
     "        programs (per link, and on the cgroup v2 root) and rules of NAME, or of every\n"
     "        topology that is up in this host namespace (or whose host namespace is gone).\n"
-    "    stats [NAME]\n"
+    "    stats [--prometheus] [NAME]\n"
     "        BPF counters: packets and bytes per path, drops by reason (datapath bpf),\n"
     "        and events outside the frame total: host_dnat, the host's own connections and\n"
     "        datagrams sent to a forward; ct_early_drop, unanswered connections evicted\n"
@@ -73,7 +73,12 @@ static const char help_text[] =
     "        frames leaving by the uplink (the rest took the per-CPU route cache's answer,\n"
     "        trusted for 100 ms). Refuses counters loaded by another fwd version (exit 1):\n"
     "        'up' again reloads the datapath. Then the policy rules (isolate, forward ...\n"
-    "        from) with what each dropped since the last 'up'.\n"
+    "        from) with what each dropped since the last 'up'. --prometheus prints them in\n"
+    "        Prometheus' text format (fwd_frames_total, fwd_frame_bytes_total,\n"
+    "        fwd_events_total, fwd_policy_dropped_{frames,bytes}_total; labels topology,\n"
+    "        counter, kind, event, rule, line), for NAME or, without one, for every\n"
+    "        topology with datapath bpf up in this host namespace: node_exporter's\n"
+    "        textfile collector reads it as it is.\n"
     "    ct [NAME] [flush [proto tcp|udp|icmp] [port N] [namespace NS]]\n"
     "        Connection-tracking entries (datapath bpf), or remove them with 'flush': all, or\n"
     "        those matching every filter given: the protocol, either port of the original\n"
@@ -124,6 +129,8 @@ static const char help_text[] =
     "    fwdctl up lab.conf && fwdctl status lab\n"
     "    ip netns add sandbox && fwdctl -n sandbox up lab.conf   # keep off the real network\n"
     "    fwdctl -j stats lab\n"
+    "    fwdctl stats --prometheus > /var/lib/node_exporter/fwd.prom.$$ &&\n"
+    "        mv /var/lib/node_exporter/fwd.prom.$$ /var/lib/node_exporter/fwd.prom\n"
     "    fwdctl ct lab flush proto udp namespace blue\n"
     "    fwdctl down lab\n"
     "\n"
@@ -204,7 +211,7 @@ static const struct command commands[] = {
 	{ "up", ARGS_FILE, true, fwd_cmd_up, "--flush-conntrack" },
 	{ "down", ARGS_FILES_OR_NAMES, true, fwd_cmd_down },
 	{ "status", ARGS_NAME, true, fwd_cmd_status },
-	{ "stats", ARGS_NAME, true, fwd_cmd_stats },
+	{ "stats", ARGS_NAME, true, fwd_cmd_stats, "--prometheus" },
 	{ "ct", ARGS_NAME_FLUSH, true, fwd_cmd_ct },
 	{ "watch", ARGS_OPT_FILE_OR_NAME, true, fwd_cmd_watch },
 };
@@ -337,9 +344,13 @@ static int parse_args(const struct command *cmd, int nargs, char **args, struct 
 {
 	int i = 0;
 
-	/* The command's own option comes first: "up --flush-conntrack FILE". */
+	/* The command's own option comes first: "up --flush-conntrack FILE", "stats
+	 * --prometheus NAME". */
 	if (cmd->option && nargs > 0 && !strcmp(args[0], cmd->option)) {
-		c->flush_conntrack = true;
+		if (!strcmp(cmd->option, "--prometheus"))
+			c->prometheus = true;
+		else
+			c->flush_conntrack = true;
 		nargs--;
 		args++;
 	}
@@ -429,6 +440,8 @@ int main(int argc, char **argv)
 	ret = parse_args(cmd, nargs, args, &c);
 	if (ret)
 		return ret;
+	if (c.prometheus && o.json)
+		return usage_error("-j and --prometheus exclude each other: one format");
 
 	if (cmd->needs_root && geteuid() != 0) {
 		fwd_err("%s: needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)", cmd->name);

@@ -4,9 +4,11 @@
 #include "fwd_log.h"
 #include "fwdctl.h"
 #include "output.h"
+#include "stats_prom.h"
 #include "topo.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static const struct out_col stats_cols[] = {
@@ -68,21 +70,17 @@ static json_t *rule_rows(const struct fwd_topology *t, int *err)
 	return rows;
 }
 
-int fwd_cmd_stats(const struct fwd_cmdline *c, const struct fwd_opts *o)
+/* The stats document of topology @t: what -j prints. NULL on failure (said). */
+static json_t *stats_doc(const struct fwd_topology *t)
 {
 	struct fwd_counter_sum counters[FWD_CNT_MAX];
 	uint64_t packets = 0, bytes = 0;
-	struct fwd_topology t;
 	json_t *doc, *rows, *rules;
 	int ret;
 
-	ret = fwd_pick_topology(c->name, "stats", true,
-				"its counters are iptables' own ('fwdctl status %s')", &t);
+	ret = loader_counters_read(t->name, counters);
 	if (ret)
-		return ret;
-	ret = loader_counters_read(t.name, counters);
-	if (ret)
-		goto out;
+		return NULL;
 	rows = json_array();
 	for (size_t i = 0; i < FWD_CNT_MAX && !ret; i++) {
 		const struct fwd_counter_sum *k = &counters[i];
@@ -96,22 +94,87 @@ int fwd_cmd_stats(const struct fwd_cmdline *c, const struct fwd_opts *o)
 					   loader_counter_kind_name(k->kind), "packets",
 					   (json_int_t)k->packets, "bytes", (json_int_t)k->bytes));
 	}
-	rules = ret ? NULL : rule_rows(&t, &ret);
+	rules = ret ? NULL : rule_rows(t, &ret);
 	if (ret) {
 		json_decref(rows);
-		goto out;
+		return NULL;
 	}
-	doc = json_pack("{s:s, s:o, s:I, s:I, s:o?}", "topology", t.name, "counters", rows,
+	doc = json_pack("{s:s, s:o, s:I, s:I, s:o?}", "topology", t->name, "counters", rows,
 			"packets", (json_int_t)packets, "bytes", (json_int_t)bytes, "rules", rules);
-	if (!doc) {
-		ret = fwd_fail(-ENOMEM, "stats", "cannot build the output");
-		goto out;
+	if (!doc)
+		fwd_fail(-ENOMEM, "stats", "cannot build the output");
+	return doc;
+}
+
+/*
+ * stats --prometheus: NAME's counters, or without NAME those of every topology with datapath
+ * bpf up in this host namespace (none: the families without samples, not an error).
+ */
+static int stats_prometheus(const struct fwd_cmdline *c)
+{
+	char names[64][FWD_TOPO_NAME_SIZE];
+	json_t *docs = json_array();
+	int n = 1, ret = 0;
+
+	if (!docs)
+		return fwd_fail(-ENOMEM, "stats", "cannot build the output"), FWD_EXIT_FAILURE;
+	if (!c->name[0])
+		n = fwd_list_topologies_here(names, 64);
+	else
+		snprintf(names[0], sizeof(names[0]), "%s", c->name);
+	for (int i = 0; i < n && !ret; i++) {
+		struct fwd_topology t;
+		json_t *doc;
+
+		/* Without NAME a topology of datapath kernel is no error: it has no counters. */
+		if (!c->name[0]) {
+			bool bpf;
+
+			if (fwd_saved_topology(names[i], &t))
+				continue; /* went down meanwhile */
+			bpf = t.datapath == FWD_DATAPATH_BPF;
+			topo_free(&t);
+			if (!bpf)
+				continue;
+		}
+		ret = fwd_pick_topology(names[i], "stats", true,
+					"its counters are iptables' own ('fwdctl status %s')", &t);
+		if (ret)
+			break;
+		doc = stats_doc(&t);
+		topo_free(&t);
+		if (!doc || json_array_append_new(docs, doc))
+			ret = FWD_EXIT_FAILURE;
 	}
+	if (!ret && stats_prom_write(stdout, docs)) {
+		fwd_err("stats: cannot write the output");
+		ret = FWD_EXIT_FAILURE;
+	}
+	json_decref(docs);
+	return ret;
+}
+
+int fwd_cmd_stats(const struct fwd_cmdline *c, const struct fwd_opts *o)
+{
+	struct fwd_topology t;
+	json_t *doc;
+	int ret;
+
+	if (c->prometheus)
+		return stats_prometheus(c);
+	ret = fwd_pick_topology(c->name, "stats", true,
+				"its counters are iptables' own ('fwdctl status %s')", &t);
+	if (ret)
+		return ret;
+	doc = stats_doc(&t);
+	topo_free(&t);
+	if (!doc)
+		return FWD_EXIT_FAILURE;
 	if (o->json) {
 		out_json(doc);
-		goto out;
+		return FWD_EXIT_OK;
 	}
-	out_table(stdout, "", OUT_COLS(stats_cols), rows, true);
+	out_table(stdout, "", OUT_COLS(stats_cols), json_object_get(doc, "counters"), true);
 	json_object_set_new(doc, "name", json_string("total"));
 	json_object_set_new(doc, "kind", json_string(""));
 	out_row(stdout, "", OUT_COLS(stats_cols), doc);
@@ -120,7 +183,5 @@ int fwd_cmd_stats(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		out_table(stdout, "", OUT_COLS(rule_cols), json_object_get(doc, "rules"), true);
 	}
 	json_decref(doc);
-out:
-	topo_free(&t);
-	return ret ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
+	return FWD_EXIT_OK;
 }

@@ -56,6 +56,43 @@ print(sum(r["packets"] for r in rules if r["rule"].startswith(sys.argv[1])))' "$
 	fi
 }
 
+# prometheus_checks TOPO: stats --prometheus, read by prometheus_client's own parser, says what
+# -j stats says: the rules' drops (labels rule, line), the frames of a path, no event among
+# the frames; without NAME it is this topology's too; with -j it is refused. Debian's python3
+# (python3-prometheus-client, which make test installs), whatever python3 PATH finds first.
+prometheus_checks() {
+	local json prom
+	json=$("$FWDCTL" -j -n "$HOST" stats "$1")
+	prom=$("$FWDCTL" -n "$HOST" stats --prometheus "$1")
+	check_eq "$T stats --prometheus parses (prometheus_client) and agrees with -j stats" ok \
+		"$(/usr/bin/python3 -c '
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+doc = json.loads(sys.argv[1])
+fams = {f.name: f for f in text_string_to_metric_families(sys.argv[2])}
+def samples(fam, suffix):
+    return [s for s in fams[fam].samples if s.name == fam + suffix]
+want = {"fwd_frames", "fwd_frame_bytes", "fwd_events", "fwd_policy_dropped_frames",
+        "fwd_policy_dropped_bytes"}
+assert want <= set(fams), sorted(fams)
+assert all(f.type == "counter" for f in fams.values())
+for r in doc["rules"]:
+    got = [s.value for s in samples("fwd_policy_dropped_frames", "_total")
+           if s.labels == {"topology": doc["topology"], "rule": r["rule"], "line": str(r["line"])}]
+    assert got == [r["packets"]], (r, got)
+frames = {s.labels["counter"]: s.value for s in samples("fwd_frames", "_total")}
+for c in doc["counters"]:
+    if c["kind"] == "event":
+        assert c["name"] not in frames, c
+    elif c["name"] == "redirect_peer":
+        assert frames[c["name"]] >= c["packets"] > 0, (c, frames[c["name"]])
+print("ok")' "$json" "$prom" 2>&1 | tail -n 1)"
+	check "$T stats --prometheus without NAME: this topology's counters" \
+		grep -q "topology=\"$1\"" <<<"$("$FWDCTL" -n "$HOST" stats --prometheus)"
+	check_eq "$T -j stats --prometheus: refused, exit 2" 2 \
+		"$("$FWDCTL" -j -n "$HOST" stats --prometheus "$1" >/dev/null 2>&1; echo $?)"
+}
+
 for dp in bpf kernel; do
 	T="$dp:"
 	topo=${P}${dp:0:1}
@@ -97,6 +134,7 @@ for dp in bpf kernel; do
 		test "$(rule_drops "$topo" "$dp" isolate)" -ge 3
 	check "$T ... the forward's drops by its rule ($(rule_drops "$topo" "$dp" forward))" \
 		test "$(rule_drops "$topo" "$dp" forward)" -ge 1
+	[ "$dp" = bpf ] && prometheus_checks "$topo"
 
 	# The same lab without the policy: open again, the bridge as before.
 	check "$T up without the policy lines" "$FWDCTL" -q -n "$HOST" up "$plain"

@@ -65,3 +65,18 @@ grep -q 'Ratios are of the medians' "$tmp/old/results.md" && ! grep -q 'Ratios a
 check "no rounds: results.md says the ratios are of the medians" $?
 grep -q 'Ratios are paired' "$tmp/paired/results.md"
 check "rounds: results.md says the ratios are paired" $?
+
+# TCP segment counts (unit segments): a table of their own, not rows of the traffic table.
+{
+	printf 'snat\tbpf\ttcp_gbps\tGbit/s\t19.5\t1\nsnat\tkernel\ttcp_gbps\tGbit/s\t18.0\t1\n'
+	printf 'snat\tbpf\ttcp_retrans\tsegments\t%s\t1\n' 4618
+	printf 'snat\tkernel\ttcp_retrans\tsegments\t%s\t1\n' 2368
+	printf 'snat\tbpf\ttcp_ofo\tsegments\t%s\t1\n' 96
+} >"$tmp/seg.tsv"
+"$report" "$tmp/seg.tsv" "$tmp/meta" "$tmp/seg" 2>/dev/null
+check "segment counts: report written" $?
+r=$(bpf_kernel snat tcp_retrans "$tmp/seg")
+[ -z "$r" ] && [ "$(bpf_kernel snat tcp_gbps "$tmp/seg")" = 1.08 ]
+check "segment counts: no row of the traffic table (got '$r'), tcp_gbps still one" $?
+grep -q '^| snat | bpf | 4618 \[4618–4618\] (1) | 96.0 \[96.0–96.0\] (1) |' "$tmp/seg/results.md"
+check "segment counts: their table, snat bpf: retransmitted then out of order" $?
