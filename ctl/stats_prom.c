@@ -58,8 +58,7 @@ static void prom_label_value(FILE *f, const char *v)
 	fputc('"', f);
 }
 
-static void prom_sample(FILE *f, const struct prom_family *fam, const char *topology,
-			json_t *item)
+static void prom_sample(FILE *f, const struct prom_family *fam, const char *topology, json_t *item)
 {
 	const char *name = json_string_value(json_object_get(item, "name"));
 	const char *kind = json_string_value(json_object_get(item, "kind"));
