@@ -334,7 +334,7 @@ tcp_counters() {
 			if (!(k in names)) { names[k] = 1; for (i = 2; i <= NF; i++) name[k, i] = $i; next }
 			for (i = 2; i <= NF; i++) v[$1 name[k, i]] = $i
 		}
-		END { printf "%d %d %d\n", v["Tcp:RetransSegs"], v["TcpExt:TCPDSACKRecvSegs"], v["TcpExt:TCPOFOQueue"] }
+		END { printf "%.0f %.0f %.0f\n", v["Tcp:RetransSegs"], v["TcpExt:TCPDSACKRecvSegs"], v["TcpExt:TCPOFOQueue"] }
 	' /proc/net/snmp /proc/net/netstat
 }
 

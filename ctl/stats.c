@@ -116,8 +116,10 @@ static int stats_prometheus(const struct fwd_cmdline *c)
 	json_t *docs = json_array();
 	int n = 1, ret = 0;
 
-	if (!docs)
-		return fwd_fail(-ENOMEM, "stats", "cannot build the output"), FWD_EXIT_FAILURE;
+	if (!docs) {
+		fwd_fail(-ENOMEM, "stats", "cannot build the output");
+		return FWD_EXIT_FAILURE;
+	}
 	if (!c->name[0])
 		n = fwd_list_topologies_here(names, 64);
 	else
