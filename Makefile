@@ -49,7 +49,7 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 FWDCTL    := $(BUILD)/fwdctl
 
-.PHONY: all help deps deps-bench deps-lint bench-compare bench-ct-design test test-unit test-bpf test-e2e demo bench install uninstall clean format lint
+.PHONY: all help deps deps-bench deps-lint bench-compare bench-ct-design bench-monitor test test-unit test-bpf test-e2e demo bench install uninstall clean format lint
 .DEFAULT_GOAL := all
 # Keep the BPF objects: the bench and bpftool read them too.
 .SECONDARY: $(BPF_OBJS)
@@ -68,6 +68,7 @@ help:
 	@echo '  bench          compare datapath bpf, datapath kernel and a direct veth pair (QUICK=1: short)'
 	@echo '  bench-compare  REV=<git revision>: that revision against the working tree, ratio per row'
 	@echo '  bench-ct-design  the conntrack expiry designs side by side (CONNS=1000000 ROUNDS=3)'
+	@echo '  bench-monitor  what fwdctl monitor costs a flood of dropped frames (ROUNDS=5 RATE=1000)'
 	@echo '  man            build the man pages fwdctl(8) and topology.conf(5) into $(BUILD)/man/'
 	@echo '  install        install fwdctl into $$(DESTDIR)$$(PREFIX)/sbin, its man pages, bash completion and systemd unit fwd@.service (PREFIX=$(PREFIX))'
 	@echo '  uninstall      remove them again'
@@ -170,6 +171,11 @@ bench: deps-bench
 # The conntrack expiry designs measured side by side (bench/ct-design.sh; BPF_PROG_TEST_RUN only).
 bench-ct-design: $(BUILD)/bench/ct_design
 	@bench/ct-design.sh $(BUILD) $(or $(CONNS),1000000) $(or $(ROUNDS),3)
+
+# fwdctl monitor on and off under a flood of dropped frames, paired rounds (bench/monitor-cost.sh).
+bench-monitor: deps-bench
+	@$(MAKE) --no-print-directory all bench-tools
+	@ROUNDS=$(or $(ROUNDS),5) RATE=$(or $(RATE),1000) bench/monitor-cost.sh $(BUILD)
 
 # REV built in a temporary worktree and measured beside the working tree (bench/compare.sh).
 bench-compare: deps-bench

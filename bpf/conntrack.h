@@ -212,22 +212,25 @@ static __always_inline void ct_slot_release(__u32 idx)
 /*
  * Delete connection @e (its ORIG entry, under @okey): the REPLY entry, then this one, and hand
  * its slot back and take it off its namespace's count if this delete was the one that removed
- * it (two CPUs may both try; one succeeds). 1 when it did.
+ * it (two CPUs may both try; one succeeds), which tells a monitor (@kind: enum
+ * fwd_event_kind, why it went). 1 when it did.
  * A global function, as fwd_ct_early_drop(): verified once, not at each of a dozen callers,
  * some inside loops (the SNAT port search), which took the verifier past its million
  * instructions.
  */
 __attribute__((noinline)) int fwd_ct_forget(const struct fwd_ct_key *okey,
-					    const struct fwd_ct_entry *e)
+					    const struct fwd_ct_entry *e, __u32 kind)
 {
 	struct fwd_ct_key key, peer;
+	__u8 counted, state, nat;
 	__u32 slot;
-	__u8 counted;
 
 	if (!okey || !e)
 		return 0;
 	slot = e->slot;
 	counted = e->ns_counted;
+	state = e->track.state;
+	nat = e->nat;
 
 	/* Copies: @okey may point into an entry that goes. */
 	__builtin_memcpy(&key, okey, sizeof(key));
@@ -244,17 +247,29 @@ __attribute__((noinline)) int fwd_ct_forget(const struct fwd_ct_key *okey,
 		if (c)
 			__sync_fetch_and_add(&c->conns, -1);
 	}
+	monitor_ct(kind, &key, &peer, state, nat);
 	return 1;
 }
 
-static __always_inline bool ct_forget(const struct fwd_ct_key *okey, const struct fwd_ct_entry *e)
+static __always_inline bool ct_forget(const struct fwd_ct_key *okey, const struct fwd_ct_entry *e,
+				      __u32 kind)
 {
 	struct fwd_ct_key key;
 
 	/* On the stack: a global function's pointer arguments must be writable, and a map
 	 * walk's key is not. */
 	__builtin_memcpy(&key, okey, sizeof(key));
-	return fwd_ct_forget(&key, e);
+	return fwd_ct_forget(&key, e, kind);
+}
+
+/* Why connection @e goes when its time ran out: a TCP connection that ended (FIN both ways,
+ * RST) closed, any other expired; as conntrack -E shows DESTROY only then too. */
+static __always_inline __u32 ct_timed_out_kind(const struct fwd_ct_entry *e)
+{
+	__u8 st = e->track.state;
+
+	return st == FWD_CT_TCP_TIME_WAIT || st == FWD_CT_TCP_CLOSE ? FWD_EV_CT_CLOSED
+								    : FWD_EV_CT_EXPIRED;
 }
 
 /*
@@ -287,7 +302,7 @@ static __always_inline struct fwd_ct_entry *ct_lookup(const struct fwd_ct_key *k
 	struct fwd_ct_entry *e = bpf_map_lookup_elem(&fwd_ct, key);
 
 	if (e && e->dir == FWD_CT_DIR_ORIG && !ct_live(e, now)) {
-		ct_forget(key, e);
+		ct_forget(key, e, ct_timed_out_kind(e));
 		return NULL;
 	}
 	return e;
@@ -324,12 +339,12 @@ __attribute__((noinline)) int fwd_ct_early_drop(__u64 now)
 		if (!e || e->dir != FWD_CT_DIR_ORIG)
 			continue;
 		if (!ct_live(e, now)) {
-			ct_forget(&key, e); /* gone already: no early drop */
+			ct_forget(&key, e, ct_timed_out_kind(e)); /* gone already: no early drop */
 			return 1;
 		}
 		if (!ct_evictable(e))
 			continue;
-		if (ct_forget(&key, e))
+		if (ct_forget(&key, e, FWD_EV_CT_EVICTED))
 			fwd_count_event(FWD_CNT_CT_EARLY_DROP);
 		return 1;
 	}
@@ -406,7 +421,7 @@ static long ct_sweep_slot(__u32 i, struct ct_sweep_ctx *c)
 	if (ct_live(e, c->now))
 		sl->expires_ns = e->expires_ns;
 	else
-		ct_forget(&key, e);
+		ct_forget(&key, e, ct_timed_out_kind(e));
 	return 0;
 }
 
@@ -488,7 +503,7 @@ static long ct_adopt_one(void *map, struct fwd_ct_key *key, struct fwd_ct_entry 
 	if (e->dir != FWD_CT_DIR_ORIG || e->slot != FWD_CT_NO_SLOT)
 		return 0;
 	if (bpf_map_pop_elem(&fwd_ct_free, &idx)) {
-		ct_forget(key, e);
+		ct_forget(key, e, FWD_EV_CT_EVICTED); /* no room in the new table */
 		return 0;
 	}
 	e->slot = idx;
@@ -541,7 +556,7 @@ static long ct_delete_one(__u32 i, struct ct_delete_ctx *c)
 	if (bpf_skb_load_bytes(c->skb, i * sizeof(key), &key, sizeof(key)))
 		return 1;
 	e = bpf_map_lookup_elem(&fwd_ct, &key);
-	if (e && e->dir == FWD_CT_DIR_ORIG && ct_forget(&key, e))
+	if (e && e->dir == FWD_CT_DIR_ORIG && ct_forget(&key, e, FWD_EV_CT_DELETED))
 		__sync_fetch_and_add(&fwd_ct_deleted, 1);
 	return 0;
 }

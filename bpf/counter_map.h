@@ -19,4 +19,16 @@ struct {
 	__type(value, struct fwd_counter_val);
 } fwd_counters SEC(".maps");
 
+/*
+ * An event, not a frame (fwd_counter_is_event): packets counts occurrences, bytes stay 0.
+ * tc and XDP run in softirq context, one program at a time per CPU: no atomics needed.
+ */
+static __always_inline void fwd_count_event(__u32 counter)
+{
+	struct fwd_counter_val *c = bpf_map_lookup_elem(&fwd_counters, &counter);
+
+	if (c)
+		c->packets++;
+}
+
 #endif

@@ -9,18 +9,7 @@
 #include "ctx.h"
 #include "settings.h"
 #include "counter_map.h"
-
-/*
- * An event, not a frame (fwd_counter_is_event): packets counts occurrences, bytes stay 0.
- * tc and XDP run in softirq context, one program at a time per CPU: no atomics needed.
- */
-static __always_inline void fwd_count_event(__u32 counter)
-{
-	struct fwd_counter_val *c = bpf_map_lookup_elem(&fwd_counters, &counter);
-
-	if (c)
-		c->packets++;
-}
+#include "monitor.h"
 
 /* Test hook: the last decision, written only when the loader set FWD_SET_TRACE. */
 struct {
@@ -66,6 +55,8 @@ static __always_inline int fwd_verdict(const struct __ctx_buff *ctx, __u32 count
 
 	fwd_count(ctx, counter);
 	fwd_trace_record(counter, verdict, 0, 0);
+	if (counter >= FWD_CNT_DROP_FIRST && monitor_wants(FWD_MON_DROPS))
+		fwd_monitor_drop((struct __ctx_buff *)ctx, counter);
 	return verdict;
 }
 

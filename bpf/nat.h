@@ -132,6 +132,7 @@ static __always_inline struct fwd_ct_entry *nat_insert_orig(const struct fwd_pkt
 		__sync_fetch_and_add(&ns->conns, 1);
 	ct_slot_set(slot, okey, v->expires_ns);
 	ct_recent_push(okey);
+	monitor_ct(FWD_EV_CT_NEW, okey, rkey, v->track.state, v->nat);
 	e = bpf_map_lookup_elem(&fwd_ct, okey);
 	if (!e)
 		*why =

@@ -8,7 +8,7 @@
 
 #include <errno.h>
 
-static const char *ct_proto_name(uint8_t proto)
+const char *fwd_ct_proto_name(uint8_t proto)
 {
 	switch (proto) {
 	case IPPROTO_TCP: return "tcp";
@@ -18,7 +18,7 @@ static const char *ct_proto_name(uint8_t proto)
 	}
 }
 
-static const char *ct_nat_name(uint8_t nat)
+const char *fwd_ct_nat_name(uint8_t nat)
 {
 	switch (nat) {
 	case FWD_CT_NAT_SNAT: return "snat";
@@ -28,7 +28,7 @@ static const char *ct_nat_name(uint8_t nat)
 	}
 }
 
-static json_t *ct_tuple(const struct fwd_ct_tuple *t)
+json_t *fwd_ct_tuple_json(const struct fwd_ct_tuple *t)
 {
 	return json_pack("{s:s, s:i, s:s, s:i}", "src", fwd_ip_str(t->src), "sport", t->sport,
 			 "dst", fwd_ip_str(t->dst), "dport", t->dport);
@@ -38,10 +38,11 @@ static int ct_row(const struct fwd_ct_conn *c, void *rows)
 {
 	return out_append(rows,
 			  json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:I, s:b}", "proto",
-				    ct_proto_name(c->proto), "nat", ct_nat_name(c->nat), "original",
-				    ct_tuple(&c->original), "translated", ct_tuple(&c->translated),
-				    "state", c->state, "seconds_left", (json_int_t)c->seconds_left,
-				    "age", (json_int_t)c->age, "assured", c->assured));
+				    fwd_ct_proto_name(c->proto), "nat", fwd_ct_nat_name(c->nat),
+				    "original", fwd_ct_tuple_json(&c->original), "translated",
+				    fwd_ct_tuple_json(&c->translated), "state", c->state,
+				    "seconds_left", (json_int_t)c->seconds_left, "age",
+				    (json_int_t)c->age, "assured", c->assured));
 }
 
 /* "src:sport -> dst:dport" of the tuple member @key of @row. */

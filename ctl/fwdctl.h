@@ -33,6 +33,11 @@ struct fwd_cmdline {
 	char flush_ns[FWD_NETNS_NAME_MAX + 1];
 	bool flush_conntrack; /* up --flush-conntrack */
 	bool prometheus;      /* stats --prometheus */
+	/* monitor [--drops] [--ct] [--rate N] [--count N] [--duration S] */
+	bool mon_drops, mon_ct; /* neither given: both */
+	uint32_t mon_rate;	/* events a second; 0: the default */
+	uint64_t mon_count;	/* stop after this many events; 0: no limit */
+	uint32_t mon_duration;	/* stop after this many seconds; 0: no limit */
 };
 
 /* Each returns an exit status. */
@@ -42,6 +47,14 @@ int fwd_cmd_status(const struct fwd_cmdline *c, const struct fwd_opts *o);
 int fwd_cmd_stats(const struct fwd_cmdline *c, const struct fwd_opts *o);
 int fwd_cmd_ct(const struct fwd_cmdline *c, const struct fwd_opts *o);
 int fwd_cmd_watch(const struct fwd_cmdline *c, const struct fwd_opts *o);
+int fwd_cmd_monitor(const struct fwd_cmdline *c, const struct fwd_opts *o);
+
+/* ct.c, shared with monitor.c: how connections are named in output. */
+const char *fwd_ct_proto_name(uint8_t proto); /* "tcp", "udp", "icmp", else "?" */
+const char *fwd_ct_nat_name(uint8_t nat);     /* "snat", "dnat", "none" */
+struct fwd_ct_tuple;
+/* {"src", "sport", "dst", "dport"} of @t, a new reference (NULL without memory). */
+struct json_t *fwd_ct_tuple_json(const struct fwd_ct_tuple *t);
 
 /* running.c: topologies that are up (have a saved topology in FWD_RUN_DIR). */
 /* Their names into @names (at most @max); the number found. */

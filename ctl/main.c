@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,15 @@ static const char help_text[] =
     "        the new address within a second, and connections of the old one are removed.\n"
     "        Brings each topology up to date when it starts; runs until SIGTERM or SIGINT\n"
     "        (exit 0): a service's main process (fwd@.service).\n"
+    "    monitor [--drops] [--ct] [--rate N] [--count N] [--duration S] [NAME]\n"
+    "        Print what the BPF datapath drops (reason, interface, addresses, ports) and\n"
+    "        the connections it tracks as they come and go (new, closed, expired, evicted,\n"
+    "        deleted; original and translated tuples), one line each (-j: one JSON object\n"
+    "        per line), until SIGINT or SIGTERM, N events or S seconds; --drops or --ct:\n"
+    "        that kind only. At most N events a second are sent (--rate, default 1000); the\n"
+    "        others are counted (monitor_skipped, monitor_lost) and shown once a second and\n"
+    "        in a summary at the end. Off, it costs the datapath nothing but a flag read\n"
+    "        per drop. One monitor per topology at a time.\n"
     "\n"
     "OPTIONS\n"
     "    -n, --netns HOSTNS\n"
@@ -132,6 +142,7 @@ static const char help_text[] =
     "    fwdctl stats --prometheus > /var/lib/node_exporter/fwd.prom.$$ &&\n"
     "        mv /var/lib/node_exporter/fwd.prom.$$ /var/lib/node_exporter/fwd.prom\n"
     "    fwdctl ct lab flush proto udp namespace blue\n"
+    "    fwdctl -j monitor --drops --count 10 lab\n"
     "    fwdctl down lab\n"
     "\n"
     "SEE ALSO\n"
@@ -196,6 +207,7 @@ enum cmd_args {
 	ARGS_NAME,	       /* [NAME] */
 	ARGS_NAME_FLUSH,       /* [NAME] [flush [proto P] [port N] [namespace NS]] */
 	ARGS_OPT_FILE_OR_NAME, /* [FILE|NAME] */
+	ARGS_MONITOR,	       /* [--drops] [--ct] [--rate N] [--count N] [--duration S] [NAME] */
 };
 
 struct command {
@@ -214,6 +226,7 @@ static const struct command commands[] = {
 	{ "stats", ARGS_NAME, true, fwd_cmd_stats, "--prometheus" },
 	{ "ct", ARGS_NAME_FLUSH, true, fwd_cmd_ct },
 	{ "watch", ARGS_OPT_FILE_OR_NAME, true, fwd_cmd_watch },
+	{ "monitor", ARGS_MONITOR, true, fwd_cmd_monitor },
 };
 
 static const struct command *command_find(const char *name)
@@ -339,6 +352,66 @@ static int parse_flush_filters(int nargs, char **args, struct fwd_cmdline *c)
 	return FWD_EXIT_OK;
 }
 
+/* A whole number in [@min, @max] for option @opt, into *@out; an exit status. */
+static int parse_number(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!val)
+		return usage_error("monitor %s: needs a value", opt);
+	errno = 0;
+	v = strtoull(val, &end, 10);
+	if (errno || *end || val[0] < '0' || val[0] > '9' || v < min || v > max)
+		return usage_error("monitor %s '%s': expected a number from %llu to %llu", opt, val,
+				   (unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return FWD_EXIT_OK;
+}
+
+/* "monitor [--drops] [--ct] [--rate N] [--count N] [--duration S] [NAME]", in any order. */
+static int parse_monitor_args(int nargs, char **args, struct fwd_cmdline *c)
+{
+	for (int i = 0; i < nargs; i++) {
+		const char *a = args[i], *val = i + 1 < nargs ? args[i + 1] : NULL;
+		uint64_t v;
+		int ret;
+
+		if (!strcmp(a, "--drops")) {
+			c->mon_drops = true;
+		} else if (!strcmp(a, "--ct")) {
+			c->mon_ct = true;
+		} else if (!strcmp(a, "--rate")) {
+			if ((ret = parse_number(a, val, 1, 1000000, &v)))
+				return ret;
+			c->mon_rate = (uint32_t)v;
+			i++;
+		} else if (!strcmp(a, "--count")) {
+			if ((ret = parse_number(a, val, 1, UINT64_MAX, &v)))
+				return ret;
+			c->mon_count = v;
+			i++;
+		} else if (!strcmp(a, "--duration")) {
+			if ((ret = parse_number(a, val, 1, 86400 * 365, &v)))
+				return ret;
+			c->mon_duration = (uint32_t)v;
+			i++;
+		} else if (a[0] == '-') {
+			return usage_error("monitor: unknown option '%s' (--drops, --ct, --rate N, "
+					   "--count N, --duration S)",
+					   a);
+		} else if (c->name[0]) {
+			return usage_error("monitor takes at most one topology name");
+		} else if (!topo_name_valid(a)) {
+			return usage_error(
+			    "'%s' is not a topology name (1-12 characters of [a-z0-9-])", a);
+		} else {
+			snprintf(c->name, sizeof(c->name), "%s", a);
+		}
+	}
+	return FWD_EXIT_OK;
+}
+
 /* The arguments of @cmd into @c; an exit status. Nothing is changed yet. */
 static int parse_args(const struct command *cmd, int nargs, char **args, struct fwd_cmdline *c)
 {
@@ -355,6 +428,7 @@ static int parse_args(const struct command *cmd, int nargs, char **args, struct 
 		args++;
 	}
 	switch (cmd->args) {
+	case ARGS_MONITOR: return parse_monitor_args(nargs, args, c);
 	case ARGS_OPT_FILE_OR_NAME:
 		if (nargs > 1)
 			return usage_error("%s takes at most one argument", cmd->name);
@@ -429,6 +503,8 @@ int main(int argc, char **argv)
 		}
 		if (cmd && cmd->option && i == 0 && !strcmp(args[i], cmd->option))
 			continue;
+		if (cmd && cmd->args == ARGS_MONITOR)
+			continue; /* its options, anywhere after it: parse_monitor_args() */
 		if (args[i][0] == '-' && args[i][1])
 			return usage_error(
 			    "option '%s' goes before the command: fwdctl [OPTIONS] COMMAND ...",

@@ -34,6 +34,8 @@
 #define FWD_MAP_FWD_ADDRS   "fwd_fwd_addrs"
 #define FWD_MAP_PORTS	    "fwd_ports"
 #define FWD_MAP_RULE_DROPS  "fwd_rule_drops"
+#define FWD_MAP_EVENTS	    "fwd_events"
+#define FWD_MAP_MONITOR	    "fwd_monitor"
 
 /*
  * fwd_endpoints: one entry per namespace of the topology, the loader's replacement for the
@@ -103,6 +105,10 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 						 uplink, sent in fragments (bpf/frag.h) */     \
 	X(FRAG_PARKED, "frag_parked")         /* a later IPv4 fragment held until its first \
 						 fragment comes; then it goes through again */ \
+	X(MONITOR_SKIPPED, "monitor_skipped") /* event: a monitor event over the rate cap, \
+						 not sent (fwdctl monitor --rate) */           \
+	X(MONITOR_LOST, "monitor_lost")       /* event: a monitor event the full ring buffer \
+						 had no room for (the reader fell behind) */   \
 	X(DROP_TRUNC_ETH, "drop_trunc_eth")   /* shorter than an Ethernet header */              \
 	X(DROP_TRUNC_IPV4, "drop_trunc_ipv4") /* IPv4 header (with options) not all there */     \
 	X(DROP_BAD_VERSION, "drop_bad_version") /* ethertype IPv4, version field not 4 */        \
@@ -167,7 +173,8 @@ static inline int fwd_counter_is_event(unsigned int counter)
 {
 	return counter == FWD_CNT_HOST_DNAT || counter == FWD_CNT_CT_EARLY_DROP ||
 	       counter == FWD_CNT_CT_TABLE_FULL || counter == FWD_CNT_FIB_LOOKUP ||
-	       counter == FWD_CNT_FRAGMENTED;
+	       counter == FWD_CNT_FRAGMENTED || counter == FWD_CNT_MONITOR_SKIPPED ||
+	       counter == FWD_CNT_MONITOR_LOST;
 }
 
 struct fwd_counter_val {
@@ -576,6 +583,80 @@ struct fwd_trace {
 	__u32 redirect_flags; /* host order: flags given to the redirect helper */
 };
 _Static_assert(sizeof(struct fwd_trace) == 16, "fwd_trace layout");
+
+/*
+ * fwdctl monitor: the programs describe what they drop and the connections that come and go
+ * in struct fwd_event records on fwd_events, a RINGBUF, while fwd_monitor (a one-slot ARRAY
+ * that fwdctl monitor writes) asks for them. With no flag set the datapath only reads the
+ * flags. Each CPU sends at most rate_per_cpu events a second (a window per second of the
+ * conntrack clock); the others are counted (monitor_skipped), as are those the full buffer
+ * refused (monitor_lost).
+ */
+enum fwd_monitor_flags {
+	FWD_MON_DROPS = 1 << 0, /* every frame dropped, with its reason */
+	FWD_MON_CT = 1 << 1,	/* connections: new, closed, expired, evicted, deleted */
+};
+
+struct fwd_monitor_cfg {
+	__u32 flags;	    /* host order: enum fwd_monitor_flags; 0: off */
+	__u32 rate_per_cpu; /* host order: events a second each CPU may send */
+	__u32 pid;	    /* host order: the fwdctl monitor that set this, 0: none */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct fwd_monitor_cfg) == 16, "fwd_monitor_cfg layout");
+
+/* Per CPU: the end of the second of the conntrack clock the count is for, and how many events
+ * went in it. */
+struct fwd_monitor_window {
+	__u64 end_ns;
+	__u64 sent;
+};
+_Static_assert(sizeof(struct fwd_monitor_window) == 16, "fwd_monitor_window layout");
+
+#define FWD_EVENTS_BYTES (256 * 1024) /* the ring buffer: ~1,600 events of 152 + 8 bytes */
+
+/* X(ENUM_SUFFIX, "name fwdctl monitor prints") */
+/* clang-format off */
+#define FWD_EVENT_KINDS(X)                                                                     \
+	X(DROP, "drop")             /* a frame dropped: .counter says why, .head shows it */   \
+	X(CT_NEW, "new")            /* a connection entered the table */                       \
+	X(CT_CLOSED, "closed")      /* a TCP connection that ended (FIN both ways, or RST) \
+				       left the table when its close or time_wait timeout ran out */ \
+	X(CT_EXPIRED, "expired")    /* a connection left the table, idle past its timeout */   \
+	X(CT_EVICTED, "evicted")    /* an unassured or closing connection pushed out of a full \
+				       table for a new one (ct_early_drop) */                \
+	X(CT_DELETED, "deleted")    /* removed by fwdctl: ct flush, a forward or uplink change */
+/* clang-format on */
+
+enum fwd_event_kind {
+#define FWD_X_ENUM(id, name) FWD_EV_##id,
+	FWD_EVENT_KINDS(FWD_X_ENUM)
+#undef FWD_X_ENUM
+	    FWD_EV_MAX,
+};
+
+/* Bytes of a dropped frame kept: Ethernet, IPv4 with options, L4 header. A power of two
+ * (bpf/monitor.h masks a length with it). */
+#define FWD_EVENT_HEAD 128
+
+struct fwd_event {
+	__u64 ts_ns;	/* host order: CLOCK_MONOTONIC_COARSE, as conntrack's clock */
+	__u16 kind;	/* host order: enum fwd_event_kind */
+	__u16 counter;	/* host order: DROP: enum fwd_counter, the reason */
+	__u32 ifindex;	/* host order: DROP: the interface the frame came in on */
+	__u32 len;	/* host order: DROP: the whole frame's length */
+	__u16 head_len; /* host order: DROP: how much of .head is the frame's */
+	__u8 ct_state;	/* CT_*: enum fwd_ct_state when it left (or came) */
+	__u8 ct_nat;	/* CT_*: enum fwd_ct_nat */
+	union {
+		__u8 head[FWD_EVENT_HEAD]; /* DROP: the frame's first bytes, wire order */
+		struct {
+			struct fwd_ct_key orig;	 /* as its packets leave the namespace */
+			struct fwd_ct_key reply; /* as the replies arrive: translated */
+		} ct;
+	};
+};
+_Static_assert(sizeof(struct fwd_event) == 24 + FWD_EVENT_HEAD, "fwd_event layout");
 
 /* skb->mark of a namespace's frame sent into the uplink's ingress to another topology's
  * forward (bpf/fwd_tc.bpf.c, fwd_to_peer()): its own topology's uplink filter lets it pass. */

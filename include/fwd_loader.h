@@ -126,6 +126,8 @@ int loader_counters_read(const char *topology, struct fwd_counter_sum out[FWD_CN
  */
 int loader_rule_drops_read(const char *topology, size_t n, struct fwd_counter_val *out);
 const char *loader_counter_kind_name(enum fwd_counter_kind kind);
+/* The name fwdctl stats shows for counter @counter (< FWD_CNT_MAX). */
+const char *loader_counter_name(unsigned int counter);
 
 /*
  * One tracked connection. The original tuple is as fwd first saw it, the translated one as it
@@ -144,6 +146,8 @@ struct fwd_ct_conn {
 	int64_t age;  /* seconds */
 	bool assured; /* protected from early drop: TCP established, UDP answered */
 };
+/* The name of conntrack state @state (enum fwd_ct_state): "established", ...; "?" if unknown. */
+const char *loader_ct_state_name(unsigned int state);
 /* Call @cb for each connection of @topology; a non-zero return from @cb stops and is returned. */
 int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, void *ctx),
 		   void *ctx);
@@ -213,5 +217,49 @@ void loader_status_free(struct fwd_bpf_status *st);
 
 /* The root of the cgroup v2 hierarchy into @buf; -ENOENT when none is mounted. */
 int loader_cgroup_v2_root(char *buf, size_t len);
+
+/*
+ * fwdctl monitor: the datapath's events, decoded. A drop says why (@reason, a counter's name),
+ * where it came in and what the frame was, as far as its first bytes tell (the has_ flags); a
+ * connection event says what happened (@kind) to which connection, original and translated.
+ */
+struct fwd_monitor_event {
+	const char *kind; /* static: "drop", "new", "closed", "expired", "evicted", "deleted" */
+	uint64_t ts_ns;	  /* CLOCK_MONOTONIC_COARSE */
+	uint8_t proto;	  /* IPPROTO_*: the frame's (has_ipv4) or the connection's */
+	/* drop */
+	const char *reason; /* static: the counter the drop moved; NULL for a connection event */
+	int ifindex;	    /* the interface it came in on */
+	uint32_t len;	    /* the frame's length */
+	uint16_t ethertype; /* 0 when the frame is shorter than an Ethernet header */
+	bool has_ipv4, has_ports, has_icmp;
+	struct fwd_ct_tuple tuple; /* has_ipv4: addresses; has_ports: ports too */
+	uint8_t icmp_type, icmp_code;
+	/* connection events */
+	uint8_t nat;	   /* enum fwd_ct_nat */
+	const char *state; /* static: its conntrack state then */
+	struct fwd_ct_tuple original, translated;
+};
+/* Called for each event; a non-zero return stops loader_monitor_poll(), which returns it. */
+typedef int (*loader_monitor_cb)(const struct fwd_monitor_event *ev, void *arg);
+struct loader_monitor;
+/*
+ * Ask @topology's datapath for events (@flags: enum fwd_monitor_flags) at no more than about
+ * @rate a second (each CPU gets rate / CPUs, rounded up), delivered to @cb. -EBUSY when another
+ * fwdctl monitor of the topology is running; -ENOENT when its datapath has no event buffer.
+ */
+int loader_monitor_start(const char *topology, uint32_t flags, uint32_t rate, loader_monitor_cb cb,
+			 void *arg, struct loader_monitor **m);
+/* Deliver the events there are, waiting up to @timeout_ms for one: how many, or -errno. */
+int loader_monitor_poll(struct loader_monitor *m, int timeout_ms);
+/* The cap in force: events a second over all CPUs. */
+uint32_t loader_monitor_rate_cap(const struct loader_monitor *m);
+/* Events the datapath did not send since the start: over the cap, or with the buffer full. */
+int loader_monitor_counts(struct loader_monitor *m, uint64_t *skipped, uint64_t *lost);
+/* Switch the events off again (unless another monitor took over), then deliver what the
+ * buffer still holds: afterwards loader_monitor_counts() and the events delivered add up. */
+int loader_monitor_off(struct loader_monitor *m);
+/* loader_monitor_off() unless done (its events dropped), and free @m. */
+void loader_monitor_stop(struct loader_monitor *m);
 
 #endif

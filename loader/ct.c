@@ -20,6 +20,11 @@ static const char *const ct_state_names[FWD_CT_STATE_MAX] = {
 #undef FWD_X_NAME
 };
 
+const char *loader_ct_state_name(unsigned int state)
+{
+	return state < FWD_CT_STATE_MAX ? ct_state_names[state] : "?";
+}
+
 static int ct_open(const char *topology)
 {
 	char path[PATH_MAX];
@@ -67,7 +72,7 @@ int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, 
 						      .dport = ntohs(e.peer.sport) };
 		c.seconds_left = (__s64)((e.expires_ns - now) / 1000000000ull);
 		c.age = now > e.created_ns ? (__s64)((now - e.created_ns) / 1000000000ull) : 0;
-		c.state = e.track.state < FWD_CT_STATE_MAX ? ct_state_names[e.track.state] : "?";
+		c.state = loader_ct_state_name(e.track.state);
 		c.assured = !!(e.track.flags & FWD_CT_F_ASSURED);
 		ret = cb(&c, ctx);
 	}

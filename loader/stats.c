@@ -17,6 +17,11 @@ static const char *const stats_names[FWD_CNT_MAX] = {
 #undef FWD_X_NAME
 };
 
+const char *loader_counter_name(unsigned int counter)
+{
+	return counter < FWD_CNT_MAX ? stats_names[counter] : "?";
+}
+
 const char *loader_counter_kind_name(enum fwd_counter_kind kind)
 {
 	return kind == FWD_COUNTER_EVENT ? "event" : kind == FWD_COUNTER_DROP ? "drop" : "path";

@@ -204,7 +204,9 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const stru
 				     skel->maps.fwd_ct_peers, skel->maps.fwd_fwd_peers,
 				     skel->maps.fwd_foreign,
 				     /* written in place by every up: the address now */
-				     skel->maps.fwd_uplink };
+				     skel->maps.fwd_uplink,
+				     /* a running fwdctl monitor's, across reloads */
+				     skel->maps.fwd_events, skel->maps.fwd_monitor };
 	char path[PATH_MAX];
 	int err;
 

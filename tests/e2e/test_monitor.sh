@@ -1,0 +1,153 @@
+#!/bin/bash
+# fwdctl monitor: the BPF datapath's drops and connection events, live.
+#   - a frame the datapath drops (the LAN aims at a namespace address: drop_not_forwarded)
+#     shows in `monitor -j` with that reason, the uplink as its interface, its addresses and
+#     ports; a forwarded connection shows as "new" (dnat, original and translated tuples), and
+#     `ct flush` of it as "deleted"; a masqueraded one as "new" snat with the uplink's address;
+#   - --ct shows connections only, --drops drops only;
+#   - a second monitor of the same topology is refused (exit 1) while the first runs, and one
+#     may start once it stopped: the first switched the events off;
+#   - under a flood of dropped frames and --rate 50, no more than 50 events a second are
+#     shown, the rest are counted: shown + skipped + lost add up to every frame dropped
+#     (fwdctl stats), and monitor_skipped says the same as the monitor's summary;
+#   - bad options are usage errors (exit 2); a datapath kernel topology is refused (exit 1).
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+sandbox_up || { fail "sandbox"; exit 1; }
+T=$P
+conf=$(lab_conf "$T" bpf)
+"$FWDCTL" -q -n "$HOST" up "$conf" || { fail "up"; exit 1; }
+# The LAN may aim at the namespaces' subnet through the host: fwd drops what is no forward.
+ip -n "$LAN" route add 192.168.15.0/24 via $UPLINK_ADDR
+named_server "$P-blue" 80 blue
+peer_server "$LAN" tcp 7000
+
+# monitor_start OUT [OPTIONS...]: fwdctl -j monitor T in the background, stdout to OUT; returns
+# once it has switched the events on (its -v line). Not through sandbox_spawn: `ip netns exec`
+# would hide /sys/fs/bpf, where the pins are; fwdctl -n enters the namespace itself.
+MON=
+monitor_start() {
+	local out=$1
+	shift
+	setsid "$FWDCTL" -v -j -n "$HOST" monitor "$@" "$T" >"$out" 2>"$out.err" &
+	MON=$!
+	SANDBOX_PIDS+=("$MON")
+	wait_for 5000 grep -q "at most" "$out.err"
+}
+# monitor_stop: SIGINT, as a user's ^C; its exit status.
+monitor_stop() {
+	kill -INT "$MON"
+	sandbox_wait "$MON"
+}
+# events FILE PYTHON-CONDITION: how many events of FILE (one JSON object a line) match, e
+# being the event.
+events() {
+	python3 -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if eval("(" + sys.argv[2] + ")"):
+        n += 1
+print(n)' "$1" "$2"
+}
+# drops_total: every frame the datapath dropped so far, all reasons.
+drops_total() {
+	"$FWDCTL" -j -n "$HOST" stats "$T" | python3 -c '
+import json, sys
+print(sum(c["packets"] for c in json.load(sys.stdin)["counters"] if c["kind"] == "drop"))'
+}
+
+# --- a drop and connections, with their tuples ------------------------------------------------
+out=$WORK/all.json
+check "monitor starts" monitor_start "$out"
+check_eq "the forward answers" "blue $LAN_ADDR" "$(ask "$LAN" tcp $UPLINK_ADDR 80)"
+check_eq "a namespace address from the LAN gets nothing" "" "$(ask "$LAN" tcp 192.168.15.2 80)"
+check_eq "red reaches the LAN, masqueraded" "$UPLINK_ADDR" "$(ask "$P-red" tcp $LAN_ADDR 7000)"
+"$FWDCTL" -q -n "$HOST" ct "$T" flush proto tcp port 80
+check_eq "a second monitor is refused while one runs" 1 \
+	"$("$FWDCTL" -n "$HOST" monitor --duration 1 "$T" >/dev/null 2>&1; echo $?)"
+monitor_stop
+check_eq "the monitor stops on SIGINT with status 0" 0 $?
+check_eq "the drop is shown with its reason, interface, addresses and ports" 1 \
+	"$(events "$out" 'e["event"] == "drop" and e["reason"] == "drop_not_forwarded" and
+		e["interface"] == "up0" and e["proto"] == "tcp" and e["src"] == "'$LAN_ADDR'" and
+		e["dst"] == "192.168.15.2" and e["dport"] == 80 and e["len"] > 0' | grep -qv '^0$' &&
+		echo 1)"
+check_eq "the forwarded connection is new, dnat, original to the uplink, translated to blue" 1 \
+	"$(events "$out" 'e["event"] == "new" and e["nat"] == "dnat" and e["proto"] == "tcp" and
+		e["original"]["src"] == "'$LAN_ADDR'" and e["original"]["dst"] == "'$UPLINK_ADDR'" and
+		e["original"]["dport"] == 80 and e["translated"]["dst"] == "192.168.15.2" and
+		e["translated"]["dport"] == 80')"
+check_eq "its flush shows as deleted" 1 \
+	"$(events "$out" 'e["event"] == "deleted" and e["nat"] == "dnat" and
+		e["original"]["dport"] == 80')"
+check_eq "the masqueraded connection is new, snat to the uplink's address" 1 \
+	"$(events "$out" 'e["event"] == "new" and e["nat"] == "snat" and
+		e["original"]["src"] == "192.168.15.1" and e["original"]["dport"] == 7000 and
+		e["translated"]["src"] == "'$UPLINK_ADDR'"')"
+check_eq "the last line is the summary" summary \
+	"$(tail -n 1 "$out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["event"])')"
+
+# --- one kind only, and the events are off again ----------------------------------------------
+out=$WORK/ct.json
+check "a new monitor starts once the first stopped" monitor_start "$out" --ct
+ask "$LAN" tcp 192.168.15.2 80 >/dev/null
+check_eq "--ct: the forward's connection shows" blue "$(ask "$LAN" tcp $UPLINK_ADDR 80 | cut -d' ' -f1)"
+monitor_stop
+check_eq "--ct: no drop shown" 0 "$(events "$out" 'e["event"] == "drop"')"
+check_eq "--ct: the connection shown" 1 "$(events "$out" 'e["event"] == "new"')"
+out=$WORK/drops.json
+monitor_start "$out" --drops
+ask "$LAN" tcp $UPLINK_ADDR 80 >/dev/null
+ask "$LAN" tcp 192.168.15.3 80 >/dev/null
+monitor_stop
+check_eq "--drops: no connection shown" 0 "$(events "$out" 'e["event"] not in ("drop", "summary")')"
+check "--drops: the drop shown" test "$(events "$out" 'e["event"] == "drop" and e["dst"] == "192.168.15.3"')" -ge 1
+check_eq "stopped, the monitor switched the datapath's events off" 0 \
+	"$(bpftool -j map dump pinned "/sys/fs/bpf/fwd/$T/fwd_monitor" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)[0]["formatted"]["value"]["flags"])')"
+
+# --- a flood under the rate cap ----------------------------------------------------------------
+out=$WORK/flood.json
+skipped0=$(fwd_counter "$T" monitor_skipped)
+monitor_start "$out" --drops --rate 50
+start=$(date +%s%N)
+before=$(drops_total)
+# 3,000 datagrams at a namespace address as fast as python sends them: far over 50 a second.
+in_ns "$LAN" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(3000):
+    s.sendto(b"x", ("192.168.15.4", 9))'
+wait_for 3000 test "$(drops_total)" -ge $((before + 3000))
+dropped=$(($(drops_total) - before))
+monitor_stop
+secs=$(( ($(date +%s%N) - start + 999999999) / 1000000000 ))
+summary=$(tail -n 1 "$out")
+field() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$summary" "$1"; }
+shown=$(events "$out" 'e["event"] == "drop"')
+check_eq "flood: the summary counts what it showed" "$shown" "$(field shown)"
+check_eq "flood: the cap in force is the one asked for" 50 "$(field rate_cap)"
+check "flood: at most 50 a second shown ($shown in ${secs}s)" test "$shown" -le $((50 * (secs + 1)))
+check "flood: events were skipped ($(field skipped))" test "$(field skipped)" -gt 0
+check_eq "flood: shown + skipped + lost = frames dropped ($dropped)" "$dropped" \
+	$((shown + $(field skipped) + $(field lost)))
+check_eq "flood: stats' monitor_skipped moved by the summary's skipped" "$(field skipped)" \
+	$(($(fwd_counter "$T" monitor_skipped) - skipped0))
+
+# --- bad input, and datapath kernel -----------------------------------------------------------
+for args in "--rate 0" "--rate x" "--count" "--bogus" "a b" "--duration -1"; do
+	# shellcheck disable=SC2086 # the words are the arguments
+	check_eq "monitor $args: usage error" 2 "$("$FWDCTL" -n "$HOST" monitor $args >/dev/null 2>&1; echo $?)"
+done
+kconf=$(lab_conf "$P-k" kernel noforwards)
+sed -i -e "s/^bridge vnet0 .*/bridge kvnet0 10.99.0.5\/24/" -e '/^uplink/d' -e '/^masquerade/d' \
+	-e "s/$P-\([a-z]*\) *192.168.15/$P-k\1 10.99.0/" "$kconf"
+"$FWDCTL" -q -n "$HOST" up "$kconf" || fail "up kernel"
+check_eq "monitor of a datapath kernel topology is refused" 1 \
+	"$("$FWDCTL" -n "$HOST" monitor --duration 1 "$P-k" >/dev/null 2>&1; echo $?)"
+
+check "down" "$FWDCTL" -q -n "$HOST" down "$T" "$P-k"
