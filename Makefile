@@ -10,9 +10,9 @@ MULTIARCH := $(shell $(CC) -dumpmachine)
 
 # Debian 12 packages, per purpose; `make deps` installs whatever is missing.
 BUILD_PKGS := gcc make clang llvm pkg-config libbpf-dev libxdp-dev libmnl-dev libelf-dev zlib1g-dev \
-              libjansson-dev bpftool scdoc
+              libjansson-dev libpcap-dev bpftool scdoc
 TEST_PKGS  := iproute2 iptables ebtables iputils-ping socat procps ethtool conntrack \
-              python3-prometheus-client
+              python3-prometheus-client tshark
 LINT_PKGS  := clang-format shellcheck git
 BENCH_PKGS := iperf3 sockperf gnuplot-nox ethtool
 
@@ -28,7 +28,7 @@ CTL_INC    := -Iinclude
 LOADER_LIB := $(BUILD)/libfwd-loader.a
 CTL_LIB    := $(BUILD)/libfwdctl.a
 LOADER_LDLIBS := -lxdp -lbpf -lelf -lz
-CTL_LDLIBS    := -lmnl -ljansson $(LOADER_LDLIBS)
+CTL_LDLIBS    := -lmnl -ljansson -lpcap $(LOADER_LDLIBS)
 
 # Debian's clang does not find <asm/types.h> for -target bpf: point it at the multiarch headers.
 BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -I/usr/include/$(MULTIARCH) -Iinclude -Ibpf -MMD -MP

@@ -31,12 +31,14 @@
 #include "icmp.h"
 #include "policy.h"
 #include "uplink.h"
+#include "capture.h"
 
-static __always_inline int fwd_redirected(struct __sk_buff *skb, __u32 counter, long ret,
-					  __u32 ifindex, __u32 flags)
+static __always_inline int fwd_redirected(struct __sk_buff *skb, const struct fwd_pkt *pkt,
+					  __u32 counter, long ret, __u32 ifindex, __u32 flags)
 {
 	if (ret != TC_ACT_REDIRECT)
 		return fwd_verdict(skb, FWD_CNT_DROP_REDIRECT);
+	capture_out(skb, pkt, ifindex, counter);
 	fwd_count(skb, counter);
 	fwd_trace_record(counter, ret, ifindex, flags);
 	return ret;
@@ -54,7 +56,7 @@ static __always_inline int fwd_cut_out(struct __sk_buff *skb, const struct fwd_p
 	    frag_out(skb, pkt, fib->mtu_result, fib->ifindex))
 		return fwd_verdict(skb, FWD_CNT_DROP_NAT_TOO_BIG);
 	fwd_count_event(FWD_CNT_FRAGMENTED);
-	return fwd_redirected(skb, counter, bpf_redirect(fib->ifindex, 0), fib->ifindex, 0);
+	return fwd_redirected(skb, pkt, counter, bpf_redirect(fib->ifindex, 0), fib->ifindex, 0);
 }
 
 /* Into a namespace: TTL, MACs of its veth pair, then the peer's ingress. */
@@ -68,7 +70,7 @@ static __always_inline int fwd_deliver(struct __sk_buff *skb, const struct fwd_p
 		why = nat_set_macs(skb, ep->mac, ep->host_mac);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
-	return fwd_redirected(skb, counter, bpf_redirect_peer(ep->ifindex, 0), ep->ifindex, 0);
+	return fwd_redirected(skb, pkt, counter, bpf_redirect_peer(ep->ifindex, 0), ep->ifindex, 0);
 }
 
 /* The TTL would run out here: "time exceeded" back out of the interface the frame came in on,
@@ -80,7 +82,7 @@ static __always_inline int fwd_ttl_exceeded(struct __sk_buff *skb, const struct 
 
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
-	return fwd_redirected(skb, FWD_CNT_TIME_EXCEEDED, bpf_redirect(skb->ifindex, 0),
+	return fwd_redirected(skb, pkt, FWD_CNT_TIME_EXCEEDED, bpf_redirect(skb->ifindex, 0),
 			      skb->ifindex, 0);
 }
 
@@ -206,7 +208,7 @@ static __always_inline int fwd_dnat_reply(struct __sk_buff *skb, struct fwd_pkt 
 		return fwd_verdict(skb, why);
 	if (cut)
 		return fwd_cut_out(skb, pkt, &fib, no_neigh, FWD_CNT_DNAT_REPLY);
-	return fwd_redirected(skb, FWD_CNT_DNAT_REPLY, fwd_fib_redirect(skb, &fib, no_neigh),
+	return fwd_redirected(skb, pkt, FWD_CNT_DNAT_REPLY, fwd_fib_redirect(skb, &fib, no_neigh),
 			      fib.ifindex, 0);
 }
 
@@ -220,10 +222,10 @@ static __always_inline int fwd_dnat_reply(struct __sk_buff *skb, struct fwd_pkt 
  * LAN, and its reply comes back routed by the kernel (fwd_dnat_reply()). Marked, so that this
  * topology's own filter there does not take it for a spoofed one.
  */
-static __always_inline int fwd_to_peer(struct __sk_buff *skb)
+static __always_inline int fwd_to_peer(struct __sk_buff *skb, const struct fwd_pkt *pkt)
 {
 	skb->mark = FWD_MARK_TO_PEER;
-	return fwd_redirected(skb, FWD_CNT_TO_PEER,
+	return fwd_redirected(skb, pkt, FWD_CNT_TO_PEER,
 			      bpf_redirect(fwd_cfg.uplink_ifindex, BPF_F_INGRESS),
 			      fwd_cfg.uplink_ifindex, BPF_F_INGRESS);
 }
@@ -247,7 +249,7 @@ static __always_inline int fwd_dnat_veth(struct __sk_buff *skb, struct fwd_pkt *
 	if (!e && why == FWD_CNT_PASS_UPLINK_HOST && pkt->daddr == uplink_addr() &&
 	    fwd_forward_of_peer(&(struct fwd_forward_key){
 		.addr = pkt->daddr, .proto = pkt->proto, .port = pkt->dport }))
-		return fwd_to_peer(skb);
+		return fwd_to_peer(skb, pkt);
 	if (!e)
 		return why == FWD_CNT_PASS_UPLINK_HOST ? -1 : fwd_verdict(skb, why);
 	return fwd_dnat_in(skb, pkt, e, now);
@@ -305,7 +307,8 @@ static __always_inline int fwd_veth_icmp_error(struct __sk_buff *skb, struct fwd
 	why = nat_ttl_dec(skb, pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
-	return fwd_redirected(skb, counter, fwd_fib_redirect(skb, &fib, no_neigh), fib.ifindex, 0);
+	return fwd_redirected(skb, pkt, counter, fwd_fib_redirect(skb, &fib, no_neigh), fib.ifindex,
+			      0);
 }
 
 /*
@@ -381,8 +384,8 @@ static __always_inline int fwd_snat(struct __sk_buff *skb, struct fwd_pkt *pkt)
 		return fwd_verdict(skb, why);
 	if (cut)
 		return fwd_cut_out(skb, pkt, &fib, no_neigh, FWD_CNT_SNAT);
-	return fwd_redirected(skb, FWD_CNT_SNAT, fwd_fib_redirect(skb, &fib, no_neigh), fib.ifindex,
-			      0);
+	return fwd_redirected(skb, pkt, FWD_CNT_SNAT, fwd_fib_redirect(skb, &fib, no_neigh),
+			      fib.ifindex, 0);
 }
 
 /*
@@ -429,6 +432,7 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 	why = fwd_parse_l4(skb, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
+	capture_in(skb, &pkt);
 	/* A fragment on its way to be translated, or past isolate: its first fragment's ports
 	 * (bpf/frag.h). */
 	if (fwd_ipv4_is_fragment(&pkt) && ((fwd_cfg.flags & FWD_SET_ISOLATE) ||
@@ -467,7 +471,7 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 
 	/* TC_ACT_REDIRECT, or TC_ACT_SHOT for bad flags. A peer that vanished or is down makes
 	 * the kernel drop the frame after we return: counted as redirected here. */
-	return fwd_redirected(skb, FWD_CNT_REDIRECT_PEER, bpf_redirect_peer(ep->ifindex, 0),
+	return fwd_redirected(skb, &pkt, FWD_CNT_REDIRECT_PEER, bpf_redirect_peer(ep->ifindex, 0),
 			      ep->ifindex, 0);
 }
 
@@ -564,6 +568,7 @@ static __always_inline int uplink_frame(struct __sk_buff *skb)
 	why = fwd_parse_l4(skb, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
+	capture_in(skb, &pkt);
 	now = ct_now();
 	why = frag_nat_ports(skb, &pkt, now);
 	if (why == FWD_CNT_FRAG_PARKED || why == FWD_CNT_DROP_REWRITE)

@@ -33,11 +33,20 @@ struct fwd_cmdline {
 	char flush_ns[FWD_NETNS_NAME_MAX + 1];
 	bool flush_conntrack; /* up --flush-conntrack */
 	bool prometheus;      /* stats --prometheus */
-	/* monitor [--drops] [--ct] [--rate N] [--count N] [--duration S] */
+	/* monitor and capture: --count N, --duration S */
+	uint64_t count;	   /* stop after this many events or frames; 0: no limit */
+	uint32_t duration; /* stop after this many seconds; 0: no limit */
+	/* monitor [--drops] [--ct] [--rate N] */
 	bool mon_drops, mon_ct; /* neither given: both */
 	uint32_t mon_rate;	/* events a second; 0: the default */
-	uint64_t mon_count;	/* stop after this many events; 0: no limit */
-	uint32_t mon_duration;	/* stop after this many seconds; 0: no limit */
+	/* capture [--where in|out|both] [--snaplen N] [-w FILE] [FILTER] */
+	uint32_t cap_where;   /* enum fwd_capture_flags */
+	uint32_t cap_snaplen; /* 0: the default */
+	const char *cap_file; /* -w: a pcap file, "-" for stdout; NULL: lines on stdout */
+	uint8_t cap_proto;    /* proto P; 0: any */
+	in_addr_t cap_host;   /* host ADDR (network order); 0: any */
+	uint16_t cap_port;    /* port N; 0: any */
+	char cap_ns[FWD_NETNS_NAME_MAX + 1]; /* namespace NS; "": any */
 };
 
 /* Each returns an exit status. */
@@ -48,6 +57,7 @@ int fwd_cmd_stats(const struct fwd_cmdline *c, const struct fwd_opts *o);
 int fwd_cmd_ct(const struct fwd_cmdline *c, const struct fwd_opts *o);
 int fwd_cmd_watch(const struct fwd_cmdline *c, const struct fwd_opts *o);
 int fwd_cmd_monitor(const struct fwd_cmdline *c, const struct fwd_opts *o);
+int fwd_cmd_capture(const struct fwd_cmdline *c, const struct fwd_opts *o);
 
 /* ct.c, shared with monitor.c: how connections are named in output. */
 const char *fwd_ct_proto_name(uint8_t proto); /* "tcp", "udp", "icmp", else "?" */

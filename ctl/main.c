@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #ifndef FWD_VERSION
 #define FWD_VERSION "0.1.0"
@@ -100,6 +101,14 @@ static const char help_text[] =
     "        others are counted (monitor_skipped, monitor_lost) and shown once a second and\n"
     "        in a summary at the end. Off, it costs the datapath nothing but a flag read\n"
     "        per drop. One monitor per topology at a time.\n"
+    "    capture [--where in|out|both] [--count N] [--duration S] [--snaplen N] [-w FILE]\n"
+    "            [NAME] [proto tcp|udp|icmp] [host ADDR] [port N] [namespace NS]\n"
+    "        Copies of the frames the BPF datapath handles, as they arrive (in) and as they\n"
+    "        leave translated (out), one line each (-j: JSON), or with -w a pcap file of\n"
+    "        link type LINUX_SLL2 (interface index and direction per frame; '-': stdout)\n"
+    "        that tcpdump -r and tshark read. The filter is matched in BPF on the frame as\n"
+    "        it arrives; its copy after translation goes with it; a namespace also matches\n"
+    "        what is delivered into it. Until SIGINT or SIGTERM, N frames or S seconds.\n"
     "\n"
     "OPTIONS\n"
     "    -n, --netns HOSTNS\n"
@@ -143,6 +152,7 @@ static const char help_text[] =
     "        mv /var/lib/node_exporter/fwd.prom.$$ /var/lib/node_exporter/fwd.prom\n"
     "    fwdctl ct lab flush proto udp namespace blue\n"
     "    fwdctl -j monitor --drops --count 10 lab\n"
+    "    fwdctl capture lab port 80 -w fwd.pcap   # then: tshark -r fwd.pcap\n"
     "    fwdctl down lab\n"
     "\n"
     "SEE ALSO\n"
@@ -208,6 +218,8 @@ enum cmd_args {
 	ARGS_NAME_FLUSH,       /* [NAME] [flush [proto P] [port N] [namespace NS]] */
 	ARGS_OPT_FILE_OR_NAME, /* [FILE|NAME] */
 	ARGS_MONITOR,	       /* [--drops] [--ct] [--rate N] [--count N] [--duration S] [NAME] */
+	ARGS_CAPTURE,	       /* [--where W] [--count N] [--duration S] [--snaplen N] [-w FILE]
+				  [NAME] [proto P] [host ADDR] [port N] [namespace NS] */
 };
 
 struct command {
@@ -227,6 +239,7 @@ static const struct command commands[] = {
 	{ "ct", ARGS_NAME_FLUSH, true, fwd_cmd_ct },
 	{ "watch", ARGS_OPT_FILE_OR_NAME, true, fwd_cmd_watch },
 	{ "monitor", ARGS_MONITOR, true, fwd_cmd_monitor },
+	{ "capture", ARGS_CAPTURE, true, fwd_cmd_capture },
 };
 
 static const struct command *command_find(const char *name)
@@ -359,11 +372,11 @@ static int parse_number(const char *opt, const char *val, uint64_t min, uint64_t
 	char *end;
 
 	if (!val)
-		return usage_error("monitor %s: needs a value", opt);
+		return usage_error("%s: needs a value", opt);
 	errno = 0;
 	v = strtoull(val, &end, 10);
 	if (errno || *end || val[0] < '0' || val[0] > '9' || v < min || v > max)
-		return usage_error("monitor %s '%s': expected a number from %llu to %llu", opt, val,
+		return usage_error("%s '%s': expected a number from %llu to %llu", opt, val,
 				   (unsigned long long)min, (unsigned long long)max);
 	*out = v;
 	return FWD_EXIT_OK;
@@ -389,12 +402,12 @@ static int parse_monitor_args(int nargs, char **args, struct fwd_cmdline *c)
 		} else if (!strcmp(a, "--count")) {
 			if ((ret = parse_number(a, val, 1, UINT64_MAX, &v)))
 				return ret;
-			c->mon_count = v;
+			c->count = v;
 			i++;
 		} else if (!strcmp(a, "--duration")) {
 			if ((ret = parse_number(a, val, 1, 86400 * 365, &v)))
 				return ret;
-			c->mon_duration = (uint32_t)v;
+			c->duration = (uint32_t)v;
 			i++;
 		} else if (a[0] == '-') {
 			return usage_error("monitor: unknown option '%s' (--drops, --ct, --rate N, "
@@ -402,6 +415,102 @@ static int parse_monitor_args(int nargs, char **args, struct fwd_cmdline *c)
 					   a);
 		} else if (c->name[0]) {
 			return usage_error("monitor takes at most one topology name");
+		} else if (!topo_name_valid(a)) {
+			return usage_error(
+			    "'%s' is not a topology name (1-12 characters of [a-z0-9-])", a);
+		} else {
+			snprintf(c->name, sizeof(c->name), "%s", a);
+		}
+	}
+	return FWD_EXIT_OK;
+}
+
+/* "capture [--where in|out|both] [--count N] [--duration S] [--snaplen N] [-w FILE] [NAME]
+ * [proto P] [host ADDR] [port N] [namespace NS]": options anywhere, then the filter. */
+static int parse_capture_args(int nargs, char **args, struct fwd_cmdline *c)
+{
+	bool filter = false, seen[4] = { false };
+	static const char *const keys[] = { "proto", "host", "port", "namespace" };
+
+	c->cap_where = FWD_CAP_IN | FWD_CAP_OUT;
+	for (int i = 0; i < nargs; i++) {
+		const char *a = args[i], *val = i + 1 < nargs ? args[i + 1] : NULL;
+		int k = -1, ret;
+		uint64_t v;
+
+		for (int j = 0; j < 4; j++)
+			if (!strcmp(a, keys[j]))
+				k = j;
+		if (!strcmp(a, "--where")) {
+			if (!val ||
+			    (strcmp(val, "in") && strcmp(val, "out") && strcmp(val, "both")))
+				return usage_error("--where: expected in, out or both");
+			c->cap_where = !strcmp(val, "in")    ? FWD_CAP_IN
+				       : !strcmp(val, "out") ? FWD_CAP_OUT
+							     : FWD_CAP_IN | FWD_CAP_OUT;
+			i++;
+		} else if (!strcmp(a, "--count") || !strcmp(a, "--duration") ||
+			   !strcmp(a, "--snaplen")) {
+			uint64_t max = a[2] == 'c' ? UINT64_MAX : a[2] == 'd' ? 86400 * 365 : 65000;
+
+			if ((ret = parse_number(a, val, a[2] == 's' ? 64 : 1, max, &v)))
+				return ret;
+			if (a[2] == 'c')
+				c->count = v;
+			else if (a[2] == 'd')
+				c->duration = (uint32_t)v;
+			else
+				c->cap_snaplen = (uint32_t)v;
+			i++;
+		} else if (!strcmp(a, "-w")) {
+			if (!val || !val[0])
+				return usage_error("-w: needs a file name (- for stdout)");
+			c->cap_file = val;
+			i++;
+		} else if (a[0] == '-') {
+			return usage_error(
+			    "capture: unknown option '%s' (--where, --count, --duration, "
+			    "--snaplen, -w)",
+			    a);
+		} else if (k >= 0) {
+			filter = true;
+			if (seen[k])
+				return usage_error("capture: %s given twice", a);
+			seen[k] = true;
+			if (!val)
+				return usage_error("capture %s: needs a value", a);
+			i++;
+			if (k == 0) {
+				c->cap_proto = !strcmp(val, "tcp")    ? IPPROTO_TCP
+					       : !strcmp(val, "udp")  ? IPPROTO_UDP
+					       : !strcmp(val, "icmp") ? IPPROTO_ICMP
+								      : 0;
+				if (!c->cap_proto)
+					return usage_error(
+					    "capture proto '%s': expected tcp, udp or icmp", val);
+			} else if (k == 1) {
+				struct in_addr in;
+
+				if (inet_pton(AF_INET, val, &in) != 1 || !in.s_addr)
+					return usage_error("capture host '%s': expected an IPv4 "
+							   "address",
+							   val);
+				c->cap_host = in.s_addr;
+			} else if (k == 2) {
+				if ((ret = parse_number("capture port", val, 1, 65535, &v)))
+					return ret;
+				c->cap_port = (uint16_t)v;
+			} else {
+				if (strlen(val) > FWD_NETNS_NAME_MAX)
+					return usage_error("capture namespace '%s': longer than %d "
+							   "characters",
+							   val, FWD_NETNS_NAME_MAX);
+				snprintf(c->cap_ns, sizeof(c->cap_ns), "%s", val);
+			}
+		} else if (filter || c->name[0]) {
+			return usage_error("capture: unexpected argument '%s' (the filter takes "
+					   "proto, host, port and namespace)",
+					   a);
 		} else if (!topo_name_valid(a)) {
 			return usage_error(
 			    "'%s' is not a topology name (1-12 characters of [a-z0-9-])", a);
@@ -429,6 +538,7 @@ static int parse_args(const struct command *cmd, int nargs, char **args, struct 
 	}
 	switch (cmd->args) {
 	case ARGS_MONITOR: return parse_monitor_args(nargs, args, c);
+	case ARGS_CAPTURE: return parse_capture_args(nargs, args, c);
 	case ARGS_OPT_FILE_OR_NAME:
 		if (nargs > 1)
 			return usage_error("%s takes at most one argument", cmd->name);
@@ -503,8 +613,8 @@ int main(int argc, char **argv)
 		}
 		if (cmd && cmd->option && i == 0 && !strcmp(args[i], cmd->option))
 			continue;
-		if (cmd && cmd->args == ARGS_MONITOR)
-			continue; /* its options, anywhere after it: parse_monitor_args() */
+		if (cmd && (cmd->args == ARGS_MONITOR || cmd->args == ARGS_CAPTURE))
+			continue; /* their options, anywhere after them: parse_*_args() */
 		if (args[i][0] == '-' && args[i][1])
 			return usage_error(
 			    "option '%s' goes before the command: fwdctl [OPTIONS] COMMAND ...",

@@ -4,6 +4,7 @@
  * each (-j: one JSON object per line), until SIGINT or SIGTERM, --count or --duration. What
  * the rate cap made the datapath skip is shown once a second when it grew, and at the end.
  */
+#include "frame.h"
 #include "fwd_loader.h"
 #include "fwd_log.h"
 #include "fwdctl.h"
@@ -54,14 +55,6 @@ static void monitor_time(const struct monitor_run *r, uint64_t ts_ns, char *buf,
 	snprintf(buf + n, len - n, ".%03dZ", (int)(wall % 1000000000 / 1000000));
 }
 
-/* "tcp", "udp", "icmp", or the protocol's number. */
-static json_t *monitor_proto(uint8_t proto)
-{
-	const char *name = fwd_ct_proto_name(proto);
-
-	return strcmp(name, "?") ? json_string(name) : json_integer(proto);
-}
-
 static json_t *monitor_drop_doc(const struct fwd_monitor_event *ev)
 {
 	char ifname[IF_NAMESIZE] = "";
@@ -72,27 +65,13 @@ static json_t *monitor_drop_doc(const struct fwd_monitor_event *ev)
 		return NULL;
 	if (if_indextoname((unsigned int)ev->ifindex, ifname))
 		json_object_set_new(doc, "interface", json_string(ifname));
-	if (ev->ethertype)
-		json_object_set_new(doc, "ethertype", json_integer(ev->ethertype));
-	if (ev->has_ipv4) {
-		json_object_set_new(doc, "proto", monitor_proto(ev->proto));
-		json_object_set_new(doc, "src", json_string(fwd_ip_str(ev->tuple.src)));
-		json_object_set_new(doc, "dst", json_string(fwd_ip_str(ev->tuple.dst)));
-	}
-	if (ev->has_ports) {
-		json_object_set_new(doc, "sport", json_integer(ev->tuple.sport));
-		json_object_set_new(doc, "dport", json_integer(ev->tuple.dport));
-	}
-	if (ev->has_icmp) {
-		json_object_set_new(doc, "icmp_type", json_integer(ev->icmp_type));
-		json_object_set_new(doc, "icmp_code", json_integer(ev->icmp_code));
-	}
+	frame_json_add(doc, &ev->frame);
 	return doc;
 }
 
 static json_t *monitor_ct_doc(const struct fwd_monitor_event *ev)
 {
-	return json_pack("{s:o, s:s, s:s, s:o, s:o}", "proto", monitor_proto(ev->proto), "nat",
+	return json_pack("{s:o, s:s, s:s, s:o, s:o}", "proto", frame_proto_json(ev->proto), "nat",
 			 fwd_ct_nat_name(ev->nat), "state", ev->state, "original",
 			 fwd_ct_tuple_json(&ev->original), "translated",
 			 fwd_ct_tuple_json(&ev->translated));
@@ -125,17 +104,11 @@ static void monitor_text(json_t *doc)
 	       json_string_value(json_object_get(doc, "topology")), event);
 	if (!strcmp(event, "drop")) {
 		const char *ifname = json_string_value(json_object_get(doc, "interface"));
-		json_t *icmp = json_object_get(doc, "icmp_type");
 
-		monitor_flow_text(doc, flow, sizeof(flow));
-		printf("%s on %s: %s %s", json_string_value(json_object_get(doc, "reason")),
-		       ifname ? ifname : "?", p ? proto : "non-ipv4", flow);
-		if (icmp)
-			printf(" type %" JSON_INTEGER_FORMAT " code %" JSON_INTEGER_FORMAT,
-			       json_integer_value(icmp),
-			       json_integer_value(json_object_get(doc, "icmp_code")));
-		printf(", %" JSON_INTEGER_FORMAT " bytes\n",
-		       json_integer_value(json_object_get(doc, "len")));
+		frame_text(doc, flow, sizeof(flow));
+		printf("%s on %s: %s, %" JSON_INTEGER_FORMAT " bytes\n",
+		       json_string_value(json_object_get(doc, "reason")), ifname ? ifname : "?",
+		       flow, json_integer_value(json_object_get(doc, "len")));
 		return;
 	}
 	monitor_flow_text(json_object_get(doc, "original"), flow, sizeof(flow));
@@ -203,7 +176,7 @@ static void monitor_skipped_report(struct loader_monitor *m, const struct monito
 int fwd_cmd_monitor(const struct fwd_cmdline *c, const struct fwd_opts *o)
 {
 	uint32_t flags = (c->mon_drops ? FWD_MON_DROPS : 0) | (c->mon_ct ? FWD_MON_CT : 0);
-	struct monitor_run r = { .json = o->json, .limit = c->mon_count };
+	struct monitor_run r = { .json = o->json, .limit = c->count };
 	struct sigaction sa = { .sa_handler = monitor_on_signal };
 	int64_t deadline = 0, next_report;
 	struct loader_monitor *m;
@@ -234,9 +207,8 @@ int fwd_cmd_monitor(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		 flags == (FWD_MON_DROPS | FWD_MON_CT) ? " and " : "",
 		 flags & FWD_MON_CT ? "connections" : "", loader_monitor_rate_cap(m));
 	next_report = monitor_clock_ns(CLOCK_MONOTONIC) + 1000000000;
-	if (c->mon_duration)
-		deadline =
-		    monitor_clock_ns(CLOCK_MONOTONIC) + (int64_t)c->mon_duration * 1000000000;
+	if (c->duration)
+		deadline = monitor_clock_ns(CLOCK_MONOTONIC) + (int64_t)c->duration * 1000000000;
 	while (!monitor_stop_signal) {
 		int64_t now = monitor_clock_ns(CLOCK_MONOTONIC);
 

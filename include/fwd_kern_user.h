@@ -36,6 +36,8 @@
 #define FWD_MAP_RULE_DROPS  "fwd_rule_drops"
 #define FWD_MAP_EVENTS	    "fwd_events"
 #define FWD_MAP_MONITOR	    "fwd_monitor"
+#define FWD_MAP_CAPTURE	    "fwd_capture"
+#define FWD_MAP_CAPTURE_BUF "fwd_capture_buf"
 
 /*
  * fwd_endpoints: one entry per namespace of the topology, the loader's replacement for the
@@ -657,6 +659,43 @@ struct fwd_event {
 	};
 };
 _Static_assert(sizeof(struct fwd_event) == 24 + FWD_EVENT_HEAD, "fwd_event layout");
+
+/*
+ * fwdctl capture: copies of the frames the tc programs handle, as they arrive (IN, once parsed)
+ * and as they leave by a redirect (OUT, translated), through fwd_capture_buf, a
+ * PERF_EVENT_ARRAY (bpf_perf_event_output() copies the skb's data, paged or not), while
+ * fwd_capture (a one-slot ARRAY that fwdctl capture writes) asks for them. The filter is matched
+ * on the frame as it arrives, and its copy as it leaves goes with it; a namespace also matches
+ * what is delivered into it. Fields at 0 match anything.
+ */
+enum fwd_capture_flags {
+	FWD_CAP_IN = 1 << 0,  /* frames as they arrive */
+	FWD_CAP_OUT = 1 << 1, /* frames as they leave, translated */
+};
+
+struct fwd_capture_cfg {
+	__u32 flags;   /* host order: enum fwd_capture_flags; 0: off */
+	__u32 snaplen; /* host order: bytes of a frame copied at most */
+	__be32 addr;   /* network order: source or destination */
+	__be16 port;   /* network order: source or destination port (TCP, UDP) */
+	__u8 proto;    /* IPPROTO_* */
+	__u8 pad;
+	__u32 ifindex;	/* host order: a namespace's host-side veth: its frames in, and out to it */
+	__be32 ns_addr; /* network order: that namespace's address, source or destination */
+	__u32 pid;	/* host order: the fwdctl capture that set this, 0: none */
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct fwd_capture_cfg) == 32, "fwd_capture_cfg layout");
+
+/* What precedes each frame's bytes in a capture sample. */
+struct fwd_capture_meta {
+	__u64 ts_ns;   /* host order: CLOCK_MONOTONIC */
+	__u32 ifindex; /* host order: IN: the interface it came in on; OUT: the one it goes to */
+	__u32 len;     /* host order: the whole frame's length (the sample holds up to snaplen) */
+	__u32 where;   /* host order: FWD_CAP_IN or FWD_CAP_OUT */
+	__u32 counter; /* host order: OUT: enum fwd_counter, the path it took */
+};
+_Static_assert(sizeof(struct fwd_capture_meta) == 24, "fwd_capture_meta layout");
 
 /* skb->mark of a namespace's frame sent into the uplink's ingress to another topology's
  * forward (bpf/fwd_tc.bpf.c, fwd_to_peer()): its own topology's uplink filter lets it pass. */

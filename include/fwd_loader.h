@@ -218,6 +218,16 @@ void loader_status_free(struct fwd_bpf_status *st);
 /* The root of the cgroup v2 hierarchy into @buf; -ENOENT when none is mounted. */
 int loader_cgroup_v2_root(char *buf, size_t len);
 
+/* What the first bytes of a frame (from its Ethernet header) say, as far as they go. */
+struct fwd_frame_info {
+	uint16_t ethertype; /* 0 when shorter than an Ethernet header; one 802.1Q tag skipped */
+	bool has_ipv4, has_ports, has_icmp;
+	uint8_t proto;		   /* has_ipv4: IPPROTO_* */
+	struct fwd_ct_tuple tuple; /* has_ipv4: addresses; has_ports: TCP or UDP ports too */
+	uint8_t icmp_type, icmp_code;
+};
+void loader_frame_decode(const uint8_t *frame, size_t len, struct fwd_frame_info *out);
+
 /*
  * fwdctl monitor: the datapath's events, decoded. A drop says why (@reason, a counter's name),
  * where it came in and what the frame was, as far as its first bytes tell (the has_ flags); a
@@ -226,16 +236,13 @@ int loader_cgroup_v2_root(char *buf, size_t len);
 struct fwd_monitor_event {
 	const char *kind; /* static: "drop", "new", "closed", "expired", "evicted", "deleted" */
 	uint64_t ts_ns;	  /* CLOCK_MONOTONIC_COARSE */
-	uint8_t proto;	  /* IPPROTO_*: the frame's (has_ipv4) or the connection's */
 	/* drop */
 	const char *reason; /* static: the counter the drop moved; NULL for a connection event */
 	int ifindex;	    /* the interface it came in on */
 	uint32_t len;	    /* the frame's length */
-	uint16_t ethertype; /* 0 when the frame is shorter than an Ethernet header */
-	bool has_ipv4, has_ports, has_icmp;
-	struct fwd_ct_tuple tuple; /* has_ipv4: addresses; has_ports: ports too */
-	uint8_t icmp_type, icmp_code;
+	struct fwd_frame_info frame;
 	/* connection events */
+	uint8_t proto;	   /* IPPROTO_* */
 	uint8_t nat;	   /* enum fwd_ct_nat */
 	const char *state; /* static: its conntrack state then */
 	struct fwd_ct_tuple original, translated;
@@ -261,5 +268,42 @@ int loader_monitor_counts(struct loader_monitor *m, uint64_t *skipped, uint64_t 
 int loader_monitor_off(struct loader_monitor *m);
 /* loader_monitor_off() unless done (its events dropped), and free @m. */
 void loader_monitor_stop(struct loader_monitor *m);
+
+/*
+ * fwdctl capture: copies of the frames the tc programs handle, as they arrive and as they
+ * leave translated (struct fwd_capture_cfg). The filter is matched on the frame as it arrives;
+ * fields at 0 match anything. A namespace (@ifindex, its host-side veth, and @ns_addr) matches
+ * what it sends, what is addressed to or from it, and what is delivered into it.
+ */
+struct fwd_capture_filter {
+	uint8_t proto;	   /* IPPROTO_* */
+	in_addr_t addr;	   /* network order: source or destination */
+	uint16_t port;	   /* host order: source or destination port */
+	int ifindex;	   /* a namespace's host-side veth */
+	in_addr_t ns_addr; /* network order: that namespace's address */
+};
+struct fwd_captured {
+	uint64_t ts_ns;	  /* CLOCK_MONOTONIC */
+	int ifindex;	  /* in: the interface it came in on; out: the one it was sent to */
+	bool out;	  /* after translation, on its way out */
+	const char *path; /* out: the counter it moved ("snat", "dnat", ...) */
+	uint32_t len;	  /* the frame's length */
+	uint32_t caplen;  /* the bytes of it in @data */
+	const uint8_t *data;
+};
+typedef void (*loader_capture_cb)(const struct fwd_captured *f, void *arg);
+struct loader_capture;
+/* Start copies of @where (enum fwd_capture_flags), at most @snaplen bytes each, delivered to
+ * @cb. -EBUSY when another fwdctl capture of the topology runs. */
+int loader_capture_start(const char *topology, uint32_t where, uint32_t snaplen,
+			 const struct fwd_capture_filter *filter, loader_capture_cb cb, void *arg,
+			 struct loader_capture **c);
+/* Deliver the frames there are, waiting up to @timeout_ms: how many batches, or -errno. */
+int loader_capture_poll(struct loader_capture *c, int timeout_ms);
+/* Switch the copies off (unless another capture took over), then deliver what is buffered. */
+int loader_capture_off(struct loader_capture *c);
+/* Copies the perf buffer had no room for since the start. */
+uint64_t loader_capture_lost(const struct loader_capture *c);
+void loader_capture_stop(struct loader_capture *c);
 
 #endif

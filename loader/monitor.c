@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <linux/if_ether.h>
 #include <netinet/in.h>
 
 #include <bpf/bpf.h>
@@ -43,43 +42,6 @@ static int monitor_discard(const struct fwd_monitor_event *ev, void *arg)
 	return 0;
 }
 
-/* The frame's addresses and ports from the first bytes a drop event carries; what is not
- * there (a short frame, not IPv4, a later fragment) stays unset. */
-static void monitor_decode_head(const struct fwd_event *ev, struct fwd_monitor_event *out)
-{
-	const uint8_t *h = ev->head;
-	size_t n = ev->head_len < FWD_EVENT_HEAD ? ev->head_len : FWD_EVENT_HEAD;
-	size_t l3 = ETH_HLEN, ihl;
-	uint16_t frag;
-
-	if (n < ETH_HLEN)
-		return;
-	out->ethertype = (uint16_t)(h[12] << 8 | h[13]);
-	if (out->ethertype == ETH_P_8021Q && n >= ETH_HLEN + 4) { /* one tag, in the data */
-		out->ethertype = (uint16_t)(h[16] << 8 | h[17]);
-		l3 += 4;
-	}
-	if (out->ethertype != ETH_P_IP || n < l3 + 20 || (h[l3] >> 4) != 4)
-		return;
-	out->has_ipv4 = true;
-	out->proto = h[l3 + 9];
-	memcpy(&out->tuple.src, h + l3 + 12, 4);
-	memcpy(&out->tuple.dst, h + l3 + 16, 4);
-	ihl = (size_t)(h[l3] & 0xf) * 4;
-	frag = (uint16_t)((h[l3 + 6] & 0x1f) << 8 | h[l3 + 7]);
-	if (ihl < 20 || frag || n < l3 + ihl + 4)
-		return;
-	if (out->proto == IPPROTO_TCP || out->proto == IPPROTO_UDP) {
-		out->tuple.sport = (uint16_t)(h[l3 + ihl] << 8 | h[l3 + ihl + 1]);
-		out->tuple.dport = (uint16_t)(h[l3 + ihl + 2] << 8 | h[l3 + ihl + 3]);
-		out->has_ports = true;
-	} else if (out->proto == IPPROTO_ICMP) {
-		out->icmp_type = h[l3 + ihl];
-		out->icmp_code = h[l3 + ihl + 1];
-		out->has_icmp = true;
-	}
-}
-
 static struct fwd_ct_tuple monitor_tuple(const struct fwd_ct_key *k)
 {
 	return (struct fwd_ct_tuple){
@@ -101,7 +63,9 @@ static int monitor_ring_cb(void *ctx, void *data, size_t size)
 		out.reason = ev->counter < FWD_CNT_MAX ? loader_counter_name(ev->counter) : "?";
 		out.ifindex = (int)ev->ifindex;
 		out.len = ev->len;
-		monitor_decode_head(ev, &out);
+		loader_frame_decode(ev->head,
+				    ev->head_len < FWD_EVENT_HEAD ? ev->head_len : FWD_EVENT_HEAD,
+				    &out.frame);
 	} else {
 		out.proto = ev->ct.orig.proto;
 		out.nat = ev->ct_nat;

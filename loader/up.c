@@ -205,8 +205,9 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const stru
 				     skel->maps.fwd_foreign,
 				     /* written in place by every up: the address now */
 				     skel->maps.fwd_uplink,
-				     /* a running fwdctl monitor's, across reloads */
-				     skel->maps.fwd_events, skel->maps.fwd_monitor };
+				     /* a running fwdctl monitor's or capture's, across reloads */
+				     skel->maps.fwd_events, skel->maps.fwd_monitor,
+				     skel->maps.fwd_capture, skel->maps.fwd_capture_buf };
 	char path[PATH_MAX];
 	int err;
 
@@ -516,6 +517,13 @@ static int up_load(struct loader_up_job *job)
 	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct_slots, ct_max)) ||
 	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct_free, ct_max))) {
 		fwd_err("fwd_tc: cannot size the connection table: %s\n", strerror(-err));
+		return err;
+	}
+	/* One perf ring per CPU: set here (libbpf would at creation) so that the pinned map's
+	 * shape compares equal and is reused. */
+	if ((err = libbpf_num_possible_cpus()) < 0 ||
+	    (err = bpf_map__set_max_entries(skel->maps.fwd_capture_buf, (__u32)err))) {
+		fwd_err("fwd_tc: cannot size the capture buffer: %s\n", strerror(-err));
 		return err;
 	}
 	err = up_prepare_maps(skel, t->name, &job->rt, &job->ct);

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fwdctl capture's side of the datapath (tc only): a copy of a frame as it arrives, once
+ * parsed, and again as it leaves by a redirect, translated, while fwd_capture asks for them
+ * (struct fwd_capture_cfg in fwd_kern_user.h). Off, each costs one array read.
+ *
+ * The filter is matched once, on the frame as it arrives (capture_in() keeps the answer in
+ * pkt->capture), so that the copy after translation goes with the one before even where
+ * translation changed what the filter looks at; a namespace filter also takes what is
+ * delivered into the namespace, whose arriving form names the uplink's address.
+ */
+#ifndef FWD_BPF_CAPTURE_H
+#define FWD_BPF_CAPTURE_H
+
+#include "ctx.h"
+#include "parse.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} fwd_capture_buf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fwd_capture_cfg);
+} fwd_capture SEC(".maps");
+
+static __always_inline const struct fwd_capture_cfg *capture_cfg(void)
+{
+	__u32 zero = 0;
+	const struct fwd_capture_cfg *c = bpf_map_lookup_elem(&fwd_capture, &zero);
+
+	return c && c->flags ? c : NULL;
+}
+
+/* The frame's bytes (up to snaplen) after a struct fwd_capture_meta. */
+static __always_inline void capture_emit(struct __ctx_buff *ctx, const struct fwd_capture_cfg *c,
+					 __u32 where, __u32 ifindex, __u32 counter)
+{
+	struct fwd_capture_meta m = {
+		.ts_ns = bpf_ktime_get_ns(),
+		.ifindex = ifindex,
+		.len = ctx_full_len(ctx),
+		.where = where,
+		.counter = counter,
+	};
+	__u64 cap = m.len < c->snaplen ? m.len : c->snaplen;
+
+	bpf_perf_event_output(ctx, &fwd_capture_buf, BPF_F_CURRENT_CPU | (cap << 32), &m,
+			      sizeof(m));
+}
+
+static __always_inline bool capture_match(const struct fwd_capture_cfg *c,
+					  const struct fwd_pkt *pkt, __u32 ifindex)
+{
+	if (c->proto && c->proto != pkt->proto)
+		return false;
+	if (c->addr && c->addr != pkt->saddr && c->addr != pkt->daddr)
+		return false;
+	if (c->port && c->port != pkt->sport && c->port != pkt->dport)
+		return false;
+	return !c->ifindex || ifindex == c->ifindex || c->ns_addr == pkt->saddr ||
+	       c->ns_addr == pkt->daddr;
+}
+
+/* Frame @ctx arrived and is parsed (@pkt): copied when it matches, and so is its way out. */
+static __always_inline void capture_in(struct __ctx_buff *ctx, struct fwd_pkt *pkt)
+{
+	const struct fwd_capture_cfg *c = capture_cfg();
+	__u32 ifindex = ctx_ingress_ifindex(ctx);
+
+	if (!c)
+		return;
+	pkt->capture = capture_match(c, pkt, ifindex);
+	if (pkt->capture && (c->flags & FWD_CAP_IN))
+		capture_emit(ctx, c, FWD_CAP_IN, ifindex, 0);
+}
+
+/* Frame @ctx leaves, redirected to @ifindex after it moved @counter: copied as it is now. */
+static __always_inline void capture_out(struct __ctx_buff *ctx, const struct fwd_pkt *pkt,
+					__u32 ifindex, __u32 counter)
+{
+	const struct fwd_capture_cfg *c = capture_cfg();
+
+	if (c && (c->flags & FWD_CAP_OUT) &&
+	    (pkt->capture || (c->ifindex && ifindex == c->ifindex)))
+		capture_emit(ctx, c, FWD_CAP_OUT, ifindex, counter);
+}
+
+#endif

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fwdctl capture: copies of the frames the BPF datapath handles, as they arrive and as they
+ * leave translated, written with libpcap as pcap of link type LINUX_SLL2 (-w FILE: the
+ * interface index and the direction of each frame travel with it; tcpdump -r and tshark read
+ * it), or shown one line each (-j: one JSON object per line).
+ */
+#include "frame.h"
+#include "fwd_loader.h"
+#include "fwd_log.h"
+#include "fwdctl.h"
+#include "names.h"
+#include "output.h"
+#include "pcap_out.h"
+#include "topo.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define CAPTURE_DEFAULT_SNAPLEN 65000 /* a perf sample holds at most 64 KiB */
+
+static volatile sig_atomic_t capture_stop_signal;
+
+static void capture_on_signal(int sig)
+{
+	capture_stop_signal = sig;
+}
+
+struct capture_run {
+	const char *topology;
+	bool json;
+	struct pcap_out *pcap; /* -w */
+	uint64_t seen, written, limit;
+	int64_t wall_minus_mono_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, at the start */
+	int err;
+};
+
+static int64_t capture_clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void capture_line(struct capture_run *r, const struct fwd_captured *f, int64_t wall_ns)
+{
+	char when[40], ifname[IF_NAMESIZE] = "", what[160];
+	struct fwd_frame_info info;
+	time_t sec = (time_t)(wall_ns / 1000000000);
+	struct tm tm;
+	json_t *doc;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + n, sizeof(when) - n, ".%06dZ", (int)(wall_ns % 1000000000 / 1000));
+	if_indextoname((unsigned int)f->ifindex, ifname);
+	loader_frame_decode(f->data, f->caplen, &info);
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I}", "time", when, "topology",
+			r->topology, "where", f->out ? "out" : "in", "interface", ifname, "ifindex",
+			f->ifindex, "len", (json_int_t)f->len, "caplen", (json_int_t)f->caplen);
+	if (!doc) {
+		r->err = fwd_fail(-ENOMEM, "capture", "cannot build the output");
+		return;
+	}
+	if (f->path)
+		json_object_set_new(doc, "path", json_string(f->path));
+	frame_json_add(doc, &info);
+	r->written++;
+	if (r->json) {
+		out_json(doc);
+		fflush(stdout);
+		return;
+	}
+	frame_text(doc, what, sizeof(what));
+	printf("%s %-3s %-15s %s%s%s, %u bytes\n", when, f->out ? "out" : "in", ifname, what,
+	       f->path ? " via " : "", f->path ? f->path : "", f->len);
+	fflush(stdout);
+	json_decref(doc);
+}
+
+static void capture_frame(const struct fwd_captured *f, void *arg)
+{
+	struct capture_run *r = arg;
+	int64_t wall = (int64_t)f->ts_ns + r->wall_minus_mono_ns;
+
+	r->seen++;
+	if (r->limit && r->written >= r->limit)
+		return;
+	if (r->pcap)
+		r->written += (uint64_t)pcap_out_frame(r->pcap, wall, f->ifindex, f->out, f->data,
+						       f->caplen, f->len);
+	else
+		capture_line(r, f, wall);
+}
+
+/* namespace NS of topology @t: its host-side veth and address into @f. An exit status. */
+static int capture_namespace(const struct fwd_topology *t, const char *ns,
+			     struct fwd_capture_filter *f)
+{
+	for (size_t i = 0; i < t->n_namespaces; i++) {
+		char veth[IF_NAMESIZE];
+
+		if (strcmp(t->namespaces[i].name, ns))
+			continue;
+		fwd_host_veth_name(t->name, ns, veth);
+		f->ifindex = (int)if_nametoindex(veth);
+		f->ns_addr = t->namespaces[i].addr;
+		if (!f->ifindex) {
+			fwd_err("namespace %s: its veth %s is missing ('fwdctl status %s')", ns,
+				veth, t->name);
+			return FWD_EXIT_FAILURE;
+		}
+		return FWD_EXIT_OK;
+	}
+	fwd_err("capture: topology %s has no namespace %s", t->name, ns);
+	return FWD_EXIT_USAGE;
+}
+
+int fwd_cmd_capture(const struct fwd_cmdline *c, const struct fwd_opts *o)
+{
+	uint32_t snaplen = c->cap_snaplen ?: CAPTURE_DEFAULT_SNAPLEN;
+	struct capture_run r = { .json = o->json, .limit = c->count };
+	struct sigaction sa = { .sa_handler = capture_on_signal };
+	struct fwd_capture_filter filter = { .proto = c->cap_proto,
+					     .addr = c->cap_host,
+					     .port = c->cap_port };
+	struct loader_capture *cap = NULL;
+	int64_t deadline = 0;
+	struct fwd_topology t;
+	int ret;
+
+	ret = fwd_pick_topology(
+	    c->name, "capture", true,
+	    "its frames are the kernel's: capture them on its links (tcpdump -i)", &t);
+	if (ret)
+		return ret;
+	r.topology = t.name;
+	if (c->cap_ns[0] && (ret = capture_namespace(&t, c->cap_ns, &filter)))
+		goto out;
+	if (c->cap_file && pcap_out_open(c->cap_file, snaplen, &r.pcap)) {
+		ret = FWD_EXIT_FAILURE;
+		goto out;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	r.wall_minus_mono_ns = capture_clock_ns(CLOCK_REALTIME) - capture_clock_ns(CLOCK_MONOTONIC);
+	if (loader_capture_start(t.name, c->cap_where, snaplen, &filter, capture_frame, &r, &cap)) {
+		ret = FWD_EXIT_FAILURE;
+		goto out;
+	}
+	fwd_info("capture %s: frames %s, up to %u bytes each", t.name,
+		 c->cap_where == FWD_CAP_IN    ? "as they arrive"
+		 : c->cap_where == FWD_CAP_OUT ? "as they leave"
+					       : "as they arrive and as they leave",
+		 snaplen);
+	if (c->duration)
+		deadline = capture_clock_ns(CLOCK_MONOTONIC) + (int64_t)c->duration * 1000000000;
+	while (!capture_stop_signal && !r.err && !(r.limit && r.written >= r.limit)) {
+		if (deadline && capture_clock_ns(CLOCK_MONOTONIC) >= deadline)
+			break;
+		if (loader_capture_poll(cap, 100) < 0) {
+			r.err = -EIO;
+			break;
+		}
+	}
+	if (loader_capture_off(cap))
+		r.err = -EIO;
+	fwd_note("capture %s: %llu frames %s, %llu lost (the buffer was full)", t.name,
+		 (unsigned long long)r.written, c->cap_file ? "written" : "shown",
+		 (unsigned long long)loader_capture_lost(cap));
+	ret = r.err ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
+out:
+	loader_capture_stop(cap);
+	if (pcap_out_close(r.pcap))
+		ret = FWD_EXIT_FAILURE;
+	topo_free(&t);
+	return ret;
+}

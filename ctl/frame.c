@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/* A decoded frame in output: the members monitor's drops and capture's copies share. */
+#include "frame.h"
+#include "fwdctl.h"
+#include "output.h"
+#include "topo.h"
+
+#include <stdio.h>
+#include <string.h>
+
+json_t *frame_proto_json(uint8_t proto)
+{
+	const char *name = fwd_ct_proto_name(proto);
+
+	return strcmp(name, "?") ? json_string(name) : json_integer(proto);
+}
+
+void frame_json_add(json_t *doc, const struct fwd_frame_info *f)
+{
+	if (f->ethertype)
+		json_object_set_new(doc, "ethertype", json_integer(f->ethertype));
+	if (f->has_ipv4) {
+		json_object_set_new(doc, "proto", frame_proto_json(f->proto));
+		json_object_set_new(doc, "src", json_string(fwd_ip_str(f->tuple.src)));
+		json_object_set_new(doc, "dst", json_string(fwd_ip_str(f->tuple.dst)));
+	}
+	if (f->has_ports) {
+		json_object_set_new(doc, "sport", json_integer(f->tuple.sport));
+		json_object_set_new(doc, "dport", json_integer(f->tuple.dport));
+	}
+	if (f->has_icmp) {
+		json_object_set_new(doc, "icmp_type", json_integer(f->icmp_type));
+		json_object_set_new(doc, "icmp_code", json_integer(f->icmp_code));
+	}
+}
+
+void frame_text(json_t *doc, char *buf, size_t len)
+{
+	json_t *sport = json_object_get(doc, "sport"), *dport = json_object_get(doc, "dport");
+	json_t *icmp = json_object_get(doc, "icmp_type"), *proto = json_object_get(doc, "proto");
+	const char *src = json_string_value(json_object_get(doc, "src"));
+	const char *dst = json_string_value(json_object_get(doc, "dst"));
+	char p[16];
+	int n;
+
+	if (!src || !dst) {
+		json_t *et = json_object_get(doc, "ethertype");
+
+		if (et)
+			snprintf(buf, len, "ethertype 0x%04llx",
+				 (unsigned long long)json_integer_value(et));
+		else
+			snprintf(buf, len, "runt");
+		return;
+	}
+	out_value_text(proto, p, sizeof(p));
+	if (sport && dport)
+		n = snprintf(buf, len, "%s %s:%" JSON_INTEGER_FORMAT " -> %s:%" JSON_INTEGER_FORMAT,
+			     p, src, json_integer_value(sport), dst, json_integer_value(dport));
+	else
+		n = snprintf(buf, len, "%s %s -> %s", p, src, dst);
+	if (icmp && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n,
+			 " type %" JSON_INTEGER_FORMAT " code %" JSON_INTEGER_FORMAT,
+			 json_integer_value(icmp),
+			 json_integer_value(json_object_get(doc, "icmp_code")));
+}
