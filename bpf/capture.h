@@ -36,19 +36,23 @@ static __always_inline const struct fwd_capture_cfg *capture_cfg(void)
 	return c && c->flags ? c : NULL;
 }
 
-/* The frame's bytes (up to snaplen) after a struct fwd_capture_meta. */
+/* pkt->capture: what capture_in() found, for capture_out(); 0 while no capture runs. */
+#define CAPTURE_ON    1 /* a capture runs */
+#define CAPTURE_MATCH 2 /* and the frame matched its filter as it arrived */
+
+/* The frame's bytes (up to @c's snaplen) after a struct fwd_capture_meta. */
 static __always_inline void capture_emit(struct __ctx_buff *ctx, const struct fwd_capture_cfg *c,
 					 __u32 where, __u32 ifindex, __u32 counter)
 {
-	struct fwd_capture_meta m = {
-		.ts_ns = bpf_ktime_get_ns(),
-		.ifindex = ifindex,
-		.len = ctx_full_len(ctx),
-		.where = where,
-		.counter = counter,
-	};
-	__u64 cap = m.len < c->snaplen ? m.len : c->snaplen;
+	struct fwd_capture_meta m = {};
+	__u64 cap;
 
+	m.ts_ns = bpf_ktime_get_ns();
+	m.ifindex = ifindex;
+	m.len = ctx_full_len(ctx);
+	m.where = where;
+	m.counter = counter;
+	cap = m.len < c->snaplen ? m.len : c->snaplen;
 	bpf_perf_event_output(ctx, &fwd_capture_buf, BPF_F_CURRENT_CPU | (cap << 32), &m,
 			      sizeof(m));
 }
@@ -71,23 +75,39 @@ static __always_inline void capture_in(struct __ctx_buff *ctx, struct fwd_pkt *p
 {
 	const struct fwd_capture_cfg *c = capture_cfg();
 	__u32 ifindex = ctx_ingress_ifindex(ctx);
+	bool match;
 
 	if (!c)
 		return;
-	pkt->capture = capture_match(c, pkt, ifindex);
-	if (pkt->capture && (c->flags & FWD_CAP_IN))
+	match = capture_match(c, pkt, ifindex);
+	pkt->capture = CAPTURE_ON | (match ? CAPTURE_MATCH : 0);
+	if (match && (c->flags & FWD_CAP_IN))
 		capture_emit(ctx, c, FWD_CAP_IN, ifindex, 0);
+}
+
+/*
+ * The way out of a frame capture_in() saw while a capture ran (@state: its pkt->capture). A
+ * global function, called only then: verified once, not at each redirect, and no map read on
+ * the way out while no capture runs.
+ */
+__attribute__((noinline)) int fwd_capture_out(struct __ctx_buff *ctx, __u32 state, __u32 ifindex,
+					      __u32 counter)
+{
+	const struct fwd_capture_cfg *c = capture_cfg();
+
+	if (!ctx || !c || !(c->flags & FWD_CAP_OUT))
+		return 0;
+	if ((state & CAPTURE_MATCH) || (c->ifindex && ifindex == c->ifindex))
+		capture_emit(ctx, c, FWD_CAP_OUT, ifindex, counter);
+	return 0;
 }
 
 /* Frame @ctx leaves, redirected to @ifindex after it moved @counter: copied as it is now. */
 static __always_inline void capture_out(struct __ctx_buff *ctx, const struct fwd_pkt *pkt,
 					__u32 ifindex, __u32 counter)
 {
-	const struct fwd_capture_cfg *c = capture_cfg();
-
-	if (c && (c->flags & FWD_CAP_OUT) &&
-	    (pkt->capture || (c->ifindex && ifindex == c->ifindex)))
-		capture_emit(ctx, c, FWD_CAP_OUT, ifindex, counter);
+	if (pkt->capture)
+		fwd_capture_out(ctx, pkt->capture, ifindex, counter);
 }
 
 #endif

@@ -61,6 +61,16 @@ static __always_inline int ctx_store_bytes(struct xdp_md *ctx, __u32 off, const 
 	return bpf_xdp_store_bytes(ctx, off, (void *)from, len);
 }
 
+/* XDP frames carry no slot: their drops count under no namespace (bpf/traffic.h). */
+static __always_inline void ctx_set_ns_slot(struct xdp_md *ctx, __u32 slot)
+{
+}
+
+static __always_inline __u32 ctx_ns_slot(const struct xdp_md *ctx)
+{
+	return 0;
+}
+
 #else /* FWD_CTX_TC */
 
 #define __ctx_buff	 __sk_buff
@@ -122,6 +132,28 @@ static __always_inline int ctx_store_bytes(struct __sk_buff *ctx, __u32 off, con
 					   __u32 len)
 {
 	return bpf_skb_store_bytes(ctx, off, from, len, 0);
+}
+
+/*
+ * The sending namespace's slot (bpf/traffic.h), from the program's start to its verdict, in
+ * skb->cb[0]: tc's scratch, which every tc program of fwd sets first (what an earlier layer
+ * left there means nothing here).
+ */
+static __always_inline void ctx_set_ns_slot(struct __sk_buff *ctx, __u32 slot)
+{
+	ctx->cb[0] = slot;
+}
+
+/* One load at a constant offset from ctx, in asm: clang would compute &ctx->cb once and keep
+ * it, and the verifier refuses to load through a ctx pointer that was moved. */
+static __always_inline __u32 ctx_ns_slot(const struct __sk_buff *ctx)
+{
+	__u64 slot;
+
+	asm volatile("%[v] = *(u32 *)(%[ctx] + %[off])"
+		     : [v] "=r"(slot)
+		     : [ctx] "r"(ctx), [off] "i"(__builtin_offsetof(struct __sk_buff, cb)));
+	return (__u32)slot;
 }
 
 #endif

@@ -65,12 +65,17 @@ static __always_inline int fwd_deliver(struct __sk_buff *skb, const struct fwd_p
 {
 	__u32 why;
 
+	int ret;
+
 	why = nat_ttl_dec(skb, pkt);
 	if (why == FWD_OK)
 		why = nat_set_macs(skb, ep->mac, ep->host_mac);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
-	return fwd_redirected(skb, pkt, counter, bpf_redirect_peer(ep->ifindex, 0), ep->ifindex, 0);
+	ret = fwd_redirected(skb, pkt, counter, bpf_redirect_peer(ep->ifindex, 0), ep->ifindex, 0);
+	if (ret == TC_ACT_REDIRECT)
+		traffic_count(&fwd_ns_stats, ep->slot, true, skb->len);
+	return ret;
 }
 
 /* The TTL would run out here: "time exceeded" back out of the interface the frame came in on,
@@ -111,6 +116,7 @@ static __always_inline int fwd_dnat_in(struct __sk_buff *skb, const struct fwd_p
 		return fwd_ttl_exceeded(skb, pkt, now);
 	if (!ct_update(e, pkt, false, now))
 		return fwd_verdict(skb, FWD_CNT_DROP_TCP_WINDOW);
+	traffic_count(&fwd_forward_stats, e->track.forward, true, skb->len);
 	why = nat_rewrite(skb, pkt, false, pkt->daddr, e->peer.saddr, pkt->dport, e->peer.sport);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
@@ -198,6 +204,7 @@ static __always_inline int fwd_dnat_reply(struct __sk_buff *skb, struct fwd_pkt 
 		return fwd_verdict(skb, FWD_CNT_PASS_TTL);
 	if (!ct_update(o, pkt, true, now))
 		return fwd_verdict(skb, FWD_CNT_DROP_TCP_WINDOW);
+	traffic_count(&fwd_forward_stats, o->track.forward, false, skb->len);
 	why = nat_rewrite(skb, pkt, true, pkt->saddr, e->peer.daddr, pkt->sport, e->peer.dport);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
@@ -415,10 +422,14 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 	const struct fwd_endpoint *ep;
 	const struct fwd_port *port;
 	struct fwd_pkt pkt = {};
-	__u32 why;
+	__u32 why, slot;
+	int ret;
 
 	/* Anti-spoofing first: every frame, ARP and multicast included, sends as its namespace. */
 	why = fwd_port_check(skb, &port);
+	slot = port ? port->slot : 0;
+	ctx_set_ns_slot(skb, slot);
+	traffic_count(&fwd_ns_stats, slot, false, skb->len);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
 	why = fwd_parse_eth(skb, &pkt);
@@ -444,13 +455,13 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 	}
 	if ((fwd_cfg.flags & (FWD_SET_DNAT | FWD_SET_SNAT)) && pkt.proto == IPPROTO_ICMP &&
 	    icmp_is_error(pkt.icmp_type)) {
-		int ret = fwd_veth_icmp_error(skb, &pkt);
+		ret = fwd_veth_icmp_error(skb, &pkt);
 
 		if (ret >= 0)
 			return ret;
 	}
 	if (fwd_cfg.flags & FWD_SET_DNAT) { /* rodata: pruned at load without forwards */
-		int ret = fwd_dnat_veth(skb, &pkt);
+		ret = fwd_dnat_veth(skb, &pkt);
 
 		if (ret >= 0)
 			return ret;
@@ -471,8 +482,11 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 
 	/* TC_ACT_REDIRECT, or TC_ACT_SHOT for bad flags. A peer that vanished or is down makes
 	 * the kernel drop the frame after we return: counted as redirected here. */
-	return fwd_redirected(skb, &pkt, FWD_CNT_REDIRECT_PEER, bpf_redirect_peer(ep->ifindex, 0),
-			      ep->ifindex, 0);
+	ret = fwd_redirected(skb, &pkt, FWD_CNT_REDIRECT_PEER, bpf_redirect_peer(ep->ifindex, 0),
+			     ep->ifindex, 0);
+	if (ret == TC_ACT_REDIRECT)
+		traffic_count(&fwd_ns_stats, ep->slot, true, skb->len);
+	return ret;
 }
 
 /*
@@ -604,7 +618,10 @@ static __always_inline int uplink_frame(struct __sk_buff *skb)
 SEC("tc")
 int fwd_tc_uplink(struct __sk_buff *skb)
 {
-	int verdict = uplink_frame(skb);
+	int verdict;
+
+	ctx_set_ns_slot(skb, 0); /* from the LAN, or another topology's: none of ours sends it */
+	verdict = uplink_frame(skb);
 
 	return verdict == TC_ACT_OK ? TC_ACT_UNSPEC : verdict;
 }
@@ -630,6 +647,7 @@ int fwd_tc_bridge_out(struct __sk_buff *skb)
 {
 	struct fwd_lpm4_key key = { .prefixlen = 32 };
 
+	ctx_set_ns_slot(skb, 0); /* no namespace's frame */
 	/* skb_iif is 0 for what the host itself sends; else the link it was routed in from. */
 	if (!skb->ingress_ifindex || skb->protocol != bpf_htons(ETH_P_IP))
 		return TC_ACT_OK;

@@ -88,21 +88,17 @@ static __always_inline struct fwd_event *monitor_reserve(__u16 kind)
 	return ev;
 }
 
-/*
- * Frame @ctx is dropped for @counter: its first bytes go out as they are, user space decodes
- * them. A global function: verified once, not inlined into each of fwd_verdict()'s callers.
- */
-__attribute__((noinline)) int fwd_monitor_drop(struct __ctx_buff *ctx, __u32 counter)
+/* Frame @ctx is dropped for @counter: its first bytes go out as they are, user space decodes
+ * them (fwd_drop_noted() calls it, once per program). */
+static __always_inline void monitor_drop(struct __ctx_buff *ctx, __u32 counter)
 {
 	struct fwd_event *ev;
 	/* 64-bit: of a 32-bit n clang checks a zero-extended copy, not the register it passes */
 	__u64 len, n;
 
-	if (!ctx)
-		return 0;
 	ev = monitor_reserve(FWD_EV_DROP);
 	if (!ev)
-		return 0;
+		return;
 	len = ctx_full_len(ctx);
 	ev->counter = counter;
 	ev->ifindex = ctx_ingress_ifindex(ctx);
@@ -119,25 +115,33 @@ __attribute__((noinline)) int fwd_monitor_drop(struct __ctx_buff *ctx, __u32 cou
 			ev->head_len = n;
 	}
 	bpf_ringbuf_submit(ev, 0);
-	return 0;
 }
 
-/* Connection @orig (translated as @reply) came or went, as @kind says. */
-static __always_inline void monitor_ct(__u16 kind, const struct fwd_ct_key *orig,
-				       const struct fwd_ct_key *reply, __u8 state, __u8 nat)
+/* Connection @orig (translated as @reply) came or went, as @kind says. Global: verified once,
+ * not in each place a connection is made or deleted. */
+__attribute__((noinline)) int fwd_monitor_ct(__u32 kind, const struct fwd_ct_key *orig,
+					     const struct fwd_ct_key *reply, __u32 state, __u32 nat)
 {
 	struct fwd_event *ev;
 
-	if (!monitor_wants(FWD_MON_CT))
-		return;
-	ev = monitor_reserve(kind);
+	if (!orig || !reply)
+		return 0;
+	ev = monitor_reserve((__u16)kind);
 	if (!ev)
-		return;
-	ev->ct_state = state;
-	ev->ct_nat = nat;
+		return 0;
+	ev->ct_state = (__u8)state;
+	ev->ct_nat = (__u8)nat;
 	__builtin_memcpy(&ev->ct.orig, orig, sizeof(ev->ct.orig));
 	__builtin_memcpy(&ev->ct.reply, reply, sizeof(ev->ct.reply));
 	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+static __always_inline void monitor_ct(__u16 kind, const struct fwd_ct_key *orig,
+				       const struct fwd_ct_key *reply, __u8 state, __u8 nat)
+{
+	if (monitor_wants(FWD_MON_CT))
+		fwd_monitor_ct(kind, orig, reply, state, nat);
 }
 
 #endif

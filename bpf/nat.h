@@ -194,13 +194,17 @@ static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt
 							    __u64 now, bool from_ns, __u32 *why)
 {
 	struct fwd_ct_key rkey = {};
+	struct fwd_ct_entry *e;
 
 	rkey.saddr = fv->addr;
 	rkey.daddr = okey->saddr;
 	rkey.sport = fv->port;
 	rkey.dport = okey->sport;
 	rkey.proto = okey->proto;
-	return nat_pair_create(pkt, okey, &rkey, FWD_CT_NAT_DNAT, now, from_ns, why);
+	e = nat_pair_create(pkt, okey, &rkey, FWD_CT_NAT_DNAT, now, from_ns, why);
+	if (e && e->track.forward != fv->rule) /* its frames count under its forward */
+		e->track.forward = fv->rule;
+	return e;
 }
 
 /*

@@ -27,7 +27,7 @@ struct fwd_pkt {
 	__u8 proto;   /* IPPROTO_* */
 	__u8 ttl;
 	__u8 tos;
-	__u8 capture;	 /* bpf/capture.h: the frame matched fwdctl capture's filter */
+	__u8 capture;	 /* bpf/capture.h: CAPTURE_ON, CAPTURE_MATCH; 0 while no capture runs */
 	__be16 frag_off; /* network order, as in the header: flags and offset */
 	__be16 ip_id;	 /* network order: the identification field (bpf/frag.h) */
 	__u32 l3_len;	 /* host order: the IPv4 total length (BIG TCP: the skb's) */

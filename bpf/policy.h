@@ -57,8 +57,8 @@ static __always_inline bool policy_from_ok(const struct __sk_buff *ctx,
 	if (!rule)
 		return true;
 	r = bpf_map_lookup_elem(&fwd_rules, &rule);
-	if (!r)
-		return true;
+	if (!r || !r->n_from)
+		return true; /* no "from": anyone */
 	for (__u32 i = 0; i < FWD_MAX_FROM; i++) {
 		if (i >= r->n_from)
 			break;

@@ -38,8 +38,9 @@ struct fwd_arp_head {
 
 /*
  * FWD_OK for a frame its namespace may send, else the drop reason. *@port: the namespace of the
- * veth the frame came in by, NULL when the veth is none of the topology's (the loader fills
- * fwd_ports before it attaches, so only a test calls without one). The IPv4 source is checked
+ * veth the frame came in by, also when its frame is refused (its drops count under it), NULL
+ * when the veth is none of the topology's (the loader fills fwd_ports before it attaches, so
+ * only a test calls without one). The IPv4 source is checked
  * by the caller once it parsed the header (fwd_port_ipv4_ok).
  */
 static __always_inline int fwd_port_check(struct __ctx_buff *ctx, const struct fwd_port **portp)
@@ -61,9 +62,9 @@ static __always_inline int fwd_port_check(struct __ctx_buff *ctx, const struct f
 	port = bpf_map_lookup_elem(&fwd_ports, &ifindex);
 	if (!port)
 		return FWD_OK;
+	*portp = port;
 	if (!fwd_mac_equal(eth->h_source, port->mac))
 		return FWD_CNT_DROP_SPOOF_MAC;
-	*portp = port;
 	if (eth->h_proto != bpf_htons(ETH_P_ARP))
 		return FWD_OK;
 	if (ctx_pull(ctx, sizeof(*eth) + sizeof(*arp)))

@@ -5,6 +5,7 @@
 #include "fwdctl.h"
 #include "output.h"
 #include "stats_prom.h"
+#include "stats_traffic.h"
 #include "topo.h"
 
 #include <errno.h>
@@ -50,9 +51,9 @@ static json_t *rule_rows(const struct fwd_topology *t, int *err)
 
 		if (!f->n_from)
 			continue;
-		len = snprintf(text, sizeof(text), "forward %s %u-%u %s:%u from ",
-			       f->proto == IPPROTO_TCP ? "tcp" : "udp", f->port_lo, f->port_hi,
-			       t->namespaces[f->ns].name, f->to_port);
+		len = snprintf(text, sizeof(text), "forward ");
+		len += stats_forward_text(t, f, text + len, sizeof(text) - (size_t)len);
+		len += snprintf(text + len, sizeof(text) - (size_t)len, " from ");
 		for (size_t k = 0; k < f->n_from && len > 0 && (size_t)len < sizeof(text); k++)
 			len +=
 			    snprintf(text + len, sizeof(text) - (size_t)len, "%s%s/%u",
@@ -75,7 +76,7 @@ static json_t *stats_doc(const struct fwd_topology *t)
 {
 	struct fwd_counter_sum counters[FWD_CNT_MAX];
 	uint64_t packets = 0, bytes = 0;
-	json_t *doc, *rows, *rules;
+	json_t *doc, *rows, *rules, *ns, *fwd;
 	int ret;
 
 	ret = loader_counters_read(t->name, counters);
@@ -95,12 +96,16 @@ static json_t *stats_doc(const struct fwd_topology *t)
 					   (json_int_t)k->packets, "bytes", (json_int_t)k->bytes));
 	}
 	rules = ret ? NULL : rule_rows(t, &ret);
+	if (!ret)
+		ret = stats_traffic_rows(t, &ns, &fwd);
 	if (ret) {
 		json_decref(rows);
+		json_decref(rules);
 		return NULL;
 	}
-	doc = json_pack("{s:s, s:o, s:I, s:I, s:o?}", "topology", t->name, "counters", rows,
-			"packets", (json_int_t)packets, "bytes", (json_int_t)bytes, "rules", rules);
+	doc = json_pack("{s:s, s:o, s:I, s:I, s:o?, s:o, s:o}", "topology", t->name, "counters",
+			rows, "packets", (json_int_t)packets, "bytes", (json_int_t)bytes, "rules",
+			rules, "namespaces", ns, "forwards", fwd);
 	if (!doc)
 		fwd_fail(-ENOMEM, "stats", "cannot build the output");
 	return doc;
@@ -184,6 +189,7 @@ int fwd_cmd_stats(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		fputc('\n', stdout);
 		out_table(stdout, "", OUT_COLS(rule_cols), json_object_get(doc, "rules"), true);
 	}
+	stats_traffic_print(doc);
 	json_decref(doc);
 	return FWD_EXIT_OK;
 }

@@ -38,6 +38,9 @@
 #define FWD_MAP_MONITOR	    "fwd_monitor"
 #define FWD_MAP_CAPTURE	    "fwd_capture"
 #define FWD_MAP_CAPTURE_BUF "fwd_capture_buf"
+#define FWD_MAP_NS_STATS    "fwd_ns_stats"
+#define FWD_MAP_NS_DROPS    "fwd_ns_drops"
+#define FWD_MAP_FWD_STATS   "fwd_forward_stats"
 
 /*
  * fwd_endpoints: one entry per namespace of the topology, the loader's replacement for the
@@ -53,7 +56,8 @@ struct fwd_endpoint {
 	__u32 ifindex;	  /* host order: host-side veth (enslaved to the bridge) */
 	__u8 mac[6];	  /* wire order: the namespace's own end of the veth */
 	__u8 host_mac[6]; /* wire order: the host-side veth */
-	__u32 flags;	  /* host order: FWD_EP_F_*, none defined yet */
+	__u16 slot;	  /* host order: the namespace's fwd_ns_stats index (from 1) */
+	__u16 flags;	  /* host order: FWD_EP_F_*, none defined yet */
 };
 _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 
@@ -293,9 +297,11 @@ _Static_assert(sizeof(struct fwd_ct_tcp_dir) == 16, "fwd_ct_tcp_dir layout");
  * once, takes a pointer to it alone.
  */
 struct fwd_ct_track {
-	__u8 state; /* enum fwd_ct_state */
-	__u8 flags; /* enum fwd_ct_flags */
-	__u8 pad[6];
+	__u8 state;    /* enum fwd_ct_state */
+	__u8 flags;    /* enum fwd_ct_flags */
+	__u16 forward; /* host order: a forwarded connection's forward (fwd_forward_stats index),
+			* 0: none or unknown (opened before the forward was counted) */
+	__u8 pad[4];
 	struct fwd_ct_tcp_dir tcp[2]; /* TCP: [FWD_CT_DIR_ORIG], [FWD_CT_DIR_REPLY] */
 };
 _Static_assert(sizeof(struct fwd_ct_track) == 40, "fwd_ct_track layout");
@@ -366,7 +372,7 @@ enum fwd_ct_start_flags {
 struct fwd_port {
 	__be32 addr; /* network order */
 	__u8 mac[6]; /* wire order: the namespace's own end of the veth */
-	__u8 pad[2];
+	__u16 slot;  /* host order: the namespace's fwd_ns_stats index (from 1) */
 };
 _Static_assert(sizeof(struct fwd_port) == 12, "fwd_port layout");
 
@@ -391,7 +397,8 @@ _Static_assert(sizeof(struct fwd_forward_key) == 8, "fwd_forward_key layout");
 struct fwd_forward_val {
 	__be32 addr; /* network order: the target namespace's address */
 	__be16 port; /* network order: the target port */
-	__u16 rule;  /* host order: its fwd_rules index (the forward's, from 1), 0: no "from" */
+	__u16 rule;  /* host order: its fwd_rules, fwd_rule_drops and fwd_forward_stats index (the
+		      * forward line's, from 1) */
 };
 _Static_assert(sizeof(struct fwd_forward_val) == 8, "fwd_forward_val layout");
 
@@ -585,6 +592,30 @@ struct fwd_trace {
 	__u32 redirect_flags; /* host order: flags given to the redirect helper */
 };
 _Static_assert(sizeof(struct fwd_trace) == 16, "fwd_trace layout");
+
+/*
+ * What a namespace's veth and a forward carried through the programs since the topology's last
+ * up, per CPU: in is into the namespace (delivered by a redirect) or through the forward to its
+ * target, out is what the namespace sent or the forward's target answered.
+ *   fwd_ns_stats       PERCPU_ARRAY, by slot: a namespace's place in the file, from 1
+ *   fwd_forward_stats  PERCPU_ARRAY, by the forward line's index, from 1 (fwd_forward_val.rule)
+ *   fwd_ns_drops       PERCPU_HASH {slot, counter}: what a namespace sent that was dropped, by
+ *                      reason; entries made on a first drop, at most FWD_NS_DROPS_MAX
+ */
+struct fwd_traffic {
+	__u64 in_packets;
+	__u64 in_bytes;
+	__u64 out_packets;
+	__u64 out_bytes;
+};
+_Static_assert(sizeof(struct fwd_traffic) == 32, "fwd_traffic layout");
+
+struct fwd_ns_drop_key {
+	__u16 slot;    /* host order */
+	__u16 counter; /* host order: enum fwd_counter */
+};
+_Static_assert(sizeof(struct fwd_ns_drop_key) == 4, "fwd_ns_drop_key layout");
+#define FWD_NS_DROPS_MAX 16384
 
 /*
  * fwdctl monitor: the programs describe what they drop and the connections that come and go

@@ -126,6 +126,16 @@ int loader_counters_read(const char *topology, struct fwd_counter_sum out[FWD_CN
  */
 int loader_rule_drops_read(const char *topology, size_t n, struct fwd_counter_val *out);
 const char *loader_counter_kind_name(enum fwd_counter_kind kind);
+/*
+ * Per namespace (@ns[i]: the topology's i-th namespace) and per forward line (@fwd[i]: its
+ * i-th forward), what the programs carried since the last up, summed over CPUs: in is into
+ * the namespace or through the forward to its target, out the other way.
+ */
+int loader_traffic_read(const char *topology, size_t n_ns, struct fwd_traffic *ns, size_t n_fwd,
+			struct fwd_traffic *fwd);
+/* What each namespace sent that was dropped, by reason: @out[i * FWD_CNT_MAX + counter] for
+ * the i-th of @n_ns namespaces. */
+int loader_ns_drops_read(const char *topology, size_t n_ns, struct fwd_counter_val *out);
 /* The name fwdctl stats shows for counter @counter (< FWD_CNT_MAX). */
 const char *loader_counter_name(unsigned int counter);
 

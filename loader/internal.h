@@ -66,6 +66,9 @@ int maps_sync_ports(int fd, const struct fwd_topology *t, const struct fwd_runti
 /* fwd_rules from the forwards' "from" lists (index: FWD_RULE_ISOLATE, forward i at i + 1), and
  * the rules' drop counters (@drops_fd) from 0: they count since this `up`. */
 int maps_sync_rules(int rules_fd, int drops_fd, const struct fwd_topology *t);
+/* fwd_ns_stats, fwd_forward_stats, fwd_ns_drops: zero for the topology's namespaces and
+ * forwards, whose slots this up numbers anew. */
+int maps_reset_traffic(int ns_fd, int fwd_fd, int drops_fd, const struct fwd_topology *t);
 /* fwd_ct_ns: one count per namespace, 0 for a new one, kept for one that stays. */
 int maps_sync_ct_ns(int fd, const struct fwd_topology *t);
 

@@ -101,6 +101,7 @@ int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct f
 		val.ifindex = e->host_ifindex;
 		memcpy(val.mac, e->ns_mac, sizeof(val.mac));
 		memcpy(val.host_mac, e->host_mac, sizeof(val.host_mac));
+		val.slot = (__u16)(i + 1); /* fwd_ns_stats: its place in the file */
 		if (bpf_map_update_elem(map_fd, &key, &val, BPF_ANY)) {
 			int err = -errno;
 
@@ -237,7 +238,7 @@ int maps_sync_forwards(int fwd_fd, int targets_fd, int addrs_fd, const struct fw
 			key.port = htons(p);
 			val.addr = t->namespaces[f->ns].addr;
 			val.port = htons(f->to_port + (p - f->port_lo));
-			val.rule = f->n_from ? (__u16)(i + 1) : 0; /* fwd_rules: see there */
+			val.rule = (__u16)(i + 1); /* fwd_rules and the counters: see there */
 			tkey.addr = val.addr;
 			tkey.proto = f->proto;
 			tkey.port = val.port;
@@ -305,6 +306,33 @@ int maps_sync_rules(int rules_fd, int drops_fd, const struct fwd_topology *t)
 	return err;
 }
 
+int maps_reset_traffic(int ns_fd, int fwd_fd, int drops_fd, const struct fwd_topology *t)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct fwd_ns_drop_key key;
+	struct fwd_traffic *zero;
+	int err = 0;
+
+	if (ncpus <= 0)
+		return fwd_fail(ncpus ?: -EINVAL, FWD_MAP_NS_STATS, "cannot count CPUs");
+	zero = calloc(ncpus, sizeof(*zero));
+	if (!zero)
+		return fwd_fail(-ENOMEM, FWD_MAP_NS_STATS, "cannot reset");
+	/* Slots and forward lines are numbered anew by this up: from 1, in the file's order. */
+	for (__u32 i = 1; i <= t->n_namespaces && i <= FWD_MAX_ENDPOINTS && !err; i++)
+		if (bpf_map_update_elem(ns_fd, &i, zero, BPF_ANY))
+			err = fwd_fail(-errno, FWD_MAP_NS_STATS, "cannot reset");
+	for (__u32 i = 1; i <= t->n_forwards && i < FWD_MAX_RULES && !err; i++)
+		if (bpf_map_update_elem(fwd_fd, &i, zero, BPF_ANY))
+			err = fwd_fail(-errno, FWD_MAP_FWD_STATS, "cannot reset");
+	free(zero);
+	/* Each delete restarts the walk: the first key each time, until none is left. */
+	while (!err && !bpf_map_get_next_key(drops_fd, NULL, &key))
+		if (bpf_map_delete_elem(drops_fd, &key) && errno != ENOENT)
+			err = fwd_fail(-errno, FWD_MAP_NS_DROPS, "cannot reset");
+	return err;
+}
+
 static bool maps_ct_ns_wanted_cb(const void *ctx, const void *k)
 {
 	const struct fwd_topology *t = ctx;
@@ -343,7 +371,8 @@ int maps_sync_ports(int fd, const struct fwd_topology *t, const struct fwd_runti
 
 	for (size_t i = 0; i < rt->n_endpoints; i++) {
 		const struct fwd_endpoint_rt *e = &rt->endpoints[i];
-		struct fwd_port val = { .addr = maps_endpoint_addr(t, rt, i) };
+		struct fwd_port val = { .addr = maps_endpoint_addr(t, rt, i),
+					.slot = (__u16)(i + 1) };
 		__u32 ifindex = (__u32)e->host_ifindex;
 
 		memcpy(val.mac, e->ns_mac, sizeof(val.mac));

@@ -129,3 +129,93 @@ int loader_rule_drops_read(const char *topology, size_t n, struct fwd_counter_va
 	close(fd);
 	return err;
 }
+
+/* Entries @first .. @first + @n - 1 of the pinned PERCPU_ARRAY of struct fwd_traffic @name,
+ * summed over CPUs, into @out. */
+static int traffic_read(const char *topology, const char *name, __u32 first, size_t n,
+			struct fwd_traffic *out)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct fwd_traffic *vals;
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if (ncpus <= 0)
+		return fwd_fail(ncpus ?: -EINVAL, name, "cannot count CPUs");
+	fd = pins_map_open(topology, name, "traffic counters", path);
+	if (fd < 0)
+		return fd;
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals) {
+		close(fd);
+		return fwd_fail(-ENOMEM, name, "cannot read");
+	}
+	for (size_t i = 0; i < n; i++) {
+		__u32 key = first + (__u32)i;
+
+		memset(&out[i], 0, sizeof(out[i]));
+		if (bpf_map_lookup_elem(fd, &key, vals)) {
+			err = fwd_fail(-errno, path, "cannot read");
+			break;
+		}
+		for (int cpu = 0; cpu < ncpus; cpu++) {
+			out[i].in_packets += vals[cpu].in_packets;
+			out[i].in_bytes += vals[cpu].in_bytes;
+			out[i].out_packets += vals[cpu].out_packets;
+			out[i].out_bytes += vals[cpu].out_bytes;
+		}
+	}
+	free(vals);
+	close(fd);
+	return err;
+}
+
+int loader_traffic_read(const char *topology, size_t n_ns, struct fwd_traffic *ns, size_t n_fwd,
+			struct fwd_traffic *fwd)
+{
+	int err = 0;
+
+	if (n_ns)
+		err = traffic_read(topology, FWD_MAP_NS_STATS, 1, n_ns, ns);
+	if (!err && n_fwd)
+		err = traffic_read(topology, FWD_MAP_FWD_STATS, 1, n_fwd, fwd);
+	return err;
+}
+
+int loader_ns_drops_read(const char *topology, size_t n_ns, struct fwd_counter_val *out)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct fwd_ns_drop_key key, *prev = NULL;
+	struct fwd_counter_val *vals;
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if (ncpus <= 0)
+		return fwd_fail(ncpus ?: -EINVAL, FWD_MAP_NS_DROPS, "cannot count CPUs");
+	memset(out, 0, n_ns * FWD_CNT_MAX * sizeof(*out));
+	fd = pins_map_open(topology, FWD_MAP_NS_DROPS, "drops per namespace", path);
+	if (fd < 0)
+		return fd;
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals) {
+		close(fd);
+		return fwd_fail(-ENOMEM, FWD_MAP_NS_DROPS, "cannot read");
+	}
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		prev = &key;
+		if (!key.slot || key.slot > n_ns || key.counter >= FWD_CNT_MAX)
+			continue; /* a slot this up did not number */
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue; /* gone meanwhile */
+		for (int cpu = 0; cpu < ncpus; cpu++) {
+			struct fwd_counter_val *o =
+			    &out[(key.slot - 1) * FWD_CNT_MAX + key.counter];
+
+			o->packets += vals[cpu].packets;
+			o->bytes += vals[cpu].bytes;
+		}
+	}
+	free(vals);
+	close(fd);
+	return err;
+}

@@ -194,20 +194,22 @@ static int up_ct_start(struct fwd_tc *skel, __u8 flags)
 static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const struct fwd_runtime *rt,
 			   struct up_ct *ct)
 {
-	struct bpf_map *pinned[] = { skel->maps.fwd_endpoints, skel->maps.fwd_counters,
-				     skel->maps.fwd_forwards, skel->maps.fwd_fwd_targets,
-				     skel->maps.fwd_fwd_addrs,
-				     /* pinned: a map without a user reference cancels its timers */
-				     skel->maps.fwd_ct_gc, skel->maps.fwd_ct_ns,
-				     skel->maps.fwd_ports, skel->maps.fwd_rule_drops,
-				     /* filled by other topologies' up and down too */
-				     skel->maps.fwd_ct_peers, skel->maps.fwd_fwd_peers,
-				     skel->maps.fwd_foreign,
-				     /* written in place by every up: the address now */
-				     skel->maps.fwd_uplink,
-				     /* a running fwdctl monitor's or capture's, across reloads */
-				     skel->maps.fwd_events, skel->maps.fwd_monitor,
-				     skel->maps.fwd_capture, skel->maps.fwd_capture_buf };
+	struct bpf_map *pinned[] = {
+		skel->maps.fwd_endpoints, skel->maps.fwd_counters, skel->maps.fwd_forwards,
+		skel->maps.fwd_fwd_targets, skel->maps.fwd_fwd_addrs,
+		/* pinned: a map without a user reference cancels its timers */
+		skel->maps.fwd_ct_gc, skel->maps.fwd_ct_ns, skel->maps.fwd_ports,
+		skel->maps.fwd_rule_drops,
+		/* filled by other topologies' up and down too */
+		skel->maps.fwd_ct_peers, skel->maps.fwd_fwd_peers, skel->maps.fwd_foreign,
+		/* written in place by every up: the address now */
+		skel->maps.fwd_uplink,
+		/* a running fwdctl monitor's or capture's, across reloads */
+		skel->maps.fwd_events, skel->maps.fwd_monitor, skel->maps.fwd_capture,
+		skel->maps.fwd_capture_buf,
+		/* read by fwdctl stats */
+		skel->maps.fwd_ns_stats, skel->maps.fwd_forward_stats, skel->maps.fwd_ns_drops
+	};
 	char path[PATH_MAX];
 	int err;
 
@@ -642,6 +644,10 @@ int loader_up_finish(struct loader_up_job *job, const struct fwd_runtime *rt)
 	if (!err)
 		err = maps_sync_rules(bpf_map__fd(skel->maps.fwd_rules),
 				      bpf_map__fd(skel->maps.fwd_rule_drops), t);
+	if (!err)
+		err = maps_reset_traffic(bpf_map__fd(skel->maps.fwd_ns_stats),
+					 bpf_map__fd(skel->maps.fwd_forward_stats),
+					 bpf_map__fd(skel->maps.fwd_ns_drops), t);
 	if (!err)
 		err = maps_sync_ct_ns(bpf_map__fd(skel->maps.fwd_ct_ns), t);
 	/* A new table: filled from the old one as late as can be, right before the swap. */
