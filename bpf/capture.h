@@ -2,7 +2,8 @@
 /*
  * fwdctl capture's side of the datapath (tc only): a copy of a frame as it arrives, once
  * parsed, and again as it leaves by a redirect, translated, while fwd_capture asks for them
- * (struct fwd_capture_cfg in fwd_kern_user.h). Off, each costs one array read.
+ * (struct fwd_capture_cfg in fwd_kern_user.h). Off, a frame costs one array read as it arrives
+ * and a test of pkt->capture as it leaves.
  *
  * The filter is matched once, on the frame as it arrives (capture_in() keeps the answer in
  * pkt->capture), so that the copy after translation goes with the one before even where
@@ -66,6 +67,15 @@ static __always_inline bool capture_match(const struct fwd_capture_cfg *c,
 		return false;
 	if (c->port && c->port != pkt->sport && c->port != pkt->dport)
 		return false;
+	if (c->fw_proto) { /* to the forward's published ports, or from its target's */
+		__u16 sport = bpf_ntohs(pkt->sport), dport = bpf_ntohs(pkt->dport);
+
+		if (pkt->proto != c->fw_proto)
+			return false;
+		if ((dport < c->fw_lo || dport > c->fw_hi) &&
+		    (pkt->saddr != c->fw_target || sport < c->fw_to_lo || sport > c->fw_to_hi))
+			return false;
+	}
 	return !c->ifindex || ifindex == c->ifindex || c->ns_addr == pkt->saddr ||
 	       c->ns_addr == pkt->daddr;
 }

@@ -123,6 +123,39 @@ static int capture_namespace(const struct fwd_topology *t, const char *ns,
 	return FWD_EXIT_USAGE;
 }
 
+/* forward PORT of topology @t (of protocol @proto, when given): the line that publishes the
+ * port, into @f. An exit status. */
+static int capture_forward(const struct fwd_topology *t, uint16_t port, uint8_t proto,
+			   struct fwd_capture_filter *f)
+{
+	const struct fwd_forward *found = NULL;
+
+	for (size_t i = 0; i < t->n_forwards; i++) {
+		const struct fwd_forward *fw = &t->forwards[i];
+
+		if (port < fw->port_lo || port > fw->port_hi || (proto && fw->proto != proto))
+			continue;
+		if (found && found->proto != fw->proto) {
+			fwd_err("capture forward %u: a tcp and a udp forward publish it; say which "
+				"with proto",
+				port);
+			return FWD_EXIT_USAGE;
+		}
+		found = found ? found : fw;
+	}
+	if (!found) {
+		fwd_err("capture: topology %s has no forward of port %u", t->name, port);
+		return FWD_EXIT_USAGE;
+	}
+	f->fw_proto = found->proto;
+	f->fw_target = t->namespaces[found->ns].addr;
+	f->fw_lo = found->port_lo;
+	f->fw_hi = found->port_hi;
+	f->fw_to_lo = found->to_port;
+	f->fw_to_hi = (uint16_t)(found->to_port + (found->port_hi - found->port_lo));
+	return FWD_EXIT_OK;
+}
+
 int fwd_cmd_capture(const struct fwd_cmdline *c, const struct fwd_opts *o)
 {
 	uint32_t snaplen = c->cap_snaplen ?: CAPTURE_DEFAULT_SNAPLEN;
@@ -143,6 +176,8 @@ int fwd_cmd_capture(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		return ret;
 	r.topology = t.name;
 	if (c->cap_ns[0] && (ret = capture_namespace(&t, c->cap_ns, &filter)))
+		goto out;
+	if (c->cap_forward && (ret = capture_forward(&t, c->cap_forward, c->cap_proto, &filter)))
 		goto out;
 	if (c->cap_file && pcap_out_open(c->cap_file, snaplen, &r.pcap)) {
 		ret = FWD_EXIT_FAILURE;

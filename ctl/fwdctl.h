@@ -47,6 +47,7 @@ struct fwd_cmdline {
 	in_addr_t cap_host;   /* host ADDR (network order); 0: any */
 	uint16_t cap_port;    /* port N; 0: any */
 	char cap_ns[FWD_NETNS_NAME_MAX + 1]; /* namespace NS; "": any */
+	uint16_t cap_forward;		     /* forward PORT: the forward line publishing it */
 };
 
 /* Each returns an exit status. */

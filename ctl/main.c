@@ -106,7 +106,7 @@ static const char help_text[] =
     "        in a summary at the end. Off, it costs the datapath nothing but a flag read\n"
     "        per drop. One monitor per topology at a time.\n"
     "    capture [--where in|out|both] [--count N] [--duration S] [--snaplen N] [-w FILE]\n"
-    "            [NAME] [proto tcp|udp|icmp] [host ADDR] [port N] [namespace NS]\n"
+    "            [NAME] [proto tcp|udp|icmp] [host ADDR] [port N] [namespace NS] [forward N]\n"
     "        Copies of the frames the BPF datapath handles, as they arrive (in) and as they\n"
     "        leave translated (out), one line each (-j: JSON), or with -w a pcap file of\n"
     "        link type LINUX_SLL2 (interface index and direction per frame; '-': stdout)\n"
@@ -223,7 +223,7 @@ enum cmd_args {
 	ARGS_OPT_FILE_OR_NAME, /* [FILE|NAME] */
 	ARGS_MONITOR,	       /* [--drops] [--ct] [--rate N] [--count N] [--duration S] [NAME] */
 	ARGS_CAPTURE,	       /* [--where W] [--count N] [--duration S] [--snaplen N] [-w FILE]
-				  [NAME] [proto P] [host ADDR] [port N] [namespace NS] */
+				  [NAME] [proto P] [host ADDR] [port N] [namespace NS] [forward N] */
 };
 
 struct command {
@@ -430,11 +430,12 @@ static int parse_monitor_args(int nargs, char **args, struct fwd_cmdline *c)
 }
 
 /* "capture [--where in|out|both] [--count N] [--duration S] [--snaplen N] [-w FILE] [NAME]
- * [proto P] [host ADDR] [port N] [namespace NS]": options anywhere, then the filter. */
+ * [proto P] [host ADDR] [port N] [namespace NS] [forward N]": options anywhere, then the
+ * filter. */
 static int parse_capture_args(int nargs, char **args, struct fwd_cmdline *c)
 {
-	bool filter = false, seen[4] = { false };
-	static const char *const keys[] = { "proto", "host", "port", "namespace" };
+	bool filter = false, seen[5] = { false };
+	static const char *const keys[] = { "proto", "host", "port", "namespace", "forward" };
 
 	c->cap_where = FWD_CAP_IN | FWD_CAP_OUT;
 	for (int i = 0; i < nargs; i++) {
@@ -442,7 +443,7 @@ static int parse_capture_args(int nargs, char **args, struct fwd_cmdline *c)
 		int k = -1, ret;
 		uint64_t v;
 
-		for (int j = 0; j < 4; j++)
+		for (int j = 0; j < 5; j++)
 			if (!strcmp(a, keys[j]))
 				k = j;
 		if (!strcmp(a, "--where")) {
@@ -500,10 +501,14 @@ static int parse_capture_args(int nargs, char **args, struct fwd_cmdline *c)
 							   "address",
 							   val);
 				c->cap_host = in.s_addr;
-			} else if (k == 2) {
-				if ((ret = parse_number("capture port", val, 1, 65535, &v)))
+			} else if (k == 2 || k == 4) {
+				if ((ret = parse_number(k == 2 ? "capture port" : "capture forward",
+							val, 1, 65535, &v)))
 					return ret;
-				c->cap_port = (uint16_t)v;
+				if (k == 2)
+					c->cap_port = (uint16_t)v;
+				else
+					c->cap_forward = (uint16_t)v;
 			} else {
 				if (strlen(val) > FWD_NETNS_NAME_MAX)
 					return usage_error("capture namespace '%s': longer than %d "
@@ -513,7 +518,7 @@ static int parse_capture_args(int nargs, char **args, struct fwd_cmdline *c)
 			}
 		} else if (filter || c->name[0]) {
 			return usage_error("capture: unexpected argument '%s' (the filter takes "
-					   "proto, host, port and namespace)",
+					   "proto, host, port, namespace and forward)",
 					   a);
 		} else if (!topo_name_valid(a)) {
 			return usage_error(

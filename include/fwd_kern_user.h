@@ -705,18 +705,20 @@ enum fwd_capture_flags {
 };
 
 struct fwd_capture_cfg {
-	__u32 flags;   /* host order: enum fwd_capture_flags; 0: off */
-	__u32 snaplen; /* host order: bytes of a frame copied at most */
-	__be32 addr;   /* network order: source or destination */
-	__be16 port;   /* network order: source or destination port (TCP, UDP) */
-	__u8 proto;    /* IPPROTO_* */
-	__u8 pad;
+	__u32 flags;	/* host order: enum fwd_capture_flags; 0: off */
+	__u32 snaplen;	/* host order: bytes of a frame copied at most */
+	__be32 addr;	/* network order: source or destination */
+	__be16 port;	/* network order: source or destination port (TCP, UDP) */
+	__u8 proto;	/* IPPROTO_* */
+	__u8 fw_proto;	/* a forward's frames: its protocol; 0: no forward filter */
 	__u32 ifindex;	/* host order: a namespace's host-side veth: its frames in, and out to it */
 	__be32 ns_addr; /* network order: that namespace's address, source or destination */
 	__u32 pid;	/* host order: the fwdctl capture that set this, 0: none */
-	__u32 pad2;
+	__be32 fw_target;	  /* network order: the forward's target namespace */
+	__u16 fw_lo, fw_hi;	  /* host order: its published ports: frames to them */
+	__u16 fw_to_lo, fw_to_hi; /* host order: its target's ports: frames from them */
 };
-_Static_assert(sizeof(struct fwd_capture_cfg) == 32, "fwd_capture_cfg layout");
+_Static_assert(sizeof(struct fwd_capture_cfg) == 40, "fwd_capture_cfg layout");
 
 /* What precedes each frame's bytes in a capture sample. */
 struct fwd_capture_meta {

@@ -291,6 +291,10 @@ struct fwd_capture_filter {
 	uint16_t port;	   /* host order: source or destination port */
 	int ifindex;	   /* a namespace's host-side veth */
 	in_addr_t ns_addr; /* network order: that namespace's address */
+	/* A forward's frames: to its published ports, or from its target's (fw_proto 0: any). */
+	uint8_t fw_proto;
+	in_addr_t fw_target; /* network order */
+	uint16_t fw_lo, fw_hi, fw_to_lo, fw_to_hi;
 };
 struct fwd_captured {
 	uint64_t ts_ns;	  /* CLOCK_MONOTONIC */

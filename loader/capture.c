@@ -115,6 +115,12 @@ int loader_capture_start(const char *topology, uint32_t where, uint32_t snaplen,
 					.proto = filter->proto,
 					.ifindex = (__u32)filter->ifindex,
 					.ns_addr = filter->ns_addr,
+					.fw_proto = filter->fw_proto,
+					.fw_target = filter->fw_target,
+					.fw_lo = filter->fw_lo,
+					.fw_hi = filter->fw_hi,
+					.fw_to_lo = filter->fw_to_lo,
+					.fw_to_hi = filter->fw_to_hi,
 					.pid = (__u32)getpid() };
 	err = capture_cfg_write(c, &cfg);
 	if (err)

@@ -7,6 +7,7 @@
 #   - `-j capture namespace red` of a masqueraded connection: red's SYN as it arrives, from
 #     red's address, and as it leaves by the uplink via snat, from the uplink's address; the
 #     LAN's answer as it arrives (to the uplink) and delivered into red (via snat_reply);
+#   - `forward 80` copies that forward's frames (to its port, from blue's) and nothing of red's;
 #   - --where in copies arriving frames only; a filter that matches nothing copies nothing;
 #   - one capture per topology at a time; the copies are off once it stopped; bad options are
 #     usage errors (exit 2); a datapath kernel topology is refused (exit 1).
@@ -103,6 +104,18 @@ check "the LAN's answers were delivered into red via snat_reply, to red's addres
 	"$(frames "$out" 'e["where"] == "out" and e["ifindex"] == '"$RED_VETH"' and e["path"] == "snat_reply" and e["dst"] == "192.168.15.1"')" -ge 2
 check_eq "nothing of blue's forward" 0 "$(frames "$out" 'e.get("dport") == 80 or e.get("sport") == 80')"
 
+# --- one forward ------------------------------------------------------------------------------
+out=$WORK/fwd80.json
+capture_start "$out" forward 80
+ask "$LAN" tcp $UPLINK_ADDR 80 >/dev/null
+ask "$P-red" tcp $LAN_ADDR 7000 >/dev/null
+capture_stop
+check "forward 80: the LAN's frames to it, in and translated out to blue" test \
+	"$(frames "$out" 'e["dport"] == 80 and (e["where"] == "in" and e["dst"] == "'$UPLINK_ADDR'" or e["where"] == "out" and e["dst"] == "192.168.15.2")')" -ge 6
+check "forward 80: blue's answers, in and translated out from the uplink" test \
+	"$(frames "$out" 'e["sport"] == 80 and (e["where"] == "in" and e["src"] == "192.168.15.2" or e["where"] == "out" and e["src"] == "'$UPLINK_ADDR'")')" -ge 4
+check_eq "forward 80: nothing else" 0 "$(frames "$out" 'e.get("sport") != 80 and e.get("dport") != 80')"
+
 # --- --where in; a filter that matches nothing ----------------------------------------------------
 out=$WORK/in.json
 capture_start "$out" --where in port 80
@@ -118,7 +131,7 @@ check_eq "host 10.99.99.99: nothing copied" 0 "$(wc -l <"$out")"
 
 # --- bad input, and datapath kernel -----------------------------------------------------------
 for args in "--where up" "--count 0" "--snaplen 10" "port 0" "port" "proto gre" "host 300.1.1.1" \
-	"port 80 port 81" "-w" "--bogus" "a b" "namespace $P-nosuch"; do
+	"port 80 port 81" "-w" "--bogus" "a b" "namespace $P-nosuch" "forward 12345" "forward 0"; do
 	# shellcheck disable=SC2086 # the words are the arguments
 	check_eq "capture $args: usage error" 2 "$("$FWDCTL" -n "$HOST" capture $args >/dev/null 2>&1; echo $?)"
 done
