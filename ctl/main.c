@@ -386,6 +386,18 @@ static int parse_number(const char *opt, const char *val, uint64_t min, uint64_t
 	return FWD_EXIT_OK;
 }
 
+/* The [NAME] of monitor and capture: once, and a valid name. An exit status. */
+static int take_topology_name(const char *cmd, const char *arg, struct fwd_cmdline *c)
+{
+	if (c->name[0])
+		return usage_error("%s takes at most one topology name", cmd);
+	if (!topo_name_valid(arg))
+		return usage_error("'%s' is not a topology name (1-12 characters of [a-z0-9-])",
+				   arg);
+	snprintf(c->name, sizeof(c->name), "%s", arg);
+	return FWD_EXIT_OK;
+}
+
 /* "monitor [--drops] [--ct] [--rate N] [--count N] [--duration S] [NAME]", in any order. */
 static int parse_monitor_args(int nargs, char **args, struct fwd_cmdline *c)
 {
@@ -417,13 +429,8 @@ static int parse_monitor_args(int nargs, char **args, struct fwd_cmdline *c)
 			return usage_error("monitor: unknown option '%s' (--drops, --ct, --rate N, "
 					   "--count N, --duration S)",
 					   a);
-		} else if (c->name[0]) {
-			return usage_error("monitor takes at most one topology name");
-		} else if (!topo_name_valid(a)) {
-			return usage_error(
-			    "'%s' is not a topology name (1-12 characters of [a-z0-9-])", a);
-		} else {
-			snprintf(c->name, sizeof(c->name), "%s", a);
+		} else if ((ret = take_topology_name("monitor", a, c))) {
+			return ret;
 		}
 	}
 	return FWD_EXIT_OK;
@@ -516,15 +523,12 @@ static int parse_capture_args(int nargs, char **args, struct fwd_cmdline *c)
 							   val, FWD_NETNS_NAME_MAX);
 				snprintf(c->cap_ns, sizeof(c->cap_ns), "%s", val);
 			}
-		} else if (filter || c->name[0]) {
+		} else if (filter) {
 			return usage_error("capture: unexpected argument '%s' (the filter takes "
 					   "proto, host, port, namespace and forward)",
 					   a);
-		} else if (!topo_name_valid(a)) {
-			return usage_error(
-			    "'%s' is not a topology name (1-12 characters of [a-z0-9-])", a);
-		} else {
-			snprintf(c->name, sizeof(c->name), "%s", a);
+		} else if ((ret = take_topology_name("capture", a, c))) {
+			return ret;
 		}
 	}
 	return FWD_EXIT_OK;

@@ -5,7 +5,6 @@
  * when done. See bpf/capture.h for the datapath's side.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +95,7 @@ int loader_capture_start(const char *topology, uint32_t where, uint32_t snaplen,
 		goto fail;
 	}
 	/* One at a time: another live capture's settings are not ours to change. */
-	if (!bpf_map_lookup_elem(c->cfg_fd, &zero, &cfg) && cfg.flags && cfg.pid &&
-	    (pid_t)cfg.pid != getpid() && !(kill((pid_t)cfg.pid, 0) && errno == ESRCH)) {
+	if (!bpf_map_lookup_elem(c->cfg_fd, &zero, &cfg) && cfg.flags && owner_alive(cfg.pid)) {
 		fwd_err("topology %s: fwdctl capture runs already (pid %u); one at a time\n",
 			topology, cfg.pid);
 		err = -EBUSY;

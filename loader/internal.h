@@ -6,6 +6,8 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>
 
 #include "fwd_loader.h"
 #include "fwd_log.h"
@@ -54,6 +56,10 @@ int pins_map_reshape(struct bpf_map *map, const char *path, int *old_fd);
 int pins_prog_replace(struct bpf_program *prog, const char *path);
 /* The same for a map. */
 int pins_map_replace(struct bpf_map *map, const char *path);
+
+/* monitor.c: @pid (of the fwdctl monitor or capture that wrote a settings map) when it is
+ * another live process than this one; 0 when none, ours, or gone. */
+pid_t owner_alive(__u32 pid);
 
 /* maps.c: fwd_endpoints converges to exactly the topology's namespaces. */
 int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct fwd_runtime *rt);

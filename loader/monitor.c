@@ -110,17 +110,22 @@ static int monitor_counts_now(struct loader_monitor *m, uint64_t *skipped, uint6
 	return err ? fwd_fail(err, FWD_MAP_COUNTERS, "cannot read") : 0;
 }
 
+pid_t owner_alive(__u32 pid)
+{
+	if (!pid || (pid_t)pid == getpid() || (kill((pid_t)pid, 0) && errno == ESRCH))
+		return 0; /* none, ours, or left by one that was killed */
+	return (pid_t)pid;
+}
+
 /* Whether another live process monitors @topology: its pid, 0 when none. */
 static pid_t monitor_owner(struct loader_monitor *m)
 {
 	struct fwd_monitor_cfg cfg;
 	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(m->cfg_fd, &zero, &cfg) || !cfg.pid || !cfg.flags)
+	if (bpf_map_lookup_elem(m->cfg_fd, &zero, &cfg) || !cfg.flags)
 		return 0;
-	if ((pid_t)cfg.pid == getpid() || (kill((pid_t)cfg.pid, 0) && errno == ESRCH))
-		return 0; /* ours, or left by a monitor that was killed */
-	return (pid_t)cfg.pid;
+	return owner_alive(cfg.pid);
 }
 
 int loader_monitor_start(const char *topology, uint32_t flags, uint32_t rate, loader_monitor_cb cb,

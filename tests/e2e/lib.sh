@@ -247,6 +247,48 @@ CONF
 	echo "$WORK/$1.conf"
 }
 
+# count_json FILE CONDITION: how many lines of FILE (one JSON object each) satisfy the Python
+# expression CONDITION, in which e is the object.
+count_json() {
+	python3 -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if eval("(" + sys.argv[2] + ")"):
+        n += 1
+print(n)' "$1" "$2"
+}
+
+# fwdctl_bg OUT READY ARGS...: `fwdctl -v -n $HOST ARGS` in the background (monitor, capture),
+# stdout to OUT and stderr to OUT.err; returns once stderr matches READY (within 5 s). BG is its
+# pid. Not through sandbox_spawn: `ip netns exec` would hide /sys/fs/bpf, where the pins are;
+# fwdctl -n enters the namespace itself. fwdctl_bg_stop: SIGINT, as a user's ^C; its status.
+BG=
+fwdctl_bg() {
+	local out=$1 ready=$2
+	shift 2
+	setsid "$FWDCTL" -v -n "$HOST" "$@" >"$out" 2>"$out.err" &
+	BG=$!
+	SANDBOX_PIDS+=("$BG")
+	wait_for 5000 grep -q "$ready" "$out.err"
+}
+fwdctl_bg_stop() {
+	kill -INT "$BG"
+	sandbox_wait "$BG"
+}
+
+# kernel_lab_up NAME: a second topology NAME beside the lab, datapath kernel, with no uplink and
+# its own bridge and subnet (kvnet0, 10.99.0.0/24), brought up; for checks that a command
+# refuses datapath kernel.
+kernel_lab_up() {
+	local conf
+	conf=$(lab_conf "$1" kernel noforwards)
+	sed -i -e "s/^bridge vnet0 .*/bridge kvnet0 10.99.0.5\/24/" -e '/^uplink/d' -e '/^masquerade/d' \
+		-e "s/$P-\([a-z]*\) *192.168.15/$1\1 10.99.0/" "$conf"
+	"$FWDCTL" -q -n "$HOST" up "$conf"
+}
+
 # A picture of the world for before/after comparisons (addresses of links, routes, rules).
 snapshot() {
 	local ns

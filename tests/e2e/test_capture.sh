@@ -29,22 +29,14 @@ BLUE_VETH=$(ifindex_of "$(veth_of "$P-blue")")
 RED_VETH=$(ifindex_of "$(veth_of "$P-red")")
 check "blue's and red's veths are known" test -n "$BLUE_VETH" -a -n "$RED_VETH"
 
-# capture_start OUT ARGS...: fwdctl capture T ARGS in the background, stdout to OUT; returns
-# once the copies are on (its -v line). Not through sandbox_spawn: `ip netns exec` would hide
-# /sys/fs/bpf; fwdctl -n enters the namespace itself.
-CAP=
+# capture_start OUT ARGS...: fwdctl capture T ARGS in the background (-j when JSON=(-j)), until
+# the copies are on; capture_stop: SIGINT, its exit status.
 capture_start() {
 	local out=$1
 	shift
-	setsid "$FWDCTL" -v "${JSON[@]}" -n "$HOST" capture "$T" "$@" >"$out" 2>"$out.err" &
-	CAP=$!
-	SANDBOX_PIDS+=("$CAP")
-	wait_for 5000 grep -q "up to" "$out.err"
+	fwdctl_bg "$out" "up to" "${JSON[@]}" capture "$T" "$@"
 }
-capture_stop() {
-	kill -INT "$CAP"
-	sandbox_wait "$CAP"
-}
+capture_stop() { fwdctl_bg_stop; }
 # tshark_rows FILE: one line per frame: SLL2 interface index, packet type, source, destination,
 # TCP flags.
 tshark_rows() {
@@ -86,16 +78,7 @@ check_eq "red reaches the LAN, masqueraded" "$UPLINK_ADDR" "$(ask "$P-red" tcp $
 check_eq "a second capture is refused while one runs" 1 \
 	"$("$FWDCTL" -n "$HOST" capture --duration 1 "$T" >/dev/null 2>&1; echo $?)"
 capture_stop
-frames() {
-	python3 -c '
-import json, sys
-n = 0
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if eval("(" + sys.argv[2] + ")"):
-        n += 1
-print(n)' "$1" "$2"
-}
+frames() { count_json "$@"; }
 check_eq "red's SYN as it arrived from red" 1 \
 	"$(frames "$out" 'e["where"] == "in" and e["ifindex"] == '"$RED_VETH"' and e["src"] == "192.168.15.1" and e["dport"] == 7000 and e["sport"] > 0 and "path" not in e and e["len"] == 74')"
 check "red's frames left by the uplink via snat, from the uplink's address" test \
@@ -135,10 +118,7 @@ for args in "--where up" "--count 0" "--snaplen 10" "port 0" "port" "proto gre" 
 	# shellcheck disable=SC2086 # the words are the arguments
 	check_eq "capture $args: usage error" 2 "$("$FWDCTL" -n "$HOST" capture $args >/dev/null 2>&1; echo $?)"
 done
-kconf=$(lab_conf "$P-k" kernel noforwards)
-sed -i -e "s/^bridge vnet0 .*/bridge kvnet0 10.99.0.5\/24/" -e '/^uplink/d' -e '/^masquerade/d' \
-	-e "s/$P-\([a-z]*\) *192.168.15/$P-k\1 10.99.0/" "$kconf"
-"$FWDCTL" -q -n "$HOST" up "$kconf" || fail "up kernel"
+kernel_lab_up "$P-k" || fail "up kernel"
 check_eq "capture of a datapath kernel topology is refused" 1 \
 	"$("$FWDCTL" -n "$HOST" capture --duration 1 "$P-k" >/dev/null 2>&1; echo $?)"
 

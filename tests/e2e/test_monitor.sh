@@ -23,35 +23,15 @@ ip -n "$LAN" route add 192.168.15.0/24 via $UPLINK_ADDR
 named_server "$P-blue" 80 blue
 peer_server "$LAN" tcp 7000
 
-# monitor_start OUT [OPTIONS...]: fwdctl -j monitor T in the background, stdout to OUT; returns
-# once it has switched the events on (its -v line). Not through sandbox_spawn: `ip netns exec`
-# would hide /sys/fs/bpf, where the pins are; fwdctl -n enters the namespace itself.
-MON=
+# monitor_start OUT [OPTIONS...]: fwdctl -j monitor T in the background, until it switched the
+# events on; monitor_stop: SIGINT, its exit status.
 monitor_start() {
 	local out=$1
 	shift
-	setsid "$FWDCTL" -v -j -n "$HOST" monitor "$@" "$T" >"$out" 2>"$out.err" &
-	MON=$!
-	SANDBOX_PIDS+=("$MON")
-	wait_for 5000 grep -q "at most" "$out.err"
+	fwdctl_bg "$out" "at most" -j monitor "$@" "$T"
 }
-# monitor_stop: SIGINT, as a user's ^C; its exit status.
-monitor_stop() {
-	kill -INT "$MON"
-	sandbox_wait "$MON"
-}
-# events FILE PYTHON-CONDITION: how many events of FILE (one JSON object a line) match, e
-# being the event.
-events() {
-	python3 -c '
-import json, sys
-n = 0
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if eval("(" + sys.argv[2] + ")"):
-        n += 1
-print(n)' "$1" "$2"
-}
+monitor_stop() { fwdctl_bg_stop; }
+events() { count_json "$@"; }
 # drops_total: every frame the datapath dropped so far, all reasons.
 drops_total() {
 	"$FWDCTL" -j -n "$HOST" stats "$T" | python3 -c '
@@ -143,10 +123,7 @@ for args in "--rate 0" "--rate x" "--count" "--bogus" "a b" "--duration -1"; do
 	# shellcheck disable=SC2086 # the words are the arguments
 	check_eq "monitor $args: usage error" 2 "$("$FWDCTL" -n "$HOST" monitor $args >/dev/null 2>&1; echo $?)"
 done
-kconf=$(lab_conf "$P-k" kernel noforwards)
-sed -i -e "s/^bridge vnet0 .*/bridge kvnet0 10.99.0.5\/24/" -e '/^uplink/d' -e '/^masquerade/d' \
-	-e "s/$P-\([a-z]*\) *192.168.15/$P-k\1 10.99.0/" "$kconf"
-"$FWDCTL" -q -n "$HOST" up "$kconf" || fail "up kernel"
+kernel_lab_up "$P-k" || fail "up kernel"
 check_eq "monitor of a datapath kernel topology is refused" 1 \
 	"$("$FWDCTL" -n "$HOST" monitor --duration 1 "$P-k" >/dev/null 2>&1; echo $?)"
 
