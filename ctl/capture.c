@@ -33,6 +33,7 @@ static void capture_on_signal(int sig)
 
 struct capture_run {
 	const char *topology;
+	struct frame_ns_map ns; /* to name the namespace of a veth */
 	bool json;
 	struct pcap_out *pcap; /* -w */
 	uint64_t seen, written, limit;
@@ -51,6 +52,7 @@ static int64_t capture_clock_ns(clockid_t clock)
 static void capture_line(struct capture_run *r, const struct fwd_captured *f, int64_t wall_ns)
 {
 	char when[40], ifname[IF_NAMESIZE] = "", what[160];
+	const char *ns;
 	struct fwd_frame_info info;
 	time_t sec = (time_t)(wall_ns / 1000000000);
 	struct tm tm;
@@ -69,6 +71,8 @@ static void capture_line(struct capture_run *r, const struct fwd_captured *f, in
 		r->err = fwd_fail(-ENOMEM, "capture", "cannot build the output");
 		return;
 	}
+	if (frame_ns_of(&r->ns, f->ifindex))
+		json_object_set_new(doc, "namespace", json_string(frame_ns_of(&r->ns, f->ifindex)));
 	if (f->path)
 		json_object_set_new(doc, "path", json_string(f->path));
 	frame_json_add(doc, &info);
@@ -79,8 +83,10 @@ static void capture_line(struct capture_run *r, const struct fwd_captured *f, in
 		return;
 	}
 	frame_text(doc, what, sizeof(what));
-	printf("%s %-3s %-15s %s%s%s, %u bytes\n", when, f->out ? "out" : "in", ifname, what,
-	       f->path ? " via " : "", f->path ? f->path : "", f->len);
+	ns = frame_ns_of(&r->ns, f->ifindex); /* whose veth: "fwd1a2b3c4d(blue)" */
+	printf("%s %-3s %s%s%s%s %s%s%s, %u bytes\n", when, f->out ? "out" : "in", ifname,
+	       ns ? "(" : "", ns ? ns : "", ns ? ")" : "", what, f->path ? " via " : "",
+	       f->path ? f->path : "", f->len);
 	fflush(stdout);
 	json_decref(doc);
 }
@@ -175,6 +181,11 @@ int fwd_cmd_capture(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	if (ret)
 		return ret;
 	r.topology = t.name;
+	if (frame_ns_map_build(&t, &r.ns)) {
+		fwd_fail(-ENOMEM, "capture", "cannot start");
+		ret = FWD_EXIT_FAILURE;
+		goto out;
+	}
 	if (c->cap_ns[0] && (ret = capture_namespace(&t, c->cap_ns, &filter)))
 		goto out;
 	if (c->cap_forward && (ret = capture_forward(&t, c->cap_forward, c->cap_proto, &filter)))
@@ -213,6 +224,7 @@ int fwd_cmd_capture(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	ret = r.err ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
 out:
 	loader_capture_stop(cap);
+	frame_ns_map_free(&r.ns);
 	if (pcap_out_close(r.pcap))
 		ret = FWD_EXIT_FAILURE;
 	topo_free(&t);

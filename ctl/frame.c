@@ -2,10 +2,14 @@
 /* A decoded frame in output: the members monitor's drops and capture's copies share. */
 #include "frame.h"
 #include "fwdctl.h"
+#include "names.h"
 #include "output.h"
 #include "topo.h"
 
+#include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 json_t *frame_proto_json(uint8_t proto)
@@ -64,4 +68,33 @@ void frame_text(json_t *doc, char *buf, size_t len)
 			 " type %" JSON_INTEGER_FORMAT " code %" JSON_INTEGER_FORMAT,
 			 json_integer_value(icmp),
 			 json_integer_value(json_object_get(doc, "icmp_code")));
+}
+
+int frame_ns_map_build(const struct fwd_topology *t, struct frame_ns_map *m)
+{
+	m->t = t;
+	m->ifindex = calloc(t->n_namespaces + 1, sizeof(*m->ifindex));
+	if (!m->ifindex)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_namespaces; i++) {
+		char veth[IF_NAMESIZE];
+
+		fwd_host_veth_name(t->name, t->namespaces[i].name, veth);
+		m->ifindex[i] = (int)if_nametoindex(veth);
+	}
+	return 0;
+}
+
+const char *frame_ns_of(const struct frame_ns_map *m, int ifindex)
+{
+	for (size_t i = 0; m->ifindex && ifindex > 0 && i < m->t->n_namespaces; i++)
+		if (m->ifindex[i] == ifindex)
+			return m->t->namespaces[i].name;
+	return NULL;
+}
+
+void frame_ns_map_free(struct frame_ns_map *m)
+{
+	free(m->ifindex);
+	m->ifindex = NULL;
 }

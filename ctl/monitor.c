@@ -29,6 +29,7 @@ static void monitor_on_signal(int sig)
 
 struct monitor_run {
 	const char *topology;
+	struct frame_ns_map ns; /* to name the namespace a drop came from */
 	bool json;
 	uint64_t shown, limit;
 	int64_t wall_minus_mono_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC_COARSE, at the start */
@@ -55,7 +56,7 @@ static void monitor_time(const struct monitor_run *r, uint64_t ts_ns, char *buf,
 	snprintf(buf + n, len - n, ".%03dZ", (int)(wall % 1000000000 / 1000000));
 }
 
-static json_t *monitor_drop_doc(const struct fwd_monitor_event *ev)
+static json_t *monitor_drop_doc(const struct fwd_monitor_event *ev, const struct frame_ns_map *ns)
 {
 	char ifname[IF_NAMESIZE] = "";
 	json_t *doc = json_pack("{s:s, s:i, s:I}", "reason", ev->reason, "ifindex", ev->ifindex,
@@ -65,6 +66,8 @@ static json_t *monitor_drop_doc(const struct fwd_monitor_event *ev)
 		return NULL;
 	if (if_indextoname((unsigned int)ev->ifindex, ifname))
 		json_object_set_new(doc, "interface", json_string(ifname));
+	if (frame_ns_of(ns, ev->ifindex))
+		json_object_set_new(doc, "namespace", json_string(frame_ns_of(ns, ev->ifindex)));
 	frame_json_add(doc, &ev->frame);
 	return doc;
 }
@@ -104,11 +107,13 @@ static void monitor_text(json_t *doc)
 	       json_string_value(json_object_get(doc, "topology")), event);
 	if (!strcmp(event, "drop")) {
 		const char *ifname = json_string_value(json_object_get(doc, "interface"));
+		const char *ns = json_string_value(json_object_get(doc, "namespace"));
 
 		frame_text(doc, flow, sizeof(flow));
-		printf("%s on %s: %s, %" JSON_INTEGER_FORMAT " bytes\n",
+		printf("%s on %s%s%s%s: %s, %" JSON_INTEGER_FORMAT " bytes\n",
 		       json_string_value(json_object_get(doc, "reason")), ifname ? ifname : "?",
-		       flow, json_integer_value(json_object_get(doc, "len")));
+		       ns ? " (" : "", ns ? ns : "", ns ? ")" : "", flow,
+		       json_integer_value(json_object_get(doc, "len")));
 		return;
 	}
 	monitor_flow_text(json_object_get(doc, "original"), flow, sizeof(flow));
@@ -129,7 +134,7 @@ static int monitor_event(const struct fwd_monitor_event *ev, void *arg)
 	/* time, topology and event first: what a reader of the lines scans for */
 	doc =
 	    json_pack("{s:s, s:s, s:s}", "time", when, "topology", r->topology, "event", ev->kind);
-	what = ev->reason ? monitor_drop_doc(ev) : monitor_ct_doc(ev);
+	what = ev->reason ? monitor_drop_doc(ev, &r->ns) : monitor_ct_doc(ev);
 	if (!doc || !what || json_object_update(doc, what)) {
 		json_decref(doc);
 		json_decref(what);
@@ -190,6 +195,11 @@ int fwd_cmd_monitor(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	if (ret)
 		return ret;
 	r.topology = t.name;
+	if (frame_ns_map_build(&t, &r.ns)) {
+		topo_free(&t);
+		fwd_fail(-ENOMEM, "monitor", "cannot start");
+		return FWD_EXIT_FAILURE;
+	}
 	if (!flags)
 		flags = FWD_MON_DROPS | FWD_MON_CT;
 	sigaction(SIGINT, &sa, NULL);
@@ -199,6 +209,7 @@ int fwd_cmd_monitor(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	ret = loader_monitor_start(t.name, flags, c->mon_rate ?: MONITOR_DEFAULT_RATE,
 				   monitor_event, &r, &m);
 	if (ret) {
+		frame_ns_map_free(&r.ns);
 		topo_free(&t);
 		return FWD_EXIT_FAILURE;
 	}
@@ -228,6 +239,7 @@ int fwd_cmd_monitor(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		ret = -1;
 	monitor_skipped_report(m, &r, &last_skipped, true);
 	loader_monitor_stop(m);
+	frame_ns_map_free(&r.ns);
 	topo_free(&t);
 	return ret < 0 ? FWD_EXIT_FAILURE : FWD_EXIT_OK;
 }

@@ -278,6 +278,23 @@ fwdctl_bg_stop() {
 	sandbox_wait "$BG"
 }
 
+# forged_udp NS SRC DST: one UDP datagram (to port 9999) from NS with the forged IPv4 source SRC.
+forged_udp() {
+	in_ns "$1" python3 -c '
+import socket, struct, sys
+src, dst = sys.argv[1], sys.argv[2]
+udp = struct.pack("!HHHH", 40404, 9999, 12, 0) + b"spf\n"
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 32, 7, 0, 64, 17, 0, socket.inet_aton(src),
+                 socket.inet_aton(dst))
+s = 0
+for (w,) in struct.iter_unpack("!H", ip):
+    s += w
+while s >> 16:
+    s = (s & 0xffff) + (s >> 16)
+ip = ip[:10] + struct.pack("!H", ~s & 0xffff) + ip[12:]
+socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW).sendto(ip + udp, (dst, 0))' "$2" "$3"
+}
+
 # kernel_lab_up NAME: a second topology NAME beside the lab, datapath kernel, with no uplink and
 # its own bridge and subnet (kvnet0, 10.99.0.0/24), brought up; for checks that a command
 # refuses datapath kernel.

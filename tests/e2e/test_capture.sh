@@ -85,6 +85,10 @@ check "red's frames left by the uplink via snat, from the uplink's address" test
 	"$(frames "$out" 'e["where"] == "out" and e["ifindex"] == '"$UP0"' and e["path"] == "snat" and e["src"] == "'$UPLINK_ADDR'" and e["dport"] == 7000')" -ge 3
 check "the LAN's answers were delivered into red via snat_reply, to red's address" test \
 	"$(frames "$out" 'e["where"] == "out" and e["ifindex"] == '"$RED_VETH"' and e["path"] == "snat_reply" and e["dst"] == "192.168.15.1"')" -ge 2
+check "frames on red's veth name red as their namespace" test \
+	"$(frames "$out" 'e["ifindex"] == '"$RED_VETH"' and e.get("namespace") == "'"$P-red"'"')" -ge 3
+check_eq "... every one of them" 0 \
+	"$(frames "$out" '(e["ifindex"] == '"$RED_VETH"') != (e.get("namespace") == "'"$P-red"'")')"
 check_eq "nothing of blue's forward" 0 "$(frames "$out" 'e.get("dport") == 80 or e.get("sport") == 80')"
 
 # --- one forward ------------------------------------------------------------------------------

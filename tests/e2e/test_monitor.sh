@@ -82,8 +82,12 @@ out=$WORK/drops.json
 monitor_start "$out" --drops
 ask "$LAN" tcp $UPLINK_ADDR 80 >/dev/null
 ask "$LAN" tcp 192.168.15.3 80 >/dev/null
+forged_udp "$P-red" 192.168.15.99 "$LAN_ADDR"
+wait_for 3000 grep -q drop_spoof_ipv4 "$out"
 monitor_stop
 check_eq "--drops: no connection shown" 0 "$(events "$out" 'e["event"] not in ("drop", "summary")')"
+check_eq "--drops: red's forged datagram, with red as its namespace" 1 \
+	"$(events "$out" 'e["event"] == "drop" and e["reason"] == "drop_spoof_ipv4" and e.get("namespace") == "'"$P-red"'" and e["src"] == "192.168.15.99"')"
 check "--drops: the drop shown" test "$(events "$out" 'e["event"] == "drop" and e["dst"] == "192.168.15.3"')" -ge 1
 check_eq "stopped, the monitor switched the datapath's events off" 0 \
 	"$(bpftool -j map dump pinned "/sys/fs/bpf/fwd/$T/fwd_monitor" | python3 -c '

@@ -70,21 +70,7 @@ check "red: sent at least its segments ($((red_out - red_out0)); ARP too)" \
 check_eq "the forwards counted nothing of red's" "$blue_fwd" \
 	"$(stat 'sum(r["in_packets"] for r in d["forwards"])')"
 
-cat >"$WORK/forged.py" <<'PY'
-import socket, struct, sys
-src, dst = sys.argv[1], sys.argv[2]
-udp = struct.pack("!HHHH", 40404, 9999, 12, 0) + b"spf\n"
-ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 32, 7, 0, 64, 17, 0, socket.inet_aton(src),
-                 socket.inet_aton(dst))
-s = 0
-for (w,) in struct.iter_unpack("!H", ip):
-    s += w
-while s >> 16:
-    s = (s & 0xffff) + (s >> 16)
-ip = ip[:10] + struct.pack("!H", ~s & 0xffff) + ip[12:]
-socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW).sendto(ip + udp, (dst, 0))
-PY
-in_ns "$P-red" python3 "$WORK/forged.py" 192.168.15.99 "$LAN_ADDR"
+forged_udp "$P-red" 192.168.15.99 "$LAN_ADDR"
 wait_for 3000 test "$(stat 'drop("'"$P"'-red", "drop_spoof_ipv4")')" = 1
 check_eq "red's forged datagram: dropped, counted under red by reason" 1 \
 	"$(stat 'drop("'"$P"'-red", "drop_spoof_ipv4")')"
