@@ -64,7 +64,6 @@ static __always_inline int fwd_deliver(struct __sk_buff *skb, const struct fwd_p
 				       const struct fwd_endpoint *ep, __u32 counter)
 {
 	__u32 why;
-
 	int ret;
 
 	why = nat_ttl_dec(skb, pkt);

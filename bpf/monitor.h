@@ -2,9 +2,9 @@
 /*
  * fwdctl monitor's side of the datapath: drops and connection events, written to the
  * fwd_events ring buffer only while fwd_monitor asks for them (struct fwd_monitor_cfg in
- * fwd_kern_user.h). Off, a drop costs one more array read (the flags), a connection nothing
- * more: the events come from the paths that create and delete connections, never from the
- * packets of one.
+ * fwd_kern_user.h). Off, a drop costs one more array read (the flags), and so does a
+ * connection as it is made or deleted: the events come from the paths that create and delete
+ * connections, never from the packets of one.
  *
  * The cost stays bounded under a flood: each CPU sends at most rate_per_cpu events in a second
  * of the conntrack clock and only counts the others (monitor_skipped), so a flood of dropped

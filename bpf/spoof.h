@@ -40,8 +40,8 @@ struct fwd_arp_head {
  * FWD_OK for a frame its namespace may send, else the drop reason. *@port: the namespace of the
  * veth the frame came in by, also when its frame is refused (its drops count under it), NULL
  * when the veth is none of the topology's (the loader fills fwd_ports before it attaches, so
- * only a test calls without one). The IPv4 source is checked
- * by the caller once it parsed the header (fwd_port_ipv4_ok).
+ * only a test calls without one). The IPv4 source is checked by the caller once it parsed the
+ * header (fwd_port_ipv4_ok).
  */
 static __always_inline int fwd_port_check(struct __ctx_buff *ctx, const struct fwd_port **portp)
 {

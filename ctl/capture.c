@@ -9,6 +9,7 @@
 #include "fwd_loader.h"
 #include "fwd_log.h"
 #include "fwdctl.h"
+#include "live.h"
 #include "names.h"
 #include "output.h"
 #include "pcap_out.h"
@@ -17,19 +18,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #define CAPTURE_DEFAULT_SNAPLEN 65000 /* a perf sample holds at most 64 KiB */
-
-static volatile sig_atomic_t capture_stop_signal;
-
-static void capture_on_signal(int sig)
-{
-	capture_stop_signal = sig;
-}
 
 struct capture_run {
 	const char *topology;
@@ -41,27 +34,14 @@ struct capture_run {
 	int err;
 };
 
-static int64_t capture_clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void capture_line(struct capture_run *r, const struct fwd_captured *f, int64_t wall_ns)
 {
 	char when[40], ifname[IF_NAMESIZE] = "", what[160];
-	const char *ns;
 	struct fwd_frame_info info;
-	time_t sec = (time_t)(wall_ns / 1000000000);
-	struct tm tm;
+	const char *ns;
 	json_t *doc;
-	size_t n;
 
-	gmtime_r(&sec, &tm);
-	n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + n, sizeof(when) - n, ".%06dZ", (int)(wall_ns % 1000000000 / 1000));
+	live_time_text(wall_ns, 6, when, sizeof(when));
 	if_indextoname((unsigned int)f->ifindex, ifname);
 	loader_frame_decode(f->data, f->caplen, &info);
 	doc = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I}", "time", when, "topology",
@@ -166,7 +146,6 @@ int fwd_cmd_capture(const struct fwd_cmdline *c, const struct fwd_opts *o)
 {
 	uint32_t snaplen = c->cap_snaplen ?: CAPTURE_DEFAULT_SNAPLEN;
 	struct capture_run r = { .json = o->json, .limit = c->count };
-	struct sigaction sa = { .sa_handler = capture_on_signal };
 	struct fwd_capture_filter filter = { .proto = c->cap_proto,
 					     .addr = c->cap_host,
 					     .port = c->cap_port };
@@ -194,9 +173,8 @@ int fwd_cmd_capture(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		ret = FWD_EXIT_FAILURE;
 		goto out;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	r.wall_minus_mono_ns = capture_clock_ns(CLOCK_REALTIME) - capture_clock_ns(CLOCK_MONOTONIC);
+	live_catch_stop();
+	r.wall_minus_mono_ns = live_clock_ns(CLOCK_REALTIME) - live_clock_ns(CLOCK_MONOTONIC);
 	if (loader_capture_start(t.name, c->cap_where, snaplen, &filter, capture_frame, &r, &cap)) {
 		ret = FWD_EXIT_FAILURE;
 		goto out;
@@ -207,9 +185,9 @@ int fwd_cmd_capture(const struct fwd_cmdline *c, const struct fwd_opts *o)
 					       : "as they arrive and as they leave",
 		 snaplen);
 	if (c->duration)
-		deadline = capture_clock_ns(CLOCK_MONOTONIC) + (int64_t)c->duration * 1000000000;
-	while (!capture_stop_signal && !r.err && !(r.limit && r.written >= r.limit)) {
-		if (deadline && capture_clock_ns(CLOCK_MONOTONIC) >= deadline)
+		deadline = live_clock_ns(CLOCK_MONOTONIC) + (int64_t)c->duration * 1000000000;
+	while (!live_stopped() && !r.err && !(r.limit && r.written >= r.limit)) {
+		if (deadline && live_clock_ns(CLOCK_MONOTONIC) >= deadline)
 			break;
 		if (loader_capture_poll(cap, 100) < 0) {
 			r.err = -EIO;

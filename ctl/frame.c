@@ -38,16 +38,28 @@ void frame_json_add(json_t *doc, const struct fwd_frame_info *f)
 	}
 }
 
-void frame_text(json_t *doc, char *buf, size_t len)
+void frame_flow_text(json_t *doc, char *buf, size_t len)
 {
 	json_t *sport = json_object_get(doc, "sport"), *dport = json_object_get(doc, "dport");
-	json_t *icmp = json_object_get(doc, "icmp_type"), *proto = json_object_get(doc, "proto");
 	const char *src = json_string_value(json_object_get(doc, "src"));
 	const char *dst = json_string_value(json_object_get(doc, "dst"));
-	char p[16];
+
+	if (!src || !dst)
+		snprintf(buf, len, "-");
+	else if (sport && dport)
+		snprintf(buf, len, "%s:%" JSON_INTEGER_FORMAT " -> %s:%" JSON_INTEGER_FORMAT, src,
+			 json_integer_value(sport), dst, json_integer_value(dport));
+	else
+		snprintf(buf, len, "%s -> %s", src, dst);
+}
+
+void frame_text(json_t *doc, char *buf, size_t len)
+{
+	json_t *icmp = json_object_get(doc, "icmp_type"), *proto = json_object_get(doc, "proto");
+	char p[16], flow[128];
 	int n;
 
-	if (!src || !dst) {
+	if (!json_object_get(doc, "src")) {
 		json_t *et = json_object_get(doc, "ethertype");
 
 		if (et)
@@ -58,11 +70,8 @@ void frame_text(json_t *doc, char *buf, size_t len)
 		return;
 	}
 	out_value_text(proto, p, sizeof(p));
-	if (sport && dport)
-		n = snprintf(buf, len, "%s %s:%" JSON_INTEGER_FORMAT " -> %s:%" JSON_INTEGER_FORMAT,
-			     p, src, json_integer_value(sport), dst, json_integer_value(dport));
-	else
-		n = snprintf(buf, len, "%s %s -> %s", p, src, dst);
+	frame_flow_text(doc, flow, sizeof(flow));
+	n = snprintf(buf, len, "%s %s", p, flow);
 	if (icmp && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n,
 			 " type %" JSON_INTEGER_FORMAT " code %" JSON_INTEGER_FORMAT,

@@ -15,6 +15,8 @@
 json_t *frame_proto_json(uint8_t proto);
 /* Add what @f knows to @doc: ethertype, proto, src, dst, sport, dport, icmp_type, icmp_code. */
 void frame_json_add(json_t *doc, const struct fwd_frame_info *f);
+/* "SRC[:SPORT] -> DST[:DPORT]" of the members src, sport, dst, dport of @doc; "-" without. */
+void frame_flow_text(json_t *doc, char *buf, size_t len);
 /* Those members of @doc as text: "tcp 10.0.0.1:80 -> 10.0.0.2:5000", "icmp A -> B type 8 code
  * 0", "ethertype 0x0806". */
 void frame_text(json_t *doc, char *buf, size_t len);

@@ -104,7 +104,7 @@ static const char help_text[] =
     "        that kind only. At most N events a second are sent (--rate, default 1000); the\n"
     "        others are counted (monitor_skipped, monitor_lost) and shown once a second and\n"
     "        in a summary at the end. Off, it costs the datapath nothing but a flag read\n"
-    "        per drop. One monitor per topology at a time.\n"
+    "        per drop and per connection made or deleted. One monitor per topology at a time.\n"
     "    capture [--where in|out|both] [--count N] [--duration S] [--snaplen N] [-w FILE]\n"
     "            [NAME] [proto tcp|udp|icmp] [host ADDR] [port N] [namespace NS] [forward N]\n"
     "        Copies of the frames the BPF datapath handles, as they arrive (in) and as they\n"
@@ -386,6 +386,30 @@ static int parse_number(const char *opt, const char *val, uint64_t min, uint64_t
 	return FWD_EXIT_OK;
 }
 
+/* --count N and --duration S, which end monitor and capture. */
+static bool is_limit_option(const char *arg)
+{
+	return !strcmp(arg, "--count") || !strcmp(arg, "--duration");
+}
+
+/* One of them (is_limit_option()) with its value @val into @c. An exit status. */
+static int parse_limit_option(const char *opt, const char *val, struct fwd_cmdline *c)
+{
+	uint64_t v;
+	int ret;
+
+	if (!strcmp(opt, "--count")) {
+		if ((ret = parse_number(opt, val, 1, UINT64_MAX, &v)))
+			return ret;
+		c->count = v;
+	} else {
+		if ((ret = parse_number(opt, val, 1, 86400 * 365, &v)))
+			return ret;
+		c->duration = (uint32_t)v;
+	}
+	return FWD_EXIT_OK;
+}
+
 /* The [NAME] of monitor and capture: once, and a valid name. An exit status. */
 static int take_topology_name(const char *cmd, const char *arg, struct fwd_cmdline *c)
 {
@@ -415,15 +439,9 @@ static int parse_monitor_args(int nargs, char **args, struct fwd_cmdline *c)
 				return ret;
 			c->mon_rate = (uint32_t)v;
 			i++;
-		} else if (!strcmp(a, "--count")) {
-			if ((ret = parse_number(a, val, 1, UINT64_MAX, &v)))
+		} else if (is_limit_option(a)) {
+			if ((ret = parse_limit_option(a, val, c)))
 				return ret;
-			c->count = v;
-			i++;
-		} else if (!strcmp(a, "--duration")) {
-			if ((ret = parse_number(a, val, 1, 86400 * 365, &v)))
-				return ret;
-			c->duration = (uint32_t)v;
 			i++;
 		} else if (a[0] == '-') {
 			return usage_error("monitor: unknown option '%s' (--drops, --ct, --rate N, "
@@ -461,18 +479,14 @@ static int parse_capture_args(int nargs, char **args, struct fwd_cmdline *c)
 				       : !strcmp(val, "out") ? FWD_CAP_OUT
 							     : FWD_CAP_IN | FWD_CAP_OUT;
 			i++;
-		} else if (!strcmp(a, "--count") || !strcmp(a, "--duration") ||
-			   !strcmp(a, "--snaplen")) {
-			uint64_t max = a[2] == 'c' ? UINT64_MAX : a[2] == 'd' ? 86400 * 365 : 65000;
-
-			if ((ret = parse_number(a, val, a[2] == 's' ? 64 : 1, max, &v)))
+		} else if (is_limit_option(a)) {
+			if ((ret = parse_limit_option(a, val, c)))
 				return ret;
-			if (a[2] == 'c')
-				c->count = v;
-			else if (a[2] == 'd')
-				c->duration = (uint32_t)v;
-			else
-				c->cap_snaplen = (uint32_t)v;
+			i++;
+		} else if (!strcmp(a, "--snaplen")) {
+			if ((ret = parse_number(a, val, 64, 65000, &v)))
+				return ret;
+			c->cap_snaplen = (uint32_t)v;
 			i++;
 		} else if (!strcmp(a, "-w")) {
 			if (!val || !val[0])

@@ -8,24 +8,17 @@
 #include "fwd_loader.h"
 #include "fwd_log.h"
 #include "fwdctl.h"
+#include "live.h"
 #include "output.h"
 #include "topo.h"
 
 #include <errno.h>
 #include <net/if.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #define MONITOR_DEFAULT_RATE 1000 /* events a second, all CPUs together */
-
-static volatile sig_atomic_t monitor_stop_signal;
-
-static void monitor_on_signal(int sig)
-{
-	monitor_stop_signal = sig;
-}
 
 struct monitor_run {
 	const char *topology;
@@ -34,27 +27,6 @@ struct monitor_run {
 	uint64_t shown, limit;
 	int64_t wall_minus_mono_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC_COARSE, at the start */
 };
-
-static int64_t monitor_clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* An event's time as UTC, ISO 8601 with milliseconds. */
-static void monitor_time(const struct monitor_run *r, uint64_t ts_ns, char *buf, size_t len)
-{
-	int64_t wall = (int64_t)ts_ns + r->wall_minus_mono_ns;
-	time_t sec = (time_t)(wall / 1000000000);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03dZ", (int)(wall % 1000000000 / 1000000));
-}
 
 static json_t *monitor_drop_doc(const struct fwd_monitor_event *ev, const struct frame_ns_map *ns)
 {
@@ -80,22 +52,6 @@ static json_t *monitor_ct_doc(const struct fwd_monitor_event *ev)
 			 fwd_ct_tuple_json(&ev->translated));
 }
 
-/* "SRC[:SPORT] -> DST[:DPORT]" of the members of @doc (a drop, or a tuple). */
-static void monitor_flow_text(json_t *doc, char *buf, size_t len)
-{
-	json_t *sport = json_object_get(doc, "sport"), *dport = json_object_get(doc, "dport");
-	const char *src = json_string_value(json_object_get(doc, "src"));
-	const char *dst = json_string_value(json_object_get(doc, "dst"));
-
-	if (!src || !dst)
-		snprintf(buf, len, "-");
-	else if (sport && dport)
-		snprintf(buf, len, "%s:%" JSON_INTEGER_FORMAT " -> %s:%" JSON_INTEGER_FORMAT, src,
-			 json_integer_value(sport), dst, json_integer_value(dport));
-	else
-		snprintf(buf, len, "%s -> %s", src, dst);
-}
-
 static void monitor_text(json_t *doc)
 {
 	const char *event = json_string_value(json_object_get(doc, "event"));
@@ -116,8 +72,8 @@ static void monitor_text(json_t *doc)
 		       json_integer_value(json_object_get(doc, "len")));
 		return;
 	}
-	monitor_flow_text(json_object_get(doc, "original"), flow, sizeof(flow));
-	monitor_flow_text(json_object_get(doc, "translated"), flow2, sizeof(flow2));
+	frame_flow_text(json_object_get(doc, "original"), flow, sizeof(flow));
+	frame_flow_text(json_object_get(doc, "translated"), flow2, sizeof(flow2));
 	printf("%s %s %s => %s (%s)\n", json_string_value(json_object_get(doc, "nat")), proto, flow,
 	       flow2, json_string_value(json_object_get(doc, "state")));
 }
@@ -130,7 +86,7 @@ static int monitor_event(const struct fwd_monitor_event *ev, void *arg)
 
 	if (r->limit && r->shown >= r->limit)
 		return 1; /* enough: the rest of this batch is not shown */
-	monitor_time(r, ev->ts_ns, when, sizeof(when));
+	live_time_text((int64_t)ev->ts_ns + r->wall_minus_mono_ns, 3, when, sizeof(when));
 	/* time, topology and event first: what a reader of the lines scans for */
 	doc =
 	    json_pack("{s:s, s:s, s:s}", "time", when, "topology", r->topology, "event", ev->kind);
@@ -182,7 +138,6 @@ int fwd_cmd_monitor(const struct fwd_cmdline *c, const struct fwd_opts *o)
 {
 	uint32_t flags = (c->mon_drops ? FWD_MON_DROPS : 0) | (c->mon_ct ? FWD_MON_CT : 0);
 	struct monitor_run r = { .json = o->json, .limit = c->count };
-	struct sigaction sa = { .sa_handler = monitor_on_signal };
 	int64_t deadline = 0, next_report;
 	struct loader_monitor *m;
 	struct fwd_topology t;
@@ -202,10 +157,9 @@ int fwd_cmd_monitor(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	}
 	if (!flags)
 		flags = FWD_MON_DROPS | FWD_MON_CT;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	live_catch_stop();
 	r.wall_minus_mono_ns =
-	    monitor_clock_ns(CLOCK_REALTIME) - monitor_clock_ns(CLOCK_MONOTONIC_COARSE);
+	    live_clock_ns(CLOCK_REALTIME) - live_clock_ns(CLOCK_MONOTONIC_COARSE);
 	ret = loader_monitor_start(t.name, flags, c->mon_rate ?: MONITOR_DEFAULT_RATE,
 				   monitor_event, &r, &m);
 	if (ret) {
@@ -217,11 +171,11 @@ int fwd_cmd_monitor(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		 flags & FWD_MON_DROPS ? "drops" : "",
 		 flags == (FWD_MON_DROPS | FWD_MON_CT) ? " and " : "",
 		 flags & FWD_MON_CT ? "connections" : "", loader_monitor_rate_cap(m));
-	next_report = monitor_clock_ns(CLOCK_MONOTONIC) + 1000000000;
+	next_report = live_clock_ns(CLOCK_MONOTONIC) + 1000000000;
 	if (c->duration)
-		deadline = monitor_clock_ns(CLOCK_MONOTONIC) + (int64_t)c->duration * 1000000000;
-	while (!monitor_stop_signal) {
-		int64_t now = monitor_clock_ns(CLOCK_MONOTONIC);
+		deadline = live_clock_ns(CLOCK_MONOTONIC) + (int64_t)c->duration * 1000000000;
+	while (!live_stopped()) {
+		int64_t now = live_clock_ns(CLOCK_MONOTONIC);
 
 		if (deadline && now >= deadline)
 			break;

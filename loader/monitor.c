@@ -92,22 +92,12 @@ static int monitor_cfg_write(struct loader_monitor *m, const struct fwd_monitor_
 /* The monitor counters (monitor_skipped, monitor_lost), summed over CPUs. */
 static int monitor_counts_now(struct loader_monitor *m, uint64_t *skipped, uint64_t *lost)
 {
-	struct fwd_counter_val *vals = calloc((size_t)m->ncpus, sizeof(*vals));
-	__u32 keys[2] = { FWD_CNT_MONITOR_SKIPPED, FWD_CNT_MONITOR_LOST };
-	uint64_t *out[2] = { skipped, lost };
-	int err = vals ? 0 : -ENOMEM;
+	struct fwd_counter_sum sums[FWD_CNT_MAX];
+	int err = loader_counters_read_fd(m->counters_fd, sums);
 
-	for (int k = 0; k < 2 && !err; k++) {
-		*out[k] = 0;
-		if (bpf_map_lookup_elem(m->counters_fd, &keys[k], vals)) {
-			err = -errno;
-			break;
-		}
-		for (int cpu = 0; cpu < m->ncpus; cpu++)
-			*out[k] += vals[cpu].packets;
-	}
-	free(vals);
-	return err ? fwd_fail(err, FWD_MAP_COUNTERS, "cannot read") : 0;
+	*skipped = err ? 0 : sums[FWD_CNT_MONITOR_SKIPPED].packets;
+	*lost = err ? 0 : sums[FWD_CNT_MONITOR_LOST].packets;
+	return err;
 }
 
 pid_t owner_alive(__u32 pid)

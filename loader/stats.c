@@ -27,36 +27,63 @@ const char *loader_counter_kind_name(enum fwd_counter_kind kind)
 	return kind == FWD_COUNTER_EVENT ? "event" : kind == FWD_COUNTER_DROP ? "drop" : "path";
 }
 
+/*
+ * Per-CPU values whose fields are all __u64 (struct fwd_counter_val, struct fwd_traffic:
+ * sizes multiples of 8, so the kernel's per-CPU stride is the struct's size), summed over CPUs.
+ * percpu_open() makes room for one value of @words fields per CPU.
+ */
+struct percpu {
+	int ncpus;
+	size_t words;
+	__u64 *vals;
+};
+
+static int percpu_open(struct percpu *p, size_t words, const char *what)
+{
+	p->ncpus = libbpf_num_possible_cpus();
+	p->words = words;
+	p->vals = NULL;
+	if (p->ncpus <= 0)
+		return fwd_fail(p->ncpus ?: -EINVAL, what, "cannot count CPUs");
+	p->vals = calloc((size_t)p->ncpus * words, sizeof(*p->vals));
+	return p->vals ? 0 : fwd_fail(-ENOMEM, what, "cannot read");
+}
+
+/* The value of @key in per-CPU map @fd, summed over CPUs into @sum (@p->words fields);
+ * -errno of the lookup, unsaid. */
+static int percpu_sum(struct percpu *p, int fd, const void *key, __u64 *sum)
+{
+	memset(sum, 0, p->words * sizeof(*sum));
+	if (bpf_map_lookup_elem(fd, key, p->vals))
+		return -errno;
+	for (int cpu = 0; cpu < p->ncpus; cpu++)
+		for (size_t w = 0; w < p->words; w++)
+			sum[w] += p->vals[(size_t)cpu * p->words + w];
+	return 0;
+}
+
+#define PERCPU_WORDS(type) (sizeof(type) / sizeof(__u64))
+
 int loader_counters_read_fd(int fd, struct fwd_counter_sum out[FWD_CNT_MAX])
 {
-	int ncpus = libbpf_num_possible_cpus();
-	struct fwd_counter_val *vals;
-	int err = 0;
+	struct percpu p;
+	int err = percpu_open(&p, PERCPU_WORDS(struct fwd_counter_val), "counters");
 
-	if (ncpus <= 0)
-		return fwd_fail(ncpus ?: -EINVAL, "counters", "cannot count CPUs");
-	vals = calloc(ncpus, sizeof(*vals)); /* 16 bytes: already the per-CPU stride */
-	if (!vals)
-		return fwd_fail(-ENOMEM, "counters", "cannot read");
-	for (__u32 i = 0; i < FWD_CNT_MAX; i++) {
+	for (__u32 i = 0; i < FWD_CNT_MAX && !err; i++) {
 		struct fwd_counter_sum *c = &out[i];
+		struct fwd_counter_val v;
 
 		c->name = stats_names[i];
 		c->kind = fwd_counter_is_event(i)   ? FWD_COUNTER_EVENT
 			  : i >= FWD_CNT_DROP_FIRST ? FWD_COUNTER_DROP
 						    : FWD_COUNTER_PATH;
-		c->packets = c->bytes = 0;
-		if (bpf_map_lookup_elem(fd, &i, vals)) {
-			err = -errno;
+		err = percpu_sum(&p, fd, &i, (__u64 *)&v);
+		if (err)
 			fwd_err("counters: cannot read %s: %s", stats_names[i], strerror(-err));
-			break;
-		}
-		for (int cpu = 0; cpu < ncpus; cpu++) {
-			c->packets += vals[cpu].packets;
-			c->bytes += vals[cpu].bytes;
-		}
+		c->packets = v.packets;
+		c->bytes = v.bytes;
 	}
-	free(vals);
+	free(p.vals);
 	return err;
 }
 
@@ -99,33 +126,18 @@ int loader_counters_read(const char *topology, struct fwd_counter_sum out[FWD_CN
 
 int loader_rule_drops_read(const char *topology, size_t n, struct fwd_counter_val *out)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	struct fwd_counter_val *vals;
 	char path[PATH_MAX];
-	int fd, err = 0;
+	struct percpu p;
+	int fd, err;
 
-	if (ncpus <= 0)
-		return fwd_fail(ncpus ?: -EINVAL, "rule drops", "cannot count CPUs");
 	fd = pins_map_open(topology, FWD_MAP_RULE_DROPS, "rule drops", path);
 	if (fd < 0)
 		return fd;
-	vals = calloc(ncpus, sizeof(*vals));
-	if (!vals) {
-		close(fd);
-		return fwd_fail(-ENOMEM, "rule drops", "cannot read");
-	}
-	for (__u32 r = 0; r < n && r < FWD_MAX_RULES; r++) {
-		out[r].packets = out[r].bytes = 0;
-		if (bpf_map_lookup_elem(fd, &r, vals)) {
-			err = fwd_fail(-errno, path, "cannot read");
-			break;
-		}
-		for (int cpu = 0; cpu < ncpus; cpu++) {
-			out[r].packets += vals[cpu].packets;
-			out[r].bytes += vals[cpu].bytes;
-		}
-	}
-	free(vals);
+	err = percpu_open(&p, PERCPU_WORDS(struct fwd_counter_val), "rule drops");
+	for (__u32 r = 0; r < n && r < FWD_MAX_RULES && !err; r++)
+		if ((err = percpu_sum(&p, fd, &r, (__u64 *)&out[r])))
+			fwd_fail(err, path, "cannot read");
+	free(p.vals);
 	close(fd);
 	return err;
 }
@@ -135,37 +147,21 @@ int loader_rule_drops_read(const char *topology, size_t n, struct fwd_counter_va
 static int traffic_read(const char *topology, const char *name, __u32 first, size_t n,
 			struct fwd_traffic *out)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	struct fwd_traffic *vals;
 	char path[PATH_MAX];
-	int fd, err = 0;
+	struct percpu p;
+	int fd, err;
 
-	if (ncpus <= 0)
-		return fwd_fail(ncpus ?: -EINVAL, name, "cannot count CPUs");
 	fd = pins_map_open(topology, name, "traffic counters", path);
 	if (fd < 0)
 		return fd;
-	vals = calloc(ncpus, sizeof(*vals));
-	if (!vals) {
-		close(fd);
-		return fwd_fail(-ENOMEM, name, "cannot read");
-	}
-	for (size_t i = 0; i < n; i++) {
+	err = percpu_open(&p, PERCPU_WORDS(struct fwd_traffic), name);
+	for (size_t i = 0; i < n && !err; i++) {
 		__u32 key = first + (__u32)i;
 
-		memset(&out[i], 0, sizeof(out[i]));
-		if (bpf_map_lookup_elem(fd, &key, vals)) {
-			err = fwd_fail(-errno, path, "cannot read");
-			break;
-		}
-		for (int cpu = 0; cpu < ncpus; cpu++) {
-			out[i].in_packets += vals[cpu].in_packets;
-			out[i].in_bytes += vals[cpu].in_bytes;
-			out[i].out_packets += vals[cpu].out_packets;
-			out[i].out_bytes += vals[cpu].out_bytes;
-		}
+		if ((err = percpu_sum(&p, fd, &key, (__u64 *)&out[i])))
+			fwd_fail(err, path, "cannot read");
 	}
-	free(vals);
+	free(p.vals);
 	close(fd);
 	return err;
 }
@@ -184,38 +180,24 @@ int loader_traffic_read(const char *topology, size_t n_ns, struct fwd_traffic *n
 
 int loader_ns_drops_read(const char *topology, size_t n_ns, struct fwd_counter_val *out)
 {
-	int ncpus = libbpf_num_possible_cpus();
 	struct fwd_ns_drop_key key, *prev = NULL;
-	struct fwd_counter_val *vals;
 	char path[PATH_MAX];
-	int fd, err = 0;
+	struct percpu p;
+	int fd, err;
 
-	if (ncpus <= 0)
-		return fwd_fail(ncpus ?: -EINVAL, FWD_MAP_NS_DROPS, "cannot count CPUs");
 	memset(out, 0, n_ns * FWD_CNT_MAX * sizeof(*out));
 	fd = pins_map_open(topology, FWD_MAP_NS_DROPS, "drops per namespace", path);
 	if (fd < 0)
 		return fd;
-	vals = calloc(ncpus, sizeof(*vals));
-	if (!vals) {
-		close(fd);
-		return fwd_fail(-ENOMEM, FWD_MAP_NS_DROPS, "cannot read");
-	}
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
+	err = percpu_open(&p, PERCPU_WORDS(struct fwd_counter_val), FWD_MAP_NS_DROPS);
+	while (!err && !bpf_map_get_next_key(fd, prev, &key)) {
 		prev = &key;
 		if (!key.slot || key.slot > n_ns || key.counter >= FWD_CNT_MAX)
 			continue; /* a slot this up did not number */
-		if (bpf_map_lookup_elem(fd, &key, vals))
-			continue; /* gone meanwhile */
-		for (int cpu = 0; cpu < ncpus; cpu++) {
-			struct fwd_counter_val *o =
-			    &out[(key.slot - 1) * FWD_CNT_MAX + key.counter];
-
-			o->packets += vals[cpu].packets;
-			o->bytes += vals[cpu].bytes;
-		}
+		/* Gone meanwhile (a reset by up): left at 0. */
+		percpu_sum(&p, fd, &key, (__u64 *)&out[(key.slot - 1) * FWD_CNT_MAX + key.counter]);
 	}
-	free(vals);
+	free(p.vals);
 	close(fd);
 	return err;
 }
