@@ -208,16 +208,6 @@ static __always_inline struct fwd_ct_entry *nat_dnat_create(const struct fwd_pkt
 }
 
 /*
- * A new masqueraded connection for the packet with ORIG key @okey: claim a port by inserting
- * the REPLY entry (BPF_NOEXIST makes the insert itself the allocation, so two CPUs can never
- * get the same port), then the ORIG entry. The port: the packet's own
- * source port when it is free (and, with FWD_SET_SNAT_PORTS, in the range), else up to
- * FWD_NAT_PORT_TRIES consecutive ports of the range from a random start; a port the uplink
- * forwards is skipped either way. Uniqueness is per remote
- * address, port and protocol, as in Linux: the REPLY key holds all of them.
- * Returns the ORIG entry, or NULL with *@why set.
- */
-/*
  * fwd_fwd_peers: the fwd_forwards of the other topologies on this uplink, filled from index 0
  * by every `up` and `down` (loader/peers.c), so that a namespace reaches their forwards too.
  */
@@ -277,29 +267,25 @@ __attribute__((noinline)) int nat_reply_key_of_peer(const struct fwd_ct_key *rke
 	return 0;
 }
 
-static __always_inline struct fwd_ct_entry *
-nat_snat_create(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey, __u64 now, __u32 *why)
+/*
+ * Claim a port for the masqueraded connection @okey: insert its REPLY entry @v under @rkey
+ * (source and address already set) with the first port that is free. 0 with rkey->dport set,
+ * -E2BIG when the table is full, else the drop counter. A global function: the verifier
+ * walks its FWD_NAT_PORT_TRIES tries once, not once for every way the main program comes to
+ * nat_snat_create() (half its verification time when it was inline). It does not make room
+ * in a full table itself: that (fwd_ct_early_drop()) from here would pass the 512 bytes of
+ * stack the calls may take together.
+ */
+__attribute__((noinline)) int nat_snat_claim_port(const struct fwd_ct_key *okey,
+						  struct fwd_ct_key *rkey, struct fwd_ct_entry *v)
 {
 	__u32 lo = fwd_cfg.nat_port_lo, n = fwd_cfg.nat_port_hi - fwd_cfg.nat_port_lo + 1;
 	__u32 start = bpf_get_prandom_u32();
-	struct fwd_ct_key rkey = {};
-	struct fwd_ct_entry v = {};
 	long err;
 	__u32 i;
 
-	rkey.saddr = okey->daddr;
-	rkey.daddr = uplink_addr();
-	if (!rkey.daddr) {
-		*why = FWD_CNT_DROP_NO_UPLINK_ADDR; /* it went: nothing to masquerade to */
-		return NULL;
-	}
-	rkey.sport = okey->dport;
-	rkey.proto = okey->proto;
-	v.dir = FWD_CT_DIR_REPLY;
-	v.nat = FWD_CT_NAT_SNAT;
-	v.created_ns = now;
-	__builtin_memcpy(&v.peer, okey, sizeof(v.peer));
-
+	if (!okey || !rkey || !v) /* a global function's pointers may be NULL to the verifier */
+		return FWD_CNT_DROP_NAT_NO_PORT;
 	for (i = 0; i <= FWD_NAT_PORT_TRIES; i++) {
 		__be16 port;
 
@@ -318,25 +304,63 @@ nat_snat_create(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey, __u64 
 				break; /* a small range is tried whole, each port once */
 			port = bpf_htons(lo + (start + i) % n);
 		}
-		if (nat_port_forwarded(okey->proto, rkey.daddr, port))
+		if (nat_port_forwarded(okey->proto, rkey->daddr, port))
 			continue;
-		rkey.dport = port;
-		err = ct_insert(&rkey, &v, now);
-		if (!err && nat_reply_key_of_peer(&rkey)) {
-			bpf_map_delete_elem(&fwd_ct, &rkey);
+		rkey->dport = port;
+		err = bpf_map_update_elem(&fwd_ct, rkey, v, BPF_NOEXIST);
+		if (!err && nat_reply_key_of_peer(rkey)) {
+			bpf_map_delete_elem(&fwd_ct, rkey);
 			continue;
 		}
 		if (!err)
-			goto claimed;
-		if (err != -EEXIST) {
-			*why = FWD_CNT_DROP_CT_FULL;
-			return NULL;
-		}
+			return 0;
+		if (err == -E2BIG)
+			return -E2BIG;
+		if (err != -EEXIST)
+			return FWD_CNT_DROP_CT_FULL;
 	}
-	*why = FWD_CNT_DROP_NAT_NO_PORT;
-	return NULL;
+	return FWD_CNT_DROP_NAT_NO_PORT;
+}
 
-claimed:
+/*
+ * A new masqueraded connection for the packet with ORIG key @okey: claim a port by inserting
+ * the REPLY entry (BPF_NOEXIST makes the insert itself the allocation, so two CPUs can never
+ * get the same port), then the ORIG entry. The port: the packet's own
+ * source port when it is free (and, with FWD_SET_SNAT_PORTS, in the range), else up to
+ * FWD_NAT_PORT_TRIES consecutive ports of the range from a random start; a port the uplink
+ * forwards is skipped either way. Uniqueness is per remote
+ * address, port and protocol, as in Linux: the REPLY key holds all of them.
+ * Returns the ORIG entry, or NULL with *@why set.
+ */
+static __always_inline struct fwd_ct_entry *
+nat_snat_create(const struct fwd_pkt *pkt, const struct fwd_ct_key *okey, __u64 now, __u32 *why)
+{
+	struct fwd_ct_key rkey = {};
+	struct fwd_ct_entry v = {};
+	int claim;
+
+	rkey.saddr = okey->daddr;
+	rkey.daddr = uplink_addr();
+	if (!rkey.daddr) {
+		*why = FWD_CNT_DROP_NO_UPLINK_ADDR; /* it went: nothing to masquerade to */
+		return NULL;
+	}
+	rkey.sport = okey->dport;
+	rkey.proto = okey->proto;
+	v.dir = FWD_CT_DIR_REPLY;
+	v.nat = FWD_CT_NAT_SNAT;
+	v.created_ns = now;
+	__builtin_memcpy(&v.peer, okey, sizeof(v.peer));
+	claim = nat_snat_claim_port(okey, &rkey, &v);
+	if (claim == -E2BIG) {
+		/* The REPLY entry goes in first: a full table shows here first. */
+		fwd_count_event(FWD_CNT_CT_TABLE_FULL);
+		claim = ct_early_drop(now) ? nat_snat_claim_port(okey, &rkey, &v) : -E2BIG;
+	}
+	if (claim) {
+		*why = claim == -E2BIG ? FWD_CNT_DROP_CT_FULL : claim;
+		return NULL;
+	}
 	return nat_insert_orig(pkt, okey, &rkey, &v, now, true, why);
 }
 
