@@ -64,6 +64,7 @@ help:
 	@echo '  test-unit      parser and bench-report unit tests only (no root needed)'
 	@echo '  test-bpf       BPF_PROG_TEST_RUN packet fixtures only'
 	@echo '  test-e2e       end-to-end tests in throwaway network namespaces only'
+	@echo '  fuzz           the libFuzzer targets of tests/fuzz/ with ASan and UBSan, FUZZ_SECONDS each (default 600)'
 	@echo '  demo           build the tutorial lab in a sandbox, exercise every path, tear it down'
 	@echo '  bench          compare datapath bpf, datapath kernel and a direct veth pair (QUICK=1: short)'
 	@echo '  bench-compare  REV=<git revision>: that revision against the working tree, ratio per row'
@@ -215,5 +216,6 @@ clean:
 	rm -rf $(BUILD)
 
 -include bench/bench.mk
+-include tests/fuzz/fuzz.mk
 -include ctl/docs.mk
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

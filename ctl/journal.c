@@ -53,7 +53,7 @@ static void entry_format(const struct journal_entry *e, char *buf, size_t len)
 		 e->value);
 }
 
-static int journal_read(struct journal *j, FILE *f)
+int journal_parse(struct journal *j, FILE *f)
 {
 	char line[256], kind[16], name[80], value[16];
 
@@ -111,7 +111,7 @@ int journal_open(struct journal *j, const char *topology, bool create)
 	}
 	f = fopen(path, "re");
 	if (f) {
-		ret = journal_read(j, f);
+		ret = journal_parse(j, f);
 		fclose(f);
 		if (ret)
 			goto err;

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "topology.h"
 
@@ -44,6 +45,12 @@ struct journal {
  */
 int journal_open(struct journal *j, const char *topology, bool create);
 void journal_close(struct journal *j);
+/*
+ * Read a journal's text from @f into @j: its entries (each kind and name once) and its host
+ * namespace; lines fwd did not write are skipped. 0 or -ENOMEM. journal_open() reads with it;
+ * the fuzzer (tests/fuzz/fuzz_journal.c) feeds it whatever it likes.
+ */
+int journal_parse(struct journal *j, FILE *f);
 /* The identity of the calling thread's network namespace, "DEV:INODE". */
 int journal_netns_id(char *out, size_t len);
 const struct journal_entry *journal_find(const struct journal *j, enum journal_kind kind,

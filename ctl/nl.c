@@ -22,6 +22,7 @@
 #include "netns.h"
 #include "nl_msg.h"
 #include "fwd_log.h"
+#include "fwd_nlmsg.h"
 
 int nl_open(struct nl_sock **out)
 {
@@ -201,7 +202,7 @@ int nl_request(struct nl_sock *nl, struct nlmsghdr *req, nl_msg_cb cb, void *dat
 				continue;
 			return -errno;
 		}
-		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		for (; fwd_nlmsg_ok(nlh, len); nlh = fwd_nlmsg_next(nlh, &len)) {
 			int err;
 
 			/* Leftovers of a request abandoned earlier (e.g. after ENOBUFS). */

@@ -15,6 +15,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
+#include "fwd_nlmsg.h"
 #include "internal.h"
 
 /* Does IFLA_XDP @xdp say a program is attached? */
@@ -76,7 +77,13 @@ int xdp_attached(int ifindex)
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		goto out;
 	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0 || mnl_cb_run(buf, (size_t)n, seq, portid, xdp_query_cb, &attached) < 0)
+	if (n < 0)
+		goto out;
+	if (!fwd_nlmsgs_whole(buf, (size_t)n)) {
+		errno = EBADMSG;
+		goto out;
+	}
+	if (mnl_cb_run(buf, (size_t)n, seq, portid, xdp_query_cb, &attached) < 0)
 		goto out;
 	ret = attached;
 out:

@@ -1,0 +1,39 @@
+# tests/fuzz/: libFuzzer targets for the parsers of outside input. Included by the top Makefile.
+# clang builds them, and ctl/ again beside them, with the fuzzer's coverage and AddressSanitizer
+# and UndefinedBehaviorSanitizer (any report aborts the run); the loader links in as it is.
+# Outputs live in $(BUILD)/fuzz/.
+
+FUZZ_BUILD    := $(BUILD)/fuzz
+FUZZ_SRCS     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS     := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
+FUZZ_CTL_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(filter-out ctl/main.c,$(CTL_SRCS)))
+FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS   := -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+                 -Wno-missing-field-initializers $(FUZZ_SAN)
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_BUILD)/ctl/%.o: ctl/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) $(CTL_INC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libfwdctl.a: $(FUZZ_CTL_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# A target sees ctl's private headers (nl_msg.h), as the unit tests do.
+$(FUZZ_BUILD)/%.o: tests/fuzz/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -Iinclude -Ictl $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz_%.o $(FUZZ_BUILD)/libfwdctl.a $(LOADER_LIB)
+	$(CLANG) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(CTL_LDLIBS)
+
+# FUZZ_SECONDS per target (default 600), FUZZ_TARGETS to pick some (default: all).
+FUZZ_PKGS := libclang-rt-14-dev
+
+fuzz: deps
+	$(call install_missing,$(FUZZ_PKGS))
+	@$(MAKE) --no-print-directory all fuzz-build
+	@tests/fuzz/run.sh $(BUILD) $(or $(FUZZ_SECONDS),600) $(FUZZ_TARGETS)
