@@ -42,20 +42,25 @@ static __always_inline bool icmp_is_error(__u8 type)
 /*
  * Read the quote of the ICMP error @pkt and build the key its flow's replies have (the quote
  * read backwards: the quoted packet went out, replies come in). 0, or -1 when the quote is
- * short or of a protocol fwd does not track.
+ * short or of a protocol fwd does not track. Only bytes inside the IPv4 packet are the quote:
+ * what follows its total length (Ethernet padding, a trailer) is not covered by the ICMP
+ * checksum, and a rewrite of it folded in there would break that checksum.
  */
 static __always_inline int icmp_quote_parse(struct __sk_buff *ctx, const struct fwd_pkt *pkt,
 					    struct icmp_quote *q, struct fwd_ct_key *rkey)
 {
+	__u32 end = pkt->l3_off + pkt->l3_len; /* the IPv4 packet's end */
+
 	q->ip_off = pkt->l4_off + 8; /* ICMP header: type, code, checksum, 4 unused bytes */
-	if (ctx_load_bytes(ctx, q->ip_off, &q->ip, sizeof(q->ip)))
+	if (q->ip_off + sizeof(q->ip) > end ||
+	    ctx_load_bytes(ctx, q->ip_off, &q->ip, sizeof(q->ip)))
 		return -1;
 	if (q->ip.version != 4 || q->ip.ihl < 5)
 		return -1;
 	q->l4_off = q->ip_off + q->ip.ihl * 4;
-	if (ctx_load_bytes(ctx, q->l4_off, q->l4, sizeof(q->l4)))
+	if (q->l4_off + sizeof(q->l4) > end || ctx_load_bytes(ctx, q->l4_off, q->l4, sizeof(q->l4)))
 		return -1;
-	q->has_tcp_tail = q->ip.protocol == IPPROTO_TCP &&
+	q->has_tcp_tail = q->ip.protocol == IPPROTO_TCP && q->l4_off + 20 <= end &&
 			  !ctx_load_bytes(ctx, q->l4_off + 16, q->tcp_tail, sizeof(q->tcp_tail));
 
 	__builtin_memset(rkey, 0, sizeof(*rkey));
