@@ -49,7 +49,7 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 FWDCTL    := $(BUILD)/fwdctl
 
-.PHONY: all help deps deps-bench deps-lint bench-compare bench-ct-design bench-monitor test test-unit test-bpf test-e2e demo bench install uninstall clean format lint
+.PHONY: all help deps deps-bench deps-lint soak bench-compare bench-ct-design bench-monitor test test-unit test-bpf test-e2e demo bench install uninstall clean format lint
 .DEFAULT_GOAL := all
 # Keep the BPF objects: the bench and bpftool read them too.
 .SECONDARY: $(BPF_OBJS)
@@ -65,6 +65,7 @@ help:
 	@echo '  test-bpf       BPF_PROG_TEST_RUN packet fixtures only'
 	@echo '  test-e2e       end-to-end tests in throwaway network namespaces only'
 	@echo '  fuzz           the libFuzzer targets of tests/fuzz/ with ASan and UBSan, FUZZ_SECONDS each (default 600)'
+	@echo '  soak           DURATION=<seconds> (default 3600): the lab under mixed load for that long, nothing lost (tests/soak/run.sh)'
 	@echo '  demo           build the tutorial lab in a sandbox, exercise every path, tear it down'
 	@echo '  bench          compare datapath bpf, datapath kernel and a direct veth pair (QUICK=1: short)'
 	@echo '  bench-compare  REV=<git revision>: that revision against the working tree, ratio per row'
@@ -164,6 +165,10 @@ test-e2e: all
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh $(FWDCTL)
+
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@tests/soak/run.sh $(BUILD) $(or $(DURATION),3600)
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all bench-tools
