@@ -64,7 +64,7 @@ help:
 	@echo '  test-unit      parser and bench-report unit tests only (no root needed)'
 	@echo '  test-bpf       BPF_PROG_TEST_RUN packet fixtures only'
 	@echo '  test-e2e       end-to-end tests in throwaway network namespaces only'
-	@echo '  fuzz           the libFuzzer targets of tests/fuzz/ with ASan and UBSan, FUZZ_SECONDS each (default 600)'
+	@echo '  fuzz           the libFuzzer targets of tests/fuzz/ with ASan and UBSan, and the BPF packet fuzzer, FUZZ_SECONDS each (default 600)'
 	@echo '  soak           DURATION=<seconds> (default 3600): the lab under mixed load for that long, nothing lost (tests/soak/run.sh)'
 	@echo '  demo           build the tutorial lab in a sandbox, exercise every path, tear it down'
 	@echo '  bench          compare datapath bpf, datapath kernel and a direct veth pair (QUICK=1: short)'

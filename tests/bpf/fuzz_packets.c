@@ -57,7 +57,10 @@
  * drop_ct_full is counted but not required: with early drop, a full table evicts an unreplied
  * connection instead, and only a table of answered ones refuses (fwd_snat.c: test_full).
  *
- *   fuzz_packets [--frames N] [--seed N] [--corpus DIR] [--save DIR]
+ *   fuzz_packets [--frames N | --seconds N] [--seed N] [--corpus DIR] [--save DIR]
+ *
+ * --seconds N generates frames for N seconds (what `make fuzz` runs, tests/fuzz/run.sh);
+ * with --frames too, whichever ends first.
  *
  * The corpus (default tests/fuzz/corpus/packets, from the source tree) is replayed first, after
  * the pool of connections is open: text files, "from ns1".."from ns4" or "from uplink", then the
@@ -91,6 +94,7 @@
 
 #include "check.h"
 #include "pkt.h"
+#include "sandbox.h"
 
 #define IP(a, b, c, d) ((__u32)(a) << 24 | (b) << 16 | (c) << 8 | (d)) /* host order */
 #define NS(n)	       IP(192, 168, 15, n)
@@ -124,7 +128,8 @@ static const __u8 mac_gw[6] = MAC(5), mac_uplink[6] = MAC(0xf1), mac_remote[6] =
 
 /* --- options, PRNG --------------------------------------------------------------------- */
 
-static unsigned long long opt_frames = 200000, opt_seed;
+static unsigned long long opt_frames = 200000, opt_seed, opt_seconds;
+static bool opt_frames_set;
 static const char *opt_corpus, *opt_save = "/tmp";
 
 static __u64 rng_state;
@@ -172,15 +177,8 @@ static int sandbox(void)
 	};
 	char name[8];
 
-	if (unshare(CLONE_NEWNET)) {
-		fprintf(stderr, "fuzz_packets: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+	if (sandbox_enter("fuzz_packets", cmds, sizeof(cmds) / sizeof(cmds[0])))
 		return -1;
-	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (system(cmds[i])) {
-			fprintf(stderr, "fuzz_packets: \"%s\" failed\n", cmds[i]);
-			return -1;
-		}
 	if_up0 = if_nametoindex("up0");
 	for (int n = 1; n <= 4; n++) {
 		snprintf(name, sizeof(name), "vh%d", n);
@@ -1710,14 +1708,24 @@ static const char *corpus_default(void)
 
 /* --- main ------------------------------------------------------------------------------ */
 
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "usage: fuzz_packets [--frames N] [--seed N] [--corpus DIR] [--save DIR]\n"
+	    "usage: fuzz_packets [--frames N | --seconds N] [--seed N] [--corpus DIR] [--save "
+	    "DIR]\n"
 	    "  Random and mutated frames through fwd's tc and XDP programs (BPF_PROG_TEST_RUN),\n"
 	    "  checking the invariants of every output; needs root.\n"
 	    "  --frames N    frames to generate (default 200000)\n"
+	    "  --seconds N   generate frames for N seconds (with --frames: whichever ends first)\n"
 	    "  --seed N      the PRNG's seed (default: from the clock; printed)\n"
 	    "  --corpus DIR  frame files replayed first (default tests/fuzz/corpus/packets)\n"
 	    "  --save DIR    where frames that break an invariant are written (default /tmp)\n");
@@ -1738,17 +1746,21 @@ static int parse_args(int argc, char **argv)
 			return -1;
 		}
 		i++;
-		if (!strcmp(a, "--frames") || !strcmp(a, "--seed")) {
+		if (!strcmp(a, "--frames") || !strcmp(a, "--seed") || !strcmp(a, "--seconds")) {
 			unsigned long long n = strtoull(v, &end, 0);
 
 			if (*end || end == v) {
 				fprintf(stderr, "fuzz_packets: %s \"%s\": not a number\n", a, v);
 				return -1;
 			}
-			if (a[2] == 'f')
+			if (a[2] == 'f') {
 				opt_frames = n;
-			else
+				opt_frames_set = true;
+			} else if (!strcmp(a, "--seed")) {
 				opt_seed = n;
+			} else {
+				opt_seconds = n;
+			}
 		} else if (!strcmp(a, "--corpus")) {
 			opt_corpus = v;
 		} else if (!strcmp(a, "--save")) {
@@ -1805,18 +1817,24 @@ static void report(double secs)
 
 int main(int argc, char **argv)
 {
-	struct timespec t0, t1;
+	struct timespec t0;
 	const char *corpus;
 	int err, n;
 
 	if (parse_args(argc, argv))
 		return 2;
+	if (opt_seconds && !opt_frames_set)
+		opt_frames = ULLONG_MAX; /* the clock ends the run */
 	if (!opt_seed) {
 		clock_gettime(CLOCK_REALTIME, &t0);
 		opt_seed = (unsigned long long)t0.tv_sec * 1000003ull ^ t0.tv_nsec ^ getpid();
 	}
-	printf("fuzz_packets: seed %llu, %llu frames (replay: --seed %llu)\n", opt_seed, opt_frames,
-	       opt_seed);
+	if (opt_frames == ULLONG_MAX)
+		printf("fuzz_packets: seed %llu, frames for %llu s (replay: --seed %llu)\n",
+		       opt_seed, opt_seconds, opt_seed);
+	else
+		printf("fuzz_packets: seed %llu, %llu frames (replay: --seed %llu)\n", opt_seed,
+		       opt_frames, opt_seed);
 	fflush(stdout);
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0 || sandbox()) {
@@ -1844,8 +1862,11 @@ int main(int argc, char **argv)
 		struct frame f;
 		__u32 how = rnd(100);
 
-		if (i % 256 == 0)
+		if (i % 256 == 0) {
 			pool_check();
+			if (opt_seconds && seconds_since(&t0) >= opt_seconds)
+				break;
+		}
 		if (how < 4) {
 			random_frame(&f);
 		} else {
@@ -1855,8 +1876,7 @@ int main(int argc, char **argv)
 		}
 		feed(&f, NULL);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	report((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	report(seconds_since(&t0));
 end:
 	fwd_xdp__destroy(xdp.x);
 	fwd_tc__destroy(sw.tc);

@@ -37,6 +37,7 @@
 
 #include "check.h"
 #include "pkt.h"
+#include "sandbox.h"
 
 #define IP(a, b, c, d) ((__u32)(a) << 24 | (b) << 16 | (c) << 8 | (d)) /* host order */
 #define NS(last)       IP(192, 168, 15, last)
@@ -1432,15 +1433,8 @@ static int sandbox(void)
 		"sysctl -qw net.ipv4.ip_forward=1",
 	};
 
-	if (unshare(CLONE_NEWNET)) {
-		fprintf(stderr, "fwd_snat: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+	if (sandbox_enter("fwd_snat", cmds, sizeof(cmds) / sizeof(cmds[0])))
 		return -1;
-	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (system(cmds[i])) {
-			fprintf(stderr, "fwd_snat: \"%s\" failed\n", cmds[i]);
-			return -1;
-		}
 	uplink_ifindex = if_nametoindex("up0");
 	return uplink_ifindex ? 0 : -1;
 }

@@ -41,7 +41,8 @@ $(FUZZ_BUILD)/%.o: tests/fuzz/%.c
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz_%.o $(FUZZ_BUILD)/libfwdctl.a $(FUZZ_BUILD)/libfwd-loader.a
 	$(CLANG) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(CTL_LDLIBS)
 
-# FUZZ_SECONDS per target (default 600), FUZZ_TARGETS to pick some (default: all).
+# FUZZ_SECONDS per target (default 600), FUZZ_TARGETS to pick some (default: all, and
+# fuzz_packets, the BPF packet fuzzer `make all` builds in $(BUILD)/tests/bpf).
 FUZZ_PKGS := libclang-rt-14-dev
 
 fuzz: deps

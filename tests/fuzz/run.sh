@@ -5,6 +5,10 @@
 # (BUILD/fuzz/corpus/TARGET, where new ones go). A crash, a sanitizer report, a leak or a broken
 # property stops the target; its input is saved as BUILD/fuzz/crash-TARGET-* (make it a
 # regression case: tests/fuzz/regressions/TARGET/). Ends with one line per target and a verdict.
+# fuzz_packets (tests/bpf/fuzz_packets.c, built by `make` in BUILD/tests/bpf) is one of the
+# targets: the BPF programs fed frames through BPF_PROG_TEST_RUN for SECONDS (millions of them;
+# needs root). It replays tests/fuzz/corpus/packets first; a frame that breaks an invariant is
+# saved in BUILD/fuzz/crash-fuzz_packets/ (a regression: copy it into that corpus).
 # Exit status: 0 all clean, 1 a target failed, 2 usage.
 set -u
 build=${1:-}
@@ -20,12 +24,36 @@ if [ ${#targets[@]} = 0 ]; then
 	for bin in "$build"/fuzz/fuzz_*; do
 		[[ -x $bin && -f $bin && $bin != *.[oad] ]] && targets+=("$(basename "$bin")")
 	done
+	[ -x "$build/tests/bpf/fuzz_packets" ] && targets+=(fuzz_packets)
 fi
 [ ${#targets[@]} -gt 0 ] || { echo "tests/fuzz/run.sh: no fuzz targets in $build/fuzz (make fuzz-build)" >&2; exit 2; }
 
 failed=0
 summary=()
+# The packet fuzzer: its own options and report (PASS:/FAIL: lines, a count of frames).
+fuzz_packets() {
+	local bin=$build/tests/bpf/fuzz_packets log=$build/fuzz/fuzz_packets.log
+	local save=$build/fuzz/crash-fuzz_packets rc frames
+	[ -x "$bin" ] || { echo "tests/fuzz/run.sh: $bin: not built (make)" >&2; exit 2; }
+	mkdir -p "$save"
+	echo "fuzz: fuzz_packets for $seconds s (log: $log)"
+	"$bin" --seconds "$seconds" --save "$save" >"$log" 2>&1
+	rc=$?
+	frames=$(awk '/^fuzz_packets: [0-9]+ frames in/ {print $2}' "$log")
+	if [ $rc = 0 ] && ! grep -q '^FAIL:' "$log"; then
+		summary+=("PASS: fuzz fuzz_packets: ${frames:-?} frames in $seconds s, $(grep -m 1 -o 'translated [0-9]* of [0-9]* frames ([0-9.]* %)' "$log")")
+	else
+		summary+=("FAIL: fuzz fuzz_packets: exit $rc; $(grep -m 1 '^FAIL:' "$log")")
+		find "$save" -type f -printf "  input: %p\n"
+		failed=1
+	fi
+}
+
 for t in "${targets[@]}"; do
+	if [ "$t" = fuzz_packets ]; then
+		fuzz_packets
+		continue
+	fi
 	bin=$build/fuzz/$t
 	[ -x "$bin" ] || { echo "tests/fuzz/run.sh: $bin: not built" >&2; exit 2; }
 	work=$build/fuzz/corpus/$t
