@@ -1,6 +1,6 @@
 #!/bin/bash
 # make soak's 2-minute version (tests/soak/run.sh, which prints the PASS:/FAIL: lines and
-# cleans up after itself): the tutorial lab under mixed load for 120 s (long TCP transfers,
+# cleans up after itself): the tutorial lab and a second topology under mixed load for 120 s (long TCP transfers,
 # short connections, UDP request/response and pings, through SNAT and DNAT, `ct` and `stats`
 # sampled every 10 s), with `up` re-run every 40 s instead of every minute, so that both
 # changes (a namespace and a forward added, then removed) happen within the 2 minutes. Nothing

@@ -1,6 +1,6 @@
 #!/bin/bash
-# make soak: the tutorial's lab (datapath bpf) built by fwdctl in a sandbox and kept under mixed
-# load for DURATION seconds, then a report: what was attempted, what arrived, how conntrack and
+# make soak: the tutorial's lab (datapath bpf) and a second topology beside it on the same
+# uplink, built by fwdctl in a sandbox and kept under mixed load for DURATION seconds, then a report: what was attempted, what arrived, how conntrack and
 # BPF memory moved over time, which drops were counted. Every check prints PASS:/FAIL: (as the
 # e2e tests do; tests/run-all counts them); the exit status is non-zero when any failed.
 #
@@ -12,8 +12,8 @@
 #   SOAK_UP_EVERY  seconds between re-runs of `fwdctl up` [60]
 #   SOAK_SAMPLE    seconds between samples of conntrack, BPF memory and drops [10]
 #   SOAK_RATE      bytes per second of each long transfer [4000000]
-#   SOAK_CONN_RATE short TCP connections per second, each direction [5]
-#   SOAK_UDP_RATE  UDP requests per second, each direction [5]
+#   SOAK_CONN_RATE short TCP connections per second, each client [5]
+#   SOAK_UDP_RATE  UDP requests per second, each client [5]
 #   SOAK_KEEP      a directory to copy the raw results into (samples, one file per client) [none]
 #
 # The load, all at once, for DURATION (lib.sh's sandbox: LAN 10.77.0.2 -- 10.77.0.1 up0 HOST):
@@ -26,14 +26,19 @@
 #   UDP         red -> LAN:7300 (SNAT) and LAN -> uplink:5353 -> green:53 (DNAT) at UDP_RATE/s,
 #               a new socket per request; udp_echo answers with the address it saw, checked.
 #   ICMP        red and yellow ping the LAN, 5 a second.
+#   topology 2  $P-b: b-a and b-b on 192.168.16.0/24, masqueraded out of up0 too, forward tcp
+#               8180 -> b-b:80. b-a uploads to LAN:7100 (long TCP) and sends UDP to LAN:7300,
+#               the LAN and red (a hairpin from one topology into the other) open short
+#               connections to uplink:8180, b-a pings the LAN.
 #   up          every UP_EVERY s `fwdctl up` again, alternately with and without a namespace
 #               (pink, 192.168.15.6) and a forward to it (tcp 9200): the running transfers and
 #               connections must not notice. pink must reach the LAN once added, and be gone
-#               once removed.
-#   ct, stats   every SAMPLE s: `fwdctl -j ct` (entries by state), `fwdctl -j stats` (drops by
-#               reason), and the BPF memory of the topology (below).
+#               once removed. Then `up` of the second topology, with and without a forward
+#               (tcp 9300), which `stats` must show or not.
+#   ct, stats   every SAMPLE s, for both topologies: `fwdctl -j ct` (entries by state), `fwdctl
+#               -j stats` (drops by reason), and the BPF memory of the topologies (below).
 #
-# BPF memory: bytes_memlock (bpftool) of every map and program the topology holds: pinned under
+# BPF memory: bytes_memlock (bpftool) of every map and program the topologies hold: pinned under
 # /sys/fs/bpf/fwd/TOPOLOGY (maps, programs, cgroup links' programs), attached to the host
 # namespace's links (tc), and the maps those programs use. Objects the topology let go of (an
 # `up` replaced them) are followed by id: one still alive a sample later is counted as leaked, and
@@ -47,7 +52,7 @@
 # request lives 120 s after its last packet (time_wait, udp_assured; the sweep takes up to 2 s
 # more), plus 10 % and 100 for the pings, the transfers and `up`'s own), BPF
 # memory bounded (max at most 1.25 x the first sample: the connections fwd_ct may hold explain
-# under 1 MB of 26 MB; a leaked program or table per `up` exceeds it) and no BPF object leaked
+# under 1 MB of the 26 MB a topology holds; a leaked program or table per `up` exceeds it) and no BPF object leaked
 # (also none left after `down`), only expected drops (the set EXPECTED_DROPS below: empty, this
 # load sends nothing fwd should drop), and every `up` succeeded.
 set -u
@@ -66,7 +71,7 @@ RATE=${SOAK_RATE:-4000000}
 CONN_RATE=${SOAK_CONN_RATE:-5}
 UDP_RATE=${SOAK_UDP_RATE:-5}
 KEEP=${SOAK_KEEP:-}
-# Drop reasons this load may cause: none. A reason added here needs its why beside it.
+# Drop reasons this load may cause ("TOPOLOGY/reason"): none. One added here needs its why beside it.
 EXPECTED_DROPS=""
 P=fsk$$
 # shellcheck source=../e2e/lib.sh
@@ -77,6 +82,7 @@ trap 'rc=$?; finish || rc=1; exit $rc' EXIT
 trap 'fail "interrupted"; exit 1' INT TERM
 
 T=$P
+TB=$P-b
 PY=$WORK/soak.py
 RES=$WORK/results
 mkdir -p "$RES"
@@ -252,26 +258,30 @@ def udp_client(addr, port, end, rate, expect, out):
 def run_json(cmd):
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
-# sample FWDCTL HOST TOPO STATE OUT: one line in OUT: conntrack entries (fwdctl -j ct), drops
-# by reason (fwdctl -j stats), BPF memory of the topology. STATE keeps the ids seen so far.
-def sample(fwdctl, host, topo, state, out):
-    r = {"t": now()}
-    ct = run_json([fwdctl, "-j", "-n", host, "ct", topo])
-    r["ct"] = ct["count"]
+# sample FWDCTL HOST TOPOS STATE OUT T0: one line in OUT: conntrack entries (fwdctl -j ct),
+# drops by reason (fwdctl -j stats; "TOPOLOGY/reason"), BPF memory of the topologies (TOPOS,
+# comma-separated), all summed. STATE keeps the ids seen so far.
+def sample(fwdctl, host, topos, state, out, t0):
+    r = {"t": now(), "ct": 0, "ct_by_topology": {}, "drops": {}, "packets": 0}
     states = {}
-    for c in ct["connections"]:
-        states[c["state"]] = states.get(c["state"], 0) + 1
+    for topo in topos.split(","):
+        ct = run_json([fwdctl, "-j", "-n", host, "ct", topo])
+        r["ct"] += ct["count"]
+        r["ct_by_topology"][topo] = ct["count"]
+        for c in ct["connections"]:
+            states[c["state"]] = states.get(c["state"], 0) + 1
+        st = run_json([fwdctl, "-j", "-n", host, "stats", topo])
+        r["drops"].update({topo + "/" + c["name"]: c["packets"] for c in st["counters"]
+                           if c["kind"] == "drop" and c["packets"]})
+        r["packets"] += st["packets"]
     r["ct_states"] = states
-    st = run_json([fwdctl, "-j", "-n", host, "stats", topo])
-    r["drops"] = {c["name"]: c["packets"] for c in st["counters"] if c["kind"] == "drop" and c["packets"]}
-    r["packets"] = st["packets"]
-    # BPF objects of the topology
-    pin = "/sys/fs/bpf/fwd/" + topo + "/"
+    # BPF objects of the topologies: all programs on the host namespace's links are theirs
+    pins = tuple("/sys/fs/bpf/fwd/" + topo + "/" for topo in topos.split(","))
     maps = {m["id"]: m for m in run_json(["bpftool", "-j", "-f", "map", "show"])}
     progs = {p["id"]: p for p in run_json(["bpftool", "-j", "-f", "prog", "show"])}
     links = run_json(["bpftool", "-j", "-f", "link", "show"])
     net = run_json(["nsenter", "--net=/run/netns/" + host, "bpftool", "-j", "net", "show"])
-    pinned = lambda o: any(p.startswith(pin) for p in o.get("pinned", []))
+    pinned = lambda o: any(p.startswith(pins) for p in o.get("pinned", []))
     my_maps = {i for i, m in maps.items() if pinned(m)}
     my_progs = {i for i, p in progs.items() if pinned(p)}
     my_progs |= {l["prog_id"] for l in links if pinned(l)}
@@ -307,7 +317,7 @@ def sample(fwdctl, host, topo, state, out):
              fwd_ct_mem=sum(maps[i]["bytes_memlock"] for i in my_maps if maps[i]["name"] == "fwd_ct"))
     log(out, r)
     print("t=%4ds ct=%-5d %s bpf=%.2fMB (maps %d, progs %d; let go %d, leaked %d) drops=%s" % (
-        int(r["t"]) - int(sys.argv[7]), r["ct"], ",".join("%s:%d" % kv for kv in sorted(states.items())) or "-",
+        int(r["t"]) - int(t0), r["ct"], ",".join("%s:%d" % kv for kv in sorted(states.items())) or "-",
         mem / 1e6, len(my_maps), len(my_progs), retired, len(leaked), r["drops"] or "none"), flush=True)
 
 # gone STATE: how many of the BPF objects ever seen still exist (after down: should be 0).
@@ -336,10 +346,14 @@ def ping_counts(path):
         pass
     return 0, 0
 
-# report RES DURATION EXPECTED_DROPS CONN_RATE UDP_RATE: the human report, the JSON line, and
-# "check ok|bad DESCRIPTION" lines for the bash to turn into PASS:/FAIL:.
-def report(res, duration, expected, conn_rate, udp_rate):
-    duration, conn_rate, udp_rate = int(duration), float(conn_rate), float(udp_rate)
+# report RES DURATION EXPECTED_DROPS CT_RATE: the human report, the JSON line, and
+# "check ok|bad DESCRIPTION" lines for the bash to turn into PASS:/FAIL:. The clients' results
+# are found by name: short-*, bulk-*, udp-*, ping-*.log. CT_RATE: the conntrack entries the
+# short connections and UDP requests open per second, all clients together.
+def report(res, duration, expected, ct_rate):
+    duration, ct_rate = int(duration), float(ct_rate)
+    names = sorted(os.listdir(res))
+    kinds = lambda prefix: [n for n in names if n.startswith(prefix) and not n.endswith(".log")]
     expected = set(expected.split())
     checks = []
     def check(ok, what):
@@ -347,7 +361,8 @@ def report(res, duration, expected, conn_rate, udp_rate):
     summ = {"duration": duration}
     # connections
     conns = {}
-    for kind, f in (("short_snat", "short-snat"), ("short_dnat", "short-dnat")):
+    for f in kinds("short-"):
+        kind = f.replace("-", "_")
         l = lines(os.path.join(res, f))
         s = [x for x in l if "attempted" in x]
         a, ok = (s[0]["attempted"], s[0]["succeeded"]) if s else (0, 0)
@@ -355,8 +370,8 @@ def report(res, duration, expected, conn_rate, udp_rate):
                        "errors": sorted({x["error"] for x in l if "error" in x})[:5]}
     ups = lines(os.path.join(res, "ups"))
     nbytes = {"sent": 0, "received": 0}
-    for kind, f in (("long_snat_up", "bulk-snat-up"), ("long_snat_down", "bulk-snat-down"),
-                    ("long_dnat_up", "bulk-dnat-up"), ("long_dnat_down", "bulk-dnat-down")):
+    for f in kinds("bulk-"):
+        kind = "long_" + f[5:].replace("-", "_")
         l = lines(os.path.join(res, f))
         span = sum(1 for x in l if any(x["start"] < u["t_ms"] / 1000 < x["end"] for u in ups))
         conns[kind] = {"attempted": len(l), "succeeded": sum(1 for x in l if x["ok"]),
@@ -368,13 +383,15 @@ def report(res, duration, expected, conn_rate, udp_rate):
     summ["connections"] = {k: {"attempted": v["attempted"], "succeeded": v["succeeded"]} for k, v in conns.items()}
     summ["bytes"] = nbytes
     udp = {}
-    for kind, f in (("snat", "udp-snat"), ("dnat", "udp-dnat")):
+    for f in kinds("udp-"):
+        kind = f[4:].replace("-", "_")
         l = lines(os.path.join(res, f))
         s = [x for x in l if "sent" in x]
         udp[kind] = {"sent": s[0]["sent"] if s else 0, "answered": s[0]["answered"] if s else 0,
                      "finished": bool(s), "errors": sorted({x["error"] for x in l if "error" in x})[:5]}
     summ["udp"] = {k: {"requests": v["sent"], "answers": v["answered"]} for k, v in udp.items()}
-    pings = {k: ping_counts(os.path.join(res, "ping-%s.log" % k)) for k in ("red", "yellow")}
+    pings = {n[5:-4]: ping_counts(os.path.join(res, n)) for n in names
+             if n.startswith("ping-") and n.endswith(".log")}
     summ["ping"] = {k: {"sent": s, "answered": a} for k, (s, a) in pings.items()}
     samples = lines(os.path.join(res, "samples"))
     cts = [x["ct"] for x in samples] or [0]
@@ -424,7 +441,7 @@ def report(res, duration, expected, conn_rate, udp_rate):
           "every UDP request answered (%s)" % ", ".join("%s %d/%d" % (k, v["answered"], v["sent"]) for k, v in udp.items()))
     check(all(s > 0 and s == a for s, a in pings.values()),
           "every ping answered (%s)" % ", ".join("%s %d/%d" % (k, a, s) for k, (s, a) in pings.items()))
-    bound = int((2 * conn_rate + 2 * udp_rate) * 122 * 1.1 + 100)
+    bound = int(ct_rate * 122 * 1.1 + 100)
     check(samples and max(cts) <= bound,
           "conntrack entries bounded (max %d <= %d the rates explain)" % (max(cts), bound))
     check(samples and max(mem) <= 1.25 * mem[0] and leaked == 0,
@@ -449,19 +466,33 @@ elif mode == "short-client":
 elif mode == "udp-client":
     udp_client(a[0], int(a[1]), float(a[2]), float(a[3]), a[4], a[5])
 elif mode == "sample":
-    sample(*a[:5])
+    sample(*a[:6])
 elif mode == "gone":
     sys.exit(gone(a[0]))
 elif mode == "report":
     report(*a)
 PY
 
-echo "soak: $DURATION s, topology $T, fwdctl $FWDCTL"
+echo "soak: $DURATION s, topologies $T and $TB, fwdctl $FWDCTL"
 sandbox_up || { fail "sandbox"; exit 1; }
 conf=$(lab_conf "$T" bpf)
 cp "$conf" "$WORK/base.conf"
 { cat "$conf"; echo "namespace $P-pink 192.168.15.6"; echo "forward tcp 9200 $P-pink:9200"; } >"$WORK/pink.conf"
+# The second topology, on the same uplink: b-a and b-b on 192.168.16.0/24; its re-runs of `up`
+# add and remove a forward (tcp 9300).
+cat >"$WORK/b.conf" <<CONF
+topology $TB
+datapath bpf
+bridge ${P:0:7}b 192.168.16.5/24
+uplink up0
+masquerade 192.168.16.0/24
+namespace $P-b-a 192.168.16.1
+namespace $P-b-b 192.168.16.2
+forward tcp 8180 $P-b-b:80
+CONF
+{ cat "$WORK/b.conf"; echo "forward tcp 9300 $P-b-a:9300"; } >"$WORK/b-more.conf"
 "$FWDCTL" -q -n "$HOST" up "$conf" || { fail "up"; exit 1; }
+"$FWDCTL" -q -n "$HOST" up "$WORK/b.conf" || { fail "up $TB"; exit 1; }
 
 # Servers.
 server() { # NS PORT MODE|udp
@@ -479,6 +510,7 @@ server "$LAN" 7300 udp
 server "$P-yellow" 8001 bulk-server
 server "$P-blue" 80 short-server
 server "$P-green" 53 udp
+server "$P-b-b" 80 short-server
 
 # Clients, all until END.
 start=$(date +%s)
@@ -498,8 +530,17 @@ client "$P-green" short-snat python3 "$PY" short-client $LAN_ADDR 7200 $END "$CO
 client "$LAN" short-dnat python3 "$PY" short-client $UPLINK_ADDR 80 $END "$CONN_RATE" "$RES/short-dnat"
 client "$P-red" udp-snat python3 "$PY" udp-client $LAN_ADDR 7300 $END "$UDP_RATE" $UPLINK_ADDR "$RES/udp-snat"
 client "$LAN" udp-dnat python3 "$PY" udp-client $UPLINK_ADDR 5353 $END "$UDP_RATE" $LAN_ADDR "$RES/udp-dnat"
+# The second topology: b-a masqueraded out (a long upload, UDP), the LAN through its forward,
+# and red (the lab's) through it too: a hairpin from one topology into the other.
+client "$P-b-a" bulk-b-snat-up python3 "$PY" bulk-client $LAN_ADDR 7100 U $END "$RATE" "$RES/bulk-b-snat-up"
+client "$LAN" short-b-dnat python3 "$PY" short-client $UPLINK_ADDR 8180 $END "$CONN_RATE" "$RES/short-b-dnat"
+client "$P-red" short-cross python3 "$PY" short-client $UPLINK_ADDR 8180 $END "$CONN_RATE" "$RES/short-cross"
+client "$P-b-a" udp-b-snat python3 "$PY" udp-client $LAN_ADDR 7300 $END "$UDP_RATE" $UPLINK_ADDR "$RES/udp-b-snat"
+# The conntrack entries those open per second: a short connection or UDP request is one entry,
+# red's through the other topology's forward one in each topology.
+CT_RATE=$(((2 + 1 + 2) * CONN_RATE + 3 * UDP_RATE))
 # ping: 5 a second for DURATION - 5 s; -W 10: a late answer still counts
-for ns in red yellow; do
+for ns in red yellow b-a; do
 	client "$P-$ns" "ping-$ns" ping -q -i 0.2 -W 10 -c $(((DURATION - 5) * 5)) $LAN_ADDR
 done
 
@@ -517,7 +558,7 @@ running() {
 # long `up` took (ms), whether it and the change it made succeeded.
 pink=0
 up_again() {
-	local t took=-1 ok=false file=$WORK/pink.conf
+	local t took=-1 ok=false file=$WORK/pink.conf has
 	[ $pink = 1 ] && file=$WORK/base.conf
 	t=$(date +%s%3N)
 	if "$FWDCTL" -q -n "$HOST" up "$file"; then
@@ -531,6 +572,17 @@ up_again() {
 	pink=$((1 - pink))
 	echo "{\"t_ms\": $t, \"took_ms\": $took, \"ok\": $ok, \"pink\": $pink}" >>"$RES/ups"
 	echo "up again ($([ $pink = 1 ] && echo with || echo without) pink) at $((t / 1000 - start)) s: took $took ms, ok=$ok"
+	# and the second topology, with its extra forward when pink is there
+	file=$WORK/b.conf ok=false took=-1
+	[ $pink = 1 ] && file=$WORK/b-more.conf
+	t=$(date +%s%3N)
+	if "$FWDCTL" -q -n "$HOST" up "$file"; then
+		took=$(($(date +%s%3N) - t))
+		"$FWDCTL" -j -n "$HOST" stats "$TB" | grep -Eq '"forward": ?"tcp 9300 ' && has=1 || has=0
+		[ $has = $pink ] && ok=true
+	fi
+	echo "{\"t_ms\": $t, \"took_ms\": $took, \"ok\": $ok, \"topology\": \"$TB\"}" >>"$RES/ups"
+	echo "up again of $TB ($([ $pink = 1 ] && echo with || echo without) tcp 9300) at $((t / 1000 - start)) s: took $took ms, ok=$ok"
 }
 
 next_sample=$start next_up=$((start + UP_EVERY))
@@ -538,7 +590,7 @@ deadline=$((END + 120)) # clients end by themselves at END; transfers and pings 
 while :; do
 	now=$(date +%s)
 	if [ "$now" -ge "$next_sample" ]; then
-		python3 "$PY" sample "$FWDCTL" "$HOST" "$T" "$WORK/seen.json" "$RES/samples" "$start" ||
+		python3 "$PY" sample "$FWDCTL" "$HOST" "$T,$TB" "$WORK/seen.json" "$RES/samples" "$start" ||
 			fail "sample at $((now - start)) s"
 		next_sample=$((next_sample + SAMPLE))
 	fi
@@ -551,7 +603,7 @@ while :; do
 	sleep 1
 done
 # A last sample after the load: retired objects get one more chance to be freed.
-python3 "$PY" sample "$FWDCTL" "$HOST" "$T" "$WORK/seen.json" "$RES/samples" "$start" || fail "last sample"
+python3 "$PY" sample "$FWDCTL" "$HOST" "$T,$TB" "$WORK/seen.json" "$RES/samples" "$start" || fail "last sample"
 
 while IFS= read -r line; do
 	case $line in
@@ -559,10 +611,11 @@ while IFS= read -r line; do
 	"check bad "*) fail "${line#check bad }" ;;
 	*) echo "$line" ;;
 	esac
-done < <(python3 "$PY" report "$RES" "$DURATION" "$EXPECTED_DROPS" "$CONN_RATE" "$UDP_RATE")
+done < <(python3 "$PY" report "$RES" "$DURATION" "$EXPECTED_DROPS" "$CT_RATE")
 
 if [ -n "$KEEP" ]; then mkdir -p "$KEEP" && cp "$RES"/* "$KEEP"/; fi
 
 stop_servers
 check "down" "$FWDCTL" -q -n "$HOST" down "$T"
+check "down $TB" "$FWDCTL" -q -n "$HOST" down "$TB"
 check "no BPF object of the topology outlives down" wait_for 10000 python3 "$PY" gone "$WORK/seen.json"
