@@ -37,6 +37,29 @@ const char *fwd_ip_str(in_addr_t addr)
 	return b;
 }
 
+const char *fwd_ip6_str(const struct in6_addr *addr)
+{
+	static char bufs[4][INET6_ADDRSTRLEN];
+	static unsigned int slot;
+	char *b = bufs[slot++ % 4];
+
+	inet_ntop(AF_INET6, addr, b, INET6_ADDRSTRLEN);
+	return b;
+}
+
+int topo_ipv6_line(const struct fwd_topology *t)
+{
+	int line = t->has6 ? t->bridge_line : 0;
+
+	for (size_t i = 0; i < t->n_namespaces; i++)
+		if (t->namespaces[i].has6 && (!line || t->namespaces[i].line < line))
+			line = t->namespaces[i].line;
+	for (size_t i = 0; i < t->n_masquerades6; i++)
+		if (!line || t->masquerades6[i].line < line)
+			line = t->masquerades6[i].line;
+	return line;
+}
+
 const char *topo_namespace_name(const struct fwd_topology *t, in_addr_t addr)
 {
 	for (size_t i = 0; i < t->n_namespaces; i++)
@@ -76,16 +99,26 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 {
 	fprintf(out, "topology %s\n", t->name);
 	fprintf(out, "datapath %s\n", datapath_name(t->datapath));
-	fprintf(out, "bridge %s %s/%u\n", t->bridge, fwd_ip_str(t->gateway.addr),
-		t->gateway.prefix);
+	fprintf(out, "bridge %s %s/%u", t->bridge, fwd_ip_str(t->gateway.addr), t->gateway.prefix);
+	if (t->has6)
+		fprintf(out, " %s/%u", fwd_ip6_str(&t->gateway6.addr), t->gateway6.prefix);
+	fputc('\n', out);
 	if (t->uplink[0])
 		fprintf(out, "uplink %s\n", t->uplink);
 	for (size_t i = 0; i < t->n_masquerades; i++)
 		fprintf(out, "masquerade %s/%u\n", fwd_ip_str(t->masquerades[i].net.addr),
 			t->masquerades[i].net.prefix);
-	for (size_t i = 0; i < t->n_namespaces; i++)
-		fprintf(out, "namespace %s %s\n", t->namespaces[i].name,
-			fwd_ip_str(t->namespaces[i].addr));
+	for (size_t i = 0; i < t->n_masquerades6; i++)
+		fprintf(out, "masquerade %s/%u\n", fwd_ip6_str(&t->masquerades6[i].net.addr),
+			t->masquerades6[i].net.prefix);
+	for (size_t i = 0; i < t->n_namespaces; i++) {
+		const struct fwd_namespace *ns = &t->namespaces[i];
+
+		fprintf(out, "namespace %s %s", ns->name, fwd_ip_str(ns->addr));
+		if (ns->has6)
+			fprintf(out, " %s", fwd_ip6_str(&ns->addr6));
+		fputc('\n', out);
+	}
 	for (size_t i = 0; i < t->n_forwards; i++) {
 		const struct fwd_forward *f = &t->forwards[i];
 		char ports[16];
@@ -158,16 +191,25 @@ static json_t *ct_settings_json(const struct fwd_topology *t)
 json_t *topo_to_json(const struct fwd_topology *t)
 {
 	json_t *masq = json_array(), *nss = json_array(), *fwds = json_array(), *doc, *ct;
-	char buf[32];
+	char buf[INET6_ADDRSTRLEN + 4];
 
 	for (size_t i = 0; i < t->n_masquerades; i++) {
 		snprintf(buf, sizeof(buf), "%s/%u", fwd_ip_str(t->masquerades[i].net.addr),
 			 t->masquerades[i].net.prefix);
 		json_array_append_new(masq, json_string(buf));
 	}
-	for (size_t i = 0; i < t->n_namespaces; i++)
-		json_array_append_new(nss, json_pack("{s:s, s:s}", "name", t->namespaces[i].name,
-						     "address", fwd_ip_str(t->namespaces[i].addr)));
+	for (size_t i = 0; i < t->n_masquerades6; i++) {
+		snprintf(buf, sizeof(buf), "%s/%u", fwd_ip6_str(&t->masquerades6[i].net.addr),
+			 t->masquerades6[i].net.prefix);
+		json_array_append_new(masq, json_string(buf));
+	}
+	for (size_t i = 0; i < t->n_namespaces; i++) {
+		const struct fwd_namespace *ns = &t->namespaces[i];
+
+		json_array_append_new(nss, json_pack("{s:s, s:s, s:s*}", "name", ns->name,
+						     "address", fwd_ip_str(ns->addr), "address6",
+						     ns->has6 ? fwd_ip6_str(&ns->addr6) : NULL));
+	}
 	for (size_t i = 0; i < t->n_forwards; i++) {
 		const struct fwd_forward *f = &t->forwards[i];
 		json_t *fj = json_pack(
@@ -189,12 +231,16 @@ json_t *topo_to_json(const struct fwd_topology *t)
 		}
 		json_array_append_new(fwds, fj);
 	}
+	char buf6[INET6_ADDRSTRLEN + 4];
+
 	snprintf(buf, sizeof(buf), "%s/%u", fwd_ip_str(t->gateway.addr), t->gateway.prefix);
+	snprintf(buf6, sizeof(buf6), "%s/%u", fwd_ip6_str(&t->gateway6.addr), t->gateway6.prefix);
 	/* "o" takes the arrays over; json_pack frees them when it fails. */
-	doc = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s?, s:o, s:o, s:o}", "topology", t->name,
+	doc = json_pack("{s:s, s:s, s:{s:s, s:s, s:s*}, s:s?, s:o, s:o, s:o}", "topology", t->name,
 			"datapath", datapath_name(t->datapath), "bridge", "name", t->bridge,
-			"address", buf, "uplink", t->uplink[0] ? t->uplink : NULL, "masquerade",
-			masq, "namespaces", nss, "forwards", fwds);
+			"address", buf, "address6", t->has6 ? buf6 : NULL, "uplink",
+			t->uplink[0] ? t->uplink : NULL, "masquerade", masq, "namespaces", nss,
+			"forwards", fwds);
 	/* The settings as the text form has them: only where they differ from the defaults. */
 	if (doc && (ct = ct_settings_json(t)))
 		json_object_set_new(doc, "conntrack", ct);

@@ -46,6 +46,9 @@ int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, si
 		   FILE *err);
 /* Read @path (at most 16 MiB) and parse it; -errno with a message on @err when unreadable. */
 int topo_parse_file(struct fwd_topology *t, const char *path, FILE *err);
+/* The first line that gives the topology an IPv6 address or prefix (bridge, namespace,
+ * masquerade), 0 when none does. */
+int topo_ipv6_line(const struct fwd_topology *t);
 /*
  * The topology name a file gives, even when the rest of it does not parse: its first valid
  * `topology NAME` line, else its base name without ".conf" (into @name, FWD_TOPO_NAME_SIZE);
@@ -68,5 +71,7 @@ const char *topo_namespace_name(const struct fwd_topology *t, in_addr_t addr);
 
 /* "a.b.c.d" into a static buffer per call slot (up to 4 live at a time). */
 const char *fwd_ip_str(in_addr_t addr);
+/* The IPv6 address in RFC 5952's form, in one of four static buffers (like fwd_ip_str). */
+const char *fwd_ip6_str(const struct in6_addr *addr);
 
 #endif

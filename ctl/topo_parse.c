@@ -28,6 +28,7 @@ struct parser {
 	/* line numbers of the at-most-once keywords, 0 while unseen */
 	int topology_line, datapath_line, bridge_line, uplink_line;
 	int ct_max_line, ct_per_ns_line, snat_ports_line, isolate_line;
+	bool bridge_ipv6_bad;	 /* the bridge's IPv6 address was refused (already reported) */
 	int ct_timeout_line[16]; /* per topo_ct_states[] */
 	/* forward targets and allow's namespaces are names until every namespace is known */
 	char (*forward_target)[FWD_NETNS_NAME_MAX + 1];
@@ -123,6 +124,66 @@ static bool parse_cidr(const char *s, struct fwd_cidr *out)
 	return true;
 }
 
+/*
+ * An IPv6 address as RFC 5952 writes it (lower case, no leading zeros, the longest run of zero
+ * fields as "::"), the only spelling accepted, as "010" is refused for IPv4: one address, one
+ * text. *WHY says what is wrong when it is not one: NULL when the text is no IPv6 address at
+ * all, else a message naming the canonical form (in WHY_BUF).
+ */
+static bool parse_ipv6(const char *s, struct in6_addr *out, const char **why, char *why_buf,
+		       size_t why_len)
+{
+	char canon[INET6_ADDRSTRLEN];
+
+	*why = NULL;
+	if (strlen(s) >= INET6_ADDRSTRLEN || inet_pton(AF_INET6, s, out) != 1)
+		return false;
+	inet_ntop(AF_INET6, out, canon, sizeof(canon));
+	if (strcmp(canon, s)) {
+		snprintf(why_buf, why_len, "is not in canonical form (RFC 5952): write %s", canon);
+		*why = why_buf;
+		return false;
+	}
+	return true;
+}
+
+/* What keeps an IPv6 address from being a host's on a bridge, or NULL. */
+static const char *ipv6_unicast_problem(const struct in6_addr *a)
+{
+	if (IN6_IS_ADDR_UNSPECIFIED(a))
+		return "is the unspecified address";
+	if (IN6_IS_ADDR_LOOPBACK(a))
+		return "is the loopback address";
+	if (IN6_IS_ADDR_MULTICAST(a))
+		return "is a multicast address";
+	if (IN6_IS_ADDR_LINKLOCAL(a))
+		return "is link-local (fe80::/10: the kernel gives every link one of its own)";
+	if (IN6_IS_ADDR_V4MAPPED(a) || IN6_IS_ADDR_V4COMPAT(a))
+		return "embeds an IPv4 address (write the IPv4 address as such)";
+	return NULL;
+}
+
+/* ADDR6/PREFIX (0-128), the address in canonical form; host bits allowed (the caller decides).
+ * *WHY as parse_ipv6(). */
+static bool parse_cidr6(const char *s, struct fwd_cidr6 *out, const char **why, char *why_buf,
+			size_t why_len)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	unsigned long prefix;
+
+	*why = NULL;
+	if (!slash || (size_t)(slash - s) >= sizeof(buf))
+		return false;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	if (!parse_ipv6(buf, &out->addr, why, why_buf, why_len) ||
+	    !parse_uint(slash + 1, 0, 128, &prefix))
+		return false;
+	out->prefix = (uint8_t)prefix;
+	return true;
+}
+
 /* Linux's dev_valid_name(), restricted to printable ASCII. */
 static const char *ifname_problem(const char *s)
 {
@@ -202,6 +263,47 @@ static void kw_datapath(struct parser *p, char **tok)
 		perr(p, p->line, "unknown datapath '%s' (expected 'bpf' or 'kernel')", tok[1]);
 }
 
+/* The bridge's IPv6 address, beside its IPv4 one: a host of a /48 to /126 prefix. */
+static void bridge_ipv6(struct parser *p, const char *s)
+{
+	const char *why;
+	char why_buf[96];
+	struct fwd_cidr6 c;
+	struct in6_addr net;
+
+	if (p->t->has6) {
+		perr(p, p->line, "bridge has two IPv6 addresses ('%s'): give it one", s);
+		return;
+	}
+	if (!parse_cidr6(s, &c, &why, why_buf, sizeof(why_buf))) {
+		if (why)
+			perr(p, p->line, "bridge address '%s' %s", s, why);
+		else
+			perr(p, p->line,
+			     "bridge address '%s' is not ADDR/PREFIX (e.g. fd00:15::5/64)", s);
+		return;
+	}
+	if (c.prefix < 48 || c.prefix > 126) {
+		perr(p, p->line, "bridge prefix /%u must be between /48 and /126", c.prefix);
+		return;
+	}
+	if ((why = ipv6_unicast_problem(&c.addr))) {
+		perr(p, p->line, "bridge address %s %s", s, why);
+		return;
+	}
+	net = fwd_in6_prefix_fill(&c.addr, c.prefix, false);
+	if (!memcmp(&net, &c.addr, sizeof(net))) {
+		perr(p, p->line,
+		     "bridge address %s is its prefix's subnet-router anycast address (host bits "
+		     "all zero), not a host",
+		     s);
+		return;
+	}
+	p->t->gateway6 = c;
+	p->t->has6 = true;
+	p->bridge_ipv6_bad = false;
+}
+
 static void kw_bridge(struct parser *p, char **tok)
 {
 	const char *why;
@@ -214,6 +316,25 @@ static void kw_bridge(struct parser *p, char **tok)
 		return;
 	}
 	strcpy(p->t->bridge, tok[1]);
+	/* IPv6 beside IPv4: the IPv4 address first, as every other line writes it. */
+	if (tok[3] || strchr(tok[2], ':'))
+		p->bridge_ipv6_bad = true; /* until bridge_ipv6() accepts it */
+	if (tok[3]) {
+		if (!strchr(tok[3], ':'))
+			perr(p, p->line,
+			     "bridge's second address '%s' is not IPv6 (usage: bridge IFNAME "
+			     "ADDR/PREFIX [ADDR6/PREFIX])",
+			     tok[3]);
+		else
+			bridge_ipv6(p, tok[3]);
+	}
+	if (strchr(tok[2], ':')) {
+		perr(p, p->line,
+		     "bridge address '%s' is IPv6: an IPv4 address comes first (IPv6 alone is not "
+		     "supported yet)",
+		     tok[2]);
+		return;
+	}
 	if (!parse_cidr(tok[2], &c)) {
 		perr(p, p->line, "bridge address '%s' is not ADDR/PREFIX (e.g. 192.168.15.5/24)",
 		     tok[2]);
@@ -245,11 +366,45 @@ static void kw_uplink(struct parser *p, char **tok)
 	strcpy(p->t->uplink, tok[1]);
 }
 
+/* masquerade of an IPv6 prefix: host bits zero; inside the bridge's prefix (check_masquerades). */
+static void masquerade_ipv6(struct parser *p, const char *s)
+{
+	struct fwd_topology *t = p->t;
+	const char *why;
+	char why_buf[96];
+	struct fwd_cidr6 c;
+	struct in6_addr net;
+
+	if (!parse_cidr6(s, &c, &why, why_buf, sizeof(why_buf))) {
+		if (why)
+			perr(p, p->line, "masquerade '%s' %s", s, why);
+		else
+			perr(p, p->line, "masquerade '%s' is not a CIDR (e.g. fd00:15::/64)", s);
+		return;
+	}
+	net = fwd_in6_prefix_fill(&c.addr, c.prefix, false);
+	if (memcmp(&net, &c.addr, sizeof(net))) {
+		perr(p, p->line, "masquerade %s has host bits set (did you mean %s/%u?)", s,
+		     fwd_ip6_str(&net), c.prefix);
+		return;
+	}
+	if (t->n_masquerades6 == FWD_MAX_MASQUERADES) {
+		perr(p, p->line, "too many IPv6 masquerade lines (at most %d)",
+		     FWD_MAX_MASQUERADES);
+		return;
+	}
+	t->masquerades6[t->n_masquerades6++] = (struct fwd_masquerade6){ c, p->line };
+}
+
 static void kw_masquerade(struct parser *p, char **tok)
 {
 	struct fwd_topology *t = p->t;
 	struct fwd_cidr c;
 
+	if (strchr(tok[1], ':')) {
+		masquerade_ipv6(p, tok[1]);
+		return;
+	}
 	if (!parse_cidr(tok[1], &c)) {
 		perr(p, p->line, "masquerade '%s' is not a CIDR (e.g. 192.168.15.0/24)", tok[1]);
 		return;
@@ -282,6 +437,13 @@ static void kw_namespace(struct parser *p, char **tok)
 		     tok[2]);
 		return;
 	}
+	if (strchr(tok[2], ':')) {
+		perr(p, p->line,
+		     "namespace address '%s' is IPv6: an IPv4 address comes first (IPv6 alone is "
+		     "not supported yet)",
+		     tok[2]);
+		return;
+	}
 	if (!parse_ipv4(tok[2], &addr)) {
 		perr(p, p->line, "namespace address '%s' is not an IPv4 address", tok[2]);
 		return;
@@ -297,6 +459,27 @@ static void kw_namespace(struct parser *p, char **tok)
 	strcpy(ns->name, tok[1]);
 	ns->addr = addr;
 	ns->line = p->line;
+	if (tok[3]) {
+		const char *why6;
+		char why_buf[96];
+
+		if (strchr(tok[3], '/'))
+			perr(p, p->line,
+			     "namespace address '%s' takes no /PREFIX (the bridge's applies)",
+			     tok[3]);
+		else if (!strchr(tok[3], ':'))
+			perr(p, p->line,
+			     "namespace's second address '%s' is not IPv6 (usage: namespace NAME "
+			     "ADDR [ADDR6])",
+			     tok[3]);
+		else if (!parse_ipv6(tok[3], &ns->addr6, &why6, why_buf, sizeof(why_buf)))
+			perr(p, p->line, "namespace address '%s' %s", tok[3],
+			     why6 ? why6 : "is not an IPv6 address");
+		else if ((why6 = ipv6_unicast_problem(&ns->addr6)))
+			perr(p, p->line, "namespace address %s %s", tok[3], why6);
+		else
+			ns->has6 = true;
+	}
 }
 
 /* PORT or PORT-PORT */
@@ -615,10 +798,10 @@ struct keyword {
 static const struct keyword keywords[] = {
 	{ "topology", 1, 0, "topology NAME", kw_topology },
 	{ "datapath", 1, 0, "datapath bpf|kernel", kw_datapath },
-	{ "bridge", 2, 0, "bridge IFNAME ADDR/PREFIX", kw_bridge },
+	{ "bridge", 2, 3, "bridge IFNAME ADDR/PREFIX [ADDR6/PREFIX]", kw_bridge },
 	{ "uplink", 1, 0, "uplink IFNAME", kw_uplink },
 	{ "masquerade", 1, 0, "masquerade CIDR", kw_masquerade },
-	{ "namespace", 2, 0, "namespace NAME ADDR", kw_namespace },
+	{ "namespace", 2, 3, "namespace NAME ADDR [ADDR6]", kw_namespace },
 	{ "forward", 3, 5, "forward tcp|udp PORT[-PORT] NAMESPACE[:PORT] [from CIDR[,CIDR...]]",
 	  kw_forward },
 	{ "isolate", 0, 0, "isolate", kw_isolate },
@@ -823,6 +1006,117 @@ static void check_masquerades(struct parser *p)
 	}
 }
 
+/* ---- IPv6 beside IPv4 ---- */
+
+static const struct fwd_namespace *sort_ns6;
+
+static int by_ns_addr6(const void *a, const void *b)
+{
+	const struct fwd_namespace *x = &sort_ns6[*(const size_t *)a],
+				   *y = &sort_ns6[*(const size_t *)b];
+	int c = memcmp(&x->addr6, &y->addr6, sizeof(x->addr6));
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* The namespaces' IPv6 addresses: inside the bridge's prefix, not the gateway's nor the
+ * prefix's anycast address, each used once (sorted, so that 1,023 namespaces cost no
+ * quadratic walk). */
+static void check_namespaces6(struct parser *p)
+{
+	struct fwd_topology *t = p->t;
+	size_t *idx = calloc(t->n_namespaces ? t->n_namespaces : 1, sizeof(*idx)), n = 0;
+
+	if (!idx) {
+		p->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < t->n_namespaces; i++) {
+		const struct fwd_namespace *ns = &t->namespaces[i];
+		struct in6_addr net;
+
+		if (!ns->has6)
+			continue;
+		idx[n++] = i;
+		if (!p->bridge_line || p->bridge_ipv6_bad)
+			continue; /* reported */
+		if (!t->has6) {
+			perr(p, ns->line,
+			     "namespace '%s' has an IPv6 address, the bridge none (bridge line %d)",
+			     ns->name, p->bridge_line);
+			continue;
+		}
+		net = fwd_in6_prefix_fill(&t->gateway6.addr, t->gateway6.prefix, false);
+		if (!fwd_in6_same_prefix(&ns->addr6, &t->gateway6.addr, t->gateway6.prefix))
+			perr(p, ns->line,
+			     "address %s of namespace '%s' is outside the bridge prefix %s/%u",
+			     fwd_ip6_str(&ns->addr6), ns->name, fwd_ip6_str(&net),
+			     t->gateway6.prefix);
+		else if (!memcmp(&ns->addr6, &t->gateway6.addr, sizeof(ns->addr6)))
+			perr(p, ns->line,
+			     "address %s of namespace '%s' is the gateway's (bridge line %d)",
+			     fwd_ip6_str(&ns->addr6), ns->name, p->bridge_line);
+		else if (!memcmp(&ns->addr6, &net, sizeof(net)))
+			perr(p, ns->line,
+			     "address %s of namespace '%s' is the prefix's subnet-router anycast "
+			     "address",
+			     fwd_ip6_str(&ns->addr6), ns->name);
+	}
+	sort_ns6 = t->namespaces;
+	qsort(idx, n, sizeof(*idx), by_ns_addr6);
+	for (size_t k = 1; k < n; k++) {
+		const struct fwd_namespace *a = &t->namespaces[idx[k - 1]],
+					   *b = &t->namespaces[idx[k]];
+
+		if (!memcmp(&a->addr6, &b->addr6, sizeof(a->addr6)) && strcmp(a->name, b->name))
+			perr(p, b->line, "address %s already used by namespace '%s' (line %d)",
+			     fwd_ip6_str(&b->addr6), a->name, a->line);
+	}
+	free(idx);
+}
+
+/* IPv6 masquerades: an uplink, inside the bridge's IPv6 prefix, no two overlapping. */
+static void check_masquerades6(struct parser *p)
+{
+	struct fwd_topology *t = p->t;
+
+	for (size_t i = 0; i < t->n_masquerades6; i++) {
+		const struct fwd_masquerade6 *m = &t->masquerades6[i];
+
+		if (!p->uplink_line)
+			perr(p, m->line, "masquerade needs an 'uplink' line");
+		if (p->bridge_ipv6_bad) {
+			/* the bridge's IPv6 address is wrong: reported */
+		} else if (p->bridge_line && !t->has6) {
+			perr(
+			    p, m->line,
+			    "masquerade %s/%u is IPv6, the bridge has no IPv6 address (bridge line "
+			    "%d)",
+			    fwd_ip6_str(&m->net.addr), m->net.prefix, p->bridge_line);
+		} else if (p->bridge_line && (m->net.prefix < t->gateway6.prefix ||
+					      !fwd_in6_same_prefix(&m->net.addr, &t->gateway6.addr,
+								   t->gateway6.prefix))) {
+			struct in6_addr net =
+			    fwd_in6_prefix_fill(&t->gateway6.addr, t->gateway6.prefix, false);
+
+			perr(p, m->line, "masquerade %s/%u is not inside the bridge prefix %s/%u",
+			     fwd_ip6_str(&m->net.addr), m->net.prefix, fwd_ip6_str(&net),
+			     t->gateway6.prefix);
+		}
+		for (size_t j = 0; j < i; j++) {
+			const struct fwd_masquerade6 *o = &t->masquerades6[j];
+			uint8_t shorter =
+			    m->net.prefix < o->net.prefix ? m->net.prefix : o->net.prefix;
+
+			if (fwd_in6_same_prefix(&m->net.addr, &o->net.addr, shorter)) {
+				perr(p, m->line, "masquerade %s/%u overlaps the one at line %d",
+				     fwd_ip6_str(&m->net.addr), m->net.prefix, o->line);
+				break;
+			}
+		}
+	}
+}
+
 /* Resolve forward targets (namespaces may be declared after), then look for overlaps. */
 static void check_forwards(struct parser *p)
 {
@@ -992,7 +1286,9 @@ static void check_file(struct parser *p)
 	if (p->uplink_line && !strcmp(t->uplink, t->bridge))
 		perr(p, p->uplink_line, "uplink '%s' is the bridge itself", t->uplink);
 	check_namespaces(p);
+	check_namespaces6(p);
 	check_masquerades(p);
+	check_masquerades6(p);
 	check_forwards(p);
 	check_allows(p);
 }
@@ -1029,12 +1325,13 @@ int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, si
 	t->namespaces = calloc(FWD_MAX_NAMESPACES, sizeof(*t->namespaces));
 	t->forwards = calloc(FWD_MAX_FORWARDS, sizeof(*t->forwards));
 	t->masquerades = calloc(FWD_MAX_MASQUERADES, sizeof(*t->masquerades));
+	t->masquerades6 = calloc(FWD_MAX_MASQUERADES, sizeof(*t->masquerades6));
 	t->allows = calloc(FWD_MAX_ALLOWS, sizeof(*t->allows));
 	p.forward_target = calloc(FWD_MAX_FORWARDS, sizeof(*p.forward_target));
 	p.allow_ns = calloc(FWD_MAX_ALLOWS, sizeof(*p.allow_ns));
 	line = malloc(FWD_LINE_MAX + 1);
-	if (!t->namespaces || !t->forwards || !t->masquerades || !t->allows || !p.forward_target ||
-	    !p.allow_ns || !line)
+	if (!t->namespaces || !t->forwards || !t->masquerades || !t->masquerades6 || !t->allows ||
+	    !p.forward_target || !p.allow_ns || !line)
 		goto out;
 
 	for (size_t pos = 0; pos < len;) {
@@ -1128,6 +1425,7 @@ void topo_free(struct fwd_topology *t)
 	free(t->namespaces);
 	free(t->forwards);
 	free(t->masquerades);
+	free(t->masquerades6);
 	free(t->allows);
 	free(t->source);
 	free(t->text);

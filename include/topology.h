@@ -46,14 +46,28 @@ struct fwd_cidr {
 	uint8_t prefix;
 };
 
+/* An IPv6 address and prefix length (0-128). */
+struct fwd_cidr6 {
+	struct in6_addr addr;
+	uint8_t prefix;
+};
+
 struct fwd_namespace {
 	char name[FWD_NETNS_NAME_MAX + 1];
-	in_addr_t addr; /* network order */
+	in_addr_t addr;	       /* network order */
+	struct in6_addr addr6; /* its IPv6 address, when has6 */
+	bool has6;
 	int line;
 };
 
 struct fwd_masquerade {
 	struct fwd_cidr net; /* host bits are zero */
+	int line;
+};
+
+/* masquerade of an IPv6 prefix (NAT66). */
+struct fwd_masquerade6 {
+	struct fwd_cidr6 net; /* host bits are zero */
 	int line;
 };
 
@@ -85,10 +99,14 @@ struct fwd_topology {
 	enum fwd_datapath datapath;
 	char bridge[FWD_IFNAME_MAX + 1];
 	struct fwd_cidr gateway;	 /* the bridge's address and the subnet's prefix */
+	struct fwd_cidr6 gateway6;	 /* its IPv6 address and prefix, when has6 */
+	bool has6;			 /* the bridge has an IPv6 address */
 	char uplink[FWD_IFNAME_MAX + 1]; /* "" when there is no uplink line */
 
 	struct fwd_masquerade *masquerades;
 	size_t n_masquerades;
+	struct fwd_masquerade6 *masquerades6;
+	size_t n_masquerades6;
 	struct fwd_namespace *namespaces;
 	size_t n_namespaces;
 	struct fwd_forward *forwards;

@@ -11,6 +11,10 @@
 #include <string.h>
 
 #define BASE "bridge vnet0 192.168.15.5/24\nnamespace red 192.168.15.1\n"
+/* Dual stack: the bridge and red with IPv6 too, an uplink for masquerade. */
+#define BASE6                                                                                      \
+	"bridge vnet0 192.168.15.5/24 fd00:15::5/64\nuplink eth0\n"                                \
+	"namespace red 192.168.15.1 fd00:15::1\n"
 #define LAB                                                                                        \
 	"topology lab\nbridge vnet0 192.168.15.5/24\nuplink eth0\nmasquerade 192.168.15.0/24\n"    \
 	"namespace red 192.168.15.1\nnamespace blue 192.168.15.2\n"
@@ -58,6 +62,104 @@ static const struct parse_case cases[] = {
 	{ "masquerade of a smaller subnet", LAB "masquerade 192.168.15.128/25\n", 0, NULL,
 	  "overlaps" },
 
+	/* IPv6 beside IPv4 (issue 21): checked as strictly as IPv4 */
+	{ "dual stack",
+	  BASE6 "namespace blue 192.168.15.2 fd00:15::2\nmasquerade fd00:15::/64\n"
+		"masquerade 192.168.15.0/24\nnamespace ipv4-only 192.168.15.3\n",
+	  0, NULL, NULL },
+	{ "a /126 bridge prefix",
+	  "bridge b 10.0.0.1/24 2001:db8:1::1/126\nnamespace a 10.0.0.2 2001:db8:1::2\n", 0, NULL,
+	  NULL },
+	{ "IPv6 masquerade of a part of the prefix", BASE6 "masquerade fd00:15:0:0:8000::/65\n", 0,
+	  NULL, NULL },
+	{ "bridge IPv6 not canonical",
+	  "bridge vnet0 192.168.15.5/24 FD00:15::5/64\n"
+	  "namespace red 192.168.15.1 fd00:15::1\n",
+	  0, NULL,
+	  "t.conf:1: bridge address 'FD00:15::5/64' is not in canonical form (RFC 5952): write "
+	  "fd00:15::5" },
+	{ "bridge IPv6 zeros not compressed",
+	  "bridge vnet0 192.168.15.5/24 fd00:15:0:0:0:0:0:5/64\n"
+	  "namespace red 192.168.15.1\n",
+	  0, NULL, "write fd00:15::5" },
+	{ "bridge IPv6 without prefix",
+	  "bridge vnet0 192.168.15.5/24 fd00:15::5\nnamespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: bridge address 'fd00:15::5' is not ADDR/PREFIX (e.g. fd00:15::5/64)" },
+	{ "bridge IPv6 prefix too long",
+	  "bridge vnet0 192.168.15.5/24 fd00:15::5/127\nnamespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: bridge prefix /127 must be between /48 and /126" },
+	{ "bridge IPv6 prefix too short",
+	  "bridge vnet0 192.168.15.5/24 fd00:15::5/32\nnamespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: bridge prefix /32 must be between /48 and /126" },
+	{ "bridge IPv6 anycast address",
+	  "bridge vnet0 192.168.15.5/24 fd00:15::/64\nnamespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: bridge address fd00:15::/64 is its prefix's subnet-router anycast address" },
+	{ "bridge IPv6 link-local",
+	  "bridge vnet0 192.168.15.5/24 fe80::5/64\nnamespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: bridge address fe80::5/64 is link-local" },
+	{ "bridge IPv6 multicast",
+	  "bridge vnet0 192.168.15.5/24 ff05::5/64\nnamespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: bridge address ff05::5/64 is a multicast address" },
+	{ "bridge IPv6 mapped IPv4",
+	  "bridge vnet0 192.168.15.5/24 ::ffff:10.0.0.5/120\nnamespace red 192.168.15.1\n", 0, NULL,
+	  "embeds an IPv4 address" },
+	{ "bridge IPv6 alone", "bridge vnet0 fd00:15::5/64\nnamespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: bridge address 'fd00:15::5/64' is IPv6: an IPv4 address comes first" },
+	{ "bridge two IPv4 addresses",
+	  "bridge vnet0 192.168.15.5/24 10.0.0.1/24\nnamespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:1: bridge's second address '10.0.0.1/24' is not IPv6" },
+	{ "bridge IPv6 refused: no follow-on error for the namespace",
+	  "bridge vnet0 192.168.15.5/24 fd00:15::5/200\nnamespace red 192.168.15.1 fd00:15::1\n", 0,
+	  NULL, "t.conf:1: bridge address 'fd00:15::5/200' is not ADDR/PREFIX" },
+	{ "namespace IPv6 without a bridge IPv6", BASE "namespace blue 192.168.15.2 fd00:15::2\n",
+	  0, NULL,
+	  "t.conf:3: namespace 'blue' has an IPv6 address, the bridge none (bridge line 1)" },
+	{ "namespace IPv6 outside the prefix", BASE6 "namespace blue 192.168.15.2 fd00:16::2\n", 0,
+	  NULL,
+	  "t.conf:4: address fd00:16::2 of namespace 'blue' is outside the bridge prefix "
+	  "fd00:15::/64" },
+	{ "namespace IPv6 is the gateway's", BASE6 "namespace blue 192.168.15.2 fd00:15::5\n", 0,
+	  NULL,
+	  "t.conf:4: address fd00:15::5 of namespace 'blue' is the gateway's (bridge line 1)" },
+	{ "namespace IPv6 anycast", BASE6 "namespace blue 192.168.15.2 fd00:15::\n", 0, NULL,
+	  "t.conf:4: address fd00:15:: of namespace 'blue' is the prefix's subnet-router anycast "
+	  "address" },
+	{ "namespace IPv6 duplicate", BASE6 "namespace blue 192.168.15.2 fd00:15::1\n", 0, NULL,
+	  "t.conf:4: address fd00:15::1 already used by namespace 'red' (line 3)" },
+	{ "namespace IPv6 with a prefix", BASE6 "namespace blue 192.168.15.2 fd00:15::2/64\n", 0,
+	  NULL, "t.conf:4: namespace address 'fd00:15::2/64' takes no /PREFIX" },
+	{ "namespace IPv6 not canonical", BASE6 "namespace blue 192.168.15.2 fd00:15::0002\n", 0,
+	  NULL,
+	  "t.conf:4: namespace address 'fd00:15::0002' is not in canonical form (RFC 5952): write "
+	  "fd00:15::2" },
+	{ "namespace IPv6 garbage", BASE6 "namespace blue 192.168.15.2 fd00:15:::2\n", 0, NULL,
+	  "t.conf:4: namespace address 'fd00:15:::2' is not an IPv6 address" },
+	{ "namespace IPv6 loopback", BASE6 "namespace blue 192.168.15.2 ::1\n", 0, NULL,
+	  "t.conf:4: namespace address ::1 is the loopback address" },
+	{ "namespace IPv6 alone", BASE6 "namespace blue fd00:15::2\n", 0, NULL,
+	  "t.conf:4: namespace address 'fd00:15::2' is IPv6: an IPv4 address comes first" },
+	{ "namespace two IPv4 addresses", BASE6 "namespace blue 192.168.15.2 192.168.15.3\n", 0,
+	  NULL, "t.conf:4: namespace's second address '192.168.15.3' is not IPv6" },
+	{ "masquerade IPv6 host bits", BASE6 "masquerade fd00:15::1/64\n", 0, NULL,
+	  "t.conf:4: masquerade fd00:15::1/64 has host bits set (did you mean fd00:15::/64?)" },
+	{ "masquerade IPv6 outside the prefix", BASE6 "masquerade fd00:16::/64\n", 0, NULL,
+	  "t.conf:4: masquerade fd00:16::/64 is not inside the bridge prefix fd00:15::/64" },
+	{ "masquerade IPv6 wider than the prefix", BASE6 "masquerade fd00::/48\n", 0, NULL,
+	  "t.conf:4: masquerade fd00::/48 is not inside the bridge prefix fd00:15::/64" },
+	{ "masquerade IPv6 overlap", BASE6 "masquerade fd00:15::/64\nmasquerade fd00:15::/80\n", 0,
+	  NULL, "t.conf:5: masquerade fd00:15::/80 overlaps the one at line 4" },
+	{ "masquerade IPv6 without a bridge IPv6", BASE "uplink eth0\nmasquerade fd00:15::/64\n", 0,
+	  NULL,
+	  "t.conf:4: masquerade fd00:15::/64 is IPv6, the bridge has no IPv6 address (bridge line "
+	  "1)" },
+	{ "masquerade IPv6 not canonical", BASE6 "masquerade fd00:0015::/64\n", 0, NULL,
+	  "t.conf:4: masquerade 'fd00:0015::/64' is not in canonical form (RFC 5952): write "
+	  "fd00:15::" },
+	{ "masquerade IPv6 without an uplink",
+	  "bridge vnet0 192.168.15.5/24 fd00:15::5/64\nnamespace red 192.168.15.1\nmasquerade "
+	  "fd00:15::/64\n",
+	  0, NULL, "t.conf:3: masquerade needs an 'uplink' line" },
+
 	/* default name from the file */
 	{ "default name is the file name", BASE, 0, "dir/my-lab.conf", NULL },
 	{ "file name not a valid topology name", BASE, 0, "My_Lab.conf",
@@ -79,7 +181,7 @@ static const struct parse_case cases[] = {
 	{ "keywords are lower case", "Bridge vnet0 192.168.15.5/24\nnamespace red 192.168.15.1\n",
 	  0, NULL, "t.conf:1: unknown keyword 'Bridge'" },
 	{ "missing argument", "bridge vnet0\nnamespace red 192.168.15.1\n", 0, NULL,
-	  "t.conf:1: 'bridge' takes 2 arguments, got 1" },
+	  "t.conf:1: 'bridge' takes 2 to 3 arguments, got 1" },
 	{ "extra argument", BASE "uplink eth0 eth1\n", 0, NULL,
 	  "t.conf:3: 'uplink' takes 1 argument, got 2" },
 	{ "too many words", BASE "namespace a b c d e f g h i j\n", 0, NULL,
@@ -570,6 +672,73 @@ static int check_settings_default(void)
 	return ok;
 }
 
+/* IPv6 beside IPv4: the model, the normalised text (which parses back to itself) and JSON. */
+static int check_ipv6(void)
+{
+	const char *in = "masquerade fd00:15::/64\nnamespace blue 192.168.15.2\n"
+			 "namespace red 192.168.15.1 fd00:15::1\nuplink eth0\n"
+			 "bridge vnet0 192.168.15.5/24 fd00:15::5/64\nmasquerade 192.168.15.0/24\n";
+	const char *want =
+	    "topology lab\ndatapath bpf\nbridge vnet0 192.168.15.5/24 fd00:15::5/64\n"
+	    "uplink eth0\nmasquerade 192.168.15.0/24\nmasquerade fd00:15::/64\n"
+	    "namespace red 192.168.15.1 fd00:15::1\nnamespace blue 192.168.15.2\n";
+	const char *want_json =
+	    "{\"topology\":\"lab\",\"datapath\":\"bpf\",\"bridge\":{\"name\":\"vnet0\","
+	    "\"address\":\"192.168.15.5/24\",\"address6\":\"fd00:15::5/64\"},\"uplink\":\"eth0\","
+	    "\"masquerade\":[\"192.168.15.0/24\",\"fd00:15::/64\"],\"namespaces\":[{\"name\":"
+	    "\"red\",\"address\":\"192.168.15.1\",\"address6\":\"fd00:15::1\"},{\"name\":"
+	    "\"blue\",\"address\":\"192.168.15.2\"}],\"forwards\":[]}";
+	struct in6_addr gw, red;
+	struct fwd_topology t, t2;
+	char *out = NULL, *out2 = NULL, *js = NULL;
+	size_t len = 0, len2 = 0;
+	FILE *f;
+	int ok = topo_parse_buf(&t, "x/lab.conf", in, strlen(in), stderr) == 0;
+
+	inet_pton(AF_INET6, "fd00:15::5", &gw);
+	inet_pton(AF_INET6, "fd00:15::1", &red);
+	if (ok) {
+		ok = t.has6 && !memcmp(&t.gateway6.addr, &gw, sizeof(gw)) &&
+		     t.gateway6.prefix == 64 && t.n_masquerades == 1 && t.n_masquerades6 == 1 &&
+		     t.masquerades6[0].net.prefix == 64 && t.masquerades6[0].line == 1 &&
+		     t.namespaces[0].has6 && !memcmp(&t.namespaces[0].addr6, &red, sizeof(red)) &&
+		     !t.namespaces[1].has6 && topo_ipv6_line(&t) == 1;
+		f = open_memstream(&out, &len);
+		topo_print(&t, f);
+		fclose(f);
+		if (strcmp(out, want)) {
+			printf("FAIL: parse: IPv6 normalised text:\n%s---want---\n%s", out, want);
+			ok = 0;
+		}
+		if (topo_parse_buf(&t2, "lab.conf", out, len, stderr) == 0) {
+			f = open_memstream(&out2, &len2);
+			topo_print(&t2, f);
+			fclose(f);
+			ok = ok && !strcmp(out, out2);
+			topo_free(&t2);
+		} else {
+			ok = 0;
+		}
+		topo_free(&t);
+	}
+	js = json_of("lab.conf", in);
+	if (!js || strcmp(js, want_json)) {
+		printf("FAIL: parse: IPv6 JSON: %s\n", js ? js : "(none)");
+		ok = 0;
+	}
+	/* IPv4 only: no IPv6 line */
+	ok = ok && topo_parse_buf(&t, "t.conf", BASE, strlen(BASE), stderr) == 0 &&
+	     topo_ipv6_line(&t) == 0;
+	if (ok)
+		topo_free(&t);
+	free(out);
+	free(out2);
+	free(js);
+	printf(ok ? "PASS: parse: IPv6 beside IPv4: model, normalised text, JSON\n"
+		  : "FAIL: parse: IPv6 beside IPv4\n");
+	return ok;
+}
+
 /* The parsed model itself, not just the absence of errors. */
 static int check_model(void)
 {
@@ -655,6 +824,7 @@ int main(void)
 	check_normalised() ? passed++ : failed++;
 	check_json() ? passed++ : failed++;
 	check_model() ? passed++ : failed++;
+	check_ipv6() ? passed++ : failed++;
 	check_normalised_settings() ? passed++ : failed++;
 	check_json_settings() ? passed++ : failed++;
 	check_settings_default() ? passed++ : failed++;
