@@ -113,6 +113,17 @@ static void compare_same_hostns(const struct fwd_topology *t, const struct other
 		conflict(t, t->bridge_line, o, p->bridge_line,
 			 "subnet %s/%u overlaps another topology's", fwd_ip_str(topo_subnet(t)),
 			 t->gateway.prefix);
+	if (t->has6 && p->has6 &&
+	    fwd_in6_same_prefix(&t->gateway6.addr, &p->gateway6.addr,
+				t->gateway6.prefix < p->gateway6.prefix ? t->gateway6.prefix
+									: p->gateway6.prefix)) {
+		struct in6_addr net =
+		    fwd_in6_prefix_fill(&t->gateway6.addr, t->gateway6.prefix, false);
+
+		conflict(t, t->bridge_line, o, p->bridge_line,
+			 "IPv6 prefix %s/%u overlaps another topology's", fwd_ip6_str(&net),
+			 t->gateway6.prefix);
+	}
 	if (!same_uplink)
 		return;
 	for (size_t i = 0; i < t->n_forwards; i++)

@@ -66,6 +66,14 @@ int ebt_apply(const struct fwd_topology *t, char (*veths)[16], const uint8_t (*m
 			       addr);
 		fwd_buf_printf(&b, "-A %s -p ARP -i %s --arp-mac-src ! %s -j DROP\n", chain, veth,
 			       mac);
+		/* With IPv6 on the bridge: a namespace's IPv6 carries its own address (fwd's
+		 * links have no link-local address and no DAD, so every frame it sends does), and
+		 * a namespace without one sends none. */
+		if (t->has6 && t->namespaces[i].has6)
+			fwd_buf_printf(&b, "-A %s -p IPv6 -i %s --ip6-src ! %s -j DROP\n", chain,
+				       veth, fwd_ip6_str(&t->namespaces[i].addr6));
+		else if (t->has6)
+			fwd_buf_printf(&b, "-A %s -p IPv6 -i %s -j DROP\n", chain, veth);
 	}
 	fwd_buf_printf(&b, "COMMIT\n");
 	/* Never apply a script with a gap in it: a failed append leaves b.err set. */

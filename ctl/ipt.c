@@ -29,10 +29,25 @@ static const struct {
 };
 static const char *const ipt_tables[] = { "raw", "nat", "filter" };
 
-/* iptables-save of every table, or NULL with a message. */
-static char *ipt_save(void)
+/* The two families' tools: the same chains, hooks and names in each. */
+struct ipt_family {
+	const char *save, *restore;
+	/* The rules of one chain (hook: an index of hooks[]), appended to @b. */
+	void (*chain_rules)(struct fwd_buf *b, const struct fwd_topology *t, int hook,
+			    const char *chain, in_addr_t uplink_addr);
+};
+
+static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hook,
+			const char *chain, in_addr_t uplink_addr);
+static void chain_rules6(struct fwd_buf *b, const struct fwd_topology *t, int hook,
+			 const char *chain, in_addr_t uplink_addr);
+static const struct ipt_family ipv4 = { "iptables-save", "iptables-restore", chain_rules };
+static const struct ipt_family ipv6 = { "ip6tables-save", "ip6tables-restore", chain_rules6 };
+
+/* iptables-save (or ip6tables-save) of every table, or NULL with a message. */
+static char *ipt_save(const struct ipt_family *fam)
 {
-	char *argv[] = { "iptables-save", NULL };
+	char *argv[] = { (char *)fam->save, NULL };
 
 	return rules_save(argv, "iptables");
 }
@@ -45,9 +60,9 @@ static bool save_has_chain(const char *save, const char *chain)
 	return strstr(save, line) != NULL;
 }
 
-static int ipt_restore(const char *input)
+static int ipt_restore(const struct ipt_family *fam, const char *input)
 {
-	char *argv[] = { "iptables-restore", "--noflush", "--wait", NULL };
+	char *argv[] = { (char *)fam->restore, "--noflush", "--wait", NULL };
 
 	return rules_restore(argv, input, "iptables");
 }
@@ -240,10 +255,75 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 	}
 }
 
-int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr)
+/*
+ * IPv6 (a bridge with an IPv6 address): the same chains in ip6tables, for what IPv6 has so far
+ * (no forwards, no isolate: `up` refuses those with IPv6). From outside into the bridge only
+ * replies; spoofed sources of the bridge's prefix from the uplink dropped in raw; each
+ * masquerade6 masqueraded out of the uplink, NAT66 as Docker does with ip6tables; the rest of
+ * the prefix leaves by the uplink only as the reply side of a connection (no leak of a
+ * namespace's address).
+ */
+static void chain_rules6(struct fwd_buf *b, const struct fwd_topology *t, int hook,
+			 const char *chain, in_addr_t uplink_addr)
+{
+	char prefix[INET6_ADDRSTRLEN + 4];
+	struct in6_addr net = fwd_in6_prefix_fill(&t->gateway6.addr, t->gateway6.prefix, false);
+	bool ports = t->snat_port_lo != FWD_NAT_PORT_LO || t->snat_port_hi != FWD_NAT_PORT_HI;
+
+	(void)uplink_addr;
+	snprintf(prefix, sizeof(prefix), "%s/%u", fwd_ip6_str(&net), t->gateway6.prefix);
+	if (hook == IPT_RAW && t->uplink[0])
+		fwd_buf_printf(b, "-A %s -i %s -s %s -j DROP\n", chain, t->uplink, prefix);
+	for (size_t i = 0; hook == IPT_POST && i < t->n_masquerades6; i++) {
+		const char *m = fwd_ip6_str(&t->masquerades6[i].net.addr);
+		unsigned int len = t->masquerades6[i].net.prefix;
+
+		for (int p = 0; ports && p < 2; p++)
+			fwd_buf_printf(
+			    b, "-A %s -s %s/%u -o %s -p %s -j MASQUERADE --to-ports %u-%u\n", chain,
+			    m, len, t->uplink, p ? "udp" : "tcp", t->snat_port_lo, t->snat_port_hi);
+		fwd_buf_printf(b, "-A %s -s %s/%u -o %s -j MASQUERADE\n", chain, m, len, t->uplink);
+	}
+	if (hook != IPT_FWD)
+		return;
+	fwd_buf_printf(b,
+		       "-A %s -o %s ! -i %s -m conntrack --ctstate ESTABLISHED,RELATED,DNAT "
+		       "-j ACCEPT\n",
+		       chain, t->bridge, t->bridge);
+	fwd_buf_printf(b, "-A %s -o %s ! -i %s -j DROP\n", chain, t->bridge, t->bridge);
+	if (!t->uplink[0])
+		return;
+	fwd_buf_printf(b, "-A %s -s %s -o %s -m conntrack --ctstate INVALID -j DROP\n", chain,
+		       prefix, t->uplink);
+	for (size_t i = 0; i < t->n_masquerades6; i++) {
+		const char *m = fwd_ip6_str(&t->masquerades6[i].net.addr);
+		unsigned int len = t->masquerades6[i].net.prefix;
+
+		if (t->ct_per_ns)
+			fwd_buf_printf(
+			    b,
+			    "-A %s -s %s/%u -o %s -m conntrack --ctstate NEW -m connlimit "
+			    "--connlimit-above %u --connlimit-mask 128 --connlimit-saddr "
+			    "-j DROP\n",
+			    chain, m, len, t->uplink, t->ct_per_ns);
+		fwd_buf_printf(b, "-A %s -s %s/%u -o %s -j ACCEPT\n", chain, m, len, t->uplink);
+		fwd_buf_printf(
+		    b,
+		    "-A %s -d %s/%u -i %s -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n",
+		    chain, m, len, t->uplink);
+	}
+	fwd_buf_printf(b, "-A %s -s %s -o %s -m conntrack --ctdir REPLY -j ACCEPT\n", chain, prefix,
+		       t->uplink);
+	fwd_buf_printf(b, "-A %s -s %s -o %s -j DROP\n", chain, prefix, t->uplink);
+}
+
+static int remove_family(const struct ipt_family *fam, const char *topology);
+
+static int apply_family(const struct ipt_family *fam, const struct fwd_topology *t,
+			in_addr_t uplink_addr)
 {
 	struct fwd_buf b = { 0 };
-	char *save = ipt_save();
+	char *save = ipt_save(fam);
 	int ret;
 
 	if (!save)
@@ -270,21 +350,32 @@ int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr)
 			snprintf(jump, sizeof(jump), "-A %s -j %s", hooks[h].builtin, chain);
 			if (!rules_has_line(save, jump))
 				fwd_buf_printf(&b, "%s\n", jump);
-			chain_rules(&b, t, h, chain, uplink_addr);
+			fam->chain_rules(&b, t, h, chain, uplink_addr);
 		}
 		fwd_buf_printf(&b, "COMMIT\n");
 	}
 	/* Never apply a script with a gap in it: a failed append leaves b.err set. */
-	ret = b.err ? fwd_fail(b.err, "iptables", "cannot build the rules") : ipt_restore(b.data);
+	ret = b.err ? fwd_fail(b.err, fam->restore, "cannot build the rules")
+		    : ipt_restore(fam, b.data);
 	fwd_buf_free(&b);
 	free(save);
 	return ret;
 }
 
-int ipt_remove(const char *topology)
+int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr)
+{
+	int ret = apply_family(&ipv4, t, uplink_addr);
+
+	/* ip6tables only with IPv6; a topology that had it and has no more loses its chains. */
+	if (!ret)
+		ret = t->has6 ? apply_family(&ipv6, t, uplink_addr) : remove_family(&ipv6, t->name);
+	return ret;
+}
+
+static int remove_family(const struct ipt_family *fam, const char *topology)
 {
 	struct fwd_buf b = { 0 };
-	char *save = ipt_save();
+	char *save = ipt_save(fam);
 	int ret = 0;
 
 	if (!save)
@@ -317,17 +408,24 @@ int ipt_remove(const char *topology)
 			b.data[b.len = start] = '\0'; /* nothing of fwd's in this table */
 	}
 	if (b.err)
-		ret = fwd_fail(b.err, "iptables", "cannot build the rules");
+		ret = fwd_fail(b.err, fam->restore, "cannot build the rules");
 	else if (b.len)
-		ret = ipt_restore(b.data);
+		ret = ipt_restore(fam, b.data);
 	fwd_buf_free(&b);
 	free(save);
 	return ret;
 }
 
-char *ipt_show(const char *topology)
+int ipt_remove(const char *topology)
 {
-	char *save = ipt_save(), prefix[32];
+	int ret = remove_family(&ipv4, topology);
+
+	return ret ? ret : remove_family(&ipv6, topology);
+}
+
+static char *show_family(const struct ipt_family *fam, const char *topology)
+{
+	char *save = ipt_save(fam), prefix[32];
 	struct fwd_buf b = { 0 };
 
 	if (!save)
@@ -338,6 +436,16 @@ char *ipt_show(const char *topology)
 			fwd_buf_printf(&b, "%s\n", line);
 	free(save);
 	if (b.err)
-		fwd_fail(b.err, "iptables", "cannot read the rules");
+		fwd_fail(b.err, fam->save, "cannot read the rules");
 	return fwd_buf_take(&b);
+}
+
+char *ipt_show(const char *topology)
+{
+	return show_family(&ipv4, topology);
+}
+
+char *ip6t_show(const char *topology)
+{
+	return show_family(&ipv6, topology);
 }

@@ -12,14 +12,19 @@
 #include "topology.h"
 
 /*
- * Create or refill the chains FWD-T-PRE/OUT/POST (nat) and FWD-T-FWD (filter), and the jumps
- * to them from the built-in chains, in one transaction per table. @uplink_addr (network
- * order) is the DNAT match address. Returns 0 or -errno, with the tool's message printed.
+ * Create or refill the chains FWD-T-RAW (raw), FWD-T-PRE/OUT/POST (nat) and FWD-T-FWD
+ * (filter), and the jumps to them from the built-in chains, in one transaction per table;
+ * in ip6tables too when the bridge has an IPv6 address (else fwd's ip6tables chains of the
+ * topology are removed). @uplink_addr (network order) is the DNAT match address. Returns 0 or
+ * -errno, with the tool's message printed.
  */
 int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr);
-/* Remove the jumps and the chains of @topology; what is absent is skipped. */
+/* Remove the jumps and the chains of @topology, iptables and ip6tables; what is absent is
+ * skipped. */
 int ipt_remove(const char *topology);
-/* The rules as iptables-save prints them, for `status` (malloc'd; NULL when none). */
+/* The rules as iptables-save (ip6tables-save) prints them, for `status` (malloc'd; NULL when
+ * none). */
 char *ipt_show(const char *topology);
+char *ip6t_show(const char *topology);
 
 #endif

@@ -120,4 +120,18 @@ int nl_addr_dump(struct nl_sock *nl, int ifindex,
 /* Create or replace the IPv4 default route via @gateway out of @ifindex (NLM_F_REPLACE). */
 int nl_route_replace_default(struct nl_sock *nl, in_addr_t gateway, int ifindex);
 
+/* IPv6 (nl_addr6.c). Add an address without duplicate address detection (IFA_F_NODAD); 0 also
+ * when it is there already. */
+int nl_addr6_add(struct nl_sock *nl, int ifindex, const struct in6_addr *addr, uint8_t prefix);
+/* Remove an IPv6 address; -EADDRNOTAVAIL when absent. */
+int nl_addr6_del(struct nl_sock *nl, int ifindex, const struct in6_addr *addr, uint8_t prefix);
+/* Call @cb for every global (not link-local) IPv6 address of @ifindex (0: all links). */
+int nl_addr6_dump(struct nl_sock *nl, int ifindex,
+		  int (*cb)(int ifindex, const struct in6_addr *addr, uint8_t prefix, void *ctx),
+		  void *ctx);
+/* Create or replace the IPv6 default route via @gateway out of @ifindex. */
+int nl_route6_replace_default(struct nl_sock *nl, const struct in6_addr *gateway, int ifindex);
+/* Remove the IPv6 default route out of @ifindex; 0 also when there is none. */
+int nl_route6_del_default(struct nl_sock *nl, int ifindex);
+
 #endif

@@ -171,6 +171,10 @@ static json_t *status_json(const char *name)
 	if (doc && (t.datapath == FWD_DATAPATH_KERNEL || json_array_size(rules)))
 		json_object_set(doc, "iptables", rules);
 	json_decref(rules);
+	rules = rules_json(t.has6 ? ip6t_show(t.name) : NULL);
+	if (doc && json_array_size(rules))
+		json_object_set(doc, "ip6tables", rules);
+	json_decref(rules);
 	rules = rules_json(ebt_show(t.name));
 	if (doc && (t.datapath == FWD_DATAPATH_KERNEL || json_array_size(rules)))
 		json_object_set(doc, "ebtables", rules);

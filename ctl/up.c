@@ -398,6 +398,23 @@ static int host_link_no_ipv6(const struct nl_link *l)
 	return ret;
 }
 
+/*
+ * With IPv6 the bridge needs a link-local address: the kernel sends the neighbour
+ * solicitation for a packet it routes into the bridge (a masqueraded reply from the LAN) from
+ * the outgoing link's link-local address, and sends none without one (ndisc_send_ns()). Its
+ * own, made from the bridge's MAC (modified EUI-64, RFC 4291), without DAD; the kernel makes
+ * none (ensure_no_ipv6: no address generation on fwd's links). The namespaces need none: a
+ * host's solicitations go out from its global address.
+ */
+static int bridge_link_local(struct up *u)
+{
+	const uint8_t *m = u->bridge.mac;
+	struct in6_addr ll = { .s6_addr = { 0xfe, 0x80, [8] = m[0] ^ 0x02, m[1], m[2], 0xff, 0xfe,
+					    m[3], m[4], m[5] } };
+
+	return nl_addr6_add(u->nl, u->bridge.ifindex, &ll, 64);
+}
+
 static int ensure_bridge(struct up *u)
 {
 	const struct fwd_topology *t = u->t;
@@ -421,6 +438,11 @@ static int ensure_bridge(struct up *u)
 	ret = nl_addr_add(u->nl, u->bridge.ifindex, t->gateway.addr, t->gateway.prefix);
 	if (ret)
 		return fail(u, ret, t->bridge, "cannot add gateway address");
+	if (t->has6 &&
+	    (ret = nl_addr6_add(u->nl, u->bridge.ifindex, &t->gateway6.addr, t->gateway6.prefix)))
+		return fail(u, ret, t->bridge, "cannot add the IPv6 gateway address");
+	if (t->has6 && (ret = bridge_link_local(u)))
+		return fail(u, ret, t->bridge, "cannot add its IPv6 link-local address");
 	if ((ret = ensure_no_ipv6(u->nl, &u->bridge)))
 		return fail(u, ret, t->bridge, "cannot turn off its IPv6 link-local address");
 	ret = nl_link_set_up(u->nl, u->bridge.ifindex);
@@ -483,10 +505,20 @@ static int sysctl_release(struct up *u, const char *name)
 	return 0;
 }
 
-/* ip_forward in the host namespace only; the previous value is journaled for `down`. */
+/*
+ * ip_forward in the host namespace only; the previous value is journaled for `down`. IPv6
+ * forwarding only while the file masquerades an IPv6 prefix: nothing else of IPv6 is routed
+ * (and `all.forwarding` is every link's, the uplink's included: it stops taking router
+ * advertisements there, as with Docker's IPv6).
+ */
 static int ensure_ip_forward(struct up *u)
 {
-	return sysctl_ensure(u, "net.ipv4.ip_forward", "1");
+	const char *v6 = "net.ipv6.conf.all.forwarding";
+	int ret = sysctl_ensure(u, "net.ipv4.ip_forward", "1");
+
+	if (ret)
+		return ret;
+	return u->t->n_masquerades6 ? sysctl_ensure(u, v6, "1") : sysctl_release(u, v6);
 }
 
 /*
@@ -572,9 +604,63 @@ static int remove_stale_addrs(struct nl_sock *in, const struct fwd_namespace *ns
 	return ret;
 }
 
+/* Global IPv6 addresses on a namespace's eth0 other than the declared one. */
+struct stale_addrs6 {
+	const struct fwd_namespace *ns; /* keep its addr6 when it has one */
+	uint8_t keep_prefix;
+	bool kept; /* the declared address is there, with the declared prefix */
+	struct in6_addr drop[8];
+	uint8_t drop_prefix[8];
+	size_t n;
+};
+
+static int collect_stale6(int ifindex, const struct in6_addr *addr, uint8_t prefix, void *ctx)
+{
+	struct stale_addrs6 *s = ctx;
+
+	if (s->ns->has6 && !memcmp(addr, &s->ns->addr6, sizeof(*addr))) {
+		s->kept |= prefix == s->keep_prefix;
+		return 0;
+	}
+	if (s->n == sizeof(s->drop) / sizeof(s->drop[0]))
+		return 0; /* more than fwd ever gave: the next up takes the rest */
+	s->drop[s->n] = *addr;
+	s->drop_prefix[s->n++] = prefix;
+	return 0;
+}
+
+/*
+ * IPv6 inside a namespace: exactly the declared address (none when it has none, also after
+ * an up that gave it one), without DAD, and the default route via the bridge's IPv6 address.
+ * eth0 has no link-local address (ensure_no_ipv6): nothing else of IPv6 is there.
+ */
+static int configure_inside6(struct up *u, struct nl_sock *in, const struct fwd_namespace *ns,
+			     int ifindex)
+{
+	const struct fwd_topology *t = u->t;
+	struct stale_addrs6 st = { .ns = ns, .keep_prefix = t->gateway6.prefix };
+	int ret = nl_addr6_dump(in, ifindex, collect_stale6, &st);
+
+	if (ret)
+		return nl_fail(in, ret, ns->name,
+			       "cannot list the IPv6 addresses of " FWD_NS_IFNAME);
+	for (size_t k = 0; k < st.n; k++) {
+		ret = nl_addr6_del(in, ifindex, &st.drop[k], st.drop_prefix[k]);
+		if (ret && ret != -EADDRNOTAVAIL)
+			return nl_fail(in, ret, ns->name, "cannot remove an old IPv6 address");
+	}
+	if (!ns->has6 || !t->has6)
+		return st.n ? nl_route6_del_default(in, ifindex) : 0;
+	if (!st.kept && (ret = nl_addr6_add(in, ifindex, &ns->addr6, t->gateway6.prefix)))
+		return nl_fail(in, ret, ns->name, "cannot add its IPv6 address");
+	if ((ret = nl_route6_replace_default(in, &t->gateway6.addr, ifindex)))
+		return nl_fail(in, ret, ns->name, "cannot set the IPv6 default route");
+	return 0;
+}
+
 /*
  * Inside the namespace: lo and eth0 up, eth0's GSO size, exactly the declared address,
- * default route.
+ * default route; the same for IPv6 (configure_inside6).
  */
 static int configure_inside(struct up *u, size_t i, int nsfd)
 {
@@ -618,8 +704,11 @@ static int configure_inside(struct up *u, size_t i, int nsfd)
 		nl_fail(in, ret, ns->name, "cannot set " FWD_NS_IFNAME " up");
 		goto out;
 	}
-	if ((ret = nl_route_replace_default(in, u->t->gateway.addr, eth.ifindex)))
+	if ((ret = nl_route_replace_default(in, u->t->gateway.addr, eth.ifindex))) {
 		nl_fail(in, ret, ns->name, "cannot set default route");
+		goto out;
+	}
+	ret = configure_inside6(u, in, ns, eth.ifindex);
 out:
 	nl_close(in);
 	return ret;
@@ -848,13 +937,18 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	struct up u = { .t = t, .o = o, .flush_conntrack = c->flush_conntrack };
 	int ret, lock_all, refused, line6;
 
-	/* The grammar takes IPv6 (check prints it); building it is still to come (issue 21):
-	 * refused before anything changes, rather than built as IPv4 only. */
-	if ((line6 = topo_ipv6_line(t))) {
-		/* FILE:LINE: as the parser's and the conflicts' messages are written */
+	/* IPv6 is built by datapath kernel so far, without isolate (issue 21): what is not
+	 * built yet is refused before anything changes, rather than built as IPv4 only.
+	 * FILE:LINE: as the parser's and the conflicts' messages are written. */
+	if ((line6 = topo_ipv6_line(t)) && t->datapath == FWD_DATAPATH_BPF) {
 		fprintf(stderr,
-			"%s:%d: IPv6 addresses are checked but not built yet: up takes IPv4 only "
-			"(remove the IPv6 addresses and prefixes)\n",
+			"%s:%d: datapath bpf does not carry IPv6 yet (datapath kernel does): "
+			"remove the IPv6 addresses and prefixes, or use datapath kernel\n",
+			t->source, line6);
+		return FWD_EXIT_USAGE;
+	}
+	if (line6 && t->isolate) {
+		fprintf(stderr, "%s:%d: isolate does not cover IPv6 yet: remove one or the other\n",
 			t->source, line6);
 		return FWD_EXIT_USAGE;
 	}

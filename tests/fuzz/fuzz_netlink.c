@@ -88,6 +88,11 @@ static int addr_seen(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx)
 	return 0;
 }
 
+static int addr6_seen(int ifindex, const struct in6_addr *addr, uint8_t prefix, void *ctx)
+{
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nl_link link;
@@ -102,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	stamp = data[1] & 1;
 	input = data + 2;
 	input_left = size - 2;
-	switch (data[0] % 8) {
+	switch (data[0] % 9) {
 	case 0:
 		if (!nl_link_get(&sock, "fwd0", &link))
 			check_link(&link);
@@ -119,6 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 7:
 		nl_link_set_up(&sock, 7); /* an ack, or an error with its extended ack */
 		break;
+	case 8: nl_addr6_dump(&sock, 2, addr6_seen, NULL); break;
 	}
 	check_str(sock.errmsg, sizeof(sock.errmsg), "the extended ack's text is not terminated");
 	return 0;

@@ -52,8 +52,8 @@ def link(index, name, kind=None, master=0, alias=None, port_isolated=None):
     return msg(RTM_NEWLINK, ifinfo + a, NLM_F_MULTI)
 
 
-def addr(index, a, prefix, flags=0):
-    ifa = struct.pack('=BBBBI', AF_INET, prefix, flags, 0, index)
+def addr(index, a, prefix, flags=0, family=AF_INET, scope=0):
+    ifa = struct.pack('=BBBBI', family, prefix, flags, scope, index)
     return msg(RTM_NEWADDR, ifa + attr(IFA_LOCAL, bytes(a)) + attr(IFA_ADDRESS, bytes(a)) +
                attr(IFA_FLAGS, struct.pack('=I', flags)), NLM_F_MULTI)
 
@@ -85,6 +85,9 @@ seeds = {
                        link(9, b'fwd5e6f7a8b', b'veth', master=7, port_isolated=0) + done()]),
     'addr-dump': (4, [addr(2, [10, 0, 0, 5], 24) + addr(7, [192, 168, 15, 5], 24, 0x01), done()]),
     'addr-primary': (5, [addr(7, [192, 168, 15, 5], 24) + done()]),
+    # IPv6: a global address and a link-local one (scope 253), which the dump leaves out
+    'addr6-dump': (8, [addr(2, [0xfd, 0, 0, 0x15] + [0] * 11 + [1], 64, 0x02, AF_INET6) +
+                       addr(2, [0xfe, 0x80] + [0] * 13 + [1], 64, 0x80, AF_INET6, 253), done()]),
     'nsid-dump': (6, [b''.join(msg(RTM_NEWNSID, struct.pack('=Bxxx', 0) +
                                    attr(NETNSA_NSID, struct.pack('=I', i)), NLM_F_MULTI)
                                for i in range(4)) + done()]),
