@@ -156,6 +156,16 @@ check "green (no IPv6 declared) with an address of its own making: no answer" \
 	sh -c "! ip netns exec $P-green ping -6 -c 2 -W 1 $LAN6 >/dev/null 2>&1"
 ip -n "$P-green" addr del ${PREFIX6}3/64 dev eth0
 check_eq "the LAN saw no echo request from the uplink for either" "$pings" "$(lan6_count fwdping6)"
+# Another topology whose IPv6 prefix overlaps: refused, naming this one.
+cat >"$WORK/other6.conf" <<CONF
+topology ${P}o
+datapath kernel
+bridge ${P:0:7}o 192.168.16.5/24 fd00:15::8000:0:0:5/65
+namespace $P-other 192.168.16.1
+CONF
+out=$("$FWDCTL" -n "$HOST" up "$WORK/other6.conf" 2>&1)
+check_eq "a topology whose IPv6 prefix overlaps: exit 2" 2 $?
+check "... naming the other" grep -q "other6.conf:3: IPv6 prefix fd00:15:0:0:8000::/65 overlaps another topology's (topology $T" <<<"$out"
 check "status -j shows the ip6tables rules" sh -c "'$FWDCTL' -j -n $HOST status $T | grep -q 'ip6tables'"
 
 # Re-up: nothing changes. Without red's IPv6 address: it goes, with its route.
