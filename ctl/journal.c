@@ -338,11 +338,30 @@ int journal_hostns_topologies(const char *hostns, const char *except,
 	return n;
 }
 
-bool journal_hostns_shared(const struct journal *j)
+bool journal_hostns_sysctl(const struct journal *j, const char *name, char *old, size_t len)
 {
-	char other[1][FWD_TOPO_NAME_SIZE];
+	char names[64][FWD_TOPO_NAME_SIZE];
+	int n = journal_hostns_topologies(j->hostns, j->topology, names, 64);
+	bool found = false;
 
-	return journal_hostns_topologies(j->hostns, j->topology, other, 1) > 0;
+	for (int i = 0; i < n && !found; i++) {
+		char path[128];
+		struct journal o = { .fd = -1, .lock_fd = -1 };
+		const struct journal_entry *e;
+		FILE *f;
+
+		snprintf(path, sizeof(path), FWD_RUN_DIR "/%.*s.journal", FWD_TOPO_NAME_MAX,
+			 names[i]);
+		if (!(f = fopen(path, "re")))
+			continue;
+		if (!journal_parse(&o, f) && (e = journal_find(&o, J_SYSCTL, name))) {
+			snprintf(old, len, "%s", e->value);
+			found = true;
+		}
+		fclose(f);
+		journal_close(&o);
+	}
+	return found;
 }
 
 void journal_sysctl_path(const char *name, char *path, size_t len)

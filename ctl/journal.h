@@ -66,6 +66,12 @@ void journal_forget(struct journal *j, enum journal_kind kind, const char *name)
 /* Rewrite the file atomically with the entries in memory, when anything was forgotten. */
 int journal_sync(struct journal *j);
 /*
+ * Another topology up in @j's host namespace journaled sysctl @name: the value it restores,
+ * in @old (@len bytes). A topology that finds a host-wide sysctl set already by another one
+ * journals the same value, so that whichever goes down last restores it.
+ */
+bool journal_hostns_sysctl(const struct journal *j, const char *name, char *old, size_t len);
+/*
  * The /proc/sys path of a J_SYSCTL entry's name: dotted ("net.ipv4.ip_forward"), or, for one
  * naming an interface, which may hold dots itself, with slashes ("net/ipv4/conf/br0/proxy_arp").
  */
@@ -84,8 +90,6 @@ int journal_hostns_topologies(const char *hostns, const char *except,
 			      char names[][FWD_TOPO_NAME_SIZE], int max);
 /* Does the network namespace of identity @id ("DEV:INODE") still exist? */
 bool journal_netns_alive(const char *id);
-/* Is another topology up (journaled) in the same host namespace as @j? */
-bool journal_hostns_shared(const struct journal *j);
 /* Remove the journal file (after `down` removed everything). */
 int journal_delete(struct journal *j);
 

@@ -33,11 +33,14 @@ static int attach_point(struct nl_sock *nl, const struct journal *j, const char 
 static int restore_sysctl(const struct journal *j, const struct journal_entry *e)
 {
 	bool per_interface = strchr(e->name, '/'); /* the topology's own bridge's */
-	char path[160];
+	char path[160], theirs[16];
 	int fd;
 
-	/* Another topology up in this host namespace relies on it too: its down restores it. */
-	if (!per_interface && journal_hostns_shared(j))
+	/* Another topology up in this host namespace relies on it too (it journaled it: up
+	 * journals a host-wide sysctl it finds set by another topology, journal_hostns_sysctl()):
+	 * the last one down restores it. One that does not rely on it (IPv6 forwarding, for a
+	 * topology without IPv6) does not hold it on. */
+	if (!per_interface && journal_hostns_sysctl(j, e->name, theirs, sizeof(theirs)))
 		return 0;
 	journal_sysctl_path(e->name, path, sizeof(path));
 	fd = open(path, O_WRONLY | O_CLOEXEC);

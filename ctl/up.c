@@ -473,7 +473,16 @@ static int sysctl_ensure(struct up *u, const char *name, const char *value)
 	}
 	old[strcspn(old, "\n")] = '\0';
 	if (!strcmp(old, value)) {
+		/* Set by another topology of this host namespace: journaled with what that one
+		 * will restore, so that the last of them to go down restores it (the first one
+		 * down leaves it to the others, teardown.c). Set by someone else: left alone. */
+		char theirs[sizeof(old)];
+
 		close(fd);
+		if (!strchr(name, '/') && !journal_find(&u->j, J_SYSCTL, name) &&
+		    journal_hostns_sysctl(&u->j, name, theirs, sizeof(theirs)) &&
+		    (ret = journal_add(&u->j, J_SYSCTL, name, theirs)))
+			return fail(u, ret, "journal", "cannot write");
 		return 0;
 	}
 	if (!journal_find(&u->j, J_SYSCTL, name))
@@ -488,11 +497,16 @@ static int sysctl_ensure(struct up *u, const char *name, const char *value)
 static int sysctl_release(struct up *u, const char *name)
 {
 	const struct journal_entry *e = journal_find(&u->j, J_SYSCTL, name);
-	char path[160];
+	char path[160], theirs[16];
 	int fd, ret = 0;
 
 	if (!e)
 		return 0;
+	/* A host-wide one another topology journaled too stays as it is: it needs it. */
+	if (!strchr(name, '/') && journal_hostns_sysctl(&u->j, name, theirs, sizeof(theirs))) {
+		journal_forget(&u->j, J_SYSCTL, name);
+		return 0;
+	}
 	journal_sysctl_path(name, path, sizeof(path));
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd >= 0 && write(fd, e->value, strlen(e->value)) < 0)

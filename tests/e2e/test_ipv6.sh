@@ -180,7 +180,17 @@ check_eq "blue still reaches the LAN" $UP6 "$(ask6 "$P-blue" tcp $LAN6 7000)"
 
 check_eq "never a frame from ${PREFIX6}/64 on the LAN" 0 "$(lan6_count fwdleak6)"
 stop_servers
+# Another topology, IPv4 only, up beside it: it does not need IPv6 forwarding, so the down of
+# the IPv6 one restores it all the same.
+cat >"$WORK/v4.conf" <<CONF
+topology ${P}4
+datapath kernel
+bridge ${P:0:7}4 192.168.17.5/24
+namespace $P-four 192.168.17.1
+CONF
+check "up of an IPv4-only topology beside it" "$FWDCTL" -q -n "$HOST" up "$WORK/v4.conf"
 check "down" "$FWDCTL" -q -n "$HOST" down "$T"
-check_eq "IPv6 forwarding back to what it was" "$fwd6_before" "$(forwarding6)"
+check_eq "IPv6 forwarding back to what it was, the IPv4-only topology still up" "$fwd6_before" "$(forwarding6)"
+check "down of the IPv4-only topology" "$FWDCTL" -q -n "$HOST" down "${P}4"
 check_eq "no ip6tables chain of fwd's left" "" "$(in_ns "$HOST" ip6tables-save | grep -- "FWD-$T-")"
 check_eq "nothing else left" "$before" "$(snapshot)"

@@ -1,6 +1,6 @@
 #!/bin/bash
-# ip_forward is restored by the down of the last topology that needed it, whatever the length
-# of the topologies' names: a 12-character name (the longest allowed) once made down take the
+# ip_forward is restored by the down of the last topology that needed it, in whichever order
+# they go down and whatever the length of the topologies' names: a 12-character name (the longest allowed) once made down take the
 # topology's own journal for another's and leave forwarding on for good.
 . "$(dirname "$0")/lib.sh"
 
@@ -34,10 +34,16 @@ for dp in kernel bpf; do
 	check "$T down of $long" "$FWDCTL" -q -n "$HOST" down "$long"
 	check_eq "$T down of the only topology restored forwarding off" 0 "$(forwarding)"
 
-	# Two topologies: forwarding stays on until the last one is down, in either order.
-	check "$T up of $long and $short" sh -c "'$FWDCTL' -q -n '$HOST' up '$long_conf' && '$FWDCTL' -q -n '$HOST' up '$short_conf'"
-	check "$T down of $short" "$FWDCTL" -q -n "$HOST" down "$short"
-	check_eq "$T $long still up: forwarding stays on" 1 "$(forwarding)"
-	check "$T down of $long" "$FWDCTL" -q -n "$HOST" down "$long"
-	check_eq "$T the last down restored forwarding off" 0 "$(forwarding)"
+	# Two topologies: forwarding stays on until the last one is down, in either order. The
+	# second up finds forwarding on already; when the first goes down first, the second
+	# must still know what to restore (it once did not: forwarding stayed on).
+	for first in "$short" "$long"; do
+		second=$long
+		[ "$first" = "$long" ] && second=$short
+		check "$T up of $long and $short" sh -c "'$FWDCTL' -q -n '$HOST' up '$long_conf' && '$FWDCTL' -q -n '$HOST' up '$short_conf'"
+		check "$T down of $first" "$FWDCTL" -q -n "$HOST" down "$first"
+		check_eq "$T $second still up: forwarding stays on" 1 "$(forwarding)"
+		check "$T down of $second" "$FWDCTL" -q -n "$HOST" down "$second"
+		check_eq "$T the last down ($second) restored forwarding off" 0 "$(forwarding)"
+	done
 done
