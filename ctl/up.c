@@ -46,6 +46,7 @@ struct up {
 	struct fwd_endpoint_rt *eps;
 	bool *port_isolated;  /* per namespace: its bridge port is isolated (as found) */
 	bool flush_conntrack; /* up --flush-conntrack */
+	bool ipv6_was;	      /* the last up of this topology gave IPv6 addresses */
 };
 
 /* Errors of the host-namespace socket carry its extended ack. */
@@ -406,13 +407,69 @@ static int host_link_no_ipv6(const struct nl_link *l)
  * none (ensure_no_ipv6: no address generation on fwd's links). The namespaces need none: a
  * host's solicitations go out from its global address.
  */
-static int bridge_link_local(struct up *u)
+/* Global IPv6 addresses on a link other than the declared one (configure_inside6, the bridge). */
+struct stale_addrs6 {
+	const struct fwd_namespace *ns; /* keep its addr6 when it has one */
+	uint8_t keep_prefix;
+	bool kept; /* the declared address is there, with the declared prefix */
+	struct in6_addr drop[8];
+	uint8_t drop_prefix[8];
+	size_t n;
+};
+
+static struct in6_addr bridge_link_local_addr(const struct up *u)
 {
 	const uint8_t *m = u->bridge.mac;
-	struct in6_addr ll = { .s6_addr = { 0xfe, 0x80, [8] = m[0] ^ 0x02, m[1], m[2], 0xff, 0xfe,
-					    m[3], m[4], m[5] } };
+
+	return (struct in6_addr){ .s6_addr = { 0xfe, 0x80, [8] = m[0] ^ 0x02, m[1], m[2], 0xff,
+					       0xfe, m[3], m[4], m[5] } };
+}
+
+static int bridge_link_local(struct up *u)
+{
+	struct in6_addr ll = bridge_link_local_addr(u);
 
 	return nl_addr6_add(u->nl, u->bridge.ifindex, &ll, 64);
+}
+
+static int collect_bridge6(int ifindex, const struct in6_addr *addr, uint8_t prefix, void *ctx)
+{
+	struct stale_addrs6 *s = ctx;
+
+	if (s->n < sizeof(s->drop) / sizeof(s->drop[0])) {
+		s->drop[s->n] = *addr;
+		s->drop_prefix[s->n++] = prefix;
+	}
+	return 0;
+}
+
+/*
+ * The last up gave fwd's own bridge IPv6 addresses: those this file no longer has go (all of
+ * them, the link-local one too, when it has no IPv6). A bridge fwd did not create keeps what
+ * it has, as with IPv4.
+ */
+static int bridge_stale_ipv6(struct up *u)
+{
+	const struct fwd_topology *t = u->t;
+	struct stale_addrs6 st = { 0 };
+	int ret;
+
+	if (!u->ipv6_was || !journal_find(&u->j, J_BRIDGE, t->bridge))
+		return 0;
+	if ((ret = nl_addr6_dump(u->nl, u->bridge.ifindex, collect_bridge6, &st)))
+		return ret;
+	if (!t->has6 && st.n < sizeof(st.drop) / sizeof(st.drop[0])) {
+		st.drop[st.n] = bridge_link_local_addr(u);
+		st.drop_prefix[st.n++] = 64;
+	}
+	for (size_t k = 0; k < st.n; k++) {
+		if (t->has6 && !memcmp(&st.drop[k], &t->gateway6.addr, sizeof(st.drop[k])))
+			continue;
+		ret = nl_addr6_del(u->nl, u->bridge.ifindex, &st.drop[k], st.drop_prefix[k]);
+		if (ret && ret != -EADDRNOTAVAIL)
+			return ret;
+	}
+	return 0;
 }
 
 static int ensure_bridge(struct up *u)
@@ -443,6 +500,8 @@ static int ensure_bridge(struct up *u)
 		return fail(u, ret, t->bridge, "cannot add the IPv6 gateway address");
 	if (t->has6 && (ret = bridge_link_local(u)))
 		return fail(u, ret, t->bridge, "cannot add its IPv6 link-local address");
+	if ((ret = bridge_stale_ipv6(u)))
+		return fail(u, ret, t->bridge, "cannot remove an old IPv6 address");
 	if ((ret = ensure_no_ipv6(u->nl, &u->bridge)))
 		return fail(u, ret, t->bridge, "cannot turn off its IPv6 link-local address");
 	ret = nl_link_set_up(u->nl, u->bridge.ifindex);
@@ -618,16 +677,6 @@ static int remove_stale_addrs(struct nl_sock *in, const struct fwd_namespace *ns
 	return ret;
 }
 
-/* Global IPv6 addresses on a namespace's eth0 other than the declared one. */
-struct stale_addrs6 {
-	const struct fwd_namespace *ns; /* keep its addr6 when it has one */
-	uint8_t keep_prefix;
-	bool kept; /* the declared address is there, with the declared prefix */
-	struct in6_addr drop[8];
-	uint8_t drop_prefix[8];
-	size_t n;
-};
-
 static int collect_stale6(int ifindex, const struct in6_addr *addr, uint8_t prefix, void *ctx)
 {
 	struct stale_addrs6 *s = ctx;
@@ -653,8 +702,12 @@ static int configure_inside6(struct up *u, struct nl_sock *in, const struct fwd_
 {
 	const struct fwd_topology *t = u->t;
 	struct stale_addrs6 st = { .ns = ns, .keep_prefix = t->gateway6.prefix };
-	int ret = nl_addr6_dump(in, ifindex, collect_stale6, &st);
+	int ret;
 
+	/* No IPv6 now nor at the last up: nothing to look for (a request per namespace less). */
+	if (!t->has6 && !u->ipv6_was)
+		return 0;
+	ret = nl_addr6_dump(in, ifindex, collect_stale6, &st);
 	if (ret)
 		return nl_fail(in, ret, ns->name,
 			       "cannot list the IPv6 addresses of " FWD_NS_IFNAME);
@@ -1005,6 +1058,15 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		journal_close(&u.j);
 		ret = refused;
 		goto out_nl;
+	}
+	/* What the last up built (the file it saved), before this one replaces it. */
+	if (!t->has6) {
+		struct fwd_topology saved;
+
+		if (!fwd_saved_topology(t->name, &saved)) {
+			u.ipv6_was = saved.has6;
+			topo_free(&saved);
+		}
 	}
 	/* From here on, everything is journaled before it is created. */
 	ret = save_topology(t);

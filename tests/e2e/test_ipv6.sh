@@ -179,6 +179,18 @@ check_eq "... and its IPv6 default route" "" "$(ip -n "$P-red" -6 route show def
 check_eq "blue still reaches the LAN" $UP6 "$(ask6 "$P-blue" tcp $LAN6 7000)"
 
 check_eq "never a frame from ${PREFIX6}/64 on the LAN" 0 "$(lan6_count fwdleak6)"
+# The file without any IPv6: up takes all of it away, and puts it back after.
+sed -e "/^masquerade ${PREFIX6}/d" -e "s| ${PREFIX6}[0-9a-f:]*/64$||" -e "s| ${PREFIX6}[0-9]*$||" \
+	"$WORK/lab6.conf" >"$WORK/v4only.conf"
+check "up of the same file without IPv6" "$FWDCTL" -q -n "$HOST" up "$WORK/v4only.conf"
+check_eq "blue's IPv6 address is gone" "" "$(ip -n "$P-blue" -6 -o addr show dev eth0 scope global)"
+check_eq "the bridge's IPv6 addresses are gone (gateway, link-local)" "" \
+	"$(ip -n "$HOST" -6 -o addr show dev vnet0)"
+check_eq "fwd's ip6tables chains are gone" "" "$(in_ns "$HOST" ip6tables-save | grep -- "FWD-$T-")"
+check_eq "IPv6 forwarding back to what it was" "$fwd6_before" "$(forwarding6)"
+check "up with IPv6 again" "$FWDCTL" -q -n "$HOST" up "$WORK/lab6.conf"
+peer6_server "$LAN" tcp 7000
+check_eq "red -> LAN tcp masqueraded again" $UP6 "$(ask6 "$P-red" tcp $LAN6 7000)"
 stop_servers
 # Another topology, IPv4 only, up beside it: it does not need IPv6 forwarding, so the down of
 # the IPv6 one restores it all the same.
