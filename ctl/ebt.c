@@ -55,25 +55,35 @@ int ebt_apply(const struct fwd_topology *t, char (*veths)[16], const uint8_t (*m
 		char mac[18];
 
 		ebt_mac_str(macs[i], mac, sizeof(mac));
-		fwd_buf_printf(&b, "-A %s -i %s -s ! %s -j DROP\n", chain, veth, mac);
-		fwd_buf_printf(&b, "-A %s -p IPv4 -i %s --ip-src ! %s -j DROP\n", chain, veth,
-			       addr);
-		/* An address probe (RFC 5227) says 0.0.0.0, as datapath bpf lets through. */
-		fwd_buf_printf(
-		    &b, "-A %s -p ARP -i %s --arp-ip-src 0.0.0.0 --arp-mac-src %s -j RETURN\n",
-		    chain, veth, mac);
-		fwd_buf_printf(&b, "-A %s -p ARP -i %s --arp-ip-src ! %s -j DROP\n", chain, veth,
-			       addr);
-		fwd_buf_printf(&b, "-A %s -p ARP -i %s --arp-mac-src ! %s -j DROP\n", chain, veth,
-			       mac);
-		/* With IPv6 on the bridge: a namespace's IPv6 carries its own address (fwd's
-		 * links have no link-local address and no DAD, so every frame it sends does), and
-		 * a namespace without one sends none. */
-		if (t->has6 && t->namespaces[i].has6)
+		/* IPv4 and ARP: datapath bpf's programs check those themselves (bpf/spoof.h). */
+		if (t->datapath == FWD_DATAPATH_KERNEL) {
+			fwd_buf_printf(&b, "-A %s -i %s -s ! %s -j DROP\n", chain, veth, mac);
+			fwd_buf_printf(&b, "-A %s -p IPv4 -i %s --ip-src ! %s -j DROP\n", chain,
+				       veth, addr);
+			/* An address probe (RFC 5227) says 0.0.0.0, as datapath bpf lets through.
+			 */
+			fwd_buf_printf(
+			    &b,
+			    "-A %s -p ARP -i %s --arp-ip-src 0.0.0.0 --arp-mac-src %s -j "
+			    "RETURN\n",
+			    chain, veth, mac);
+			fwd_buf_printf(&b, "-A %s -p ARP -i %s --arp-ip-src ! %s -j DROP\n", chain,
+				       veth, addr);
+			fwd_buf_printf(&b, "-A %s -p ARP -i %s --arp-mac-src ! %s -j DROP\n", chain,
+				       veth, mac);
+		}
+		/* With IPv6 on the bridge, on either datapath (datapath bpf passes IPv6 to the
+		 * bridge): a namespace's IPv6 carries its own MAC and address (fwd's links have no
+		 * link-local address and no DAD, so every frame it sends does), and a namespace
+		 * without one sends none. */
+		if (t->has6 && t->namespaces[i].has6) {
+			fwd_buf_printf(&b, "-A %s -p IPv6 -i %s -s ! %s -j DROP\n", chain, veth,
+				       mac);
 			fwd_buf_printf(&b, "-A %s -p IPv6 -i %s --ip6-src ! %s -j DROP\n", chain,
 				       veth, fwd_ip6_str(&t->namespaces[i].addr6));
-		else if (t->has6)
+		} else if (t->has6) {
 			fwd_buf_printf(&b, "-A %s -p IPv6 -i %s -j DROP\n", chain, veth);
+		}
 	}
 	fwd_buf_printf(&b, "COMMIT\n");
 	/* Never apply a script with a gap in it: a failed append leaves b.err set. */

@@ -13,8 +13,9 @@
 
 /*
  * Create or refill FWD-T-SPOOF and the jump to it: on host-side veth @veths[i], only the source
- * MAC @macs[i] and, for IPv4 and ARP, the address of namespace i. Returns 0 or -errno, with the
- * tool's message printed.
+ * MAC @macs[i] and, for IPv4 and ARP, the address of namespace i (datapath kernel); for IPv6,
+ * its IPv6 address or nothing (either datapath, when the bridge has IPv6). Returns 0 or
+ * -errno, with the tool's message printed.
  */
 int ebt_apply(const struct fwd_topology *t, char (*veths)[16], const uint8_t (*macs)[6]);
 /* Remove the jump and the chain of @topology; what is absent is skipped. */

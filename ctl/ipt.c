@@ -364,9 +364,11 @@ static int apply_family(const struct ipt_family *fam, const struct fwd_topology 
 
 int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr)
 {
-	int ret = apply_family(&ipv4, t, uplink_addr);
+	/* iptables for datapath kernel (datapath bpf's programs carry IPv4), ip6tables for
+	 * IPv6 on either; a topology that no longer needs one loses its chains there. */
+	int ret = t->datapath == FWD_DATAPATH_KERNEL ? apply_family(&ipv4, t, uplink_addr)
+						     : remove_family(&ipv4, t->name);
 
-	/* ip6tables only with IPv6; a topology that had it and has no more loses its chains. */
 	if (!ret)
 		ret = t->has6 ? apply_family(&ipv6, t, uplink_addr) : remove_family(&ipv6, t->name);
 	return ret;

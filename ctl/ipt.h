@@ -13,9 +13,10 @@
 
 /*
  * Create or refill the chains FWD-T-RAW (raw), FWD-T-PRE/OUT/POST (nat) and FWD-T-FWD
- * (filter), and the jumps to them from the built-in chains, in one transaction per table;
- * in ip6tables too when the bridge has an IPv6 address (else fwd's ip6tables chains of the
- * topology are removed). @uplink_addr (network order) is the DNAT match address. Returns 0 or
+ * (filter), and the jumps to them from the built-in chains, in one transaction per table:
+ * in iptables for datapath kernel, in ip6tables for either datapath when the bridge has an
+ * IPv6 address (datapath bpf passes IPv6 to the kernel); where not needed, fwd's chains of the
+ * topology are removed. @uplink_addr (network order) is the DNAT match address. Returns 0 or
  * -errno, with the tool's message printed.
  */
 int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr);

@@ -905,9 +905,11 @@ static int remove_stale(struct up *u)
 }
 
 /* datapath bpf masquerades and forwards in BPF: iptables is datapath kernel's only. */
+/* datapath kernel's rules; and IPv6's on either datapath (datapath bpf's programs pass IPv6
+ * to the kernel: its bridge, routing and ip6tables carry it, see ipt.c). */
 static bool needs_iptables(const struct fwd_topology *t)
 {
-	return t->datapath == FWD_DATAPATH_KERNEL;
+	return t->datapath == FWD_DATAPATH_KERNEL || t->has6;
 }
 
 static int remove_journaled(struct up *u, enum journal_kind kind, const char *name)
@@ -1004,17 +1006,10 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	struct up u = { .t = t, .o = o, .flush_conntrack = c->flush_conntrack };
 	int ret, lock_all, refused, line6;
 
-	/* IPv6 is built by datapath kernel so far, without isolate (issue 21): what is not
-	 * built yet is refused before anything changes, rather than built as IPv4 only.
-	 * FILE:LINE: as the parser's and the conflicts' messages are written. */
-	if ((line6 = topo_ipv6_line(t)) && t->datapath == FWD_DATAPATH_BPF) {
-		fprintf(stderr,
-			"%s:%d: datapath bpf does not carry IPv6 yet (datapath kernel does): "
-			"remove the IPv6 addresses and prefixes, or use datapath kernel\n",
-			t->source, line6);
-		return FWD_EXIT_USAGE;
-	}
-	if (line6 && t->isolate) {
+	/* IPv6 is built without isolate so far (issue 21): refused before anything changes,
+	 * rather than built as IPv4 only. FILE:LINE: as the parser's and the conflicts'
+	 * messages are written. */
+	if ((line6 = topo_ipv6_line(t)) && t->isolate) {
 		fprintf(stderr, "%s:%d: isolate does not cover IPv6 yet: remove one or the other\n",
 			t->source, line6);
 		return FWD_EXIT_USAGE;

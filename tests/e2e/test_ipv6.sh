@@ -1,14 +1,17 @@
 #!/bin/bash
-# IPv6 beside IPv4 (issue 21, so far): datapath kernel builds it, datapath bpf and isolate
-# refuse it before anything changes. The lab dual-stack: red and blue with IPv6 addresses in
-# fd00:15::/64 (green without), the bridge fd00:15::5, masquerade of the prefix out of the
-# uplink (fd77::1, the LAN fd77::2). Checked: the addresses ready at once (no DAD) and the
-# IPv6 default route; ping, TCP and UDP between namespaces and to the gateway; out to the LAN
-# masqueraded (the LAN sees fd77::1); the LAN reaches no namespace by its own address and its
-# spoofed sources of the prefix are dropped; a namespace sending from an address not its own,
-# or green sending IPv6 at all, reaches nobody; never a frame from fd00:15::/64 on the LAN; a
-# re-up changes nothing, a removed address goes, down restores forwarding and removes fwd's
-# ip6tables chains.
+# IPv6 beside IPv4 (issue 21, so far), on both datapaths: datapath kernel builds it with the
+# bridge, routing and ip6tables; datapath bpf's programs pass IPv6 to the kernel, which carries
+# it the same way (the BPF hot path for IPv6 is still to come); isolate refuses it before
+# anything changes. The lab dual-stack: red and blue with IPv6 addresses in fd00:15::/64 (green
+# without), the bridge fd00:15::5, masquerade of the prefix out of the uplink (fd77::1, the LAN
+# fd77::2). Checked: the addresses ready at once (no DAD) and the IPv6 default route; ping, TCP
+# and UDP between namespaces and to the gateway; out to the LAN masqueraded (the LAN sees
+# fd77::1), also when the host must solicit a namespace's MAC itself; the LAN reaches no
+# namespace by its own address and its spoofed sources of the prefix are dropped; a namespace
+# sending from an address not its own, or green sending IPv6 at all, reaches nobody; a second
+# topology with an overlapping prefix is refused; never a frame from fd00:15::/64 on the LAN; a
+# re-up changes nothing, removed addresses go (one, then all IPv6), and down restores
+# forwarding and removes fwd's ip6tables chains, also with an IPv4-only topology still up.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -32,40 +35,6 @@ lan6_count() {
 forwarding6() { in_ns "$HOST" sysctl -n net.ipv6.conf.all.forwarding; }
 fwd6_before=$(forwarding6)
 before=$(snapshot)
-
-T=${P}6
-cat >"$WORK/lab6.conf" <<CONF
-topology $T
-datapath kernel
-bridge vnet0 192.168.15.5/24 ${PREFIX6}5/64
-uplink up0
-masquerade 192.168.15.0/24
-masquerade ${PREFIX6}/64
-namespace $P-red   192.168.15.1 ${PREFIX6}1
-namespace $P-blue  192.168.15.2 ${PREFIX6}2
-namespace $P-green 192.168.15.3
-CONF
-
-# What is not built yet is refused, and changes nothing.
-sed 's/^datapath kernel/datapath bpf/' "$WORK/lab6.conf" >"$WORK/bpf6.conf"
-out=$("$FWDCTL" -n "$HOST" up "$WORK/bpf6.conf" 2>&1)
-check_eq "datapath bpf with IPv6: exit 2" 2 $?
-check "... naming the bridge line" grep -q "bpf6.conf:3: datapath bpf does not carry IPv6 yet" <<<"$out"
-{ cat "$WORK/lab6.conf"; echo isolate; } >"$WORK/iso6.conf"
-out=$("$FWDCTL" -n "$HOST" up "$WORK/iso6.conf" 2>&1)
-check_eq "isolate with IPv6: exit 2" 2 $?
-check "... saying why" grep -q "iso6.conf:3: isolate does not cover IPv6 yet" <<<"$out"
-check_eq "both changed nothing" "$before" "$(snapshot)"
-
-check "up (datapath kernel, dual stack)" "$FWDCTL" -q -n "$HOST" up "$WORK/lab6.conf"
-check_eq "IPv6 forwarding on while an IPv6 prefix is masqueraded" 1 "$(forwarding6)"
-check "red has ${PREFIX6}1/64, ready at once (not tentative)" \
-	sh -c "ip -n $P-red -6 -o addr show dev eth0 scope global | grep -q '${PREFIX6}1/64' &&
-	       ! ip -n $P-red -6 -o addr show dev eth0 | grep -q tentative"
-check_eq "red's IPv6 default route via the bridge" "default via ${PREFIX6}5 dev eth0" \
-	"$(ip -n "$P-red" -6 route show default | awk '{print $1, $2, $3, $4, $5}')"
-check_eq "green has no IPv6 address" "" "$(ip -n "$P-green" -6 -o addr show dev eth0 scope global)"
-check "the bridge has ${PREFIX6}5/64" sh -c "ip -n $HOST -6 -o addr show dev vnet0 | grep -q '${PREFIX6}5/64'"
 
 # Servers that answer with the peer address they saw, on IPv6 (and IPv4: dual-stack sockets).
 peer6_server() { # NS tcp|udp PORT
@@ -103,106 +72,148 @@ try:
 except OSError:
     pass' "$2" "$3" "$4"
 }
-peer6_server "$P-blue" tcp 7000
-peer6_server "$P-blue" udp 7001
-peer6_server "$LAN" tcp 7000
-peer6_server "$LAN" udp 7001
-
-check "red pings blue over IPv6" pingable "$P-red" ${PREFIX6}2
-check "red pings the gateway over IPv6" pingable "$P-red" ${PREFIX6}5
-check_eq "red -> blue tcp: blue sees red's address" ${PREFIX6}1 "$(ask6 "$P-red" tcp ${PREFIX6}2 7000)"
-check_eq "red -> blue udp: blue sees red's address" ${PREFIX6}1 "$(ask6 "$P-red" udp ${PREFIX6}2 7001)"
-pings=$(lan6_count fwdping6)
-check "red pings the LAN over IPv6" pingable "$P-red" $LAN6
-check "... which saw the echo request from the uplink's address" test "$(lan6_count fwdping6)" -gt "$pings"
-check_eq "red -> LAN tcp: masqueraded to the uplink's address" $UP6 "$(ask6 "$P-red" tcp $LAN6 7000)"
-check_eq "red -> LAN udp: masqueraded to the uplink's address" $UP6 "$(ask6 "$P-red" udp $LAN6 7001)"
-# The replies routed into the bridge need the host to find red's MAC itself (neighbour
-# solicitation from the bridge's link-local address): with its entry for red gone, red's
-# cache of the gateway still fresh, nothing else teaches it.
-ip -n "$HOST" -6 neigh flush dev vnet0
-check_eq "red -> LAN tcp with the host's neighbour entry for red flushed" $UP6 \
-	"$(ask6 "$P-red" tcp $LAN6 7000)"
-check_eq "blue -> LAN tcp: masqueraded" $UP6 "$(ask6 "$P-blue" tcp $LAN6 7000)"
-check_eq "IPv4 beside it: red -> LAN tcp masqueraded to 10.77.0.1" $UPLINK_ADDR \
-	"$(peer_server "$LAN" tcp 7002; ask "$P-red" tcp $LAN_ADDR 7002)"
-
-# Hostile: the LAN routes the prefix to the uplink and tries the namespaces directly, and
-# with a spoofed source of the prefix; a namespace sends from an address not its own; green,
-# which has no IPv6 address, sends IPv6.
-ip -n "$LAN" -6 route add ${PREFIX6}/64 via $UP6
-check_eq "the LAN cannot reach blue by its own address" "" "$(ask6 "$LAN" tcp ${PREFIX6}2 7000)"
-ip -n "$LAN" addr add ${PREFIX6}9/128 dev lo
-check_eq "... nor with a source of the prefix" "" \
-	"$(in_ns "$LAN" timeout 5 python3 -c '
+# ask6_from NS SRC ADDR PORT: as ask6 tcp, from the source address SRC.
+ask6_from() {
+	in_ns "$1" timeout 5 python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 s.settimeout(3)
 s.bind((sys.argv[1], 0))
 try:
-    s.connect((sys.argv[2], 7000))
+    s.connect((sys.argv[2], int(sys.argv[3])))
     print(s.recv(100).decode().strip())
 except OSError:
-    pass' ${PREFIX6}9 ${PREFIX6}2)"
-ip -n "$LAN" addr del ${PREFIX6}9/128 dev lo
-pings=$(lan6_count fwdping6)
-ip -n "$P-red" addr add ${PREFIX6}9/64 dev eth0 nodad
-check "red from an address not its own: no answer" sh -c "! ip netns exec $P-red ping -6 -c 2 -W 1 -I ${PREFIX6}9 $LAN6 >/dev/null 2>&1"
-check "... from blue either" sh -c "! ip netns exec $P-red ping -6 -c 1 -W 1 -I ${PREFIX6}9 ${PREFIX6}2 >/dev/null 2>&1"
-ip -n "$P-red" addr del ${PREFIX6}9/64 dev eth0
-ip -n "$P-green" addr add ${PREFIX6}3/64 dev eth0 nodad
-ip -n "$P-green" -6 route add default via ${PREFIX6}5
-check "green (no IPv6 declared) with an address of its own making: no answer" \
-	sh -c "! ip netns exec $P-green ping -6 -c 2 -W 1 $LAN6 >/dev/null 2>&1"
-ip -n "$P-green" addr del ${PREFIX6}3/64 dev eth0
-check_eq "the LAN saw no echo request from the uplink for either" "$pings" "$(lan6_count fwdping6)"
-# Another topology whose IPv6 prefix overlaps: refused, naming this one.
-cat >"$WORK/other6.conf" <<CONF
+    pass' "$2" "$3" "$4"
+}
+
+for dp in ${DATAPATHS:-kernel bpf}; do
+	T=${P}6${dp:0:1}
+	D="$dp:"
+	cat >"$WORK/lab6.conf" <<CONF
+topology $T
+datapath $dp
+bridge vnet0 192.168.15.5/24 ${PREFIX6}5/64
+uplink up0
+masquerade 192.168.15.0/24
+masquerade ${PREFIX6}/64
+namespace $P-red   192.168.15.1 ${PREFIX6}1
+namespace $P-blue  192.168.15.2 ${PREFIX6}2
+namespace $P-green 192.168.15.3
+CONF
+
+	# What is not built yet is refused, and changes nothing.
+	{ cat "$WORK/lab6.conf"; echo isolate; } >"$WORK/iso6.conf"
+	out=$("$FWDCTL" -n "$HOST" up "$WORK/iso6.conf" 2>&1)
+	check_eq "$D isolate with IPv6: exit 2" 2 $?
+	check "$D ... saying why" grep -q "iso6.conf:3: isolate does not cover IPv6 yet" <<<"$out"
+	check_eq "$D that changed nothing" "$before" "$(snapshot)"
+
+	check "$D up (dual stack)" "$FWDCTL" -q -n "$HOST" up "$WORK/lab6.conf"
+	check_eq "$D IPv6 forwarding on while an IPv6 prefix is masqueraded" 1 "$(forwarding6)"
+	check "$D red has ${PREFIX6}1/64, ready at once (not tentative)" \
+		sh -c "ip -n $P-red -6 -o addr show dev eth0 scope global | grep -q '${PREFIX6}1/64' &&
+		       ! ip -n $P-red -6 -o addr show dev eth0 | grep -q tentative"
+	check_eq "$D red's IPv6 default route via the bridge" "default via ${PREFIX6}5 dev eth0" \
+		"$(ip -n "$P-red" -6 route show default | awk '{print $1, $2, $3, $4, $5}')"
+	check_eq "$D green has no IPv6 address" "" "$(ip -n "$P-green" -6 -o addr show dev eth0 scope global)"
+	check "$D the bridge has ${PREFIX6}5/64" sh -c "ip -n $HOST -6 -o addr show dev vnet0 | grep -q '${PREFIX6}5/64'"
+
+	peer6_server "$P-blue" tcp 7000
+	peer6_server "$P-blue" udp 7001
+	peer6_server "$LAN" tcp 7000
+	peer6_server "$LAN" udp 7001
+
+	check "$D red pings blue over IPv6" pingable "$P-red" ${PREFIX6}2
+	check "$D red pings the gateway over IPv6" pingable "$P-red" ${PREFIX6}5
+	check_eq "$D red -> blue tcp: blue sees red's address" ${PREFIX6}1 "$(ask6 "$P-red" tcp ${PREFIX6}2 7000)"
+	check_eq "$D red -> blue udp: blue sees red's address" ${PREFIX6}1 "$(ask6 "$P-red" udp ${PREFIX6}2 7001)"
+	pings=$(lan6_count fwdping6)
+	check "$D red pings the LAN over IPv6" pingable "$P-red" $LAN6
+	check "$D ... which saw the echo request from the uplink's address" test "$(lan6_count fwdping6)" -gt "$pings"
+	check_eq "$D red -> LAN tcp: masqueraded to the uplink's address" $UP6 "$(ask6 "$P-red" tcp $LAN6 7000)"
+	check_eq "$D red -> LAN udp: masqueraded to the uplink's address" $UP6 "$(ask6 "$P-red" udp $LAN6 7001)"
+	# The replies routed into the bridge need the host to find red's MAC itself (neighbour
+	# solicitation from the bridge's link-local address): with its entry for red gone, red's
+	# cache of the gateway still fresh, nothing else teaches it.
+	ip -n "$HOST" -6 neigh flush dev vnet0
+	check_eq "$D red -> LAN tcp with the host's neighbour entry for red flushed" $UP6 \
+		"$(ask6 "$P-red" tcp $LAN6 7000)"
+	check_eq "$D blue -> LAN tcp: masqueraded" $UP6 "$(ask6 "$P-blue" tcp $LAN6 7000)"
+	check_eq "$D IPv4 beside it: red -> LAN tcp masqueraded to 10.77.0.1" $UPLINK_ADDR \
+		"$(peer_server "$LAN" tcp 7002; ask "$P-red" tcp $LAN_ADDR 7002)"
+
+	# Hostile: the LAN routes the prefix to the uplink and tries the namespaces directly, and
+	# with a spoofed source of the prefix; a namespace sends from an address not its own; green,
+	# which has no IPv6 address, sends IPv6.
+	ip -n "$LAN" -6 route replace ${PREFIX6}/64 via $UP6
+	check_eq "$D the LAN cannot reach blue by its own address" "" "$(ask6 "$LAN" tcp ${PREFIX6}2 7000)"
+	ip -n "$LAN" addr add ${PREFIX6}9/128 dev lo
+	check_eq "$D ... nor with a source of the prefix" "" "$(ask6_from "$LAN" ${PREFIX6}9 ${PREFIX6}2 7000)"
+	ip -n "$LAN" addr del ${PREFIX6}9/128 dev lo
+	pings=$(lan6_count fwdping6)
+	ip -n "$P-red" addr add ${PREFIX6}9/64 dev eth0 nodad
+	check "$D red from an address not its own: no answer" sh -c "! ip netns exec $P-red ping -6 -c 2 -W 1 -I ${PREFIX6}9 $LAN6 >/dev/null 2>&1"
+	check "$D ... from blue either" sh -c "! ip netns exec $P-red ping -6 -c 1 -W 1 -I ${PREFIX6}9 ${PREFIX6}2 >/dev/null 2>&1"
+	ip -n "$P-red" addr del ${PREFIX6}9/64 dev eth0
+	ip -n "$P-green" addr add ${PREFIX6}3/64 dev eth0 nodad
+	ip -n "$P-green" -6 route add default via ${PREFIX6}5
+	check "$D green (no IPv6 declared) with an address of its own making: no answer" \
+		sh -c "! ip netns exec $P-green ping -6 -c 2 -W 1 $LAN6 >/dev/null 2>&1"
+	ip -n "$P-green" addr del ${PREFIX6}3/64 dev eth0
+	check_eq "$D the LAN saw no echo request from the uplink for either" "$pings" "$(lan6_count fwdping6)"
+	# Another topology whose IPv6 prefix overlaps: refused, naming this one.
+	cat >"$WORK/other6.conf" <<CONF
 topology ${P}o
 datapath kernel
 bridge ${P:0:7}o 192.168.16.5/24 fd00:15::8000:0:0:5/65
 namespace $P-other 192.168.16.1
 CONF
-out=$("$FWDCTL" -n "$HOST" up "$WORK/other6.conf" 2>&1)
-check_eq "a topology whose IPv6 prefix overlaps: exit 2" 2 $?
-check "... naming the other" grep -q "other6.conf:3: IPv6 prefix fd00:15:0:0:8000::/65 overlaps another topology's (topology $T" <<<"$out"
-check "status -j shows the ip6tables rules" sh -c "'$FWDCTL' -j -n $HOST status $T | grep -q 'ip6tables'"
+	out=$("$FWDCTL" -n "$HOST" up "$WORK/other6.conf" 2>&1)
+	check_eq "$D a topology whose IPv6 prefix overlaps: exit 2" 2 $?
+	check "$D ... naming the other" grep -q "other6.conf:3: IPv6 prefix fd00:15:0:0:8000::/65 overlaps another topology's (topology $T" <<<"$out"
+	check "$D status -j shows the ip6tables rules" sh -c "'$FWDCTL' -j -n $HOST status $T | grep -q 'ip6tables'"
 
-# Re-up: nothing changes. Without red's IPv6 address: it goes, with its route.
-first=$(snapshot)
-check "second up" "$FWDCTL" -q -n "$HOST" up "$WORK/lab6.conf"
-check_eq "second up changes nothing" "$first" "$(snapshot)"
-sed "s/^\(namespace $P-red .*\) ${PREFIX6}1$/\1/" "$WORK/lab6.conf" >"$WORK/less6.conf"
-check "up without red's IPv6 address" "$FWDCTL" -q -n "$HOST" up "$WORK/less6.conf"
-check_eq "red's IPv6 address is gone" "" "$(ip -n "$P-red" -6 -o addr show dev eth0 scope global)"
-check_eq "... and its IPv6 default route" "" "$(ip -n "$P-red" -6 route show default)"
-check_eq "blue still reaches the LAN" $UP6 "$(ask6 "$P-blue" tcp $LAN6 7000)"
+	# Re-up: nothing changes. Without red's IPv6 address: it goes, with its route.
+	first=$(snapshot)
+	check "$D second up" "$FWDCTL" -q -n "$HOST" up "$WORK/lab6.conf"
+	check_eq "$D second up changes nothing" "$first" "$(snapshot)"
+	sed "s/^\(namespace $P-red .*\) ${PREFIX6}1$/\1/" "$WORK/lab6.conf" >"$WORK/less6.conf"
+	check "$D up without red's IPv6 address" "$FWDCTL" -q -n "$HOST" up "$WORK/less6.conf"
+	check_eq "$D red's IPv6 address is gone" "" "$(ip -n "$P-red" -6 -o addr show dev eth0 scope global)"
+	check_eq "$D ... and its IPv6 default route" "" "$(ip -n "$P-red" -6 route show default)"
+	check_eq "$D blue still reaches the LAN" $UP6 "$(ask6 "$P-blue" tcp $LAN6 7000)"
+	# datapath bpf: its programs passed the IPv6 frames on to the kernel (counted)
+	if [ "$dp" = bpf ]; then
+		check "$D the programs passed IPv6 to the kernel (pass_not_ipv4 counted)" \
+			test "$(fwd_counter "$T" pass_not_ipv4)" -gt 0
+	fi
 
-check_eq "never a frame from ${PREFIX6}/64 on the LAN" 0 "$(lan6_count fwdleak6)"
-# The file without any IPv6: up takes all of it away, and puts it back after.
-sed -e "/^masquerade ${PREFIX6}/d" -e "s| ${PREFIX6}[0-9a-f:]*/64$||" -e "s| ${PREFIX6}[0-9]*$||" \
-	"$WORK/lab6.conf" >"$WORK/v4only.conf"
-check "up of the same file without IPv6" "$FWDCTL" -q -n "$HOST" up "$WORK/v4only.conf"
-check_eq "blue's IPv6 address is gone" "" "$(ip -n "$P-blue" -6 -o addr show dev eth0 scope global)"
-check_eq "the bridge's IPv6 addresses are gone (gateway, link-local)" "" \
-	"$(ip -n "$HOST" -6 -o addr show dev vnet0)"
-check_eq "fwd's ip6tables chains are gone" "" "$(in_ns "$HOST" ip6tables-save | grep -- "FWD-$T-")"
-check_eq "IPv6 forwarding back to what it was" "$fwd6_before" "$(forwarding6)"
-check "up with IPv6 again" "$FWDCTL" -q -n "$HOST" up "$WORK/lab6.conf"
-peer6_server "$LAN" tcp 7000
-check_eq "red -> LAN tcp masqueraded again" $UP6 "$(ask6 "$P-red" tcp $LAN6 7000)"
-stop_servers
-# Another topology, IPv4 only, up beside it: it does not need IPv6 forwarding, so the down of
-# the IPv6 one restores it all the same.
-cat >"$WORK/v4.conf" <<CONF
+	check_eq "$D never a frame from ${PREFIX6}/64 on the LAN" 0 "$(lan6_count fwdleak6)"
+	# The file without any IPv6: up takes all of it away, and puts it back after.
+	sed -e "/^masquerade ${PREFIX6}/d" -e "s| ${PREFIX6}[0-9a-f:]*/64$||" -e "s| ${PREFIX6}[0-9]*$||" \
+		"$WORK/lab6.conf" >"$WORK/v4only.conf"
+	check "$D up of the same file without IPv6" "$FWDCTL" -q -n "$HOST" up "$WORK/v4only.conf"
+	check_eq "$D blue's IPv6 address is gone" "" "$(ip -n "$P-blue" -6 -o addr show dev eth0 scope global)"
+	check_eq "$D the bridge's IPv6 addresses are gone (gateway, link-local)" "" \
+		"$(ip -n "$HOST" -6 -o addr show dev vnet0)"
+	check_eq "$D fwd's ip6tables chains are gone" "" "$(in_ns "$HOST" ip6tables-save | grep -- "FWD-$T-")"
+	check_eq "$D IPv6 forwarding back to what it was" "$fwd6_before" "$(forwarding6)"
+	check "$D up with IPv6 again" "$FWDCTL" -q -n "$HOST" up "$WORK/lab6.conf"
+	peer6_server "$LAN" tcp 7000
+	check_eq "$D red -> LAN tcp masqueraded again" $UP6 "$(ask6 "$P-red" tcp $LAN6 7000)"
+	stop_servers
+	# Another topology, IPv4 only, up beside it: it does not need IPv6 forwarding, so the down of
+	# the IPv6 one restores it all the same.
+	cat >"$WORK/v4.conf" <<CONF
 topology ${P}4
 datapath kernel
 bridge ${P:0:7}4 192.168.17.5/24
 namespace $P-four 192.168.17.1
 CONF
-check "up of an IPv4-only topology beside it" "$FWDCTL" -q -n "$HOST" up "$WORK/v4.conf"
-check "down" "$FWDCTL" -q -n "$HOST" down "$T"
-check_eq "IPv6 forwarding back to what it was, the IPv4-only topology still up" "$fwd6_before" "$(forwarding6)"
-check "down of the IPv4-only topology" "$FWDCTL" -q -n "$HOST" down "${P}4"
-check_eq "no ip6tables chain of fwd's left" "" "$(in_ns "$HOST" ip6tables-save | grep -- "FWD-$T-")"
-check_eq "nothing else left" "$before" "$(snapshot)"
+	check "$D up of an IPv4-only topology beside it" "$FWDCTL" -q -n "$HOST" up "$WORK/v4.conf"
+	check "$D down" "$FWDCTL" -q -n "$HOST" down "$T"
+	check_eq "$D IPv6 forwarding back to what it was, the IPv4-only topology still up" "$fwd6_before" "$(forwarding6)"
+	check "$D down of the IPv4-only topology" "$FWDCTL" -q -n "$HOST" down "${P}4"
+	check_eq "$D no ip6tables chain of fwd's left" "" "$(in_ns "$HOST" ip6tables-save | grep -- "FWD-$T-")"
+	check_eq "$D nothing else left" "$before" "$(snapshot)"
+done
