@@ -107,18 +107,27 @@ static bool cidr_contains(struct fwd_cidr net, in_addr_t addr)
 	return ((addr ^ net.addr) & fwd_prefix_netmask(net.prefix)) == 0;
 }
 
+/* ADDR/PREFIX: ADDR copied into @buf (@len bytes); the PREFIX text, or NULL when there is no
+ * slash or ADDR does not fit. */
+static const char *split_prefix(const char *s, char *buf, size_t len)
+{
+	const char *slash = strchr(s, '/');
+
+	if (!slash || (size_t)(slash - s) >= len)
+		return NULL;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	return slash + 1;
+}
+
 /* ADDR/PREFIX, where the address may have host bits (the caller decides). */
 static bool parse_cidr(const char *s, struct fwd_cidr *out)
 {
 	char buf[32];
-	const char *slash = strchr(s, '/');
+	const char *len_text = split_prefix(s, buf, sizeof(buf));
 	unsigned long prefix;
 
-	if (!slash || (size_t)(slash - s) >= sizeof(buf))
-		return false;
-	memcpy(buf, s, (size_t)(slash - s));
-	buf[slash - s] = '\0';
-	if (!parse_ipv4(buf, &out->addr) || !parse_uint(slash + 1, 0, 32, &prefix))
+	if (!len_text || !parse_ipv4(buf, &out->addr) || !parse_uint(len_text, 0, 32, &prefix))
 		return false;
 	out->prefix = (uint8_t)prefix;
 	return true;
@@ -169,16 +178,12 @@ static bool parse_cidr6(const char *s, struct fwd_cidr6 *out, const char **why, 
 			size_t why_len)
 {
 	char buf[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
+	const char *len_text = split_prefix(s, buf, sizeof(buf));
 	unsigned long prefix;
 
 	*why = NULL;
-	if (!slash || (size_t)(slash - s) >= sizeof(buf))
-		return false;
-	memcpy(buf, s, (size_t)(slash - s));
-	buf[slash - s] = '\0';
-	if (!parse_ipv6(buf, &out->addr, why, why_buf, why_len) ||
-	    !parse_uint(slash + 1, 0, 128, &prefix))
+	if (!len_text || !parse_ipv6(buf, &out->addr, why, why_buf, why_len) ||
+	    !parse_uint(len_text, 0, 128, &prefix))
 		return false;
 	out->prefix = (uint8_t)prefix;
 	return true;
