@@ -73,32 +73,42 @@ struct addr_dump {
 	void *ctx;
 };
 
+int addr_reply_parse(const struct nlmsghdr *nlh, uint8_t family, int ifindex,
+		     const struct nlattr **tb, const struct nlattr **local)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct attr_tb t = { tb, IFA_MAX };
+	size_t size = family == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return -EBADMSG;
+	/* Without strict checking the kernel ignores our filter: apply it here. */
+	if (ifa->ifa_family != family || (ifindex && (int)ifa->ifa_index != ifindex))
+		return 0;
+	if (mnl_attr_parse(nlh, sizeof(*ifa), attr_index_cb, &t) < 0)
+		return -EBADMSG;
+	/* IFA_LOCAL is the interface's own address; IFA_ADDRESS is the peer's on p2p links. */
+	*local = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	return *local && mnl_attr_get_payload_len(*local) == size;
+}
+
 static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct addr_dump *d = data;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
-	struct attr_tb t = { tb, IFA_MAX };
 	const struct nlattr *a;
 	uint32_t flags;
 	in_addr_t addr;
+	int ret = addr_reply_parse(nlh, AF_INET, d->ifindex, tb, &a);
 
-	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
-		return -EBADMSG;
-	/* Without strict checking the kernel ignores our filter: apply it here. */
-	if (ifa->ifa_family != AF_INET || (d->ifindex && (int)ifa->ifa_index != d->ifindex))
-		return 0;
-	if (mnl_attr_parse(nlh, sizeof(*ifa), attr_index_cb, &t) < 0)
-		return -EBADMSG;
+	if (ret <= 0)
+		return ret;
 	/* IFA_FLAGS (32 bits) supersedes the 8-bit header field when present. */
 	flags = ifa->ifa_flags;
 	if (tb[IFA_FLAGS] && !mnl_attr_validate(tb[IFA_FLAGS], MNL_TYPE_U32))
 		flags = mnl_attr_get_u32(tb[IFA_FLAGS]);
 	if (d->primary_only && (flags & IFA_F_SECONDARY))
-		return 0;
-	/* IFA_LOCAL is the interface's own address; IFA_ADDRESS is the peer's on p2p links. */
-	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-	if (!a || mnl_attr_get_payload_len(a) != sizeof(addr))
 		return 0;
 	memcpy(&addr, mnl_attr_get_payload(a), sizeof(addr));
 	return d->cb((int)ifa->ifa_index, addr, ifa->ifa_prefixlen, d->ctx);

@@ -71,21 +71,14 @@ static int addr6_dump_cb(const struct nlmsghdr *nlh, void *data)
 	const struct addr6_dump *d = data;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
-	struct attr_tb t = { tb, IFA_MAX };
 	const struct nlattr *a;
 	struct in6_addr addr;
+	int ret = addr_reply_parse(nlh, AF_INET6, d->ifindex, tb, &a);
 
-	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
-		return -EBADMSG;
-	/* Without strict checking the kernel ignores the filter: apply it here. Only global
-	 * addresses: a link-local one is the kernel's, not fwd's to remove. */
-	if (ifa->ifa_family != AF_INET6 || ifa->ifa_scope != RT_SCOPE_UNIVERSE ||
-	    (d->ifindex && (int)ifa->ifa_index != d->ifindex))
-		return 0;
-	if (mnl_attr_parse(nlh, sizeof(*ifa), attr_index_cb, &t) < 0)
-		return -EBADMSG;
-	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-	if (!a || mnl_attr_get_payload_len(a) != sizeof(addr))
+	if (ret <= 0)
+		return ret;
+	/* Only global addresses: a link-local one is the kernel's, not fwd's to remove. */
+	if (ifa->ifa_scope != RT_SCOPE_UNIVERSE)
 		return 0;
 	memcpy(&addr, mnl_attr_get_payload(a), sizeof(addr));
 	return d->cb((int)ifa->ifa_index, &addr, ifa->ifa_prefixlen, d->ctx);

@@ -49,6 +49,13 @@ struct attr_tb {
 	unsigned int max;
 };
 int attr_index_cb(const struct nlattr *attr, void *data);
+/*
+ * An RTM_NEWADDR reply of an address dump (nl_addr.c, nl_addr6.c): 1 when it is of @family and
+ * link @ifindex (0: any) and carries an address of the family's size, its attributes in @tb
+ * (IFA_MAX + 1) and the address attribute in *@local; 0 to skip it; -EBADMSG.
+ */
+int addr_reply_parse(const struct nlmsghdr *nlh, uint8_t family, int ifindex,
+		     const struct nlattr **tb, const struct nlattr **local);
 /* A string attribute into @dst (@len bytes), NUL-terminated, cut when too long. */
 void copy_str(char *dst, size_t len, const struct nlattr *attr);
 
