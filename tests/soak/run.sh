@@ -26,10 +26,14 @@
 #   UDP         red -> LAN:7300 (SNAT) and LAN -> uplink:5353 -> green:53 (DNAT) at UDP_RATE/s,
 #               a new socket per request; udp_echo answers with the address it saw, checked.
 #   ICMP        red and yellow ping the LAN, 5 a second.
-#   topology 2  $P-b: b-a and b-b on 192.168.16.0/24, masqueraded out of up0 too, forward tcp
-#               8180 -> b-b:80. b-a uploads to LAN:7100 (long TCP) and sends UDP to LAN:7300,
-#               the LAN and red (a hairpin from one topology into the other) open short
-#               connections to uplink:8180, b-a pings the LAN.
+#   topology 2  $P-b: b-a and b-b on 192.168.16.0/24 and fd00:16::/64 (dual stack), both
+#               masqueraded out of up0 too, forward tcp 8180 -> b-b:80. b-a uploads to
+#               LAN:7100 (long TCP) and sends UDP to LAN:7300, the LAN and red (a hairpin from
+#               one topology into the other) open short connections to uplink:8180, b-a pings
+#               the LAN. Over IPv6 (the uplink fd77::1, the LAN fd77::2; datapath bpf passes
+#               IPv6 to the kernel, NAT66 by ip6tables): b-b uploads to [LAN]:7100, opens short
+#               connections to [LAN]:7200, sends UDP to [LAN]:7310 (answered with the address
+#               seen: the uplink's), pings the LAN.
 #   up          every UP_EVERY s `fwdctl up` again, alternately with and without a namespace
 #               (pink, 192.168.15.6) and a forward to it (tcp 9200): the running transfers and
 #               connections must not notice. pink must reach the LAN once added, and be gone
@@ -54,7 +58,8 @@
 # memory bounded (max at most 1.25 x the first sample: the connections fwd_ct may hold explain
 # under 1 MB of the 26 MB a topology holds; a leaked program or table per `up` exceeds it) and no BPF object leaked
 # (also none left after `down`), only expected drops (the set EXPECTED_DROPS below: empty, this
-# load sends nothing fwd should drop), and every `up` succeeded.
+# load sends nothing fwd should drop), every `up` succeeded, and no frame from a namespace's
+# IPv4 or IPv6 address reached the LAN.
 set -u
 build=${1:?usage: tests/soak/run.sh BUILD_DIR [DURATION]}
 DURATION=${2:-3600}
@@ -83,6 +88,8 @@ trap 'fail "interrupted"; exit 1' INT TERM
 
 T=$P
 TB=$P-b
+UP6=fd77::1
+LAN6=fd77::2
 PY=$WORK/soak.py
 RES=$WORK/results
 mkdir -p "$RES"
@@ -153,9 +160,11 @@ def bulk_conn(c):
         c.close()
 
 def serve(port, handler):
-    s = socket.socket()
+    # IPv4 and IPv6 on one socket (IPv4 peers as ::ffff:a.b.c.d)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", port))
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", port))
     s.listen(128)
     while True:
         c, _ = s.accept()
@@ -234,12 +243,21 @@ def short_client(addr, port, end, rate, out):
 
 # udp-client ADDR PORT END RATE EXPECT OUT: a request every 1/RATE s until END from a new socket;
 # the answer must be EXPECT (the address udp_echo saw).
+# udp6-server PORT: every IPv6 datagram answered with the peer address it came from, by one
+# process (udp_echo is IPv4's).
+def udp6_server(port):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.bind(("::", port))
+    while True:
+        b, a = s.recvfrom(200)
+        s.sendto((a[0] + "\n").encode(), a)
+
 def udp_client(addr, port, end, rate, expect, out):
     sent = answered = 0
     t0 = now()
     while now() < end:
         sent += 1
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
         u.settimeout(TIMEOUT)
         try:
             u.connect((addr, port))
@@ -459,6 +477,8 @@ if mode == "bulk-server":
     serve(int(a[0]), bulk_conn)
 elif mode == "short-server":
     serve(int(a[0]), short_conn)
+elif mode == "udp6-server":
+    udp6_server(int(a[0]))
 elif mode == "bulk-client":
     bulk_client(a[0], int(a[1]), a[2], float(a[3]), int(a[4]), a[5])
 elif mode == "short-client":
@@ -475,6 +495,13 @@ PY
 
 echo "soak: $DURATION s, topologies $T and $TB, fwdctl $FWDCTL"
 sandbox_up || { fail "sandbox"; exit 1; }
+# IPv6 on the uplink for the second topology's: the host fd77::1, the LAN fd77::2, which
+# counts what arrives from the private prefix (a leak).
+if ! ip -n "$HOST" addr add $UP6/64 dev up0 nodad || ! ip -n "$LAN" addr add $LAN6/64 dev lan0 nodad ||
+	! in_ns "$LAN" ip6tables -t raw -I PREROUTING -s fd00:16::/64 -m comment --comment fwdleak6; then
+	fail "IPv6 on the uplink"
+	exit 1
+fi
 conf=$(lab_conf "$T" bpf)
 cp "$conf" "$WORK/base.conf"
 { cat "$conf"; echo "namespace $P-pink 192.168.15.6"; echo "forward tcp 9200 $P-pink:9200"; } >"$WORK/pink.conf"
@@ -483,11 +510,12 @@ cp "$conf" "$WORK/base.conf"
 cat >"$WORK/b.conf" <<CONF
 topology $TB
 datapath bpf
-bridge ${P:0:7}b 192.168.16.5/24
+bridge ${P:0:7}b 192.168.16.5/24 fd00:16::5/64
 uplink up0
 masquerade 192.168.16.0/24
-namespace $P-b-a 192.168.16.1
-namespace $P-b-b 192.168.16.2
+masquerade fd00:16::/64
+namespace $P-b-a 192.168.16.1 fd00:16::1
+namespace $P-b-b 192.168.16.2 fd00:16::2
 forward tcp 8180 $P-b-b:80
 CONF
 { cat "$WORK/b.conf"; echo "forward tcp 9300 $P-b-a:9300"; } >"$WORK/b-more.conf"
@@ -500,8 +528,10 @@ server() { # NS PORT MODE|udp
 		sandbox_spawn "$1" /dev/null "$UDP_ECHO" "$2"
 		wait_for 5000 listening "$1" udp "$2" || { fail "server $1 udp/$2 did not start"; exit 1; }
 	else
+		local proto=tcp
+		[ "$3" = udp6-server ] && proto=udp
 		sandbox_spawn "$1" "$WORK/server.$1.$2" python3 "$PY" "$3" "$2"
-		wait_for 5000 listening "$1" tcp "$2" || { fail "server $1 tcp/$2 did not start"; exit 1; }
+		wait_for 5000 listening "$1" $proto "$2" || { fail "server $1 $proto/$2 did not start"; exit 1; }
 	fi
 }
 server "$LAN" 7100 bulk-server
@@ -511,6 +541,7 @@ server "$P-yellow" 8001 bulk-server
 server "$P-blue" 80 short-server
 server "$P-green" 53 udp
 server "$P-b-b" 80 short-server
+server "$LAN" 7310 udp6-server
 
 # Clients, all until END.
 start=$(date +%s)
@@ -536,6 +567,11 @@ client "$P-b-a" bulk-b-snat-up python3 "$PY" bulk-client $LAN_ADDR 7100 U $END "
 client "$LAN" short-b-dnat python3 "$PY" short-client $UPLINK_ADDR 8180 $END "$CONN_RATE" "$RES/short-b-dnat"
 client "$P-red" short-cross python3 "$PY" short-client $UPLINK_ADDR 8180 $END "$CONN_RATE" "$RES/short-cross"
 client "$P-b-a" udp-b-snat python3 "$PY" udp-client $LAN_ADDR 7300 $END "$UDP_RATE" $UPLINK_ADDR "$RES/udp-b-snat"
+# ... and over IPv6 (carried by the kernel, ip6tables' NAT66): b-b uploads to the LAN, opens
+# short connections and sends UDP to it, masqueraded to the uplink's IPv6 address.
+client "$P-b-b" bulk-b6-snat-up python3 "$PY" bulk-client $LAN6 7100 U $END "$RATE" "$RES/bulk-b6-snat-up"
+client "$P-b-b" short-b6-snat python3 "$PY" short-client $LAN6 7200 $END "$CONN_RATE" "$RES/short-b6-snat"
+client "$P-b-b" udp-b6-snat python3 "$PY" udp-client $LAN6 7310 $END "$UDP_RATE" $UP6 "$RES/udp-b6-snat"
 # The conntrack entries those open per second: a short connection or UDP request is one entry,
 # red's through the other topology's forward one in each topology.
 CT_RATE=$(((2 + 1 + 2) * CONN_RATE + 3 * UDP_RATE))
@@ -543,6 +579,7 @@ CT_RATE=$(((2 + 1 + 2) * CONN_RATE + 3 * UDP_RATE))
 for ns in red yellow b-a; do
 	client "$P-$ns" "ping-$ns" ping -q -i 0.2 -W 10 -c $(((DURATION - 5) * 5)) $LAN_ADDR
 done
+client "$P-b-b" ping-b-b-v6 ping -6 -q -i 0.2 -W 10 -c $(((DURATION - 5) * 5)) $LAN6
 
 # running: is any client still running? (One that ended is a zombie until reaped: kill -0
 # would still find it.)
@@ -614,6 +651,8 @@ while IFS= read -r line; do
 done < <(python3 "$PY" report "$RES" "$DURATION" "$EXPECTED_DROPS" "$CT_RATE")
 
 if [ -n "$KEEP" ]; then mkdir -p "$KEEP" && cp "$RES"/* "$KEEP"/; fi
+check_eq "the LAN never saw an IPv6 frame from fd00:16::/64" 0 \
+	"$(in_ns "$LAN" ip6tables -t raw -nvxL PREROUTING | awk '/fwdleak6/ {n += $1} END {print n + 0}')"
 
 stop_servers
 check "down" "$FWDCTL" -q -n "$HOST" down "$T"
