@@ -60,6 +60,8 @@ static json_t *namespace_json(const struct fwd_topology *t, const struct fwd_nam
 		      fwd_ip_str(ns->addr), "exists", exists, "host_link", veth, "host_ifindex",
 		      l.ifindex, "host_link_up", !!(l.flags & IFF_UP), "inside_up",
 		      !!(in.flags & IFF_UP));
+	if (o && ns->has6)
+		json_object_set_new(o, "address6", json_string(fwd_ip6_str(&ns->addr6)));
 	if (o && l.gso_ipv4_max_size)
 		json_object_set_new(o, "gso_ipv4_max_size", json_integer(l.gso_ipv4_max_size));
 	if (o && in.gso_ipv4_max_size)
@@ -167,6 +169,13 @@ static json_t *status_json(const char *name)
 				    : NULL,
 			"namespaces", nss);
 	/* iptables belongs to datapath kernel; shown for bpf too when fwd's chains exist. */
+	if (doc && t.has6) {
+		char gw6[INET6_ADDRSTRLEN + 4];
+
+		snprintf(gw6, sizeof(gw6), "%s/%u", fwd_ip6_str(&t.gateway6.addr),
+			 t.gateway6.prefix);
+		json_object_set_new(json_object_get(doc, "bridge"), "address6", json_string(gw6));
+	}
 	rules = rules_json(ipt_show(t.name));
 	if (doc && (t.datapath == FWD_DATAPATH_KERNEL || json_array_size(rules)))
 		json_object_set(doc, "iptables", rules);
@@ -216,15 +225,24 @@ static void inside_text(json_t *ns, char *buf, size_t len)
 								  : "down");
 }
 
+/* The IPv4 address, and the IPv6 one beside it when there is one. */
+static void addresses_text(json_t *row, char *buf, size_t len)
+{
+	const char *a4 = json_string_value(json_object_get(row, "address")),
+		   *a6 = json_string_value(json_object_get(row, "address6"));
+
+	snprintf(buf, len, "%s%s%s", a4 ? a4 : "", a6 ? " " : "", a6 ? a6 : "");
+}
+
 static const struct out_col link_cols[] = {
 	{ "", "name", -15 },
-	{ "", "address", -18 },
+	{ "", "address", -18, addresses_text },
 	{ "", "up", 0, link_state_text },
 };
 
 static const struct out_col namespace_cols[] = {
 	{ "NAMESPACE", "name", -20 },
-	{ "ADDRESS", "address", -15 },
+	{ "ADDRESS", "address", -15, addresses_text },
 	{ "HOST LINK", "host_link", -12 },
 	{ "LINK", "host_link_up", -6, host_link_text },
 	{ "INSIDE", "inside_up", -7, inside_text },

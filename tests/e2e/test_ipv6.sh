@@ -172,6 +172,7 @@ CONF
 	check_eq "$D a topology whose IPv6 prefix overlaps: exit 2" 2 $?
 	check "$D ... naming the other" grep -q "other6.conf:3: IPv6 prefix fd00:15:0:0:8000::/65 overlaps another topology's (topology $T" <<<"$out"
 	check "$D status -j shows the ip6tables rules" sh -c "'$FWDCTL' -j -n $HOST status $T | grep -q 'ip6tables'"
+	check "$D status shows red's and the bridge's IPv6 addresses" sh -c "'$FWDCTL' -n $HOST status $T | grep -q '192.168.15.1 ${PREFIX6}1' && '$FWDCTL' -n $HOST status $T | grep -q '192.168.15.5/24 ${PREFIX6}5/64'"
 
 	# Re-up: nothing changes. Without red's IPv6 address: it goes, with its route.
 	first=$(snapshot)
