@@ -29,18 +29,24 @@ static const struct {
 };
 static const char *const ipt_tables[] = { "raw", "nat", "filter" };
 
+/* The uplink's addresses the forwards are published on. */
+struct ipt_uplink {
+	in_addr_t addr;		      /* primary IPv4, network order */
+	const struct in6_addr *addr6; /* first global IPv6, or NULL */
+};
+
 /* The two families' tools: the same chains, hooks and names in each. */
 struct ipt_family {
 	const char *save, *restore;
 	/* The rules of one chain (hook: an index of hooks[]), appended to @b. */
 	void (*chain_rules)(struct fwd_buf *b, const struct fwd_topology *t, int hook,
-			    const char *chain, in_addr_t uplink_addr);
+			    const char *chain, const struct ipt_uplink *up);
 };
 
 static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hook,
-			const char *chain, in_addr_t uplink_addr);
+			const char *chain, const struct ipt_uplink *up);
 static void chain_rules6(struct fwd_buf *b, const struct fwd_topology *t, int hook,
-			 const char *chain, in_addr_t uplink_addr);
+			 const char *chain, const struct ipt_uplink *up);
 static const struct ipt_family ipv4 = { "iptables-save", "iptables-restore", chain_rules };
 static const struct ipt_family ipv6 = { "ip6tables-save", "ip6tables-restore", chain_rules6 };
 
@@ -140,8 +146,10 @@ static void isolate_rules(struct fwd_buf *b, const struct fwd_topology *t, const
 
 /* The rules of one chain, appended to @b (hook indexes: hooks[]). */
 static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hook,
-			const char *chain, in_addr_t uplink_addr)
+			const char *chain, const struct ipt_uplink *up)
 {
+	in_addr_t uplink_addr = up->addr;
+
 	if (hook == IPT_RAW && t->uplink[0])
 		fwd_buf_printf(b, "-A %s -i %s -s %s/%u -j DROP\n", chain, t->uplink,
 			       fwd_ip_str(topo_subnet(t)), t->gateway.prefix);
@@ -256,6 +264,43 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 }
 
 /*
+ * A forward whose target namespace has an IPv6 address is published on the uplink's (first
+ * global) IPv6 address too, the same ports, the client's address kept (DNAT only); not one
+ * with "from" or an IPv4 address of its own. What the namespaces reach this way (hairpin)
+ * comes back over the bridge, where bridge-nf-call-ip6tables lets conntrack translate it, as
+ * IPv4's does.
+ */
+static void forward_rules6(struct fwd_buf *b, const struct fwd_topology *t, const char *chain,
+			   const struct in6_addr *uplink6)
+{
+	char on[INET6_ADDRSTRLEN];
+
+	if (!uplink6)
+		return;
+	snprintf(on, sizeof(on), "%s", fwd_ip6_str(uplink6));
+	for (size_t i = 0; i < t->n_forwards; i++) {
+		const struct fwd_forward *f = &t->forwards[i];
+		const struct fwd_namespace *ns = &t->namespaces[f->ns];
+		char ports[16], target[INET6_ADDRSTRLEN + 32];
+
+		if (!ns->has6 || f->n_from || f->addr)
+			continue;
+		if (f->port_lo == f->port_hi) {
+			snprintf(ports, sizeof(ports), "%u", f->port_lo);
+			snprintf(target, sizeof(target), "[%s]:%u", fwd_ip6_str(&ns->addr6),
+				 f->to_port);
+		} else {
+			snprintf(ports, sizeof(ports), "%u:%u", f->port_lo, f->port_hi);
+			snprintf(target, sizeof(target), "[%s]:%u-%u/%u", fwd_ip6_str(&ns->addr6),
+				 f->to_port, f->to_port + (f->port_hi - f->port_lo), f->port_lo);
+		}
+		fwd_buf_printf(
+		    b, "-A %s -d %s/128 -p %s -m %s --dport %s -j DNAT --to-destination %s\n",
+		    chain, on, proto_name(f->proto), proto_name(f->proto), ports, target);
+	}
+}
+
+/*
  * IPv6 (a bridge with an IPv6 address): the same chains in ip6tables, for what IPv6 has so far
  * (no forwards, no isolate: `up` refuses those with IPv6). From outside into the bridge only
  * replies; spoofed sources of the bridge's prefix from the uplink dropped in raw; each
@@ -264,13 +309,12 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
  * namespace's address).
  */
 static void chain_rules6(struct fwd_buf *b, const struct fwd_topology *t, int hook,
-			 const char *chain, in_addr_t uplink_addr)
+			 const char *chain, const struct ipt_uplink *up)
 {
 	char prefix[INET6_ADDRSTRLEN + 4];
 	struct in6_addr net = fwd_in6_prefix_fill(&t->gateway6.addr, t->gateway6.prefix, false);
 	bool ports = t->snat_port_lo != FWD_NAT_PORT_LO || t->snat_port_hi != FWD_NAT_PORT_HI;
 
-	(void)uplink_addr;
 	snprintf(prefix, sizeof(prefix), "%s/%u", fwd_ip6_str(&net), t->gateway6.prefix);
 	if (hook == IPT_RAW && t->uplink[0])
 		fwd_buf_printf(b, "-A %s -i %s -s %s -j DROP\n", chain, t->uplink, prefix);
@@ -284,6 +328,8 @@ static void chain_rules6(struct fwd_buf *b, const struct fwd_topology *t, int ho
 			    m, len, t->uplink, p ? "udp" : "tcp", t->snat_port_lo, t->snat_port_hi);
 		fwd_buf_printf(b, "-A %s -s %s/%u -o %s -j MASQUERADE\n", chain, m, len, t->uplink);
 	}
+	if (hook == IPT_PRE || hook == IPT_OUT)
+		forward_rules6(b, t, chain, up->addr6);
 	if (hook != IPT_FWD)
 		return;
 	fwd_buf_printf(b,
@@ -320,7 +366,7 @@ static void chain_rules6(struct fwd_buf *b, const struct fwd_topology *t, int ho
 static int remove_family(const struct ipt_family *fam, const char *topology);
 
 static int apply_family(const struct ipt_family *fam, const struct fwd_topology *t,
-			in_addr_t uplink_addr)
+			const struct ipt_uplink *up)
 {
 	struct fwd_buf b = { 0 };
 	char *save = ipt_save(fam);
@@ -350,7 +396,7 @@ static int apply_family(const struct ipt_family *fam, const struct fwd_topology 
 			snprintf(jump, sizeof(jump), "-A %s -j %s", hooks[h].builtin, chain);
 			if (!rules_has_line(save, jump))
 				fwd_buf_printf(&b, "%s\n", jump);
-			fam->chain_rules(&b, t, h, chain, uplink_addr);
+			fam->chain_rules(&b, t, h, chain, up);
 		}
 		fwd_buf_printf(&b, "COMMIT\n");
 	}
@@ -362,15 +408,17 @@ static int apply_family(const struct ipt_family *fam, const struct fwd_topology 
 	return ret;
 }
 
-int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr)
+int ipt_apply(const struct fwd_topology *t, in_addr_t uplink_addr,
+	      const struct in6_addr *uplink_addr6)
 {
+	const struct ipt_uplink up = { uplink_addr, uplink_addr6 };
 	/* iptables for datapath kernel (datapath bpf's programs carry IPv4), ip6tables for
 	 * IPv6 on either; a topology that no longer needs one loses its chains there. */
-	int ret = t->datapath == FWD_DATAPATH_KERNEL ? apply_family(&ipv4, t, uplink_addr)
+	int ret = t->datapath == FWD_DATAPATH_KERNEL ? apply_family(&ipv4, t, &up)
 						     : remove_family(&ipv4, t->name);
 
 	if (!ret)
-		ret = t->has6 ? apply_family(&ipv6, t, uplink_addr) : remove_family(&ipv6, t->name);
+		ret = t->has6 ? apply_family(&ipv6, t, &up) : remove_family(&ipv6, t->name);
 	return ret;
 }
 

@@ -36,6 +36,8 @@ struct up {
 	struct nl_sock *nl; /* host namespace */
 	struct nl_link bridge, uplink;
 	in_addr_t uplink_addr;
+	struct in6_addr uplink_addr6; /* its first global IPv6 address, when uplink_has6 */
+	bool uplink_has6;
 	char (*veth)[IF_NAMESIZE]; /* host-side veth name per namespace */
 	/* Per namespace: its veth as preflight read it (ifindex 0: not there then). Read once:
 	 * each read of a host-side veth costs the kernel a walk over every namespace the host
@@ -53,6 +55,16 @@ struct up {
 static int fail(struct up *u, int err, const char *object, const char *what)
 {
 	return nl_fail(u->nl, err, object, what);
+}
+
+/* nl_addr6_dump(): the uplink's first global IPv6 address (1 stops the dump). */
+static int first_addr6(int ifindex, const struct in6_addr *addr, uint8_t prefix, void *ctx)
+{
+	struct up *u = ctx;
+
+	u->uplink_addr6 = *addr;
+	u->uplink_has6 = true;
+	return 1;
 }
 
 /* nl_addr_dump() callback: stops (1) at the address *@ctx. */
@@ -159,6 +171,10 @@ static int preflight(struct up *u)
 		if (ret)
 			return fail(u, ret, t->uplink, "cannot read link");
 		uint8_t prefix;
+		/* Forwards to a namespace with IPv6 are published on this one too (ipt.c). */
+		if (t->has6 && t->n_forwards &&
+		    (ret = nl_addr6_dump(u->nl, u->uplink.ifindex, first_addr6, u)) < 0)
+			return fail(u, ret, t->uplink, "cannot list its IPv6 addresses");
 		ret = nl_addr_get_primary(u->nl, u->uplink.ifindex, &u->uplink_addr, &prefix);
 		if (ret && (t->n_masquerades || t->n_forwards)) {
 			fwd_err("uplink %s: has no IPv4 address to masquerade to or "
@@ -987,7 +1003,9 @@ static int apply_datapath(struct up *u)
 	if (needs_iptables(t)) {
 		if ((ret = journal_add(&u->j, J_IPTABLES, t->name, NULL)))
 			return fail(u, ret, "journal", "cannot write");
-		if ((ret = ipt_apply(t, u->uplink_addr)) || (ret = apply_ebtables(u)))
+		if ((ret =
+			 ipt_apply(t, u->uplink_addr, u->uplink_has6 ? &u->uplink_addr6 : NULL)) ||
+		    (ret = apply_ebtables(u)))
 			return ret;
 	}
 	if (t->datapath == FWD_DATAPATH_KERNEL)

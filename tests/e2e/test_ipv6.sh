@@ -6,7 +6,9 @@
 # without), the bridge fd00:15::5, masquerade of the prefix out of the uplink (fd77::1, the LAN
 # fd77::2). Checked: the addresses ready at once (no DAD) and the IPv6 default route; ping, TCP
 # and UDP between namespaces and to the gateway; out to the LAN masqueraded (the LAN sees
-# fd77::1), also when the host must solicit a namespace's MAC itself; the LAN reaches no
+# fd77::1), also when the host must solicit a namespace's MAC itself; forwards to blue
+# published on the uplink's IPv6 address (TCP, UDP, hairpin, the client's address kept); the
+# LAN reaches no
 # namespace by its own address and its spoofed sources of the prefix are dropped; a namespace
 # sending from an address not its own, or green sending IPv6 at all, reaches nobody; a second
 # topology with an overlapping prefix is refused; never a frame from fd00:15::/64 on the LAN; a
@@ -99,6 +101,8 @@ masquerade ${PREFIX6}/64
 namespace $P-red   192.168.15.1 ${PREFIX6}1
 namespace $P-blue  192.168.15.2 ${PREFIX6}2
 namespace $P-green 192.168.15.3
+forward tcp 8080 $P-blue:7000
+forward udp 5353 $P-blue:7001
 CONF
 
 	# What is not built yet is refused, and changes nothing.
@@ -139,6 +143,12 @@ CONF
 	check_eq "$D red -> LAN tcp with the host's neighbour entry for red flushed" $UP6 \
 		"$(ask6 "$P-red" tcp $LAN6 7000)"
 	check_eq "$D blue -> LAN tcp: masqueraded" $UP6 "$(ask6 "$P-blue" tcp $LAN6 7000)"
+	# Forwards to blue, which has IPv6, are published on the uplink's IPv6 address too: the
+	# LAN's address kept; from red (hairpin) red's.
+	check_eq "$D LAN -> [uplink]:8080 -> blue, the LAN's address kept" $LAN6 "$(ask6 "$LAN" tcp $UP6 8080)"
+	check_eq "$D LAN -> [uplink]:5353/udp -> blue, the LAN's address kept" $LAN6 "$(ask6 "$LAN" udp $UP6 5353)"
+	check_eq "$D hairpin: red -> [uplink]:8080 -> blue, red's address kept" ${PREFIX6}1 \
+		"$(ask6 "$P-red" tcp $UP6 8080)"
 	check_eq "$D IPv4 beside it: red -> LAN tcp masqueraded to 10.77.0.1" $UPLINK_ADDR \
 		"$(peer_server "$LAN" tcp 7002; ask "$P-red" tcp $LAN_ADDR 7002)"
 
