@@ -6,7 +6,8 @@
 # without), the bridge fd00:15::5, masquerade of the prefix out of the uplink (fd77::1, the LAN
 # fd77::2). Checked: the addresses ready at once (no DAD) and the IPv6 default route; ping, TCP
 # and UDP between namespaces and to the gateway; out to the LAN masqueraded (the LAN sees
-# fd77::1), also when the host must solicit a namespace's MAC itself; forwards to blue
+# fd77::1), also when the host must solicit a namespace's MAC itself, and ICMPv6 errors back
+# translated; forwards to blue
 # published on the uplink's IPv6 address (TCP, UDP, hairpin, the client's address kept); the
 # LAN reaches no
 # namespace by its own address and its spoofed sources of the prefix are dropped; a namespace
@@ -74,6 +75,24 @@ try:
 except OSError:
     pass' "$2" "$3" "$4"
 }
+# udp6_verdict NS ADDR PORT: one datagram from NS; "answered", "refused" (an ICMPv6 port
+# unreachable came back for it) or "silence" (3 s).
+udp6_verdict() {
+	in_ns "$1" timeout 6 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((sys.argv[1], int(sys.argv[2])))
+s.send(b"anyone?\n")
+try:
+    s.recv(100)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("silence")' "$2" "$3"
+}
+
 # ask6_from NS SRC ADDR PORT: as ask6 tcp, from the source address SRC.
 ask6_from() {
 	in_ns "$1" timeout 5 python3 -c '
@@ -143,6 +162,10 @@ CONF
 	check_eq "$D red -> LAN tcp with the host's neighbour entry for red flushed" $UP6 \
 		"$(ask6 "$P-red" tcp $LAN6 7000)"
 	check_eq "$D blue -> LAN tcp: masqueraded" $UP6 "$(ask6 "$P-blue" tcp $LAN6 7000)"
+	# An ICMPv6 error about a masqueraded datagram (port unreachable, sent by the LAN to the
+	# uplink's address) reaches red translated: its socket sees the refusal.
+	check_eq "$D red -> LAN udp to a closed port: the ICMPv6 error comes back translated" refused \
+		"$(udp6_verdict "$P-red" $LAN6 7999)"
 	# Forwards to blue, which has IPv6, are published on the uplink's IPv6 address too: the
 	# LAN's address kept; from red (hairpin) red's.
 	check_eq "$D LAN -> [uplink]:8080 -> blue, the LAN's address kept" $LAN6 "$(ask6 "$LAN" tcp $UP6 8080)"
