@@ -7,14 +7,13 @@
 # fd77::2). Checked: the addresses ready at once (no DAD) and the IPv6 default route; ping, TCP
 # and UDP between namespaces and to the gateway; out to the LAN masqueraded (the LAN sees
 # fd77::1), also when the host must solicit a namespace's MAC itself, and ICMPv6 errors back
-# translated; forwards to blue
-# published on the uplink's IPv6 address (TCP, UDP, hairpin, the client's address kept); the
-# LAN reaches no
-# namespace by its own address and its spoofed sources of the prefix are dropped; a namespace
-# sending from an address not its own, or green sending IPv6 at all, reaches nobody; a second
-# topology with an overlapping prefix is refused; never a frame from fd00:15::/64 on the LAN; a
-# re-up changes nothing, removed addresses go (one, then all IPv6), and down restores
-# forwarding and removes fwd's ip6tables chains, also with an IPv4-only topology still up.
+# translated; forwards to blue published on the uplink's IPv6 address (TCP, UDP, hairpin, the
+# client's address kept); the LAN reaches no namespace by its own address and its spoofed
+# sources of the prefix are dropped; a namespace sending from an address not its own, or green
+# sending IPv6 at all, reaches nobody; a second topology with an overlapping prefix is refused;
+# never a frame from fd00:15::/64 on the LAN; a re-up changes nothing, removed addresses go
+# (one, then all IPv6), and down restores forwarding and removes fwd's ip6tables chains, also
+# with an IPv4-only topology still up.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
