@@ -714,16 +714,18 @@ static int collect_stale6(int ifindex, const struct in6_addr *addr, uint8_t pref
  * eth0 has no link-local address (ensure_no_ipv6): nothing else of IPv6 is there.
  */
 static int configure_inside6(struct up *u, struct nl_sock *in, const struct fwd_namespace *ns,
-			     int ifindex)
+			     int ifindex, bool fresh)
 {
 	const struct fwd_topology *t = u->t;
 	struct stale_addrs6 st = { .ns = ns, .keep_prefix = t->gateway6.prefix };
-	int ret;
+	int ret = 0;
 
-	/* No IPv6 now nor at the last up: nothing to look for (a request per namespace less). */
+	/* No IPv6 now nor at the last up: nothing to look for (a request per namespace less);
+	 * nor on a veth this up made (@fresh). */
 	if (!t->has6 && !u->ipv6_was)
 		return 0;
-	ret = nl_addr6_dump(in, ifindex, collect_stale6, &st);
+	if (!fresh)
+		ret = nl_addr6_dump(in, ifindex, collect_stale6, &st);
 	if (ret)
 		return nl_fail(in, ret, ns->name,
 			       "cannot list the IPv6 addresses of " FWD_NS_IFNAME);
@@ -745,7 +747,7 @@ static int configure_inside6(struct up *u, struct nl_sock *in, const struct fwd_
  * Inside the namespace: lo and eth0 up, eth0's GSO size, exactly the declared address,
  * default route; the same for IPv6 (configure_inside6).
  */
-static int configure_inside(struct up *u, size_t i, int nsfd)
+static int configure_inside(struct up *u, size_t i, int nsfd, bool fresh)
 {
 	const struct fwd_namespace *ns = &u->t->namespaces[i];
 	struct nl_sock *in = NULL;
@@ -791,7 +793,7 @@ static int configure_inside(struct up *u, size_t i, int nsfd)
 		nl_fail(in, ret, ns->name, "cannot set default route");
 		goto out;
 	}
-	ret = configure_inside6(u, in, ns, eth.ifindex);
+	ret = configure_inside6(u, in, ns, eth.ifindex, fresh);
 out:
 	nl_close(in);
 	return ret;
@@ -815,6 +817,7 @@ static int ensure_namespace(struct up *u, size_t i)
 	const struct fwd_namespace *ns = &u->t->namespaces[i];
 	const char *veth = u->veth[i];
 	struct nl_link l;
+	bool fresh = false; /* its veth made by this up: nothing inside from before */
 	int nsfd, ret;
 
 	if (!netns_exists(ns->name)) {
@@ -853,6 +856,7 @@ static int ensure_namespace(struct up *u, size_t i)
 		}
 		if (!l.ifindex) /* not echoed */
 			ret = nl_link_get(u->nl, veth, &l);
+		fresh = !ret;
 	}
 	if (ret) {
 		fail(u, ret, veth, "cannot read link");
@@ -888,7 +892,7 @@ static int ensure_namespace(struct up *u, size_t i)
 	u->eps[i].host_ifindex = l.ifindex;
 	u->port_isolated[i] = l.brport_isolated;
 	memcpy(u->eps[i].host_mac, l.mac, 6);
-	ret = configure_inside(u, i, nsfd);
+	ret = configure_inside(u, i, nsfd, fresh);
 out:
 	close(nsfd);
 	return ret;
