@@ -2,10 +2,10 @@
 /*
  * tc (clsact) programs.
  *
- * fwd_tc_ingress, on each host-side veth: known unicast IPv4 between the topology's namespaces
- * goes straight into the target namespace with bpf_redirect_peer() — no bridge, no netfilter,
- * no backlog queue, GSO/GRO kept. Frames a masquerade subnet routes out of the uplink are
- * SNATed and sent out of the uplink with bpf_redirect(); replies of forwarded connections are
+ * fwd_tc_ingress, on each host-side veth: known unicast IPv4 and IPv6 between the topology's
+ * namespaces goes straight into the target namespace with bpf_redirect_peer() — no bridge, no
+ * netfilter, no backlog queue, GSO/GRO kept. Frames a masquerade subnet routes out of the uplink
+ * are SNATed and sent out of the uplink with bpf_redirect(); replies of forwarded connections are
  * translated back and leave the same way (or, hairpin, go into the client namespace), and so
  * do the namespaces' ICMP errors about either. What no masquerade covers never leaves by the
  * uplink. Malformed frames are dropped first. Everything else goes on to the bridge.
@@ -22,6 +22,7 @@
 #include "parse.h"
 #include "endpoint.h"
 #include "spoof.h"
+#include "switch6.h"
 #include "counters.h"
 #include "csum.h"
 #include "conntrack.h"
@@ -415,6 +416,37 @@ static __always_inline int fwd_isolated_switch(struct __sk_buff *skb, const stru
 	return fwd_deliver(skb, pkt, ep, FWD_CNT_REDIRECT_PEER);
 }
 
+/*
+ * IPv6 from a namespace: into another namespace (bpf/switch6.h), or on to the kernel. What
+ * leaves a forward's target port goes to the bridge too: it may answer a hairpin client, and
+ * ip6tables' DNAT, which made that connection, must translate the reply back on its way
+ * through the bridge (bridge-nf-call-ip6tables). The forward's key names the namespace by its
+ * IPv4 address, which @port holds.
+ */
+static __always_inline int fwd_ingress6(struct __sk_buff *skb, const struct fwd_port *port)
+{
+	const struct fwd_endpoint *ep;
+	struct fwd_pkt6 pkt = {};
+	__u32 why = fwd_switch6(skb, port, &pkt, &ep);
+	long ret;
+
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	if ((fwd_cfg.flags & FWD_SET_DNAT) && port &&
+	    (pkt.proto == IPPROTO_TCP || pkt.proto == IPPROTO_UDP) &&
+	    bpf_map_lookup_elem(&fwd_fwd_targets,
+				&(struct fwd_fwd_target_key){
+				    .addr = port->addr, .proto = pkt.proto, .port = pkt.sport }))
+		return fwd_verdict(skb, FWD_CNT_PASS_FORWARD6);
+	ret = bpf_redirect_peer(ep->ifindex, 0);
+	if (ret != TC_ACT_REDIRECT)
+		return fwd_verdict(skb, FWD_CNT_DROP_REDIRECT);
+	fwd_count(skb, FWD_CNT_REDIRECT_PEER);
+	fwd_trace_record(FWD_CNT_REDIRECT_PEER, ret, ep->ifindex, 0);
+	traffic_count(&fwd_ns_stats, ep->slot, true, skb->len);
+	return ret;
+}
+
 SEC("tc")
 int fwd_tc_ingress(struct __sk_buff *skb)
 {
@@ -431,6 +463,8 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 	traffic_count(&fwd_ns_stats, slot, false, skb->len);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
+	if (fwd_eth_is_ipv6(skb))
+		return fwd_ingress6(skb, port);
 	why = fwd_parse_eth(skb, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);

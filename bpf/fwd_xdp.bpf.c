@@ -10,6 +10,7 @@
 #include "parse.h"
 #include "endpoint.h"
 #include "spoof.h"
+#include "switch6.h"
 #include "counters.h"
 #include "csum.h"
 
@@ -25,6 +26,14 @@ int fwd_xdp_ingress(struct xdp_md *xdp)
 	why = fwd_port_check(xdp, &port);
 	if (why != FWD_OK)
 		return fwd_verdict(xdp, why);
+	if (fwd_eth_is_ipv6(xdp)) {
+		struct fwd_pkt6 pkt6 = {};
+
+		why = fwd_switch6(xdp, port, &pkt6, &ep);
+		if (why != FWD_OK)
+			return fwd_verdict(xdp, why);
+		goto redirect;
+	}
 	why = fwd_parse_eth(xdp, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(xdp, why);
@@ -40,6 +49,7 @@ int fwd_xdp_ingress(struct xdp_md *xdp)
 	if (!ep)
 		return fwd_verdict(xdp, why);
 
+redirect:
 	ret = bpf_redirect(ep->ifindex, 0);
 	if (ret != XDP_REDIRECT)
 		return fwd_verdict(xdp, FWD_CNT_DROP_REDIRECT);

@@ -72,16 +72,24 @@ int ebt_apply(const struct fwd_topology *t, char (*veths)[16], const uint8_t (*m
 			fwd_buf_printf(&b, "-A %s -p ARP -i %s --arp-mac-src ! %s -j DROP\n", chain,
 				       veth, mac);
 		}
-		/* With IPv6 on the bridge, on either datapath (datapath bpf passes IPv6 to the
-		 * bridge): a namespace's IPv6 carries its own MAC and address (fwd's links have no
-		 * link-local address and no DAD, so every frame it sends does), and a namespace
-		 * without one sends none. */
-		if (t->has6 && t->namespaces[i].has6) {
+		/* IPv6, with IPv6 on the bridge (datapath bpf's programs check it themselves,
+		 * bpf/spoof.h): a namespace's IPv6 carries its own MAC and address (fwd's links
+		 * have no link-local address and no DAD, so every frame it sends does), and no
+		 * router advertisement or redirect (RA guard); a namespace without an address
+		 * sends none. ebtables cannot read a neighbour advertisement's target, which
+		 * datapath bpf holds to the namespace's address too. */
+		if (t->datapath == FWD_DATAPATH_KERNEL && t->has6 && t->namespaces[i].has6) {
 			fwd_buf_printf(&b, "-A %s -p IPv6 -i %s -s ! %s -j DROP\n", chain, veth,
 				       mac);
 			fwd_buf_printf(&b, "-A %s -p IPv6 -i %s --ip6-src ! %s -j DROP\n", chain,
 				       veth, fwd_ip6_str(&t->namespaces[i].addr6));
-		} else if (t->has6) {
+			for (size_t k = 0; k < 2; k++)
+				fwd_buf_printf(&b,
+					       "-A %s -p IPv6 -i %s --ip6-proto ipv6-icmp "
+					       "--ip6-icmp-type %s -j DROP\n",
+					       chain, veth,
+					       k ? "redirect" : "router-advertisement");
+		} else if (t->datapath == FWD_DATAPATH_KERNEL && t->has6) {
 			fwd_buf_printf(&b, "-A %s -p IPv6 -i %s -j DROP\n", chain, veth);
 		}
 	}

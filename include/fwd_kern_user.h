@@ -18,6 +18,7 @@
 
 /* Names of the maps (and of their pins under /sys/fs/bpf/fwd/<topology>/). */
 #define FWD_MAP_ENDPOINTS   "fwd_endpoints"
+#define FWD_MAP_ENDPOINTS6  "fwd_endpoints6"
 #define FWD_MAP_COUNTERS    "fwd_counters"
 #define FWD_MAP_CT	    "fwd_ct"
 #define FWD_MAP_FORWARDS    "fwd_forwards"
@@ -52,6 +53,12 @@ struct fwd_endpoint_key {
 };
 _Static_assert(sizeof(struct fwd_endpoint_key) == 4, "fwd_endpoint_key layout");
 
+/* fwd_endpoints6: the same, keyed by the IPv6 address of each namespace that has one. */
+struct fwd_endpoint6_key {
+	__be32 addr[4]; /* network order: the namespace's IPv6 address */
+};
+_Static_assert(sizeof(struct fwd_endpoint6_key) == 16, "fwd_endpoint6_key layout");
+
 struct fwd_endpoint {
 	__u32 ifindex;	  /* host order: host-side veth (enslaved to the bridge) */
 	__u8 mac[6];	  /* wire order: the namespace's own end of the veth */
@@ -76,12 +83,16 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 #define FWD_COUNTERS(X)                                                                        \
 	X(REDIRECT_PEER, "redirect_peer")     /* into the target namespace, bpf_redirect_peer */ \
 	X(REDIRECT_XDP, "redirect_xdp")       /* out of the target's host veth, XDP_REDIRECT */  \
-	X(PASS_NOT_IPV4, "pass_not_ipv4")     /* ARP, IPv6, any other ethertype: to the bridge */ \
+	X(PASS_NOT_IPV4, "pass_not_ipv4")     /* ARP, any other ethertype, IPv6 the programs \
+						 do not carry (the uplink's): to the kernel */ \
 	X(PASS_VLAN, "pass_vlan")	      /* 802.1Q/802.1ad tagged (in data or offloaded) */  \
 	X(PASS_MULTICAST, "pass_multicast")   /* broadcast or multicast destination MAC */       \
-	X(PASS_NO_ENDPOINT, "pass_no_endpoint") /* IPv4 destination is no namespace of ours */   \
+	X(PASS_NO_ENDPOINT, "pass_no_endpoint") /* destination address is no namespace of ours */ \
 	X(PASS_MAC_MISMATCH, "pass_mac_mismatch") /* namespace address, other MAC: host routes */ \
 	X(PASS_HAIRPIN, "pass_hairpin")       /* target is the interface it came from */         \
+	X(PASS_FORWARD6, "pass_forward6")     /* IPv6 leaving a forward's target port: to the \
+						 bridge, where ip6tables translates a hairpin \
+						 reply back */                                 \
 	X(SNAT, "snat")			      /* masqueraded out of the uplink (bpf_redirect) */ \
 	X(SNAT_REPLY, "snat_reply")	      /* reply or ICMP error of a masqueraded flow, back \
 						 into its namespace (bpf_redirect_peer) */     \
@@ -117,7 +128,7 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 						 had no room for (the reader fell behind) */   \
 	X(DROP_TRUNC_ETH, "drop_trunc_eth")   /* shorter than an Ethernet header */              \
 	X(DROP_TRUNC_IPV4, "drop_trunc_ipv4") /* IPv4 header (with options) not all there */     \
-	X(DROP_BAD_VERSION, "drop_bad_version") /* ethertype IPv4, version field not 4 */        \
+	X(DROP_BAD_VERSION, "drop_bad_version") /* version field not the ethertype's (4, 6) */   \
 	X(DROP_BAD_IHL, "drop_bad_ihl")       /* IHL below 5 */                                  \
 	X(DROP_BAD_TOTLEN, "drop_bad_totlen") /* total length shorter than the header, or longer \
 						 than the frame */                              \
@@ -163,7 +174,17 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 						 out (fwdctl stats: by rule) */                 \
 	X(DROP_NOT_MASQUERADED, "drop_not_masqueraded") /* from a namespace no masquerade \
 							   covers, routed out of the uplink: it \
-							   would leave with a private source */
+							   would leave with a private source */ \
+	X(DROP_TRUNC_IPV6, "drop_trunc_ipv6") /* IPv6 header or an extension header not all \
+						 there, or a payload length past the frame */  \
+	X(DROP_IPV6_EXT, "drop_ipv6_ext")     /* more IPv6 extension headers than fwd reads \
+						 (FWD_IPV6_EXT_MAX in bpf/parse6.h) */          \
+	X(DROP_SPOOF_IPV6, "drop_spoof_ipv6") /* from a namespace, IPv6 with another source \
+						 address than its own (or from one without) */  \
+	X(DROP_SPOOF_ND, "drop_spoof_nd")     /* from a namespace, a neighbour advertisement \
+						 for an address not its own */                  \
+	X(DROP_ND_ROUTER, "drop_nd_router")   /* from a namespace, a router advertisement or \
+						 a redirect: only the host routes (RA guard) */
 
 enum fwd_counter {
 #define FWD_X_ENUM(id, name) FWD_CNT_##id,
@@ -370,11 +391,12 @@ enum fwd_ct_start_flags {
  * (bpf/spoof.h): the only source address and MAC its frames may carry.
  */
 struct fwd_port {
-	__be32 addr; /* network order */
-	__u8 mac[6]; /* wire order: the namespace's own end of the veth */
-	__u16 slot;  /* host order: the namespace's fwd_ns_stats index (from 1) */
+	__be32 addr;	 /* network order */
+	__u8 mac[6];	 /* wire order: the namespace's own end of the veth */
+	__u16 slot;	 /* host order: the namespace's fwd_ns_stats index (from 1) */
+	__be32 addr6[4]; /* network order: its IPv6 address; all zero: it has none */
 };
-_Static_assert(sizeof(struct fwd_port) == 12, "fwd_port layout");
+_Static_assert(sizeof(struct fwd_port) == 28, "fwd_port layout");
 
 /*
  * fwd_forwards: the topology's forwards, one entry per uplink address and port (ranges

@@ -63,11 +63,13 @@ pid_t owner_alive(__u32 pid);
 
 /* maps.c: fwd_endpoints converges to exactly the topology's namespaces. */
 int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct fwd_runtime *rt);
+/* fwd_endpoints6: the same for the namespaces' IPv6 addresses. */
+int maps_sync_endpoints6(int map_fd, const struct fwd_topology *t, const struct fwd_runtime *rt);
 /* fwd_forwards (one entry per uplink address and port: a forward line without an address is on
  * @uplink_addr), fwd_fwd_targets and fwd_fwd_addrs converge to the forwards. */
 int maps_sync_forwards(int fwd_fd, int targets_fd, int addrs_fd, const struct fwd_topology *t,
 		       in_addr_t uplink_addr);
-/* fwd_ports: per host-side veth, the only source address and MAC its frames may carry. */
+/* fwd_ports: per host-side veth, the only source addresses and MAC its frames may carry. */
 int maps_sync_ports(int fd, const struct fwd_topology *t, const struct fwd_runtime *rt);
 /* fwd_rules from the forwards' "from" lists (index: FWD_RULE_ISOLATE, forward i at i + 1), and
  * the rules' drop counters (@drops_fd) from 0: they count since this `up`. */

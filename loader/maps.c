@@ -15,10 +15,16 @@
 #include "internal.h"
 #include "fwd_kern_user.h"
 
+static const struct fwd_namespace *maps_endpoint_ns(const struct fwd_topology *t,
+						    const struct fwd_runtime *rt, size_t i)
+{
+	return rt->endpoints[i].ns ? rt->endpoints[i].ns : &t->namespaces[i];
+}
+
 static in_addr_t maps_endpoint_addr(const struct fwd_topology *t, const struct fwd_runtime *rt,
 				    size_t i)
 {
-	return rt->endpoints[i].ns ? rt->endpoints[i].ns->addr : t->namespaces[i].addr;
+	return maps_endpoint_ns(t, rt, i)->addr;
 }
 
 static bool maps_endpoint_wanted(const struct fwd_topology *t, const struct fwd_runtime *rt,
@@ -79,6 +85,20 @@ static int maps_delete_stale(int map_fd, const struct fwd_topology *t, const str
 	return err;
 }
 
+/* Namespace @i's entry: the same under its IPv4 and its IPv6 address. */
+static struct fwd_endpoint maps_endpoint_val(const struct fwd_runtime *rt, size_t i)
+{
+	const struct fwd_endpoint_rt *e = &rt->endpoints[i];
+	struct fwd_endpoint val;
+
+	memset(&val, 0, sizeof(val));
+	val.ifindex = e->host_ifindex;
+	memcpy(val.mac, e->ns_mac, sizeof(val.mac));
+	memcpy(val.host_mac, e->host_mac, sizeof(val.host_mac));
+	val.slot = (__u16)(i + 1); /* fwd_ns_stats: its place in the file */
+	return val;
+}
+
 int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct fwd_runtime *rt)
 {
 	if (rt->n_endpoints != t->n_namespaces) {
@@ -87,21 +107,15 @@ int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct f
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < rt->n_endpoints; i++) {
-		const struct fwd_endpoint_rt *e = &rt->endpoints[i];
+		struct fwd_endpoint val = maps_endpoint_val(rt, i);
 		struct fwd_endpoint_key key;
-		struct fwd_endpoint val;
 
-		if (e->host_ifindex <= 0) {
+		if (rt->endpoints[i].host_ifindex <= 0) {
 			fwd_err("%s: namespace %zu has no host-side veth\n", FWD_MAP_ENDPOINTS, i);
 			return -EINVAL;
 		}
 		memset(&key, 0, sizeof(key));
-		memset(&val, 0, sizeof(val));
 		key.addr = maps_endpoint_addr(t, rt, i);
-		val.ifindex = e->host_ifindex;
-		memcpy(val.mac, e->ns_mac, sizeof(val.mac));
-		memcpy(val.host_mac, e->host_mac, sizeof(val.host_mac));
-		val.slot = (__u16)(i + 1); /* fwd_ns_stats: its place in the file */
 		if (bpf_map_update_elem(map_fd, &key, &val, BPF_ANY)) {
 			int err = -errno;
 
@@ -111,6 +125,81 @@ int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct f
 		}
 	}
 	return maps_delete_stale(map_fd, t, rt);
+}
+
+/*
+ * Delete the keys of @fd that @wanted refuses. Keys are collected first (a delete restarts a
+ * hash map walk), in rounds of up to 4096.
+ */
+static int maps_prune(int fd, size_t key_size, const char *name, const void *ctx,
+		      bool (*wanted)(const void *ctx, const void *key))
+{
+	enum { ROUND = 4096 };
+	char *keys = calloc(ROUND + 1, key_size), *next = keys + ROUND * key_size;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (;;) {
+		void *prev = NULL;
+		size_t n = 0;
+
+		while (n < ROUND && !bpf_map_get_next_key(fd, prev, next)) {
+			if (!wanted(ctx, next))
+				memcpy(keys + n++ * key_size, next, key_size);
+			prev = next; /* the kernel reads the key before it writes the next one */
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT) {
+				err = -errno;
+				fwd_err("%s: cannot delete stale entry: %s\n", name,
+					strerror(-err));
+				goto end;
+			}
+		}
+		if (n < ROUND)
+			break;
+	}
+end:
+	free(keys);
+	return err;
+}
+
+/* maps_prune() callback of fwd_endpoints6: the IPv6 address of a namespace of the topology. */
+static bool maps_endpoint6_wanted_cb(const void *ctx, const void *k)
+{
+	const struct fwd_topology *t = ctx;
+	const struct fwd_endpoint6_key *key = k;
+
+	for (size_t i = 0; i < t->n_namespaces; i++)
+		if (t->namespaces[i].has6 &&
+		    !memcmp(&t->namespaces[i].addr6, key->addr, sizeof(key->addr)))
+			return true;
+	return false;
+}
+
+int maps_sync_endpoints6(int map_fd, const struct fwd_topology *t, const struct fwd_runtime *rt)
+{
+	for (size_t i = 0; i < rt->n_endpoints; i++) {
+		const struct fwd_namespace *ns = maps_endpoint_ns(t, rt, i);
+		struct fwd_endpoint val = maps_endpoint_val(rt, i);
+		struct fwd_endpoint6_key key;
+		char text[INET6_ADDRSTRLEN];
+
+		if (!ns->has6)
+			continue;
+		memcpy(key.addr, &ns->addr6, sizeof(key.addr));
+		if (bpf_map_update_elem(map_fd, &key, &val, BPF_ANY)) {
+			int err = -errno;
+
+			fwd_err("%s: cannot add %s: %s\n", FWD_MAP_ENDPOINTS6,
+				inet_ntop(AF_INET6, &ns->addr6, text, sizeof(text)),
+				strerror(-err));
+			return err;
+		}
+	}
+	return maps_prune(map_fd, sizeof(struct fwd_endpoint6_key), FWD_MAP_ENDPOINTS6, t,
+			  maps_endpoint6_wanted_cb);
 }
 
 /* What maps_sync_forwards() keeps: the topology, and the uplink's primary address, on which
@@ -159,44 +248,6 @@ static bool maps_target_wanted(const struct fwd_topology *t, const struct fwd_fw
 			return true;
 	}
 	return false;
-}
-
-/*
- * Delete the keys of @fd that @wanted refuses. Keys are collected first (a delete restarts a
- * hash map walk), in rounds of up to 4096.
- */
-static int maps_prune(int fd, size_t key_size, const char *name, const void *ctx,
-		      bool (*wanted)(const void *ctx, const void *key))
-{
-	enum { ROUND = 4096 };
-	char *keys = calloc(ROUND + 1, key_size), *next = keys + ROUND * key_size;
-	int err = 0;
-
-	if (!keys)
-		return -ENOMEM;
-	for (;;) {
-		void *prev = NULL;
-		size_t n = 0;
-
-		while (n < ROUND && !bpf_map_get_next_key(fd, prev, next)) {
-			if (!wanted(ctx, next))
-				memcpy(keys + n++ * key_size, next, key_size);
-			prev = next; /* the kernel reads the key before it writes the next one */
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT) {
-				err = -errno;
-				fwd_err("%s: cannot delete stale entry: %s\n", name,
-					strerror(-err));
-				goto end;
-			}
-		}
-		if (n < ROUND)
-			break;
-	}
-end:
-	free(keys);
-	return err;
 }
 
 static bool maps_forward_wanted_cb(const void *m, const void *k)
@@ -371,11 +422,13 @@ int maps_sync_ports(int fd, const struct fwd_topology *t, const struct fwd_runti
 
 	for (size_t i = 0; i < rt->n_endpoints; i++) {
 		const struct fwd_endpoint_rt *e = &rt->endpoints[i];
-		struct fwd_port val = { .addr = maps_endpoint_addr(t, rt, i),
-					.slot = (__u16)(i + 1) };
+		const struct fwd_namespace *ns = maps_endpoint_ns(t, rt, i);
+		struct fwd_port val = { .addr = ns->addr, .slot = (__u16)(i + 1) };
 		__u32 ifindex = (__u32)e->host_ifindex;
 
 		memcpy(val.mac, e->ns_mac, sizeof(val.mac));
+		if (ns->has6) /* else all zero: it sends no IPv6 */
+			memcpy(val.addr6, &ns->addr6, sizeof(val.addr6));
 		if (bpf_map_update_elem(fd, &ifindex, &val, BPF_ANY)) {
 			err = -errno;
 			fwd_err("%s: cannot add %s's veth: %s\n", FWD_MAP_PORTS,

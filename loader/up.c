@@ -195,8 +195,8 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const stru
 			   struct up_ct *ct)
 {
 	struct bpf_map *pinned[] = {
-		skel->maps.fwd_endpoints, skel->maps.fwd_counters, skel->maps.fwd_forwards,
-		skel->maps.fwd_fwd_targets, skel->maps.fwd_fwd_addrs,
+		skel->maps.fwd_endpoints, skel->maps.fwd_endpoints6, skel->maps.fwd_counters,
+		skel->maps.fwd_forwards, skel->maps.fwd_fwd_targets, skel->maps.fwd_fwd_addrs,
 		/* pinned: a map without a user reference cancels its timers */
 		skel->maps.fwd_ct_gc, skel->maps.fwd_ct_ns, skel->maps.fwd_ports,
 		skel->maps.fwd_rule_drops,
@@ -635,6 +635,8 @@ int loader_up_finish(struct loader_up_job *job, const struct fwd_runtime *rt)
 		err = fwd_fail(-errno, FWD_MAP_UPLINK, "cannot write the uplink's address");
 	if (!err)
 		err = maps_sync_endpoints(bpf_map__fd(skel->maps.fwd_endpoints), t, rt);
+	if (!err)
+		err = maps_sync_endpoints6(bpf_map__fd(skel->maps.fwd_endpoints6), t, rt);
 	if (!err)
 		err = maps_sync_forwards(bpf_map__fd(skel->maps.fwd_forwards),
 					 bpf_map__fd(skel->maps.fwd_fwd_targets),

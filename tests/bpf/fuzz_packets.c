@@ -35,6 +35,7 @@
  *       unreachable 203.0.113.0/24
  *   vhN (host side of namespace N) ==== vpN, N = 1 red, 2 blue, 3 green, 4 yellow:
  *       192.168.15.N, MAC 02:00:00:00:00:0N, host MAC 02:00:00:00:00:8N
+ *       and IPv6 fd00::N (fwd_ports, fwd_endpoints6); the LAN's IPv6 frames come from fd00::9
  *   masquerade 192.168.15.0/24, snat-ports 40000-40049, conntrack max 1024, per-namespace 64
  *   forward tcp 80 blue:80, udp 5353 green:53, tcp 8000-8009 yellow,
  *           tcp 8080 red:8080 from 10.77.0.0/24; another topology forwards tcp 9000
@@ -266,18 +267,30 @@ static void settings_lab(struct fwd_settings *cfg)
 	cfg->masq[0].mask = htonl(0xffffff00);
 }
 
-static int fill_switch(int endpoints_fd, int ports_fd)
+/* fd00::@n (@n 1..4: namespace n; 9: the LAN), the IPv6 addresses of the world. */
+static void ns6(int n, __u8 out[16])
+{
+	memset(out, 0, 16);
+	out[0] = 0xfd;
+	out[15] = n;
+}
+
+static int fill_switch(int endpoints_fd, int endpoints6_fd, int ports_fd)
 {
 	for (int n = 1; n <= 4; n++) {
 		struct fwd_endpoint_key key = { .addr = htonl(NS(n)) };
 		struct fwd_endpoint ep = { .ifindex = if_vh[n], .slot = n };
 		struct fwd_port port = { .addr = htonl(NS(n)), .slot = n };
+		struct fwd_endpoint6_key key6;
 		__u32 ifindex = if_vh[n];
 
 		memcpy(ep.mac, mac_ns[n], 6);
 		memcpy(ep.host_mac, mac_host[n], 6);
 		memcpy(port.mac, mac_ns[n], 6);
+		ns6(n, (__u8 *)key6.addr);
+		ns6(n, (__u8 *)port.addr6);
 		if (bpf_map_update_elem(endpoints_fd, &key, &ep, BPF_ANY) ||
+		    bpf_map_update_elem(endpoints6_fd, &key6, &ep, BPF_ANY) ||
 		    bpf_map_update_elem(ports_fd, &ifindex, &port, BPF_ANY))
 			return -errno;
 	}
@@ -310,7 +323,9 @@ static int fill_lab(struct fwd_tc *skel)
 		    .repeat = 1);
 	int err, inner;
 
-	err = fill_switch(bpf_map__fd(skel->maps.fwd_endpoints), bpf_map__fd(skel->maps.fwd_ports));
+	err =
+	    fill_switch(bpf_map__fd(skel->maps.fwd_endpoints),
+			bpf_map__fd(skel->maps.fwd_endpoints6), bpf_map__fd(skel->maps.fwd_ports));
 	if (!err)
 		err = add_forward(skel, IPPROTO_TCP, 80, 2, 80, 1);
 	if (!err)
@@ -379,6 +394,7 @@ static int load_tc(struct obj *o, bool is_lab)
 		return err;
 	err = is_lab ? fill_lab(o->tc)
 		     : fill_switch(bpf_map__fd(o->tc->maps.fwd_endpoints),
+				   bpf_map__fd(o->tc->maps.fwd_endpoints6),
 				   bpf_map__fd(o->tc->maps.fwd_ports));
 	if (err)
 		return err;
@@ -401,6 +417,7 @@ static int load_xdp(struct obj *o)
 	err = fwd_xdp__load(o->x);
 	if (!err)
 		err = fill_switch(bpf_map__fd(o->x->maps.fwd_endpoints),
+				  bpf_map__fd(o->x->maps.fwd_endpoints6),
 				  bpf_map__fd(o->x->maps.fwd_ports));
 	if (err)
 		return err;
@@ -947,35 +964,58 @@ static void misc_template(struct frame *f)
 	f->what = "misc";
 }
 
+/*
+ * IPv6: from a namespace (its own address, fd00::N) to another, to the gateway or out, or from
+ * the LAN; TCP, UDP or ICMPv6 (neighbour discovery and router messages among them, with a
+ * target of any namespace), now and then behind up to 7 extension headers; the forward targets'
+ * ports as sources, so that replies a hairpin may need translated are seen.
+ */
 static void ipv6_template(struct frame *f)
 {
 	static const __u8 protos[] = { IPPROTO_TCP, IPPROTO_UDP, 58 /* ICMPv6 */ };
-	int from = rnd(5);
-	__u8 proto = protos[rnd(3)];
-	size_t l4 = proto == IPPROTO_TCP ? 20 : 8;
-	__u8 *ip6, *h;
+	static const __u8 icmp_types[] = { 128, 129, 135, 136, 134, 137, 143, 1 };
+	static const __u8 ext_types[] = { 0, 60, 43, 44 };
+	int from = rnd(5), to = 1 + rnd(4), n_ext = rnd(4) ? 0 : rnd(8);
+	__u8 proto = protos[rnd(3)], saddr[16], daddr[16], target[16];
+	__u8 first = proto;
+	__u16 sport = 40000;
+	__u8 *h;
 
 	pkt_init(&f->p);
 	f->from = from;
-	pkt_eth(&f->p, from ? mac_gw : mac_uplink, from ? mac_ns[from] : mac_remote, ETH_P_IPV6);
-	ip6 = pkt_put(&f->p, 40);
-	ip6[0] = 0x60;
-	ip6[4] = 0;
-	ip6[5] = l4 + 8;
-	ip6[6] = proto;
-	ip6[7] = 64;
-	ip6[8] = 0xfd, ip6[23] = from ? from : 9;
-	ip6[24] = 0xfd, ip6[39] = 1;
-	h = pkt_put(&f->p, l4 + 8);
-	if (proto == 58) {
-		h[0] = 128; /* echo request */
-	} else {
-		*(__be16 *)h = htons(40000), *(__be16 *)(h + 2) = htons(80);
-		if (proto == IPPROTO_TCP)
-			h[12] = 5 << 4, h[13] = TCP_SYN;
-		else
-			*(__be16 *)(h + 4) = htons(16);
+	pkt_eth(&f->p, from ? (rnd(3) ? mac_ns[to] : mac_gw) : mac_uplink,
+		from ? mac_ns[from] : mac_remote, ETH_P_IPV6);
+	ns6(from ? from : 9, saddr);
+	ns6(to, daddr);
+	if (n_ext)
+		first = ext_types[rnd(4)];
+	pkt_ipv6(&f->p, &(struct pkt_ipv6){
+			    .saddr = saddr, .daddr = daddr, .nexthdr = first, .hop_limit = 64 });
+	for (int i = 0; i < n_ext; i++) {
+		__u8 type = f->p.proto6, next = i + 1 < n_ext ? ext_types[rnd(4)] : proto;
+
+		pkt_ipv6_ext(&f->p, type, next, 8, type == 44 ? (rnd(2) ? 1 : 0x00a8) : 0);
 	}
+	/* blue's tcp 80 and green's udp 53 are the lab's forward targets */
+	if (rnd(2) && ((from == 2 && proto == IPPROTO_TCP) || (from == 3 && proto == IPPROTO_UDP)))
+		sport = from == 2 ? 80 : 53;
+	if (proto == 58) {
+		__u8 type = icmp_types[rnd(sizeof(icmp_types))];
+
+		h = pkt_icmp(&f->p, type, 0, 1, 1);
+		if (type >= 135 && type <= 137) {
+			ns6(rnd(2) ? from : (int)rnd(5), target);
+			if (type == 136)
+				h[4] = 0x20; /* override */
+			pkt_data(&f->p, target, sizeof(target));
+		}
+	} else if (proto == IPPROTO_TCP) {
+		pkt_tcp(&f->p, sport, 80, 1, TCP_SYN, 1024);
+	} else {
+		pkt_udp(&f->p, sport, 53);
+		pkt_put(&f->p, 8);
+	}
+	pkt_finish6(&f->p);
 	f->what = "ipv6";
 }
 

@@ -11,6 +11,8 @@
  *                                           so frames to it are hairpins
  *   bridge vnet0 192.168.15.5 02:00:00:00:00:05
  *
+ * and the same in IPv6: fd00:15::1 (red), ::2 (blue), ::9 (self), ::5 (the gateway).
+ *
  * Every frame comes in by ifindex 1, which fwd_ports gives red's identity: the frames are
  * red's own (red's MAC and address) unless a case forges them (anti-spoofing, bpf/spoof.h).
  */
@@ -23,6 +25,7 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/pkt_cls.h>
 
 #include <bpf/bpf.h>
@@ -47,6 +50,32 @@ static const __u8 mac_red[6] = MAC(1), mac_blue[6] = MAC(2), mac_self[6] = MAC(9
 		  mac_mcast[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb };
 
 enum outcome { REDIRECT, PASS, DROP, REFUSED /* the kernel refuses to run it at all */ };
+
+/* An IPv6 fixture frame, from red unless it says otherwise; zero fields take the defaults in
+ * build_frame6(). */
+#define V6_UNSPEC    0xff /* as an address: :: */
+#define V6_ALLNODES  0xfe /* as an address: ff02::1 */
+#define V6_LAN	     0xfd /* as an address: fd77::2, outside the prefix */
+#define V6_LINKLOCAL 0xfc /* as an address: fe80::1 */
+struct frame6_spec {
+	const __u8 *dst;   /* default: blue */
+	const __u8 *src;   /* default: red */
+	__u8 saddr, daddr; /* fd00:15::<this>, or a V6_* above; default red's, blue's */
+	__u8 proto;	   /* upper layer, default UDP; 58: ICMPv6 */
+	__u8 icmp_type;	   /* ICMPv6: default echo request (128) */
+	__u8 nd_target;	   /* neighbour solicitation/advertisement: fd00:15::<this>, default
+			    * the source's */
+	const __u8 *ext;   /* extension header types, in order (8 bytes each) */
+	__u8 n_ext;
+	__u16 frag_off; /* the fragment header's offset field (host order) */
+	__u8 version;	/* default 6 */
+	__u8 hop_limit; /* default 64 */
+	int plen;	/* >0: this payload length */
+	__u16 payload;	/* upper-layer payload bytes */
+	__u16 pad;	/* bytes of Ethernet padding after the packet */
+	int truncate;	/* >0: cut the frame to this many bytes */
+	__u16 vlan;	/* an 802.1Q tag with this ethertype */
+};
 
 /* What a fixture frame looks like; zero fields take the defaults in build_frame(). The
  * frames are right (pkt.h: every checksum), except for what the fields make wrong. */
@@ -83,7 +112,19 @@ struct test_case {
 	/* The tc test run (6.18) refuses an IPv4 ethertype without 20 bytes of IPv4 header:
 	 * -EINVAL before the program runs. The XDP run covers those frames instead. */
 	bool tc_refused;
+	const struct frame6_spec *v6; /* an IPv6 frame: this instead of .in */
 };
+
+#define V6(...)                                                                                    \
+	.v6 = &(const struct frame6_spec)                                                          \
+	{                                                                                          \
+		__VA_ARGS__                                                                        \
+	}
+static const __u8 ext_hbh[] = { 0 }, ext_dst[] = { 60 }, ext_frag[] = { 44 },
+		  ext_hbh_dst[] = { 0, 60 }, ext_seven[] = { 60, 60, 60, 60, 60, 60, 60 },
+		  ext_six[] = { 0, 60, 60, 60, 60, 60 },
+		  mac_mcast6[6] = { 0x33, 0x33, 0xff, 0x00, 0x00, 0x02 },
+		  mac_allnodes[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 };
 
 /* clang-format off */
 static const struct test_case cases[] = {
@@ -115,8 +156,6 @@ static const struct test_case cases[] = {
 	  .outcome = PASS, .counter = FWD_CNT_PASS_MULTICAST },
 	{ "arp reply (unicast) passed", { .ethertype = ETH_P_ARP },
 	  .outcome = PASS, .counter = FWD_CNT_PASS_NOT_IPV4 },
-	{ "ipv6 unicast passed", { .ethertype = ETH_P_IPV6 },
-	  .outcome = PASS, .counter = FWD_CNT_PASS_NOT_IPV4 },
 	{ "ipv4 broadcast passed", { .dst = mac_bcast, .daddr = IP(255) },
 	  .outcome = PASS, .counter = FWD_CNT_PASS_MULTICAST },
 	{ "ipv4 multicast passed", { .dst = mac_mcast, .daddr = 0xe00000fbu },
@@ -127,8 +166,6 @@ static const struct test_case cases[] = {
 	  .outcome = PASS, .counter = FWD_CNT_PASS_VLAN },
 	/* anti-spoofing: red sends as red or not at all */
 	{ "another namespace's source MAC dropped", { .src = mac_blue },
-	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_MAC },
-	{ "ipv6 with another source MAC dropped", { .ethertype = ETH_P_IPV6, .src = mac_other },
 	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_MAC },
 	{ "broadcast with another source MAC dropped", { .dst = mac_bcast, .src = mac_blue, .daddr = IP(255) },
 	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_MAC },
@@ -205,6 +242,77 @@ static const struct test_case cases[] = {
 	  .outcome = DROP, .counter = FWD_CNT_DROP_TRUNC_L4 },
 	{ "ttl 1 between namespaces redirected (the bridge does not route)", { .ttl = 1 },
 	  .outcome = REDIRECT, .target_ifindex = 102 },
+
+	/* IPv6 between namespaces: switched as IPv4 is */
+	{ "ipv6 udp red->blue redirected", V6(.payload = 32), .outcome = REDIRECT, .target_ifindex = 102 },
+	{ "ipv6 tcp red->blue, a full-size segment, redirected", V6(.proto = IPPROTO_TCP, .payload = 1440),
+	  .outcome = REDIRECT, .target_ifindex = 102 },
+	{ "ipv6 icmpv6 echo red->blue redirected", V6(.proto = 58, .payload = 56), .outcome = REDIRECT, .target_ifindex = 102 },
+	{ "ipv6 with hop-by-hop and destination options redirected", V6(.ext = ext_hbh_dst, .n_ext = 2),
+	  .outcome = REDIRECT, .target_ifindex = 102 },
+	{ "ipv6 six extension headers (the most read) redirected", V6(.ext = ext_six, .n_ext = 6),
+	  .outcome = REDIRECT, .target_ifindex = 102 },
+	{ "ipv6 first fragment redirected", V6(.ext = ext_frag, .n_ext = 1, .frag_off = 1 /* M */),
+	  .outcome = REDIRECT, .target_ifindex = 102 },
+	{ "ipv6 later fragment redirected", V6(.ext = ext_frag, .n_ext = 1, .frag_off = 0x00a8),
+	  .outcome = REDIRECT, .target_ifindex = 102 },
+	{ "ipv6 hop limit 1 redirected (the bridge does not route)", V6(.hop_limit = 1),
+	  .outcome = REDIRECT, .target_ifindex = 102 },
+	{ "ipv6 ethernet padding after the packet redirected", V6(.proto = 58, .pad = 10),
+	  .outcome = REDIRECT, .target_ifindex = 102 },
+	{ "ipv6 neighbour advertisement for red's own address to blue redirected", V6(.proto = 58, .icmp_type = 136),
+	  .outcome = REDIRECT, .target_ifindex = 102 },
+	/* IPv6 to the bridge and the host */
+	{ "ipv6 to the gateway passed", V6(.dst = mac_bridge, .daddr = 5), .outcome = PASS, .counter = FWD_CNT_PASS_NO_ENDPOINT },
+	{ "ipv6 out of the prefix passed (ip6tables masquerades)", V6(.dst = mac_bridge, .daddr = V6_LAN),
+	  .outcome = PASS, .counter = FWD_CNT_PASS_NO_ENDPOINT },
+	{ "ipv6 namespace address via the bridge's MAC passed", V6(.dst = mac_bridge),
+	  .outcome = PASS, .counter = FWD_CNT_PASS_MAC_MISMATCH },
+	{ "ipv6 hairpin to the ingress interface passed", V6(.dst = mac_self, .daddr = 9),
+	  .outcome = PASS, .counter = FWD_CNT_PASS_HAIRPIN },
+	{ "ipv6 neighbour solicitation (multicast) passed", V6(.dst = mac_mcast6, .daddr = V6_ALLNODES, .proto = 58, .icmp_type = 135, .nd_target = 2, .hop_limit = 255),
+	  .outcome = PASS, .counter = FWD_CNT_PASS_MULTICAST },
+	{ "ipv6 neighbour advertisement to the gateway passed", V6(.dst = mac_bridge, .daddr = 5, .proto = 58, .icmp_type = 136, .hop_limit = 255),
+	  .outcome = PASS, .counter = FWD_CNT_PASS_NO_ENDPOINT },
+	{ "802.1Q tagged ipv6 passed", V6(.vlan = ETH_P_IPV6), .outcome = PASS, .counter = FWD_CNT_PASS_VLAN },
+	/* IPv6 anti-spoofing: red sends as red */
+	{ "ipv6 with blue's source address dropped", V6(.saddr = 2), .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_IPV6 },
+	{ "ipv6 with the gateway's source address dropped", V6(.saddr = 5), .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_IPV6 },
+	{ "ipv6 from a link-local address dropped", V6(.saddr = V6_LINKLOCAL), .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_IPV6 },
+	{ "ipv6 from :: (an MLD report without a link-local address) dropped",
+	  V6(.dst = mac_allnodes, .saddr = V6_UNSPEC, .daddr = V6_ALLNODES, .ext = ext_hbh, .n_ext = 1, .proto = 58, .icmp_type = 143, .hop_limit = 1),
+	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_IPV6 },
+	{ "ipv6 with another source MAC dropped", V6(.src = mac_blue), .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_MAC },
+	{ "neighbour advertisement for blue's address dropped", V6(.proto = 58, .icmp_type = 136, .nd_target = 2),
+	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_ND },
+	{ "neighbour advertisement for the gateway's address, to all nodes, dropped",
+	  V6(.dst = mac_allnodes, .daddr = V6_ALLNODES, .proto = 58, .icmp_type = 136, .nd_target = 5, .hop_limit = 255),
+	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_ND },
+	{ "neighbour advertisement hidden behind a destination options header dropped",
+	  V6(.ext = ext_dst, .n_ext = 1, .proto = 58, .icmp_type = 136, .nd_target = 5),
+	  .outcome = DROP, .counter = FWD_CNT_DROP_SPOOF_ND },
+	{ "router advertisement from a namespace dropped",
+	  V6(.dst = mac_allnodes, .daddr = V6_ALLNODES, .proto = 58, .icmp_type = 134, .hop_limit = 255),
+	  .outcome = DROP, .counter = FWD_CNT_DROP_ND_ROUTER },
+	{ "redirect from a namespace dropped", V6(.proto = 58, .icmp_type = 137, .hop_limit = 255),
+	  .outcome = DROP, .counter = FWD_CNT_DROP_ND_ROUTER },
+	/* IPv6 malformed */
+	{ "ipv6 header cut at 39 bytes dropped", V6(.truncate = ETH_HLEN + 39),
+	  .outcome = DROP, .counter = FWD_CNT_DROP_TRUNC_IPV6, .tc_refused = true },
+	{ "version 4 in an ipv6 ethertype dropped", V6(.version = 4), .outcome = DROP, .counter = FWD_CNT_DROP_BAD_VERSION },
+	{ "ipv6 payload length past the frame dropped", V6(.plen = 200, .payload = 8),
+	  .outcome = DROP, .counter = FWD_CNT_DROP_TRUNC_IPV6 },
+	{ "ipv6 extension header past the payload dropped", V6(.ext = ext_hbh, .n_ext = 1, .proto = 59 /* none */, .plen = 6),
+	  .outcome = DROP, .counter = FWD_CNT_DROP_TRUNC_IPV6 },
+	{ "ipv6 seven extension headers dropped", V6(.ext = ext_seven, .n_ext = 7),
+	  .outcome = DROP, .counter = FWD_CNT_DROP_IPV6_EXT },
+	{ "ipv6 tcp header cut at 19 bytes dropped", V6(.proto = IPPROTO_TCP, .plen = 19),
+	  .outcome = DROP, .counter = FWD_CNT_DROP_TRUNC_L4 },
+	{ "ipv6 udp header cut at 7 bytes dropped", V6(.proto = IPPROTO_UDP, .plen = 7),
+	  .outcome = DROP, .counter = FWD_CNT_DROP_TRUNC_L4 },
+	{ "icmpv6 header cut at 4 bytes dropped", V6(.proto = 58, .plen = 4), .outcome = DROP, .counter = FWD_CNT_DROP_TRUNC_L4 },
+	{ "neighbour advertisement cut before its target dropped", V6(.proto = 58, .icmp_type = 136, .plen = 20),
+	  .outcome = DROP, .counter = FWD_CNT_DROP_TRUNC_L4 },
 };
 /* clang-format on */
 
@@ -278,6 +386,66 @@ static size_t build_frame(const struct frame_spec *s, struct pkt *f)
 	return f->len;
 }
 
+/* fd00:15::@which, or the V6_* address it names, into @out. */
+static void addr6_of(__u8 which, __u8 out[16])
+{
+	memset(out, 0, 16);
+	switch (which) {
+	case V6_UNSPEC: return;
+	case V6_ALLNODES: out[0] = 0xff, out[1] = 0x02, out[15] = 1; return;
+	case V6_LAN: out[0] = 0xfd, out[1] = 0x77, out[15] = 2; return;
+	case V6_LINKLOCAL: out[0] = 0xfe, out[1] = 0x80, out[15] = 1; return;
+	default: out[0] = 0xfd, out[3] = 0x15, out[15] = which;
+	}
+}
+
+/* The IPv6 frame @s describes, into @f; its length. */
+static size_t build_frame6(const struct frame6_spec *s, struct pkt *f)
+{
+	__u8 proto = s->proto ? s->proto : IPPROTO_UDP, saddr[16], daddr[16], target[16];
+	struct ipv6hdr *ip6;
+
+	pkt_init(f);
+	pkt_eth(f, s->dst ? s->dst : mac_blue, s->src ? s->src : mac_red,
+		s->vlan ? ETH_P_8021Q : ETH_P_IPV6);
+	if (s->vlan)
+		pkt_vlan(f, 42, s->vlan);
+	addr6_of(s->saddr ? s->saddr : 1, saddr);
+	addr6_of(s->daddr ? s->daddr : 2, daddr);
+	ip6 = pkt_ipv6(f, &(struct pkt_ipv6){ .saddr = saddr,
+					      .daddr = daddr,
+					      .nexthdr = s->n_ext ? s->ext[0] : proto,
+					      .hop_limit = s->hop_limit });
+	for (int i = 0; i < s->n_ext; i++)
+		pkt_ipv6_ext(f, s->ext[i], i + 1 < s->n_ext ? s->ext[i + 1] : proto, 8,
+			     s->frag_off);
+	if (proto == IPPROTO_TCP) {
+		pkt_tcp(f, 40000, 5201, 0, 0x18 /* PSH|ACK */, 0);
+	} else if (proto == IPPROTO_UDP) {
+		pkt_udp(f, 40000, 53);
+	} else if (proto == 58) {
+		__u8 type = s->icmp_type ? s->icmp_type : 128 /* echo request */;
+		__u8 *icmp = pkt_icmp(f, type, 0, 0, 0);
+
+		if (type == 135 || type == 136 || type == 137) { /* the target address follows */
+			if (type == 136)
+				icmp[4] = 0x20; /* override */
+			addr6_of(s->nd_target ? s->nd_target : s->saddr ? s->saddr : 1, target);
+			pkt_data(f, target, sizeof(target));
+		}
+	}
+	pkt_put(f, s->payload);
+	pkt_finish6(f);
+	if (s->version)
+		ip6->version = s->version;
+	if (s->plen > 0)
+		ip6->payload_len = htons(s->plen);
+	pkt_put(f, s->pad);
+	if (s->truncate > 0)
+		f->len = s->truncate;
+	return f->len;
+}
+
 struct hook {
 	const char *name;
 	int prog_fd;
@@ -295,7 +463,7 @@ static void run_case(const struct hook *h, const struct test_case *tc)
 	struct pkt in, out;
 	struct fwd_trace trace = {}, zero_trace = {};
 	__u32 zero = 0, want_cnt, want_target;
-	size_t in_len = build_frame(&tc->in, &in);
+	size_t in_len = tc->v6 ? build_frame6(tc->v6, &in) : build_frame(&tc->in, &in);
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.b, .data_size_in = in_len,
 		    .data_out = out.b, .data_size_out = sizeof(out.b), .repeat = 1);
 	int err;
@@ -361,7 +529,7 @@ static void run_case(const struct hook *h, const struct test_case *tc)
 	}
 }
 
-static int fill_endpoints(int fd)
+static int fill_endpoints(int fd, int fd6)
 {
 	static const struct {
 		__u8 last;
@@ -374,7 +542,11 @@ static int fill_endpoints(int fd)
 					    .mac = MAC(eps[i].last),
 					    .host_mac = MAC(0x80 | eps[i].last) };
 
-		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
+		struct fwd_endpoint6_key key6;
+
+		addr6_of(eps[i].last, (__u8 *)key6.addr);
+		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY) ||
+		    bpf_map_update_elem(fd6, &key6, &val, BPF_ANY))
 			return -errno;
 	}
 	return 0;
@@ -386,6 +558,7 @@ static int fill_ports(int fd)
 	struct fwd_port red = { .addr = htonl(IP(1)), .mac = MAC(1) };
 	__u32 ifindex = 1;
 
+	addr6_of(1, (__u8 *)red.addr6);
 	return bpf_map_update_elem(fd, &ifindex, &red, BPF_ANY) ? -errno : 0;
 }
 
@@ -420,7 +593,8 @@ int main(void)
 	settings_for_test((struct fwd_settings *)&tc->rodata->fwd_cfg);
 	err = fwd_tc__load(tc);
 	if (!err)
-		err = fill_endpoints(bpf_map__fd(tc->maps.fwd_endpoints));
+		err = fill_endpoints(bpf_map__fd(tc->maps.fwd_endpoints),
+				     bpf_map__fd(tc->maps.fwd_endpoints6));
 	if (!err)
 		err = fill_ports(bpf_map__fd(tc->maps.fwd_ports));
 	if (err) {
@@ -450,7 +624,8 @@ int main(void)
 	settings_for_test((struct fwd_settings *)&xdp->rodata->fwd_cfg);
 	err = fwd_xdp__load(xdp);
 	if (!err)
-		err = fill_endpoints(bpf_map__fd(xdp->maps.fwd_endpoints));
+		err = fill_endpoints(bpf_map__fd(xdp->maps.fwd_endpoints),
+				     bpf_map__fd(xdp->maps.fwd_endpoints6));
 	if (!err)
 		err = fill_ports(bpf_map__fd(xdp->maps.fwd_ports));
 	if (err) {

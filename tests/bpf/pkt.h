@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Frames for the BPF_PROG_TEST_RUN fixtures: Ethernet (with an optional 802.1Q/AD tag), ARP,
- * IPv4 (with options), TCP, UDP and ICMP, built front to back with every checksum right, and
- * the checks that read a frame back and recompute its checksums from scratch.
+ * IPv4 (with options), IPv6 (with extension headers), TCP, UDP, ICMP and ICMPv6, built front to
+ * back with every checksum right, and the checks that read a frame back and recompute its
+ * checksums from scratch.
  *
  *	struct pkt p;
  *
@@ -13,7 +14,11 @@
  *	pkt_data(&p, "hello", 5);
  *	pkt_finish(&p, 0);	// IPv4 total length, UDP length, all checksums
  *
- * Addresses and ports are given in host order; the frame holds network order. A fixture that
+ * IPv6 the same way: pkt_ipv6(), pkt_ipv6_ext() for each extension header, the upper-layer
+ * header, pkt_finish6().
+ *
+ * Addresses and ports are given in host order (IPv6 addresses as their 16 bytes); the frame
+ * holds network order. A fixture that
  * must be malformed changes the built frame after pkt_finish() (pkt_iph()), then fixes the
  * IPv4 header checksum with pkt_ipv4_csum() if the test wants it right.
  */
@@ -27,6 +32,7 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/types.h>
 
 #define PKT_MAX 2048
@@ -34,7 +40,9 @@
 struct pkt {
 	__u8 b[PKT_MAX];
 	size_t len;    /* bytes of the frame so far */
-	size_t l3, l4; /* where the IPv4 and L4 headers start (0: none yet) */
+	size_t l3, l4; /* where the IP and L4 headers start (0: none yet); IPv6: l4 after the
+			* last extension header */
+	__u8 proto6;   /* IPv6: the next header of the last header so far */
 };
 
 /* pkt_finish() flags */
@@ -244,6 +252,91 @@ static inline void pkt_finish(struct pkt *p, unsigned int flags)
 		break;
 	}
 	pkt_ipv4_csum(p);
+}
+
+/* --- IPv6 ------------------------------------------------------------------------------- */
+
+/* What an IPv6 header carries; zero fields take the defaults noted. */
+struct pkt_ipv6 {
+	const __u8 *saddr, *daddr; /* 16 bytes each */
+	__u8 nexthdr;		   /* the first header after this one */
+	__u8 hop_limit;		   /* default 64 */
+};
+
+static inline struct ipv6hdr *pkt_ipv6(struct pkt *p, const struct pkt_ipv6 *s)
+{
+	struct ipv6hdr *ip6;
+
+	p->l3 = p->len;
+	ip6 = (struct ipv6hdr *)pkt_put(p, sizeof(*ip6));
+	ip6->version = 6;
+	ip6->nexthdr = s->nexthdr;
+	ip6->hop_limit = s->hop_limit ?: 64;
+	memcpy(&ip6->saddr, s->saddr, 16);
+	memcpy(&ip6->daddr, s->daddr, 16);
+	p->l4 = p->len;
+	p->proto6 = s->nexthdr;
+	return ip6;
+}
+
+/*
+ * An extension header of type @type (the one the header before names) followed by @next, @len
+ * bytes in all: a multiple of 8 (a fragment header: 8, its offset field @frag_off in host
+ * order; AH: a multiple of 4), padded with PadN-free zeros.
+ */
+static inline __u8 *pkt_ipv6_ext(struct pkt *p, __u8 type, __u8 next, size_t len, __u16 frag_off)
+{
+	__u8 *h = pkt_put(p, len);
+
+	h[0] = next;
+	if (type == 44)
+		*(__be16 *)(h + 2) = htons(frag_off);
+	else if (type == 51)
+		h[1] = len / 4 - 2;
+	else
+		h[1] = len / 8 - 1;
+	p->l4 = p->len;
+	p->proto6 = next;
+	return h;
+}
+
+static inline struct ipv6hdr *pkt_ip6h(const struct pkt *p)
+{
+	return (struct ipv6hdr *)(p->b + p->l3);
+}
+
+/* The checksum of the upper-layer part (@l4_len bytes at @l4, protocol @proto) of the IPv6
+ * packet at @ip6: over the pseudo header (RFC 8200 8.1) too, ICMPv6 included. */
+static inline __u16 pkt_l4_csum6(const struct ipv6hdr *ip6, const __u8 *l4, size_t l4_len,
+				 __u8 proto)
+{
+	__u32 sum = pkt_sum16(&ip6->saddr, 32, 0);
+
+	sum += (__u32)(l4_len >> 16) + (__u32)(l4_len & 0xffff) + proto;
+	return pkt_fold(pkt_sum16(l4, l4_len, sum));
+}
+
+/* Once everything of the IPv6 packet is in: the payload length, the UDP length and the
+ * upper-layer checksum (TCP, UDP, ICMPv6). Bytes put after this are not counted. */
+static inline void pkt_finish6(struct pkt *p)
+{
+	struct ipv6hdr *ip6 = pkt_ip6h(p);
+	size_t l4_len = p->len - p->l4;
+	__u8 *l4 = p->b + p->l4;
+	size_t at;
+
+	ip6->payload_len = htons(p->len - p->l3 - sizeof(*ip6));
+	switch (p->proto6) {
+	case IPPROTO_TCP: at = 16; break;
+	case IPPROTO_UDP:
+		*(__be16 *)(l4 + 4) = htons(l4_len);
+		at = 6;
+		break;
+	case 58 /* ICMPv6 */: at = 2; break;
+	default: return;
+	}
+	*(__be16 *)(l4 + at) = 0;
+	*(__be16 *)(l4 + at) = htons(pkt_l4_csum6(ip6, l4, l4_len, p->proto6) ?: 0xffff);
 }
 
 /* --- reading a frame back (an untagged Ethernet frame carrying IPv4) ----------------------- */

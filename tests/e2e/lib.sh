@@ -83,11 +83,12 @@ print(s.recv(100).decode().strip())' "$2" "$3"
 }
 
 # udp_verdict NS ADDR PORT: one datagram on a connected UDP socket from NS; prints "answered",
-# "refused" (an ICMP port unreachable came back for it: ECONNREFUSED) or "silence" (3 s).
+# "refused" (an ICMP or ICMPv6 port unreachable came back for it: ECONNREFUSED) or "silence"
+# (3 s). ADDR IPv4 or IPv6.
 udp_verdict() {
 	in_ns "$1" timeout 6 python3 -c '
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(3)
 s.connect((sys.argv[1], int(sys.argv[2])))
 s.send(b"anyone?\n")

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * IPv6 from a namespace, for both hooks: anti-spoofing first (bpf/spoof.h), then known unicast
+ * to another namespace switched as IPv4 is (bpf/endpoint.h). The rest goes to the bridge and
+ * the kernel: multicast (neighbour solicitations, MLD), what is for the gateway, what leaves by
+ * the uplink (NAT66 is ip6tables' on both datapaths, so far). As the bridge does, switching
+ * looks at neither the hop limit nor the upper-layer header: the receiving namespace's kernel
+ * checks those.
+ */
+#ifndef FWD_BPF_SWITCH6_H
+#define FWD_BPF_SWITCH6_H
+
+#include "parse6.h"
+#include "endpoint.h"
+#include "spoof.h"
+
+/*
+ * FWD_OK with *@ep the namespace to hand the frame to, or the counter that ends the frame's
+ * path (a pass or a drop). @pkt: parsed here.
+ */
+static __always_inline __u32 fwd_switch6(struct __ctx_buff *ctx, const struct fwd_port *port,
+					 struct fwd_pkt6 *pkt, const struct fwd_endpoint **ep)
+{
+	struct ethhdr *eth;
+	__u32 why;
+
+	*ep = NULL;
+	pkt->l3_off = sizeof(struct ethhdr);
+	why = fwd_parse_ipv6(ctx, pkt);
+	if (why == FWD_OK)
+		why = fwd_port_ipv6_check(ctx, port, pkt);
+	if (why != FWD_OK)
+		return why;
+	eth = ctx_data(ctx);
+	if ((void *)(eth + 1) > ctx_data_end(ctx))
+		return FWD_CNT_DROP_TRUNC_ETH;
+	if (fwd_mac_is_multicast(eth->h_dest))
+		return FWD_CNT_PASS_MULTICAST;
+	*ep = fwd_endpoint6_switch(ctx, pkt, &why);
+	return *ep ? FWD_OK : why;
+}
+
+#endif
