@@ -131,13 +131,17 @@ lab_down() {
 # Are all namespaces of topology file $1 there, and is the last one configured (address,
 # default route)? Prints what is missing.
 lab_complete() {
-	local n last addr
+	local n last addr addr6
 	for n in $(topology_namespaces "$1"); do
 		[ -e "/run/netns/$n" ] || { echo "namespace $n missing"; return 1; }
 	done
-	read -r last addr <<<"$(awk '$1 == "namespace" { n = $2; a = $3 } END { print n, a }' "$1")"
+	read -r last addr addr6 <<<"$(awk '$1 == "namespace" { n = $2; a = $3; b = $4 } END { print n, a, b }' "$1")"
 	[ -n "$(ns_ifname_of "$last" "$addr")" ] || { echo "$last has no address $addr"; return 1; }
 	ip -n "$last" route show default | grep -q . || { echo "$last has no default route"; return 1; }
+	[ -z "$addr6" ] || ip -n "$last" -6 addr show | grep -q " $addr6/" ||
+		{ echo "$last has no address $addr6"; return 1; }
+	[ -z "$addr6" ] || ip -n "$last" -6 route show default | grep -q . ||
+		{ echo "$last has no IPv6 default route"; return 1; }
 }
 
 # Namespaces of topology file $1 that still exist.

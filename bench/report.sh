@@ -203,6 +203,16 @@ rounds_line() {
 				f = "setup" SUBSEP "fwdctl" SUBSEP sm[i]; ip = "setup" SUBSEP "ip-commands" SUBSEP sm[i]
 				printf "| %s | %s | %s | %s |\n", sm[i], cell(f), cell(ip), ratio(f, ip)
 			}
+			# *_dual_s: the same namespaces dual-stack, against the IPv4-only file
+			nd = 0
+			for (i = 1; i <= ns; i++) {
+				if (sm[i] !~ /_dual_s$/) continue
+				v4 = sm[i]; sub(/_dual_s$/, "_s", v4)
+				f = "setup" SUBSEP "fwdctl" SUBSEP sm[i]; f4 = "setup" SUBSEP "fwdctl" SUBSEP v4
+				if (ratio(f, f4) == "–") continue
+				if (!nd++) print "\nDual-stack against IPv4-only, fwdctl (paired by round):\n"
+				printf "- %s / %s: %s\n", sm[i], v4, ratio(f, f4)
+			}
 		}' "$STATS"
 	if grep -q '^failure=' "$META"; then
 		echo

@@ -464,16 +464,20 @@ m_ct() {
 
 # --- setup: fwdctl against the tutorial's commands ------------------------------------------
 
+# setup_topology N [dual]: the setup benchmark's file; "dual": every namespace dual-stack
+# (fd00:96::/64 beside 10.96.0.0/16, masqueraded too), to set beside the IPv4-only up.
 setup_topology() {
-	local n=$1 i
-	echo "# written by bench/run.sh: $n namespaces, the setup benchmark"
+	local n=$1 dual=${2:-} i
+	echo "# written by bench/run.sh: $n namespaces, the setup benchmark${dual:+, dual stack}"
 	echo "topology fwdbs"
 	echo "datapath bpf"
-	echo "bridge vnet0 10.96.0.1/16"
+	echo "bridge vnet0 10.96.0.1/16${dual:+ fd00:96::1/64}"
 	echo "uplink up0"
 	echo "masquerade 10.96.0.0/16"
+	[ -n "$dual" ] && echo "masquerade fd00:96::/64"
 	for ((i = 1; i <= n; i++)); do
-		printf 'namespace fwdbs-n%04d 10.96.%d.%d\n' $i $((i / 200)) $((i % 200 + 10))
+		printf 'namespace fwdbs-n%04d 10.96.%d.%d%s\n' $i $((i / 200)) $((i % 200 + 10)) \
+			"${dual:+ fd00:96::$(printf %x $((i + 1)))}"
 	done
 	echo "forward tcp 8080 fwdbs-n0001:80"
 	echo "forward udp 5353 fwdbs-n0002:53"
@@ -482,9 +486,10 @@ setup_topology() {
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
-# setup_once BUILDER N FILE: time up and down; record both.
+# setup_once BUILDER N FILE [SUFFIX]: time up and down; record both (metrics up_Nns[SUFFIX]_s,
+# down_Nns[SUFFIX]_s).
 setup_once() {
-	local b=$1 n=$2 file=$3 t0 t1 t1b t2 left missing rc
+	local b=$1 n=$2 file=$3 sfx=${4:-} t0 t1 t1b t2 left missing rc
 	t0=$(now)
 	lab_up s "$b" "$file" >"$WORK/setup.log" 2>&1
 	rc=$?
@@ -497,7 +502,7 @@ setup_once() {
 		fail "setup $b up ${n}ns: exit 0 but $missing"
 		lab_down "${F[s:host]}" >/dev/null 2>&1
 	else
-		record setup "$b" "up_${n}ns_s" s "$(elapsed "$t0" "$t1")"
+		record setup "$b" "up_${n}ns${sfx}_s" s "$(elapsed "$t0" "$t1")"
 		t1b=$(now)
 		lab_down "${F[s:host]}" >"$WORK/setup.log" 2>&1
 		rc=$?
@@ -505,7 +510,7 @@ setup_once() {
 		if [ $rc != 0 ]; then
 			fail "setup $b down ${n}ns (exit $rc): $(tail -n 3 "$WORK/setup.log" | tr '\n' ' ')"
 		elif [ -z "$(lab_leftovers "$file")" ]; then
-			record setup "$b" "down_${n}ns_s" s "$(elapsed "$t1b" "$t2")"
+			record setup "$b" "down_${n}ns${sfx}_s" s "$(elapsed "$t1b" "$t2")"
 		else
 			fail "setup $b down ${n}ns: exit 0 but namespaces remain"
 		fi
@@ -547,6 +552,7 @@ run_setup() {
 	lab_sandbox_create s 3 || { fail "setup sandbox"; return 1; }
 	for n in $SETUP_SIZES; do
 		setup_topology "$n" >"$WORK/setup-$n.conf"
+		setup_topology "$n" dual >"$WORK/setup-$n-dual.conf"
 		local rounds=$SETUP_ROUNDS
 		[ "$n" -ge 1000 ] && rounds=1
 		for ((r = 0; r < rounds; r++)); do
@@ -556,6 +562,11 @@ run_setup() {
 			for bb in "${b[@]}"; do
 				log "setup: $bb, $n namespaces (round $((r + 1))/$rounds)"
 				setup_once "$bb" "$n" "$WORK/setup-$n.conf"
+				# the same namespaces dual-stack, right after (issue 21: at most 1.5x)
+				if [ "$bb" = fwdctl ]; then
+					log "setup: $bb, $n namespaces dual-stack (round $((r + 1))/$rounds)"
+					setup_once "$bb" "$n" "$WORK/setup-$n-dual.conf" _dual
+				fi
 			done
 		done
 	done

@@ -47,6 +47,8 @@ struct up {
 	struct loader_up_job *job; /* datapath bpf: the programs loading meanwhile */
 	struct fwd_endpoint_rt *eps;
 	bool *port_isolated;  /* per namespace: its bridge port is isolated (as found) */
+	int *eth6_pending;    /* per namespace: eth0's ifindex while its IPv6 address waits
+			       * for add_addrs6(); 0 when it has it */
 	bool flush_conntrack; /* up --flush-conntrack */
 	bool ipv6_was;	      /* the last up of this topology gave IPv6 addresses */
 };
@@ -713,10 +715,10 @@ static int collect_stale6(int ifindex, const struct in6_addr *addr, uint8_t pref
  * an up that gave it one), without DAD, and the default route via the bridge's IPv6 address.
  * eth0 has no link-local address (ensure_no_ipv6): nothing else of IPv6 is there.
  */
-static int configure_inside6(struct up *u, struct nl_sock *in, const struct fwd_namespace *ns,
-			     int ifindex, bool fresh)
+static int configure_inside6(struct up *u, struct nl_sock *in, size_t i, int ifindex, bool fresh)
 {
 	const struct fwd_topology *t = u->t;
+	const struct fwd_namespace *ns = &t->namespaces[i];
 	struct stale_addrs6 st = { .ns = ns, .keep_prefix = t->gateway6.prefix };
 	int ret = 0;
 
@@ -736,8 +738,10 @@ static int configure_inside6(struct up *u, struct nl_sock *in, const struct fwd_
 	}
 	if (!ns->has6 || !t->has6)
 		return st.n ? nl_route6_del_default(in, ifindex) : 0;
-	if (!st.kept && (ret = nl_addr6_add(in, ifindex, &ns->addr6, t->gateway6.prefix)))
-		return nl_fail(in, ret, ns->name, "cannot add its IPv6 address");
+	if (!st.kept) { /* the address, then its route: once the frames it sends are filtered */
+		u->eth6_pending[i] = ifindex;
+		return 0;
+	}
 	if ((ret = nl_route6_replace_default(in, &t->gateway6.addr, ifindex)))
 		return nl_fail(in, ret, ns->name, "cannot set the IPv6 default route");
 	return 0;
@@ -793,10 +797,48 @@ static int configure_inside(struct up *u, size_t i, int nsfd, bool fresh)
 		nl_fail(in, ret, ns->name, "cannot set default route");
 		goto out;
 	}
-	ret = configure_inside6(u, in, ns, eth.ifindex, fresh);
+	ret = configure_inside6(u, in, i, eth.ifindex, fresh);
 out:
 	nl_close(in);
 	return ret;
+}
+
+/*
+ * The namespaces' new IPv6 addresses, and their default routes, once the anti-spoofing filters
+ * the frames they send (datapath bpf's programs are attached, datapath kernel's ebtables rules
+ * in place). An address makes the namespace join its solicited-node group and report that (MLD,
+ * from ::, as eth0 has no link-local address): reports the filters drop, but which the bridge,
+ * without multicast snooping, would flood to every port before them: n namespaces, n² frames,
+ * which made a dual-stack up of 1,000 namespaces take twice as long as an IPv4-only one.
+ */
+static int add_addrs6(struct up *u)
+{
+	const struct fwd_topology *t = u->t;
+
+	for (size_t i = 0; i < t->n_namespaces; i++) {
+		const struct fwd_namespace *ns = &t->namespaces[i];
+		int ifindex = u->eth6_pending[i], nsfd, ret;
+		struct nl_sock *in = NULL;
+
+		if (!ifindex)
+			continue;
+		nsfd = netns_open(ns->name);
+		if (nsfd < 0)
+			return fail(u, nsfd, ns->name, "cannot open namespace");
+		ret = nl_open_netns(nsfd, &in);
+		close(nsfd);
+		if (ret)
+			return fail(u, ret, ns->name, "cannot open netlink in namespace");
+		if ((ret = nl_addr6_add(in, ifindex, &ns->addr6, t->gateway6.prefix)))
+			nl_fail(in, ret, ns->name, "cannot add its IPv6 address");
+		else if ((ret = nl_route6_replace_default(in, &t->gateway6.addr, ifindex)))
+			nl_fail(in, ret, ns->name, "cannot set the IPv6 default route");
+		nl_close(in);
+		if (ret)
+			return ret;
+		u->eth6_pending[i] = 0;
+	}
+	return 0;
 }
 
 /*
@@ -1042,7 +1084,8 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	u.port_isolated = calloc(t->n_namespaces, sizeof(*u.port_isolated));
 	u.found = calloc(t->n_namespaces, sizeof(*u.found));
 	u.by_veth = calloc(t->n_namespaces, sizeof(*u.by_veth));
-	if (!u.veth || !u.eps || !u.port_isolated || !u.found || !u.by_veth) {
+	u.eth6_pending = calloc(t->n_namespaces, sizeof(*u.eth6_pending));
+	if (!u.veth || !u.eps || !u.port_isolated || !u.found || !u.by_veth || !u.eth6_pending) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -1101,7 +1144,8 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	/* Isolation after the datapath: the policy is in place before the bridge sends the
 	 * namespaces' traffic to each other through it. */
 	if ((ret = remove_stale(&u)) || (ret = ensure_bridge_gso(&u)) ||
-	    (ret = apply_datapath(&u)) || (ret = ensure_isolation(&u)) || (ret = peers_resync()))
+	    (ret = apply_datapath(&u)) || (ret = add_addrs6(&u)) || (ret = ensure_isolation(&u)) ||
+	    (ret = peers_resync()))
 		goto out_journal;
 	fwd_note("topology %s is up: %zu namespace%s on %s, datapath %s", t->name, t->n_namespaces,
 		 t->n_namespaces == 1 ? "" : "s", t->bridge,
@@ -1121,6 +1165,7 @@ out_free:
 	free(u.port_isolated);
 	free(u.found);
 	free(u.by_veth);
+	free(u.eth6_pending);
 	if (ret == -ENOMEM)
 		fwd_err("up: out of memory");
 	if (ret == -EUSERS)
