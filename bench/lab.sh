@@ -8,9 +8,14 @@
 # which run.sh's cleanup walks.
 #
 #   fwdb<X>-lan  eth0 10.200.<N>.2/24 ---- up0 10.200.<N>.1/24  fwdb<X>-host
+#                     fd00:200:<N>::2/64        fd00:200:<N>::1/64
 #                                                               vnet0 192.168.15.5/24 (bridge)
+#                                                                     fd00:15::5/64
 #                                                  fwdb<X>-red 192.168.15.1   fwdb<X>-blue .2
+#                                                              fd00:15::1                 ::2
 #   fwdbc-a eth0 192.168.16.1/24 ---- eth0 192.168.16.2/24 fwdbc-b     (the ceiling: one veth)
+#                fd00:16::1/64             fd00:16::2/64
+# (IPv6 when the fwdctl that builds the lab has it; the tutorial's recipe is IPv4 only.)
 #
 # The uplink pairs and the ceiling's pair are set to gso_ipv4_max_size $GSO_MAX (see run.sh).
 
@@ -56,6 +61,9 @@ lab_sandbox_create() {
 	local x=$1 n=$2 h=fwdb$1-host l=fwdb$1-lan
 	sandbox_pair "$h" up0 "10.200.$n.1/24" "$l" eth0 "10.200.$n.2/24" link_big || return 1
 	F[$x:host]=$h F[$x:lan]=$l F[$x:up_addr]=10.200.$n.1 F[$x:lan_addr]=10.200.$n.2
+	ip -n "$h" addr add "fd00:200:$n::1/64" dev up0 nodad &&
+		ip -n "$l" addr add "fd00:200:$n::2/64" dev eth0 nodad || return 1
+	F[$x:up_addr6]=fd00:200:$n::1 F[$x:lan_addr6]=fd00:200:$n::2
 }
 
 # Does fwdctl $1 accept the topology line $2? (`make bench-compare` builds an older tree's lab
@@ -65,18 +73,29 @@ fwdctl_knows() {
 	"$1" -q check "$WORK/knows.conf" >/dev/null 2>&1
 }
 
-# The benchmark topology of sandbox X with datapath $2, built by fwdctl $3, on stdout.
+# Does fwdctl $1 take IPv6 (issue 21)?
+fwdctl_knows6() {
+	printf 'bridge b0 10.9.0.1/24 fd00:9::1/64\nnamespace n 10.9.0.2 fd00:9::2\n' >"$WORK/knows6.conf"
+	"$1" -q check "$WORK/knows6.conf" >/dev/null 2>&1
+}
+
+# The benchmark topology of sandbox X with datapath $2, built by fwdctl $3, on stdout. Dual
+# stack when fwdctl $3 has IPv6 (the forwards are published on the uplink's IPv6 address too).
 traffic_topology() {
-	local x=$1
+	local x=$1 b6='' m6='' r6='' u6=''
+	if fwdctl_knows6 "$3"; then
+		b6=' fd00:15::5/64' m6='masquerade fd00:15::/64' r6=' fd00:15::1' u6=' fd00:15::2'
+	fi
 	cat <<-EOF
 		# written by bench/run.sh: the benchmark lab, datapath $2
 		topology fwdb$x
 		datapath $2
-		bridge vnet0 192.168.15.5/24
+		bridge vnet0 192.168.15.5/24$b6
 		uplink up0
 		masquerade 192.168.15.0/24
-		namespace fwdb$x-red 192.168.15.1
-		namespace fwdb$x-blue 192.168.15.2
+		$m6
+		namespace fwdb$x-red 192.168.15.1$r6
+		namespace fwdb$x-blue 192.168.15.2$u6
 		forward tcp $PORT_IPERF fwdb$x-blue:$PORT_IPERF
 		forward tcp $PORT_SOCKPERF fwdb$x-blue:$PORT_SOCKPERF
 		forward tcp $PORT_CRR fwdb$x-blue:$PORT_CRR
@@ -182,6 +201,11 @@ lab_discover() {
 	F[$x:up_mac]=$(ns_mac_of "$h" up0)
 	F[$x:lan_mac]=$(ns_mac_of "$l" eth0)
 	F[$x:lan_if]=eth0
+	# IPv6: what the file gave (not the tutorial's recipe)
+	F[$x:red_addr6]='' F[$x:blue_addr6]=''
+	if ip -n "$blue" -6 -o addr show | grep -q ' fd00:15::2/'; then
+		F[$x:red_addr6]=fd00:15::1 F[$x:blue_addr6]=fd00:15::2
+	fi
 }
 
 # Can the lab carry the three paths? Pings, then a TCP transaction through the forward.
@@ -200,11 +224,38 @@ lab_check() {
 	fi
 	sandbox_stop "$pid" TERM
 	[ $ok = 1 ] || { log "lab $x: dnat path: no TCP transaction from the LAN through up0:$PORT_CRR"; return 1; }
+	lab_check6 "$x"
+	return 0
+}
+
+# The IPv6 paths of sandbox X, when its file has IPv6: F[X:v6] 1 when all three work. A lab
+# whose IPv6 does not work still measures IPv4 (the failure is recorded).
+lab_check6() {
+	local x=$1 pid ok=0 ready=$WORK/check6-$1.ready
+	F[$x:v6]=0
+	[ -n "${F[$x:blue_addr6]}" ] || return 0
+	ip netns exec "${F[$x:red]}" ping -6 -c1 -W2 -q "${F[$x:blue_addr6]}" >/dev/null ||
+		{ fail "lab $x: bridge6 path: red cannot ping blue"; return 1; }
+	ip netns exec "${F[$x:red]}" ping -6 -c1 -W2 -q "${F[$x:lan_addr6]}" >/dev/null ||
+		{ fail "lab $x: snat6 path: red cannot ping the LAN"; return 1; }
+	rm -f "$ready"
+	bg_run "${F[$x:blue]}" 10 "$WORK/check6-$x.srv" "$TOOLS/crr" server -p "$PORT_CRR" -t 5 -R "$ready"
+	pid=$SANDBOX_LAST
+	if wait_for 5000 test -e "$ready" &&
+		ip netns exec "${F[$x:lan]}" "$TOOLS/crr" client -a "${F[$x:up_addr6]}" -p "$PORT_CRR" -t 0.3 >/dev/null; then
+		ok=1
+	fi
+	sandbox_stop "$pid" TERM
+	[ $ok = 1 ] || { fail "lab $x: dnat6 path: no TCP transaction from the LAN through [up0]:$PORT_CRR"; return 1; }
+	F[$x:v6]=1
 }
 
 # The ceiling: two namespaces on one veth pair.
 ceiling_create() {
 	sandbox_pair fwdbc-a eth0 192.168.16.1/24 fwdbc-b eth0 192.168.16.2/24 link_big || return 1
+	ip -n fwdbc-a addr add fd00:16::1/64 dev eth0 nodad &&
+		ip -n fwdbc-b addr add fd00:16::2/64 dev eth0 nodad || return 1
 	F[c:a_mac]=$(ns_mac_of fwdbc-a eth0) F[c:b_mac]=$(ns_mac_of fwdbc-b eth0)
-	ip netns exec fwdbc-a ping -c1 -W2 -q 192.168.16.2 >/dev/null
+	ip netns exec fwdbc-a ping -c1 -W2 -q 192.168.16.2 >/dev/null &&
+		ip netns exec fwdbc-a ping -6 -c1 -W2 -q fd00:16::2 >/dev/null
 }

@@ -156,12 +156,13 @@ rounds_line() {
 			print "## Traffic\n"
 			print "| path | metric | unit | bpf | kernel | ceiling (direct veth) | bpf/kernel | bpf/ceiling | kernel/ceiling |"
 			print "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-			np = split("bridge snat dnat", paths, " ")
+			np = split("bridge snat dnat bridge6 snat6 dnat6", paths, " ")
 			for (i = 1; i <= nm; i++) {
 				m = metrics[i]
 				for (p = 1; p <= np; p++) {
 					b = paths[p] SUBSEP "bpf" SUBSEP m; kk = paths[p] SUBSEP "kernel" SUBSEP m
-					c = "direct" SUBSEP "ceiling" SUBSEP m
+					# the ceiling of an IPv6 path: the direct pair over IPv6
+					c = (paths[p] ~ /6$/ ? "direct6" : "direct") SUBSEP "ceiling" SUBSEP m
 					if (!(b in med) && !(kk in med)) continue
 					printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", paths[p], m, unit[m],
 						cell(b), cell(kk), cell(c), ratio(b, kk), ratio(b, c), ratio(kk, c)
@@ -172,7 +173,8 @@ rounds_line() {
 				hdr = "| path | datapath"; sep = "| --- | ---"
 				for (i = 1; i <= ng; i++) { hdr = hdr " | " gm[i]; sep = sep " | ---" }
 				print hdr " |"; print sep " |"
-				np = split("bridge snat dnat direct", gpaths, " "); nd = split("bpf kernel ceiling", gdps, " ")
+				np = split("bridge snat dnat direct bridge6 snat6 dnat6 direct6", gpaths, " ")
+				nd = split("bpf kernel ceiling", gdps, " ")
 				for (p = 1; p <= np; p++) for (d = 1; d <= nd; d++) {
 					row = ""; any = 0
 					for (i = 1; i <= ng; i++) {
@@ -227,14 +229,14 @@ rounds_line() {
 # results.png: data files for bench/plot.gp (NaN where a value is missing).
 awk -F'\t' -v dir="$STATS" "$AWK_LIB"'
 	{ k = $1 SUBSEP $2 SUBSEP $3; med[k] = $5; samples[k] = $9; rounds[k] = $10
-	  if ($1 != "ct" && $1 != "setup" && $1 != "direct" && $4 != "segments" && !(($1, $3) in s)) { s[$1, $3] = 1; tl[++nt] = $1 " " $3 }
+	  if ($1 != "ct" && $1 != "setup" && $1 != "direct" && $1 != "direct6" && $4 != "segments" && !(($1, $3) in s)) { s[$1, $3] = 1; tl[++nt] = $1 " " $3 }
 	  if ($1 == "ct" && !($3 in c)) { c[$3] = 1; cl[++nc] = $3 }
 	  if ($1 == "setup" && !($3 in u)) { u[$3] = 1; ul[++nu] = $3 } }
 	function get(k, scale) { return (k in med) ? med[k] / scale : "NaN" }
 	function rel(a, b,    r) { r = ratio_of(a, b); return r == "" ? "NaN" : r }
 	END {
 		for (i = 1; i <= nt; i++) {
-			split(tl[i], pm, " "); d = "direct" SUBSEP "ceiling" SUBSEP pm[2]
+			split(tl[i], pm, " "); d = (pm[1] ~ /6$/ ? "direct6" : "direct") SUBSEP "ceiling" SUBSEP pm[2]
 			printf "\"%s\\n%s\" %s %s\n", pm[1], pm[2], rel(pm[1] SUBSEP "kernel" SUBSEP pm[2], d),
 				rel(pm[1] SUBSEP "bpf" SUBSEP pm[2], d) > (dir ".traffic")
 		}

@@ -19,7 +19,9 @@
 #
 # Environment: BENCH_ROUNDS, BENCH_DURATION (seconds per measurement), BENCH_COUNT_DURATION
 # (seconds of the datagram and frame counts, default BENCH_DURATION), BENCH_ONLY (any of
-# "traffic ct setup"), BENCH_SETUP_SIZES (e.g. "100 1000"), BENCH_CT_FLOWS (e.g. "1 100000"),
+# "traffic ct setup"), BENCH_FAMILIES ("4 6": IPv6 adds the paths bridge6, snat6, dnat6 and
+# direct6, on labs whose fwdctl has IPv6; "4": IPv4 only), BENCH_SETUP_SIZES (e.g. "100 1000"),
+# BENCH_CT_FLOWS (e.g. "1 100000"),
 # BENCH_LAB_TIMEOUT (seconds for one up or down), BENCH_GSO_MAX (gso_ipv4_max_size of the
 # uplinks and the ceiling, 196608; 65536: BIG TCP off), BENCH_OUT (instead of results/latest),
 # BENCH_PROG_COST=1 (kernel.bpf_stats_enabled on for the run and back to what it was after:
@@ -244,6 +246,8 @@ RR_PIN=() CRR_PIN=() SEND_PIN=()
 [ -z "$CRR_CPU" ] || CRR_PIN=(taskset -c "$CRR_CPU")
 [ -z "$SEND_CPU" ] || SEND_PIN=(taskset -c "$SEND_CPU")
 ONLY=${BENCH_ONLY:-traffic ct setup}
+# Address families of the traffic rows: 6 adds bridge6, snat6 and dnat6 (and direct6).
+FAMILIES=${BENCH_FAMILIES:-4 6}
 HAVE_FWDCTL=0
 [ -x "$FWDCTL" ] && HAVE_FWDCTL=1
 T_START=$SECONDS
@@ -296,6 +300,7 @@ endpoints() {
 	GRO_NS='' GRO_IF=''
 	if [ "$v" = ceiling ]; then
 		CNS=fwdbc-a SNS=fwdbc-b DST=192.168.16.2 RIF=eth0
+		[ "$p" = direct6 ] && DST=fd00:16::2
 		GEN_NS=fwdbc-a GEN_IF=eth0 GEN_SMAC=${F[c:a_mac]} GEN_DMAC=${F[c:b_mac]}
 		GEN_SRC=192.168.16.1 GEN_DST=192.168.16.2
 		return 0
@@ -317,8 +322,16 @@ endpoints() {
 		GEN_NS=$CNS GEN_IF=${F[$x:lan_if]} GEN_SMAC=${F[$x:lan_mac]} GEN_DMAC=${F[$x:up_mac]}
 		GEN_SRC=${F[$x:lan_addr]} GEN_DST=$DST GRO_NS=${F[$x:host]} GRO_IF=up0
 		;;
+	# IPv6 (no frame generator: the frame rows are IPv4's)
+	bridge6) CNS=${F[$x:red]} SNS=${F[$x:blue]} DST=${F[$x:blue_addr6]} RIF=${F[$x:blue_if]} ;;
+	snat6) CNS=${F[$x:red]} SNS=${F[$x:lan]} DST=${F[$x:lan_addr6]} RIF=${F[$x:lan_if]} ;;
+	dnat6) CNS=${F[$x:lan]} SNS=${F[$x:blue]} DST=${F[$x:up_addr6]} RIF=${F[$x:blue_if]} ;;
 	esac
 }
+
+# Is path $1 one of the IPv6 ones (bridge6, snat6, dnat6, direct6)?
+# shellcheck disable=SC2317 # called by the m_* functions
+is_path6() { [ "${1: -1}" = 6 ]; }
 
 # --- the measurements; each prints nothing, records its samples, returns 1 on failure ------
 # Arguments: PATH DATAPATH (after endpoints()).
@@ -359,9 +372,32 @@ m_tcp() {
 	record "$1" "$2" tcp_ofo segments $((s1[2] - s0[2]))
 }
 
+# IPv6 ping-pong: crr -k (Debian 12's sockperf 3.7 has no IPv6) with the same CPU placement and
+# port, 64-byte requests and responses. Its round trips are not sockperf's: compare IPv6 rows
+# with each other, not with IPv4's.
+# shellcheck disable=SC2317 # called by m_rr
+m_rr6() {
+	local out p50 p99 pid ready=$WORK/rr6.ready
+	rm -f "$ready"
+	bg_run "$SNS" $((D + 20)) "$WORK/rr6-s.log" "${RR_PIN[@]}" "$TOOLS/crr" server -k -p "$PORT_SOCKPERF" -t $((D + 10)) -R "$ready"
+	pid=$SANDBOX_LAST
+	wait_for 5000 test -e "$ready" || { sandbox_stop "$pid" TERM; fail "$1/$2 rr: crr -k server not ready"; return 1; }
+	out=$(ip netns exec "$CNS" timeout -k 2 $((D + 10)) "${RR_PIN[@]}" "$TOOLS/crr" client -k -a "$DST" -p "$PORT_SOCKPERF" -t "$D" 2>&1)
+	sandbox_stop "$pid" TERM
+	p50=$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<<"$out")
+	p99=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$out")
+	if [ -z "$p50" ] || [ -z "$p99" ]; then
+		fail "$1/$2 rr: crr -k: $out"
+		return 1
+	fi
+	record "$1" "$2" rr_p50_us us "$p50"
+	record "$1" "$2" rr_p99_us us "$p99"
+}
+
 # shellcheck disable=SC2317 # called as "m_$m"
 m_rr() {
 	local out p50 p99 pid
+	is_path6 "$1" && { m_rr6 "$@"; return; }
 	bg_run "$SNS" $((D + 20)) "$WORK/sockperf-s.log" "${RR_PIN[@]}" sockperf sr --tcp -i 0.0.0.0 -p "$PORT_SOCKPERF"
 	pid=$SANDBOX_LAST
 	wait_for 5000 listening "$SNS" tcp "$PORT_SOCKPERF" || { sandbox_stop "$pid" TERM; fail "$1/$2 rr: sockperf server did not listen"; return 1; }
@@ -428,6 +464,7 @@ m_udp() {
 # shellcheck disable=SC2317 # called as "m_$m"
 m_frame() {
 	local gro_was='' rc
+	is_path6 "$1" && return 0 # the frame generator builds IPv4
 	if [ -n "$GRO_IF" ]; then
 		gro_was=$(ip netns exec "$GRO_NS" ethtool -k "$GRO_IF" | awk '/^generic-receive-offload:/ { print $2 }')
 		ip netns exec "$GRO_NS" ethtool -K "$GRO_IF" gro on ||
@@ -739,6 +776,10 @@ if [[ " $ONLY " == *" traffic "* ]]; then
 	PAIRS=()
 	for v in "${VARIANTS[@]}"; do
 		if [ "$v" = ceiling ]; then PAIRS+=("direct ceiling"); else PAIRS+=("bridge $v" "snat $v" "dnat $v"); fi
+		[[ " $FAMILIES " == *" 6 "* ]] || continue
+		# IPv6: the same paths, where the lab has them (lab_check6)
+		if [ "$v" = ceiling ]; then PAIRS+=("direct6 ceiling")
+		elif [ "${F[${v:0:1}:v6]:-0}" = 1 ]; then PAIRS+=("bridge6 $v" "snat6 $v" "dnat6 $v"); fi
 	done
 	[ ${#PAIRS[@]} -gt 0 ] || MAX_ROUNDS=0
 	for ((r = 0; r < MAX_ROUNDS; r++)); do

@@ -29,7 +29,7 @@ struct blast {
 	unsigned int n_sockets;
 	unsigned int ports; /* destination ports per socket (the last socket may use fewer) */
 	unsigned long long flows;
-	struct sockaddr_in dst; /* port = base port */
+	union bench_addr dst; /* port = base port */
 	unsigned int batch;
 	unsigned int size;
 	unsigned long long sent, errors;
@@ -42,7 +42,7 @@ static void usage(FILE *f)
 	    "usage: udp_blast -a DST_ADDR -p PORT [-f FLOWS] [-P PORTS] [-t SECONDS] [-s SIZE]\n"
 	    "                 [-b BATCH] [-R READY_FILE]\n"
 	    "Send SIZE-byte UDP datagrams (default 18) to DST_ADDR with sendmmsg() for SECONDS.\n"
-	    "  -a ADDR      IPv4 destination (required)\n"
+	    "  -a ADDR      IPv4 or IPv6 destination (required)\n"
 	    "  -p PORT      first destination port (required)\n"
 	    "  -f FLOWS     distinct 5-tuples, visited round-robin (default 1, at most 64M)\n"
 	    "  -P PORTS     destination ports per source socket (default: as many as fit)\n"
@@ -62,7 +62,7 @@ static int blast_open(struct blast *b)
 	for (i = 0; i < b->n_sockets; i++) {
 		int sndbuf = 4 << 20;
 
-		b->fds[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		b->fds[i] = socket(b->dst.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (b->fds[i] < 0) {
 			fprintf(stderr, "udp_blast: socket %u: %s\n", i, strerror(errno));
 			return -errno;
@@ -87,7 +87,7 @@ static unsigned int blast_limit(const struct blast *b, unsigned int s)
  */
 static int blast_batch(struct blast *b, unsigned int s, unsigned int *cursor, const char *payload)
 {
-	static struct sockaddr_in addrs[MAX_BATCH];
+	static union bench_addr addrs[MAX_BATCH];
 	static struct mmsghdr msgs[MAX_BATCH];
 	static struct iovec iov;
 	unsigned int i, limit = blast_limit(b, s);
@@ -97,12 +97,12 @@ static int blast_batch(struct blast *b, unsigned int s, unsigned int *cursor, co
 	iov.iov_len = b->size;
 	for (i = 0; i < b->batch; i++) {
 		addrs[i] = b->dst;
-		addrs[i].sin_port = htons(ntohs(b->dst.sin_port) + *cursor);
+		bench_addr_set_port(&addrs[i], bench_addr_port(&b->dst) + *cursor);
 		if (++*cursor == limit)
 			*cursor = 0;
 		memset(&msgs[i], 0, sizeof(msgs[i]));
 		msgs[i].msg_hdr.msg_name = &addrs[i];
-		msgs[i].msg_hdr.msg_namelen = sizeof(addrs[i]);
+		msgs[i].msg_hdr.msg_namelen = bench_addr_len(&addrs[i]);
 		msgs[i].msg_hdr.msg_iov = &iov;
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
@@ -206,12 +206,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	b.dst.sin_family = AF_INET;
-	b.dst.sin_port = htons(port);
-	if (inet_pton(AF_INET, addr, &b.dst.sin_addr) != 1) {
-		fprintf(stderr, "udp_blast: bad IPv4 address \"%s\"\n", addr);
+	if (bench_parse_addr(addr, &b.dst)) {
+		fprintf(stderr, "udp_blast: bad address \"%s\"\n", addr);
 		return 2;
 	}
+	bench_addr_set_port(&b.dst, port);
 	if (!ports)
 		ports = 65536 - port;
 	if (ports > 65536 - port) {

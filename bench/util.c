@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include "util.h"
 
@@ -107,4 +108,45 @@ int bench_parse_double(const char *s, double min, double max, double *out)
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+int bench_parse_addr(const char *text, union bench_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, text, &a->v4.sin_addr) == 1) {
+		a->v4.sin_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, &a->v6.sin6_addr) == 1) {
+		a->v6.sin6_family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+socklen_t bench_addr_len(const union bench_addr *a)
+{
+	return a->sa.sa_family == AF_INET6 ? sizeof(a->v6) : sizeof(a->v4);
+}
+
+uint16_t bench_addr_port(const union bench_addr *a)
+{
+	return ntohs(a->sa.sa_family == AF_INET6 ? a->v6.sin6_port : a->v4.sin_port);
+}
+
+void bench_addr_set_port(union bench_addr *a, uint16_t port)
+{
+	if (a->sa.sa_family == AF_INET6)
+		a->v6.sin6_port = htons(port);
+	else
+		a->v4.sin_port = htons(port);
+}
+
+const char *bench_addr_str(const union bench_addr *a)
+{
+	static char buf[INET6_ADDRSTRLEN];
+
+	if (a->sa.sa_family == AF_INET6)
+		return inet_ntop(AF_INET6, &a->v6.sin6_addr, buf, sizeof(buf));
+	return inet_ntop(AF_INET, &a->v4.sin_addr, buf, sizeof(buf));
 }

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 /* Set by SIGINT/SIGTERM once bench_on_signals() ran; every loop checks it. */
 extern volatile sig_atomic_t bench_stop;
@@ -23,5 +25,22 @@ int bench_wait_file(const char *path, double timeout_s);
 /* Strict number parsing: the whole string, within [min, max]. Returns 0 or -EINVAL. */
 int bench_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int bench_parse_double(const char *s, double min, double max, double *out);
+
+/* A socket address of either family. */
+union bench_addr {
+	struct sockaddr sa;
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
+/* IPv4 dotted quad or IPv6 text into @a, port 0. Returns 0 or -EINVAL. */
+int bench_parse_addr(const char *text, union bench_addr *a);
+/* Its length for bind()/connect()/sendmsg(), by its family. */
+socklen_t bench_addr_len(const union bench_addr *a);
+/* Its port, host order; and set it. */
+uint16_t bench_addr_port(const union bench_addr *a);
+void bench_addr_set_port(union bench_addr *a, uint16_t port);
+/* Its address as text (a static buffer). */
+const char *bench_addr_str(const union bench_addr *a);
 
 #endif

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The receiver's counter: counts and drops IPv4 UDP datagrams to a port range. The XDP program is
- * the counter proper; the tc ingress twin counts skbs that never pass the veth's XDP hook (a
- * bpf_redirect_peer() from the host side delivers straight to ingress), so a datapath cannot make
- * its packets invisible by the way it delivers them. Whatever does not match passes untouched.
+ * The receiver's counter: counts and drops UDP datagrams (IPv4 or IPv6) to a port range. The XDP
+ * program is the counter proper; the tc ingress twin counts skbs that never pass the veth's XDP
+ * hook (a bpf_redirect_peer() from the host side delivers straight to ingress), so a datapath
+ * cannot make its packets invisible by the way it delivers them. Whatever does not match passes
+ * untouched.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/pkt_cls.h>
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
@@ -31,15 +33,26 @@ static __always_inline int is_bench_udp(void *data, void *data_end)
 {
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1);
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
 	struct udphdr *udp;
 	__u16 port;
 
-	if ((void *)(ip + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+	if ((void *)(eth + 1) > data_end)
 		return 0;
-	/* The generators never send options or fragments; anything else is not ours. */
-	if (ip->ihl != 5 || ip->protocol != IPPROTO_UDP || (ip->frag_off & bpf_htons(0x3fff)))
+	/* The generators never send options, extension headers or fragments; anything else is
+	 * not ours. */
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		if ((void *)(ip + 1) > data_end || ip->ihl != 5 || ip->protocol != IPPROTO_UDP ||
+		    (ip->frag_off & bpf_htons(0x3fff)))
+			return 0;
+		udp = (void *)(ip + 1);
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != IPPROTO_UDP)
+			return 0;
+		udp = (void *)(ip6 + 1);
+	} else {
 		return 0;
-	udp = (void *)(ip + 1);
+	}
 	if ((void *)(udp + 1) > data_end)
 		return 0;
 	port = bpf_ntohs(udp->dest);
@@ -74,7 +87,12 @@ int xdp_count(struct xdp_md *ctx)
 SEC("tc")
 int tc_count(struct __sk_buff *skb)
 {
-	const __u32 hdrs = sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr);
+	/* the longer of the two families' headers, or the whole frame when it is shorter (an
+	 * IPv4 datagram of 18 bytes is) */
+	__u32 hdrs = sizeof(struct ethhdr) + sizeof(struct ipv6hdr) + sizeof(struct udphdr);
+
+	if (hdrs > skb->len)
+		hdrs = skb->len;
 
 	/* Headers of a GRO'd or paged skb may sit outside the linear part. */
 	if ((void *)(long)skb->data + hdrs > (void *)(long)skb->data_end &&
