@@ -83,12 +83,16 @@ int ebt_apply(const struct fwd_topology *t, char (*veths)[16], const uint8_t (*m
 				       mac);
 			fwd_buf_printf(&b, "-A %s -p IPv6 -i %s --ip6-src ! %s -j DROP\n", chain,
 				       veth, fwd_ip6_str(&t->namespaces[i].addr6));
-			for (size_t k = 0; k < 2; k++)
+			/* and no MLD (130-132, 143: from ::, dropped above already) */
+			static const char *const icmp6_dropped[] = { "router-advertisement",
+								     "redirect", "130:132", "143" };
+
+			for (size_t k = 0; k < sizeof(icmp6_dropped) / sizeof(icmp6_dropped[0]);
+			     k++)
 				fwd_buf_printf(&b,
 					       "-A %s -p IPv6 -i %s --ip6-proto ipv6-icmp "
 					       "--ip6-icmp-type %s -j DROP\n",
-					       chain, veth,
-					       k ? "redirect" : "router-advertisement");
+					       chain, veth, icmp6_dropped[k]);
 		} else if (t->datapath == FWD_DATAPATH_KERNEL && t->has6) {
 			fwd_buf_printf(&b, "-A %s -p IPv6 -i %s -j DROP\n", chain, veth);
 		}

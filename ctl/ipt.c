@@ -283,7 +283,7 @@ static void forward_rules6(struct fwd_buf *b, const struct fwd_topology *t, cons
 		const struct fwd_namespace *ns = &t->namespaces[f->ns];
 		char ports[16], target[INET6_ADDRSTRLEN + 32];
 
-		if (!ns->has6 || f->n_from || f->addr)
+		if (!topo_forward_has6(t, f))
 			continue;
 		if (f->port_lo == f->port_hi) {
 			snprintf(ports, sizeof(ports), "%u", f->port_lo);

@@ -299,9 +299,10 @@ int nl_open_address_events(struct nl_sock **out)
 		free(nl);
 		return ret;
 	}
-	/* Addresses come and go (RTMGRP_IPV4_IFADDR); links too, with their addresses
-	 * (RTMGRP_LINK): an uplink that is re-created. */
-	if (mnl_socket_bind(nl->mnl, RTMGRP_IPV4_IFADDR | RTMGRP_LINK, MNL_SOCKET_AUTOPID)) {
+	/* Addresses come and go (RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR); links too, with their
+	 * addresses (RTMGRP_LINK): an uplink that is re-created. */
+	if (mnl_socket_bind(nl->mnl, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_LINK,
+			    MNL_SOCKET_AUTOPID)) {
 		ret = -errno;
 		mnl_socket_close(nl->mnl);
 		free(nl);

@@ -98,6 +98,20 @@ int nl_addr6_dump(struct nl_sock *nl, int ifindex,
 	return nl_request(nl, nlh, addr6_dump_cb, &d);
 }
 
+/* nl_addr6_dump() callback of nl_addr6_first(): the first one, then stop (1). */
+static int addr6_first_cb(int ifindex, const struct in6_addr *addr, uint8_t prefix, void *ctx)
+{
+	*(struct in6_addr *)ctx = *addr;
+	return 1;
+}
+
+int nl_addr6_first(struct nl_sock *nl, int ifindex, struct in6_addr *out)
+{
+	int ret = nl_addr6_dump(nl, ifindex, addr6_first_cb, out);
+
+	return ret < 0 ? ret : ret == 1;
+}
+
 /* RTM_NEWROUTE (replace) or RTM_DELROUTE of the IPv6 default route via @gateway. */
 static struct nlmsghdr *route6_default_msg(char *buf, uint16_t type, uint16_t flags,
 					   const struct in6_addr *gateway, int ifindex)

@@ -49,6 +49,12 @@ int topo_parse_file(struct fwd_topology *t, const char *path, FILE *err);
 /* The first line that gives the topology an IPv6 address or prefix (bridge, namespace,
  * masquerade), 0 when none does. */
 int topo_ipv6_line(const struct fwd_topology *t);
+/* Is forward @f published on the uplink's IPv6 address too? When its target namespace has an
+ * IPv6 address, and it has neither "from" nor an address of its own (both IPv4). */
+bool topo_forward_has6(const struct fwd_topology *t, const struct fwd_forward *f);
+/* Does the topology route IPv6 between the uplink and the namespaces: an IPv6 masquerade, or a
+ * forward published on IPv6? (net.ipv6.conf.all.forwarding is on while one does.) */
+bool topo_routes6(const struct fwd_topology *t);
 /*
  * The topology name a file gives, even when the rest of it does not parse: its first valid
  * `topology NAME` line, else its base name without ".conf" (into @name, FWD_TOPO_NAME_SIZE);

@@ -59,16 +59,6 @@ static int fail(struct up *u, int err, const char *object, const char *what)
 	return nl_fail(u->nl, err, object, what);
 }
 
-/* nl_addr6_dump(): the uplink's first global IPv6 address (1 stops the dump). */
-static int first_addr6(int ifindex, const struct in6_addr *addr, uint8_t prefix, void *ctx)
-{
-	struct up *u = ctx;
-
-	u->uplink_addr6 = *addr;
-	u->uplink_has6 = true;
-	return 1;
-}
-
 /* nl_addr_dump() callback: stops (1) at the address *@ctx. */
 static int addr_is(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx)
 {
@@ -175,8 +165,9 @@ static int preflight(struct up *u)
 		uint8_t prefix;
 		/* Forwards to a namespace with IPv6 are published on this one too (ipt.c). */
 		if (t->has6 && t->n_forwards &&
-		    (ret = nl_addr6_dump(u->nl, u->uplink.ifindex, first_addr6, u)) < 0)
+		    (ret = nl_addr6_first(u->nl, u->uplink.ifindex, &u->uplink_addr6)) < 0)
 			return fail(u, ret, t->uplink, "cannot list its IPv6 addresses");
+		u->uplink_has6 = t->has6 && t->n_forwards && ret == 1;
 		ret = nl_addr_get_primary(u->nl, u->uplink.ifindex, &u->uplink_addr, &prefix);
 		if (ret && (t->n_masquerades || t->n_forwards)) {
 			fwd_err("uplink %s: has no IPv4 address to masquerade to or "
@@ -598,8 +589,9 @@ static int sysctl_release(struct up *u, const char *name)
 
 /*
  * ip_forward in the host namespace only; the previous value is journaled for `down`. IPv6
- * forwarding only while the file masquerades an IPv6 prefix: nothing else of IPv6 is routed
- * (and `all.forwarding` is every link's, the uplink's included: it stops taking router
+ * forwarding only while the file routes IPv6 between the uplink and the namespaces (an IPv6
+ * masquerade, a forward published on IPv6): nothing else of IPv6 is routed (and
+ * `all.forwarding` is every link's, the uplink's included: it stops taking router
  * advertisements there, as with Docker's IPv6).
  */
 static int ensure_ip_forward(struct up *u)
@@ -609,7 +601,7 @@ static int ensure_ip_forward(struct up *u)
 
 	if (ret)
 		return ret;
-	return u->t->n_masquerades6 ? sysctl_ensure(u, v6, "1") : sysctl_release(u, v6);
+	return topo_routes6(u->t) ? sysctl_ensure(u, v6, "1") : sysctl_release(u, v6);
 }
 
 /*

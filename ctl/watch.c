@@ -2,10 +2,12 @@
 /*
  * fwdctl watch [FILE|NAME]: follow the uplink addresses of the topologies of this host
  * namespace through rtnetlink, and bring a topology up again (`up` of its saved file) when its
- * uplink's primary IPv4 address changed. `up` rewrites the address in fwd_uplink in place
- * (datapath bpf), removes the connections masqueraded with the old one or forwarded to it, and
- * rewrites datapath kernel's rules; the kernel's MASQUERADE forgets its own connections of an
- * address that goes. Runs until SIGTERM or SIGINT, exit 0: fit to be a service's main process.
+ * uplink's primary IPv4 address changed, or, for a topology with IPv6 and forwards, its first
+ * global IPv6 address (the one `up` publishes the forwards on: ip6tables' DNAT rules). `up`
+ * rewrites the address in fwd_uplink in place (datapath bpf), removes the connections masqueraded
+ * with the old one or forwarded to it, and rewrites datapath kernel's rules; the kernel's
+ * MASQUERADE forgets its own connections of an address that goes. Runs until SIGTERM or SIGINT,
+ * exit 0: fit to be a service's main process.
  */
 #include "fwd_log.h"
 #include "fwdctl.h"
@@ -32,7 +34,9 @@
 struct watched {
 	char name[FWD_TOPO_NAME_SIZE];
 	char uplink[FWD_IFNAME_MAX + 1];
-	in_addr_t addr; /* the uplink's primary address when last looked at; 0: none */
+	in_addr_t addr;	       /* the uplink's primary address when last looked at; 0: none */
+	bool follows6;	       /* the topology publishes forwards on IPv6 too */
+	struct in6_addr addr6; /* then: its first global IPv6 address; all zero: none */
 };
 
 static volatile sig_atomic_t watch_stop;
@@ -53,6 +57,47 @@ static in_addr_t uplink_addr_now(struct nl_sock *nl, const char *uplink)
 	    nl_addr_get_primary(nl, l.ifindex, &addr, &prefix))
 		return 0;
 	return addr;
+}
+
+/* The uplink's first global IPv6 address, or all zero. */
+static struct in6_addr uplink_addr6_now(struct nl_sock *nl, const char *uplink)
+{
+	struct in6_addr addr = { 0 };
+	struct nl_link l;
+
+	if (!uplink[0] || nl_link_get(nl, uplink, &l) || nl_addr6_first(nl, l.ifindex, &addr) != 1)
+		memset(&addr, 0, sizeof(addr));
+	return addr;
+}
+
+/* What changed of @w's uplink addresses, said; false when nothing did. */
+static bool watch_changed(struct nl_sock *nl, struct watched *w)
+{
+	in_addr_t now = uplink_addr_now(nl, w->uplink);
+	struct in6_addr now6 = { 0 };
+	char was[INET6_ADDRSTRLEN], is[INET6_ADDRSTRLEN];
+	bool changed = false;
+
+	if (now != w->addr) {
+		snprintf(was, sizeof(was), "%s", w->addr ? fwd_ip_str(w->addr) : "none");
+		fwd_note("uplink %s: address %s -> %s: topology %s follows", w->uplink, was,
+			 now ? fwd_ip_str(now) : "none", w->name);
+		w->addr = now;
+		changed = true;
+	}
+	if (!w->follows6)
+		return changed;
+	now6 = uplink_addr6_now(nl, w->uplink);
+	if (!memcmp(&now6, &w->addr6, sizeof(now6)))
+		return changed;
+	if (IN6_IS_ADDR_UNSPECIFIED(&w->addr6) || !inet_ntop(AF_INET6, &w->addr6, was, sizeof(was)))
+		snprintf(was, sizeof(was), "none");
+	if (IN6_IS_ADDR_UNSPECIFIED(&now6) || !inet_ntop(AF_INET6, &now6, is, sizeof(is)))
+		snprintf(is, sizeof(is), "none");
+	fwd_note("uplink %s: IPv6 address %s -> %s: topology %s follows", w->uplink, was, is,
+		 w->name);
+	w->addr6 = now6;
+	return true;
 }
 
 /* `up` of topology @name's saved file, under the path it was first read from. */
@@ -108,6 +153,9 @@ static int watch_list(const char *name, struct watched *w, int n, struct nl_sock
 		memcpy(w[k].name, names[i], FWD_TOPO_NAME_SIZE);
 		memcpy(w[k].uplink, t.uplink, sizeof(w[k].uplink));
 		w[k].addr = uplink_addr_now(nl, t.uplink);
+		w[k].follows6 = t.has6 && t.n_forwards;
+		w[k].addr6 =
+		    w[k].follows6 ? uplink_addr6_now(nl, t.uplink) : (struct in6_addr){ 0 };
 		topo_free(&t);
 		k++;
 	}
@@ -165,19 +213,9 @@ int fwd_cmd_watch(const struct fwd_cmdline *c, const struct fwd_opts *o)
 			continue; /* until the burst is over */
 		}
 		n = watch_list(c->name, w, n, nl);
-		for (int i = 0; i < n && changed && !watch_stop; i++) {
-			in_addr_t now = uplink_addr_now(nl, w[i].uplink);
-			char was[INET_ADDRSTRLEN];
-
-			if (now == w[i].addr)
-				continue;
-			snprintf(was, sizeof(was), "%s",
-				 w[i].addr ? fwd_ip_str(w[i].addr) : "none");
-			fwd_note("uplink %s: address %s -> %s: topology %s follows", w[i].uplink,
-				 was, now ? fwd_ip_str(now) : "none", w[i].name);
-			w[i].addr = now;
-			watch_converge(w[i].name, o);
-		}
+		for (int i = 0; i < n && changed && !watch_stop; i++)
+			if (watch_changed(nl, &w[i]))
+				watch_converge(w[i].name, o);
 		changed = false;
 	}
 	nl_close(events);

@@ -184,7 +184,11 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(DROP_SPOOF_ND, "drop_spoof_nd")     /* from a namespace, a neighbour advertisement \
 						 for an address not its own */                  \
 	X(DROP_ND_ROUTER, "drop_nd_router")   /* from a namespace, a router advertisement or \
-						 a redirect: only the host routes (RA guard) */
+						 a redirect: only the host routes (RA guard) */ \
+	X(DROP_MLD, "drop_mld")		      /* from a namespace, MLD (a listener report, \
+						 from :: when it joins its address's group): \
+						 no querier listens, and the bridge would \
+						 flood it to every port */
 
 enum fwd_counter {
 #define FWD_X_ENUM(id, name) FWD_CNT_##id,

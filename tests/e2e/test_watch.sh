@@ -2,7 +2,8 @@
 # fwdctl watch: the uplink's address changes (a DHCP renewal, a failover: 10.77.0.1 goes,
 # 10.77.0.9 takes its place) while a masqueraded and a forwarded connection are tracked; within
 # a second new connections leave translated to the new address and the forwards answer on it,
-# and the connections of the old address are gone. Then SIGTERM: exit 0. Both datapaths.
+# and the connections of the old address are gone. Then SIGTERM: exit 0. Both datapaths. And
+# IPv6: a forward published on the uplink's first IPv6 address follows that address.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -72,6 +73,61 @@ for dp in ${DATAPATHS:-kernel bpf}; do
 	peer_server "$LAN" tcp 7002
 	check "$T down" "$FWDCTL" -q -n "$HOST" down "$topo"
 done
+
+# IPv6: a dual-stack lab whose forward to blue is also published on the uplink's first global
+# IPv6 address (ip6tables DNAT); that address changes (fd77::1 goes, fd77::9 comes): watch
+# brings the topology up again and the forward answers on the new one, the LAN's address kept.
+in_ns "$HOST" ip addr add fd77::1/64 dev up0 nodad
+in_ns "$LAN" ip addr add fd77::2/64 dev lan0 nodad
+# seen6_as ADDR: the address the server behind the forward at [ADDR]:80 saw the LAN come from
+# (socat writes it in full, bracketed: printed in RFC 5952's form)
+seen6_as() {
+	in_ns "$LAN" timeout 1 python3 -c '
+import ipaddress, socket, sys
+try:
+    seen = socket.create_connection((sys.argv[1], 80), timeout=0.3).recv(100).decode()
+    print(ipaddress.ip_address(seen.strip().strip("[]")))
+except (OSError, ValueError):
+    pass' "$1"
+}
+forward6_answers() { [ "$(seen6_as "$1")" = fd77::2 ]; }
+for dp in ${DATAPATHS:-kernel bpf}; do
+	T="$dp IPv6:"
+	topo=${P}6${dp:0:1}
+	cat >"$WORK/$topo.conf" <<CONF
+topology $topo
+datapath $dp
+bridge vnet0 192.168.15.5/24 fd00:15::5/64
+uplink up0
+masquerade 192.168.15.0/24
+namespace $P-blue 192.168.15.2 fd00:15::2
+forward tcp 80 $P-blue:80
+CONF
+	check "$T up" "$FWDCTL" -q -n "$HOST" up "$WORK/$topo.conf"
+	# shellcheck disable=SC2016 # $SOCAT_PEERADDR is for the shell socat starts
+	sandbox_spawn "$P-blue" /dev/null socat "TCP6-LISTEN:80,reuseaddr,fork" SYSTEM:'echo $SOCAT_PEERADDR'
+	wait_for 3000 listening "$P-blue" tcp 80 || fail "$T server did not start"
+	setsid "$FWDCTL" -n "$HOST" watch "$topo" >"$WORK/watch6.log" 2>&1 &
+	watcher=$!
+	SANDBOX_PIDS+=("$watcher")
+	check "$T watch starts" wait_for 5000 grep -q "watching the uplink addresses of 1 topology" "$WORK/watch6.log"
+	check "$T LAN -> [fd77::1]:80 -> blue, the LAN's address kept" forward6_answers fd77::1
+	in_ns "$HOST" ip addr add fd77::9/64 dev up0 nodad
+	in_ns "$HOST" ip addr del fd77::1/64 dev up0
+	check "$T the forward answers on the new IPv6 address" wait_for 3000 forward6_answers fd77::9
+	check "$T watch said what it did" grep -q "IPv6 address .* -> fd77::9: topology $topo follows" "$WORK/watch6.log"
+	# and back
+	in_ns "$HOST" ip addr add fd77::1/64 dev up0 nodad
+	in_ns "$HOST" ip addr del fd77::9/64 dev up0
+	check "$T back on the first IPv6 address" wait_for 3000 forward6_answers fd77::1
+	kill -TERM "$watcher"
+	sandbox_wait "$watcher"
+	check_eq "$T watch exits 0 on SIGTERM" 0 $?
+	stop_servers
+	check "$T down" "$FWDCTL" -q -n "$HOST" down "$topo"
+done
 stop_servers
+in_ns "$HOST" ip addr del fd77::1/64 dev up0
+in_ns "$LAN" ip addr del fd77::2/64 dev lan0
 check_eq "the sandbox is as it was" "$before" "$(snapshot)"
 finish
