@@ -210,43 +210,43 @@ lab_discover() {
 
 # Can the lab carry the three paths? Pings, then a TCP transaction through the forward.
 lab_check() {
-	local x=$1 pid ok=0 ready=$WORK/check-$1.ready
+	local x=$1
 	ip netns exec "${F[$x:red]}" ping -c1 -W2 -q "${F[$x:blue_addr]}" >/dev/null ||
 		{ log "lab $x: bridge path: red cannot ping blue"; return 1; }
 	ip netns exec "${F[$x:red]}" ping -c1 -W2 -q "${F[$x:lan_addr]}" >/dev/null ||
 		{ log "lab $x: snat path: red cannot ping the LAN"; return 1; }
+	lab_dnat_ok "$x" "${F[$x:up_addr]}" ||
+		{ log "lab $x: dnat path: no TCP transaction from the LAN through up0:$PORT_CRR"; return 1; }
+	lab_check6 "$x"
+	return 0
+}
+
+# lab_dnat_ok X ADDR: does a TCP transaction from the LAN to ADDR:$PORT_CRR reach blue?
+lab_dnat_ok() {
+	local x=$1 pid ok=0 ready=$WORK/check-$1.ready
 	rm -f "$ready"
 	bg_run "${F[$x:blue]}" 10 "$WORK/check-$x.srv" "$TOOLS/crr" server -p "$PORT_CRR" -t 5 -R "$ready"
 	pid=$SANDBOX_LAST
 	if wait_for 5000 test -e "$ready" &&
-		ip netns exec "${F[$x:lan]}" "$TOOLS/crr" client -a "${F[$x:up_addr]}" -p "$PORT_CRR" -t 0.3 >/dev/null; then
+		ip netns exec "${F[$x:lan]}" "$TOOLS/crr" client -a "$2" -p "$PORT_CRR" -t 0.3 >/dev/null; then
 		ok=1
 	fi
 	sandbox_stop "$pid" TERM
-	[ $ok = 1 ] || { log "lab $x: dnat path: no TCP transaction from the LAN through up0:$PORT_CRR"; return 1; }
-	lab_check6 "$x"
-	return 0
+	[ $ok = 1 ]
 }
 
 # The IPv6 paths of sandbox X, when its file has IPv6: F[X:v6] 1 when all three work. A lab
 # whose IPv6 does not work still measures IPv4 (the failure is recorded).
 lab_check6() {
-	local x=$1 pid ok=0 ready=$WORK/check6-$1.ready
+	local x=$1
 	F[$x:v6]=0
 	[ -n "${F[$x:blue_addr6]}" ] || return 0
 	ip netns exec "${F[$x:red]}" ping -6 -c1 -W2 -q "${F[$x:blue_addr6]}" >/dev/null ||
 		{ fail "lab $x: bridge6 path: red cannot ping blue"; return 1; }
 	ip netns exec "${F[$x:red]}" ping -6 -c1 -W2 -q "${F[$x:lan_addr6]}" >/dev/null ||
 		{ fail "lab $x: snat6 path: red cannot ping the LAN"; return 1; }
-	rm -f "$ready"
-	bg_run "${F[$x:blue]}" 10 "$WORK/check6-$x.srv" "$TOOLS/crr" server -p "$PORT_CRR" -t 5 -R "$ready"
-	pid=$SANDBOX_LAST
-	if wait_for 5000 test -e "$ready" &&
-		ip netns exec "${F[$x:lan]}" "$TOOLS/crr" client -a "${F[$x:up_addr6]}" -p "$PORT_CRR" -t 0.3 >/dev/null; then
-		ok=1
-	fi
-	sandbox_stop "$pid" TERM
-	[ $ok = 1 ] || { fail "lab $x: dnat6 path: no TCP transaction from the LAN through [up0]:$PORT_CRR"; return 1; }
+	lab_dnat_ok "$x" "${F[$x:up_addr6]}" ||
+		{ fail "lab $x: dnat6 path: no TCP transaction from the LAN through [up0]:$PORT_CRR"; return 1; }
 	F[$x:v6]=1
 }
 

@@ -5,10 +5,10 @@
  * ARP packet both as its sender, an IPv6 packet its IPv6 address (fwd's links have no
  * link-local address and no DAD, so every frame a namespace sends does), a neighbour
  * advertisement its own address as target; router advertisements and redirects are the
- * host's alone (RA guard, RFC 6105), and its MLD goes nowhere. Without it, red sending with blue's
- * address got its packets masqueraded and blue received the replies; a forged source MAC teaches
- * the bridge's FDB a wrong port; a forged ARP sender redirects the gateway's traffic for another
- * address. fwd_ports, filled by the loader, names each host-side veth's namespace.
+ * host's alone (RA guard, RFC 6105), and its MLD goes nowhere. Without it, red sending with
+ * blue's address got its packets masqueraded and blue received the replies; a forged source MAC
+ * teaches the bridge's FDB a wrong port; a forged ARP sender redirects the gateway's traffic for
+ * another address. fwd_ports, filled by the loader, names each host-side veth's namespace.
  */
 #ifndef FWD_BPF_SPOOF_H
 #define FWD_BPF_SPOOF_H
@@ -20,43 +20,6 @@
 
 #ifndef ETH_P_ARP
 #define ETH_P_ARP 0x0806
-/*
- * An IPv6 packet from @port's namespace (parsed): FWD_OK, or the drop reason. The target of a
- * neighbour advertisement is what the receiver's cache learns (with the override flag it
- * replaces a fresh entry): red advertising the gateway's address would take the gateway's
- * traffic from blue. Datapath kernel's ebtables cannot read the target; the host's and the
- * namespaces' caches are open to that there (README, "IPv6").
- */
-static __always_inline int fwd_port_ipv6_check(struct __ctx_buff *ctx, const struct fwd_port *port,
-					       const struct fwd_pkt6 *pkt)
-{
-	__be32 target[4];
-
-	if (!port)
-		return FWD_OK;
-	/* MLD first: a namespace without a link-local address reports its groups from ::, which
-	 * is no spoofing. Nothing on fwd's bridge listens to MLD (no querier, no snooping). */
-	if (pkt->proto == FWD_IPPROTO_ICMPV6 && pkt->frag != FWD_FRAG6_LATER &&
-	    ((pkt->icmp_type >= FWD_ICMP6_MLD_QUERY && pkt->icmp_type <= FWD_ICMP6_MLD_DONE) ||
-	     pkt->icmp_type == FWD_ICMP6_MLD2_REPORT))
-		return FWD_CNT_DROP_MLD;
-	if (fwd_ipv6_is_zero(port->addr6) || !fwd_ipv6_equal(pkt->saddr, port->addr6))
-		return FWD_CNT_DROP_SPOOF_IPV6;
-	if (pkt->proto != FWD_IPPROTO_ICMPV6 || pkt->frag == FWD_FRAG6_LATER)
-		return FWD_OK;
-	if (pkt->icmp_type == FWD_ICMP6_ROUTER_ADVERT || pkt->icmp_type == FWD_ICMP6_REDIRECT)
-		return FWD_CNT_DROP_ND_ROUTER;
-	if (pkt->icmp_type != FWD_ICMP6_NEIGHBOUR_ADVERT)
-		return FWD_OK;
-	/* type, code, checksum, flags and reserved (8 bytes), then the target */
-	if (pkt->l4_off + 24 > pkt->l3_off + pkt->l3_len ||
-	    ctx_load_bytes(ctx, pkt->l4_off + 8, target, sizeof(target)))
-		return FWD_CNT_DROP_TRUNC_L4;
-	if (!fwd_ipv6_equal(target, port->addr6))
-		return FWD_CNT_DROP_SPOOF_ND;
-	return FWD_OK;
-}
-
 #endif
 
 struct {

@@ -60,16 +60,18 @@ inside_ipv6() {
 	done
 }
 
-# ICMPv6 messages the namespaces $P-s* have sent, summed.
-inside_icmp6_sent() {
+# inside_snmp6 NAME: the IPv6 counter NAME (/proc/net/snmp6) of the namespaces $P-s*, summed.
+inside_snmp6() {
 	local ns sum=0 n
 	for ns in $(sandbox_namespaces "^$P-s"); do
 		# shellcheck disable=SC2016 # awk's $1 and $2
-		n=$(in_ns "$ns" awk '$1 == "Icmp6OutMsgs" { print $2 }' /proc/net/snmp6)
+		n=$(in_ns "$ns" awk -v k="$1" '$1 == k { print $2 }' /proc/net/snmp6)
 		sum=$((sum + ${n:-0}))
 	done
 	echo $sum
 }
+# ICMPv6 messages the namespaces have sent
+inside_icmp6_sent() { inside_snmp6 Icmp6OutMsgs; }
 
 for dp in ${DATAPATHS:-kernel bpf}; do
 	T="$dp:"
@@ -102,15 +104,7 @@ port_tx_sum() { # BRIDGE: frames its ports sent into the namespaces, summed
 	ip -n "$HOST" -s -j link show master "$1" |
 		python3 -c 'import json, sys; print(sum(l["stats64"]["tx"]["packets"] for l in json.load(sys.stdin)))'
 }
-mld_reports_sent() { # MLDv2 reports the namespaces $P-s* sent, summed
-	local ns sum=0 n
-	for ns in $(sandbox_namespaces "^$P-s"); do
-		# shellcheck disable=SC2016 # awk's $1 and $2
-		n=$(in_ns "$ns" awk '$1 == "Icmp6OutMLDv2Reports" { print $2 }' /proc/net/snmp6)
-		sum=$((sum + ${n:-0}))
-	done
-	echo $sum
-}
+mld_reports_sent() { inside_snmp6 Icmp6OutMLDv2Reports; } # MLDv2 reports sent, summed
 mld_reported_by_all() { [ "$(mld_reports_sent)" -ge "$N" ]; }
 for dp in ${DATAPATHS:-kernel bpf}; do
 	T="$dp dual stack:"
