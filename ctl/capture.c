@@ -119,7 +119,9 @@ static int capture_forward(const struct fwd_topology *t, uint16_t port, uint8_t 
 	for (size_t i = 0; i < t->n_forwards; i++) {
 		const struct fwd_forward *fw = &t->forwards[i];
 
-		if (port < fw->port_lo || port > fw->port_hi || (proto && fw->proto != proto))
+		/* (capture sees IPv4: a forward on an IPv6 address only is not its) */
+		if (!fwd_forward_on_ipv4(fw) || port < fw->port_lo || port > fw->port_hi ||
+		    (proto && fw->proto != proto))
 			continue;
 		if (found && found->proto != fw->proto) {
 			fwd_err("capture forward %u: a tcp and a udp forward publish it; say which "

@@ -80,7 +80,7 @@ static void forwards_in_snat_ports(const struct fwd_topology *t, const struct fw
 		char ports[16];
 
 		/* Masquerading takes ports of the primary address only. */
-		if ((f->addr && f->addr != uplink_addr) ||
+		if (!fwd_forward_on_ipv4(f) || (f->addr && f->addr != uplink_addr) ||
 		    !ranges_overlap(f->port_lo, f->port_hi, m->snat_port_lo, m->snat_port_hi))
 			continue;
 
@@ -132,10 +132,16 @@ static void compare_same_hostns(const struct fwd_topology *t, const struct other
 			char mine[16], theirs[16];
 
 			/* On one uplink, a forward without an address and one naming the
-			 * primary address are on the same address. */
-			if (f->proto != g->proto ||
-			    (f->addr ? f->addr : uplink_addr) !=
-				(g->addr ? g->addr : uplink_addr) ||
+			 * primary address are on the same address. Two naming one IPv6
+			 * address too (one without an address is on the first IPv6 address,
+			 * which `up` reads: not compared). */
+			bool on6 = f->has_addr6 && g->has_addr6 &&
+				   !memcmp(&f->addr6, &g->addr6, sizeof(f->addr6));
+			bool on4 =
+			    fwd_forward_on_ipv4(f) && fwd_forward_on_ipv4(g) &&
+			    (f->addr ? f->addr : uplink_addr) == (g->addr ? g->addr : uplink_addr);
+
+			if (f->proto != g->proto || (!on4 && !on6) ||
 			    !ranges_overlap(f->port_lo, f->port_hi, g->port_lo, g->port_hi))
 				continue;
 			conflict(t, f->line, o, g->line,

@@ -173,6 +173,8 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 		const char *to = fwd_ip_str(t->namespaces[f->ns].addr);
 		char ports[16], target[48];
 
+		if (!fwd_forward_on_ipv4(f))
+			continue;
 		if (f->port_lo == f->port_hi) {
 			snprintf(ports, sizeof(ports), "%u", f->port_lo);
 			snprintf(target, sizeof(target), "%s:%u", to, f->to_port);
@@ -219,6 +221,8 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 			const struct fwd_forward *f = &t->forwards[i];
 			char ports[16];
 
+			if (!fwd_forward_on_ipv4(f))
+				continue;
 			snprintf(ports, sizeof(ports), "%u:%u", f->to_port,
 				 f->to_port + (f->port_hi - f->port_lo));
 			fwd_buf_printf(
@@ -266,25 +270,21 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 /*
  * A forward whose target namespace has an IPv6 address is published on the uplink's (first
  * global) IPv6 address too, the same ports, the client's address kept (DNAT only); not one
- * with "from" or an IPv4 address of its own. What the namespaces reach this way (hairpin)
- * comes back over the bridge, where bridge-nf-call-ip6tables lets conntrack translate it, as
- * IPv4's does.
+ * with "from" or an IPv4 address of its own. One naming an IPv6 address is published there
+ * (and on no IPv4 address). What the namespaces reach this way (hairpin) comes back over the
+ * bridge, where bridge-nf-call-ip6tables lets conntrack translate it, as IPv4's does.
  */
 static void forward_rules6(struct fwd_buf *b, const struct fwd_topology *t, const char *chain,
 			   const struct in6_addr *uplink6)
 {
-	char on[INET6_ADDRSTRLEN];
-
-	if (!uplink6)
-		return;
-	snprintf(on, sizeof(on), "%s", fwd_ip6_str(uplink6));
 	for (size_t i = 0; i < t->n_forwards; i++) {
 		const struct fwd_forward *f = &t->forwards[i];
 		const struct fwd_namespace *ns = &t->namespaces[f->ns];
-		char ports[16], target[INET6_ADDRSTRLEN + 32];
+		char ports[16], target[INET6_ADDRSTRLEN + 32], on[INET6_ADDRSTRLEN];
 
-		if (!topo_forward_has6(t, f))
+		if (!topo_forward_has6(t, f) || (!f->has_addr6 && !uplink6))
 			continue;
+		snprintf(on, sizeof(on), "%s", fwd_ip6_str(f->has_addr6 ? &f->addr6 : uplink6));
 		if (f->port_lo == f->port_hi) {
 			snprintf(ports, sizeof(ports), "%u", f->port_lo);
 			snprintf(target, sizeof(target), "[%s]:%u", fwd_ip6_str(&ns->addr6),

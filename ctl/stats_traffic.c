@@ -34,6 +34,10 @@ int stats_forward_text(const struct fwd_topology *t, const struct fwd_forward *f
 		snprintf(range, sizeof(range), "%u", f->port_lo);
 	else
 		snprintf(range, sizeof(range), "%u-%u", f->port_lo, f->port_hi);
+	if (f->has_addr6)
+		return snprintf(buf, len, "%s %s %s:%u on [%s]",
+				f->proto == IPPROTO_TCP ? "tcp" : "udp", range,
+				t->namespaces[f->ns].name, f->to_port, fwd_ip6_str(&f->addr6));
 	return snprintf(buf, len, "%s %s %s:%u%s%s", f->proto == IPPROTO_TCP ? "tcp" : "udp", range,
 			t->namespaces[f->ns].name, f->to_port, f->addr ? " on " : "",
 			f->addr ? fwd_ip_str(f->addr) : "");

@@ -62,7 +62,7 @@ int topo_ipv6_line(const struct fwd_topology *t)
 
 bool topo_forward_has6(const struct fwd_topology *t, const struct fwd_forward *f)
 {
-	return t->has6 && t->namespaces[f->ns].has6 && !f->n_from && !f->addr;
+	return f->has_addr6 || (t->has6 && t->namespaces[f->ns].has6 && !f->n_from && !f->addr);
 }
 
 bool topo_routes6(const struct fwd_topology *t)
@@ -139,9 +139,14 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 		char ports[16];
 
 		port_range_str(ports, sizeof(ports), f->port_lo, f->port_hi);
-		fprintf(out, "forward %s %s%s%s %s:%u", proto_name(f->proto),
-			f->addr ? fwd_ip_str(f->addr) : "", f->addr ? ":" : "", ports,
-			t->namespaces[f->ns].name, f->to_port);
+		if (f->has_addr6)
+			fprintf(out, "forward %s [%s]:%s %s:%u", proto_name(f->proto),
+				fwd_ip6_str(&f->addr6), ports, t->namespaces[f->ns].name,
+				f->to_port);
+		else
+			fprintf(out, "forward %s %s%s%s %s:%u", proto_name(f->proto),
+				f->addr ? fwd_ip_str(f->addr) : "", f->addr ? ":" : "", ports,
+				t->namespaces[f->ns].name, f->to_port);
 		for (size_t k = 0; k < f->n_from; k++)
 			fprintf(out, "%s%s/%u", k ? "," : " from ", fwd_ip_str(f->from[k].addr),
 				f->from[k].prefix);
@@ -234,6 +239,8 @@ json_t *topo_to_json(const struct fwd_topology *t)
 
 		if (fj && f->addr)
 			json_object_set_new(fj, "address", json_string(fwd_ip_str(f->addr)));
+		if (fj && f->has_addr6)
+			json_object_set_new(fj, "address6", json_string(fwd_ip6_str(&f->addr6)));
 		if (fj && f->n_from) {
 			json_t *from = json_array();
 

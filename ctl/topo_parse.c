@@ -567,10 +567,33 @@ static void kw_forward(struct parser *p, char **tok)
 		perr(p, p->line, "unknown protocol '%s' (expected 'tcp' or 'udp')", tok[1]);
 		return;
 	}
-	/* [ADDR:]PORT[-PORT]: an address of the uplink to publish on, else its primary one. */
+	/* [ADDR:]PORT[-PORT] or [ADDR6]:PORT[-PORT]: an address of the uplink to publish on, else
+	 * its primary one (and its first IPv6 one, see ipt.c). */
 	const char *ports = strchr(tok[2], ':');
 
-	if (ports) {
+	if (tok[2][0] == '[') {
+		const char *close = strstr(tok[2], "]:"), *why = NULL, *problem;
+		char addr[INET6_ADDRSTRLEN], why_buf[96];
+		size_t len = close ? (size_t)(close - tok[2] - 1) : 0;
+
+		if (!close || !len || len >= sizeof(addr) ||
+		    (memcpy(addr, tok[2] + 1, len), addr[len] = '\0',
+		     !parse_ipv6(addr, &f.addr6, &why, why_buf, sizeof(why_buf)))) {
+			if (why)
+				perr(p, p->line, "forward address %s %s", addr, why);
+			else
+				perr(p, p->line, "'%s' is not [ADDR6]:PORT[-PORT]", tok[2]);
+			return;
+		}
+		problem = ipv6_unicast_problem(&f.addr6);
+		if (problem) {
+			perr(p, p->line, "forward address %s %s: not one a LAN reaches", addr,
+			     problem);
+			return;
+		}
+		f.has_addr6 = true;
+		ports = close + 2;
+	} else if (ports) {
 		char addr[16];
 		size_t len = (size_t)(ports - tok[2]);
 
@@ -624,6 +647,10 @@ static void kw_forward(struct parser *p, char **tok)
 	}
 	if (tok[4] && !parse_from(p, tok[5], &f))
 		return;
+	if (tok[4] && f.has_addr6) {
+		perr(p, p->line, "forward on an IPv6 address: 'from' takes IPv4 sources only");
+		return;
+	}
 	if (t->n_forwards == FWD_MAX_FORWARDS) {
 		perr(p, p->line, "too many forward lines (at most %d)", FWD_MAX_FORWARDS);
 		return;
@@ -807,7 +834,8 @@ static const struct keyword keywords[] = {
 	{ "uplink", 1, 0, "uplink IFNAME", kw_uplink },
 	{ "masquerade", 1, 0, "masquerade CIDR", kw_masquerade },
 	{ "namespace", 2, 3, "namespace NAME ADDR [ADDR6]", kw_namespace },
-	{ "forward", 3, 5, "forward tcp|udp PORT[-PORT] NAMESPACE[:PORT] [from CIDR[,CIDR...]]",
+	{ "forward", 3, 5,
+	  "forward tcp|udp [ADDR:|[ADDR6]:]PORT[-PORT] NAMESPACE[:PORT] [from CIDR[,CIDR...]]",
 	  kw_forward },
 	{ "isolate", 0, 0, "isolate", kw_isolate },
 	{ "allow", 3, 5, "allow SRC -> DST [tcp|udp PORT[-PORT]]", kw_allow },
@@ -878,9 +906,14 @@ static int cmp_namespace_addr(const void *a, const void *b)
 static int cmp_forward(const void *a, const void *b)
 {
 	const struct fwd_forward *x = a, *y = b;
+	int c;
 
 	if (x->proto != y->proto)
 		return x->proto < y->proto ? -1 : 1;
+	if (x->has_addr6 != y->has_addr6) /* IPv6 addresses' after the rest */
+		return x->has_addr6 ? 1 : -1;
+	if (x->has_addr6 && (c = memcmp(&x->addr6, &y->addr6, sizeof(x->addr6))))
+		return c;
 	if (x->addr != y->addr) /* the primary address's (0) first, then by address */
 		return ntohl(x->addr) < ntohl(y->addr) ? -1 : 1;
 	return x->port_lo < y->port_lo ? -1 : x->port_lo > y->port_lo;
@@ -1142,7 +1175,7 @@ static void check_forwards(struct parser *p)
 		}
 		for (k = 0; k < n_addrs && addrs[k] != f->addr; k++)
 			;
-		if (k < n_addrs || !f->addr)
+		if (k < n_addrs || !f->addr) /* (IPv6 ones: 0, in no map) */
 			continue;
 		if (n_addrs == FWD_MAX_FORWARD_ADDRS) {
 			perr(p, f->line, "forwards name more than %d addresses of the uplink",
@@ -1164,6 +1197,10 @@ static void check_forwards(struct parser *p)
 			f->ns = SIZE_MAX;
 		} else {
 			f->ns = (size_t)(ns - t->namespaces);
+			if (f->has_addr6 && !ns->has6)
+				perr(p, f->line,
+				     "forward on an IPv6 address: namespace %s has no IPv6 address",
+				     ns->name);
 		}
 		for (size_t j = 0; j < i; j++) {
 			struct fwd_forward *o = &t->forwards[j];
@@ -1171,6 +1208,8 @@ static void check_forwards(struct parser *p)
 			/* On different addresses, the same port is two forwards (a forward on
 			 * the primary address and one naming it are checked at up). */
 			if (o->proto == f->proto && o->addr == f->addr &&
+			    o->has_addr6 == f->has_addr6 &&
+			    (!f->has_addr6 || !memcmp(&o->addr6, &f->addr6, sizeof(f->addr6))) &&
 			    f->port_lo <= o->port_hi && o->port_lo <= f->port_hi) {
 				perr(p, f->line, "%s ports %u-%u overlap the forward at line %d",
 				     f->proto == IPPROTO_TCP ? "tcp" : "udp", f->port_lo,

@@ -59,6 +59,12 @@ static int fail(struct up *u, int err, const char *object, const char *what)
 	return nl_fail(u->nl, err, object, what);
 }
 
+/* nl_addr6_dump() callback: stops (1) at the address *@ctx. */
+static int addr6_is(int ifindex, const struct in6_addr *addr, uint8_t prefix, void *ctx)
+{
+	return !memcmp(addr, ctx, sizeof(*addr));
+}
+
 /* nl_addr_dump() callback: stops (1) at the address *@ctx. */
 static int addr_is(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx)
 {
@@ -177,11 +183,18 @@ static int preflight(struct up *u)
 		}
 	}
 	for (size_t i = 0; i < t->n_forwards && t->uplink[0]; i++) {
-		in_addr_t addr = t->forwards[i].addr;
+		const struct fwd_forward *f = &t->forwards[i];
+		in_addr_t addr = f->addr;
 
 		if (addr && !nl_addr_dump(u->nl, u->uplink.ifindex, addr_is, &addr)) {
-			fwd_err("%s:%d: %s is not an address of uplink %s", t->source,
-				t->forwards[i].line, fwd_ip_str(addr), t->uplink);
+			fwd_err("%s:%d: %s is not an address of uplink %s", t->source, f->line,
+				fwd_ip_str(addr), t->uplink);
+			return -EADDRNOTAVAIL;
+		}
+		if (f->has_addr6 &&
+		    nl_addr6_dump(u->nl, u->uplink.ifindex, addr6_is, (void *)&f->addr6) != 1) {
+			fwd_err("%s:%d: %s is not an address of uplink %s", t->source, f->line,
+				fwd_ip6_str(&f->addr6), t->uplink);
 			return -EADDRNOTAVAIL;
 		}
 	}

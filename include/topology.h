@@ -72,8 +72,11 @@ struct fwd_masquerade6 {
 };
 
 struct fwd_forward {
-	in_addr_t addr;			    /* network order: the uplink address it is published
-					     * on; 0: the uplink's primary address */
+	in_addr_t addr;	       /* network order: the uplink address it is published
+				* on; 0: the uplink's primary address */
+	struct in6_addr addr6; /* with has_addr6: the uplink's IPv6 address it is
+				* published on, and only there (no IPv4) */
+	bool has_addr6;
 	uint8_t proto;			    /* IPPROTO_TCP or IPPROTO_UDP */
 	uint16_t port_lo;		    /* host order, inclusive */
 	uint16_t port_hi;		    /* host order, inclusive; == port_lo for one port */
@@ -83,6 +86,13 @@ struct fwd_forward {
 	size_t n_from;			    /* 0: any source */
 	int line;
 };
+
+/* Is forward @f published on an IPv4 address of the uplink? Every one but those naming an IPv6
+ * address (the BPF maps, keyed by IPv4, hold only these). */
+static inline bool fwd_forward_on_ipv4(const struct fwd_forward *f)
+{
+	return !f->has_addr6;
+}
 
 /* allow SRC -> DST [tcp|udp PORT[-PORT]]: an exception to isolate, for new connections. */
 struct fwd_allow {

@@ -25,7 +25,11 @@ UP6=fd77::1
 LAN6=fd77::2
 
 sandbox_up || { fail "sandbox"; exit 1; }
-if ! ip -n "$HOST" addr add $UP6/64 dev up0 nodad || ! ip -n "$LAN" addr add $LAN6/64 dev lan0 nodad; then
+# fd77::8: a second IPv6 address of the uplink, for a forward that names it. Added first (the
+# kernel lists the newest first: fd77::1 stays the first, where forwards without an address go)
+# and deprecated (preferred_lft 0: never a source the kernel picks, so masquerade uses fd77::1).
+if ! ip -n "$HOST" addr add fd77::8/64 dev up0 nodad preferred_lft 0 ||
+	! ip -n "$HOST" addr add $UP6/64 dev up0 nodad || ! ip -n "$LAN" addr add $LAN6/64 dev lan0 nodad; then
 	fail "IPv6 on the uplink"
 	exit 1
 fi
@@ -130,6 +134,7 @@ namespace $P-blue  192.168.15.2 ${PREFIX6}2
 namespace $P-green 192.168.15.3
 forward tcp 8080 $P-blue:7000
 forward udp 5353 $P-blue:7001
+forward tcp [fd77::8]:8443 $P-blue:7000
 CONF
 
 	# What is not built yet is refused, and changes nothing.
@@ -138,6 +143,12 @@ CONF
 	check_eq "$D isolate with IPv6: exit 2" 2 $?
 	check "$D ... saying why" grep -q "iso6.conf:3: isolate does not cover IPv6 yet" <<<"$out"
 	check_eq "$D that changed nothing" "$before" "$(snapshot)"
+	# A forward naming an IPv6 address the uplink lacks: refused at up, naming its line.
+	{ cat "$WORK/lab6.conf"; echo "forward tcp [fd77::77]:80 $P-blue"; } >"$WORK/lacks6.conf"
+	out=$("$FWDCTL" -n "$HOST" up "$WORK/lacks6.conf" 2>&1)
+	check_eq "$D a forward on an IPv6 address the uplink lacks: exit 1" 1 $?
+	check "$D ... naming its line" grep -q "lacks6.conf:$(wc -l <"$WORK/lacks6.conf"): fd77::77 is not an address of uplink up0" <<<"$out"
+	check_eq "$D ... and nothing changed" "$before" "$(snapshot)"
 
 	check "$D up (dual stack)" "$FWDCTL" -q -n "$HOST" up "$WORK/lab6.conf"
 	check_eq "$D IPv6 forwarding on while an IPv6 prefix is masqueraded" 1 "$(forwarding6)"
@@ -196,6 +207,13 @@ CONF
 	# Forwards to blue, which has IPv6, are published on the uplink's IPv6 address too: the
 	# LAN's address kept; from red (hairpin) red's.
 	check_eq "$D LAN -> [uplink]:8080 -> blue, the LAN's address kept" $LAN6 "$(ask6 "$LAN" tcp $UP6 8080)"
+	# A forward that names an IPv6 address of the uplink: there, and nowhere else.
+	check_eq "$D LAN -> [fd77::8]:8443 (a forward naming it) -> blue, the LAN's address kept" $LAN6 \
+		"$(ask6 "$LAN" tcp fd77::8 8443)"
+	check_eq "$D ... not on the uplink's first IPv6 address" "" "$(ask6 "$LAN" tcp $UP6 8443)"
+	check_eq "$D ... nor on its IPv4 address" "" "$(ask "$LAN" tcp $UPLINK_ADDR 8443)"
+	check_eq "$D hairpin: red -> [fd77::8]:8443 -> blue, red's address kept" ${PREFIX6}1 \
+		"$(ask6 "$P-red" tcp fd77::8 8443)"
 	check_eq "$D LAN -> [uplink]:5353/udp -> blue, the LAN's address kept" $LAN6 "$(ask6 "$LAN" udp $UP6 5353)"
 	check_eq "$D hairpin: red -> [uplink]:8080 -> blue, red's address kept" ${PREFIX6}1 \
 		"$(ask6 "$P-red" tcp $UP6 8080)"
@@ -269,7 +287,8 @@ CONF
 
 	check_eq "$D never a frame from ${PREFIX6}/64 on the LAN" 0 "$(lan6_count fwdleak6)"
 	# The file without any IPv6: up takes all of it away, and puts it back after.
-	sed -e "/^masquerade ${PREFIX6}/d" -e "s| ${PREFIX6}[0-9a-f:]*/64$||" -e "s| ${PREFIX6}[0-9]*$||" \
+	sed -e "/^masquerade ${PREFIX6}/d" -e "/^forward .*\[/d" -e "s| ${PREFIX6}[0-9a-f:]*/64$||" \
+		-e "s| ${PREFIX6}[0-9]*$||" \
 		"$WORK/lab6.conf" >"$WORK/v4only.conf"
 	check "$D up of the same file without IPv6" "$FWDCTL" -q -n "$HOST" up "$WORK/v4only.conf"
 	check_eq "$D blue's IPv6 address is gone" "" "$(ip -n "$P-blue" -6 -o addr show dev eth0 scope global)"
