@@ -463,7 +463,7 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 	traffic_count(&fwd_ns_stats, slot, false, skb->len);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
-	if (fwd_eth_is_ipv6(skb))
+	if ((fwd_cfg.flags & FWD_SET_IPV6) && fwd_eth_is_ipv6(skb)) /* rodata: pruned without */
 		return fwd_ingress6(skb, port);
 	why = fwd_parse_eth(skb, &pkt);
 	if (why != FWD_OK)

@@ -26,7 +26,7 @@ int fwd_xdp_ingress(struct xdp_md *xdp)
 	why = fwd_port_check(xdp, &port);
 	if (why != FWD_OK)
 		return fwd_verdict(xdp, why);
-	if (fwd_eth_is_ipv6(xdp)) {
+	if ((fwd_cfg.flags & FWD_SET_IPV6) && fwd_eth_is_ipv6(xdp)) {
 		struct fwd_pkt6 pkt6 = {};
 
 		why = fwd_switch6(xdp, port, &pkt6, &ep);

@@ -84,7 +84,8 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(REDIRECT_PEER, "redirect_peer")     /* into the target namespace, bpf_redirect_peer */ \
 	X(REDIRECT_XDP, "redirect_xdp")       /* out of the target's host veth, XDP_REDIRECT */  \
 	X(PASS_NOT_IPV4, "pass_not_ipv4")     /* ARP, any other ethertype, IPv6 the programs \
-						 do not carry (the uplink's): to the kernel */ \
+						 do not carry (the uplink's, or all in a \
+						 topology without IPv6): to the kernel */      \
 	X(PASS_VLAN, "pass_vlan")	      /* 802.1Q/802.1ad tagged (in data or offloaded) */  \
 	X(PASS_MULTICAST, "pass_multicast")   /* broadcast or multicast destination MAC */       \
 	X(PASS_NO_ENDPOINT, "pass_no_endpoint") /* destination address is no namespace of ours */ \
@@ -479,6 +480,10 @@ enum fwd_setting_flags {
 	FWD_SET_ISOLATE = 1u << 5,
 	/* Forwards on addresses of the uplink other than its primary one (fwd_fwd_addrs). */
 	FWD_SET_FWD_ADDRS = 1u << 6,
+	/* IPv6 in the topology: the programs switch the namespaces' IPv6 and hold it to their
+	 * addresses (bpf/switch6.h). Without, IPv6 goes to the bridge as any other ethertype
+	 * does (pass_not_ipv4), as datapath kernel lets it when the file has none. */
+	FWD_SET_IPV6 = 1u << 7,
 };
 
 #define FWD_MAX_ALLOW 64 /* == FWD_MAX_ALLOWS of the parser */

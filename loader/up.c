@@ -328,6 +328,8 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 	}
 	if (t->isolate)
 		cfg->flags |= FWD_SET_ISOLATE;
+	if (t->has6)
+		cfg->flags |= FWD_SET_IPV6;
 	for (size_t i = 0; i < t->n_allows && i < FWD_MAX_ALLOW; i++) {
 		const struct fwd_allow *a = &t->allows[i];
 

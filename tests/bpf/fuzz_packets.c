@@ -238,7 +238,7 @@ static int counters_read(const struct obj *o, __u64 out[FWD_CNT_MAX])
 static void settings_common(struct fwd_settings *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->flags = FWD_SET_TRACE;
+	cfg->flags = FWD_SET_TRACE | FWD_SET_IPV6;
 	cfg->bridge_ifindex = 0;
 	memcpy(cfg->bridge_mac, mac_gw, 6);
 }

@@ -576,9 +576,57 @@ static void run_table(const struct hook *h)
 static void settings_for_test(struct fwd_settings *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->flags = FWD_SET_TRACE;
+	cfg->flags = FWD_SET_TRACE | FWD_SET_IPV6;
 	cfg->bridge_ifindex = 3;
 	memcpy(cfg->bridge_mac, mac_bridge, 6);
+}
+
+/* A topology without IPv6 (FWD_SET_IPV6 off): its IPv6 goes to the bridge unread, as datapath
+ * kernel lets it, even from an address the namespace gave itself. */
+static const struct test_case no_ipv6_cases[] = {
+	{ "topology without IPv6: ipv6 passed unread", V6(.saddr = V6_LINKLOCAL), .outcome = PASS,
+	  .counter = FWD_CNT_PASS_NOT_IPV4 },
+	{ "topology without IPv6: a neighbour advertisement passed unread",
+	  V6(.proto = 58, .icmp_type = 136, .nd_target = 5), .outcome = PASS,
+	  .counter = FWD_CNT_PASS_NOT_IPV4 },
+};
+
+static void run_no_ipv6(void)
+{
+	struct fwd_tc *tc = fwd_tc__open();
+	int err = tc ? 0 : -errno;
+
+	if (!err) {
+		settings_for_test((struct fwd_settings *)&tc->rodata->fwd_cfg);
+		((struct fwd_settings *)&tc->rodata->fwd_cfg)->flags &= ~FWD_SET_IPV6;
+		err = fwd_tc__load(tc);
+	}
+	if (!err)
+		err = fill_endpoints(bpf_map__fd(tc->maps.fwd_endpoints),
+				     bpf_map__fd(tc->maps.fwd_endpoints6));
+	if (!err)
+		err = fill_ports(bpf_map__fd(tc->maps.fwd_ports));
+	if (err) {
+		check_fail("%s", strerror(-err));
+		check_result("tc without IPv6: load and fill");
+	} else {
+		struct hook h = {
+			.name = "tc",
+			.is_tc = true,
+			.prog_fd = bpf_program__fd(tc->progs.fwd_tc_ingress),
+			.counters_fd = bpf_map__fd(tc->maps.fwd_counters),
+			.trace_fd = bpf_map__fd(tc->maps.fwd_trace),
+			.verdict = { [REDIRECT] = TC_ACT_REDIRECT,
+				     [PASS] = TC_ACT_OK,
+				     [DROP] = TC_ACT_SHOT },
+			.redirect_cnt = FWD_CNT_REDIRECT_PEER,
+		};
+		for (size_t i = 0; i < sizeof(no_ipv6_cases) / sizeof(no_ipv6_cases[0]); i++) {
+			run_case(&h, &no_ipv6_cases[i]);
+			check_result("%s: %s", h.name, no_ipv6_cases[i].name);
+		}
+	}
+	fwd_tc__destroy(tc);
 }
 
 int main(void)
@@ -650,5 +698,6 @@ int main(void)
 end:
 	fwd_xdp__destroy(xdp);
 	fwd_tc__destroy(tc);
+	run_no_ipv6();
 	return check_summary();
 }
