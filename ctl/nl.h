@@ -129,8 +129,9 @@ int nl_addr6_del(struct nl_sock *nl, int ifindex, const struct in6_addr *addr, u
 int nl_addr6_dump(struct nl_sock *nl, int ifindex,
 		  int (*cb)(int ifindex, const struct in6_addr *addr, uint8_t prefix, void *ctx),
 		  void *ctx);
-/* The first global IPv6 address of @ifindex into @out, as the kernel lists them (the one forwards
- * are published on): 1, 0 when it has none, or -errno. */
+/* The first global IPv6 address of @ifindex that is neither deprecated nor tentative, as the
+ * kernel lists them (the newest first), into @out: the one forwards are published on. 1, 0
+ * when it has none, or -errno. */
 int nl_addr6_first(struct nl_sock *nl, int ifindex, struct in6_addr *out);
 /* Create or replace the IPv6 default route via @gateway out of @ifindex. */
 int nl_route6_replace_default(struct nl_sock *nl, const struct in6_addr *gateway, int ifindex);

@@ -64,6 +64,7 @@ struct addr6_dump {
 	int ifindex;
 	int (*cb)(int ifindex, const struct in6_addr *addr, uint8_t prefix, void *ctx);
 	void *ctx;
+	bool preferred_only; /* skip deprecated and tentative addresses */
 };
 
 static int addr6_dump_cb(const struct nlmsghdr *nlh, void *data)
@@ -80,15 +81,25 @@ static int addr6_dump_cb(const struct nlmsghdr *nlh, void *data)
 	/* Only global addresses: a link-local one is the kernel's, not fwd's to remove. */
 	if (ifa->ifa_scope != RT_SCOPE_UNIVERSE)
 		return 0;
+	if (d->preferred_only) {
+		/* IFA_FLAGS (32 bits) supersedes the header's 8 when the kernel sends it */
+		uint32_t flags = ifa->ifa_flags;
+
+		if (tb[IFA_FLAGS] && !mnl_attr_validate(tb[IFA_FLAGS], MNL_TYPE_U32))
+			flags = mnl_attr_get_u32(tb[IFA_FLAGS]);
+		if (flags & (IFA_F_DEPRECATED | IFA_F_TENTATIVE))
+			return 0;
+	}
 	memcpy(&addr, mnl_attr_get_payload(a), sizeof(addr));
 	return d->cb((int)ifa->ifa_index, &addr, ifa->ifa_prefixlen, d->ctx);
 }
 
-int nl_addr6_dump(struct nl_sock *nl, int ifindex,
-		  int (*cb)(int ifindex, const struct in6_addr *addr, uint8_t prefix, void *ctx),
-		  void *ctx)
+static int addr6_dump(struct nl_sock *nl, int ifindex,
+		      int (*cb)(int ifindex, const struct in6_addr *addr, uint8_t prefix,
+				void *ctx),
+		      void *ctx, bool preferred_only)
 {
-	struct addr6_dump d = { ifindex, cb, ctx };
+	struct addr6_dump d = { ifindex, cb, ctx, preferred_only };
 	char buf[NL_REQ_SIZE];
 	struct nlmsghdr *nlh = msg_start(buf, RTM_GETADDR, NLM_F_DUMP);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
@@ -96,6 +107,13 @@ int nl_addr6_dump(struct nl_sock *nl, int ifindex,
 	ifa->ifa_family = AF_INET6;
 	ifa->ifa_index = (uint32_t)(ifindex > 0 ? ifindex : 0);
 	return nl_request(nl, nlh, addr6_dump_cb, &d);
+}
+
+int nl_addr6_dump(struct nl_sock *nl, int ifindex,
+		  int (*cb)(int ifindex, const struct in6_addr *addr, uint8_t prefix, void *ctx),
+		  void *ctx)
+{
+	return addr6_dump(nl, ifindex, cb, ctx, false);
 }
 
 /* nl_addr6_dump() callback of nl_addr6_first(): the first one, then stop (1). */
@@ -107,7 +125,7 @@ static int addr6_first_cb(int ifindex, const struct in6_addr *addr, uint8_t pref
 
 int nl_addr6_first(struct nl_sock *nl, int ifindex, struct in6_addr *out)
 {
-	int ret = nl_addr6_dump(nl, ifindex, addr6_first_cb, out);
+	int ret = addr6_dump(nl, ifindex, addr6_first_cb, out, true);
 
 	return ret < 0 ? ret : ret == 1;
 }

@@ -25,11 +25,11 @@ UP6=fd77::1
 LAN6=fd77::2
 
 sandbox_up || { fail "sandbox"; exit 1; }
-# fd77::8: a second IPv6 address of the uplink, for a forward that names it. Added first (the
-# kernel lists the newest first: fd77::1 stays the first, where forwards without an address go)
-# and deprecated (preferred_lft 0: never a source the kernel picks, so masquerade uses fd77::1).
-if ! ip -n "$HOST" addr add fd77::8/64 dev up0 nodad preferred_lft 0 ||
-	! ip -n "$HOST" addr add $UP6/64 dev up0 nodad || ! ip -n "$LAN" addr add $LAN6/64 dev lan0 nodad; then
+# fd77::8: a second IPv6 address of the uplink, for a forward that names it; deprecated
+# (preferred_lft 0), so neither the source the kernel masquerades to nor, though the kernel lists
+# it first (the newest), the address up publishes the other forwards on (the first preferred one).
+if ! ip -n "$HOST" addr add $UP6/64 dev up0 nodad || ! ip -n "$LAN" addr add $LAN6/64 dev lan0 nodad ||
+	! ip -n "$HOST" addr add fd77::8/64 dev up0 nodad preferred_lft 0; then
 	fail "IPv6 on the uplink"
 	exit 1
 fi
