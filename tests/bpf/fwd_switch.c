@@ -565,11 +565,11 @@ static int fill_ports(int fd)
 	return bpf_map_update_elem(fd, &ifindex, &red, BPF_ANY) ? -errno : 0;
 }
 
-static void run_table(const struct hook *h)
+static void run_table(const struct hook *h, const struct test_case *table, size_t n)
 {
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		run_case(h, &cases[i]);
-		check_result("%s: %s", h->name, cases[i].name);
+	for (size_t i = 0; i < n; i++) {
+		run_case(h, &table[i]);
+		check_result("%s: %s", h->name, table[i].name);
 	}
 }
 
@@ -591,14 +591,15 @@ static const struct test_case no_ipv6_cases[] = {
 	  .counter = FWD_CNT_PASS_NOT_IPV4 },
 };
 
-static void run_no_ipv6(void)
+/* fwd_tc_ingress, loaded with settings_for_test() less the flags @flags_off, on @table. */
+static void run_tc(const char *what, __u32 flags_off, const struct test_case *table, size_t n)
 {
 	struct fwd_tc *tc = fwd_tc__open();
 	int err = tc ? 0 : -errno;
 
 	if (!err) {
 		settings_for_test((struct fwd_settings *)&tc->rodata->fwd_cfg);
-		((struct fwd_settings *)&tc->rodata->fwd_cfg)->flags &= ~FWD_SET_IPV6;
+		((struct fwd_settings *)&tc->rodata->fwd_cfg)->flags &= ~flags_off;
 		err = fwd_tc__load(tc);
 	}
 	if (!err)
@@ -608,10 +609,10 @@ static void run_no_ipv6(void)
 		err = fill_ports(bpf_map__fd(tc->maps.fwd_ports));
 	if (err) {
 		check_fail("%s", strerror(-err));
-		check_result("tc without IPv6: load and fill");
+		check_result("%s: load and fill", what);
 	} else {
 		struct hook h = {
-			.name = "tc",
+			.name = what,
 			.is_tc = true,
 			.prog_fd = bpf_program__fd(tc->progs.fwd_tc_ingress),
 			.counters_fd = bpf_map__fd(tc->maps.fwd_counters),
@@ -621,50 +622,18 @@ static void run_no_ipv6(void)
 				     [DROP] = TC_ACT_SHOT },
 			.redirect_cnt = FWD_CNT_REDIRECT_PEER,
 		};
-		for (size_t i = 0; i < sizeof(no_ipv6_cases) / sizeof(no_ipv6_cases[0]); i++) {
-			run_case(&h, &no_ipv6_cases[i]);
-			check_result("%s: %s", h.name, no_ipv6_cases[i].name);
-		}
+		run_table(&h, table, n);
 	}
 	fwd_tc__destroy(tc);
 }
 
 int main(void)
 {
-	struct fwd_tc *tc = NULL;
 	struct fwd_xdp *xdp = NULL;
 	int err;
 
-	tc = fwd_tc__open();
-	if (!tc) {
-		check_fail("%s", strerror(errno));
-		check_result("tc: open");
-		goto end;
-	}
-	settings_for_test((struct fwd_settings *)&tc->rodata->fwd_cfg);
-	err = fwd_tc__load(tc);
-	if (!err)
-		err = fill_endpoints(bpf_map__fd(tc->maps.fwd_endpoints),
-				     bpf_map__fd(tc->maps.fwd_endpoints6));
-	if (!err)
-		err = fill_ports(bpf_map__fd(tc->maps.fwd_ports));
-	if (err) {
-		check_fail("%s", strerror(-err));
-		check_result("tc: load and fill");
-	} else {
-		struct hook h = {
-			.name = "tc",
-			.is_tc = true,
-			.prog_fd = bpf_program__fd(tc->progs.fwd_tc_ingress),
-			.counters_fd = bpf_map__fd(tc->maps.fwd_counters),
-			.trace_fd = bpf_map__fd(tc->maps.fwd_trace),
-			.verdict = { [REDIRECT] = TC_ACT_REDIRECT,
-				     [PASS] = TC_ACT_OK,
-				     [DROP] = TC_ACT_SHOT },
-			.redirect_cnt = FWD_CNT_REDIRECT_PEER,
-		};
-		run_table(&h);
-	}
+	run_tc("tc", 0, cases, sizeof(cases) / sizeof(cases[0]));
+	run_tc("tc", FWD_SET_IPV6, no_ipv6_cases, sizeof(no_ipv6_cases) / sizeof(no_ipv6_cases[0]));
 
 	xdp = fwd_xdp__open();
 	if (!xdp) {
@@ -693,11 +662,9 @@ int main(void)
 				     [DROP] = XDP_DROP },
 			.redirect_cnt = FWD_CNT_REDIRECT_XDP,
 		};
-		run_table(&h);
+		run_table(&h, cases, sizeof(cases) / sizeof(cases[0]));
 	}
 end:
 	fwd_xdp__destroy(xdp);
-	fwd_tc__destroy(tc);
-	run_no_ipv6();
 	return check_summary();
 }

@@ -190,6 +190,21 @@ ask() {
 
 pingable() { in_ns "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1; }
 
+# tcp_push FROM TO ADDR PORT BYTES [SECONDS]: BYTES bytes over one TCP connection from namespace
+# FROM to a one-shot receiver in namespace TO on PORT, reached at ADDR (IPv4 or IPv6); prints
+# the bytes that arrived. SECONDS (default 30) bounds the sending.
+tcp_push() {
+	local from=$1 to=$2 addr=$3 port=$4 bytes=$5 tmo=${6:-30} rx=$WORK/push.rx listen=TCP-LISTEN
+	local dst=TCP:$addr:$port
+	[[ $addr == *:* ]] && listen=TCP6-LISTEN dst="TCP6:[$addr]:$port"
+	rm -f "$rx"
+	sandbox_spawn "$to" /dev/null sh -c "socat -u $listen:$port,reuseaddr - | wc -c >'$rx'"
+	wait_for 3000 listening "$to" tcp "$port"
+	head -c "$bytes" /dev/zero | in_ns "$from" timeout "$tmo" socat -u - "$dst"
+	wait_for 10000 test -s "$rx"
+	cat "$rx" 2>/dev/null
+}
+
 sandbox_up() {
 	[ -x "$UDP_ECHO" ] || { echo "$UDP_ECHO is not built (make all)" >&2; return 1; }
 	sandbox_pair "$HOST" up0 $UPLINK_ADDR/24 "$LAN" lan0 $LAN_ADDR/24 && lan_leak_watch

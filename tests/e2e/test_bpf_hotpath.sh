@@ -12,16 +12,6 @@ in_ns "$HOST" sysctl -qw net.bridge.bridge-nf-call-iptables=1 ||
 
 bytes=$((20 * 1024 * 1024))
 
-# transfer: 20 MB red -> blue over TCP; prints the bytes blue received.
-transfer() {
-	rm -f "$WORK/rx"
-	in_ns "$P-blue" sh -c "socat -u TCP-LISTEN:7500,reuseaddr - | wc -c >'$WORK/rx'" &
-	wait_for 3000 listening "$P-blue" tcp 7500
-	head -c $bytes /dev/zero | in_ns "$P-red" timeout 30 socat -u - TCP:192.168.15.2:7500
-	wait_for 10000 test -s "$WORK/rx"
-	cat "$WORK/rx" 2>/dev/null
-}
-
 # netfilter_count: packets between red and blue that the host's FORWARD chain saw.
 netfilter_count() {
 	in_ns "$HOST" iptables -nvxL FORWARD | awk '$NF == "/*fwdtest*/" || /fwdtest/ {n += $1} END {print n + 0}'
@@ -37,7 +27,7 @@ for dp in kernel bpf; do
 	in_ns "$HOST" iptables -Z FORWARD
 	pingable "$P-red" 192.168.15.2   # ARP both ways first: it rightly takes the bridge
 	in_ns "$HOST" iptables -Z FORWARD
-	check_eq "$dp: 20 MB arrive at blue" $bytes "$(transfer)"
+	check_eq "$dp: 20 MB arrive at blue" $bytes "$(tcp_push "$P-red" "$P-blue" 192.168.15.2 7500 $bytes)"
 	seen=$(netfilter_count)
 	if [ $dp = kernel ]; then
 		check "kernel (control): netfilter saw the transfer ($seen packets)" test "$seen" -gt 100

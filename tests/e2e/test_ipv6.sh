@@ -81,16 +81,6 @@ try:
 except OSError:
     pass' "$2" "$3" "$4"
 }
-# transfer6: 4 MiB from red to blue over TCP; prints the bytes blue received.
-transfer6() {
-	rm -f "$WORK/rx6"
-	in_ns "$P-blue" sh -c "socat -u TCP6-LISTEN:7500,reuseaddr - | wc -c >'$WORK/rx6'" &
-	wait_for 3000 listening "$P-blue" tcp 7500
-	head -c 4194304 /dev/zero | in_ns "$P-red" timeout 30 socat -u - "TCP6:[${PREFIX6}2]:7500"
-	wait_for 10000 test -s "$WORK/rx6"
-	cat "$WORK/rx6" 2>/dev/null
-}
-
 # advertise NS TO TARGET MAC: three unsolicited neighbour advertisements from NS to TO (hop limit
 # 255, the override flag) saying TARGET is at MAC: what a namespace sends to take another's
 # traffic.
@@ -177,7 +167,7 @@ CONF
 	in_ns "$HOST" sysctl -qw net.bridge.bridge-nf-call-ip6tables=1
 	in_ns "$HOST" ip6tables -I FORWARD -s ${PREFIX6}1 -d ${PREFIX6}2 -p tcp -m comment --comment fwdsw6
 	[ "$dp" = bpf ] && sw_bytes=$(fwd_counter "$T" redirect_peer bytes)
-	check_eq "$D 4 MiB red -> blue over IPv6 arrive" 4194304 "$(transfer6)"
+	check_eq "$D 4 MiB red -> blue over IPv6 arrive" 4194304 "$(tcp_push "$P-red" "$P-blue" ${PREFIX6}2 7500 4194304)"
 	seen=$(in_ns "$HOST" ip6tables -nvxL FORWARD | awk '/fwdsw6/ {n += $1} END {print n + 0}')
 	if [ "$dp" = bpf ]; then
 		check "$D ... switched by the programs (redirect_peer carried 4 MiB more)" \

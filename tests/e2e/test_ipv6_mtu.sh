@@ -34,16 +34,6 @@ snmp6() {
 	in_ns "$1" awk -v k="$2" '$1 == k { print $2 }' /proc/net/snmp6
 }
 
-# upload: 2 MiB from red to the far server over TCP; prints the bytes that arrived.
-upload() {
-	rm -f "$WORK/rx"
-	sandbox_spawn "$P-far" /dev/null sh -c "socat -u TCP6-LISTEN:7600,reuseaddr - | wc -c >'$WORK/rx'"
-	wait_for 3000 listening "$P-far" tcp 7600 || fail "far server did not start"
-	head -c $BYTES /dev/zero | in_ns "$P-red" timeout 20 socat -u - "TCP6:[$FAR6]:7600"
-	wait_for 10000 test -s "$WORK/rx"
-	cat "$WORK/rx" 2>/dev/null
-}
-
 for dp in ${DATAPATHS:-kernel bpf}; do
 	T=${P}6${dp:0:1}
 	D="$dp:"
@@ -59,7 +49,7 @@ CONF
 	check "$D up" "$FWDCTL" -q -n "$HOST" up "$WORK/lab6.conf"
 	sent=$(snmp6 "$LAN" Icmp6OutPktTooBigs)
 	got=$(snmp6 "$P-red" Icmp6InPktTooBigs)
-	check_eq "$D 2 MiB from red to the far server, through a 1280-byte link, arrive" $BYTES "$(upload)"
+	check_eq "$D 2 MiB from red to the far server, through a 1280-byte link, arrive" $BYTES "$(tcp_push "$P-red" "$P-far" $FAR6 7600 $BYTES 20)"
 	check "$D ... the LAN router sent Packet Too Big" test "$(snmp6 "$LAN" Icmp6OutPktTooBigs)" -gt "$sent"
 	check "$D ... and red received it, translated back (NAT66)" \
 		test "$(snmp6 "$P-red" Icmp6InPktTooBigs)" -gt "$got"
