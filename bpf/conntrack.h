@@ -140,8 +140,8 @@ struct {
  * cancels its timers. */
 struct fwd_ct_gc {
 	struct bpf_timer timer;
-	__u32 cursor; /* the next slot to read */
-	__u32 pad;
+	__u32 cursor;  /* the next slot to read */
+	__u32 cursor6; /* the same in fwd_ct6_slots (bpf/conntrack6.h) */
 };
 
 struct {
@@ -425,50 +425,6 @@ static long ct_sweep_slot(__u32 i, struct ct_sweep_ctx *c)
 	return 0;
 }
 
-static int ct_sweep_fired(void *map, __u32 *key, struct fwd_ct_gc *gc)
-{
-	struct ct_sweep_ctx c = { .now = ct_now(), .n = fwd_cfg.ct_max };
-	__u32 step;
-
-	if (c.n) {
-		step = c.n / FWD_CT_SWEEP_STEPS + 1;
-		if (step < FWD_CT_SWEEP_MIN_SLOTS)
-			step = FWD_CT_SWEEP_MIN_SLOTS;
-		if (step > c.n)
-			step = c.n;
-		c.cursor = gc->cursor < c.n ? gc->cursor : 0;
-		bpf_loop(step, ct_sweep_slot, &c, 0);
-		c.cursor += step;
-		gc->cursor = c.cursor >= c.n ? c.cursor - c.n : c.cursor;
-	}
-	bpf_timer_start(&gc->timer, FWD_CT_SWEEP_TICK_NS, 0);
-	return 0;
-}
-
-/*
- * Start the sweep, whatever ran before: its callback is this program's, whose maps are the
- * table `up` just put in place. The sweep of the program before would go over the old
- * table, which it would also keep alive. fwd_ct_start runs this on every `up`.
- */
-static __always_inline long ct_sweep_start(void)
-{
-	struct fwd_ct_gc *gc;
-	__u32 zero = 0;
-	long err;
-
-	gc = bpf_map_lookup_elem(&fwd_ct_gc, &zero);
-	if (!gc)
-		return -EINVAL;
-	err = bpf_timer_init(&gc->timer, &fwd_ct_gc, CLOCK_MONOTONIC);
-	if (err && err != -EBUSY) /* -EBUSY: initialised before */
-		return err;
-	/* The callback (and the program it belongs to) replaced, also on an armed timer. */
-	err = bpf_timer_set_callback(&gc->timer, ct_sweep_fired);
-	if (!err)
-		err = bpf_timer_start(&gc->timer, FWD_CT_SWEEP_TICK_NS, 0);
-	return err;
-}
-
 /* Every slot free: a new table's fwd_ct_free gets all indexes (fwd_ct_start), in runs of at
  * most BPF_MAX_LOOPS (2^23) for bpf_loop; conntrack max goes up to twice that. */
 #define FWD_BPF_MAX_LOOPS (1u << 23)
@@ -530,15 +486,6 @@ static long ct_ns_count(void *map, struct fwd_ct_key *key, struct fwd_ct_entry *
 	return 0;
 }
 
-/* After `up` copied a table into a new one: slots for the copies; the namespaces' counts
- * made again from what is in the table (what did not fit was counted, and never forgotten). */
-static __always_inline void ct_slots_adopt(void)
-{
-	bpf_for_each_map_elem(&fwd_ct, ct_adopt_one, NULL, 0);
-	bpf_for_each_map_elem(&fwd_ct_ns, ct_ns_zero, NULL, 0);
-	bpf_for_each_map_elem(&fwd_ct, ct_ns_count, NULL, 0);
-}
-
 /* fwd_ct_delete's count of this run (a global: a count in the loop's context would keep the
  * verifier from seeing the callback converge). */
 __u32 fwd_ct_deleted;
@@ -563,24 +510,32 @@ static long ct_delete_one(__u32 i, struct ct_delete_ctx *c)
 
 /*
  * Set the expiry to now + the state's timeout. A shorter timeout (FIN, RST) is written at
- * once, and the slot's lower bound with it, so the sweep comes in time; a longer one only past
- * the slack, sparing the cache line on every packet.
+ * once, and true says the slot's lower bound must come down with it, so the sweep comes in
+ * time; a longer one only past the slack, sparing the cache line on every packet.
  */
-static __always_inline void ct_refresh(struct fwd_ct_entry *e, __u64 now)
+static __always_inline bool ct_expiry_move(struct fwd_ct_entry *e, __u64 now)
 {
 	__u64 exp = now + ct_timeout_ns(e->track.state);
 
 	if (exp < e->expires_ns) {
-		struct fwd_ct_slot *sl;
-		__u32 idx = e->slot;
-
 		e->expires_ns = exp;
-		sl = bpf_map_lookup_elem(&fwd_ct_slots, &idx);
-		if (sl && sl->expires_ns > exp)
-			sl->expires_ns = exp;
-	} else if (exp > e->expires_ns + FWD_CT_REFRESH_SLACK_NS) {
-		e->expires_ns = exp;
+		return true;
 	}
+	if (exp > e->expires_ns + FWD_CT_REFRESH_SLACK_NS)
+		e->expires_ns = exp;
+	return false;
+}
+
+static __always_inline void ct_refresh(struct fwd_ct_entry *e, __u64 now)
+{
+	struct fwd_ct_slot *sl;
+	__u32 idx = e->slot;
+
+	if (!ct_expiry_move(e, now))
+		return;
+	sl = bpf_map_lookup_elem(&fwd_ct_slots, &idx);
+	if (sl && sl->expires_ns > e->expires_ns)
+		sl->expires_ns = e->expires_ns;
 }
 
 /* Sequence numbers compare modulo 2^32 (RFC 1982). */
@@ -760,12 +715,21 @@ __attribute__((noinline)) int fwd_ct_advance(struct fwd_ct_track *t, const struc
 	return 1;
 }
 
-/* A packet of a tracked connection: state, then expiry. False: out of window (ct_advance). */
+/*
+ * The state after a packet of a tracked connection. False: out of window (fwd_ct_advance).
+ * IPv6 (bpf/conntrack6.h) passes its upper-layer header read into a struct fwd_pkt too.
+ */
+static __always_inline bool ct_track(struct fwd_ct_entry *e, const struct fwd_pkt *pkt, bool reply)
+{
+	/* A later fragment carries no flags or sequence numbers: its first spoke for it. */
+	return fwd_ipv4_is_later_fragment(pkt) || fwd_ct_advance(&e->track, pkt, reply);
+}
+
+/* A packet of a tracked connection: state, then expiry. False: out of window. */
 static __always_inline bool ct_update(struct fwd_ct_entry *e, const struct fwd_pkt *pkt, bool reply,
 				      __u64 now)
 {
-	/* A later fragment carries no flags or sequence numbers: its first spoke for it. */
-	if (!fwd_ipv4_is_later_fragment(pkt) && !fwd_ct_advance(&e->track, pkt, reply))
+	if (!ct_track(e, pkt, reply))
 		return false;
 	ct_refresh(e, now);
 	return true;

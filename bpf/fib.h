@@ -12,10 +12,12 @@
 #endif
 
 #include "parse.h"
+#include "parse6.h"
 #include "settings.h"
 #include "counters.h"
 
-#define AF_INET 2
+#define AF_INET	 2
+#define AF_INET6 10
 
 /*
  * The route cache. bpf_fib_lookup() is the dearest step of a translated frame: ~0.38 us of the
@@ -166,6 +168,36 @@ static __always_inline int fwd_fib_uplink(struct __sk_buff *ctx, const struct fw
 	return FWD_OK;
 }
 
+/*
+ * IPv6 to masquerade (@l4: its upper layer as fwd_pkt, bpf/nat6.h), routed as the kernel would:
+ * FWD_OK when it leaves by the uplink and fits its MTU, @fib holding the next hop; else
+ * PASS_NAT6, and the kernel routes it (a Packet Too Big back, a local or other route). Not
+ * cached: NAT66 is new, and its rates are measured first.
+ */
+static __always_inline __u32 fwd_fib6_uplink(struct __sk_buff *ctx, const struct fwd_pkt6 *pkt,
+					     const struct fwd_pkt *l4, struct bpf_fib_lookup *fib,
+					     bool *no_neigh)
+{
+	long rc;
+
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->family = AF_INET6;
+	fib->l4_protocol = pkt->proto;
+	__builtin_memcpy(fib->ipv6_src, pkt->saddr, sizeof(fib->ipv6_src));
+	__builtin_memcpy(fib->ipv6_dst, pkt->daddr, sizeof(fib->ipv6_dst));
+	fib->ifindex = ctx_ingress_ifindex(ctx);
+	rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+	fwd_count_event(FWD_CNT_FIB_LOOKUP);
+	*no_neigh = rc == BPF_FIB_LKUP_RET_NO_NEIGH;
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return FWD_CNT_PASS_NAT6;
+	if (fib->ifindex != fwd_cfg.uplink_ifindex)
+		return FWD_CNT_PASS_NAT6;
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS && !fwd_fib_fits(ctx, l4, fib->mtu_result))
+		return FWD_CNT_PASS_NAT6;
+	return FWD_OK;
+}
+
 /* Out of the uplink: MACs from the FIB, or the kernel's neighbour code when it has none yet. */
 /*
  * Route @pkt as the kernel would, without the cache: true when it leaves by a link that is not
@@ -198,8 +230,14 @@ static __always_inline long fwd_fib_redirect(struct __sk_buff *ctx, struct bpf_f
 	__u8 macs[12];
 
 	if (no_neigh) {
-		nh.nh_family = AF_INET;
-		nh.ipv4_nh = fib->ipv4_dst; /* the gateway, or the destination when on-link */
+		/* the gateway, or the destination when on-link */
+		if (fib->family == AF_INET6) {
+			nh.nh_family = AF_INET6;
+			__builtin_memcpy(nh.ipv6_nh, fib->ipv6_dst, sizeof(nh.ipv6_nh));
+		} else {
+			nh.nh_family = AF_INET;
+			nh.ipv4_nh = fib->ipv4_dst;
+		}
 		return bpf_redirect_neigh(fib->ifindex, &nh, sizeof(nh), 0);
 	}
 	__builtin_memcpy(macs, fib->dmac, 6);

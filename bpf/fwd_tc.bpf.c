@@ -26,13 +26,41 @@
 #include "counters.h"
 #include "csum.h"
 #include "conntrack.h"
+#include "conntrack6.h"
+#include "ct_sweep.h"
 #include "frag.h"
 #include "nat.h"
+#include "nat6.h"
 #include "fib.h"
 #include "icmp.h"
+#include "icmp6.h"
 #include "policy.h"
 #include "uplink.h"
 #include "capture.h"
+
+/*
+ * IPv6 has programs of its own, which fwd_tc_ingress and fwd_tc_uplink reach by a tail call:
+ * their frames would not fit beside IPv4's in the verifier's 512 bytes of stack (NAT66's
+ * 40-byte keys, its 128-byte entries). Pinned: a program array that loses its last user
+ * reference is emptied, and its programs would be gone.
+ */
+enum { FWD_TAIL_INGRESS6, FWD_TAIL_UPLINK6, FWD_TAIL_N };
+
+int fwd_tc_ingress6(struct __sk_buff *skb);
+int fwd_tc_uplink6(struct __sk_buff *skb);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, FWD_TAIL_N);
+	__uint(key_size, sizeof(__u32));
+	__array(values, int(struct __sk_buff *));
+} fwd_tails SEC(".maps") = {
+	.values =
+	    {
+		[FWD_TAIL_INGRESS6] = (void *)&fwd_tc_ingress6,
+		[FWD_TAIL_UPLINK6] = (void *)&fwd_tc_uplink6,
+	    },
+};
 
 static __always_inline int fwd_redirected(struct __sk_buff *skb, const struct fwd_pkt *pkt,
 					  __u32 counter, long ret, __u32 ifindex, __u32 flags)
@@ -416,12 +444,99 @@ static __always_inline int fwd_isolated_switch(struct __sk_buff *skb, const stru
 	return fwd_deliver(skb, pkt, ep, FWD_CNT_REDIRECT_PEER);
 }
 
+/* As fwd_redirected(), for IPv6 (which no capture sees yet). */
+static __always_inline int fwd_redirected6(struct __sk_buff *skb, __u32 counter, long ret,
+					   __u32 ifindex)
+{
+	if (ret != TC_ACT_REDIRECT)
+		return fwd_verdict(skb, FWD_CNT_DROP_REDIRECT);
+	fwd_count(skb, counter);
+	fwd_trace_record(counter, ret, ifindex, 0);
+	return ret;
+}
+
+/* IPv6 into a namespace, routed: hop limit, MACs of its veth pair, then the peer's ingress. */
+static __always_inline int fwd_deliver6(struct __sk_buff *skb, const struct fwd_pkt6 *pkt,
+					const struct fwd_endpoint *ep, __u32 counter)
+{
+	__u32 why = nat6_hop_dec(skb, pkt);
+	int ret;
+
+	if (why == FWD_OK)
+		why = nat_set_macs(skb, ep->mac, ep->host_mac);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	ret = fwd_redirected6(skb, counter, bpf_redirect_peer(ep->ifindex, 0), ep->ifindex);
+	if (ret == TC_ACT_REDIRECT)
+		traffic_count(&fwd_ns_stats, ep->slot, true, skb->len);
+	return ret;
+}
+
+static __always_inline const struct fwd_endpoint *fwd_endpoint6_of(const __be32 *addr)
+{
+	struct fwd_endpoint6_key key;
+
+	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
+	return bpf_map_lookup_elem(&fwd_endpoints6, &key);
+}
+
 /*
- * IPv6 from a namespace: into another namespace (bpf/switch6.h), or on to the kernel. What
- * leaves a forward's target port goes to the bridge too: it may answer a hairpin client, and
- * ip6tables' DNAT, which made that connection, must translate the reply back on its way
- * through the bridge (bridge-nf-call-ip6tables). The forward's key names the namespace by its
- * IPv4 address, which @port holds.
+ * IPv6 from a masquerade6 prefix to outside (NAT66): TCP, UDP and echo requests routed out of
+ * the uplink leave translated, from the uplink's address; the rest goes to the kernel, whose
+ * ip6tables MASQUERADE translates it (bpf/nat6.h says what and why). @ns_addr: the sending
+ * namespace's IPv4 address, whose conntrack per-namespace count the connection joins.
+ */
+static __always_inline int fwd_snat6(struct __sk_buff *skb, const struct fwd_pkt6 *pkt,
+				     __be32 ns_addr)
+{
+	struct nat6_scratch *s = nat6_scratch();
+	struct fwd_ct6_entry *e;
+	bool no_neigh;
+	__u32 why;
+	__u64 now;
+
+	if (!s)
+		return fwd_verdict(skb, FWD_CNT_PASS_NAT6);
+	if (pkt->frag != FWD_FRAG6_NONE || pkt->hop_limit <= 1)
+		return fwd_verdict(skb, FWD_CNT_PASS_NAT6);
+	why = nat6_l4(skb, pkt, &s->l4);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP &&
+	    !(pkt->proto == FWD_IPPROTO_ICMPV6 && s->l4.icmp_type == FWD_ICMP6_ECHO_REQUEST))
+		return fwd_verdict(skb, FWD_CNT_PASS_NAT6);
+	why = fwd_fib6_uplink(skb, pkt, &s->l4, &s->fib, &no_neigh);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+
+	now = ct_now();
+	ct6_key_of(&s->okey, pkt, &s->l4);
+	e = ct6_lookup(&s->okey, now);
+	if (e && (e->c.dir != FWD_CT_DIR_ORIG || e->c.nat != FWD_CT_NAT_SNAT))
+		return fwd_verdict(skb, FWD_CNT_DROP_NAT_NO_PORT);
+	if (e && !ct6_update(e, &s->l4, false, now))
+		return fwd_verdict(skb, FWD_CNT_DROP_TCP_WINDOW);
+	if (!e)
+		e = nat6_snat_create(s, ns_addr, now, &why);
+	if (!e)
+		return fwd_verdict(skb, why);
+
+	/* The REPLY key read backwards: its destination is our new source. */
+	why = nat6_rewrite(skb, pkt, &s->l4, true, e->peer.daddr, e->peer.dport);
+	if (why == FWD_OK)
+		why = nat6_hop_dec(skb, pkt);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_redirected6(skb, FWD_CNT_SNAT6, fwd_fib_redirect(skb, &s->fib, no_neigh),
+			       s->fib.ifindex);
+}
+
+/*
+ * IPv6 from a namespace: into another namespace (bpf/switch6.h), out of the uplink masqueraded
+ * (fwd_snat6), or on to the kernel. What leaves a forward's target port goes to the bridge too:
+ * it may answer a hairpin client, and ip6tables' DNAT, which made that connection, must
+ * translate the reply back on its way through the bridge (bridge-nf-call-ip6tables). The
+ * forward's key names the namespace by its IPv4 address, which @port holds.
  */
 static __always_inline int fwd_ingress6(struct __sk_buff *skb, const struct fwd_port *port)
 {
@@ -430,20 +545,22 @@ static __always_inline int fwd_ingress6(struct __sk_buff *skb, const struct fwd_
 	__u32 why = fwd_switch6(skb, port, &pkt, &ep);
 	long ret;
 
-	if (why != FWD_OK)
-		return fwd_verdict(skb, why);
-	if ((fwd_cfg.flags & FWD_SET_DNAT) && port &&
-	    (pkt.proto == IPPROTO_TCP || pkt.proto == IPPROTO_UDP) &&
+	/* Before NAT66 too: the reply of a forward (ip6tables' DNAT) is nf_conntrack's to
+	 * translate, not a new connection to masquerade. */
+	if ((why == FWD_OK || why == FWD_CNT_PASS_NO_ENDPOINT) && (fwd_cfg.flags & FWD_SET_DNAT) &&
+	    port && (pkt.proto == IPPROTO_TCP || pkt.proto == IPPROTO_UDP) &&
 	    bpf_map_lookup_elem(&fwd_fwd_targets,
 				&(struct fwd_fwd_target_key){
 				    .addr = port->addr, .proto = pkt.proto, .port = pkt.sport }))
 		return fwd_verdict(skb, FWD_CNT_PASS_FORWARD6);
-	ret = bpf_redirect_peer(ep->ifindex, 0);
-	if (ret != TC_ACT_REDIRECT)
-		return fwd_verdict(skb, FWD_CNT_DROP_REDIRECT);
-	fwd_count(skb, FWD_CNT_REDIRECT_PEER);
-	fwd_trace_record(FWD_CNT_REDIRECT_PEER, ret, ep->ifindex, 0);
-	traffic_count(&fwd_ns_stats, ep->slot, true, skb->len);
+	if (why == FWD_CNT_PASS_NO_ENDPOINT && port && nat6_snat_wanted(&pkt))
+		return fwd_snat6(skb, &pkt, port->addr);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	ret = fwd_redirected6(skb, FWD_CNT_REDIRECT_PEER, bpf_redirect_peer(ep->ifindex, 0),
+			      ep->ifindex);
+	if (ret == TC_ACT_REDIRECT)
+		traffic_count(&fwd_ns_stats, ep->slot, true, skb->len);
 	return ret;
 }
 
@@ -463,8 +580,10 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 	traffic_count(&fwd_ns_stats, slot, false, skb->len);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
-	if ((fwd_cfg.flags & FWD_SET_IPV6) && fwd_eth_is_ipv6(skb)) /* rodata: pruned without */
-		return fwd_ingress6(skb, port);
+	if ((fwd_cfg.flags & FWD_SET_IPV6) && fwd_eth_is_ipv6(skb)) { /* rodata: pruned without */
+		bpf_tail_call(skb, &fwd_tails, FWD_TAIL_INGRESS6);
+		return fwd_verdict(skb, FWD_CNT_DROP_TAIL_CALL); /* fwd_tails is not filled */
+	}
 	why = fwd_parse_eth(skb, &pkt);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
@@ -644,6 +763,95 @@ static __always_inline int uplink_frame(struct __sk_buff *skb)
 }
 
 /*
+ * An ICMPv6 error on the uplink about a masqueraded connection: the quote, read backwards, is
+ * its REPLY key; quote and destination go back to the namespace's address and port.
+ */
+static __always_inline int fwd_uplink_icmp6_error(struct __sk_buff *skb, const struct fwd_pkt6 *pkt)
+{
+	const struct fwd_endpoint *ep;
+	struct fwd_ct6_entry *e;
+	struct fwd_ct6_key rkey;
+	struct icmp6_quote q;
+	__u32 why;
+
+	if (icmp6_quote_parse(skb, pkt, &q, &rkey))
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	e = bpf_map_lookup_elem(&fwd_ct6, &rkey);
+	if (!e || e->c.dir != FWD_CT_DIR_REPLY || e->c.nat != FWD_CT_NAT_SNAT)
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	ep = fwd_endpoint6_of(e->peer.saddr);
+	if (!ep)
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	if (pkt->hop_limit <= 1)
+		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
+	/* An error refreshes nothing: it is no sign of the connection being alive. */
+	why = icmp6_quote_rewrite(skb, pkt, &q, e->peer.saddr, e->peer.sport);
+	if (why == FWD_OK)
+		why = nat6_addr_rewrite(skb, pkt->l3_off + offsetof(struct ipv6hdr, daddr),
+					pkt->daddr, e->peer.saddr, pkt->l4_off + 2, 0);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_deliver6(skb, pkt, ep, FWD_CNT_SNAT6_REPLY);
+}
+
+/* A reply of masqueraded IPv6 connection @e (its REPLY entry): back to the namespace. */
+static __always_inline int fwd_snat6_reply(struct __sk_buff *skb, const struct fwd_pkt6 *pkt,
+					   const struct fwd_pkt *l4, const struct fwd_ct6_entry *e)
+{
+	const struct fwd_endpoint *ep;
+	struct fwd_ct6_entry *o;
+	__u64 now = ct_now();
+	__u32 why;
+
+	o = ct6_lookup(&e->peer, now);
+	if (!o)
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST); /* expired, or being deleted */
+	ep = fwd_endpoint6_of(e->peer.saddr);
+	if (!ep)
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	if (pkt->hop_limit <= 1)
+		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
+	if (!ct6_update(o, l4, true, now))
+		return fwd_verdict(skb, FWD_CNT_DROP_TCP_WINDOW);
+	why = nat6_rewrite(skb, pkt, l4, false, e->peer.saddr, e->peer.sport);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_deliver6(skb, pkt, ep, FWD_CNT_SNAT6_REPLY);
+}
+
+/*
+ * IPv6 on the uplink: replies and errors of what fwd masqueraded (NAT66) go in; everything else
+ * to the kernel, as before fwd translated IPv6 (forwards are ip6tables' still).
+ */
+static __always_inline int uplink_frame6(struct __sk_buff *skb)
+{
+	const struct fwd_ct6_entry *e;
+	struct fwd_pkt6 pkt = {};
+	struct fwd_ct6_key key;
+	const __be32 *up;
+	struct fwd_pkt l4;
+
+	pkt.l3_off = sizeof(struct ethhdr);
+	if (fwd_parse_ipv6(skb, &pkt) != FWD_OK)
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST); /* the kernel's to judge */
+	up = uplink6_addr();
+	if (!up || !fwd_ipv6_equal(pkt.daddr, up) || pkt.frag != FWD_FRAG6_NONE ||
+	    nat6_l4(skb, &pkt, &l4) != FWD_OK)
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	if (pkt.proto == FWD_IPPROTO_ICMPV6) {
+		if (icmp6_is_error(l4.icmp_type))
+			return fwd_uplink_icmp6_error(skb, &pkt);
+		if (l4.icmp_type != FWD_ICMP6_ECHO_REPLY)
+			return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	}
+	ct6_key_of(&key, &pkt, &l4);
+	e = bpf_map_lookup_elem(&fwd_ct6, &key);
+	if (!e || e->c.dir != FWD_CT_DIR_REPLY || e->c.nat != FWD_CT_NAT_SNAT)
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	return fwd_snat6_reply(skb, &pkt, &l4, e);
+}
+
+/*
  * The uplink is shared: every topology with something to translate there has a filter of its
  * own on it (loader/attach.c). What this topology passes is not its own, so it goes to the
  * next filter (TC_ACT_UNSPEC), and after the last one to the host, as TC_ACT_OK would.
@@ -654,7 +862,29 @@ int fwd_tc_uplink(struct __sk_buff *skb)
 	int verdict;
 
 	ctx_set_ns_slot(skb, 0); /* from the LAN, or another topology's: none of ours sends it */
+	if ((fwd_cfg.flags & FWD_SET_SNAT6) && fwd_eth_is_ipv6(skb)) { /* rodata: pruned without */
+		bpf_tail_call(skb, &fwd_tails, FWD_TAIL_UPLINK6);
+		return TC_ACT_UNSPEC; /* fwd_tails is not filled: the frame is the kernel's */
+	}
 	verdict = uplink_frame(skb);
+
+	return verdict == TC_ACT_OK ? TC_ACT_UNSPEC : verdict;
+}
+
+/* IPv6 from a namespace: fwd_tc_ingress after its checks of every frame (port, MAC). */
+SEC("tc")
+int fwd_tc_ingress6(struct __sk_buff *skb)
+{
+	__u32 ifindex = ctx_ingress_ifindex(skb);
+
+	return fwd_ingress6(skb, bpf_map_lookup_elem(&fwd_ports, &ifindex));
+}
+
+/* IPv6 on the uplink: as fwd_tc_uplink, whose verdicts it follows. */
+SEC("tc")
+int fwd_tc_uplink6(struct __sk_buff *skb)
+{
+	int verdict = uplink_frame6(skb);
 
 	return verdict == TC_ACT_OK ? TC_ACT_UNSPEC : verdict;
 }
@@ -707,6 +937,8 @@ int fwd_ct_start(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	if (flags & FWD_CT_START_FILL)
 		ct_slots_fill();
+	if ((fwd_cfg.flags & FWD_SET_SNAT6) && (flags & FWD_CT_START_FILL6))
+		ct6_slots_fill();
 	if (flags & FWD_CT_START_ADOPT)
 		ct_slots_adopt();
 	/* TC_ACT_OK (0), or the errno (positive) of what failed, for user space to report. */
@@ -728,6 +960,18 @@ int fwd_ct_delete(struct __sk_buff *skb)
 	fwd_ct_deleted = 0;
 	bpf_loop(n < FWD_CT_DELETE_BATCH ? n : FWD_CT_DELETE_BATCH, ct_delete_one, &c, 0);
 	return fwd_ct_deleted;
+}
+
+/* fwd_ct_delete for fwd_ct6: the frame holds ORIG keys of IPv6 connections. */
+SEC("tc")
+int fwd_ct6_delete(struct __sk_buff *skb)
+{
+	struct ct_delete_ctx c = { .skb = skb };
+	__u32 n = skb->len / sizeof(struct fwd_ct6_key);
+
+	fwd_ct6_deleted = 0;
+	bpf_loop(n < FWD_CT6_DELETE_BATCH ? n : FWD_CT6_DELETE_BATCH, ct6_delete_one, &c, 0);
+	return fwd_ct6_deleted;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -7,6 +7,7 @@
 #include "topo.h"
 
 #include <errno.h>
+#include <string.h>
 
 const char *fwd_ct_proto_name(uint8_t proto)
 {
@@ -14,6 +15,7 @@ const char *fwd_ct_proto_name(uint8_t proto)
 	case IPPROTO_TCP: return "tcp";
 	case IPPROTO_UDP: return "udp";
 	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmpv6";
 	default: return "?";
 	}
 }
@@ -30,8 +32,10 @@ const char *fwd_ct_nat_name(uint8_t nat)
 
 json_t *fwd_ct_tuple_json(const struct fwd_ct_tuple *t)
 {
-	return json_pack("{s:s, s:i, s:s, s:i}", "src", fwd_ip_str(t->src), "sport", t->sport,
-			 "dst", fwd_ip_str(t->dst), "dport", t->dport);
+	return json_pack("{s:s, s:i, s:s, s:i}", "src",
+			 t->v6 ? fwd_ip6_str(&t->src6) : fwd_ip_str(t->src), "sport", t->sport,
+			 "dst", t->v6 ? fwd_ip6_str(&t->dst6) : fwd_ip_str(t->dst), "dport",
+			 t->dport);
 }
 
 static int ct_row(const struct fwd_ct_conn *c, void *rows)
@@ -45,15 +49,17 @@ static int ct_row(const struct fwd_ct_conn *c, void *rows)
 				    (json_int_t)c->age, "assured", c->assured));
 }
 
-/* "src:sport -> dst:dport" of the tuple member @key of @row. */
+/* "src:sport -> dst:dport" of the tuple member @key of @row; an IPv6 address in brackets. */
 static void ct_tuple_text(json_t *row, const char *key, char *buf, size_t len)
 {
 	json_t *t = json_object_get(row, key);
+	const char *src = json_string_value(json_object_get(t, "src"));
+	const char *dst = json_string_value(json_object_get(t, "dst"));
+	bool v6 = src && strchr(src, ':');
 
-	snprintf(buf, len, "%s:%" JSON_INTEGER_FORMAT " -> %s:%" JSON_INTEGER_FORMAT,
-		 json_string_value(json_object_get(t, "src")),
-		 json_integer_value(json_object_get(t, "sport")),
-		 json_string_value(json_object_get(t, "dst")),
+	snprintf(buf, len, "%s%s%s:%" JSON_INTEGER_FORMAT " -> %s%s%s:%" JSON_INTEGER_FORMAT,
+		 v6 ? "[" : "", src, v6 ? "]" : "", json_integer_value(json_object_get(t, "sport")),
+		 v6 ? "[" : "", dst, v6 ? "]" : "",
 		 json_integer_value(json_object_get(t, "dport")));
 }
 

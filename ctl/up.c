@@ -169,11 +169,14 @@ static int preflight(struct up *u)
 		if (ret)
 			return fail(u, ret, t->uplink, "cannot read link");
 		uint8_t prefix;
-		/* Forwards to a namespace with IPv6 are published on this one too (ipt.c). */
-		if (t->has6 && t->n_forwards &&
+		/* Forwards to a namespace with IPv6 are published on this one too (ipt.c), and
+		 * datapath bpf masquerades IPv6 to it (NAT66). */
+		bool wants6 = t->has6 && (t->n_forwards || t->n_masquerades6);
+
+		if (wants6 &&
 		    (ret = nl_addr6_first(u->nl, u->uplink.ifindex, &u->uplink_addr6)) < 0)
 			return fail(u, ret, t->uplink, "cannot list its IPv6 addresses");
-		u->uplink_has6 = t->has6 && t->n_forwards && ret == 1;
+		u->uplink_has6 = wants6 && ret == 1;
 		ret = nl_addr_get_primary(u->nl, u->uplink.ifindex, &u->uplink_addr, &prefix);
 		if (ret && (t->n_masquerades || t->n_forwards)) {
 			fwd_err("uplink %s: has no IPv4 address to masquerade to or "
@@ -1008,6 +1011,8 @@ static struct fwd_runtime runtime_of(const struct up *u)
 		.bridge_ifindex = u->bridge.ifindex,
 		.uplink_ifindex = u->uplink.ifindex,
 		.uplink_addr = u->uplink_addr,
+		.uplink_addr6 = u->uplink_addr6,
+		.uplink_has6 = u->uplink_has6,
 		.endpoints = u->eps,
 		.n_endpoints = u->t->n_namespaces,
 		.ct_flush = u->flush_conntrack,

@@ -35,7 +35,7 @@ struct watched {
 	char name[FWD_TOPO_NAME_SIZE];
 	char uplink[FWD_IFNAME_MAX + 1];
 	in_addr_t addr;	       /* the uplink's primary address when last looked at; 0: none */
-	bool follows6;	       /* the topology publishes forwards on IPv6 too */
+	bool follows6;	       /* the topology publishes forwards on IPv6, or masquerades to it */
 	struct in6_addr addr6; /* then: its first global IPv6 address; all zero: none */
 };
 
@@ -153,7 +153,7 @@ static int watch_list(const char *name, struct watched *w, int n, struct nl_sock
 		memcpy(w[k].name, names[i], FWD_TOPO_NAME_SIZE);
 		memcpy(w[k].uplink, t.uplink, sizeof(w[k].uplink));
 		w[k].addr = uplink_addr_now(nl, t.uplink);
-		w[k].follows6 = t.has6 && t.n_forwards;
+		w[k].follows6 = t.has6 && (t.n_forwards || t.n_masquerades6);
 		w[k].addr6 =
 		    w[k].follows6 ? uplink_addr6_now(nl, t.uplink) : (struct in6_addr){ 0 };
 		topo_free(&t);

@@ -45,4 +45,14 @@ static inline struct in6_addr fwd_in6_prefix_fill(const struct in6_addr *a, uint
 	return r;
 }
 
+/* The netmask of a PREFIX-bit IPv6 prefix. */
+static inline struct in6_addr fwd_in6_prefix_mask(uint8_t prefix)
+{
+	struct in6_addr ones;
+
+	for (int i = 0; i < 16; i++)
+		ones.s6_addr[i] = 0xff;
+	return fwd_in6_prefix_fill(&ones, prefix, false);
+}
+
 #endif

@@ -42,6 +42,13 @@
 #define FWD_MAP_NS_STATS    "fwd_ns_stats"
 #define FWD_MAP_NS_DROPS    "fwd_ns_drops"
 #define FWD_MAP_FWD_STATS   "fwd_forward_stats"
+#define FWD_MAP_CT6	    "fwd_ct6"
+#define FWD_MAP_CT6_RECENT  "fwd_ct6_recent"
+#define FWD_MAP_CT6_SLOTS   "fwd_ct6_slots"
+#define FWD_MAP_CT6_FREE    "fwd_ct6_free"
+#define FWD_MAP_CT6_PEERS   "fwd_ct6_peers"
+#define FWD_MAP_UPLINK6	    "fwd_uplink6"
+#define FWD_MAP_TAILS	    "fwd_tails"
 
 /*
  * fwd_endpoints: one entry per namespace of the topology, the loader's replacement for the
@@ -127,6 +134,12 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 						 not sent (fwdctl monitor --rate) */           \
 	X(MONITOR_LOST, "monitor_lost")       /* event: a monitor event the full ring buffer \
 						 had no room for (the reader fell behind) */   \
+	X(SNAT6, "snat6")		      /* IPv6 masqueraded out of the uplink (NAT66) */   \
+	X(SNAT6_REPLY, "snat6_reply")	      /* reply or ICMPv6 error of a masqueraded IPv6 \
+						 flow, back into its namespace */              \
+	X(PASS_NAT6, "pass_nat6")	      /* IPv6 to masquerade left to the kernel's \
+						 ip6tables: a fragment, hop limit 1, over the \
+						 uplink's MTU, not routed out of the uplink */ \
 	X(DROP_TRUNC_ETH, "drop_trunc_eth")   /* shorter than an Ethernet header */              \
 	X(DROP_TRUNC_IPV4, "drop_trunc_ipv4") /* IPv4 header (with options) not all there */     \
 	X(DROP_BAD_VERSION, "drop_bad_version") /* version field not the ethertype's (4, 6) */   \
@@ -186,6 +199,8 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 						 for an address not its own */                  \
 	X(DROP_ND_ROUTER, "drop_nd_router")   /* from a namespace, a router advertisement or \
 						 a redirect: only the host routes (RA guard) */ \
+	X(DROP_TAIL_CALL, "drop_tail_call")   /* IPv6 whose program could not be reached (a \
+						 tail call into fwd_tails failed) */           \
 	X(DROP_MLD, "drop_mld")		      /* from a namespace, MLD (a listener report, \
 						 from :: when it joins its address's group): \
 						 no querier listens, and the bridge would \
@@ -350,6 +365,38 @@ struct fwd_ct_entry {
 _Static_assert(sizeof(struct fwd_ct_entry) == 80, "fwd_ct_entry layout");
 
 /*
+ * fwd_ct6: IPv6 connections (NAT66 masquerade), a table of their own beside fwd_ct, as Cilium
+ * keeps CT4 and CT6: IPv4's keys stay 16 bytes, and its table's layout and speed do not change
+ * for IPv6. The same two entries per connection, the same expiry (fwd_ct6_slots, swept by the
+ * one timer), early drop (fwd_ct6_recent) and per-namespace cap: an IPv6 connection is charged
+ * to its namespace's IPv4 address in fwd_ct_ns (ns_addr), so that one cap covers both families.
+ */
+struct fwd_ct6_key {
+	__be32 saddr[4]; /* network order */
+	__be32 daddr[4]; /* network order */
+	__be16 sport;	 /* network order; ICMPv6 echo: as fwd_ct_key's ICMP */
+	__be16 dport;	 /* network order */
+	__u8 proto;	 /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6 */
+	__u8 pad[3];	 /* zero: keys are compared as bytes */
+};
+_Static_assert(sizeof(struct fwd_ct6_key) == 40, "fwd_ct6_key layout");
+
+struct fwd_ct6_entry {
+	struct fwd_ct_entry c;	 /* as IPv4's (c.peer unused, zero), so that the code on
+				  * state, expiry and slots serves both */
+	struct fwd_ct6_key peer; /* the other direction's key */
+	__be32 ns_addr;		 /* ORIG with c.ns_counted: fwd_ct_ns's key it is counted under */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct fwd_ct6_entry) == 128, "fwd_ct6_entry layout");
+
+struct fwd_ct6_slot {
+	struct fwd_ct6_key key; /* the ORIG key; proto 0: free */
+	__u64 expires_ns;	/* host order: at or before the connection's expiry */
+};
+_Static_assert(sizeof(struct fwd_ct6_slot) == 48, "fwd_ct6_slot layout");
+
+/*
  * fwd_ct_slots: an ARRAY with one slot per connection the table may hold, which the table's
  * sweep reads in order, a few thousand slots per step, instead of walking the hash: a slot
  * names its connection's ORIG key and a lower bound of its expiry, so the sweep looks up only
@@ -382,13 +429,15 @@ struct fwd_ct_ns {
 _Static_assert(sizeof(struct fwd_ct_ns) == 8, "fwd_ct_ns layout");
 
 /* Keys per run of fwd_ct_delete: a test-run frame is at most a page, less head- and tailroom. */
-#define FWD_CT_DELETE_BATCH 192
+#define FWD_CT_DELETE_BATCH  192
+#define FWD_CT6_DELETE_BATCH 76 /* fwd_ct6_delete's 40-byte keys */
 
 /* fwd_ct_start's flags (the first byte of its test-run frame). */
 enum fwd_ct_start_flags {
 	FWD_CT_START_FILL = 1u << 0,  /* a new table: every slot into fwd_ct_free */
 	FWD_CT_START_ADOPT = 1u << 1, /* slots for the ORIG entries that have none, and
 				       * fwd_ct_ns counted anew (entries were lost) */
+	FWD_CT_START_FILL6 = 1u << 2, /* a new fwd_ct6: every slot into fwd_ct6_free */
 };
 
 /*
@@ -484,6 +533,9 @@ enum fwd_setting_flags {
 	 * addresses (bpf/switch6.h). Without, IPv6 goes to the bridge as any other ethertype
 	 * does (pass_not_ipv4), as datapath kernel lets it when the file has none. */
 	FWD_SET_IPV6 = 1u << 7,
+	/* Masquerade of IPv6 in BPF (NAT66): masq6[] to outside subnet6, out of an uplink
+	 * with a global IPv6 address (fwd_uplink6). */
+	FWD_SET_SNAT6 = 1u << 8,
 };
 
 #define FWD_MAX_ALLOW 64 /* == FWD_MAX_ALLOWS of the parser */
@@ -493,6 +545,12 @@ struct fwd_uplink {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct fwd_uplink) == 8, "fwd_uplink layout");
+
+/* fwd_uplink6, its one entry: the uplink's first global IPv6 address (NAT66), or all zero. */
+struct fwd_uplink6 {
+	__be32 addr[4]; /* network order */
+};
+_Static_assert(sizeof(struct fwd_uplink6) == 16, "fwd_uplink6 layout");
 
 /*
  * fwd_foreign: the subnets of the other topologies of this host namespace (an LPM trie, kept
@@ -533,6 +591,13 @@ _Static_assert(sizeof(struct fwd_allow_rule) == 16, "fwd_allow_rule layout");
 struct fwd_masq_net {
 	__be32 addr; /* network order, host bits zero */
 	__be32 mask; /* network order */
+};
+
+#define FWD_MAX_MASQ6 16 /* IPv6 prefixes masqueraded in BPF; more: `up` refuses */
+
+struct fwd_masq6_net {
+	__be32 addr[4]; /* network order, host bits zero */
+	__be32 mask[4]; /* network order */
 };
 
 /* Seconds, host order. Defaults follow Linux's nf_conntrack where there is one. */
@@ -582,8 +647,14 @@ struct fwd_settings {
 	__u32 n_allow; /* host order: entries used in allow[] */
 	__u32 pad3;
 	struct fwd_allow_rule allow[FWD_MAX_ALLOW];
+	__be32 subnet6[4];	/* network order: the bridge's IPv6 prefix (never masqueraded to) */
+	__be32 subnet6_mask[4]; /* network order */
+	__u32 n_masq6;		/* host order: entries used in masq6[] */
+	__u32 ct6_max;		/* host order: fwd_ct6_slots' size (1 without FWD_SET_SNAT6) */
+	struct fwd_masq6_net masq6[FWD_MAX_MASQ6];
 };
-_Static_assert(sizeof(struct fwd_settings) == 112 + 8 * FWD_MAX_MASQ + 16 * FWD_MAX_ALLOW,
+_Static_assert(sizeof(struct fwd_settings) ==
+		   112 + 8 * FWD_MAX_MASQ + 16 * FWD_MAX_ALLOW + 40 + 32 * FWD_MAX_MASQ6,
 	       "fwd_settings layout");
 
 /*

@@ -37,7 +37,9 @@ struct fwd_runtime {
 	uint8_t bridge_mac[6];
 	int uplink_ifindex; /* 0 when the topology has no uplink */
 	uint8_t uplink_mac[6];
-	in_addr_t uplink_addr;		   /* the uplink's primary IPv4, network order; 0 if none */
+	in_addr_t uplink_addr;	      /* the uplink's primary IPv4, network order; 0 if none */
+	struct in6_addr uplink_addr6; /* its first global IPv6 address, when uplink_has6 */
+	bool uplink_has6;
 	struct fwd_endpoint_rt *endpoints; /* same order as topology->namespaces */
 	size_t n_endpoints;
 	/* up --flush-conntrack: start with an empty connection table instead of keeping (or
@@ -146,6 +148,8 @@ const char *loader_counter_name(unsigned int counter);
 struct fwd_ct_tuple {
 	in_addr_t src, dst;    /* network order */
 	uint16_t sport, dport; /* host order */
+	bool v6;	       /* IPv6: the addresses are src6 and dst6 */
+	struct in6_addr src6, dst6;
 };
 struct fwd_ct_conn {
 	uint8_t proto; /* IPPROTO_* */
@@ -158,7 +162,8 @@ struct fwd_ct_conn {
 };
 /* The name of conntrack state @state (enum fwd_ct_state): "established", ...; "?" if unknown. */
 const char *loader_ct_state_name(unsigned int state);
-/* Call @cb for each connection of @topology; a non-zero return from @cb stops and is returned. */
+/* Call @cb for each connection of @topology, IPv4's then IPv6's; a non-zero return from @cb
+ * stops and is returned. */
 int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, void *ctx),
 		   void *ctx);
 /*

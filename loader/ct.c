@@ -77,7 +77,7 @@ int loader_ct_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, 
 		ret = cb(&c, ctx);
 	}
 	close(fd);
-	return ret;
+	return ret ? ret : ct6_walk(topology, cb, ctx);
 }
 
 /* ---- migration, pruning and flush: both entries of a connection at a time ---- */
@@ -495,6 +495,12 @@ int loader_ct_flush(const char *topology, const struct fwd_ct_filter *f, size_t 
 		n = ct_pairs_delete(&fds, &p);
 	if (!err && all)
 		err = ct_flush_all(&fds, &entries);
+	if (!err) {
+		size_t n6;
+
+		err = ct6_flush(topology, all ? NULL : f, &n6);
+		n += n6;
+	}
 	if (err == -ENOMEM)
 		fwd_err("%s: flush: out of memory\n", FWD_MAP_CT);
 	if (!err)

@@ -23,9 +23,10 @@ struct attach_owner;
 void loader_log_probe(bool on);
 
 /* pins.c */
-#define FWD_PIN_PROG_TC	       "fwd_tc_ingress" /* the tc program's pin, next to the maps' */
-#define FWD_PIN_PROG_UPLINK    "fwd_tc_uplink"	/* the uplink's tc program */
-#define FWD_PIN_PROG_CT_DELETE "fwd_ct_delete"	/* run by `fwdctl ct flush` (loader/ct.c) */
+#define FWD_PIN_PROG_TC		"fwd_tc_ingress" /* the tc program's pin, next to the maps' */
+#define FWD_PIN_PROG_UPLINK	"fwd_tc_uplink"	 /* the uplink's tc program */
+#define FWD_PIN_PROG_CT_DELETE	"fwd_ct_delete"	 /* run by `fwdctl ct flush` (loader/ct.c) */
+#define FWD_PIN_PROG_CT6_DELETE "fwd_ct6_delete" /* the same for fwd_ct6 */
 /* FWD_PIN_ROOT/@topology[/@name] into @buf (PATH_MAX); -EINVAL for a name unfit for a path. */
 int pins_path(char *buf, const char *topology, const char *name);
 int pins_dir_create(const char *topology);
@@ -111,6 +112,15 @@ int ct_prune(const struct ct_fds *fds, const struct fwd_topology *t, const struc
 	     bool snat, bool dnat);
 /* Is a pinned connection table of this @info one this fwd can keep or migrate? */
 bool ct_layout_ok(const struct bpf_map_info *info);
+
+/* ct6.c: fwd_ct6 (NAT66), for loader_ct_walk(), loader_ct_flush() and up's pruning. A
+ * topology without a pinned fwd_ct6 has no IPv6 connection: 0. */
+int ct6_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, void *ctx), void *ctx);
+int ct6_flush(const char *topology, const struct fwd_ct_filter *f, size_t *flushed);
+/* Remove the IPv6 connections no longer masqueraded so: NAT66 off (!@snat6), another uplink
+ * address, a masquerade6 gone. @fds: fwd_ct6 and fwd_ct6_delete. */
+int ct6_prune(const struct ct_fds *fds, const struct fwd_topology *t, const struct fwd_runtime *rt,
+	      bool snat6);
 
 /* cgroup.c
  *

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What a topology's programs know of the others of its host namespace: of those on the same
- * uplink, fwd_ct_peers, their connection tables, so that no two of them hand out the same port
+ * uplink, fwd_ct_peers and fwd_ct6_peers, their connection tables, so that no two of them hand
+ * out the same port
  * on its address, and fwd_fwd_peers, their forwards, which its namespaces reach through the
  * uplink's ingress (bpf/nat.h, bpf/fwd_tc.bpf.c); fwd_foreign, the subnets of all, kept out of
  * its bridge (fwd_tc_bridge_out).
@@ -88,6 +89,8 @@ int loader_peers_sync(const char *topology, char (*peers)[FWD_TOPO_NAME_SIZE], s
 {
 	int err = peers_fill(topology, FWD_MAP_CT_PEERS, FWD_MAP_CT, peers, n);
 
+	if (!err)
+		err = peers_fill(topology, FWD_MAP_CT6_PEERS, FWD_MAP_CT6, peers, n);
 	return err ? err : peers_fill(topology, FWD_MAP_FWD_PEERS, FWD_MAP_FORWARDS, peers, n);
 }
 

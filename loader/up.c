@@ -40,6 +40,7 @@ struct up_ct {
 	int old_fd[UP_CT_N];   /* the pinned map to copy from; -1: none (a fresh table) */
 	char path[UP_CT_N][PATH_MAX];
 	bool new_table; /* fwd_ct is new (none pinned, or replaced): all its slots free */
+	bool fill6;	/* fwd_ct6 is new, or was never filled: all its slots free */
 };
 
 static void up_ct_maps(struct fwd_tc *skel, struct bpf_map *maps[UP_CT_N])
@@ -57,7 +58,7 @@ static void up_ct_maps(struct fwd_tc *skel, struct bpf_map *maps[UP_CT_N])
  */
 static bool up_ct_unfilled(const char *ct_path, const char *free_path)
 {
-	struct fwd_ct_key key;
+	unsigned char key[sizeof(struct fwd_ct6_key)]; /* either table's */
 	__u32 slot;
 	int ct_fd, free_fd;
 	bool unfilled = false;
@@ -65,7 +66,7 @@ static bool up_ct_unfilled(const char *ct_path, const char *free_path)
 	ct_fd = bpf_obj_get(ct_path);
 	free_fd = bpf_obj_get(free_path);
 	if (ct_fd >= 0 && free_fd >= 0)
-		unfilled = bpf_map_get_next_key(ct_fd, NULL, &key) &&
+		unfilled = bpf_map_get_next_key(ct_fd, NULL, key) &&
 			   bpf_map_lookup_elem(free_fd, NULL, &slot);
 	if (ct_fd >= 0)
 		close(ct_fd);
@@ -117,6 +118,64 @@ static int up_prepare_ct(struct fwd_tc *skel, const char *topology, const struct
 		fwd_note("topology %s: starting with an empty connection table "
 			 "(--flush-conntrack)",
 			 topology);
+	return 0;
+}
+
+/* Is the map pinned at @path of @map's shape (kept by pins_map_prepare())? */
+static bool up_pin_same_shape(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path);
+	bool same;
+
+	if (fd < 0)
+		return false;
+	same = !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == bpf_map__type(map) &&
+	       info.key_size == bpf_map__key_size(map) &&
+	       info.value_size == bpf_map__value_size(map) &&
+	       info.max_entries == bpf_map__max_entries(map);
+	close(fd);
+	return same;
+}
+
+/*
+ * fwd_ct6 (NAT66) and its queues and slots, pinned and kept while their shape holds. A new
+ * shape (another `conntrack max`, masquerade6 added or gone: one slot without) starts them
+ * empty: IPv6 connections are not yet carried into a table of another size as IPv4's are.
+ * *@fill: the table is new, or an `up` stopped before filling its free slots.
+ */
+static int up_prepare_ct6(struct fwd_tc *skel, const char *topology, const struct fwd_runtime *rt,
+			  bool *fill)
+{
+	struct bpf_map *maps[] = { skel->maps.fwd_ct6, skel->maps.fwd_ct6_recent,
+				   skel->maps.fwd_ct6_slots, skel->maps.fwd_ct6_free };
+	char ct_path[PATH_MAX], free_path[PATH_MAX], path[PATH_MAX];
+	int err;
+
+	err = pins_path(ct_path, topology, FWD_MAP_CT6);
+	if (!err)
+		err = pins_path(free_path, topology, FWD_MAP_CT6_FREE);
+	if (err)
+		return err;
+	bool renew = rt->ct_flush || !up_pin_same_shape(skel->maps.fwd_ct6, ct_path);
+
+	*fill = renew || up_ct_unfilled(ct_path, free_path);
+	if (renew && !rt->ct_flush && !access(ct_path, F_OK))
+		fwd_info("topology %s: IPv6 connection table of %u connections, starting empty\n",
+			 topology, bpf_map__max_entries(skel->maps.fwd_ct6) / 2);
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		err = pins_path(path, topology, bpf_map__name(maps[i]));
+		if (err)
+			return err;
+		/* A new table: the old maps' pins go, the new program makes its own (the old
+		 * program keeps the old maps until it is replaced). */
+		if (renew && unlink(path) && errno != ENOENT)
+			return fwd_fail(-errno, path, "cannot remove pinned map");
+		err = pins_map_prepare(maps[i], path);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -203,7 +262,9 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const stru
 		/* filled by other topologies' up and down too */
 		skel->maps.fwd_ct_peers, skel->maps.fwd_fwd_peers, skel->maps.fwd_foreign,
 		/* written in place by every up: the address now */
-		skel->maps.fwd_uplink,
+		skel->maps.fwd_uplink, skel->maps.fwd_uplink6, skel->maps.fwd_ct6_peers,
+		/* a program array without a user reference is emptied */
+		skel->maps.fwd_tails,
 		/* a running fwdctl monitor's or capture's, across reloads */
 		skel->maps.fwd_events, skel->maps.fwd_monitor, skel->maps.fwd_capture,
 		skel->maps.fwd_capture_buf,
@@ -221,7 +282,8 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const stru
 			return err;
 	}
 	/* fwd_trace is a test hook: never pinned, and a single slot. */
-	return up_prepare_ct(skel, topology, rt, ct);
+	err = up_prepare_ct6(skel, topology, rt, &ct->fill6);
+	return err ? err : up_prepare_ct(skel, topology, rt, ct);
 }
 
 /* Copy what the old maps hold into the new ones (again after the swap: what the old program
@@ -289,6 +351,12 @@ static void up_ct_close(struct up_ct *ct)
 			close(ct->old_fd[i]);
 }
 
+/* NAT66 in BPF: masquerade6 lines, and an uplink with a global IPv6 address. */
+static bool up_snat6(const struct fwd_topology *t, const struct fwd_runtime *rt)
+{
+	return t->has6 && t->n_masquerades6 && rt->uplink_ifindex > 0 && rt->uplink_has6;
+}
+
 /* Masquerade and forwards in BPF need an uplink with an IPv4 address. */
 static bool up_snat(const struct fwd_topology *t, const struct fwd_runtime *rt)
 {
@@ -328,8 +396,31 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 	}
 	if (t->isolate)
 		cfg->flags |= FWD_SET_ISOLATE;
-	if (t->has6)
+	if (t->has6) {
+		struct in6_addr net =
+		    fwd_in6_prefix_fill(&t->gateway6.addr, t->gateway6.prefix, false);
+		struct in6_addr mask = fwd_in6_prefix_mask(t->gateway6.prefix);
+
 		cfg->flags |= FWD_SET_IPV6;
+		memcpy(cfg->subnet6, &net, sizeof(cfg->subnet6));
+		memcpy(cfg->subnet6_mask, &mask, sizeof(cfg->subnet6_mask));
+	}
+	/* Beyond FWD_MAX_MASQ6 prefixes the kernel's ip6tables MASQUERADE, which stays behind
+	 * the programs, translates the rest. */
+	for (size_t i = 0; i < t->n_masquerades6 && i < FWD_MAX_MASQ6; i++) {
+		struct in6_addr mask = fwd_in6_prefix_mask(t->masquerades6[i].net.prefix);
+		struct in6_addr net = fwd_in6_prefix_fill(&t->masquerades6[i].net.addr,
+							  t->masquerades6[i].net.prefix, false);
+
+		memcpy(cfg->masq6[i].addr, &net, sizeof(cfg->masq6[i].addr));
+		memcpy(cfg->masq6[i].mask, &mask, sizeof(cfg->masq6[i].mask));
+		cfg->n_masq6 = i + 1;
+	}
+	cfg->ct6_max = 1;
+	if (up_snat6(t, rt)) {
+		cfg->flags |= FWD_SET_SNAT6;
+		cfg->ct6_max = cfg->ct_max;
+	}
 	for (size_t i = 0; i < t->n_allows && i < FWD_MAX_ALLOW; i++) {
 		const struct fwd_allow *a = &t->allows[i];
 
@@ -369,7 +460,7 @@ static int up_uplink(struct fwd_tc *skel, const struct fwd_topology *t,
 		return err;
 	/* The maps are pinned by now: the old program uses them too. */
 	pins_owner(t->name, &owner);
-	if (!up_snat(t, rt) && !up_dnat(t, rt)) {
+	if (!up_snat(t, rt) && !up_dnat(t, rt) && !up_snat6(t, rt)) {
 		if (rt->uplink_ifindex > 0)
 			attach_tc_uplink_remove(rt->uplink_ifindex, &owner);
 		unlink(path);
@@ -519,7 +610,13 @@ static int up_load(struct loader_up_job *job)
 	if ((err = bpf_map__set_max_entries(skel->maps.fwd_ct, 2 * ct_max)) ||
 	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct_recent, ct_max / 4)) ||
 	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct_slots, ct_max)) ||
-	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct_free, ct_max))) {
+	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct_free, ct_max)) ||
+	    /* fwd_ct6 likewise, or a single slot without NAT66 (6 MB of slots saved) */
+	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct6, 2 * job->cfg.ct6_max)) ||
+	    (err =
+		 bpf_map__set_max_entries(skel->maps.fwd_ct6_recent, job->cfg.ct6_max / 4 ?: 1)) ||
+	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct6_slots, job->cfg.ct6_max)) ||
+	    (err = bpf_map__set_max_entries(skel->maps.fwd_ct6_free, job->cfg.ct6_max))) {
 		fwd_err("fwd_tc: cannot size the connection table: %s\n", strerror(-err));
 		return err;
 	}
@@ -635,6 +732,16 @@ int loader_up_finish(struct loader_up_job *job, const struct fwd_runtime *rt)
 				  &(struct fwd_uplink){ .addr = rt->uplink_addr }, BPF_ANY);
 	if (err)
 		err = fwd_fail(-errno, FWD_MAP_UPLINK, "cannot write the uplink's address");
+	if (!err) {
+		struct fwd_uplink6 up6 = { 0 };
+
+		if (up_snat6(t, rt))
+			memcpy(up6.addr, &rt->uplink_addr6, sizeof(up6.addr));
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_uplink6), &(__u32){ 0 }, &up6,
+					BPF_ANY))
+			err = fwd_fail(-errno, FWD_MAP_UPLINK6,
+				       "cannot write the uplink's IPv6 address");
+	}
 	if (!err)
 		err = maps_sync_endpoints(bpf_map__fd(skel->maps.fwd_endpoints), t, rt);
 	if (!err)
@@ -660,6 +767,7 @@ int loader_up_finish(struct loader_up_job *job, const struct fwd_runtime *rt)
 	/* Before any packet: a new table's slots, the copies' slots, the sweep. */
 	if (!err)
 		err = up_ct_start(skel, (ct.new_table ? FWD_CT_START_FILL : 0) |
+					    (ct.fill6 ? FWD_CT_START_FILL6 : 0) |
 					    (ct.old_fd[UP_CT] >= 0 ? FWD_CT_START_ADOPT : 0));
 	if (err)
 		goto end_destroy;
@@ -690,6 +798,10 @@ int loader_up_finish(struct loader_up_job *job, const struct fwd_runtime *rt)
 	if (!err)
 		err = pins_prog_replace(skel->progs.fwd_ct_delete, path);
 	if (!err)
+		err = pins_path(path, t->name, FWD_PIN_PROG_CT6_DELETE);
+	if (!err)
+		err = pins_prog_replace(skel->progs.fwd_ct6_delete, path);
+	if (!err)
 		fwd_info("topology %s: tc program on %zu veths, pinned under %s/%s\n", t->name,
 			 rt->n_endpoints, FWD_PIN_ROOT, t->name);
 	if (!err)
@@ -700,6 +812,12 @@ int loader_up_finish(struct loader_up_job *job, const struct fwd_runtime *rt)
 				      bpf_program__fd(skel->progs.fwd_ct_delete) };
 
 		err = ct_prune(&fds, t, rt, up_snat(t, rt), up_dnat(t, rt));
+	}
+	if (!err) {
+		struct ct_fds fds6 = { bpf_map__fd(skel->maps.fwd_ct6),
+				       bpf_program__fd(skel->progs.fwd_ct6_delete) };
+
+		err = ct6_prune(&fds6, t, rt, up_snat6(t, rt));
 	}
 	/* The host's own connections: only where forwards are DNATed in BPF at all. */
 	if (!err)

@@ -394,6 +394,32 @@ static inline const char *pkt_csum_error(const __u8 *ip, size_t len, bool quoted
 	return NULL;
 }
 
+/*
+ * Every checksum of the IPv6 packet at @ip6 (@len bytes, no extension headers), recomputed:
+ * TCP, UDP or ICMPv6, and in an ICMPv6 error (types 1-4) the quoted packet's when it is quoted
+ * whole. NULL when all are right, else which one is wrong.
+ */
+static inline const char *pkt_csum_error6(const __u8 *ip6, size_t len, bool quoted)
+{
+	const struct ipv6hdr *h = (const void *)ip6;
+	const __u8 *l4 = ip6 + sizeof(*h);
+	size_t l4_len = ntohs(h->payload_len);
+
+	if (quoted && l4_len > len - sizeof(*h))
+		return NULL; /* cut short: its checksum cannot be recomputed */
+	switch (h->nexthdr) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case 58:
+		if (pkt_l4_csum6(h, l4, l4_len, h->nexthdr))
+			return quoted ? "quoted upper-layer checksum" : "upper-layer checksum";
+		if (!quoted && h->nexthdr == 58 && l4[0] >= 1 && l4[0] <= 4)
+			return pkt_csum_error6(l4 + 8, l4_len - 8, true);
+		break;
+	}
+	return NULL;
+}
+
 /* pkt_csum_error() of the IPv4 packet an Ethernet frame carries. */
 static inline const char *pkt_frame_csum_error(const struct pkt *f)
 {

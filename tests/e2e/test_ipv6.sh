@@ -140,6 +140,8 @@ CONF
 	check "$D ... naming its line" grep -q "lacks6.conf:$(wc -l <"$WORK/lacks6.conf"): fd77::77 is not an address of uplink up0" <<<"$out"
 	check_eq "$D ... and nothing changed" "$before" "$(snapshot)"
 
+	# What the datapath before left in nf_conntrack (time_wait) must not count for this one.
+	in_ns "$HOST" conntrack -F -f ipv6 >/dev/null 2>&1
 	check "$D up (dual stack)" "$FWDCTL" -q -n "$HOST" up "$WORK/lab6.conf"
 	check_eq "$D IPv6 forwarding on while an IPv6 prefix is masqueraded" 1 "$(forwarding6)"
 	check "$D red has ${PREFIX6}1/64, ready at once (not tentative)" \
@@ -192,8 +194,36 @@ CONF
 	check_eq "$D blue -> LAN tcp: masqueraded" $UP6 "$(ask6 "$P-blue" tcp $LAN6 7000)"
 	# An ICMPv6 error about a masqueraded datagram (port unreachable, sent by the LAN to the
 	# uplink's address) reaches red translated: its socket sees the refusal.
+	[ "$dp" = bpf ] && replies=$(fwd_counter "$T" snat6_reply)
 	check_eq "$D red -> LAN udp to a closed port: the ICMPv6 error comes back translated" refused \
 		"$(udp_verdict "$P-red" $LAN6 7999)"
+	# datapath bpf masquerades in its programs (NAT66): their counters moved, the error
+	# translated there too, and nf_conntrack never saw a masqueraded connection; datapath
+	# kernel's ip6tables did (the control).
+	ct7000=$(in_ns "$HOST" conntrack -L -f ipv6 -p tcp --dport 7000 2>/dev/null | grep -c .)
+	if [ "$dp" = bpf ]; then
+		check "$D NAT66 in the programs: snat6 counted" test "$(fwd_counter "$T" snat6)" -gt 0
+		check "$D ... the ICMPv6 error too (snat6_reply)" \
+			test "$(fwd_counter "$T" snat6_reply)" -gt "$replies"
+		check_eq "$D ... and nf_conntrack saw none of the connections to the LAN" 0 "$ct7000"
+		# fwdctl ct lists them: red's address and port, and what the LAN saw.
+		ct6() { # [KEY=VALUE python filter]: red's IPv6 connections to the LAN's tcp 7000
+			"$FWDCTL" -j -n "$HOST" ct "$T" | python3 -c '
+import json, sys
+c = [x for x in json.load(sys.stdin)["connections"]
+     if x["original"]["src"] == sys.argv[1] and x["original"]["dport"] == 7000]
+print(len(c), " ".join(sorted({x["translated"]["src"] + "/" + x["proto"] for x in c})))' "${PREFIX6}1"
+		}
+		check_eq "$D fwdctl ct lists red's IPv6 connections, translated to the uplink's address" \
+			"1 $UP6/tcp" "$(ct6 | sed 's/^[1-9][0-9]* /1 /')"
+		check "$D ... in its text form too, bracketed" \
+			sh -c "'$FWDCTL' -n '$HOST' ct '$T' | grep -q '\[${PREFIX6}1\]:[0-9]* -> \[$LAN6\]:7000'"
+		check "$D fwdctl ct flush namespace red" "$FWDCTL" -q -n "$HOST" ct "$T" flush namespace "$P-red"
+		check_eq "$D ... and red's IPv6 connections are gone" "0 " "$(ct6)"
+	else
+		check "$D nf_conntrack masqueraded the connections to the LAN (the control)" \
+			test "$ct7000" -gt 0
+	fi
 	# Forwards to blue, which has IPv6, are published on the uplink's IPv6 address too: the
 	# LAN's address kept; from red (hairpin) red's.
 	check_eq "$D LAN -> [uplink]:8080 -> blue, the LAN's address kept" $LAN6 "$(ask6 "$LAN" tcp $UP6 8080)"
@@ -269,8 +299,8 @@ CONF
 	check_eq "$D blue still reaches the LAN" $UP6 "$(ask6 "$P-blue" tcp $LAN6 7000)"
 	# datapath bpf: its programs passed the IPv6 frames on to the kernel (counted)
 	if [ "$dp" = bpf ]; then
-		check "$D the programs passed the uplink's IPv6 to the kernel (pass_not_ipv4 counted)" \
-			test "$(fwd_counter "$T" pass_not_ipv4)" -gt 0
+		check "$D the programs passed the uplink's IPv6 that is no reply of theirs to the kernel (pass_uplink_host counted)" \
+			test "$(fwd_counter "$T" pass_uplink_host)" -gt 0
 		check "$D ... and the namespaces' IPv6 to the gateway and out (pass_no_endpoint)" \
 			test "$(fwd_counter "$T" pass_no_endpoint)" -gt 0
 	fi

@@ -46,6 +46,7 @@ masquerade 192.168.15.0/24
 masquerade fd00:15::/64
 namespace $P-red 192.168.15.1 fd00:15::1
 CONF
+	in_ns "$HOST" conntrack -F -f ipv6 >/dev/null 2>&1 # the datapath before's time_wait
 	check "$D up" "$FWDCTL" -q -n "$HOST" up "$WORK/lab6.conf"
 	sent=$(snmp6 "$LAN" Icmp6OutPktTooBigs)
 	got=$(snmp6 "$P-red" Icmp6InPktTooBigs)
@@ -53,6 +54,14 @@ CONF
 	check "$D ... the LAN router sent Packet Too Big" test "$(snmp6 "$LAN" Icmp6OutPktTooBigs)" -gt "$sent"
 	check "$D ... and red received it, translated back (NAT66)" \
 		test "$(snmp6 "$P-red" Icmp6InPktTooBigs)" -gt "$got"
+	# datapath bpf: by its programs, nf_conntrack never knew the connection (so could not
+	# have translated the error); datapath kernel: by nf_conntrack (the control).
+	ct=$(in_ns "$HOST" conntrack -L -f ipv6 -p tcp --dport 7600 2>/dev/null | grep -c .)
+	if [ "$dp" = bpf ]; then
+		check_eq "$D ... by the programs: nf_conntrack never saw the connection" 0 "$ct"
+	else
+		check "$D ... by nf_conntrack (the control)" test "$ct" -gt 0
+	fi
 	stop_servers
 	check "$D down" "$FWDCTL" -q -n "$HOST" down "$T"
 done
