@@ -36,7 +36,10 @@
  *   vhN (host side of namespace N) ==== vpN, N = 1 red, 2 blue, 3 green, 4 yellow:
  *       192.168.15.N, MAC 02:00:00:00:00:0N, host MAC 02:00:00:00:00:8N
  *       and IPv6 fd00::N (fwd_ports, fwd_endpoints6); the LAN's IPv6 frames come from fd00::9
- *   masquerade 192.168.15.0/24, snat-ports 40000-40049, conntrack max 1024, per-namespace 64
+ *       (inside the bridge's prefix fd00::/64) or fd77::2, to the uplink's fd77::1/64
+ *       (fd77::2 a neighbour, default via fd77::fe without one)
+ *   masquerade 192.168.15.0/24 and fd00::/64 (NAT66), snat-ports 40000-40049, conntrack max
+ *   1024 (each family), per-namespace 64
  *   forward tcp 80 blue:80, udp 5353 green:53, tcp 8000-8009 yellow,
  *           tcp 8080 red:8080 from 10.77.0.0/24; another topology forwards tcp 9000
  *
@@ -55,6 +58,7 @@
  *   monitor_*            no monitor runs
  *   drop_not_masqueraded the lab masquerades its whole subnet, and anti-spoofing holds every
  *                        namespace to its own source address
+ *   drop_tail_call       the IPv6 programs are always in fwd_tails
  * drop_ct_full is counted but not required: with early drop, a full table evicts an unreplied
  * connection instead, and only a table of answered ones refuses (fwd_snat.c: test_full).
  *
@@ -175,6 +179,10 @@ static int sandbox(void)
 		"ip link add vh4 type veth peer name vp4",
 		"for i in 1 2 3 4; do ip link set vh$i up && ip link set vp$i up || exit 1; done",
 		"sysctl -qw net.ipv4.ip_forward=1",
+		"sysctl -qw net.ipv6.conf.all.forwarding=1",
+		"ip -6 addr add fd77::1/64 dev up0 nodad",
+		"ip -6 neigh replace fd77::2 lladdr 02:00:00:00:00:aa dev up0 nud permanent",
+		"ip -6 route add default via fd77::fe dev up0",
 	};
 	char name[8];
 
@@ -265,6 +273,31 @@ static void settings_lab(struct fwd_settings *cfg)
 	cfg->n_masq = 1;
 	cfg->masq[0].addr = htonl(NS(0));
 	cfg->masq[0].mask = htonl(0xffffff00);
+	/* NAT66: fd00::/64 masqueraded, the bridge's prefix too */
+	cfg->flags |= FWD_SET_SNAT6;
+	cfg->subnet6[0] = htonl(0xfd000000);
+	cfg->subnet6_mask[0] = cfg->subnet6_mask[1] = 0xffffffff;
+	cfg->n_masq6 = 1;
+	cfg->masq6[0].addr[0] = htonl(0xfd000000);
+	cfg->masq6[0].mask[0] = cfg->masq6[0].mask[1] = 0xffffffff;
+}
+
+/* fd77::@n: the uplink's link (1 the uplink, 2 the LAN host, 0xfe a router without
+ * neighbour entry). */
+static void lan6(int n, __u8 out[16])
+{
+	memset(out, 0, 16);
+	out[0] = 0xfd;
+	out[1] = 0x77;
+	out[15] = n;
+}
+
+/* fd00::/64, the bridge's prefix: what must never leave by the uplink. */
+static bool private6(const __u8 *a)
+{
+	static const __u8 prefix[8] = { 0xfd };
+
+	return !memcmp(a, prefix, 8);
 }
 
 /* fd00::@n (@n 1..4: namespace n; 9: the LAN), the IPv6 addresses of the world. */
@@ -318,7 +351,8 @@ static int fill_lab(struct fwd_tc *skel)
 					    .port = htons(9000) };
 	struct fwd_forward_val peer_val = { .addr = htonl(IP(172, 18, 0, 2)), .port = htons(9000) };
 	__u32 zero = 0, rule = 4;
-	char frame[64] = { FWD_CT_START_FILL };
+	char frame[64] = { FWD_CT_START_FILL | FWD_CT_START_FILL6 };
+	struct fwd_uplink6 up6;
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(frame),
 		    .repeat = 1);
 	int err, inner;
@@ -347,8 +381,10 @@ static int fill_lab(struct fwd_tc *skel)
 	from.from[0].mask = htonl(0xffffff00);
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_rules), &rule, &from, BPF_ANY))
 		return -errno;
+	lan6(1, (__u8 *)up6.addr);
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_uplink), &zero,
-				&(struct fwd_uplink){ .addr = htonl(UPLINK) }, BPF_ANY))
+				&(struct fwd_uplink){ .addr = htonl(UPLINK) }, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_uplink6), &zero, &up6, BPF_ANY))
 		return -errno;
 	/* Another topology on the same uplink, forwarding tcp 9000 (fwd_fwd_peers). */
 	LIBBPF_OPTS(bpf_map_create_opts, inner_opts, .map_flags = BPF_F_NO_PREALLOC);
@@ -382,9 +418,15 @@ static int load_tc(struct obj *o, bool is_lab)
 		settings_lab(cfg);
 		bpf_map__set_max_entries(o->tc->maps.fwd_ct, 2 * 1024);
 		cfg->ct_max = 1024;
+		cfg->ct6_max = 1024;
 		if ((err = bpf_map__set_max_entries(o->tc->maps.fwd_ct_recent, cfg->ct_max / 4)) ||
 		    (err = bpf_map__set_max_entries(o->tc->maps.fwd_ct_slots, cfg->ct_max)) ||
-		    (err = bpf_map__set_max_entries(o->tc->maps.fwd_ct_free, cfg->ct_max)))
+		    (err = bpf_map__set_max_entries(o->tc->maps.fwd_ct_free, cfg->ct_max)) ||
+		    (err = bpf_map__set_max_entries(o->tc->maps.fwd_ct6, 2 * cfg->ct6_max)) ||
+		    (err =
+			 bpf_map__set_max_entries(o->tc->maps.fwd_ct6_recent, cfg->ct6_max / 4)) ||
+		    (err = bpf_map__set_max_entries(o->tc->maps.fwd_ct6_slots, cfg->ct6_max)) ||
+		    (err = bpf_map__set_max_entries(o->tc->maps.fwd_ct6_free, cfg->ct6_max)))
 			return err;
 	} else {
 		settings_common(cfg);
@@ -965,10 +1007,13 @@ static void misc_template(struct frame *f)
 }
 
 /*
- * IPv6: from a namespace (its own address, fd00::N) to another, to the gateway or out, or from
- * the LAN; TCP, UDP or ICMPv6 (neighbour discovery and router messages among them, with a
- * target of any namespace), now and then behind up to 7 extension headers; the forward targets'
- * ports as sources, so that replies a hairpin may need translated are seen.
+ * IPv6: from a namespace (its own address, fd00::N) to another, to the gateway or out (fd77::2,
+ * or beyond the default route: masqueraded, NAT66), or from the LAN (fd00::9, or fd77::2 to the
+ * uplink's fd77::1 from the ports the namespaces talk to, to the ports they were given: replies,
+ * some of a live connection); TCP, UDP or ICMPv6 (neighbour discovery and router messages among
+ * them, with a target of any namespace; echo; from the LAN errors quoting what a namespace sent
+ * as it left), now and then behind up to 7 extension headers; the forward targets' ports as
+ * sources, so that replies a hairpin may need translated are seen.
  */
 static void ipv6_template(struct frame *f)
 {
@@ -977,16 +1022,25 @@ static void ipv6_template(struct frame *f)
 	static const __u8 ext_types[] = { 0, 60, 43, 44 };
 	int from = rnd(5), to = 1 + rnd(4), n_ext = rnd(4) ? 0 : rnd(8);
 	__u8 proto = protos[rnd(3)], saddr[16], daddr[16], target[16];
+	bool out = from && chance(40), reply = !from && chance(60);
 	__u8 first = proto;
-	__u16 sport = 40000;
+	__u16 sport = NAT_PORT_LO + rnd(4), dport = proto == IPPROTO_UDP ? 53 : 80;
 	__u8 *h;
 
 	pkt_init(&f->p);
 	f->from = from;
-	pkt_eth(&f->p, from ? (rnd(3) ? mac_ns[to] : mac_gw) : mac_uplink,
+	pkt_eth(&f->p, from ? (rnd(3) && !out ? mac_ns[to] : mac_gw) : mac_uplink,
 		from ? mac_ns[from] : mac_remote, ETH_P_IPV6);
 	ns6(from ? from : 9, saddr);
 	ns6(to, daddr);
+	if (out) /* to the LAN host, or beyond the default route */
+		lan6(chance(70) ? 2 : 0x30, daddr);
+	if (reply) { /* a LAN host answering at the uplink */
+		lan6(2, saddr);
+		lan6(1, daddr);
+		sport = dport;
+		dport = NAT_PORT_LO + rnd(4);
+	}
 	if (n_ext)
 		first = ext_types[rnd(4)];
 	pkt_ipv6(&f->p, &(struct pkt_ipv6){
@@ -999,8 +1053,21 @@ static void ipv6_template(struct frame *f)
 	/* blue's tcp 80 and green's udp 53 are the lab's forward targets */
 	if (rnd(2) && ((from == 2 && proto == IPPROTO_TCP) || (from == 3 && proto == IPPROTO_UDP)))
 		sport = from == 2 ? 80 : 53;
-	if (proto == 58) {
-		__u8 type = icmp_types[rnd(sizeof(icmp_types))];
+	if (proto == 58 && reply && chance(40)) {
+		/* An error quoting what left the uplink: fd77::1 -> fd77::2, a port of ours. */
+		__u8 q[48] = { 0x60 }, qproto = rnd(2) ? IPPROTO_TCP : IPPROTO_UDP;
+
+		q[5] = 8;
+		q[6] = qproto;
+		q[7] = 63;
+		lan6(1, q + 8);
+		lan6(2, q + 24);
+		*(__be16 *)(q + 40) = htons(NAT_PORT_LO + rnd(4));
+		*(__be16 *)(q + 42) = htons(qproto == IPPROTO_UDP ? 53 : 80);
+		pkt_icmp(&f->p, 1 + rnd(4), 0, 0, 0);
+		pkt_data(&f->p, q, sizeof(q));
+	} else if (proto == 58) {
+		__u8 type = out || reply ? (out ? 128 : 129) : icmp_types[rnd(sizeof(icmp_types))];
 
 		h = pkt_icmp(&f->p, type, 0, 1, 1);
 		if (type >= 135 && type <= 137) {
@@ -1010,9 +1077,9 @@ static void ipv6_template(struct frame *f)
 			pkt_data(&f->p, target, sizeof(target));
 		}
 	} else if (proto == IPPROTO_TCP) {
-		pkt_tcp(&f->p, sport, 80, 1, TCP_SYN, 1024);
+		pkt_tcp(&f->p, sport, dport, 1, reply ? TCP_SYN | TCP_ACK : TCP_SYN, 1024);
 	} else {
-		pkt_udp(&f->p, sport, 53);
+		pkt_udp(&f->p, sport, dport);
 		pkt_put(&f->p, 8);
 	}
 	pkt_finish6(&f->p);
@@ -1409,13 +1476,14 @@ static bool is_redirect_counter(__u32 c)
 {
 	return c == FWD_CNT_REDIRECT_PEER || c == FWD_CNT_REDIRECT_XDP || c == FWD_CNT_SNAT ||
 	       c == FWD_CNT_SNAT_REPLY || c == FWD_CNT_DNAT || c == FWD_CNT_DNAT_REPLY ||
-	       c == FWD_CNT_TO_PEER || c == FWD_CNT_TIME_EXCEEDED;
+	       c == FWD_CNT_TO_PEER || c == FWD_CNT_TIME_EXCEEDED || c == FWD_CNT_SNAT6 ||
+	       c == FWD_CNT_SNAT6_REPLY;
 }
 
 static bool is_translated(__u32 c)
 {
 	return c == FWD_CNT_SNAT || c == FWD_CNT_SNAT_REPLY || c == FWD_CNT_DNAT ||
-	       c == FWD_CNT_DNAT_REPLY;
+	       c == FWD_CNT_DNAT_REPLY || c == FWD_CNT_SNAT6 || c == FWD_CNT_SNAT6_REPLY;
 }
 
 /* What one run did. */
@@ -1513,6 +1581,46 @@ static void run_prog(struct obj *o, enum prog prog, const struct frame *f, int i
 	}
 }
 
+static bool is_ipv6_frame(const struct pkt *p)
+{
+	return p->len >= ETH_HLEN + sizeof(struct ipv6hdr) && rd16(p->b + 12) == ETH_P_IPV6 &&
+	       p->b[ETH_HLEN] >> 4 == 6;
+}
+
+/*
+ * The invariants on an IPv6 frame that came out: out of the uplink, no source in the bridge's
+ * prefix and no ICMPv6 error quoting one; translated (redirected, changed), every checksum
+ * right when the input's were (pkt_csum_error6(): no extension headers, a quote's too).
+ */
+static void check_output6(const struct frame *f, const struct run *r, const char *name)
+{
+	const __u8 *ip = r->out.b + ETH_HLEN;
+	bool changed = r->out.len != f->p.len || memcmp(r->out.b, f->p.b, f->p.len);
+
+	if (r->redirect && r->trace.target_ifindex == (__u32)if_up0 &&
+	    !(r->trace.redirect_flags & BPF_F_INGRESS)) {
+		inv_checked[INV_LEAK]++;
+		if (private6(ip + 8))
+			fail(INV_LEAK, f, name, "%s: an IPv6 source of the bridge's prefix leaves",
+			     counter_name(r->counter));
+		else if (ip[6] == 58 && r->out.len >= ETH_HLEN + 40 + 8 + 40 && ip[40] >= 1 &&
+			 ip[40] <= 4 && (private6(ip + 48 + 8) || private6(ip + 48 + 24)))
+			fail(INV_LEAK, f, name, "%s: an ICMPv6 error quotes the bridge's prefix",
+			     counter_name(r->counter));
+	}
+	if (!(r->redirect || (r->pass && changed)) || !is_ipv6_frame(&f->p) ||
+	    f->p.b[ETH_HLEN + 6] != r->out.b[ETH_HLEN + 6] ||
+	    pkt_csum_error6(f->p.b + ETH_HLEN, f->p.len - ETH_HLEN, false))
+		return;
+	/* the same upper layer right after the header in and out, valid in: check it out */
+	if (ip[6] != IPPROTO_TCP && ip[6] != IPPROTO_UDP && ip[6] != 58)
+		return;
+	inv_checked[INV_CSUM]++;
+	if (pkt_csum_error6(ip, r->out.len - ETH_HLEN, false))
+		fail(INV_CSUM, f, name, "%s: %s wrong", counter_name(r->counter),
+		     pkt_csum_error6(ip, r->out.len - ETH_HLEN, false));
+}
+
 /* The checksum and leak invariants on what run @r of @f made. */
 static void check_output(const struct frame *f, enum prog prog, const struct run *r,
 			 const char *name, bool is_lab)
@@ -1524,6 +1632,11 @@ static void check_output(const struct frame *f, enum prog prog, const struct run
 	const char *bad;
 
 	fail_out = &r->out;
+	if (is_ipv6_frame(&r->out)) {
+		check_output6(f, r, name);
+		fail_out = NULL;
+		return;
+	}
 	/* Toward the uplink: out of it (not into its ingress: another topology's forward). */
 	if (r->redirect && r->trace.target_ifindex == (__u32)if_up0 &&
 	    !(r->trace.redirect_flags & BPF_F_INGRESS)) {
@@ -1818,7 +1931,7 @@ static void report(double secs)
 	static const __u32 unreachable[] = {
 		FWD_CNT_DROP_TRUNC_ETH,	     FWD_CNT_DROP_REDIRECT,	   FWD_CNT_DROP_REWRITE,
 		FWD_CNT_DROP_NO_UPLINK_ADDR, FWD_CNT_DROP_ROUTED_IN,	   FWD_CNT_DROP_ISOLATED,
-		FWD_CNT_DROP_CT_FULL,	     FWD_CNT_DROP_NOT_MASQUERADED,
+		FWD_CNT_DROP_CT_FULL,	     FWD_CNT_DROP_NOT_MASQUERADED, FWD_CNT_DROP_TAIL_CALL,
 	};
 	char missing[512] = "";
 	double pct = frames_fed ? 100.0 * translated / frames_fed : 0;

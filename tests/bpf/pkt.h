@@ -403,10 +403,16 @@ static inline const char *pkt_csum_error6(const __u8 *ip6, size_t len, bool quot
 {
 	const struct ipv6hdr *h = (const void *)ip6;
 	const __u8 *l4 = ip6 + sizeof(*h);
-	size_t l4_len = ntohs(h->payload_len);
+	size_t l4_len;
 
-	if (quoted && l4_len > len - sizeof(*h))
-		return NULL; /* cut short: its checksum cannot be recomputed */
+	if (len < sizeof(*h))
+		return quoted ? NULL : "IPv6 header length";
+	l4_len = ntohs(h->payload_len);
+	if (l4_len > len - sizeof(*h)) /* a quote cut short: its checksum cannot be recomputed */
+		return quoted ? NULL : "IPv6 payload length";
+	if (l4_len < 8 &&
+	    (h->nexthdr == IPPROTO_TCP || h->nexthdr == IPPROTO_UDP || h->nexthdr == 58))
+		return quoted ? NULL : "upper-layer length";
 	switch (h->nexthdr) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
