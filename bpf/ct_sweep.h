@@ -35,7 +35,7 @@ static int ct_sweep_fired(void *map, __u32 *key, struct fwd_ct_gc *gc)
 	__u64 now = ct_now();
 
 	ct_sweep_step(fwd_cfg.ct_max, &gc->cursor, now, ct_sweep_slot);
-	if (fwd_cfg.flags & FWD_SET_SNAT6) /* rodata: pruned without */
+	if (fwd_cfg.flags & FWD_SET_NAT6) /* rodata: pruned without */
 		ct_sweep_step(fwd_cfg.ct6_max, &gc->cursor6, now, ct6_sweep_slot);
 	bpf_timer_start(&gc->timer, FWD_CT_SWEEP_TICK_NS, 0);
 	return 0;
@@ -70,11 +70,11 @@ static __always_inline long ct_sweep_start(void)
 static __always_inline void ct_slots_adopt(void)
 {
 	bpf_for_each_map_elem(&fwd_ct, ct_adopt_one, NULL, 0);
-	if (fwd_cfg.flags & FWD_SET_SNAT6)
+	if (fwd_cfg.flags & FWD_SET_NAT6)
 		bpf_for_each_map_elem(&fwd_ct6, ct6_adopt_one, NULL, 0);
 	bpf_for_each_map_elem(&fwd_ct_ns, ct_ns_zero, NULL, 0);
 	bpf_for_each_map_elem(&fwd_ct, ct_ns_count, NULL, 0);
-	if (fwd_cfg.flags & FWD_SET_SNAT6)
+	if (fwd_cfg.flags & FWD_SET_NAT6)
 		bpf_for_each_map_elem(&fwd_ct6, ct6_ns_count, NULL, 0);
 }
 

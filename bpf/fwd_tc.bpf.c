@@ -531,6 +531,112 @@ static __always_inline int fwd_snat6(struct __sk_buff *skb, const struct fwd_pkt
 			       s->fib.ifindex);
 }
 
+/* A packet of forwarded IPv6 connection @e (its ORIG entry) from its client: into the target. */
+static __always_inline int fwd_dnat6_in(struct __sk_buff *skb, const struct fwd_pkt6 *pkt,
+					const struct fwd_pkt *l4, struct fwd_ct6_entry *e,
+					__u64 now)
+{
+	const struct fwd_endpoint *ep = fwd_endpoint6_of(e->peer.saddr);
+	__u32 why;
+
+	if (!ep) /* the target left the topology */
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	if (pkt->hop_limit <= 1)
+		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
+	if (!ct6_update(e, l4, false, now))
+		return fwd_verdict(skb, FWD_CNT_DROP_TCP_WINDOW);
+	traffic_count(&fwd_forward_stats, e->c.track.forward, true, skb->len);
+	why = nat6_rewrite(skb, pkt, l4, false, e->peer.saddr, e->peer.sport);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_deliver6(skb, pkt, ep, FWD_CNT_DNAT6);
+}
+
+/*
+ * IPv6 to a forward (DNAT66), @s->l4 and @s->okey filled from it: its connection, or a new one
+ * (from the LAN only a TCP SYN opens one, as for IPv4). @ns_addr: a hairpin client's IPv4
+ * address (its cap), 0 from the LAN. -1: no forward of this topology there.
+ */
+static __always_inline int fwd_dnat6(struct __sk_buff *skb, const struct fwd_pkt6 *pkt,
+				     struct nat6_scratch *s, __be32 ns_addr)
+{
+	const struct fwd_forward6_val *fv;
+	struct fwd_ct6_entry *e;
+	__u64 now = ct_now();
+	__u32 why;
+
+	e = ct6_lookup(&s->okey, now);
+	if (e && e->c.dir == FWD_CT_DIR_ORIG && e->c.nat == FWD_CT_NAT_DNAT)
+		return fwd_dnat6_in(skb, pkt, &s->l4, e, now);
+	if (e)
+		return -1;
+	fv = forward6_lookup(pkt->proto, pkt->daddr, s->l4.dport);
+	if (!fv)
+		return -1;
+	if (!ct_may_open(&s->l4, !ns_addr))
+		return fwd_verdict(skb, FWD_CNT_DROP_CT_INVALID);
+	e = nat6_dnat_create(s, fv, ns_addr, now, &why);
+	if (!e)
+		return fwd_verdict(skb, why);
+	return fwd_dnat6_in(skb, pkt, &s->l4, e, now);
+}
+
+/*
+ * IPv6 leaving a forward's target port: the reply of a forwarded connection of the programs'
+ * goes back translated, out of the uplink or (hairpin) into the client namespace. -1 when it is
+ * none of theirs (ip6tables' DNAT made it: the bridge and nf_conntrack translate it back).
+ */
+static __always_inline int fwd_dnat6_reply(struct __sk_buff *skb, const struct fwd_pkt6 *pkt)
+{
+	struct nat6_scratch *s = nat6_scratch();
+	const struct fwd_endpoint *ep;
+	struct fwd_ct6_entry *e, *o;
+	bool no_neigh = false;
+	__u32 why;
+	__u64 now;
+
+	if (!s || pkt->frag != FWD_FRAG6_NONE || nat6_l4(skb, pkt, &s->l4) != FWD_OK)
+		return -1;
+	ct6_key_of(&s->okey, pkt, &s->l4); /* the reply's own key: a REPLY key of fwd_ct6 */
+	e = bpf_map_lookup_elem(&fwd_ct6, &s->okey);
+	if (!e || e->c.dir != FWD_CT_DIR_REPLY || e->c.nat != FWD_CT_NAT_DNAT)
+		return -1;
+	now = ct_now();
+	o = ct6_lookup(&e->peer, now);
+	if (!o)
+		return -1;
+	ep = fwd_endpoint6_of(pkt->daddr); /* a hairpin client */
+	if (!ep && fwd_fib6_uplink(skb, pkt, &s->l4, &s->fib, &no_neigh) != FWD_OK)
+		return -1;
+	if (pkt->hop_limit <= 1)
+		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
+	if (!ct6_update(o, &s->l4, true, now))
+		return fwd_verdict(skb, FWD_CNT_DROP_TCP_WINDOW);
+	traffic_count(&fwd_forward_stats, o->c.track.forward, false, skb->len);
+	/* The ORIG key read backwards: its destination, the forward's, is our new source. */
+	why = nat6_rewrite(skb, pkt, &s->l4, true, e->peer.daddr, e->peer.dport);
+	if (why == FWD_OK && ep)
+		return fwd_deliver6(skb, pkt, ep, FWD_CNT_DNAT6_REPLY);
+	if (why == FWD_OK)
+		why = nat6_hop_dec(skb, pkt);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_redirected6(skb, FWD_CNT_DNAT6_REPLY, fwd_fib_redirect(skb, &s->fib, no_neigh),
+			       s->fib.ifindex);
+}
+
+/* A namespace to a forward of its own topology on IPv6 (hairpin): -1 when it is none. */
+static __always_inline int fwd_hairpin6(struct __sk_buff *skb, const struct fwd_pkt6 *pkt,
+					__be32 ns_addr)
+{
+	struct nat6_scratch *s = nat6_scratch();
+
+	if (!s || pkt->frag != FWD_FRAG6_NONE || nat6_l4(skb, pkt, &s->l4) != FWD_OK)
+		return -1;
+	ct6_key_of(&s->okey, pkt, &s->l4);
+	return fwd_dnat6(skb, pkt, s, ns_addr);
+}
+
 /*
  * IPv6 from a namespace: into another namespace (bpf/switch6.h), out of the uplink masqueraded
  * (fwd_snat6), or on to the kernel. What leaves a forward's target port goes to the bridge too:
@@ -545,14 +651,23 @@ static __always_inline int fwd_ingress6(struct __sk_buff *skb, const struct fwd_
 	__u32 why = fwd_switch6(skb, port, &pkt, &ep);
 	long ret;
 
-	/* Before NAT66 too: the reply of a forward (ip6tables' DNAT) is nf_conntrack's to
-	 * translate, not a new connection to masquerade. */
-	if ((why == FWD_OK || why == FWD_CNT_PASS_NO_ENDPOINT) && (fwd_cfg.flags & FWD_SET_DNAT) &&
-	    port && (pkt.proto == IPPROTO_TCP || pkt.proto == IPPROTO_UDP) &&
+	/* Before NAT66 too: the reply of a forward is its translation's (the programs', or
+	 * ip6tables' DNAT with nf_conntrack), not a new connection to masquerade. */
+	if ((why == FWD_OK || why == FWD_CNT_PASS_NO_ENDPOINT) &&
+	    (fwd_cfg.flags & (FWD_SET_DNAT | FWD_SET_DNAT6)) && port &&
+	    (pkt.proto == IPPROTO_TCP || pkt.proto == IPPROTO_UDP) &&
 	    bpf_map_lookup_elem(&fwd_fwd_targets,
 				&(struct fwd_fwd_target_key){
-				    .addr = port->addr, .proto = pkt.proto, .port = pkt.sport }))
-		return fwd_verdict(skb, FWD_CNT_PASS_FORWARD6);
+				    .addr = port->addr, .proto = pkt.proto, .port = pkt.sport })) {
+		ret = fwd_cfg.flags & FWD_SET_DNAT6 ? fwd_dnat6_reply(skb, &pkt) : -1;
+		return ret >= 0 ? ret : fwd_verdict(skb, FWD_CNT_PASS_FORWARD6);
+	}
+	if (why == FWD_CNT_PASS_NO_ENDPOINT && port && (fwd_cfg.flags & FWD_SET_DNAT6) &&
+	    (pkt.proto == IPPROTO_TCP || pkt.proto == IPPROTO_UDP)) {
+		ret = fwd_hairpin6(skb, &pkt, port->addr);
+		if (ret >= 0)
+			return ret;
+	}
 	if (why == FWD_CNT_PASS_NO_ENDPOINT && port && nat6_snat_wanted(&pkt))
 		return fwd_snat6(skb, &pkt, port->addr);
 	if (why != FWD_OK)
@@ -820,35 +935,42 @@ static __always_inline int fwd_snat6_reply(struct __sk_buff *skb, const struct f
 }
 
 /*
- * IPv6 on the uplink: replies and errors of what fwd masqueraded (NAT66) go in; everything else
- * to the kernel, as before fwd translated IPv6 (forwards are ip6tables' still).
+ * IPv6 on the uplink: replies and errors of what fwd masqueraded (NAT66) and what comes to its
+ * forwards (DNAT66) go in; everything else to the kernel.
  */
 static __always_inline int uplink_frame6(struct __sk_buff *skb)
 {
+	struct nat6_scratch *s = nat6_scratch();
 	const struct fwd_ct6_entry *e;
 	struct fwd_pkt6 pkt = {};
-	struct fwd_ct6_key key;
-	const __be32 *up;
-	struct fwd_pkt l4;
+	int ret;
 
 	pkt.l3_off = sizeof(struct ethhdr);
-	if (fwd_parse_ipv6(skb, &pkt) != FWD_OK)
+	if (!s || fwd_parse_ipv6(skb, &pkt) != FWD_OK)
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST); /* the kernel's to judge */
-	up = uplink6_addr();
-	if (!up || !fwd_ipv6_equal(pkt.daddr, up) || pkt.frag != FWD_FRAG6_NONE ||
-	    nat6_l4(skb, &pkt, &l4) != FWD_OK)
+	/* Anti-spoofing: no namespace of ours is behind the uplink. */
+	if (nat6_in(pkt.saddr, fwd_cfg.subnet6, fwd_cfg.subnet6_mask))
+		return fwd_verdict(skb, FWD_CNT_DROP_SPOOF_UPLINK);
+	if (pkt.frag != FWD_FRAG6_NONE || nat6_l4(skb, &pkt, &s->l4) != FWD_OK)
 		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
 	if (pkt.proto == FWD_IPPROTO_ICMPV6) {
-		if (icmp6_is_error(l4.icmp_type))
+		if (icmp6_is_error(s->l4.icmp_type))
 			return fwd_uplink_icmp6_error(skb, &pkt);
-		if (l4.icmp_type != FWD_ICMP6_ECHO_REPLY)
+		if (s->l4.icmp_type != FWD_ICMP6_ECHO_REPLY)
 			return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
 	}
-	ct6_key_of(&key, &pkt, &l4);
-	e = bpf_map_lookup_elem(&fwd_ct6, &key);
-	if (!e || e->c.dir != FWD_CT_DIR_REPLY || e->c.nat != FWD_CT_NAT_SNAT)
-		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
-	return fwd_snat6_reply(skb, &pkt, &l4, e);
+	/* The keys hold the uplink's address: only what is addressed to it matches. */
+	ct6_key_of(&s->okey, &pkt, &s->l4);
+	e = bpf_map_lookup_elem(&fwd_ct6, &s->okey);
+	if (e && e->c.dir == FWD_CT_DIR_REPLY && e->c.nat == FWD_CT_NAT_SNAT)
+		return fwd_snat6_reply(skb, &pkt, &s->l4, e);
+	if ((fwd_cfg.flags & FWD_SET_DNAT6) &&
+	    (pkt.proto == IPPROTO_TCP || pkt.proto == IPPROTO_UDP)) {
+		ret = fwd_dnat6(skb, &pkt, s, 0);
+		if (ret >= 0)
+			return ret;
+	}
+	return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
 }
 
 /*
@@ -862,7 +984,7 @@ int fwd_tc_uplink(struct __sk_buff *skb)
 	int verdict;
 
 	ctx_set_ns_slot(skb, 0); /* from the LAN, or another topology's: none of ours sends it */
-	if ((fwd_cfg.flags & FWD_SET_SNAT6) && fwd_eth_is_ipv6(skb)) { /* rodata: pruned without */
+	if ((fwd_cfg.flags & FWD_SET_NAT6) && fwd_eth_is_ipv6(skb)) { /* rodata: pruned without */
 		bpf_tail_call(skb, &fwd_tails, FWD_TAIL_UPLINK6);
 		return TC_ACT_UNSPEC; /* fwd_tails is not filled: the frame is the kernel's */
 	}
@@ -937,7 +1059,7 @@ int fwd_ct_start(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	if (flags & FWD_CT_START_FILL)
 		ct_slots_fill();
-	if ((fwd_cfg.flags & FWD_SET_SNAT6) && (flags & FWD_CT_START_FILL6))
+	if ((fwd_cfg.flags & FWD_SET_NAT6) && (flags & FWD_CT_START_FILL6))
 		ct6_slots_fill();
 	if (flags & FWD_CT_START_ADOPT)
 		ct_slots_adopt();

@@ -240,6 +240,26 @@ failed:
 	return NULL;
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FWD_MAX_FORWARD_PORTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fwd_forward6_key);
+	__type(value, struct fwd_forward6_val);
+} fwd_forwards6 SEC(".maps");
+
+/* The IPv6 forward of uplink address @addr, port @port (network order) of @proto, or NULL. */
+static __always_inline const struct fwd_forward6_val *
+forward6_lookup(__u8 proto, const __be32 *addr, __be16 port)
+{
+	struct fwd_forward6_key key = {};
+
+	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
+	key.proto = proto;
+	key.port = port;
+	return bpf_map_lookup_elem(&fwd_forwards6, &key);
+}
+
 /*
  * Room for fwd_snat6()'s structs, per CPU: called from fwd_tc_ingress, whose own frame takes
  * most of the verifier's 512 bytes of stack, the 128-byte entry alone would not fit. A program
@@ -301,6 +321,52 @@ static __always_inline struct fwd_ct6_entry *nat6_snat_create(struct nat6_scratc
 		*why = claim == -E2BIG ? FWD_CNT_DROP_CT_FULL : claim;
 		return NULL;
 	}
+	return nat6_insert_orig(&s->l4, &s->okey, &s->rkey, &s->v, ns_addr, now, why);
+}
+
+/*
+ * A new forwarded IPv6 connection for @s->okey (as it arrives: the client to the forward's
+ * address and port; hairpin: a namespace to the same), to @fv's target, as nat_dnat_create():
+ * the REPLY key is the target's answer to the client, whose address is kept. REPLY entry
+ * first; one already there is this very connection opened by another CPU (shared), or the
+ * target already talks to that client port (DROP_NAT_NO_PORT). @ns_addr: a hairpin client's
+ * IPv4 address, which its cap counts (0 from the LAN). NULL with *@why set.
+ */
+static __always_inline struct fwd_ct6_entry *nat6_dnat_create(struct nat6_scratch *s,
+							      const struct fwd_forward6_val *fv,
+							      __be32 ns_addr, __u64 now, __u32 *why)
+{
+	struct fwd_ct6_entry *r;
+	long err;
+
+	__builtin_memset(&s->rkey, 0, sizeof(s->rkey));
+	__builtin_memset(&s->v, 0, sizeof(s->v));
+	__builtin_memcpy(s->rkey.saddr, fv->addr, sizeof(s->rkey.saddr));
+	__builtin_memcpy(s->rkey.daddr, s->okey.saddr, sizeof(s->rkey.daddr));
+	s->rkey.sport = fv->port;
+	s->rkey.dport = s->okey.sport;
+	s->rkey.proto = s->okey.proto;
+	s->v.c.dir = FWD_CT_DIR_REPLY;
+	s->v.c.nat = FWD_CT_NAT_DNAT;
+	s->v.c.created_ns = now;
+	__builtin_memcpy(&s->v.peer, &s->okey, sizeof(s->v.peer));
+	err = bpf_map_update_elem(&fwd_ct6, &s->rkey, &s->v, BPF_NOEXIST);
+	if (err == -E2BIG) {
+		fwd_count_event(FWD_CNT_CT_TABLE_FULL);
+		if (fwd_ct6_early_drop(now))
+			err = bpf_map_update_elem(&fwd_ct6, &s->rkey, &s->v, BPF_NOEXIST);
+	}
+	if (err == -EEXIST) {
+		r = bpf_map_lookup_elem(&fwd_ct6, &s->rkey);
+		if (!r || r->c.dir != FWD_CT_DIR_REPLY || !ct6_key_eq(&r->peer, &s->okey)) {
+			*why = FWD_CNT_DROP_NAT_NO_PORT;
+			return NULL;
+		}
+	} else if (err) {
+		*why = FWD_CNT_DROP_CT_FULL;
+		return NULL;
+	}
+	s->v.c.track.forward = fv->rule; /* its frames count under its forward */
 	return nat6_insert_orig(&s->l4, &s->okey, &s->rkey, &s->v, ns_addr, now, why);
 }
 

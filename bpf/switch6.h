@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * IPv6 from a namespace, for both hooks: anti-spoofing first (bpf/spoof.h), then known unicast
- * to another namespace switched as IPv4 is (bpf/endpoint.h). The rest goes to the bridge and
- * the kernel: multicast (neighbour solicitations, MLD), what is for the gateway, what leaves by
- * the uplink (NAT66 is ip6tables' on both datapaths, so far). As the bridge does, switching
+ * to another namespace switched as IPv4 is (bpf/endpoint.h). The rest is the caller's: what
+ * leaves by the uplink (bpf/fwd_tc.bpf.c translates it: NAT66, DNAT66), multicast (neighbour
+ * solicitations, MLD) and what is for the gateway (the bridge's). As the bridge does, switching
  * looks at neither the hop limit nor the upper-layer header: the receiving namespace's kernel
  * checks those.
  */

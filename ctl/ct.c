@@ -105,6 +105,8 @@ static int ct_flush(const struct fwd_cmdline *c, const struct fwd_opts *o,
 			return FWD_EXIT_USAGE;
 		}
 		f.ns_addr = ns->addr;
+		f.ns_addr6 = ns->addr6;
+		f.ns_has6 = ns->has6;
 	}
 	ret = loader_ct_flush(t->name, &f, &n);
 	if (ret)

@@ -282,7 +282,7 @@ static void forward_rules6(struct fwd_buf *b, const struct fwd_topology *t, cons
 		const struct fwd_namespace *ns = &t->namespaces[f->ns];
 		char ports[16], target[INET6_ADDRSTRLEN + 32], on[INET6_ADDRSTRLEN];
 
-		if (!topo_forward_has6(t, f) || (!f->has_addr6 && !uplink6))
+		if (!fwd_forward_has6(t, f) || (!f->has_addr6 && !uplink6))
 			continue;
 		snprintf(on, sizeof(on), "%s", fwd_ip6_str(f->has_addr6 ? &f->addr6 : uplink6));
 		if (f->port_lo == f->port_hi) {

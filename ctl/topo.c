@@ -60,17 +60,12 @@ int topo_ipv6_line(const struct fwd_topology *t)
 	return line;
 }
 
-bool topo_forward_has6(const struct fwd_topology *t, const struct fwd_forward *f)
-{
-	return f->has_addr6 || (t->has6 && t->namespaces[f->ns].has6 && !f->n_from && !f->addr);
-}
-
 bool topo_routes6(const struct fwd_topology *t)
 {
 	if (t->n_masquerades6)
 		return true;
 	for (size_t i = 0; i < t->n_forwards; i++)
-		if (topo_forward_has6(t, &t->forwards[i]))
+		if (fwd_forward_has6(t, &t->forwards[i]))
 			return true;
 	return false;
 }

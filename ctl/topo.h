@@ -49,10 +49,6 @@ int topo_parse_file(struct fwd_topology *t, const char *path, FILE *err);
 /* The first line that gives the topology an IPv6 address or prefix (bridge, namespace,
  * masquerade), 0 when none does. */
 int topo_ipv6_line(const struct fwd_topology *t);
-/* Is forward @f published on an IPv6 address of the uplink? One naming an IPv6 address is (and
- * only there); one naming none is, on the uplink's first global IPv6 address, when its target
- * namespace has an IPv6 address and it has no "from" (IPv4 sources). */
-bool topo_forward_has6(const struct fwd_topology *t, const struct fwd_forward *f);
 /* (published on IPv4: fwd_forward_on_ipv4() in topology.h, which the loader uses too) */
 /* Does the topology route IPv6 between the uplink and the namespaces: an IPv6 masquerade, or a
  * forward published on IPv6? (net.ipv6.conf.all.forwarding is on while one does.) */

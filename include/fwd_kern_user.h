@@ -49,6 +49,7 @@
 #define FWD_MAP_CT6_PEERS   "fwd_ct6_peers"
 #define FWD_MAP_UPLINK6	    "fwd_uplink6"
 #define FWD_MAP_TAILS	    "fwd_tails"
+#define FWD_MAP_FORWARDS6   "fwd_forwards6"
 
 /*
  * fwd_endpoints: one entry per namespace of the topology, the loader's replacement for the
@@ -137,6 +138,9 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(SNAT6, "snat6")		      /* IPv6 masqueraded out of the uplink (NAT66) */   \
 	X(SNAT6_REPLY, "snat6_reply")	      /* reply or ICMPv6 error of a masqueraded IPv6 \
 						 flow, back into its namespace */              \
+	X(DNAT6, "dnat6")		      /* IPv6 to a forwarded port, into its namespace */ \
+	X(DNAT6_REPLY, "dnat6_reply")	      /* a reply of a forwarded IPv6 connection, back \
+						 out (or into the hairpin client) */           \
 	X(PASS_NAT6, "pass_nat6")	      /* IPv6 to masquerade left to the kernel's \
 						 ip6tables: a fragment, hop limit 1, over the \
 						 uplink's MTU, not routed out of the uplink */ \
@@ -478,6 +482,23 @@ struct fwd_forward_val {
 };
 _Static_assert(sizeof(struct fwd_forward_val) == 8, "fwd_forward_val layout");
 
+/* fwd_forwards6: the forwards published on an IPv6 address of the uplink (its first global
+ * one, or the one a forward line names), DNAT66 in BPF; ranges expanded, as fwd_forwards. */
+struct fwd_forward6_key {
+	__be32 addr[4]; /* network order: the uplink's IPv6 address */
+	__u8 proto;	/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad;	/* zero */
+	__be16 port;	/* network order: the uplink port */
+};
+_Static_assert(sizeof(struct fwd_forward6_key) == 20, "fwd_forward6_key layout");
+
+struct fwd_forward6_val {
+	__be32 addr[4]; /* network order: the target namespace's IPv6 address */
+	__be16 port;	/* network order: the target port */
+	__u16 rule;	/* host order: as fwd_forward_val's */
+};
+_Static_assert(sizeof(struct fwd_forward6_val) == 20, "fwd_forward6_val layout");
+
 /*
  * fwd_rules: the policy rules a frame can be dropped by, each with its drop counter in
  * fwd_rule_drops (a PERCPU_ARRAY of struct fwd_counter_val, same index): FWD_RULE_ISOLATE,
@@ -536,7 +557,11 @@ enum fwd_setting_flags {
 	/* Masquerade of IPv6 in BPF (NAT66): masq6[] to outside subnet6, out of an uplink
 	 * with a global IPv6 address (fwd_uplink6). */
 	FWD_SET_SNAT6 = 1u << 8,
+	/* Forwards on IPv6 in BPF (DNAT66): fwd_forwards6, from an uplink with IPv6. */
+	FWD_SET_DNAT6 = 1u << 9,
 };
+/* Either of them: the IPv6 connection table (fwd_ct6) and the uplink's IPv6 program in use. */
+#define FWD_SET_NAT6 (FWD_SET_SNAT6 | FWD_SET_DNAT6)
 
 #define FWD_MAX_ALLOW 64 /* == FWD_MAX_ALLOWS of the parser */
 /* fwd_uplink, its one entry: the uplink's primary IPv4 address, written by every `up`. */
@@ -650,7 +675,7 @@ struct fwd_settings {
 	__be32 subnet6[4];	/* network order: the bridge's IPv6 prefix (never masqueraded to) */
 	__be32 subnet6_mask[4]; /* network order */
 	__u32 n_masq6;		/* host order: entries used in masq6[] */
-	__u32 ct6_max;		/* host order: fwd_ct6_slots' size (1 without FWD_SET_SNAT6) */
+	__u32 ct6_max;		/* host order: fwd_ct6_slots' size (1 without SNAT6 or DNAT6) */
 	struct fwd_masq6_net masq6[FWD_MAX_MASQ6];
 };
 _Static_assert(sizeof(struct fwd_settings) ==

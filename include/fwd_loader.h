@@ -175,6 +175,9 @@ struct fwd_ct_filter {
 	uint16_t port;	   /* host order: either port of the original tuple; 0: any */
 	in_addr_t ns_addr; /* network order: a namespace's address, the source of the original
 			    * tuple (masquerade, hairpin) or a forward's target; 0: any */
+	struct in6_addr ns_addr6; /* with ns_addr and ns_has6: the namespace's IPv6 address, a
+				   * forward's target in the IPv6 table */
+	bool ns_has6;
 };
 /*
  * Forget the tracked connections @f matches (NULL: every one), both entries of each; their

@@ -181,4 +181,13 @@ static inline in_addr_t topo_subnet(const struct fwd_topology *t)
 	return t->gateway.addr & topo_netmask(t);
 }
 
+/* Is forward @f published on an IPv6 address of the uplink? One naming an IPv6 address is (and
+ * only there); one naming none is, on the uplink's first global IPv6 address, when its target
+ * namespace has an IPv6 address and it has no "from" (IPv4 sources) nor an IPv4 address of its
+ * own. */
+static inline bool fwd_forward_has6(const struct fwd_topology *t, const struct fwd_forward *f)
+{
+	return f->has_addr6 || (t->has6 && t->namespaces[f->ns].has6 && !f->n_from && !f->addr);
+}
+
 #endif

@@ -18,6 +18,7 @@
 #include "internal.h"
 #include "fwd_kern_user.h"
 #include "fwd_inet.h"
+#include "topology.h"
 
 /* The pinned table and its delete program of @topology, or -ENOENT when there is none. */
 static int ct6_fds_open(const char *topology, struct ct_fds *fds)
@@ -166,8 +167,11 @@ static bool ct6_filter_match(const struct fwd_ct6_key *k, const struct fwd_ct6_e
 		return false;
 	if (f->port && ntohs(k->sport) != f->port && ntohs(k->dport) != f->port)
 		return false;
-	/* The namespace, by the IPv4 address its connections are counted under. */
-	return !f->ns_addr || (e->c.ns_counted && e->ns_addr == f->ns_addr);
+	/* The namespace: it opened the connection (counted under its IPv4 address), or a forward
+	 * points at it (the REPLY key's source). */
+	return !f->ns_addr || (e->c.ns_counted && e->ns_addr == f->ns_addr) ||
+	       (e->c.nat == FWD_CT_NAT_DNAT && f->ns_has6 &&
+		!memcmp(e->peer.saddr, &f->ns_addr6, 16));
 }
 
 int ct6_flush(const char *topology, const struct fwd_ct_filter *f, size_t *flushed)
@@ -185,9 +189,31 @@ int ct6_flush(const char *topology, const struct fwd_ct_filter *f, size_t *flush
 
 struct ct6_prune_ctx {
 	const struct fwd_topology *t;
-	struct in6_addr uplink;
-	bool snat6;
+	const struct fwd_runtime *rt;
+	bool snat6, dnat6;
 };
+
+/* Does the topology still forward connection @k (ORIG key) where it went (@e's peer)? */
+static bool ct6_forward_current(const struct ct6_prune_ctx *c, const struct fwd_ct6_key *k,
+				const struct fwd_ct6_entry *e)
+{
+	uint16_t port = ntohs(k->dport);
+
+	if (!c->dnat6)
+		return false;
+	for (size_t i = 0; i < c->t->n_forwards; i++) {
+		const struct fwd_forward *f = &c->t->forwards[i];
+		const struct in6_addr *on = f->has_addr6 ? &f->addr6 : &c->rt->uplink_addr6;
+
+		if (!fwd_forward_has6(c->t, f) || (!f->has_addr6 && !c->rt->uplink_has6) ||
+		    f->proto != k->proto || port < f->port_lo || port > f->port_hi ||
+		    memcmp(on, k->daddr, 16))
+			continue;
+		return !memcmp(e->peer.saddr, &c->t->namespaces[f->ns].addr6, 16) &&
+		       ntohs(e->peer.sport) == f->to_port + (port - f->port_lo);
+	}
+	return false;
+}
 
 /* Masqueraded still, to the uplink's address now, from a prefix still masqueraded? */
 static bool ct6_stale(const struct fwd_ct6_key *k, const struct fwd_ct6_entry *e, void *ctx)
@@ -195,7 +221,9 @@ static bool ct6_stale(const struct fwd_ct6_key *k, const struct fwd_ct6_entry *e
 	const struct ct6_prune_ctx *c = ctx;
 	struct in6_addr src;
 
-	if (!c->snat6 || memcmp(e->peer.daddr, &c->uplink, 16))
+	if (e->c.nat == FWD_CT_NAT_DNAT)
+		return !ct6_forward_current(c, k, e);
+	if (!c->snat6 || memcmp(e->peer.daddr, &c->rt->uplink_addr6, 16))
 		return true;
 	memcpy(&src, k->saddr, 16);
 	for (size_t i = 0; i < c->t->n_masquerades6; i++)
@@ -206,15 +234,15 @@ static bool ct6_stale(const struct fwd_ct6_key *k, const struct fwd_ct6_entry *e
 }
 
 int ct6_prune(const struct ct_fds *fds, const struct fwd_topology *t, const struct fwd_runtime *rt,
-	      bool snat6)
+	      bool snat6, bool dnat6)
 {
-	struct ct6_prune_ctx c = { .t = t, .uplink = rt->uplink_addr6, .snat6 = snat6 };
+	struct ct6_prune_ctx c = { .t = t, .rt = rt, .snat6 = snat6, .dnat6 = dnat6 };
 	size_t n;
 	int err = ct6_delete_matching(fds, ct6_stale, &c, &n);
 
 	if (n)
-		fwd_info("topology %s: %zu IPv6 connections of changed masquerades or uplink "
-			 "address removed\n",
+		fwd_info("topology %s: %zu IPv6 connections of changed forwards, masquerades or "
+			 "uplink address removed\n",
 			 t->name, n);
 	return err;
 }

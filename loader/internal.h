@@ -66,6 +66,9 @@ pid_t owner_alive(__u32 pid);
 int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct fwd_runtime *rt);
 /* fwd_endpoints6: the same for the namespaces' IPv6 addresses. */
 int maps_sync_endpoints6(int map_fd, const struct fwd_topology *t, const struct fwd_runtime *rt);
+/* fwd_forwards6: the forwards published on an IPv6 address of the uplink (DNAT66), the rest
+ * pruned. */
+int maps_sync_forwards6(int fd, const struct fwd_topology *t, const struct fwd_runtime *rt);
 /* fwd_forwards (one entry per uplink address and port: a forward line without an address is on
  * @uplink_addr), fwd_fwd_targets and fwd_fwd_addrs converge to the forwards. */
 int maps_sync_forwards(int fwd_fd, int targets_fd, int addrs_fd, const struct fwd_topology *t,
@@ -117,10 +120,11 @@ bool ct_layout_ok(const struct bpf_map_info *info);
  * topology without a pinned fwd_ct6 has no IPv6 connection: 0. */
 int ct6_walk(const char *topology, int (*cb)(const struct fwd_ct_conn *c, void *ctx), void *ctx);
 int ct6_flush(const char *topology, const struct fwd_ct_filter *f, size_t *flushed);
-/* Remove the IPv6 connections no longer masqueraded so: NAT66 off (!@snat6), another uplink
- * address, a masquerade6 gone. @fds: fwd_ct6 and fwd_ct6_delete. */
+/* Remove the IPv6 connections no longer translated so: masqueraded ones with NAT66 off
+ * (!@snat6), another uplink address or their masquerade gone; forwarded ones with DNAT66 off
+ * (!@dnat6) or their forward removed or retargeted. @fds: fwd_ct6 and fwd_ct6_delete. */
 int ct6_prune(const struct ct_fds *fds, const struct fwd_topology *t, const struct fwd_runtime *rt,
-	      bool snat6);
+	      bool snat6, bool dnat6);
 
 /* cgroup.c
  *

@@ -328,6 +328,82 @@ int maps_sync_forwards(int fwd_fd, int targets_fd, int addrs_fd, const struct fw
 	return err;
 }
 
+/* What maps_sync_forwards6() keeps: the topology and the uplink's first global IPv6 address. */
+struct maps_forwards6 {
+	const struct fwd_topology *t;
+	const struct fwd_runtime *rt;
+};
+
+/* The IPv6 address of the uplink forward @f is published on, false when none. */
+static bool maps_forward6_addr(const struct maps_forwards6 *m, const struct fwd_forward *f,
+			       struct in6_addr *addr)
+{
+	if (!fwd_forward_has6(m->t, f))
+		return false;
+	if (f->has_addr6)
+		*addr = f->addr6;
+	else if (m->rt->uplink_has6)
+		*addr = m->rt->uplink_addr6;
+	else
+		return false;
+	return true;
+}
+
+static bool maps_forward6_wanted(const struct maps_forwards6 *m, const struct fwd_forward6_key *k)
+{
+	uint16_t port = ntohs(k->port);
+	struct in6_addr addr;
+
+	for (size_t i = 0; i < m->t->n_forwards; i++) {
+		const struct fwd_forward *f = &m->t->forwards[i];
+
+		if (maps_forward6_addr(m, f, &addr) && !memcmp(&addr, k->addr, 16) &&
+		    f->proto == k->proto && port >= f->port_lo && port <= f->port_hi)
+			return true;
+	}
+	return false;
+}
+
+static bool maps_forward6_wanted_cb(const void *m, const void *k)
+{
+	return maps_forward6_wanted(m, k);
+}
+
+int maps_sync_forwards6(int fd, const struct fwd_topology *t, const struct fwd_runtime *rt)
+{
+	const struct maps_forwards6 m = { t, rt };
+	struct in6_addr addr;
+
+	for (size_t i = 0; i < t->n_forwards; i++) {
+		const struct fwd_forward *f = &t->forwards[i];
+
+		if (!maps_forward6_addr(&m, f, &addr))
+			continue;
+		for (uint32_t p = f->port_lo; p <= f->port_hi; p++) {
+			struct fwd_forward6_key key;
+			struct fwd_forward6_val val;
+
+			memset(&key, 0, sizeof(key));
+			memset(&val, 0, sizeof(val));
+			memcpy(key.addr, &addr, sizeof(key.addr));
+			key.proto = f->proto;
+			key.port = htons(p);
+			memcpy(val.addr, &t->namespaces[f->ns].addr6, sizeof(val.addr));
+			val.port = htons(f->to_port + (p - f->port_lo));
+			val.rule = (__u16)(i + 1); /* as IPv4's: its counters */
+			if (bpf_map_update_elem(fd, &key, &val, BPF_ANY)) {
+				int err = -errno;
+
+				fwd_err("%s: cannot add %s port %u: %s\n", FWD_MAP_FORWARDS6,
+					f->proto == IPPROTO_TCP ? "tcp" : "udp", p, strerror(-err));
+				return err;
+			}
+		}
+	}
+	return maps_prune(fd, sizeof(struct fwd_forward6_key), FWD_MAP_FORWARDS6, &m,
+			  maps_forward6_wanted_cb);
+}
+
 int maps_sync_rules(int rules_fd, int drops_fd, const struct fwd_topology *t)
 {
 	int ncpus = libbpf_num_possible_cpus();

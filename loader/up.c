@@ -254,8 +254,9 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const stru
 			   struct up_ct *ct)
 {
 	struct bpf_map *pinned[] = {
-		skel->maps.fwd_endpoints, skel->maps.fwd_endpoints6, skel->maps.fwd_counters,
-		skel->maps.fwd_forwards, skel->maps.fwd_fwd_targets, skel->maps.fwd_fwd_addrs,
+		skel->maps.fwd_endpoints, skel->maps.fwd_endpoints6, skel->maps.fwd_forwards6,
+		skel->maps.fwd_counters, skel->maps.fwd_forwards, skel->maps.fwd_fwd_targets,
+		skel->maps.fwd_fwd_addrs,
 		/* pinned: a map without a user reference cancels its timers */
 		skel->maps.fwd_ct_gc, skel->maps.fwd_ct_ns, skel->maps.fwd_ports,
 		skel->maps.fwd_rule_drops,
@@ -357,6 +358,18 @@ static bool up_snat6(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	return t->has6 && t->n_masquerades6 && rt->uplink_ifindex > 0 && rt->uplink_has6;
 }
 
+/* DNAT66 in BPF: a forward published on an IPv6 address of the uplink. */
+static bool up_dnat6(const struct fwd_topology *t, const struct fwd_runtime *rt)
+{
+	if (rt->uplink_ifindex <= 0)
+		return false;
+	for (size_t i = 0; i < t->n_forwards; i++)
+		if (fwd_forward_has6(t, &t->forwards[i]) &&
+		    (t->forwards[i].has_addr6 || rt->uplink_has6))
+			return true;
+	return false;
+}
+
 /* Masquerade and forwards in BPF need an uplink with an IPv4 address. */
 static bool up_snat(const struct fwd_topology *t, const struct fwd_runtime *rt)
 {
@@ -416,11 +429,11 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 		memcpy(cfg->masq6[i].mask, &mask, sizeof(cfg->masq6[i].mask));
 		cfg->n_masq6 = i + 1;
 	}
-	cfg->ct6_max = 1;
-	if (up_snat6(t, rt)) {
+	if (up_snat6(t, rt))
 		cfg->flags |= FWD_SET_SNAT6;
-		cfg->ct6_max = cfg->ct_max;
-	}
+	if (up_dnat6(t, rt))
+		cfg->flags |= FWD_SET_DNAT6;
+	cfg->ct6_max = cfg->flags & FWD_SET_NAT6 ? cfg->ct_max : 1;
 	for (size_t i = 0; i < t->n_allows && i < FWD_MAX_ALLOW; i++) {
 		const struct fwd_allow *a = &t->allows[i];
 
@@ -460,7 +473,7 @@ static int up_uplink(struct fwd_tc *skel, const struct fwd_topology *t,
 		return err;
 	/* The maps are pinned by now: the old program uses them too. */
 	pins_owner(t->name, &owner);
-	if (!up_snat(t, rt) && !up_dnat(t, rt) && !up_snat6(t, rt)) {
+	if (!up_snat(t, rt) && !up_dnat(t, rt) && !up_snat6(t, rt) && !up_dnat6(t, rt)) {
 		if (rt->uplink_ifindex > 0)
 			attach_tc_uplink_remove(rt->uplink_ifindex, &owner);
 		unlink(path);
@@ -747,6 +760,8 @@ int loader_up_finish(struct loader_up_job *job, const struct fwd_runtime *rt)
 	if (!err)
 		err = maps_sync_endpoints6(bpf_map__fd(skel->maps.fwd_endpoints6), t, rt);
 	if (!err)
+		err = maps_sync_forwards6(bpf_map__fd(skel->maps.fwd_forwards6), t, rt);
+	if (!err)
 		err = maps_sync_forwards(bpf_map__fd(skel->maps.fwd_forwards),
 					 bpf_map__fd(skel->maps.fwd_fwd_targets),
 					 bpf_map__fd(skel->maps.fwd_fwd_addrs), t, rt->uplink_addr);
@@ -817,7 +832,7 @@ int loader_up_finish(struct loader_up_job *job, const struct fwd_runtime *rt)
 		struct ct_fds fds6 = { bpf_map__fd(skel->maps.fwd_ct6),
 				       bpf_program__fd(skel->progs.fwd_ct6_delete) };
 
-		err = ct6_prune(&fds6, t, rt, up_snat6(t, rt));
+		err = ct6_prune(&fds6, t, rt, up_snat6(t, rt), up_dnat6(t, rt));
 	}
 	/* The host's own connections: only where forwards are DNATed in BPF at all. */
 	if (!err)

@@ -41,7 +41,8 @@
  *   masquerade 192.168.15.0/24 and fd00::/64 (NAT66), snat-ports 40000-40049, conntrack max
  *   1024 (each family), per-namespace 64
  *   forward tcp 80 blue:80, udp 5353 green:53, tcp 8000-8009 yellow,
- *           tcp 8080 red:8080 from 10.77.0.0/24; another topology forwards tcp 9000
+ *           tcp 8080 red:8080 from 10.77.0.0/24; another topology forwards tcp 9000;
+ *           on IPv6 (DNAT66) [fd77::1]:80 blue:80, [fd77::1]:5353 green:53
  *
  * Counters no frame fed to these programs can move (left out of the "every counter reached"
  * check; events are reported, never required):
@@ -274,7 +275,7 @@ static void settings_lab(struct fwd_settings *cfg)
 	cfg->masq[0].addr = htonl(NS(0));
 	cfg->masq[0].mask = htonl(0xffffff00);
 	/* NAT66: fd00::/64 masqueraded, the bridge's prefix too */
-	cfg->flags |= FWD_SET_SNAT6;
+	cfg->flags |= FWD_SET_SNAT6 | FWD_SET_DNAT6;
 	cfg->subnet6[0] = htonl(0xfd000000);
 	cfg->subnet6_mask[0] = cfg->subnet6_mask[1] = 0xffffffff;
 	cfg->n_masq6 = 1;
@@ -343,6 +344,19 @@ static int add_forward(struct fwd_tc *skel, __u8 proto, __u16 port, int ns, __u1
 	return 0;
 }
 
+/* A forward on the uplink's IPv6 address (fd77::1) to namespace @ns's fd00::@ns. */
+static int add_forward6(struct fwd_tc *skel, __u8 proto, __u16 port, int ns, __u16 to, __u16 rule)
+{
+	struct fwd_forward6_key fk = { .proto = proto, .port = htons(port) };
+	struct fwd_forward6_val fv = { .port = htons(to), .rule = rule };
+
+	lan6(1, (__u8 *)fk.addr);
+	ns6(ns, (__u8 *)fv.addr);
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_forwards6), &fk, &fv, BPF_ANY)
+		   ? -errno
+		   : 0;
+}
+
 static int fill_lab(struct fwd_tc *skel)
 {
 	struct fwd_rule from = { .n_from = 1 };
@@ -368,6 +382,10 @@ static int fill_lab(struct fwd_tc *skel)
 		err = add_forward(skel, IPPROTO_TCP, p, 4, p, 3);
 	if (!err)
 		err = add_forward(skel, IPPROTO_TCP, 8080, 1, 8080, 4);
+	if (!err)
+		err = add_forward6(skel, IPPROTO_TCP, 80, 2, 80, 1);
+	if (!err)
+		err = add_forward6(skel, IPPROTO_UDP, 5353, 3, 53, 2);
 	if (err)
 		return err;
 	for (int n = 1; n <= 4; n++) { /* each namespace's count of the connections it holds */
@@ -1022,7 +1040,8 @@ static void ipv6_template(struct frame *f)
 	static const __u8 ext_types[] = { 0, 60, 43, 44 };
 	int from = rnd(5), to = 1 + rnd(4), n_ext = rnd(4) ? 0 : rnd(8);
 	__u8 proto = protos[rnd(3)], saddr[16], daddr[16], target[16];
-	bool out = from && chance(40), reply = !from && chance(60);
+	bool out = from && chance(40), reply = !from && chance(60),
+	     tofwd = !from && !reply && chance(50);
 	__u8 first = proto;
 	__u16 sport = NAT_PORT_LO + rnd(4), dport = proto == IPPROTO_UDP ? 53 : 80;
 	__u8 *h;
@@ -1035,11 +1054,11 @@ static void ipv6_template(struct frame *f)
 	ns6(to, daddr);
 	if (out) /* to the LAN host, or beyond the default route */
 		lan6(chance(70) ? 2 : 0x30, daddr);
-	if (reply) { /* a LAN host answering at the uplink */
+	if (reply || tofwd) { /* a LAN host answering at the uplink, or to its forwards */
 		lan6(2, saddr);
 		lan6(1, daddr);
-		sport = dport;
-		dport = NAT_PORT_LO + rnd(4);
+		sport = reply ? dport : NAT_PORT_LO + rnd(4);
+		dport = reply ? NAT_PORT_LO + rnd(4) : proto == IPPROTO_UDP ? 5353 : 80;
 	}
 	if (n_ext)
 		first = ext_types[rnd(4)];
@@ -1050,9 +1069,14 @@ static void ipv6_template(struct frame *f)
 
 		pkt_ipv6_ext(&f->p, type, next, 8, type == 44 ? (rnd(2) ? 1 : 0x00a8) : 0);
 	}
-	/* blue's tcp 80 and green's udp 53 are the lab's forward targets */
-	if (rnd(2) && ((from == 2 && proto == IPPROTO_TCP) || (from == 3 && proto == IPPROTO_UDP)))
+	/* blue's tcp 80 and green's udp 53 are the lab's forward targets; out of the uplink, to a
+	 * client's port */
+	if (rnd(2) &&
+	    ((from == 2 && proto == IPPROTO_TCP) || (from == 3 && proto == IPPROTO_UDP))) {
 		sport = from == 2 ? 80 : 53;
+		if (out)
+			dport = NAT_PORT_LO + rnd(4);
+	}
 	if (proto == 58 && reply && chance(40)) {
 		/* An error quoting what left the uplink: fd77::1 -> fd77::2, a port of ours. */
 		__u8 q[48] = { 0x60 }, qproto = rnd(2) ? IPPROTO_TCP : IPPROTO_UDP;
@@ -1077,7 +1101,8 @@ static void ipv6_template(struct frame *f)
 			pkt_data(&f->p, target, sizeof(target));
 		}
 	} else if (proto == IPPROTO_TCP) {
-		pkt_tcp(&f->p, sport, dport, 1, reply ? TCP_SYN | TCP_ACK : TCP_SYN, 1024);
+		pkt_tcp(&f->p, sport, dport, 1,
+			reply || (out && sport == 80) ? TCP_SYN | TCP_ACK : TCP_SYN, 1024);
 	} else {
 		pkt_udp(&f->p, sport, dport);
 		pkt_put(&f->p, 8);
@@ -1477,13 +1502,14 @@ static bool is_redirect_counter(__u32 c)
 	return c == FWD_CNT_REDIRECT_PEER || c == FWD_CNT_REDIRECT_XDP || c == FWD_CNT_SNAT ||
 	       c == FWD_CNT_SNAT_REPLY || c == FWD_CNT_DNAT || c == FWD_CNT_DNAT_REPLY ||
 	       c == FWD_CNT_TO_PEER || c == FWD_CNT_TIME_EXCEEDED || c == FWD_CNT_SNAT6 ||
-	       c == FWD_CNT_SNAT6_REPLY;
+	       c == FWD_CNT_SNAT6_REPLY || c == FWD_CNT_DNAT6 || c == FWD_CNT_DNAT6_REPLY;
 }
 
 static bool is_translated(__u32 c)
 {
 	return c == FWD_CNT_SNAT || c == FWD_CNT_SNAT_REPLY || c == FWD_CNT_DNAT ||
-	       c == FWD_CNT_DNAT_REPLY || c == FWD_CNT_SNAT6 || c == FWD_CNT_SNAT6_REPLY;
+	       c == FWD_CNT_DNAT_REPLY || c == FWD_CNT_SNAT6 || c == FWD_CNT_SNAT6_REPLY ||
+	       c == FWD_CNT_DNAT6 || c == FWD_CNT_DNAT6_REPLY;
 }
 
 /* What one run did. */

@@ -13,6 +13,7 @@
  *   "red" fd00:15::1 (192.168.15.1) 02:00:00:00:00:01, host veth ifindex 101; "blue" ::2, 102
  *   the test run's device (ifindex 1) is the host veth of whoever sends (fwd_ports)
  *   masquerade6 fd00:15::/64, the bridge's prefix fd00:15::/64
+ *   forward tcp [fd77::1]:8080 blue:7000 (DNAT66)
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -86,6 +87,7 @@ struct spec {
 	__u16 icmp_id;
 	const struct pkt *quote; /* ICMPv6 error: quote this frame's IPv6 packet */
 	bool frag;		 /* a fragment header (first fragment, M set) */
+	const __u8 *dmac;	 /* default: the gateway (VETH) or up0 (UPLINK_PROG) */
 };
 
 static size_t build(const struct spec *s, enum prog prog, struct pkt *f)
@@ -101,7 +103,11 @@ static size_t build(const struct spec *s, enum prog prog, struct pkt *f)
 	addr6(s->saddr ? s->saddr : (out ? ns : REMOTE), src);
 	addr6(s->daddr ? s->daddr : (out ? REMOTE : UPLINK), dst);
 	pkt_init(f);
-	pkt_eth(f, out ? mac_gw : mac_uplink, out ? mac_ns[ns] : mac_remote, ETH_P_IPV6);
+	pkt_eth(f,
+		s->dmac ? s->dmac
+		: out	? mac_gw
+			: mac_uplink,
+		out ? mac_ns[ns] : mac_remote, ETH_P_IPV6);
 	pkt_ipv6(f, &(struct pkt_ipv6){ .saddr = src,
 					.daddr = dst,
 					.nexthdr = s->frag ? 44 : proto,
@@ -280,6 +286,18 @@ static int fill(const struct obj *o)
 		    bpf_map_update_elem(bpf_map__fd(o->skel->maps.fwd_ct_ns), &nk, &zero, 0))
 			return -errno;
 	}
+	struct fwd_forward6_key fk = { .proto = IPPROTO_TCP, .port = htons(8080) };
+	struct fwd_forward6_val fv = { .port = htons(7000), .rule = 1 };
+	struct fwd_fwd_target_key tk = { .addr = htonl(0xc0a80f02),
+					 .proto = IPPROTO_TCP,
+					 .port = htons(7000) };
+	__u32 one = 1;
+
+	addr6(UPLINK, (__u8 *)fk.addr);
+	addr6(2, (__u8 *)fv.addr);
+	if (bpf_map_update_elem(bpf_map__fd(o->skel->maps.fwd_forwards6), &fk, &fv, 0) ||
+	    bpf_map_update_elem(bpf_map__fd(o->skel->maps.fwd_fwd_targets), &tk, &one, 0))
+		return -errno;
 	return sender(o, 1);
 }
 
@@ -297,7 +315,7 @@ static int load(struct obj *o)
 	if (!o->skel)
 		return -errno;
 	cfg = (struct fwd_settings *)&o->skel->rodata->fwd_cfg;
-	cfg->flags = FWD_SET_TRACE | FWD_SET_IPV6 | FWD_SET_SNAT6;
+	cfg->flags = FWD_SET_TRACE | FWD_SET_IPV6 | FWD_SET_SNAT6 | FWD_SET_DNAT6;
 	cfg->bridge_ifindex = 3;
 	memcpy(cfg->bridge_mac, mac_gw, 6);
 	cfg->uplink_ifindex = uplink_ifindex;
@@ -366,6 +384,84 @@ static void check_quote_in(const struct pkt *out, int ns, __u16 port)
 	CHECK(addr_is(&q->daddr, REMOTE), "quoted destination changed");
 	CHECK(ntohs(*(const __be16 *)(ql4 + (q->nexthdr == 58 ? 4 : 0))) == port,
 	      "quoted source port %u, want %u", ntohs(*(const __be16 *)ql4), port);
+}
+
+/* Forwards on IPv6 (DNAT66): [fd77::1]:8080 -> blue:7000, from the LAN and hairpin. */
+static void test_dnat66(struct obj *o)
+{
+	struct pkt in, out;
+	struct fwd_ct6_entry e;
+
+	build(&(struct spec){ .dport = 8080, .sport = 41000 }, UPLINK_PROG, &in);
+	run(o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_DNAT6, 102, &out);
+	CHECK(addr_is(&ip6_of(&out)->daddr, 2) && port_of(&out, 1) == 7000,
+	      "destination not blue:7000 (port %u)", port_of(&out, 1));
+	CHECK(addr_is(&ip6_of(&out)->saddr, REMOTE) && port_of(&out, 0) == 41000,
+	      "the client's address and port not kept");
+	CHECK(!memcmp(out.b, mac_ns[2], 6) && !memcmp(out.b + 6, mac_host[2], 6),
+	      "MACs not blue's veth pair's");
+	CHECK(!ct6_get(o, IPPROTO_TCP, REMOTE, 41000, UPLINK, 8080, &e) &&
+		  e.c.nat == FWD_CT_NAT_DNAT && e.c.track.forward == 1 && !e.c.ns_counted,
+	      "no ORIG entry of the forward (nat %u forward %u)", e.c.nat, e.c.track.forward);
+	check_result("nat66: syn from the lan to [uplink]:8080 goes into blue:7000, client kept");
+
+	if (sender(o, 2))
+		check_fail("cannot switch the sender to blue");
+	build(&(struct spec){ .from_ns = 2,
+			      .sport = 7000,
+			      .dport = 41000,
+			      .seq = 5000,
+			      .tcp_flags = TCP_SYN | TCP_ACK,
+			      .ack = 1011 },
+	      VETH, &in);
+	run(o, VETH, &in, REDIRECT, FWD_CNT_DNAT6_REPLY, uplink_ifindex, &out);
+	CHECK(addr_is(&ip6_of(&out)->saddr, UPLINK) && port_of(&out, 0) == 8080,
+	      "source not [uplink]:8080 (port %u)", port_of(&out, 0));
+	CHECK(!memcmp(out.b, mac_remote, 6), "not to the lan host's MAC");
+	check_result("nat66: blue's syn-ack leaves as [uplink]:8080");
+
+	build(&(struct spec){ .dport = 8080, .sport = 41001, .tcp_flags = TCP_ACK }, UPLINK_PROG,
+	      &in);
+	run(o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_CT_INVALID, 0, NULL);
+	check_result("nat66: from the lan, a bare ack opens no forwarded connection");
+
+	build(&(struct spec){ .saddr = 1, .dport = 8080, .sport = 41002 }, UPLINK_PROG, &in);
+	run(o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_SPOOF_UPLINK, 0, NULL);
+	check_result("nat66: from the lan with a source of the bridge's prefix dropped");
+
+	if (sender(o, 1))
+		check_fail("cannot switch the sender to red");
+	build(&(struct spec){ .daddr = UPLINK, .dport = 8080, .sport = 42000 }, VETH, &in);
+	run(o, VETH, &in, REDIRECT, FWD_CNT_DNAT6, 102, &out);
+	CHECK(addr_is(&ip6_of(&out)->saddr, 1) && addr_is(&ip6_of(&out)->daddr, 2) &&
+		  port_of(&out, 1) == 7000,
+	      "not red -> blue:7000");
+	check_result("nat66: hairpin red -> [uplink]:8080 goes into blue:7000, red's address kept");
+
+	if (sender(o, 2))
+		check_fail("cannot switch the sender to blue");
+	build(&(struct spec){ .from_ns = 2,
+			      .dmac = mac_ns[1], /* on-link: red's own MAC */
+			      .daddr = 1,
+			      .sport = 7000,
+			      .dport = 42000,
+			      .seq = 5000,
+			      .tcp_flags = TCP_SYN | TCP_ACK,
+			      .ack = 1011 },
+	      VETH, &in);
+	run(o, VETH, &in, REDIRECT, FWD_CNT_DNAT6_REPLY, 101, &out);
+	CHECK(addr_is(&ip6_of(&out)->saddr, UPLINK) && port_of(&out, 0) == 8080 &&
+		  addr_is(&ip6_of(&out)->daddr, 1),
+	      "not [uplink]:8080 -> red");
+	CHECK(!memcmp(out.b, mac_ns[1], 6), "not to red's MAC");
+	check_result("nat66: blue's hairpin reply goes into red from [uplink]:8080");
+
+	build(&(struct spec){ .from_ns = 2, .sport = 7000, .dport = 43000, .tcp_flags = TCP_ACK },
+	      VETH, &in);
+	run(o, VETH, &in, PASS, FWD_CNT_PASS_FORWARD6, 0, NULL);
+	check_result("nat66: from blue's forwarded port, no connection of ours: to the bridge");
+	if (sender(o, 1))
+		check_fail("cannot switch the sender back to red");
 }
 
 static void test_nat66(void)
@@ -506,6 +602,7 @@ static void test_nat66(void)
 	run(&o, UPLINK_PROG, &in, PASS, FWD_CNT_PASS_UPLINK_HOST, 0, NULL);
 	check_result("nat66: to another address than the uplink's: the host's");
 
+	test_dnat66(&o);
 	fwd_tc__destroy(o.skel);
 }
 

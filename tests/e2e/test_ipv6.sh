@@ -237,6 +237,20 @@ print(len(c), " ".join(sorted({x["translated"]["src"] + "/" + x["proto"] for x i
 	check_eq "$D LAN -> [uplink]:5353/udp -> blue, the LAN's address kept" $LAN6 "$(ask6 "$LAN" udp $UP6 5353)"
 	check_eq "$D hairpin: red -> [uplink]:8080 -> blue, red's address kept" ${PREFIX6}1 \
 		"$(ask6 "$P-red" tcp $UP6 8080)"
+	# datapath bpf forwards in its programs (DNAT66): their counters moved, nf_conntrack saw
+	# none of the forwarded connections (to 8080); datapath kernel's did (the control).
+	fwd8080=$(in_ns "$HOST" conntrack -L -f ipv6 -p tcp --dport 8080 --orig-dst $UP6 2>/dev/null | grep -c .)
+	if [ "$dp" = bpf ]; then
+		check "$D DNAT66 in the programs: dnat6 counted" test "$(fwd_counter "$T" dnat6)" -gt 0
+		check "$D ... and dnat6_reply" test "$(fwd_counter "$T" dnat6_reply)" -gt 0
+		check_eq "$D ... and nf_conntrack saw none of the forwarded connections" 0 "$fwd8080"
+		fwd6_listed() { "$FWDCTL" -n "$HOST" ct "$T" | grep -c "\[$UP6\]:8080 .*\[${PREFIX6}2\]:7000"; }
+		check "$D fwdctl ct lists the forwarded IPv6 connections, to blue" test "$(fwd6_listed)" -gt 0
+		check "$D fwdctl ct flush namespace blue" "$FWDCTL" -q -n "$HOST" ct "$T" flush namespace "$P-blue"
+		check_eq "$D ... takes those forwarded to it" 0 "$(fwd6_listed)"
+	else
+		check "$D nf_conntrack forwarded them (the control)" test "$fwd8080" -gt 0
+	fi
 	# (the server started here, not in the $(...): stop_servers knows only its own shell's)
 	peer_server "$LAN" tcp 7002
 	check_eq "$D IPv4 beside it: red -> LAN tcp masqueraded to 10.77.0.1" $UPLINK_ADDR \
