@@ -625,6 +625,57 @@ static __always_inline int fwd_dnat6_reply(struct __sk_buff *skb, const struct f
 			       s->fib.ifindex);
 }
 
+/*
+ * An ICMPv6 error from a namespace about a connection of the programs' (its quote, read
+ * backwards, is a key of fwd_ct6: the ORIG key of a masqueraded one, the REPLY key of a
+ * forwarded one): it leaves as the uplink's, its quote too, out of the uplink or into the
+ * hairpin client. Only TCP and UDP are quoted back, and only what the namespace itself received
+ * (it speaks for its own connections). -1 when it is none of those.
+ */
+static __always_inline int fwd_veth_icmp6_error(struct __sk_buff *skb, const struct fwd_pkt6 *pkt)
+{
+	struct nat6_scratch *s = nat6_scratch();
+	const struct fwd_endpoint *ep = NULL;
+	struct fwd_ct6_entry *e;
+	struct icmp6_quote q;
+	bool no_neigh = false;
+	__u32 why, counter;
+
+	if (!s || pkt->frag != FWD_FRAG6_NONE || icmp6_quote_parse(skb, pkt, &q, &s->okey) ||
+	    (s->okey.proto != IPPROTO_TCP && s->okey.proto != IPPROTO_UDP) ||
+	    !fwd_ipv6_equal(s->okey.saddr, pkt->saddr))
+		return -1;
+	e = bpf_map_lookup_elem(&fwd_ct6, &s->okey);
+	if (!e || (e->c.dir == FWD_CT_DIR_REPLY) != (e->c.nat == FWD_CT_NAT_DNAT))
+		return -1;
+	counter = e->c.nat == FWD_CT_NAT_DNAT ? FWD_CNT_DNAT6_REPLY : FWD_CNT_SNAT6;
+	ep = fwd_endpoint6_of(pkt->daddr); /* a hairpin client */
+	if (!ep) {
+		__builtin_memset(&s->l4, 0, sizeof(s->l4));
+		s->l4.l3_off = pkt->l3_off;
+		s->l4.l4_off = pkt->l4_off;
+		s->l4.l3_len = pkt->l3_len;
+		s->l4.proto = pkt->proto;
+		if (fwd_fib6_uplink(skb, pkt, &s->l4, &s->fib, &no_neigh) != FWD_OK)
+			return -1;
+	}
+	if (pkt->hop_limit <= 1)
+		return fwd_verdict(skb, FWD_CNT_DROP_TTL); /* no error about an error */
+	/* The other half's key: its destination and port are what the namespace is outside. */
+	why = icmp6_quote_rewrite(skb, pkt, &q, false, e->peer.daddr, e->peer.dport);
+	if (why == FWD_OK)
+		why = nat6_addr_rewrite(skb, pkt->l3_off + offsetof(struct ipv6hdr, saddr),
+					pkt->saddr, e->peer.daddr, pkt->l4_off + 2, 0);
+	if (why == FWD_OK && ep)
+		return fwd_deliver6(skb, pkt, ep, counter);
+	if (why == FWD_OK)
+		why = nat6_hop_dec(skb, pkt);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_redirected6(skb, counter, fwd_fib_redirect(skb, &s->fib, no_neigh),
+			       s->fib.ifindex);
+}
+
 /* A namespace to a forward of its own topology on IPv6 (hairpin): -1 when it is none. */
 static __always_inline int fwd_hairpin6(struct __sk_buff *skb, const struct fwd_pkt6 *pkt,
 					__be32 ns_addr)
@@ -651,6 +702,12 @@ static __always_inline int fwd_ingress6(struct __sk_buff *skb, const struct fwd_
 	__u32 why = fwd_switch6(skb, port, &pkt, &ep);
 	long ret;
 
+	if ((why == FWD_OK || why == FWD_CNT_PASS_NO_ENDPOINT) && (fwd_cfg.flags & FWD_SET_NAT6) &&
+	    port && pkt.proto == FWD_IPPROTO_ICMPV6 && icmp6_is_error(pkt.icmp_type)) {
+		ret = fwd_veth_icmp6_error(skb, &pkt);
+		if (ret >= 0)
+			return ret;
+	}
 	/* Before NAT66 too: the reply of a forward is its translation's (the programs', or
 	 * ip6tables' DNAT with nf_conntrack), not a new connection to masquerade. */
 	if ((why == FWD_OK || why == FWD_CNT_PASS_NO_ENDPOINT) &&
@@ -900,7 +957,7 @@ static __always_inline int fwd_uplink_icmp6_error(struct __sk_buff *skb, const s
 	if (pkt->hop_limit <= 1)
 		return fwd_verdict(skb, FWD_CNT_DROP_TTL);
 	/* An error refreshes nothing: it is no sign of the connection being alive. */
-	why = icmp6_quote_rewrite(skb, pkt, &q, e->peer.saddr, e->peer.sport);
+	why = icmp6_quote_rewrite(skb, pkt, &q, true, e->peer.saddr, e->peer.sport);
 	if (why == FWD_OK)
 		why = nat6_addr_rewrite(skb, pkt->l3_off + offsetof(struct ipv6hdr, daddr),
 					pkt->daddr, e->peer.saddr, pkt->l4_off + 2, 0);

@@ -80,38 +80,46 @@ static __always_inline __u16 icmp6_csum_addr(__u16 check, const __be32 *from, co
 }
 
 /*
- * Rewrite the quote's source (the uplink's address and port, as the packet left) to the
- * namespace's @to_addr/@to_port, with the quoted checksum (TCP, UDP and ICMPv6 all have the
- * addresses in theirs), and fold the change of the quoted bytes into the outer ICMPv6
- * checksum. The outer header is the caller's. FWD_OK or DROP_REWRITE.
+ * Rewrite one side of the quote to @to_addr/@to_port, with the quoted checksum (TCP, UDP and
+ * ICMPv6 all have the addresses in theirs), and fold the change of the quoted bytes into the
+ * outer ICMPv6 checksum. @src: the source, of an error from the LAN (the uplink's address and
+ * port, as the packet left, back to the namespace's); else the destination, of an error from a
+ * namespace (its own address and port out to the uplink's; TCP and UDP only). The outer
+ * header is the caller's. FWD_OK or DROP_REWRITE.
  */
 static __always_inline __u32 icmp6_quote_rewrite(struct __ctx_buff *ctx, const struct fwd_pkt6 *pkt,
-						 struct icmp6_quote *q, const __be32 *to_addr,
-						 __be16 to_port)
+						 struct icmp6_quote *q, bool src,
+						 const __be32 *to_addr, __be16 to_port)
 {
 	struct ipv6hdr ip = q->ip;
 	__u8 l4[8], tail[4];
 	__be32 from_addr[4];
+	__u32 port_at = src ? 0 : 2;
 	__be16 from_port;
 	__s64 diff;
 
 	__builtin_memcpy(l4, q->l4, sizeof(l4));
 	__builtin_memcpy(tail, q->tcp_tail, sizeof(tail));
-	__builtin_memcpy(from_addr, &q->ip.saddr, sizeof(from_addr));
-	__builtin_memcpy(&ip.saddr, to_addr, sizeof(ip.saddr));
+	if (src) {
+		__builtin_memcpy(from_addr, &q->ip.saddr, sizeof(from_addr));
+		__builtin_memcpy(&ip.saddr, to_addr, sizeof(ip.saddr));
+	} else {
+		__builtin_memcpy(from_addr, &q->ip.daddr, sizeof(from_addr));
+		__builtin_memcpy(&ip.daddr, to_addr, sizeof(ip.daddr));
+	}
 
 	switch (ip.nexthdr) {
 	case IPPROTO_TCP:
-		from_port = *(__be16 *)l4;
-		*(__be16 *)l4 = to_port;
+		from_port = *(__be16 *)(l4 + port_at);
+		*(__be16 *)(l4 + port_at) = to_port;
 		if (q->has_tcp_tail)
 			*(__u16 *)tail =
 			    csum_replace2(icmp6_csum_addr(*(__u16 *)tail, from_addr, to_addr),
 					  from_port, to_port);
 		break;
 	case IPPROTO_UDP:
-		from_port = *(__be16 *)l4;
-		*(__be16 *)l4 = to_port;
+		from_port = *(__be16 *)(l4 + port_at);
+		*(__be16 *)(l4 + port_at) = to_port;
 		if (*(__u16 *)(l4 + 6))
 			*(__u16 *)(l4 + 6) =
 			    csum_replace2(icmp6_csum_addr(*(__u16 *)(l4 + 6), from_addr, to_addr),
@@ -119,6 +127,8 @@ static __always_inline __u32 icmp6_quote_rewrite(struct __ctx_buff *ctx, const s
 				?: 0xffff;
 		break;
 	default: /* an echo request: the identifier, and ICMPv6's pseudo header */
+		if (!src)
+			return FWD_CNT_DROP_REWRITE;
 		from_port = *(__be16 *)(l4 + 4);
 		*(__be16 *)(l4 + 4) = to_port;
 		*(__u16 *)(l4 + 2) = csum_replace2(

@@ -389,7 +389,7 @@ static void check_quote_in(const struct pkt *out, int ns, __u16 port)
 /* Forwards on IPv6 (DNAT66): [fd77::1]:8080 -> blue:7000, from the LAN and hairpin. */
 static void test_dnat66(struct obj *o)
 {
-	struct pkt in, out;
+	struct pkt in, out, quoted;
 	struct fwd_ct6_entry e;
 
 	build(&(struct spec){ .dport = 8080, .sport = 41000 }, UPLINK_PROG, &in);
@@ -419,6 +419,29 @@ static void test_dnat66(struct obj *o)
 	      "source not [uplink]:8080 (port %u)", port_of(&out, 0));
 	CHECK(!memcmp(out.b, mac_remote, 6), "not to the lan host's MAC");
 	check_result("nat66: blue's syn-ack leaves as [uplink]:8080");
+
+	/* blue answers the client's SYN (as it arrived: translated) with an ICMPv6 error */
+	build(&(struct spec){ .saddr = REMOTE, .daddr = 2, .sport = 41000, .dport = 7000 },
+	      UPLINK_PROG, &quoted);
+	build(&(struct spec){ .from_ns = 2,
+			      .proto = 58,
+			      .icmp_type = 1,
+			      .icmp_code = 1,
+			      .daddr = REMOTE,
+			      .quote = &quoted },
+	      VETH, &in);
+	run(o, VETH, &in, REDIRECT, FWD_CNT_DNAT6_REPLY, uplink_ifindex, &out);
+	{
+		const struct ipv6hdr *q = (const void *)(l4_of(&out) + 8);
+		const __u8 *ql4 = (const __u8 *)(q + 1);
+
+		CHECK(addr_is(&ip6_of(&out)->saddr, UPLINK), "outer source not the uplink's");
+		CHECK(addr_is(&q->daddr, UPLINK) && ntohs(*(const __be16 *)(ql4 + 2)) == 8080,
+		      "quoted destination not [uplink]:8080 (port %u)",
+		      ntohs(*(const __be16 *)(ql4 + 2)));
+		CHECK(addr_is(&q->saddr, REMOTE), "quoted source changed");
+	}
+	check_result("nat66: blue's icmpv6 error about the forwarded syn leaves as the uplink's");
 
 	build(&(struct spec){ .dport = 8080, .sport = 41001, .tcp_flags = TCP_ACK }, UPLINK_PROG,
 	      &in);
@@ -552,6 +575,21 @@ static void test_nat66(void)
 		  e.c.track.state == FWD_CT_UDP_ASSURED,
 	      "state %u, want udp_assured", e.c.track.state);
 	check_result("nat66: the udp reply goes into red: udp_assured");
+
+	/* red refuses that reply (as it arrived, translated): port unreachable back out */
+	build(&(struct spec){ .proto = 58, .icmp_type = 1, .icmp_code = 4, .quote = &out }, VETH,
+	      &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_SNAT6, uplink_ifindex, &blue_out);
+	{
+		const struct ipv6hdr *q = (const void *)(l4_of(&blue_out) + 8);
+		const __u8 *ql4 = (const __u8 *)(q + 1);
+
+		CHECK(addr_is(&ip6_of(&blue_out)->saddr, UPLINK), "outer source not the uplink's");
+		CHECK(addr_is(&q->daddr, UPLINK) && ntohs(*(const __be16 *)(ql4 + 2)) == 40000,
+		      "quoted destination not [uplink]:40000");
+	}
+	check_result(
+	    "nat66: red's port unreachable about a masqueraded reply leaves as the uplink's");
 
 	build(&(struct spec){ .proto = 58, .icmp_type = 1, .icmp_code = 4, .quote = &udp_out },
 	      UPLINK_PROG, &in);

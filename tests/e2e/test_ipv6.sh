@@ -124,6 +124,7 @@ namespace $P-blue  192.168.15.2 ${PREFIX6}2
 namespace $P-green 192.168.15.3
 forward tcp 8080 $P-blue:7000
 forward udp 5353 $P-blue:7001
+forward udp 5354 $P-blue:7999
 forward tcp [fd77::8]:8443 $P-blue:7000
 CONF
 
@@ -235,6 +236,9 @@ print(len(c), " ".join(sorted({x["translated"]["src"] + "/" + x["proto"] for x i
 	check_eq "$D hairpin: red -> [fd77::8]:8443 -> blue, red's address kept" ${PREFIX6}1 \
 		"$(ask6 "$P-red" tcp fd77::8 8443)"
 	check_eq "$D LAN -> [uplink]:5353/udp -> blue, the LAN's address kept" $LAN6 "$(ask6 "$LAN" udp $UP6 5353)"
+	# blue's port unreachable for a forwarded datagram reaches the LAN client translated
+	check_eq "$D LAN -> [uplink]:5354/udp, closed at blue: the ICMPv6 error comes back translated" \
+		refused "$(udp_verdict "$LAN" $UP6 5354)"
 	check_eq "$D hairpin: red -> [uplink]:8080 -> blue, red's address kept" ${PREFIX6}1 \
 		"$(ask6 "$P-red" tcp $UP6 8080)"
 	# datapath bpf forwards in its programs (DNAT66): their counters moved, nf_conntrack saw
