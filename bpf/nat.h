@@ -267,6 +267,31 @@ __attribute__((noinline)) int nat_reply_key_of_peer(const struct fwd_ct_key *rke
 	return 0;
 }
 
+#define NAT_PORTS_DONE 0xffffffffu
+
+/*
+ * The port try @i (0..FWD_NAT_PORT_TRIES) of a new masqueraded connection tries, network order
+ * in the low 16 bits: first its own source port @own, then consecutive ports of the range from
+ * @start. 0: try @i has none (no own port, or one outside a snat-ports line: kept only inside
+ * it, as MASQUERADE --to-ports does, unless @echo: an ICMP echo identifier is no port and is
+ * kept whatever it is); NAT_PORTS_DONE: a small range was tried whole, each port once. Both
+ * families' claims (nat_snat_claim_port(), nat6_snat_claim_port()) take their ports from here.
+ */
+static __always_inline __u32 nat_port_try(__u32 i, __be16 own, bool echo, __u32 start)
+{
+	__u32 lo = fwd_cfg.nat_port_lo, n = fwd_cfg.nat_port_hi - fwd_cfg.nat_port_lo + 1;
+
+	if (i == 0) {
+		if ((fwd_cfg.flags & FWD_SET_SNAT_PORTS) && !echo &&
+		    (bpf_ntohs(own) < lo || bpf_ntohs(own) > fwd_cfg.nat_port_hi))
+			return 0;
+		return own;
+	}
+	if (i > n)
+		return NAT_PORTS_DONE;
+	return bpf_htons(lo + (start + i) % n);
+}
+
 /*
  * Claim a port for the masqueraded connection @okey: insert its REPLY entry @v under @rkey
  * (source and address already set) with the first port that is free. 0 with rkey->dport set,
@@ -279,7 +304,6 @@ __attribute__((noinline)) int nat_reply_key_of_peer(const struct fwd_ct_key *rke
 __attribute__((noinline)) int nat_snat_claim_port(const struct fwd_ct_key *okey,
 						  struct fwd_ct_key *rkey, struct fwd_ct_entry *v)
 {
-	__u32 lo = fwd_cfg.nat_port_lo, n = fwd_cfg.nat_port_hi - fwd_cfg.nat_port_lo + 1;
 	__u32 start = bpf_get_prandom_u32();
 	long err;
 	__u32 i;
@@ -287,24 +311,12 @@ __attribute__((noinline)) int nat_snat_claim_port(const struct fwd_ct_key *okey,
 	if (!okey || !rkey || !v) /* a global function's pointers may be NULL to the verifier */
 		return FWD_CNT_DROP_NAT_NO_PORT;
 	for (i = 0; i <= FWD_NAT_PORT_TRIES; i++) {
-		__be16 port;
+		__u32 try = nat_port_try(i, okey->sport, okey->proto == IPPROTO_ICMP, start);
+		__be16 port = (__be16)try;
 
-		if (i == 0) {
-			/* With a snat-ports line a TCP or UDP port is kept only inside it, as
-			 * MASQUERADE --to-ports does: what leaves the uplink lies in it. An ICMP
-			 * echo identifier is no port: kept whatever it is. */
-			port = okey->sport;
-			if (!port)
-				continue;
-			if ((fwd_cfg.flags & FWD_SET_SNAT_PORTS) && okey->proto != IPPROTO_ICMP &&
-			    (bpf_ntohs(port) < lo || bpf_ntohs(port) > fwd_cfg.nat_port_hi))
-				continue;
-		} else {
-			if (i > n)
-				break; /* a small range is tried whole, each port once */
-			port = bpf_htons(lo + (start + i) % n);
-		}
-		if (nat_port_forwarded(okey->proto, rkey->daddr, port))
+		if (try == NAT_PORTS_DONE)
+			break;
+		if (!port || nat_port_forwarded(okey->proto, rkey->daddr, port))
 			continue;
 		rkey->dport = port;
 		err = bpf_map_update_elem(&fwd_ct, rkey, v, BPF_NOEXIST);

@@ -141,7 +141,6 @@ __attribute__((noinline)) int nat6_snat_claim_port(const struct fwd_ct6_key *oke
 						   struct fwd_ct6_key *rkey,
 						   struct fwd_ct6_entry *v)
 {
-	__u32 lo = fwd_cfg.nat_port_lo, n = fwd_cfg.nat_port_hi - fwd_cfg.nat_port_lo + 1;
 	__u32 start = bpf_get_prandom_u32();
 	long err;
 	__u32 i;
@@ -149,21 +148,13 @@ __attribute__((noinline)) int nat6_snat_claim_port(const struct fwd_ct6_key *oke
 	if (!okey || !rkey || !v)
 		return FWD_CNT_DROP_NAT_NO_PORT;
 	for (i = 0; i <= FWD_NAT_PORT_TRIES; i++) {
-		__be16 port;
+		__u32 try = nat_port_try(i, okey->sport, okey->proto == FWD_IPPROTO_ICMPV6, start);
+		__be16 port = (__be16)try;
 
-		if (i == 0) {
-			port = okey->sport;
-			if (!port)
-				continue;
-			if ((fwd_cfg.flags & FWD_SET_SNAT_PORTS) &&
-			    okey->proto != FWD_IPPROTO_ICMPV6 &&
-			    (bpf_ntohs(port) < lo || bpf_ntohs(port) > fwd_cfg.nat_port_hi))
-				continue;
-		} else {
-			if (i > n)
-				break;
-			port = bpf_htons(lo + (start + i) % n);
-		}
+		if (try == NAT_PORTS_DONE)
+			break;
+		if (!port)
+			continue;
 		rkey->dport = port;
 		err = bpf_map_update_elem(&fwd_ct6, rkey, v, BPF_NOEXIST);
 		if (!err && nat6_reply_key_of_peer(rkey)) {

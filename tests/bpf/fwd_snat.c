@@ -38,6 +38,7 @@
 #include "check.h"
 #include "pkt.h"
 #include "sandbox.h"
+#include "tc_run.h"
 
 #define IP(a, b, c, d) ((__u32)(a) << 24 | (b) << 16 | (c) << 8 | (d)) /* host order */
 #define NS(last)       IP(192, 168, 15, last)
@@ -185,47 +186,12 @@ static void run(const struct obj *o, enum prog prog, const struct pkt *in, enum 
 	const __u32 verdicts[] = { [REDIRECT] = TC_ACT_REDIRECT,
 				   [PASS] = prog == UPLINK_PROG ? (__u32)TC_ACT_UNSPEC : TC_ACT_OK,
 				   [DROP] = TC_ACT_SHOT };
-	struct fwd_counter_sum before[FWD_CNT_MAX], after[FWD_CNT_MAX];
-	struct fwd_trace trace = {}, zero_trace = {};
-	struct __sk_buff ctx = { .ifindex = 1 };
+	const struct tc_run_maps maps = { o->counters_fd, o->trace_fd };
 	struct pkt scratch;
-	__u32 zero = 0;
-	int err;
 
 	if (!out)
 		out = &scratch;
-	memset(out, 0, sizeof(*out));
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->b, .data_size_in = in->len,
-		    .data_out = out->b, .data_size_out = sizeof(out->b), .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = 1);
-
-	if (bpf_map_update_elem(o->trace_fd, &zero, &zero_trace, BPF_ANY) ||
-	    loader_counters_read_fd(o->counters_fd, before)) {
-		check_fail("cannot prepare maps: %s", strerror(errno));
-		return;
-	}
-	err = bpf_prog_test_run_opts(o->prog_fd[prog], &opts);
-	out->len = opts.data_size_out;
-	if (loader_counters_read_fd(o->counters_fd, after) ||
-	    bpf_map_lookup_elem(o->trace_fd, &zero, &trace)) {
-		check_fail("cannot read maps: %s", strerror(errno));
-		return;
-	}
-	CHECK(!err, "test run failed: %s", strerror(-err));
-	CHECK(opts.retval == verdicts[want], "verdict %u, want %u (trace: counter %u)", opts.retval,
-	      verdicts[want], trace.counter);
-	for (__u32 i = 0; i < FWD_CNT_MAX; i++) {
-		__u64 dp = after[i].packets - before[i].packets, wp = i == counter;
-
-		if (fwd_counter_is_event(i))
-			continue;
-		CHECK(dp == wp, "counter %u moved %llu packets, want %llu (trace: counter %u)", i,
-		      (unsigned long long)dp, (unsigned long long)wp, trace.counter);
-	}
-	CHECK(trace.counter == counter, "trace says counter %u, want %u", trace.counter, counter);
-	if (want == REDIRECT)
-		CHECK(trace.target_ifindex == target, "redirected to %u, want %u",
-		      trace.target_ifindex, target);
+	tc_run(&maps, o->prog_fd[prog], in, verdicts[want], want == REDIRECT, counter, target, out);
 	if (!check_failing() && want != DROP) {
 		const char *bad;
 
