@@ -708,8 +708,13 @@ static __always_inline int fwd_ingress6(struct __sk_buff *skb, const struct fwd_
 		if (ret >= 0)
 			return ret;
 	}
-	/* Before NAT66 too: the reply of a forward is its translation's (the programs', or
-	 * ip6tables' DNAT with nf_conntrack), not a new connection to masquerade. */
+	/*
+	 * Before NAT66 too: the reply of a forward is its translation's, not a new connection
+	 * to masquerade: the programs' (DNAT66), or ip6tables' DNAT with nf_conntrack, which the
+	 * bridge takes it to (pass_forward6). With DNAT66 the programs make every hairpin
+	 * connection but a fragmented datagram's, so what goes from that port to a namespace and
+	 * is none of theirs is a direct connection: switched, as IPv4's is.
+	 */
 	if ((why == FWD_OK || why == FWD_CNT_PASS_NO_ENDPOINT) &&
 	    (fwd_cfg.flags & (FWD_SET_DNAT | FWD_SET_DNAT6)) && port &&
 	    (pkt.proto == IPPROTO_TCP || pkt.proto == IPPROTO_UDP) &&
@@ -717,7 +722,10 @@ static __always_inline int fwd_ingress6(struct __sk_buff *skb, const struct fwd_
 				&(struct fwd_fwd_target_key){
 				    .addr = port->addr, .proto = pkt.proto, .port = pkt.sport })) {
 		ret = fwd_cfg.flags & FWD_SET_DNAT6 ? fwd_dnat6_reply(skb, &pkt) : -1;
-		return ret >= 0 ? ret : fwd_verdict(skb, FWD_CNT_PASS_FORWARD6);
+		if (ret >= 0)
+			return ret;
+		if (why != FWD_OK || !(fwd_cfg.flags & FWD_SET_DNAT6))
+			return fwd_verdict(skb, FWD_CNT_PASS_FORWARD6);
 	}
 	if (why == FWD_CNT_PASS_NO_ENDPOINT && port && (fwd_cfg.flags & FWD_SET_DNAT6) &&
 	    (pkt.proto == IPPROTO_TCP || pkt.proto == IPPROTO_UDP)) {

@@ -449,6 +449,17 @@ static void test_dnat66(struct obj *o)
 	      VETH, &in);
 	run(o, VETH, &in, PASS, FWD_CNT_PASS_FORWARD6, 0, NULL);
 	check_result("nat66: from blue's forwarded port, no connection of ours: to the bridge");
+
+	build(&(struct spec){ .from_ns = 2,
+			      .dmac = mac_ns[1],
+			      .daddr = 1,
+			      .sport = 7000,
+			      .dport = 44000,
+			      .tcp_flags = TCP_ACK },
+	      VETH, &in);
+	run(o, VETH, &in, REDIRECT, FWD_CNT_REDIRECT_PEER, 101, &out);
+	CHECK(!memcmp(out.b, in.b, in.len), "the frame changed");
+	check_result("nat66: from blue's forwarded port to red directly, none of ours: switched");
 	if (sender(o, 1))
 		check_fail("cannot switch the sender back to red");
 }
