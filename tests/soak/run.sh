@@ -570,14 +570,15 @@ client "$P-b-a" bulk-b-snat-up python3 "$PY" bulk-client $LAN_ADDR 7100 U $END "
 client "$LAN" short-b-dnat python3 "$PY" short-client $UPLINK_ADDR 8180 $END "$CONN_RATE" "$RES/short-b-dnat"
 client "$P-red" short-cross python3 "$PY" short-client $UPLINK_ADDR 8180 $END "$CONN_RATE" "$RES/short-cross"
 client "$P-b-a" udp-b-snat python3 "$PY" udp-client $LAN_ADDR 7300 $END "$UDP_RATE" $UPLINK_ADDR "$RES/udp-b-snat"
-# ... and over IPv6 (carried by the kernel, ip6tables' NAT66): b-b uploads to the LAN, opens
-# short connections and sends UDP to it, masqueraded to the uplink's IPv6 address.
+# ... and over IPv6 (NAT66, the programs' since it moved into BPF): b-b uploads to the LAN,
+# opens short connections and sends UDP to it, masqueraded to the uplink's IPv6 address.
 client "$P-b-b" bulk-b6-snat-up python3 "$PY" bulk-client $LAN6 7100 U $END "$RATE" "$RES/bulk-b6-snat-up"
 client "$P-b-b" short-b6-snat python3 "$PY" short-client $LAN6 7200 $END "$CONN_RATE" "$RES/short-b6-snat"
 client "$P-b-b" udp-b6-snat python3 "$PY" udp-client $LAN6 7310 $END "$UDP_RATE" $UP6 "$RES/udp-b6-snat"
 # The conntrack entries those open per second: a short connection or UDP request is one entry,
-# red's through the other topology's forward one in each topology.
-CT_RATE=$(((2 + 1 + 2) * CONN_RATE + 3 * UDP_RATE))
+# red's through the other topology's forward one in each topology; b-b's IPv6 ones are in fwd_ct6,
+# which fwdctl ct lists too.
+CT_RATE=$(((2 + 1 + 2 + 1) * CONN_RATE + (3 + 1) * UDP_RATE))
 # ping: 5 a second for DURATION - 5 s; -W 10: a late answer still counts
 for ns in red yellow b-a; do
 	client "$P-$ns" "ping-$ns" ping -q -i 0.2 -W 10 -c $(((DURATION - 5) * 5)) $LAN_ADDR
