@@ -179,22 +179,55 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * -k's one connection, made within KEEP_CONNECT_MS. What -k times is the round trips on it, not
+ * the handshake, so a lost first SYN must not end the run. It happens: a namespace that only
+ * received during the iperf3 run before (its ACKs confirm no neighbour) can find its gateway's
+ * neighbour entry FAILED a minute later (its unicast probes were lost under that load), and the
+ * kernel answers the first SYN-ACK with "address unreachable" after a second: the client's
+ * connect() then runs out of its 1 s send timeout (EINPROGRESS), or fails with EHOSTUNREACH on
+ * its own side. The socket or -errno.
+ */
+#define KEEP_CONNECT_MS 5000
+static int keep_connect(const struct opts *o)
+{
+	double t0 = bench_now();
+	int fd, one = 1, err;
+
+	for (;;) {
+		fd = socket(o->addr.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
+		    set_timeouts(fd) || connect(fd, &o->addr.sa, bench_addr_len(&o->addr)))
+			err = -errno;
+		else
+			return fd;
+		close(fd);
+		if ((err != -EINPROGRESS && err != -EHOSTUNREACH && err != -ENETUNREACH &&
+		     err != -ETIMEDOUT) ||
+		    bench_stop || (bench_now() - t0) * 1000 >= KEEP_CONNECT_MS)
+			return err;
+		fprintf(stderr, "crr: connect to %s port %u: %s, again\n", bench_addr_str(&o->addr),
+			bench_addr_port(&o->addr), strerror(-err));
+	}
+}
+
 /* -k: request/response round trips on one connection, each timed. */
 static int client_keep(const struct opts *o)
 {
 	static char buf[MAX_MSG];
 	size_t n = 0, cap = 1 << 16;
 	double *rtt = malloc(cap * sizeof(*rtt)), t0, t1;
-	int fd, one = 1, err = 0;
+	int fd, err = 0;
 
 	if (!rtt)
 		return 1;
 	memset(buf, 'c', o->size);
-	fd = socket(o->addr.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
-	    set_timeouts(fd) || connect(fd, &o->addr.sa, bench_addr_len(&o->addr))) {
+	fd = keep_connect(o);
+	if (fd < 0) {
 		fprintf(stderr, "crr: connect to %s port %u: %s\n", bench_addr_str(&o->addr),
-			bench_addr_port(&o->addr), strerror(errno));
+			bench_addr_port(&o->addr), strerror(-fd));
 		free(rtt);
 		return 1;
 	}
