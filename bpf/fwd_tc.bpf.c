@@ -700,10 +700,13 @@ static __always_inline int fwd_ingress6(struct __sk_buff *skb, const struct fwd_
 	const struct fwd_endpoint *ep;
 	struct fwd_pkt6 pkt = {};
 	__u32 why = fwd_switch6(skb, port, &pkt, &ep);
+	/* isolate passes what one namespace sends another to the kernel (bpf/switch6.h), but
+	 * what belongs to the programs' own connections (hairpin) they still translate. */
+	bool to_ns = why == FWD_OK || why == FWD_CNT_PASS_ISOLATE6;
 	long ret;
 
-	if ((why == FWD_OK || why == FWD_CNT_PASS_NO_ENDPOINT) && (fwd_cfg.flags & FWD_SET_NAT6) &&
-	    port && pkt.proto == FWD_IPPROTO_ICMPV6 && icmp6_is_error(pkt.icmp_type)) {
+	if ((to_ns || why == FWD_CNT_PASS_NO_ENDPOINT) && (fwd_cfg.flags & FWD_SET_NAT6) && port &&
+	    pkt.proto == FWD_IPPROTO_ICMPV6 && icmp6_is_error(pkt.icmp_type)) {
 		ret = fwd_veth_icmp6_error(skb, &pkt);
 		if (ret >= 0)
 			return ret;
@@ -715,7 +718,7 @@ static __always_inline int fwd_ingress6(struct __sk_buff *skb, const struct fwd_
 	 * connection but a fragmented datagram's, so what goes from that port to a namespace and
 	 * is none of theirs is a direct connection: switched, as IPv4's is.
 	 */
-	if ((why == FWD_OK || why == FWD_CNT_PASS_NO_ENDPOINT) &&
+	if ((to_ns || why == FWD_CNT_PASS_NO_ENDPOINT) &&
 	    (fwd_cfg.flags & (FWD_SET_DNAT | FWD_SET_DNAT6)) && port &&
 	    (pkt.proto == IPPROTO_TCP || pkt.proto == IPPROTO_UDP) &&
 	    bpf_map_lookup_elem(&fwd_fwd_targets,

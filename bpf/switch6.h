@@ -12,6 +12,7 @@
 
 #include "parse6.h"
 #include "endpoint.h"
+#include "settings.h"
 #include "spoof.h"
 
 /*
@@ -37,6 +38,18 @@ static __always_inline __u32 fwd_switch6(struct __ctx_buff *ctx, const struct fw
 	if (fwd_mac_is_multicast(eth->h_dest))
 		return FWD_CNT_PASS_MULTICAST;
 	*ep = fwd_endpoint6_switch(ctx, pkt, &why);
+	/*
+	 * isolate: nothing goes from one namespace to another but through the gateway, where
+	 * ip6tables holds the policy for IPv6 (the namespaces' addresses are /128s with an
+	 * onlink default route, so what they send each other is addressed to the bridge's MAC
+	 * and routed). A frame to another namespace's own MAC is left to the bridge, whose
+	 * isolated ports drop it, never switched past the policy.
+	 */
+	if ((fwd_cfg.flags & FWD_SET_ISOLATE) && why != FWD_CNT_PASS_NO_ENDPOINT &&
+	    why != FWD_CNT_DROP_TRUNC_ETH) {
+		*ep = NULL;
+		return FWD_CNT_PASS_ISOLATE6;
+	}
 	return *ep ? FWD_OK : why;
 }
 

@@ -17,15 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum ipt_hook { IPT_RAW, IPT_PRE, IPT_OUT, IPT_POST, IPT_FWD, IPT_HOOKS };
+enum ipt_hook { IPT_RAW, IPT_PRE, IPT_OUT, IPT_POST, IPT_FWD, IPT_HOST, IPT_HOOKS };
 static const struct {
 	const char *table, *builtin, *suffix;
+	bool only6; /* a chain of ip6tables only */
 } hooks[IPT_HOOKS] = {
-	{ "raw", "PREROUTING", "RAW" },	  /* anti-spoofing; "forward ... from" */
-	{ "nat", "PREROUTING", "PRE" },	  /* DNAT of forwards arriving from outside */
-	{ "nat", "OUTPUT", "OUT" },	  /* DNAT of the host's own connections to a forward */
-	{ "nat", "POSTROUTING", "POST" }, /* MASQUERADE out of the uplink */
-	{ "filter", "FORWARD", "FWD" },	  /* isolate; forwarded and masqueraded traffic */
+	{ "raw", "PREROUTING", "RAW" },	      /* anti-spoofing; "forward ... from" */
+	{ "nat", "PREROUTING", "PRE" },	      /* DNAT of forwards arriving from outside */
+	{ "nat", "OUTPUT", "OUT" },	      /* DNAT of the host's own connections to a forward */
+	{ "nat", "POSTROUTING", "POST" },     /* MASQUERADE out of the uplink */
+	{ "filter", "FORWARD", "FWD" },	      /* isolate; forwarded and masqueraded traffic */
+	{ "filter", "OUTPUT", "HOST", true }, /* isolate: no redirect into the bridge */
 };
 static const char *const ipt_tables[] = { "raw", "nat", "filter" };
 
@@ -118,12 +120,24 @@ static void forward_from_rules(struct fwd_buf *b, const struct fwd_topology *t, 
 	}
 }
 
+/* The namespace whose IPv4 address is @addr (an allow line's), NULL when none. */
+static const struct fwd_namespace *namespace_of(const struct fwd_topology *t, in_addr_t addr)
+{
+	for (size_t i = 0; i < t->n_namespaces; i++)
+		if (t->namespaces[i].addr == addr)
+			return &t->namespaces[i];
+	return NULL;
+}
+
 /*
- * isolate: between namespaces (routed by the host: the bridge's ports are isolated and it
- * answers their ARP, see ctl/up.c) only replies, forwards (hairpin) and what an allow line
- * admits; the last rule's counter counts the rest.
+ * isolate: between namespaces (routed by the host: the bridge's ports are isolated, and it
+ * answers their ARP, see ctl/up.c; for IPv6 their addresses are /128s routed via the gateway)
+ * only replies, forwards (hairpin) and what an allow line admits; the last rule's counter
+ * counts the rest. @v6: ip6tables' rules, where an allow line needs an IPv6 address at both
+ * ends.
  */
-static void isolate_rules(struct fwd_buf *b, const struct fwd_topology *t, const char *chain)
+static void isolate_rules(struct fwd_buf *b, const struct fwd_topology *t, const char *chain,
+			  bool v6)
 {
 	fwd_buf_printf(b,
 		       "-A %s -i %s -o %s -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n",
@@ -133,13 +147,23 @@ static void isolate_rules(struct fwd_buf *b, const struct fwd_topology *t, const
 		       t->bridge, t->bridge);
 	for (size_t i = 0; i < t->n_allows; i++) {
 		const struct fwd_allow *a = &t->allows[i];
-		char match[64] = "";
+		const struct fwd_namespace *src = namespace_of(t, a->src);
+		const struct fwd_namespace *dst = namespace_of(t, a->dst);
+		char match[64] = "", from[INET6_ADDRSTRLEN + 4], to[INET6_ADDRSTRLEN + 4];
 
+		if (v6 && (!src || !dst || !src->has6 || !dst->has6))
+			continue;
+		if (v6) {
+			snprintf(from, sizeof(from), "%s/128", fwd_ip6_str(&src->addr6));
+			snprintf(to, sizeof(to), "%s/128", fwd_ip6_str(&dst->addr6));
+		} else {
+			snprintf(from, sizeof(from), "%s/32", fwd_ip_str(a->src));
+			snprintf(to, sizeof(to), "%s/32", fwd_ip_str(a->dst));
+		}
 		if (a->proto)
 			port_match(match, sizeof(match), a->proto, a->port_lo, a->port_hi);
-		fwd_buf_printf(b, "-A %s -i %s -o %s -s %s/32 -d %s/32 %s%s-j ACCEPT\n", chain,
-			       t->bridge, t->bridge, fwd_ip_str(a->src), fwd_ip_str(a->dst), match,
-			       a->proto ? " " : "");
+		fwd_buf_printf(b, "-A %s -i %s -o %s -s %s -d %s %s%s-j ACCEPT\n", chain, t->bridge,
+			       t->bridge, from, to, match, a->proto ? " " : "");
 	}
 	fwd_buf_printf(b, "-A %s -i %s -o %s -j DROP\n", chain, t->bridge, t->bridge);
 }
@@ -167,7 +191,7 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 		fwd_buf_printf(b, "-A %s -o %s ! -i %s -j DROP\n", chain, t->bridge, t->bridge);
 	}
 	if (hook == IPT_FWD && t->isolate)
-		isolate_rules(b, t, chain);
+		isolate_rules(b, t, chain, false);
 	for (size_t i = 0; i < t->n_forwards && (hook == IPT_PRE || hook == IPT_OUT); i++) {
 		const struct fwd_forward *f = &t->forwards[i];
 		const char *to = fwd_ip_str(t->namespaces[f->ns].addr);
@@ -301,11 +325,12 @@ static void forward_rules6(struct fwd_buf *b, const struct fwd_topology *t, cons
 }
 
 /*
- * IPv6 (a bridge with an IPv6 address): the same chains in ip6tables, for what IPv6 has so far
- * (no forwards, no isolate: `up` refuses those with IPv6). From outside into the bridge only
- * replies; spoofed sources of the bridge's prefix from the uplink dropped in raw; each
- * masquerade6 masqueraded out of the uplink, NAT66 as Docker does with ip6tables; the rest of
- * the prefix leaves by the uplink only as the reply side of a connection (no leak of a
+ * IPv6 (a bridge with an IPv6 address): the same chains in ip6tables, on both datapaths (datapath
+ * bpf's programs translate most of it first; what they pass on meets these). From outside into
+ * the bridge only replies and forwards; spoofed sources of the bridge's prefix from the uplink
+ * dropped in raw; each masquerade6 masqueraded out of the uplink, NAT66 as Docker does with
+ * ip6tables; forwards published on IPv6 DNATed; isolate's policy between the namespaces; the
+ * rest of the prefix leaves by the uplink only as the reply side of a connection (no leak of a
  * namespace's address).
  */
 static void chain_rules6(struct fwd_buf *b, const struct fwd_topology *t, int hook,
@@ -330,6 +355,18 @@ static void chain_rules6(struct fwd_buf *b, const struct fwd_topology *t, int ho
 	}
 	if (hook == IPT_PRE || hook == IPT_OUT)
 		forward_rules6(b, t, chain, up->addr6);
+	/*
+	 * isolate routes what one namespace sends another back out of the bridge, for which the
+	 * kernel sends the sender a redirect ("on-link, at this MAC"); a namespace takes it (its
+	 * default route's gateway is not the redirect's link-local source, yet Linux 6.18 took
+	 * three in a row), then sends straight to the other's MAC, which the isolated ports drop:
+	 * even what an allow line admits stops. IPv4's proxy ARP answers with the bridge's MAC,
+	 * so a redirect there changes nothing.
+	 */
+	if (hook == IPT_HOST && t->isolate)
+		fwd_buf_printf(b,
+			       "-A %s -o %s -p ipv6-icmp -m icmp6 --icmpv6-type redirect -j DROP\n",
+			       chain, t->bridge);
 	if (hook != IPT_FWD)
 		return;
 	fwd_buf_printf(b,
@@ -337,6 +374,8 @@ static void chain_rules6(struct fwd_buf *b, const struct fwd_topology *t, int ho
 		       "-j ACCEPT\n",
 		       chain, t->bridge, t->bridge);
 	fwd_buf_printf(b, "-A %s -o %s ! -i %s -j DROP\n", chain, t->bridge, t->bridge);
+	if (t->isolate)
+		isolate_rules(b, t, chain, true);
 	if (!t->uplink[0])
 		return;
 	fwd_buf_printf(b, "-A %s -s %s -o %s -m conntrack --ctstate INVALID -j DROP\n", chain,
@@ -381,7 +420,7 @@ static int apply_family(const struct ipt_family *fam, const struct fwd_topology 
 		for (int h = 0; h < IPT_HOOKS; h++) {
 			char chain[32];
 
-			if (strcmp(hooks[h].table, table))
+			if (strcmp(hooks[h].table, table) || (hooks[h].only6 && fam != &ipv6))
 				continue;
 			fwd_chain_name(t->name, hooks[h].suffix, chain, sizeof(chain));
 			/* Declaring a chain in --noflush mode creates it or empties it. */
@@ -390,7 +429,7 @@ static int apply_family(const struct ipt_family *fam, const struct fwd_topology 
 		for (int h = 0; h < IPT_HOOKS; h++) {
 			char chain[32], jump[80];
 
-			if (strcmp(hooks[h].table, table))
+			if (strcmp(hooks[h].table, table) || (hooks[h].only6 && fam != &ipv6))
 				continue;
 			fwd_chain_name(t->name, hooks[h].suffix, chain, sizeof(chain));
 			snprintf(jump, sizeof(jump), "-A %s -j %s", hooks[h].builtin, chain);

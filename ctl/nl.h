@@ -133,8 +133,10 @@ int nl_addr6_dump(struct nl_sock *nl, int ifindex,
  * kernel lists them (the newest first), into @out: the one forwards are published on. 1, 0
  * when it has none, or -errno. */
 int nl_addr6_first(struct nl_sock *nl, int ifindex, struct in6_addr *out);
-/* Create or replace the IPv6 default route via @gateway out of @ifindex. */
-int nl_route6_replace_default(struct nl_sock *nl, const struct in6_addr *gateway, int ifindex);
+/* Create or replace the IPv6 default route via @gateway out of @ifindex; with @onlink, a
+ * gateway no prefix of the link covers (`ip -6 route replace default via G dev D onlink`). */
+int nl_route6_replace_default(struct nl_sock *nl, const struct in6_addr *gateway, int ifindex,
+			      bool onlink);
 /* Remove the IPv6 default route out of @ifindex; 0 also when there is none. */
 int nl_route6_del_default(struct nl_sock *nl, int ifindex);
 

@@ -132,7 +132,7 @@ int nl_addr6_first(struct nl_sock *nl, int ifindex, struct in6_addr *out)
 
 /* RTM_NEWROUTE (replace) or RTM_DELROUTE of the IPv6 default route via @gateway. */
 static struct nlmsghdr *route6_default_msg(char *buf, uint16_t type, uint16_t flags,
-					   const struct in6_addr *gateway, int ifindex)
+					   const struct in6_addr *gateway, int ifindex, bool onlink)
 {
 	struct nlmsghdr *nlh = msg_start(buf, type, flags);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
@@ -144,27 +144,29 @@ static struct nlmsghdr *route6_default_msg(char *buf, uint16_t type, uint16_t fl
 	rtm->rtm_protocol = RTPROT_BOOT;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
+	rtm->rtm_flags = onlink ? RTNH_F_ONLINK : 0;
 	if (gateway)
 		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(*gateway), gateway);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	return nlh;
 }
 
-int nl_route6_replace_default(struct nl_sock *nl, const struct in6_addr *gateway, int ifindex)
+int nl_route6_replace_default(struct nl_sock *nl, const struct in6_addr *gateway, int ifindex,
+			      bool onlink)
 {
 	char buf[NL_REQ_SIZE];
 
-	return nl_request(
-	    nl,
-	    route6_default_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, gateway, ifindex),
-	    NULL, NULL);
+	return nl_request(nl,
+			  route6_default_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
+					     gateway, ifindex, onlink),
+			  NULL, NULL);
 }
 
 int nl_route6_del_default(struct nl_sock *nl, int ifindex)
 {
 	char buf[NL_REQ_SIZE];
-	int ret =
-	    nl_request(nl, route6_default_msg(buf, RTM_DELROUTE, 0, NULL, ifindex), NULL, NULL);
+	int ret = nl_request(nl, route6_default_msg(buf, RTM_DELROUTE, 0, NULL, ifindex, false),
+			     NULL, NULL);
 
 	if (ret == -ESRCH) { /* none: the state asked for */
 		nl->errmsg[0] = '\0';

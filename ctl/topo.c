@@ -47,19 +47,6 @@ const char *fwd_ip6_str(const struct in6_addr *addr)
 	return b;
 }
 
-int topo_ipv6_line(const struct fwd_topology *t)
-{
-	int line = t->has6 ? t->bridge_line : 0;
-
-	for (size_t i = 0; i < t->n_namespaces; i++)
-		if (t->namespaces[i].has6 && (!line || t->namespaces[i].line < line))
-			line = t->namespaces[i].line;
-	for (size_t i = 0; i < t->n_masquerades6; i++)
-		if (!line || t->masquerades6[i].line < line)
-			line = t->masquerades6[i].line;
-	return line;
-}
-
 bool topo_routes6(const struct fwd_topology *t)
 {
 	if (t->n_masquerades6)

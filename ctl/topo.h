@@ -46,9 +46,6 @@ int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, si
 		   FILE *err);
 /* Read @path (at most 16 MiB) and parse it; -errno with a message on @err when unreadable. */
 int topo_parse_file(struct fwd_topology *t, const char *path, FILE *err);
-/* The first line that gives the topology an IPv6 address or prefix (bridge, namespace,
- * masquerade), 0 when none does. */
-int topo_ipv6_line(const struct fwd_topology *t);
 /* (published on IPv4: fwd_forward_on_ipv4() in topology.h, which the loader uses too) */
 /* Does the topology route IPv6 between the uplink and the namespaces: an IPv6 masquerade, or a
  * forward published on IPv6? (net.ipv6.conf.all.forwarding is on while one does.) */

@@ -617,7 +617,9 @@ static int ensure_ip_forward(struct up *u)
 
 	if (ret)
 		return ret;
-	return topo_routes6(u->t) ? sysctl_ensure(u, v6, "1") : sysctl_release(u, v6);
+	/* isolate routes IPv6 between the namespaces (ns_prefix6()). */
+	return topo_routes6(u->t) || (u->t->isolate && u->t->has6) ? sysctl_ensure(u, v6, "1")
+								   : sysctl_release(u, v6);
 }
 
 /*
@@ -703,12 +705,27 @@ static int remove_stale_addrs(struct nl_sock *in, const struct fwd_namespace *ns
 	return ret;
 }
 
+/*
+ * The prefix of a namespace's IPv6 address: the bridge's, or under isolate a /128 with the
+ * default route onlink via the gateway, so that the namespace sends all it sends, to the
+ * others too, to the gateway, where the policy is. IPv6 has no proxy ARP to do that with
+ * but proxy NDP, which takes an entry per address on the bridge; and the host's redirects
+ * ("blue is on-link") go unheeded, as they do not come from the route's gateway.
+ */
+static uint8_t ns_prefix6(const struct fwd_topology *t)
+{
+	return t->isolate ? 128 : t->gateway6.prefix;
+}
+
 static int collect_stale6(int ifindex, const struct in6_addr *addr, uint8_t prefix, void *ctx)
 {
 	struct stale_addrs6 *s = ctx;
 
-	if (s->ns->has6 && !memcmp(addr, &s->ns->addr6, sizeof(*addr))) {
-		s->kept |= prefix == s->keep_prefix;
+	/* The same address with another prefix (isolate came or went) goes, then comes back:
+	 * the kernel keeps one prefix per IPv6 address and takes no second. */
+	if (s->ns->has6 && !memcmp(addr, &s->ns->addr6, sizeof(*addr)) &&
+	    prefix == s->keep_prefix) {
+		s->kept = true;
 		return 0;
 	}
 	if (s->n == sizeof(s->drop) / sizeof(s->drop[0]))
@@ -727,7 +744,7 @@ static int configure_inside6(struct up *u, struct nl_sock *in, size_t i, int ifi
 {
 	const struct fwd_topology *t = u->t;
 	const struct fwd_namespace *ns = &t->namespaces[i];
-	struct stale_addrs6 st = { .ns = ns, .keep_prefix = t->gateway6.prefix };
+	struct stale_addrs6 st = { .ns = ns, .keep_prefix = ns_prefix6(t) };
 	int ret = 0;
 
 	/* No IPv6 now nor at the last up: nothing to look for (a request per namespace less);
@@ -750,7 +767,7 @@ static int configure_inside6(struct up *u, struct nl_sock *in, size_t i, int ifi
 		u->eth6_pending[i] = ifindex;
 		return 0;
 	}
-	if ((ret = nl_route6_replace_default(in, &t->gateway6.addr, ifindex)))
+	if ((ret = nl_route6_replace_default(in, &t->gateway6.addr, ifindex, t->isolate)))
 		return nl_fail(in, ret, ns->name, "cannot set the IPv6 default route");
 	return 0;
 }
@@ -837,9 +854,10 @@ static int add_addrs6(struct up *u)
 		close(nsfd);
 		if (ret)
 			return fail(u, ret, ns->name, "cannot open netlink in namespace");
-		if ((ret = nl_addr6_add(in, ifindex, &ns->addr6, t->gateway6.prefix)))
+		if ((ret = nl_addr6_add(in, ifindex, &ns->addr6, ns_prefix6(t))))
 			nl_fail(in, ret, ns->name, "cannot add its IPv6 address");
-		else if ((ret = nl_route6_replace_default(in, &t->gateway6.addr, ifindex)))
+		else if ((ret = nl_route6_replace_default(in, &t->gateway6.addr, ifindex,
+							  t->isolate)))
 			nl_fail(in, ret, ns->name, "cannot set the IPv6 default route");
 		nl_close(in);
 		if (ret)
@@ -1078,16 +1096,7 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 {
 	const struct fwd_topology *t = &c->topology;
 	struct up u = { .t = t, .o = o, .flush_conntrack = c->flush_conntrack };
-	int ret, lock_all, refused, line6;
-
-	/* IPv6 is built without isolate so far (issue 21): refused before anything changes,
-	 * rather than built as IPv4 only. FILE:LINE: as the parser's and the conflicts'
-	 * messages are written. */
-	if ((line6 = topo_ipv6_line(t)) && t->isolate) {
-		fprintf(stderr, "%s:%d: isolate does not cover IPv6 yet: remove one or the other\n",
-			t->source, line6);
-		return FWD_EXIT_USAGE;
-	}
+	int ret, lock_all, refused;
 
 	u.veth = calloc(t->n_namespaces, sizeof(*u.veth));
 	u.eps = calloc(t->n_namespaces, sizeof(*u.eps));

@@ -144,6 +144,9 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(PASS_NAT6, "pass_nat6")	      /* IPv6 to masquerade left to the kernel's \
 						 ip6tables: a fragment, hop limit 1, over the \
 						 uplink's MTU, not routed out of the uplink */ \
+	X(PASS_ISOLATE6, "pass_isolate6")     /* isolate: IPv6 to another namespace, to the \
+						 kernel, which routes it past ip6tables' \
+						 policy */                                     \
 	X(DROP_TRUNC_ETH, "drop_trunc_eth")   /* shorter than an Ethernet header */              \
 	X(DROP_TRUNC_IPV4, "drop_trunc_ipv4") /* IPv4 header (with options) not all there */     \
 	X(DROP_BAD_VERSION, "drop_bad_version") /* version field not the ethertype's (4, 6) */   \

@@ -1958,6 +1958,7 @@ static void report(double secs)
 		FWD_CNT_DROP_TRUNC_ETH,	     FWD_CNT_DROP_REDIRECT,	   FWD_CNT_DROP_REWRITE,
 		FWD_CNT_DROP_NO_UPLINK_ADDR, FWD_CNT_DROP_ROUTED_IN,	   FWD_CNT_DROP_ISOLATED,
 		FWD_CNT_DROP_CT_FULL,	     FWD_CNT_DROP_NOT_MASQUERADED, FWD_CNT_DROP_TAIL_CALL,
+		FWD_CNT_PASS_ISOLATE6, /* no isolate in the fuzzed labs, as DROP_ISOLATED */
 	};
 	char missing[512] = "";
 	double pct = frames_fed ? 100.0 * translated / frames_fed : 0;

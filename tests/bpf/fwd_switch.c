@@ -591,14 +591,31 @@ static const struct test_case no_ipv6_cases[] = {
 	  .counter = FWD_CNT_PASS_NOT_IPV4 },
 };
 
-/* fwd_tc_ingress, loaded with settings_for_test() less the flags @flags_off, on @table. */
-static void run_tc(const char *what, __u32 flags_off, const struct test_case *table, size_t n)
+/* isolate (FWD_SET_ISOLATE on): IPv6 from one namespace to another goes to the kernel, whose
+ * ip6tables hold the policy, whatever MAC it is sent to; the rest as without. */
+static const struct test_case isolate6_cases[] = {
+	{ "isolate: ipv6 red->blue to blue's MAC passed to the kernel", V6(.payload = 32),
+	  .outcome = PASS, .counter = FWD_CNT_PASS_ISOLATE6 },
+	{ "isolate: ipv6 tcp red->blue via the bridge's MAC passed to the kernel",
+	  V6(.dst = mac_bridge, .proto = IPPROTO_TCP), .outcome = PASS,
+	  .counter = FWD_CNT_PASS_ISOLATE6 },
+	{ "isolate: ipv6 to the gateway passed as without", V6(.dst = mac_bridge, .daddr = 5),
+	  .outcome = PASS, .counter = FWD_CNT_PASS_NO_ENDPOINT },
+	{ "isolate: ipv6 with blue's source address still dropped", V6(.saddr = 2), .outcome = DROP,
+	  .counter = FWD_CNT_DROP_SPOOF_IPV6 },
+};
+
+/* fwd_tc_ingress, loaded with settings_for_test() plus the flags @flags_on less @flags_off, on
+ * @table. */
+static void run_tc(const char *what, __u32 flags_on, __u32 flags_off, const struct test_case *table,
+		   size_t n)
 {
 	struct fwd_tc *tc = fwd_tc__open();
 	int err = tc ? 0 : -errno;
 
 	if (!err) {
 		settings_for_test((struct fwd_settings *)&tc->rodata->fwd_cfg);
+		((struct fwd_settings *)&tc->rodata->fwd_cfg)->flags |= flags_on;
 		((struct fwd_settings *)&tc->rodata->fwd_cfg)->flags &= ~flags_off;
 		err = fwd_tc__load(tc);
 	}
@@ -632,8 +649,11 @@ int main(void)
 	struct fwd_xdp *xdp = NULL;
 	int err;
 
-	run_tc("tc", 0, cases, sizeof(cases) / sizeof(cases[0]));
-	run_tc("tc", FWD_SET_IPV6, no_ipv6_cases, sizeof(no_ipv6_cases) / sizeof(no_ipv6_cases[0]));
+	run_tc("tc", 0, 0, cases, sizeof(cases) / sizeof(cases[0]));
+	run_tc("tc", 0, FWD_SET_IPV6, no_ipv6_cases,
+	       sizeof(no_ipv6_cases) / sizeof(no_ipv6_cases[0]));
+	run_tc("tc", FWD_SET_ISOLATE, 0, isolate6_cases,
+	       sizeof(isolate6_cases) / sizeof(isolate6_cases[0]));
 
 	xdp = fwd_xdp__open();
 	if (!xdp) {

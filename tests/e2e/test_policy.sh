@@ -9,12 +9,54 @@
 #   - each drop counted by its rule: fwdctl stats' rules (bpf), the rules' counters (kernel);
 #   - the same file without those lines: everything reaches everything again, the bridge's
 #     proxy ARP is off again.
+# Then the same policy dual-stack (red and blue with IPv6; the uplink fd77::1), which ip6tables
+# enforces on both datapaths (datapath bpf's programs hand IPv6 between namespaces to the kernel
+# under isolate: pass_isolate6): red reaches blue:80, not blue:81; blue does not reach red:80
+# nor red ping blue, also when red sends to blue's MAC itself; the drops counted by the
+# ip6tables rule; red's address a /128 with an onlink default route; red reaches the gateway,
+# the LAN (masqueraded) and blue's forward on the uplink's IPv6 address (datapath bpf); without
+# isolate, red's address back to /64 and all of it answered.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 sandbox_up || { fail "sandbox"; exit 1; }
 # A second address of the LAN peer, outside the forward's "from".
 ip -n "$LAN" addr add 10.77.0.200/24 dev lan0
+P6=fd00:15:: UP6=fd77::1 LAN6=fd77::2
+if ! ip -n "$HOST" addr add $UP6/64 dev up0 nodad || ! ip -n "$LAN" addr add $LAN6/64 dev lan0 nodad; then
+	fail "IPv6 on the uplink"
+	exit 1
+fi
+
+# dual6 FILE: FILE with IPv6 for the bridge, red and blue, and its prefix masqueraded.
+dual6() {
+	sed -e "s|^bridge vnet0 192.168.15.5/24\$|bridge vnet0 192.168.15.5/24 ${P6}5/64|" \
+		-e "s|^\(namespace $P-red  *192.168.15.1\)\$|\1 ${P6}1|" \
+		-e "s|^\(namespace $P-blue  *192.168.15.2\)\$|\1 ${P6}2|" \
+		-e "s|^masquerade 192.168.15.0/24\$|&\nmasquerade ${P6}/64|" "$1"
+}
+# server6 NS PORT: an IPv6 TCP server answering with the peer's address.
+server6() {
+	# shellcheck disable=SC2016 # $SOCAT_PEERADDR is for the shell socat starts
+	sandbox_spawn "$1" /dev/null socat "TCP6-LISTEN:$2,ipv6only=1,reuseaddr,fork" SYSTEM:'echo $SOCAT_PEERADDR'
+	wait_for 3000 listening "$1" tcp "$2" || fail "server6 $1/$2 did not start"
+}
+# ask6 NS tcp ADDR PORT: ask's answer, an IPv6 address in RFC 5952's form (socat writes all 8
+# groups in full).
+ask6() {
+	ask "$@" | tr -d '[]' | python3 -c '
+import ipaddress, sys
+a = sys.stdin.read().strip()
+print(ipaddress.ip_address(a).compressed if a else "")'
+}
+pingable_6() { in_ns "$1" ping -6 -c 1 -W 1 -q "$2" >/dev/null 2>&1; }
+# isolate6_drops TOPO: the packets ip6tables' isolate DROP rule counted.
+isolate6_drops() {
+	in_ns "$HOST" ip6tables-save -c -t filter |
+		sed -n "s/^\[\([0-9]*\):.*-A FWD-$1-FWD -i vnet0 -o vnet0 -j DROP$/\1/p"
+}
+# addr6_of NS: its global IPv6 address with the prefix length.
+addr6_of() { ip -n "$1" -6 -o addr show dev eth0 scope global | awk '{print $4}'; }
 
 # udp_from NS SRC ADDR PORT: one datagram from SRC (bound), the answer or "" within 3 s.
 udp_from() {
@@ -144,6 +186,48 @@ for dp in bpf kernel; do
 	check "$T red -> blue over IPv6 link-local now answered" pingable6 "$P-red" "$(ll_of "$P-blue")"
 	check_eq "$T the bridge's proxy ARP off again" "0 0" \
 		"$(in_ns "$HOST" cat /proc/sys/net/ipv4/conf/vnet0/proxy_arp /proc/sys/net/ipv4/conf/vnet0/proxy_arp_pvlan | xargs)"
+	stop_servers
+
+	# The same policy, dual-stack.
+	dual6 "$conf" >"$WORK/$topo-policy6.conf"
+	dual6 "$plain" >"$WORK/$topo-plain6.conf"
+	check "$T up with isolate, dual-stack" "$FWDCTL" -q -n "$HOST" up "$WORK/$topo-policy6.conf"
+	server6 "$P-blue" 80
+	server6 "$P-blue" 81
+	server6 "$P-red" 80
+	in_ns "$P-blue" ip6tables -I INPUT -s "${P6}1" -p tcp --dport 81 -m comment --comment fwdblue81
+	check_eq "$T red's IPv6 address is a /128" "${P6}1/128" "$(addr6_of "$P-red")"
+	check "$T ... its default route onlink via the gateway" \
+		grep -q "^default via ${P6}5 dev eth0 .*onlink" <<<"$(ip -n "$P-red" -6 route show default)"
+	[ "$dp" = bpf ] && passed6=$(fwd_counter "$topo" pass_isolate6)
+	drops6=$(isolate6_drops "$topo")
+	check_eq "$T red -> blue:80 over IPv6 (allowed): blue sees red" "${P6}1" \
+		"$(ask6 "$P-red" tcp "${P6}2" 80)"
+	check_eq "$T red -> blue:81 over IPv6: nothing" "" "$(ask6 "$P-red" tcp "${P6}2" 81)"
+	check_eq "$T blue -> red:80 over IPv6: nothing" "" "$(ask6 "$P-blue" tcp "${P6}1" 80)"
+	check "$T red -> blue ping over IPv6: nothing" not pingable_6 "$P-red" "${P6}2"
+	check "$T ... isolate's IPv6 drops counted by the ip6tables rule ($drops6 -> $(isolate6_drops "$topo"))" \
+		test "$(isolate6_drops "$topo")" -ge $((drops6 + 3))
+	[ "$dp" = bpf ] && check "$T ... the programs handed IPv6 between namespaces to the kernel (pass_isolate6 $passed6 -> $(fwd_counter "$topo" pass_isolate6))" \
+		test "$(fwd_counter "$topo" pass_isolate6)" -gt "$passed6"
+	# A hostile red sends to blue's own MAC, past the gateway: not switched, and the bridge's
+	# isolated ports drop it.
+	ip -n "$P-red" -6 neigh replace "${P6}2" lladdr "$(mac_of "$P-blue")" dev eth0 nud permanent
+	ip -n "$P-red" -6 route replace "${P6}2/128" dev eth0
+	check_eq "$T red -> blue:81 over IPv6 sent to blue's MAC itself: nothing" "" \
+		"$(ask6 "$P-red" tcp "${P6}2" 81)"
+	check_eq "$T ... blue saw no segment of red's to port 81 at all" 0 \
+		"$(in_ns "$P-blue" ip6tables -nvxL INPUT | awk '/fwdblue81/ {print $1}')"
+	ip -n "$P-red" -6 route del "${P6}2/128" dev eth0
+	ip -n "$P-red" -6 neigh del "${P6}2" dev eth0
+	check "$T red pings its gateway over IPv6" pingable_6 "$P-red" "${P6}5"
+	check "$T red pings the LAN over IPv6 (masqueraded)" pingable_6 "$P-red" "$LAN6"
+	[ "$dp" = bpf ] && check_eq "$T red reaches blue's forward on [$UP6]:8080 over IPv6" \
+		"${P6}1" "$(ask6 "$P-red" tcp "$UP6" 8080)"
+	check "$T up without the policy lines, dual-stack" "$FWDCTL" -q -n "$HOST" up "$WORK/$topo-plain6.conf"
+	check_eq "$T red's IPv6 address back to /64" "${P6}1/64" "$(addr6_of "$P-red")"
+	check_eq "$T blue -> red:80 over IPv6 now answered" "${P6}2" "$(ask6 "$P-blue" tcp "${P6}1" 80)"
+	check "$T red -> blue ping over IPv6 now answered" pingable_6 "$P-red" "${P6}2"
 	stop_servers
 	check "$T down" "$FWDCTL" -q -n "$HOST" down "$topo"
 done
