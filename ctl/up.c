@@ -708,9 +708,9 @@ static int remove_stale_addrs(struct nl_sock *in, const struct fwd_namespace *ns
 /*
  * The prefix of a namespace's IPv6 address: the bridge's, or under isolate a /128 with the
  * default route onlink via the gateway, so that the namespace sends all it sends, to the
- * others too, to the gateway, where the policy is. IPv6 has no proxy ARP to do that with
- * but proxy NDP, which takes an entry per address on the bridge; and the host's redirects
- * ("blue is on-link") go unheeded, as they do not come from the route's gateway.
+ * others too, to the gateway, where the policy is. (IPv6 has no proxy ARP to do that with,
+ * only proxy NDP, which takes an entry per address on the bridge.) The host's redirects
+ * ("blue is on-link") would undo it: ip6tables drops them (FWD-T-HOST, ctl/ipt.c).
  */
 static uint8_t ns_prefix6(const struct fwd_topology *t)
 {
