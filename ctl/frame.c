@@ -23,10 +23,14 @@ void frame_json_add(json_t *doc, const struct fwd_frame_info *f)
 {
 	if (f->ethertype)
 		json_object_set_new(doc, "ethertype", json_integer(f->ethertype));
-	if (f->has_ipv4) {
+	if (f->has_ip) {
 		json_object_set_new(doc, "proto", frame_proto_json(f->proto));
-		json_object_set_new(doc, "src", json_string(fwd_ip_str(f->tuple.src)));
-		json_object_set_new(doc, "dst", json_string(fwd_ip_str(f->tuple.dst)));
+		json_object_set_new(doc, "src",
+				    json_string(f->tuple.v6 ? fwd_ip6_str(&f->tuple.src6)
+							    : fwd_ip_str(f->tuple.src)));
+		json_object_set_new(doc, "dst",
+				    json_string(f->tuple.v6 ? fwd_ip6_str(&f->tuple.dst6)
+							    : fwd_ip_str(f->tuple.dst)));
 	}
 	if (f->has_ports) {
 		json_object_set_new(doc, "sport", json_integer(f->tuple.sport));
@@ -46,6 +50,9 @@ void frame_flow_text(json_t *doc, char *buf, size_t len)
 
 	if (!src || !dst)
 		snprintf(buf, len, "-");
+	else if (sport && dport && strchr(src, ':')) /* IPv6: [ADDR]:PORT, as fwdctl ct writes */
+		snprintf(buf, len, "[%s]:%" JSON_INTEGER_FORMAT " -> [%s]:%" JSON_INTEGER_FORMAT,
+			 src, json_integer_value(sport), dst, json_integer_value(dport));
 	else if (sport && dport)
 		snprintf(buf, len, "%s:%" JSON_INTEGER_FORMAT " -> %s:%" JSON_INTEGER_FORMAT, src,
 			 json_integer_value(sport), dst, json_integer_value(dport));

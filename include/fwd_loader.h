@@ -239,9 +239,9 @@ int loader_cgroup_v2_root(char *buf, size_t len);
 /* What the first bytes of a frame (from its Ethernet header) say, as far as they go. */
 struct fwd_frame_info {
 	uint16_t ethertype; /* 0 when shorter than an Ethernet header; one 802.1Q tag skipped */
-	bool has_ipv4, has_ports, has_icmp;
-	uint8_t proto;		   /* has_ipv4: IPPROTO_* */
-	struct fwd_ct_tuple tuple; /* has_ipv4: addresses; has_ports: TCP or UDP ports too */
+	bool has_ip, has_ports, has_icmp; /* has_ip: an IPv4 or IPv6 header (tuple.v6) */
+	uint8_t proto;		   /* has_ip: IPPROTO_* (IPv6: after its extension headers) */
+	struct fwd_ct_tuple tuple; /* has_ip: addresses; has_ports: TCP or UDP ports too */
 	uint8_t icmp_type, icmp_code;
 };
 void loader_frame_decode(const uint8_t *frame, size_t len, struct fwd_frame_info *out);

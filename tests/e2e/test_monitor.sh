@@ -4,7 +4,8 @@
 #     shows in `monitor -j` with that reason, the uplink as its interface, its addresses and
 #     ports; a forwarded connection shows as "new" (dnat, original and translated tuples), and
 #     `ct flush` of it as "deleted"; a masqueraded one as "new" snat with the uplink's address;
-#   - --ct shows connections only, --drops drops only;
+#   - --ct shows connections only, --drops drops only; a dropped IPv6 datagram (red, dual-stack,
+#     sending from an address not its own) with its IPv6 addresses and ports;
 #   - a second monitor of the same topology is refused (exit 1) while the first runs, and one
 #     may start once it stopped: the first switched the events off;
 #   - under a flood of dropped frames and --rate 50, no more than 50 events a second are
@@ -17,6 +18,10 @@
 sandbox_up || { fail "sandbox"; exit 1; }
 T=$P
 conf=$(lab_conf "$T" bpf)
+# Dual-stack red, for an IPv6 drop.
+sed -i -e "s|^bridge vnet0 192.168.15.5/24\$|& fd00:15::5/64|" \
+	-e "s|^namespace $P-red  *192.168.15.1\$|& fd00:15::1|" \
+	-e "s|^namespace $P-blue  *192.168.15.2\$|& fd00:15::2|" "$conf"
 "$FWDCTL" -q -n "$HOST" up "$conf" || { fail "up"; exit 1; }
 # The LAN may aim at the namespaces' subnet through the host: fwd drops what is no forward.
 ip -n "$LAN" route add 192.168.15.0/24 via $UPLINK_ADDR
@@ -83,11 +88,22 @@ monitor_start "$out" --drops
 ask "$LAN" tcp $UPLINK_ADDR 80 >/dev/null
 ask "$LAN" tcp 192.168.15.3 80 >/dev/null
 forged_udp "$P-red" 192.168.15.99 "$LAN_ADDR"
+# red sends IPv6 from fd00:15::99, to blue's MAC it knows (no neighbour solicitation first)
+ip -n "$P-red" addr add fd00:15::99/64 dev eth0 nodad
+ip -n "$P-red" -6 neigh replace fd00:15::2 lladdr "$(mac_of "$P-blue")" dev eth0 nud permanent
+in_ns "$P-red" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("fd00:15::99", 40406))
+s.sendto(b"spf6\n", ("fd00:15::2", 9999))'
 wait_for 3000 grep -q drop_spoof_ipv4 "$out"
+wait_for 3000 grep -q drop_spoof_ipv6 "$out"
 monitor_stop
 check_eq "--drops: no connection shown" 0 "$(events "$out" 'e["event"] not in ("drop", "summary")')"
 check_eq "--drops: red's forged datagram, with red as its namespace" 1 \
 	"$(events "$out" 'e["event"] == "drop" and e["reason"] == "drop_spoof_ipv4" and e.get("namespace") == "'"$P-red"'" and e["src"] == "192.168.15.99"')"
+check_eq "--drops: red's IPv6 datagram from an address not its own, with its addresses and ports" 1 \
+	"$(events "$out" 'e["event"] == "drop" and e["reason"] == "drop_spoof_ipv6" and e.get("namespace") == "'"$P-red"'" and e["proto"] == "udp" and e["src"] == "fd00:15::99" and e["dst"] == "fd00:15::2" and e["sport"] == 40406 and e["dport"] == 9999')"
 check "--drops: the drop shown" test "$(events "$out" 'e["event"] == "drop" and e["dst"] == "192.168.15.3"')" -ge 1
 check_eq "stopped, the monitor switched the datapath's events off" 0 \
 	"$(bpftool -j map dump pinned "/sys/fs/bpf/fwd/$T/fwd_monitor" | python3 -c '

@@ -29,11 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	loader_frame_decode(data, size, &f);
 	if (size < 14 && f.ethertype)
 		fuzz_broken("an ethertype from fewer than 14 bytes", (const char *)data, size);
-	if ((f.has_ports || f.has_icmp) && !f.has_ipv4)
-		fuzz_broken("ports or an ICMP type without an IPv4 header", (const char *)data,
-			    size);
-	if (f.has_ipv4 && size < 14 + 20)
-		fuzz_broken("an IPv4 header from fewer than 34 bytes", (const char *)data, size);
+	if ((f.has_ports || f.has_icmp) && !f.has_ip)
+		fuzz_broken("ports or an ICMP type without an IP header", (const char *)data, size);
+	if (f.has_ip && size < 14 + (f.tuple.v6 ? 40 : 20))
+		fuzz_broken("an IP header from fewer bytes than it has", (const char *)data, size);
 	doc = json_object();
 	if (!doc)
 		abort();
