@@ -246,3 +246,76 @@ int ct6_prune(const struct ct_fds *fds, const struct fwd_topology *t, const stru
 			 t->name, n);
 	return err;
 }
+
+/* ---- into a table of another size, as ct_copy() ---- */
+
+static bool ct6_is_assured(const struct fwd_ct6_key *k, const struct fwd_ct6_entry *e, void *want)
+{
+	return !!(e->c.track.flags & FWD_CT_F_ASSURED) == *(bool *)want;
+}
+
+/* @e under @key into @fd without a slot (fwd_ct_start adopts it), if not there; 0 or -errno. */
+static int ct6_copy_entry(int fd, const struct fwd_ct6_key *key, struct fwd_ct6_entry *e)
+{
+	e->c.slot = FWD_CT_NO_SLOT;
+	return bpf_map_update_elem(fd, key, e, BPF_NOEXIST) ? -errno : 0;
+}
+
+/* Is the entry under @reply in @fd the REPLY half of the connection @orig? */
+static bool ct6_reply_of(int fd, const struct fwd_ct6_key *reply, const struct fwd_ct6_key *orig)
+{
+	struct fwd_ct6_entry e;
+
+	return !bpf_map_lookup_elem(fd, reply, &e) && e.c.dir == FWD_CT_DIR_REPLY &&
+	       !memcmp(&e.peer, orig, sizeof(*orig));
+}
+
+int ct6_copy(int old_fd, int new_fd, size_t *copied, size_t *lost)
+{
+	struct fwd_ct6_entry o, r;
+	int err = 0;
+
+	*copied = *lost = 0;
+	for (int pass = 0; pass < 2 && !err; pass++) {
+		bool assured = pass == 0;
+		struct fwd_ct6_key *keys = NULL;
+		size_t n = 0;
+
+		err = ct6_collect(old_fd, ct6_is_assured, &assured, &keys, &n);
+		for (size_t i = 0; i < n && !err; i++) {
+			int e1, e2;
+
+			if (bpf_map_lookup_elem(old_fd, &keys[i], &o) ||
+			    bpf_map_lookup_elem(old_fd, &o.peer, &r))
+				continue; /* expired meanwhile, or half made */
+			/* REPLY first, as the datapath inserts them. */
+			e1 = ct6_copy_entry(new_fd, &o.peer, &r);
+			if ((e1 == -EEXIST && !ct6_reply_of(new_fd, &o.peer, &keys[i])) ||
+			    (e1 && e1 != -EEXIST)) {
+				(*lost)++; /* the port went to another one, or the table is full */
+				continue;
+			}
+			e2 = ct6_copy_entry(new_fd, &keys[i], &o);
+			if (!e2) {
+				(*copied)++;
+			} else if (e2 != -EEXIST) {
+				if (!e1)
+					bpf_map_delete_elem(new_fd, &o.peer);
+				(*lost)++;
+			}
+		}
+		free(keys);
+	}
+	return err;
+}
+
+int ct6_recent_move(int old_fd, int new_fd)
+{
+	struct fwd_ct6_key key;
+
+	/* BPF_EXIST: a smaller queue forgets its oldest, as the datapath's pushes do. */
+	while (!bpf_map_lookup_and_delete_elem(old_fd, NULL, &key))
+		if (bpf_map_update_elem(new_fd, NULL, &key, BPF_EXIST))
+			return -errno;
+	return 0;
+}

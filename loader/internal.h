@@ -125,6 +125,10 @@ int ct6_flush(const char *topology, const struct fwd_ct_filter *f, size_t *flush
  * (!@dnat6) or their forward removed or retargeted. @fds: fwd_ct6 and fwd_ct6_delete. */
 int ct6_prune(const struct ct_fds *fds, const struct fwd_topology *t, const struct fwd_runtime *rt,
 	      bool snat6, bool dnat6);
+/* As ct_copy() and ct_recent_move(), for fwd_ct6 and fwd_ct6_recent: a re-`up` that changes
+ * the table's size carries the IPv6 connections over. */
+int ct6_copy(int old_fd, int new_fd, size_t *copied, size_t *lost);
+int ct6_recent_move(int old_fd, int new_fd);
 
 /* cgroup.c
  *

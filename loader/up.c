@@ -41,6 +41,8 @@ struct up_ct {
 	char path[UP_CT_N][PATH_MAX];
 	bool new_table; /* fwd_ct is new (none pinned, or replaced): all its slots free */
 	bool fill6;	/* fwd_ct6 is new, or was never filled: all its slots free */
+	int old6_fd, old6_recent_fd; /* fwd_ct6 and its recent queue of another size, to carry
+				      * over: their pins went, the old program holds them */
 };
 
 static void up_ct_maps(struct fwd_tc *skel, struct bpf_map *maps[UP_CT_N])
@@ -139,14 +141,29 @@ static bool up_pin_same_shape(struct bpf_map *map, const char *path)
 	return same;
 }
 
+/* Does the pinned fwd_ct6 @fd hold entries of the new program's layout? */
+static bool up_ct6_layout_ok(int fd, struct fwd_tc *skel)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	       info.type == bpf_map__type(skel->maps.fwd_ct6) &&
+	       info.key_size == bpf_map__key_size(skel->maps.fwd_ct6) &&
+	       info.value_size == bpf_map__value_size(skel->maps.fwd_ct6);
+}
+
 /*
  * fwd_ct6 (NAT66) and its queues and slots, pinned and kept while their shape holds. A new
- * shape (another `conntrack max`, masquerade6 added or gone: one slot without) starts them
- * empty: IPv6 connections are not yet carried into a table of another size as IPv4's are.
- * *@fill: the table is new, or an `up` stopped before filling its free slots.
+ * shape (another `conntrack max`, masquerade6 added or gone: one slot without) gets new maps,
+ * pinned at once; the connections of the old table and its recent queue are carried over
+ * (up_ct6_copy, before and after the swap) when the new one is NAT66's, as IPv4's are. Unlike
+ * IPv4's, the old pins go first: the old program keeps its maps until it is replaced, and what
+ * it adds meanwhile is copied after the swap. @ct->fill6: the table is new, or an `up` stopped
+ * before filling its free slots.
  */
 static int up_prepare_ct6(struct fwd_tc *skel, const char *topology, const struct fwd_runtime *rt,
-			  bool *fill)
+			  struct up_ct *ct)
 {
 	struct bpf_map *maps[] = { skel->maps.fwd_ct6, skel->maps.fwd_ct6_recent,
 				   skel->maps.fwd_ct6_slots, skel->maps.fwd_ct6_free };
@@ -160,10 +177,18 @@ static int up_prepare_ct6(struct fwd_tc *skel, const char *topology, const struc
 		return err;
 	bool renew = rt->ct_flush || !up_pin_same_shape(skel->maps.fwd_ct6, ct_path);
 
-	*fill = renew || up_ct_unfilled(ct_path, free_path);
-	if (renew && !rt->ct_flush && !access(ct_path, F_OK))
-		fwd_info("topology %s: IPv6 connection table of %u connections, starting empty\n",
-			 topology, bpf_map__max_entries(skel->maps.fwd_ct6) / 2);
+	ct->fill6 = renew || up_ct_unfilled(ct_path, free_path);
+	/* A table of NAT66 (more than its one slot) takes the old one's connections. */
+	if (renew && !rt->ct_flush && bpf_map__max_entries(skel->maps.fwd_ct6) > 2) {
+		ct->old6_fd = bpf_obj_get(ct_path);
+		err = pins_path(path, topology, FWD_MAP_CT6_RECENT);
+		if (!err && ct->old6_fd >= 0)
+			ct->old6_recent_fd = bpf_obj_get(path);
+		if (ct->old6_fd >= 0 && !up_ct6_layout_ok(ct->old6_fd, skel)) {
+			close(ct->old6_fd); /* an older fwd's layout: nothing to carry */
+			ct->old6_fd = -1;
+		}
+	}
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		err = pins_path(path, topology, bpf_map__name(maps[i]));
 		if (err)
@@ -213,6 +238,33 @@ static void up_ct_start_prepare(int try)
  * Run fwd_ct_start: slots for a new table (@flags FWD_CT_START_FILL), for copied connections
  * (FWD_CT_START_ADOPT), and the sweep started over with the new program.
  */
+/*
+ * The old fwd_ct6's connections into the new one (again after the swap: what the old program
+ * added meanwhile), and its recent queue the first time.
+ */
+static int up_ct6_copy(struct fwd_tc *skel, struct up_ct *ct, const char *topology, bool again)
+{
+	size_t copied, lost;
+	int err;
+
+	if (ct->old6_fd < 0)
+		return 0;
+	err = ct6_copy(ct->old6_fd, bpf_map__fd(skel->maps.fwd_ct6), &copied, &lost);
+	if (err)
+		return fwd_fail(err, FWD_MAP_CT6, "cannot copy the IPv6 connections");
+	if (!again || copied)
+		fwd_info("topology %s: %zu IPv6 connections carried over into the new table%s\n",
+			 topology, copied, again ? " (opened during the swap)" : "");
+	if (lost)
+		fwd_warn("topology %s: %zu IPv6 connections could not be carried over (the new "
+			 "table of %u is full, or their port was taken meanwhile)\n",
+			 topology, lost, bpf_map__max_entries(skel->maps.fwd_ct6) / 2);
+	if (!again && ct->old6_recent_fd >= 0 &&
+	    (err = ct6_recent_move(ct->old6_recent_fd, bpf_map__fd(skel->maps.fwd_ct6_recent))))
+		return fwd_fail(err, FWD_MAP_CT6_RECENT, "cannot move the recent IPv6 connections");
+	return 0;
+}
+
 static int up_ct_start(struct fwd_tc *skel, __u8 flags)
 {
 	char frame[64] = { 0 }; /* a tc test run wants an Ethernet header's worth */
@@ -283,7 +335,7 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const stru
 			return err;
 	}
 	/* fwd_trace is a test hook: never pinned, and a single slot. */
-	err = up_prepare_ct6(skel, topology, rt, &ct->fill6);
+	err = up_prepare_ct6(skel, topology, rt, ct);
 	return err ? err : up_prepare_ct(skel, topology, rt, ct);
 }
 
@@ -333,12 +385,12 @@ static int up_ct_swap(struct fwd_tc *skel, struct up_ct *ct, const char *topolog
 		if (err)
 			return err;
 	}
-	if (!ct->replace[UP_CT])
-		return 0;
-	err = up_ct_copy(skel, ct, topology, true);
-	if (!err && ct->old_fd[UP_CT] >= 0)
+	err = up_ct6_copy(skel, ct, topology, true);
+	if (!err && ct->replace[UP_CT])
+		err = up_ct_copy(skel, ct, topology, true);
+	if (!err && (ct->old_fd[UP_CT] >= 0 || ct->old6_fd >= 0))
 		err = up_ct_start(skel, FWD_CT_START_ADOPT);
-	if (err)
+	if (err || !ct->replace[UP_CT])
 		return err;
 	fwd_info("topology %s: connection table of %u connections in place\n", topology,
 		 bpf_map__max_entries(skel->maps.fwd_ct) / 2);
@@ -350,6 +402,10 @@ static void up_ct_close(struct up_ct *ct)
 	for (int i = 0; i < UP_CT_N; i++)
 		if (ct->old_fd[i] >= 0)
 			close(ct->old_fd[i]);
+	if (ct->old6_fd >= 0)
+		close(ct->old6_fd);
+	if (ct->old6_recent_fd >= 0)
+		close(ct->old6_recent_fd);
 }
 
 /* NAT66 in BPF: masquerade6 lines, and an uplink with a global IPv6 address. */
@@ -671,6 +727,7 @@ int loader_up_start(const struct fwd_topology *t, const struct fwd_runtime *rt,
 	job->rt.n_endpoints = 0;
 	for (int i = 0; i < UP_CT_N; i++)
 		job->ct.old_fd[i] = -1;
+	job->ct.old6_fd = job->ct.old6_recent_fd = -1;
 	/* Without a thread (none to be had), the load is done here. */
 	job->threaded = !pthread_create(&job->thread, NULL, up_load_thread, job);
 	if (!job->threaded)
@@ -779,11 +836,14 @@ int loader_up_finish(struct loader_up_job *job, const struct fwd_runtime *rt)
 	/* A new table: filled from the old one as late as can be, right before the swap. */
 	if (!err && ct.replace[UP_CT])
 		err = up_ct_copy(skel, &ct, t->name, false);
+	if (!err)
+		err = up_ct6_copy(skel, &ct, t->name, false);
 	/* Before any packet: a new table's slots, the copies' slots, the sweep. */
 	if (!err)
-		err = up_ct_start(skel, (ct.new_table ? FWD_CT_START_FILL : 0) |
-					    (ct.fill6 ? FWD_CT_START_FILL6 : 0) |
-					    (ct.old_fd[UP_CT] >= 0 ? FWD_CT_START_ADOPT : 0));
+		err = up_ct_start(
+		    skel, (ct.new_table ? FWD_CT_START_FILL : 0) |
+			      (ct.fill6 ? FWD_CT_START_FILL6 : 0) |
+			      (ct.old_fd[UP_CT] >= 0 || ct.old6_fd >= 0 ? FWD_CT_START_ADOPT : 0));
 	if (err)
 		goto end_destroy;
 	/* Replies find their namespace through fwd_endpoints: the uplink goes after it. */

@@ -1,22 +1,23 @@
 #!/bin/bash
-# IPv6 beside IPv4 (issue 21, so far), on both datapaths: datapath kernel builds it with the
-# bridge, routing and ip6tables; datapath bpf's programs switch IPv6 between namespaces and hold
-# each namespace to its address (neighbour advertisements too), and pass the rest to the kernel,
-# which carries it the same way (NAT66 in BPF is still to come); isolate refuses it before
-# anything changes. The lab dual-stack: red and blue with IPv6 addresses in fd00:15::/64 (green
-# without), the bridge fd00:15::5, masquerade of the prefix out of the uplink (fd77::1, the LAN
-# fd77::2). Checked: the addresses ready at once (no DAD) and the IPv6 default route; ping, TCP
-# and UDP between namespaces and to the gateway, a bulk transfer that netfilter sees only on
-# datapath kernel; out to the LAN masqueraded (the LAN sees
+# IPv6 beside IPv4 (issue 21), on both datapaths: datapath kernel builds it with the bridge,
+# routing and ip6tables; datapath bpf's programs switch IPv6 between namespaces, hold each
+# namespace to its address (neighbour advertisements too), masquerade it (NAT66) and forward it
+# (DNAT66), and pass the rest to the kernel. The lab dual-stack: red and blue with IPv6
+# addresses in fd00:15::/64 (green without), the bridge fd00:15::5, masquerade of the prefix out
+# of the uplink (fd77::1, the LAN fd77::2). Checked: the addresses ready at once (no DAD) and the
+# IPv6 default route; ping, TCP and UDP between namespaces and to the gateway, a bulk transfer
+# that netfilter sees only on datapath kernel; out to the LAN masqueraded (the LAN sees
 # fd77::1), also when the host must solicit a namespace's MAC itself, and ICMPv6 errors back
-# translated; forwards to blue published on the uplink's IPv6 address (TCP, UDP, hairpin, the
-# client's address kept); the LAN reaches no namespace by its own address and its spoofed
-# sources of the prefix are dropped; a namespace sending from an address not its own, or green
-# sending IPv6 at all, reaches nobody; on datapath bpf a namespace advertising the gateway's
-# address changes no neighbour's cache; a second topology with an overlapping prefix is refused;
-# never a frame from fd00:15::/64 on the LAN; a re-up changes nothing, removed addresses go
-# (one, then all IPv6), and down restores forwarding and removes fwd's ip6tables chains, also
-# with an IPv4-only topology still up.
+# translated; on datapath bpf, the programs' counters, fwdctl ct's listing and flush, and a
+# re-up with another conntrack max that carries a running IPv6 transfer over; forwards to blue
+# published on the uplink's IPv6 address (TCP, UDP, hairpin, the client's address kept); the
+# LAN reaches no namespace by its own address and its spoofed sources of the prefix are
+# dropped; a namespace sending from an address not its own, or green sending IPv6 at all,
+# reaches nobody; on datapath bpf a namespace advertising the gateway's address changes no
+# neighbour's cache; a second topology with an overlapping prefix is refused; never a frame
+# from fd00:15::/64 on the LAN; a re-up changes nothing, removed addresses go (one, then all
+# IPv6), and down restores forwarding and removes fwd's ip6tables chains, also with an
+# IPv4-only topology still up. (isolate with IPv6: test_policy.sh.)
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -42,6 +43,13 @@ lan6_count() {
 	in_ns "$LAN" ip6tables -t raw -nvxL PREROUTING | awk -v c="$1" '$0 ~ c {n += $1} END {print n + 0}'
 }
 forwarding6() { in_ns "$HOST" sysctl -n net.ipv6.conf.all.forwarding; }
+# pin_max_entries MAP: max_entries of the topology's pinned MAP (status -j).
+pin_max_entries() {
+	"$FWDCTL" -j -n "$HOST" status "$T" | python3 -c '
+import json, sys
+pins = {p["name"]: p for p in json.load(sys.stdin)["bpf"]["pins"]}
+print(pins.get(sys.argv[1], {}).get("max_entries", "none"))' "$1"
+}
 fwd6_before=$(forwarding6)
 before=$(snapshot)
 
@@ -215,6 +223,47 @@ print(len(c), " ".join(sorted({x["translated"]["src"] + "/" + x["proto"] for x i
 			sh -c "'$FWDCTL' -n '$HOST' ct '$T' | grep -q '\[${PREFIX6}1\]:[0-9]* -> \[$LAN6\]:7000'"
 		check "$D fwdctl ct flush namespace red" "$FWDCTL" -q -n "$HOST" ct "$T" flush namespace "$P-red"
 		check_eq "$D ... and red's IPv6 connections are gone" "0 " "$(ct6)"
+		# A re-up with another conntrack max carries the IPv6 connections over: a masqueraded
+		# transfer across it goes on (from port 20500, outside snat-ports), and an unanswered
+		# datagram's entry, which no later packet could make again, is still there.
+		in_ns "$LAN" sh -c "socat -u TCP6-LISTEN:7041,reuseaddr - | wc -c >'$WORK/rx6'" &
+		wait_for 3000 listening "$LAN" tcp 7041
+		in_ns "$P-red" timeout 30 python3 -c '
+import socket, sys, time
+c = socket.create_connection((sys.argv[1], 7041), timeout=5, source_address=("::", 20500))
+chunk, sent, end = b"x" * 65536, 0, time.time() + 4
+while time.time() < end:
+    c.sendall(chunk)
+    sent += len(chunk)
+    time.sleep(0.01)
+c.shutdown(socket.SHUT_WR)
+c.recv(1)
+print(sent)' "$LAN6" >"$WORK/sent6" 2>&1 &
+		sender=$!
+		flow6="\[${PREFIX6}1\]:20500 -> \[$LAN6\]:7041 .* established "
+		wait_for 3000 sh -c "'$FWDCTL' -n '$HOST' ct '$T' | grep -q '$flow6'"
+		# And an unanswered datagram that nothing follows: only a copy keeps its entry.
+		in_ns "$P-red" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::", 40666))
+s.sendto(b"x", (sys.argv[1], 9))' "$LAN6"
+		udp6="\[${PREFIX6}1\]:40666 -> \[$LAN6\]:9 "
+		wait_for 3000 sh -c "'$FWDCTL' -n '$HOST' ct '$T' | grep -q '$udp6'"
+		{ cat "$WORK/lab6.conf"; echo "conntrack max 4096"; } >"$WORK/ct6.conf"
+		check "$D up again with conntrack max 4096, during an IPv6 transfer" \
+			"$FWDCTL" -q -n "$HOST" up "$WORK/ct6.conf"
+		check_eq "$D ... fwd_ct6 now holds 8192 entries" 8192 "$(pin_max_entries fwd_ct6)"
+		check "$D ... fwdctl ct still lists the transfer, established" \
+			sh -c "'$FWDCTL' -n '$HOST' ct '$T' | grep -q '$flow6'"
+		check "$D ... and the unanswered datagram's entry, carried over" \
+			sh -c "'$FWDCTL' -n '$HOST' ct '$T' | grep -q '$udp6'"
+		wait "$sender"
+		wait_for 5000 test -s "$WORK/rx6"
+		sent=$(cat "$WORK/sent6")
+		check "$D ... and it went on: all of it arrived ($(cat "$WORK/rx6") of $sent bytes)" \
+			test -n "$sent" -a "$sent" = "$(cat "$WORK/rx6")"
+		check "$D up again with the default conntrack max" "$FWDCTL" -q -n "$HOST" up "$WORK/lab6.conf"
 	else
 		check "$D nf_conntrack masqueraded the connections to the LAN (the control)" \
 			test "$ct7000" -gt 0
