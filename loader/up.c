@@ -238,6 +238,20 @@ static void up_ct_start_prepare(int try)
  * Run fwd_ct_start: slots for a new table (@flags FWD_CT_START_FILL), for copied connections
  * (FWD_CT_START_ADOPT), and the sweep started over with the new program.
  */
+/* What a copy into a new table (of @conns connections) carried over and lost, said; @family:
+ * "" or "IPv6 ". @again: the copy after the swap, quiet when it found nothing new. */
+static void up_ct_copied(const char *topology, const char *family, size_t copied, size_t lost,
+			 bool again, unsigned int conns)
+{
+	if (!again || copied)
+		fwd_info("topology %s: %zu %sconnections carried over into the new table%s\n",
+			 topology, copied, family, again ? " (opened during the swap)" : "");
+	if (lost)
+		fwd_warn("topology %s: %zu %sconnections could not be carried over (the new "
+			 "table of %u is full, or their port was taken meanwhile)\n",
+			 topology, lost, family, conns);
+}
+
 /*
  * The old fwd_ct6's connections into the new one (again after the swap: what the old program
  * added meanwhile), and its recent queue the first time.
@@ -252,13 +266,8 @@ static int up_ct6_copy(struct fwd_tc *skel, struct up_ct *ct, const char *topolo
 	err = ct6_copy(ct->old6_fd, bpf_map__fd(skel->maps.fwd_ct6), &copied, &lost);
 	if (err)
 		return fwd_fail(err, FWD_MAP_CT6, "cannot copy the IPv6 connections");
-	if (!again || copied)
-		fwd_info("topology %s: %zu IPv6 connections carried over into the new table%s\n",
-			 topology, copied, again ? " (opened during the swap)" : "");
-	if (lost)
-		fwd_warn("topology %s: %zu IPv6 connections could not be carried over (the new "
-			 "table of %u is full, or their port was taken meanwhile)\n",
-			 topology, lost, bpf_map__max_entries(skel->maps.fwd_ct6) / 2);
+	up_ct_copied(topology, "IPv6 ", copied, lost, again,
+		     bpf_map__max_entries(skel->maps.fwd_ct6) / 2);
 	if (!again && ct->old6_recent_fd >= 0 &&
 	    (err = ct6_recent_move(ct->old6_recent_fd, bpf_map__fd(skel->maps.fwd_ct6_recent))))
 		return fwd_fail(err, FWD_MAP_CT6_RECENT, "cannot move the recent IPv6 connections");
@@ -350,13 +359,8 @@ static int up_ct_copy(struct fwd_tc *skel, struct up_ct *ct, const char *topolog
 		err = ct_copy(ct->old_fd[UP_CT], bpf_map__fd(skel->maps.fwd_ct), &copied, &lost);
 		if (err)
 			return fwd_fail(err, FWD_MAP_CT, "cannot copy the connections");
-		if (!again || copied)
-			fwd_info("topology %s: %zu connections carried over into the new table%s\n",
-				 topology, copied, again ? " (opened during the swap)" : "");
-		if (lost)
-			fwd_warn("topology %s: %zu connections could not be carried over (the new "
-				 "table of %u is full, or their port was taken meanwhile)\n",
-				 topology, lost, bpf_map__max_entries(skel->maps.fwd_ct) / 2);
+		up_ct_copied(topology, "", copied, lost, again,
+			     bpf_map__max_entries(skel->maps.fwd_ct) / 2);
 	}
 	if (ct->old_fd[UP_CT_RECENT] >= 0) {
 		err =

@@ -104,6 +104,27 @@ except socket.timeout:
 # mac_of NS [IFNAME]: the MAC of IFNAME (default eth0) in NS.
 mac_of() { ip -n "$1" -o link show "${2:-eth0}" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 
+# paced_send NS ADDR PORT SRCPORT OUT: in the background, from namespace NS, a TCP connection to
+# ADDR:PORT (IPv4 or IPv6) from source port SRCPORT that sends 64 KiB every 10 ms for 4 s, then
+# half-closes and waits for the receiver to close; OUT gets the bytes sent. PACED: its pid.
+PACED=
+paced_send() {
+	in_ns "$1" timeout 30 python3 -c '
+import socket, sys, time
+any_addr = "::" if ":" in sys.argv[1] else "0.0.0.0"
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5,
+                             source_address=(any_addr, int(sys.argv[3])))
+chunk, sent, end = b"x" * 65536, 0, time.time() + 4
+while time.time() < end:
+    c.sendall(chunk)
+    sent += len(chunk)
+    time.sleep(0.01)
+c.shutdown(socket.SHUT_WR)
+c.recv(1)
+print(sent)' "$2" "$3" "$4" >"$5" 2>&1 &
+	PACED=$!
+}
+
 # fwd_counter TOPO NAME [packets|bytes]: one counter of fwdctl stats (0 if absent).
 fwd_counter() {
 	"$FWDCTL" -j -n "$HOST" stats "$1" | python3 -c '

@@ -122,20 +122,8 @@ cport=$(awk '/^port/ {print $2}' "$WORK/client.out")
 # from port 45500 (outside the range: a new entry would give it another port).
 in_ns "$LAN" sh -c "socat -u TCP-LISTEN:7040,reuseaddr - | wc -c >'$WORK/rx'" &
 wait_for 3000 listening "$LAN" tcp 7040
-cat >"$WORK/send.py" <<'PY'
-import socket, sys, time
-c = socket.create_connection((sys.argv[1], 7040), timeout=5, source_address=("0.0.0.0", 45500))
-chunk, sent, end = b"x" * 65536, 0, time.time() + 4
-while time.time() < end:
-    c.sendall(chunk)
-    sent += len(chunk)
-    time.sleep(0.01)
-c.shutdown(socket.SHUT_WR)
-c.recv(1)
-print(sent)
-PY
-in_ns "$P-red" timeout 30 python3 "$WORK/send.py" $LAN_ADDR >"$WORK/sent" 2>&1 &
-sender=$!
+paced_send "$P-red" $LAN_ADDR 7040 45500 "$WORK/sent"
+sender=$PACED
 sleep 1
 # And an unanswered datagram (udp: 3 s) that nothing follows: its copy sees no packet.
 in_ns "$P-green" python3 -c '

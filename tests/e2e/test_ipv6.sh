@@ -228,18 +228,8 @@ print(len(c), " ".join(sorted({x["translated"]["src"] + "/" + x["proto"] for x i
 		# datagram's entry, which no later packet could make again, is still there.
 		in_ns "$LAN" sh -c "socat -u TCP6-LISTEN:7041,reuseaddr - | wc -c >'$WORK/rx6'" &
 		wait_for 3000 listening "$LAN" tcp 7041
-		in_ns "$P-red" timeout 30 python3 -c '
-import socket, sys, time
-c = socket.create_connection((sys.argv[1], 7041), timeout=5, source_address=("::", 20500))
-chunk, sent, end = b"x" * 65536, 0, time.time() + 4
-while time.time() < end:
-    c.sendall(chunk)
-    sent += len(chunk)
-    time.sleep(0.01)
-c.shutdown(socket.SHUT_WR)
-c.recv(1)
-print(sent)' "$LAN6" >"$WORK/sent6" 2>&1 &
-		sender=$!
+		paced_send "$P-red" "$LAN6" 7041 20500 "$WORK/sent6"
+		sender=$PACED
 		flow6="\[${PREFIX6}1\]:20500 -> \[$LAN6\]:7041 .* established "
 		wait_for 3000 sh -c "'$FWDCTL' -n '$HOST' ct '$T' | grep -q '$flow6'"
 		# And an unanswered datagram that nothing follows: only a copy keeps its entry.
