@@ -108,6 +108,7 @@ mac_of() { ip -n "$1" -o link show "${2:-eth0}" | sed -n 's/.*link\/ether \([0-9
 # ADDR:PORT (IPv4 or IPv6) from source port SRCPORT that sends 64 KiB every 10 ms for 4 s, then
 # half-closes and waits for the receiver to close; OUT gets the bytes sent. PACED: its pid.
 PACED=
+# shellcheck disable=SC2034 # PACED is the callers'
 paced_send() {
 	in_ns "$1" timeout 30 python3 -c '
 import socket, sys, time
