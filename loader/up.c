@@ -234,10 +234,6 @@ static void up_ct_start_prepare(int try)
 	close(fds[1]);
 }
 
-/*
- * Run fwd_ct_start: slots for a new table (@flags FWD_CT_START_FILL), for copied connections
- * (FWD_CT_START_ADOPT), and the sweep started over with the new program.
- */
 /* What a copy into a new table (of @conns connections) carried over and lost, said; @family:
  * "" or "IPv6 ". @again: the copy after the swap, quiet when it found nothing new. */
 static void up_ct_copied(const char *topology, const char *family, size_t copied, size_t lost,
@@ -274,6 +270,10 @@ static int up_ct6_copy(struct fwd_tc *skel, struct up_ct *ct, const char *topolo
 	return 0;
 }
 
+/*
+ * Run fwd_ct_start: slots for a new table (@flags FWD_CT_START_FILL), for copied connections
+ * (FWD_CT_START_ADOPT), and the sweep started over with the new program.
+ */
 static int up_ct_start(struct fwd_tc *skel, __u8 flags)
 {
 	char frame[64] = { 0 }; /* a tc test run wants an Ethernet header's worth */
