@@ -120,15 +120,6 @@ static void forward_from_rules(struct fwd_buf *b, const struct fwd_topology *t, 
 	}
 }
 
-/* The namespace whose IPv4 address is @addr (an allow line's), NULL when none. */
-static const struct fwd_namespace *namespace_of(const struct fwd_topology *t, in_addr_t addr)
-{
-	for (size_t i = 0; i < t->n_namespaces; i++)
-		if (t->namespaces[i].addr == addr)
-			return &t->namespaces[i];
-	return NULL;
-}
-
 /*
  * isolate: between namespaces (routed by the host: the bridge's ports are isolated, and it
  * answers their ARP, see ctl/up.c; for IPv6 their addresses are /128s routed via the gateway)
@@ -147,8 +138,8 @@ static void isolate_rules(struct fwd_buf *b, const struct fwd_topology *t, const
 		       t->bridge, t->bridge);
 	for (size_t i = 0; i < t->n_allows; i++) {
 		const struct fwd_allow *a = &t->allows[i];
-		const struct fwd_namespace *src = namespace_of(t, a->src);
-		const struct fwd_namespace *dst = namespace_of(t, a->dst);
+		const struct fwd_namespace *src = topo_namespace_of(t, a->src);
+		const struct fwd_namespace *dst = topo_namespace_of(t, a->dst);
 		char match[64] = "", from[INET6_ADDRSTRLEN + 4], to[INET6_ADDRSTRLEN + 4];
 
 		if (v6 && (!src || !dst || !src->has6 || !dst->has6))

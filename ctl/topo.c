@@ -57,12 +57,19 @@ bool topo_routes6(const struct fwd_topology *t)
 	return false;
 }
 
-const char *topo_namespace_name(const struct fwd_topology *t, in_addr_t addr)
+const struct fwd_namespace *topo_namespace_of(const struct fwd_topology *t, in_addr_t addr)
 {
 	for (size_t i = 0; i < t->n_namespaces; i++)
 		if (t->namespaces[i].addr == addr)
-			return t->namespaces[i].name;
-	return "?";
+			return &t->namespaces[i];
+	return NULL;
+}
+
+const char *topo_namespace_name(const struct fwd_topology *t, in_addr_t addr)
+{
+	const struct fwd_namespace *ns = topo_namespace_of(t, addr);
+
+	return ns ? ns->name : "?";
 }
 
 const struct fwd_namespace *topo_namespace_find(const struct fwd_topology *t, const char *name)
