@@ -82,16 +82,19 @@ static __always_inline int fwd_port_check(struct __ctx_buff *ctx, const struct f
 	if (!fwd_mac_equal(arp->sha, port->mac))
 		return FWD_CNT_DROP_SPOOF_ARP;
 	__builtin_memcpy(&spa, arp->spa, sizeof(spa));
-	/* Its own address, or 0.0.0.0: an address probe (RFC 5227), which no cache learns from. */
-	if (spa != port->addr && spa != 0)
+	/* Its own address, or 0.0.0.0: an address probe (RFC 5227), which no cache learns from.
+	 * A namespace with IPv6 only (a stand-in for its address) has no ARP to send. */
+	if ((spa != port->addr && spa != 0) || fwd_addr_is_standin(port->addr))
 		return FWD_CNT_DROP_SPOOF_ARP;
 	return FWD_OK;
 }
 
-/* An IPv4 packet from @port's namespace: its own source address? (No port: not checked.) */
+/* An IPv4 packet from @port's namespace: its own source address? (No port: not checked.) A
+ * namespace with IPv6 only has none: its port's address is a stand-in, which no packet may
+ * carry. */
 static __always_inline bool fwd_port_ipv4_ok(const struct fwd_port *port, const struct fwd_pkt *pkt)
 {
-	return !port || pkt->saddr == port->addr;
+	return !port || (pkt->saddr == port->addr && !fwd_addr_is_standin(port->addr));
 }
 
 /*

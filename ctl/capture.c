@@ -120,7 +120,7 @@ static int capture_forward(const struct fwd_topology *t, uint16_t port, uint8_t 
 		const struct fwd_forward *fw = &t->forwards[i];
 
 		/* (capture sees IPv4: a forward on an IPv6 address only is not its) */
-		if (!fwd_forward_on_ipv4(fw) || port < fw->port_lo || port > fw->port_hi ||
+		if (!fwd_forward_on_ipv4(t, fw) || port < fw->port_lo || port > fw->port_hi ||
 		    (proto && fw->proto != proto))
 			continue;
 		if (found && found->proto != fw->proto) {

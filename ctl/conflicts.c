@@ -80,7 +80,7 @@ static void forwards_in_snat_ports(const struct fwd_topology *t, const struct fw
 		char ports[16];
 
 		/* Masquerading takes ports of the primary address only. */
-		if (!fwd_forward_on_ipv4(f) || (f->addr && f->addr != uplink_addr) ||
+		if (!fwd_forward_on_ipv4(t, f) || (f->addr && f->addr != uplink_addr) ||
 		    !ranges_overlap(f->port_lo, f->port_hi, m->snat_port_lo, m->snat_port_hi))
 			continue;
 
@@ -109,7 +109,7 @@ static void compare_same_hostns(const struct fwd_topology *t, const struct other
 	if (!strcmp(t->bridge, p->bridge))
 		conflict(t, t->bridge_line, o, p->bridge_line, "bridge %s is another topology's",
 			 t->bridge);
-	if (subnets_overlap(&t->gateway, &p->gateway))
+	if (!t->v6only && !p->v6only && subnets_overlap(&t->gateway, &p->gateway))
 		conflict(t, t->bridge_line, o, p->bridge_line,
 			 "subnet %s/%u overlaps another topology's", fwd_ip_str(topo_subnet(t)),
 			 t->gateway.prefix);
@@ -138,7 +138,7 @@ static void compare_same_hostns(const struct fwd_topology *t, const struct other
 			bool on6 = f->has_addr6 && g->has_addr6 &&
 				   !memcmp(&f->addr6, &g->addr6, sizeof(f->addr6));
 			bool on4 =
-			    fwd_forward_on_ipv4(f) && fwd_forward_on_ipv4(g) &&
+			    fwd_forward_on_ipv4(t, f) && fwd_forward_on_ipv4(t, g) &&
 			    (f->addr ? f->addr : uplink_addr) == (g->addr ? g->addr : uplink_addr);
 
 			if (f->proto != g->proto || (!on4 && !on6) ||

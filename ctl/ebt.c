@@ -55,8 +55,13 @@ int ebt_apply(const struct fwd_topology *t, char (*veths)[16], const uint8_t (*m
 		char mac[18];
 
 		ebt_mac_str(macs[i], mac, sizeof(mac));
-		/* IPv4 and ARP: datapath bpf's programs check those themselves (bpf/spoof.h). */
-		if (t->datapath == FWD_DATAPATH_KERNEL) {
+		/* IPv4 and ARP: datapath bpf's programs check those themselves (bpf/spoof.h).
+		 * A namespace with IPv6 only sends neither. */
+		if (t->datapath == FWD_DATAPATH_KERNEL && t->namespaces[i].v6only) {
+			fwd_buf_printf(&b, "-A %s -i %s -s ! %s -j DROP\n", chain, veth, mac);
+			fwd_buf_printf(&b, "-A %s -p IPv4 -i %s -j DROP\n", chain, veth);
+			fwd_buf_printf(&b, "-A %s -p ARP -i %s -j DROP\n", chain, veth);
+		} else if (t->datapath == FWD_DATAPATH_KERNEL) {
 			fwd_buf_printf(&b, "-A %s -i %s -s ! %s -j DROP\n", chain, veth, mac);
 			fwd_buf_printf(&b, "-A %s -p IPv4 -i %s --ip-src ! %s -j DROP\n", chain,
 				       veth, addr);

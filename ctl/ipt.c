@@ -125,7 +125,7 @@ static void forward_from_rules(struct fwd_buf *b, const struct fwd_topology *t, 
  * answers their ARP, see ctl/up.c; for IPv6 their addresses are /128s routed via the gateway)
  * only replies, forwards (hairpin) and what an allow line admits; the last rule's counter
  * counts the rest. @v6: ip6tables' rules, where an allow line needs an IPv6 address at both
- * ends.
+ * ends; iptables' need an IPv4 address at both.
  */
 static void isolate_rules(struct fwd_buf *b, const struct fwd_topology *t, const char *chain,
 			  bool v6)
@@ -144,6 +144,8 @@ static void isolate_rules(struct fwd_buf *b, const struct fwd_topology *t, const
 
 		if (v6 && (!src || !dst || !src->has6 || !dst->has6))
 			continue;
+		if (!v6 && (fwd_addr_is_standin(a->src) || fwd_addr_is_standin(a->dst)))
+			continue; /* a namespace with IPv6 only: no IPv4 to admit */
 		if (v6) {
 			snprintf(from, sizeof(from), "%s/128", fwd_ip6_str(&src->addr6));
 			snprintf(to, sizeof(to), "%s/128", fwd_ip6_str(&dst->addr6));
@@ -188,7 +190,7 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 		const char *to = fwd_ip_str(t->namespaces[f->ns].addr);
 		char ports[16], target[48];
 
-		if (!fwd_forward_on_ipv4(f))
+		if (!fwd_forward_on_ipv4(t, f))
 			continue;
 		if (f->port_lo == f->port_hi) {
 			snprintf(ports, sizeof(ports), "%u", f->port_lo);
@@ -236,7 +238,7 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 			const struct fwd_forward *f = &t->forwards[i];
 			char ports[16];
 
-			if (!fwd_forward_on_ipv4(f))
+			if (!fwd_forward_on_ipv4(t, f))
 				continue;
 			snprintf(ports, sizeof(ports), "%u:%u", f->to_port,
 				 f->to_port + (f->port_hi - f->port_lo));

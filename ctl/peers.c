@@ -46,8 +46,9 @@ int peers_resync(void)
 		peers[i].bpf = t.datapath == FWD_DATAPATH_BPF;
 		peers[i].on_uplink =
 		    peers[i].bpf && (t.n_masquerades || t.n_forwards) && t.uplink[0];
-		peers[i].subnet.addr = topo_subnet(&t);
-		peers[i].subnet.prefix = t.gateway.prefix;
+		/* (IPv6 only: no IPv4 subnet to keep out; prefix 0 says none) */
+		peers[i].subnet.addr = t.v6only ? 0 : topo_subnet(&t);
+		peers[i].subnet.prefix = t.v6only ? 0 : t.gateway.prefix;
 		memcpy(peers[i].uplink, t.uplink, sizeof(peers[i].uplink));
 		topo_free(&t);
 	}

@@ -86,12 +86,12 @@ int stats_traffic_rows(const struct fwd_topology *t, json_t **ns_out, json_t **f
 		ret = d ? out_append(ns_rows,
 				     json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}",
 					       "namespace", t->namespaces[i].name, "address",
-					       fwd_ip_str(t->namespaces[i].addr), "sent_packets",
-					       (json_int_t)v->out_packets, "sent_bytes",
-					       (json_int_t)v->out_bytes, "received_packets",
-					       (json_int_t)v->in_packets, "received_bytes",
-					       (json_int_t)v->in_bytes, "dropped_packets",
-					       (json_int_t)dropped, "drops", d))
+					       topo_namespace_addr_str(&t->namespaces[i]),
+					       "sent_packets", (json_int_t)v->out_packets,
+					       "sent_bytes", (json_int_t)v->out_bytes,
+					       "received_packets", (json_int_t)v->in_packets,
+					       "received_bytes", (json_int_t)v->in_bytes,
+					       "dropped_packets", (json_int_t)dropped, "drops", d))
 			: -ENOMEM;
 	}
 	for (size_t i = 0; i < n_fwd && !ret; i++) {

@@ -56,9 +56,9 @@ static json_t *namespace_json(const struct fwd_topology *t, const struct fwd_nam
 		inner_link(ns->name, &in);
 	fwd_host_veth_name(t->name, ns->name, veth);
 	nl_link_get(nl, veth, &l);
-	o = json_pack("{s:s, s:s, s:b, s:s, s:i, s:b, s:b}", "name", ns->name, "address",
-		      fwd_ip_str(ns->addr), "exists", exists, "host_link", veth, "host_ifindex",
-		      l.ifindex, "host_link_up", !!(l.flags & IFF_UP), "inside_up",
+	o = json_pack("{s:s, s:s*, s:b, s:s, s:i, s:b, s:b}", "name", ns->name, "address",
+		      ns->v6only ? NULL : fwd_ip_str(ns->addr), "exists", exists, "host_link", veth,
+		      "host_ifindex", l.ifindex, "host_link_up", !!(l.flags & IFF_UP), "inside_up",
 		      !!(in.flags & IFF_UP));
 	if (o && ns->has6)
 		json_object_set_new(o, "address6", json_string(fwd_ip6_str(&ns->addr6)));
@@ -93,10 +93,12 @@ static json_t *bpf_json(const struct fwd_bpf_status *st)
 
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
 			 m[4], m[5]);
-		err = out_append(eps,
-				 json_pack("{s:s, s:s, s:s, s:I}", "address", fwd_ip_str(e->addr),
-					   "mac", mac, "host_ifname", e->host_ifname,
-					   "host_ifindex", (json_int_t)e->host_ifindex));
+		/* (a namespace with IPv6 alone: its stand-in, include/fwd_kern_user.h) */
+		err = out_append(eps, json_pack("{s:s, s:b, s:s, s:s, s:I}", "address",
+						fwd_ip_str(e->addr), "stand_in",
+						fwd_addr_is_standin(e->addr), "mac", mac,
+						"host_ifname", e->host_ifname, "host_ifindex",
+						(json_int_t)e->host_ifindex));
 	}
 	for (size_t i = 0; i < st->n_attachments && !err; i++) {
 		const struct fwd_bpf_attachment *a = &st->attachments[i];
@@ -164,7 +166,7 @@ static json_t *status_json(const char *name)
 	doc = json_pack("{s:s, s:s, s:s, s:o, s:o*, s:o}", "topology", t.name, "host_namespace",
 			fwd_topology_hostns(t.name) == FWD_HOSTNS_GONE ? "gone" : "here",
 			"datapath", t.datapath == FWD_DATAPATH_BPF ? "bpf" : "kernel", "bridge",
-			link_json(t.bridge, &br, gw), "uplink",
+			link_json(t.bridge, &br, t.v6only ? NULL : gw), "uplink",
 			t.uplink[0] ? link_json(t.uplink, &up, up_addr ? fwd_ip_str(up_addr) : NULL)
 				    : NULL,
 			"namespaces", nss);
@@ -225,13 +227,13 @@ static void inside_text(json_t *ns, char *buf, size_t len)
 								  : "down");
 }
 
-/* The IPv4 address, and the IPv6 one beside it when there is one. */
+/* The IPv4 address, and the IPv6 one beside it (or alone) when there is one. */
 static void addresses_text(json_t *row, char *buf, size_t len)
 {
 	const char *a4 = json_string_value(json_object_get(row, "address")),
 		   *a6 = json_string_value(json_object_get(row, "address6"));
 
-	snprintf(buf, len, "%s%s%s", a4 ? a4 : "", a6 ? " " : "", a6 ? a6 : "");
+	snprintf(buf, len, "%s%s%s", a4 ? a4 : "", a4 && a6 ? " " : "", a6 ? a6 : "");
 }
 
 static const struct out_col link_cols[] = {
@@ -264,10 +266,11 @@ static void id_text(json_t *row, char *buf, size_t len)
 
 static void endpoint_text(json_t *row, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s via %s (%" JSON_INTEGER_FORMAT ")",
+	snprintf(buf, len, "%s via %s (%" JSON_INTEGER_FORMAT ")%s",
 		 json_string_value(json_object_get(row, "mac")),
 		 json_string_value(json_object_get(row, "host_ifname")),
-		 json_integer_value(json_object_get(row, "host_ifindex")));
+		 json_integer_value(json_object_get(row, "host_ifindex")),
+		 json_is_true(json_object_get(row, "stand_in")) ? ", a stand-in: IPv6 alone" : "");
 }
 
 static void attachment_id_text(json_t *row, char *buf, size_t len)

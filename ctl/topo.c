@@ -72,6 +72,11 @@ const char *topo_namespace_name(const struct fwd_topology *t, in_addr_t addr)
 	return ns ? ns->name : "?";
 }
 
+const char *topo_namespace_addr_str(const struct fwd_namespace *ns)
+{
+	return ns->v6only ? fwd_ip6_str(&ns->addr6) : fwd_ip_str(ns->addr);
+}
+
 const struct fwd_namespace *topo_namespace_find(const struct fwd_topology *t, const char *name)
 {
 	for (size_t i = 0; i < t->n_namespaces; i++)
@@ -103,7 +108,9 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 {
 	fprintf(out, "topology %s\n", t->name);
 	fprintf(out, "datapath %s\n", datapath_name(t->datapath));
-	fprintf(out, "bridge %s %s/%u", t->bridge, fwd_ip_str(t->gateway.addr), t->gateway.prefix);
+	fprintf(out, "bridge %s", t->bridge);
+	if (!t->v6only)
+		fprintf(out, " %s/%u", fwd_ip_str(t->gateway.addr), t->gateway.prefix);
 	if (t->has6)
 		fprintf(out, " %s/%u", fwd_ip6_str(&t->gateway6.addr), t->gateway6.prefix);
 	fputc('\n', out);
@@ -118,7 +125,9 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 	for (size_t i = 0; i < t->n_namespaces; i++) {
 		const struct fwd_namespace *ns = &t->namespaces[i];
 
-		fprintf(out, "namespace %s %s", ns->name, fwd_ip_str(ns->addr));
+		fprintf(out, "namespace %s", ns->name);
+		if (!ns->v6only)
+			fprintf(out, " %s", fwd_ip_str(ns->addr));
 		if (ns->has6)
 			fprintf(out, " %s", fwd_ip6_str(&ns->addr6));
 		fputc('\n', out);
@@ -215,9 +224,10 @@ json_t *topo_to_json(const struct fwd_topology *t)
 	for (size_t i = 0; i < t->n_namespaces; i++) {
 		const struct fwd_namespace *ns = &t->namespaces[i];
 
-		json_array_append_new(nss, json_pack("{s:s, s:s, s:s*}", "name", ns->name,
-						     "address", fwd_ip_str(ns->addr), "address6",
-						     ns->has6 ? fwd_ip6_str(&ns->addr6) : NULL));
+		json_array_append_new(
+		    nss, json_pack("{s:s, s:s*, s:s*}", "name", ns->name, "address",
+				   ns->v6only ? NULL : fwd_ip_str(ns->addr), "address6",
+				   ns->has6 ? fwd_ip6_str(&ns->addr6) : NULL));
 	}
 	for (size_t i = 0; i < t->n_forwards; i++) {
 		const struct fwd_forward *f = &t->forwards[i];
@@ -247,11 +257,11 @@ json_t *topo_to_json(const struct fwd_topology *t)
 	snprintf(buf, sizeof(buf), "%s/%u", fwd_ip_str(t->gateway.addr), t->gateway.prefix);
 	snprintf(buf6, sizeof(buf6), "%s/%u", fwd_ip6_str(&t->gateway6.addr), t->gateway6.prefix);
 	/* "o" takes the arrays over; json_pack frees them when it fails. */
-	doc = json_pack("{s:s, s:s, s:{s:s, s:s, s:s*}, s:s?, s:o, s:o, s:o}", "topology", t->name,
+	doc = json_pack("{s:s, s:s, s:{s:s, s:s*, s:s*}, s:s?, s:o, s:o, s:o}", "topology", t->name,
 			"datapath", datapath_name(t->datapath), "bridge", "name", t->bridge,
-			"address", buf, "address6", t->has6 ? buf6 : NULL, "uplink",
-			t->uplink[0] ? t->uplink : NULL, "masquerade", masq, "namespaces", nss,
-			"forwards", fwds);
+			"address", t->v6only ? NULL : buf, "address6", t->has6 ? buf6 : NULL,
+			"uplink", t->uplink[0] ? t->uplink : NULL, "masquerade", masq, "namespaces",
+			nss, "forwards", fwds);
 	/* The settings as the text form has them: only where they differ from the defaults. */
 	if (doc && (ct = ct_settings_json(t)))
 		json_object_set_new(doc, "conntrack", ct);

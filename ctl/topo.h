@@ -69,7 +69,9 @@ json_t *topo_to_json(const struct fwd_topology *t);
 const struct fwd_namespace *topo_namespace_find(const struct fwd_topology *t, const char *name);
 /* The name of the namespace with address @addr, "?" when none has it. */
 const char *topo_namespace_name(const struct fwd_topology *t, in_addr_t addr);
-/* The namespace whose IPv4 address is @addr, NULL when none. */
+/* Its IPv4 address, or its IPv6 one when it has IPv6 only, as text (fwd_ip_str's buffers). */
+const char *topo_namespace_addr_str(const struct fwd_namespace *ns);
+/* The namespace whose IPv4 address (or stand-in) is @addr, NULL when none. */
 const struct fwd_namespace *topo_namespace_of(const struct fwd_topology *t, in_addr_t addr);
 
 /* "a.b.c.d" into a static buffer per call slot (up to 4 live at a time). */

@@ -324,6 +324,13 @@ static void kw_bridge(struct parser *p, char **tok)
 	/* IPv6 beside IPv4: the IPv4 address first, as every other line writes it. */
 	if (tok[3] || strchr(tok[2], ':'))
 		p->bridge_ipv6_bad = true; /* until bridge_ipv6() accepts it */
+	if (!tok[3] && strchr(tok[2], ':')) {
+		/* IPv6 alone: the subnet the maps see is the stand-ins' (topology.h) */
+		p->t->v6only = true;
+		p->t->gateway = (struct fwd_cidr){ 0, FWD_STANDIN_PREFIX };
+		bridge_ipv6(p, tok[2]);
+		return;
+	}
 	if (tok[3]) {
 		if (!strchr(tok[3], ':'))
 			perr(p, p->line,
@@ -335,8 +342,7 @@ static void kw_bridge(struct parser *p, char **tok)
 	}
 	if (strchr(tok[2], ':')) {
 		perr(p, p->line,
-		     "bridge address '%s' is IPv6: an IPv4 address comes first (IPv6 alone is not "
-		     "supported yet)",
+		     "bridge address '%s' is IPv6: with two addresses the IPv4 one comes first",
 		     tok[2]);
 		return;
 	}
@@ -350,6 +356,12 @@ static void kw_bridge(struct parser *p, char **tok)
 		return;
 	}
 	in_addr_t host = c.addr & ~fwd_prefix_netmask(c.prefix);
+	if (fwd_addr_is_standin(c.addr)) {
+		perr(p, p->line,
+		     "bridge address %s is in 0.0.0.0/8 (\"this network\"), not a host's address",
+		     tok[2]);
+		return;
+	}
 	if (host == 0 || host == ~fwd_prefix_netmask(c.prefix)) {
 		perr(p, p->line, "bridge address %s is the %s address of its subnet, not a host",
 		     tok[2], host ? "broadcast" : "network");
@@ -431,7 +443,7 @@ static void kw_namespace(struct parser *p, char **tok)
 {
 	struct fwd_topology *t = p->t;
 	const char *why;
-	in_addr_t addr;
+	in_addr_t addr = 0;
 
 	if ((why = netns_name_problem(tok[1]))) {
 		perr(p, p->line, "namespace name '%s' %s", tok[1], why);
@@ -442,14 +454,13 @@ static void kw_namespace(struct parser *p, char **tok)
 		     tok[2]);
 		return;
 	}
-	if (strchr(tok[2], ':')) {
+	if (strchr(tok[2], ':') && tok[3]) {
 		perr(p, p->line,
-		     "namespace address '%s' is IPv6: an IPv4 address comes first (IPv6 alone is "
-		     "not supported yet)",
+		     "namespace address '%s' is IPv6: with two addresses the IPv4 one comes first",
 		     tok[2]);
 		return;
 	}
-	if (!parse_ipv4(tok[2], &addr)) {
+	if (!strchr(tok[2], ':') && !parse_ipv4(tok[2], &addr)) {
 		perr(p, p->line, "namespace address '%s' is not an IPv4 address", tok[2]);
 		return;
 	}
@@ -462,26 +473,28 @@ static void kw_namespace(struct parser *p, char **tok)
 	}
 	struct fwd_namespace *ns = &t->namespaces[t->n_namespaces++];
 	strcpy(ns->name, tok[1]);
-	ns->addr = addr;
 	ns->line = p->line;
-	if (tok[3]) {
-		const char *why6;
+	/* IPv6 alone: its stand-in comes when every namespace is known (assign_standins) */
+	ns->v6only = strchr(tok[2], ':') != NULL;
+	if (!ns->v6only)
+		ns->addr = addr;
+	if (ns->v6only || tok[3]) {
+		const char *s6 = ns->v6only ? tok[2] : tok[3], *why6;
 		char why_buf[96];
 
-		if (strchr(tok[3], '/'))
+		if (strchr(s6, '/'))
 			perr(p, p->line,
-			     "namespace address '%s' takes no /PREFIX (the bridge's applies)",
-			     tok[3]);
-		else if (!strchr(tok[3], ':'))
+			     "namespace address '%s' takes no /PREFIX (the bridge's applies)", s6);
+		else if (!strchr(s6, ':'))
 			perr(p, p->line,
 			     "namespace's second address '%s' is not IPv6 (usage: namespace NAME "
-			     "ADDR [ADDR6])",
-			     tok[3]);
-		else if (!parse_ipv6(tok[3], &ns->addr6, &why6, why_buf, sizeof(why_buf)))
-			perr(p, p->line, "namespace address '%s' %s", tok[3],
+			     "ADDR [ADDR6] or namespace NAME ADDR6)",
+			     s6);
+		else if (!parse_ipv6(s6, &ns->addr6, &why6, why_buf, sizeof(why_buf)))
+			perr(p, p->line, "namespace address '%s' %s", s6,
 			     why6 ? why6 : "is not an IPv6 address");
 		else if ((why6 = ipv6_unicast_problem(&ns->addr6)))
-			perr(p, p->line, "namespace address %s %s", tok[3], why6);
+			perr(p, p->line, "namespace address %s %s", s6, why6);
 		else
 			ns->has6 = true;
 	}
@@ -603,7 +616,8 @@ static void kw_forward(struct parser *p, char **tok)
 			     tok[2]);
 			return;
 		}
-		if (!f.addr || (ntohl(f.addr) >> 24) == 127 || (ntohl(f.addr) >> 28) >= 14) {
+		if (fwd_addr_is_standin(f.addr) || (ntohl(f.addr) >> 24) == 127 ||
+		    (ntohl(f.addr) >> 28) >= 14) {
 			perr(p, p->line,
 			     "forward address %s is not a unicast address a LAN reaches", addr);
 			return;
@@ -895,11 +909,16 @@ static void parse_line(struct parser *p, char *s)
 
 /* ---- whole-file rules ---- */
 
+/* By IPv4 address; those with IPv6 only after, by IPv6 address. */
 static int cmp_namespace_addr(const void *a, const void *b)
 {
-	uint32_t x = ntohl(((const struct fwd_namespace *)a)->addr);
-	uint32_t y = ntohl(((const struct fwd_namespace *)b)->addr);
+	const struct fwd_namespace *m = a, *n = b;
+	uint32_t x = ntohl(m->addr), y = ntohl(n->addr);
 
+	if (m->v6only != n->v6only)
+		return m->v6only ? 1 : -1;
+	if (m->v6only)
+		return memcmp(&m->addr6, &n->addr6, sizeof(m->addr6));
 	return x < y ? -1 : x > y;
 }
 
@@ -995,9 +1014,13 @@ static void check_namespaces(struct parser *p)
 		else if ((j = same_addr[i]) != SIZE_MAX)
 			perr(p, ns->line, "address %s already used by namespace '%s' (line %d)",
 			     fwd_ip_str(ns->addr), t->namespaces[j].name, t->namespaces[j].line);
-		if (!p->bridge_line || !t->gateway.prefix)
-			continue; /* no subnet to check against; already reported */
-		if (!cidr_contains(t->gateway, ns->addr))
+		if (!p->bridge_line || !t->gateway.prefix || ns->v6only)
+			continue; /* no subnet to check against, or reported; IPv6 only */
+		if (t->v6only)
+			perr(p, ns->line,
+			     "namespace '%s' has an IPv4 address, the bridge none (bridge line %d)",
+			     ns->name, p->bridge_line);
+		else if (!cidr_contains(t->gateway, ns->addr))
 			perr(p, ns->line,
 			     "address %s of namespace '%s' is outside the bridge subnet %s/%u",
 			     fwd_ip_str(ns->addr), ns->name, fwd_ip_str(t->gateway.addr & mask),
@@ -1024,8 +1047,15 @@ static void check_masquerades(struct parser *p)
 
 		if (!p->uplink_line)
 			perr(p, m->line, "masquerade needs an 'uplink' line");
-		if (p->bridge_line && t->gateway.prefix &&
-		    (m->net.prefix < t->gateway.prefix || !cidr_contains(t->gateway, m->net.addr)))
+		if (t->v6only)
+			perr(
+			    p, m->line,
+			    "masquerade %s/%u is IPv4, the bridge has no IPv4 address (bridge line "
+			    "%d)",
+			    fwd_ip_str(m->net.addr), m->net.prefix, p->bridge_line);
+		else if (p->bridge_line && t->gateway.prefix &&
+			 (m->net.prefix < t->gateway.prefix ||
+			  !cidr_contains(t->gateway, m->net.addr)))
 			perr(p, m->line, "masquerade %s/%u is not inside the bridge subnet %s/%u",
 			     fwd_ip_str(m->net.addr), m->net.prefix,
 			     fwd_ip_str(t->gateway.addr & fwd_prefix_netmask(t->gateway.prefix)),
@@ -1155,6 +1185,53 @@ static void check_masquerades6(struct parser *p)
 	}
 }
 
+/*
+ * The stand-ins of the namespaces with IPv6 only (fwd_kern_user.h): their IPv6 address folded
+ * into the 24 host bits of 0.0.0.0/8, so that a namespace keeps its stand-in whatever else the
+ * file gains or loses; on a collision (or 0.0.0.0) the next free one, taken in order of IPv6
+ * address. Linear search: collisions are rare, and stand-ins only go to IPv6-only namespaces.
+ */
+static bool standin_taken(const struct fwd_topology *t, size_t upto, const size_t *idx,
+			  in_addr_t addr)
+{
+	for (size_t k = 0; k < upto; k++)
+		if (t->namespaces[idx[k]].addr == addr)
+			return true;
+	return false;
+}
+
+static void assign_standins(struct parser *p)
+{
+	struct fwd_topology *t = p->t;
+	size_t *idx = calloc(t->n_namespaces ? t->n_namespaces : 1, sizeof(*idx)), n = 0;
+
+	if (!idx) {
+		p->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < t->n_namespaces; i++)
+		if (t->namespaces[i].v6only)
+			idx[n++] = i;
+	sort_ns6 = t->namespaces;
+	qsort(idx, n, sizeof(*idx), by_ns_addr6);
+	for (size_t k = 0; k < n; k++) {
+		struct fwd_namespace *ns = &t->namespaces[idx[k]];
+		uint32_t h = 0, w;
+
+		for (int i = 0; i < 4; i++) {
+			memcpy(&w, &ns->addr6.s6_addr[4 * i], sizeof(w));
+			h ^= ntohl(w);
+		}
+		h = (h ^ (h >> 24)) & 0xffffff;
+		if (!h)
+			h = 1;
+		while (standin_taken(t, k, idx, htonl(h)))
+			h = (h & 0xffffff) == 0xffffff ? 1 : h + 1;
+		ns->addr = htonl(h);
+	}
+	free(idx);
+}
+
 /* Resolve forward targets (namespaces may be declared after), then look for overlaps. */
 static void check_forwards(struct parser *p)
 {
@@ -1200,6 +1277,10 @@ static void check_forwards(struct parser *p)
 			if (f->has_addr6 && !ns->has6)
 				perr(p, f->line,
 				     "forward on an IPv6 address: namespace %s has no IPv6 address",
+				     ns->name);
+			else if (ns->v6only && (f->addr || f->n_from))
+				perr(p, f->line, "forward %s: namespace %s has no IPv4 address",
+				     f->addr ? "on an IPv4 address" : "from IPv4 sources",
 				     ns->name);
 		}
 		for (size_t j = 0; j < i; j++) {
@@ -1329,6 +1410,7 @@ static void check_file(struct parser *p)
 		perr(p, end, "no 'namespace' line (at least one is required)");
 	if (p->uplink_line && !strcmp(t->uplink, t->bridge))
 		perr(p, p->uplink_line, "uplink '%s' is the bridge itself", t->uplink);
+	assign_standins(p);
 	check_namespaces(p);
 	check_namespaces6(p);
 	check_masquerades(p);

@@ -178,7 +178,7 @@ static int preflight(struct up *u)
 			return fail(u, ret, t->uplink, "cannot list its IPv6 addresses");
 		u->uplink_has6 = wants6 && ret == 1;
 		ret = nl_addr_get_primary(u->nl, u->uplink.ifindex, &u->uplink_addr, &prefix);
-		if (ret && (t->n_masquerades || t->n_forwards)) {
+		if (ret && topo_routes4(t)) {
 			fwd_err("uplink %s: has no IPv4 address to masquerade to or "
 				"forward from\n",
 				t->uplink);
@@ -497,6 +497,57 @@ static int bridge_stale_ipv6(struct up *u)
 	return 0;
 }
 
+/* Addresses on a namespace's eth0 other than the declared one, however many. */
+struct stale_addrs {
+	in_addr_t keep;
+	uint8_t keep_prefix;
+	bool kept; /* the declared address is there, with the declared prefix */
+	struct {
+		in_addr_t addr;
+		uint8_t prefix;
+	} * drop;
+	size_t n;
+};
+
+static int collect_stale(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx)
+{
+	struct stale_addrs *s = ctx;
+	void *grown;
+
+	if (addr == s->keep) {
+		s->kept |= prefix == s->keep_prefix;
+		return 0;
+	}
+	grown = realloc(s->drop, (s->n + 1) * sizeof(*s->drop));
+	if (!grown)
+		return -ENOMEM;
+	s->drop = grown;
+	s->drop[s->n].addr = addr;
+	s->drop[s->n++].prefix = prefix;
+	return 0;
+}
+
+/*
+ * A bridge with IPv6 only: fwd's own bridge keeps no IPv4 address (the one a former file gave
+ * it goes); one fwd did not create keeps what it has, as for the gateway's address.
+ */
+static int bridge_no_ipv4(struct up *u)
+{
+	struct stale_addrs st = { 0 };
+	int ret;
+
+	if (!journal_find(&u->j, J_BRIDGE, u->t->bridge))
+		return 0;
+	ret = nl_addr_dump(u->nl, u->bridge.ifindex, collect_stale, &st);
+	for (size_t k = 0; !ret && k < st.n; k++) {
+		ret = nl_addr_del(u->nl, u->bridge.ifindex, st.drop[k].addr, st.drop[k].prefix);
+		if (ret == -EADDRNOTAVAIL)
+			ret = 0; /* gone meanwhile */
+	}
+	free(st.drop);
+	return ret;
+}
+
 static int ensure_bridge(struct up *u)
 {
 	const struct fwd_topology *t = u->t;
@@ -517,9 +568,14 @@ static int ensure_bridge(struct up *u)
 			return fail(u, ret, t->bridge, "cannot read link");
 		fwd_info("created bridge %s", t->bridge);
 	}
-	ret = nl_addr_add(u->nl, u->bridge.ifindex, t->gateway.addr, t->gateway.prefix);
+	if (t->v6only)
+		ret = bridge_no_ipv4(u);
+	else
+		ret = nl_addr_add(u->nl, u->bridge.ifindex, t->gateway.addr, t->gateway.prefix);
 	if (ret)
-		return fail(u, ret, t->bridge, "cannot add gateway address");
+		return fail(u, ret, t->bridge,
+			    t->v6only ? "cannot remove an IPv4 address"
+				      : "cannot add gateway address");
 	if (t->has6 &&
 	    (ret = nl_addr6_add(u->nl, u->bridge.ifindex, &t->gateway6.addr, t->gateway6.prefix)))
 		return fail(u, ret, t->bridge, "cannot add the IPv6 gateway address");
@@ -612,8 +668,9 @@ static int sysctl_release(struct up *u, const char *name)
  */
 static int ensure_ip_forward(struct up *u)
 {
-	const char *v6 = "net.ipv6.conf.all.forwarding";
-	int ret = sysctl_ensure(u, "net.ipv4.ip_forward", "1");
+	const char *v4 = "net.ipv4.ip_forward", *v6 = "net.ipv6.conf.all.forwarding";
+	/* (a bridge with IPv6 only routes no IPv4) */
+	int ret = u->t->v6only ? sysctl_release(u, v4) : sysctl_ensure(u, v4, "1");
 
 	if (ret)
 		return ret;
@@ -649,36 +706,6 @@ static int ensure_isolation(struct up *u)
 		ret = t->isolate ? sysctl_ensure(u, name, "1") : sysctl_release(u, name);
 	}
 	return ret;
-}
-
-/* Addresses on a namespace's eth0 other than the declared one, however many. */
-struct stale_addrs {
-	in_addr_t keep;
-	uint8_t keep_prefix;
-	bool kept; /* the declared address is there, with the declared prefix */
-	struct {
-		in_addr_t addr;
-		uint8_t prefix;
-	} * drop;
-	size_t n;
-};
-
-static int collect_stale(int ifindex, in_addr_t addr, uint8_t prefix, void *ctx)
-{
-	struct stale_addrs *s = ctx;
-	void *grown;
-
-	if (addr == s->keep) {
-		s->kept |= prefix == s->keep_prefix;
-		return 0;
-	}
-	grown = realloc(s->drop, (s->n + 1) * sizeof(*s->drop));
-	if (!grown)
-		return -ENOMEM;
-	s->drop = grown;
-	s->drop[s->n].addr = addr;
-	s->drop[s->n++].prefix = prefix;
-	return 0;
 }
 
 /*
@@ -810,7 +837,10 @@ static int configure_inside(struct up *u, size_t i, int nsfd, bool fresh)
 			"cannot turn off " FWD_NS_IFNAME "'s IPv6 link-local address");
 		goto out;
 	}
-	if (!has_addr && (ret = nl_addr_add(in, eth.ifindex, ns->addr, u->t->gateway.prefix))) {
+	/* (IPv6 only: remove_stale_addrs took every IPv4 address, and the kernel the default
+	 * route via the gateway with the last of them) */
+	if (!has_addr && !ns->v6only &&
+	    (ret = nl_addr_add(in, eth.ifindex, ns->addr, u->t->gateway.prefix))) {
 		nl_fail(in, ret, ns->name, "cannot add address");
 		goto out;
 	}
@@ -818,7 +848,7 @@ static int configure_inside(struct up *u, size_t i, int nsfd, bool fresh)
 		nl_fail(in, ret, ns->name, "cannot set " FWD_NS_IFNAME " up");
 		goto out;
 	}
-	if ((ret = nl_route_replace_default(in, u->t->gateway.addr, eth.ifindex))) {
+	if (!ns->v6only && (ret = nl_route_replace_default(in, u->t->gateway.addr, eth.ifindex))) {
 		nl_fail(in, ret, ns->name, "cannot set default route");
 		goto out;
 	}

@@ -448,11 +448,25 @@ enum fwd_ct_start_flags {
 };
 
 /*
+ * A namespace with IPv6 only has no IPv4 address, yet the maps know every namespace by an IPv4
+ * key (its port, its connections' count, the forwards' targets): such a namespace gets a
+ * stand-in there, an address of 0.0.0.0/8 ("this network", RFC 1122), which no packet may
+ * carry and no bridge subnet holds. The parser derives it from the IPv6 address, so that it
+ * stays the same across edits of the file (ctl/topo_parse.c). A port with a stand-in sends no
+ * IPv4 and no ARP (bpf/spoof.h).
+ */
+#define FWD_STANDIN_PREFIX 8
+static inline int fwd_addr_is_standin(__be32 addr)
+{
+	return ((const __u8 *)&addr)[0] == 0; /* network order: the first octet */
+}
+
+/*
  * fwd_ports: per host-side veth (its ifindex), the namespace behind it, for anti-spoofing
  * (bpf/spoof.h): the only source address and MAC its frames may carry.
  */
 struct fwd_port {
-	__be32 addr;	 /* network order */
+	__be32 addr;	 /* network order; a stand-in: the namespace has IPv6 only */
 	__u8 mac[6];	 /* wire order: the namespace's own end of the veth */
 	__u16 slot;	 /* host order: the namespace's fwd_ns_stats index (from 1) */
 	__be32 addr6[4]; /* network order: its IPv6 address; all zero: it has none */

@@ -54,9 +54,11 @@ struct fwd_cidr6 {
 
 struct fwd_namespace {
 	char name[FWD_NETNS_NAME_MAX + 1];
-	in_addr_t addr;	       /* network order */
+	in_addr_t addr;	       /* network order: its IPv4 address; with v6only, its stand-in
+				* (fwd_addr_is_standin(), in fwd_kern_user.h) */
 	struct in6_addr addr6; /* its IPv6 address, when has6 */
 	bool has6;
+	bool v6only; /* it has an IPv6 address and no IPv4 one (has6 too) */
 	int line;
 };
 
@@ -87,13 +89,6 @@ struct fwd_forward {
 	int line;
 };
 
-/* Is forward @f published on an IPv4 address of the uplink? Every one but those naming an IPv6
- * address (the BPF maps, keyed by IPv4, hold only these). */
-static inline bool fwd_forward_on_ipv4(const struct fwd_forward *f)
-{
-	return !f->has_addr6;
-}
-
 /* allow SRC -> DST [tcp|udp PORT[-PORT]]: an exception to isolate, for new connections. */
 struct fwd_allow {
 	in_addr_t src; /* network order: the namespaces' addresses (the names are in the file) */
@@ -108,9 +103,11 @@ struct fwd_topology {
 	char name[FWD_TOPO_NAME_SIZE];
 	enum fwd_datapath datapath;
 	char bridge[FWD_IFNAME_MAX + 1];
-	struct fwd_cidr gateway;	 /* the bridge's address and the subnet's prefix */
+	struct fwd_cidr gateway;	 /* the bridge's address and the subnet's prefix; with
+					  * v6only 0.0.0.0/8, the namespaces' stand-ins */
 	struct fwd_cidr6 gateway6;	 /* its IPv6 address and prefix, when has6 */
 	bool has6;			 /* the bridge has an IPv6 address */
+	bool v6only;			 /* ... and no IPv4 one (has6 too): nor has a namespace */
 	char uplink[FWD_IFNAME_MAX + 1]; /* "" when there is no uplink line */
 
 	struct fwd_masquerade *masquerades;
@@ -179,6 +176,26 @@ static inline in_addr_t topo_netmask(const struct fwd_topology *t)
 static inline in_addr_t topo_subnet(const struct fwd_topology *t)
 {
 	return t->gateway.addr & topo_netmask(t);
+}
+
+/* Is forward @f published on an IPv4 address of the uplink? Every one but those naming an IPv6
+ * address or leading to a namespace with IPv6 only (the BPF maps, keyed by IPv4, hold only
+ * these). */
+static inline bool fwd_forward_on_ipv4(const struct fwd_topology *t, const struct fwd_forward *f)
+{
+	return !f->has_addr6 && !t->namespaces[f->ns].v6only;
+}
+
+/* Does the topology route IPv4 through the uplink (an IPv4 masquerade, a forward on IPv4)? The
+ * uplink needs an IPv4 address then. */
+static inline bool topo_routes4(const struct fwd_topology *t)
+{
+	if (t->n_masquerades)
+		return true;
+	for (size_t i = 0; i < t->n_forwards; i++)
+		if (fwd_forward_on_ipv4(t, &t->forwards[i]))
+			return true;
+	return false;
 }
 
 /* Is forward @f published on an IPv6 address of the uplink? One naming an IPv6 address is (and

@@ -315,7 +315,7 @@ static bool ct_forward_current(const struct ct_prune_ctx *c, const struct fwd_ct
 		const struct fwd_forward *f = &c->t->forwards[i];
 
 		/* On the address it names, or (none named) the uplink's primary one now. */
-		if (!fwd_forward_on_ipv4(f) || f->proto != k->proto || port < f->port_lo ||
+		if (!fwd_forward_on_ipv4(c->t, f) || f->proto != k->proto || port < f->port_lo ||
 		    port > f->port_hi || k->daddr != (f->addr ? f->addr : c->uplink_addr))
 			continue;
 		return e->peer.saddr == c->t->namespaces[f->ns].addr &&

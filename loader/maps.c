@@ -221,7 +221,7 @@ static bool maps_forward_wanted(const struct maps_forwards *m, const struct fwd_
 	for (size_t i = 0; i < m->t->n_forwards; i++) {
 		const struct fwd_forward *f = &m->t->forwards[i];
 
-		if (fwd_forward_on_ipv4(f) && f->proto == k->proto &&
+		if (fwd_forward_on_ipv4(m->t, f) && f->proto == k->proto &&
 		    maps_forward_addr(m, f) == k->addr && port >= f->port_lo && port <= f->port_hi)
 			return true;
 	}
@@ -295,7 +295,7 @@ int maps_sync_forwards(int fwd_fd, int targets_fd, int addrs_fd, const struct fw
 			tkey.port = val.port;
 			/* A forward on an IPv6 address only: ip6tables' DNAT; its target port
 			 * still sends its replies to the bridge (bpf/fwd_tc.bpf.c, IPv6). */
-			if ((fwd_forward_on_ipv4(f) &&
+			if ((fwd_forward_on_ipv4(t, f) &&
 			     bpf_map_update_elem(fwd_fd, &key, &val, BPF_ANY)) ||
 			    bpf_map_update_elem(targets_fd, &tkey, &one, BPF_ANY)) {
 				err = -errno;

@@ -511,7 +511,7 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 	for (size_t i = 0; i < t->n_forwards && up_dnat(t, rt); i++)
 		if (t->forwards[i].addr && t->forwards[i].addr != rt->uplink_addr)
 			cfg->flags |= FWD_SET_FWD_ADDRS;
-	if ((t->n_masquerades || t->n_forwards) && !rt->uplink_addr)
+	if (topo_routes4(t) && !rt->uplink_addr)
 		fwd_warn("topology %s: uplink %s has no IPv4 address: nothing is masqueraded or "
 			 "forwarded\n",
 			 t->name, t->uplink[0] ? t->uplink : "(none)");

@@ -555,10 +555,14 @@ static int fill_endpoints(int fd, int fd6)
 	return 0;
 }
 
+/* red with IPv6 only (v6only_cases): its port holds a stand-in of 0.0.0.0/8 for an address. */
+#define STANDIN 0x000000e9u /* 0.0.0.233, host order */
+static bool red_v6only;
+
 /* The test run's own device (ifindex 1) is red's host-side veth for anti-spoofing. */
 static int fill_ports(int fd)
 {
-	struct fwd_port red = { .addr = htonl(IP(1)), .mac = MAC(1) };
+	struct fwd_port red = { .addr = htonl(red_v6only ? STANDIN : IP(1)), .mac = MAC(1) };
 	__u32 ifindex = 1;
 
 	addr6_of(1, (__u8 *)red.addr6);
@@ -603,6 +607,29 @@ static const struct test_case isolate6_cases[] = {
 	  .outcome = PASS, .counter = FWD_CNT_PASS_NO_ENDPOINT },
 	{ "isolate: ipv6 with blue's source address still dropped", V6(.saddr = 2), .outcome = DROP,
 	  .counter = FWD_CNT_DROP_SPOOF_IPV6 },
+};
+
+/* red with IPv6 only (red_v6only): no IPv4 and no ARP from it, not even from its stand-in (nor
+ * an address probe); its IPv6 switched as before. */
+static const struct test_case v6only_cases[] = {
+	{ "IPv6 only: ipv4 from red's stand-in dropped",
+	  { .saddr = STANDIN },
+	  .outcome = DROP,
+	  .counter = FWD_CNT_DROP_SPOOF_IPV4 },
+	{ "IPv6 only: ipv4 from red's former address dropped",
+	  { .saddr = IP(1) },
+	  .outcome = DROP,
+	  .counter = FWD_CNT_DROP_SPOOF_IPV4 },
+	{ "IPv6 only: arp with red's stand-in as sender dropped",
+	  { .dst = mac_bcast, .ethertype = ETH_P_ARP, .saddr = STANDIN },
+	  .outcome = DROP,
+	  .counter = FWD_CNT_DROP_SPOOF_ARP },
+	{ "IPv6 only: arp probe (sender 0.0.0.0) dropped",
+	  { .dst = mac_bcast, .ethertype = ETH_P_ARP, .saddr = 0xffffffffu /* means 0 */ },
+	  .outcome = DROP,
+	  .counter = FWD_CNT_DROP_SPOOF_ARP },
+	{ "IPv6 only: ipv6 udp red->blue redirected", V6(.payload = 32), .outcome = REDIRECT,
+	  .target_ifindex = 102 },
 };
 
 /* fwd_tc_ingress, loaded with settings_for_test() plus the flags @flags_on less @flags_off, on
@@ -654,6 +681,9 @@ int main(void)
 	       sizeof(no_ipv6_cases) / sizeof(no_ipv6_cases[0]));
 	run_tc("tc", FWD_SET_ISOLATE, 0, isolate6_cases,
 	       sizeof(isolate6_cases) / sizeof(isolate6_cases[0]));
+	red_v6only = true;
+	run_tc("tc", 0, 0, v6only_cases, sizeof(v6only_cases) / sizeof(v6only_cases[0]));
+	red_v6only = false;
 
 	xdp = fwd_xdp__open();
 	if (!xdp) {

@@ -212,6 +212,43 @@ ask() {
 
 pingable() { in_ns "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1; }
 
+# peer6_server NS tcp|udp PORT: a server that answers with the peer address it saw, on IPv6
+# (and IPv4: dual-stack sockets).
+peer6_server() { # NS tcp|udp PORT
+	sandbox_spawn "$1" /dev/null python3 -c '
+import socket, sys, threading
+port = int(sys.argv[2])
+if sys.argv[1] == "udp":
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.bind(("::", port))
+    while True:
+        b, a = s.recvfrom(100)
+        s.sendto((a[0] + "\n").encode(), a)
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", port))
+s.listen(16)
+while True:
+    c, a = s.accept()
+    c.sendall((a[0] + "\n").encode())
+    c.close()' "$2" "$3"
+	wait_for 3000 listening "$1" "$2" "$3" || fail "server $1 $2/$3 did not start"
+}
+# ask6 NS tcp|udp ADDR PORT: the peer address the server saw ("" on failure; 3 s).
+ask6() {
+	in_ns "$1" timeout 5 python3 -c '
+import socket, sys
+kind = socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM
+s = socket.socket(socket.AF_INET6, kind)
+s.settimeout(3)
+try:
+    s.connect((sys.argv[2], int(sys.argv[3])))
+    if kind == socket.SOCK_DGRAM:
+        s.send(b"x")
+    print(s.recv(100).decode().strip())
+except OSError:
+    pass' "$2" "$3" "$4"
+}
 # tcp_push FROM TO ADDR PORT BYTES [SECONDS]: BYTES bytes over one TCP connection from namespace
 # FROM to a one-shot receiver in namespace TO on PORT, reached at ADDR (IPv4 or IPv6); prints
 # the bytes that arrived. SECONDS (default 30) bounds the sending.

@@ -53,42 +53,6 @@ print(pins.get(sys.argv[1], {}).get("max_entries", "none"))' "$1"
 fwd6_before=$(forwarding6)
 before=$(snapshot)
 
-# Servers that answer with the peer address they saw, on IPv6 (and IPv4: dual-stack sockets).
-peer6_server() { # NS tcp|udp PORT
-	sandbox_spawn "$1" /dev/null python3 -c '
-import socket, sys, threading
-port = int(sys.argv[2])
-if sys.argv[1] == "udp":
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    s.bind(("::", port))
-    while True:
-        b, a = s.recvfrom(100)
-        s.sendto((a[0] + "\n").encode(), a)
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("::", port))
-s.listen(16)
-while True:
-    c, a = s.accept()
-    c.sendall((a[0] + "\n").encode())
-    c.close()' "$2" "$3"
-	wait_for 3000 listening "$1" "$2" "$3" || fail "server $1 $2/$3 did not start"
-}
-# ask6 NS tcp|udp ADDR PORT: the peer address the server saw ("" on failure; 3 s).
-ask6() {
-	in_ns "$1" timeout 5 python3 -c '
-import socket, sys
-kind = socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM
-s = socket.socket(socket.AF_INET6, kind)
-s.settimeout(3)
-try:
-    s.connect((sys.argv[2], int(sys.argv[3])))
-    if kind == socket.SOCK_DGRAM:
-        s.send(b"x")
-    print(s.recv(100).decode().strip())
-except OSError:
-    pass' "$2" "$3" "$4"
-}
 # advertise NS TO TARGET MAC: three unsolicited neighbour advertisements from NS to TO (hop limit
 # 255, the override flag) saying TARGET is at MAC: what a namespace sends to take another's
 # traffic.

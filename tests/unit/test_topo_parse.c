@@ -103,8 +103,15 @@ static const struct parse_case cases[] = {
 	{ "bridge IPv6 mapped IPv4",
 	  "bridge vnet0 192.168.15.5/24 ::ffff:10.0.0.5/120\nnamespace red 192.168.15.1\n", 0, NULL,
 	  "embeds an IPv4 address" },
-	{ "bridge IPv6 alone", "bridge vnet0 fd00:15::5/64\nnamespace red 192.168.15.1\n", 0, NULL,
-	  "t.conf:1: bridge address 'fd00:15::5/64' is IPv6: an IPv4 address comes first" },
+	{ "bridge IPv6 alone, a namespace with IPv4",
+	  "bridge vnet0 fd00:15::5/64\nnamespace red 192.168.15.1\n", 0, NULL,
+	  "t.conf:2: namespace 'red' has an IPv4 address, the bridge none (bridge line 1)" },
+	{ "bridge IPv6 then IPv4",
+	  "bridge vnet0 fd00:15::5/64 192.168.15.5/24\nnamespace red fd00:15::1\n", 0, NULL,
+	  "t.conf:1: bridge address 'fd00:15::5/64' is IPv6: with two addresses the IPv4 one "
+	  "comes first" },
+	{ "bridge in 0.0.0.0/8", "bridge vnet0 0.0.15.5/24\nnamespace red 0.0.15.1\n", 0, NULL,
+	  "t.conf:1: bridge address 0.0.15.5/24 is in 0.0.0.0/8" },
 	{ "bridge two IPv4 addresses",
 	  "bridge vnet0 192.168.15.5/24 10.0.0.1/24\nnamespace red 192.168.15.1\n", 0, NULL,
 	  "t.conf:1: bridge's second address '10.0.0.1/24' is not IPv6" },
@@ -136,8 +143,36 @@ static const struct parse_case cases[] = {
 	  "t.conf:4: namespace address 'fd00:15:::2' is not an IPv6 address" },
 	{ "namespace IPv6 loopback", BASE6 "namespace blue 192.168.15.2 ::1\n", 0, NULL,
 	  "t.conf:4: namespace address ::1 is the loopback address" },
-	{ "namespace IPv6 alone", BASE6 "namespace blue fd00:15::2\n", 0, NULL,
-	  "t.conf:4: namespace address 'fd00:15::2' is IPv6: an IPv4 address comes first" },
+	{ "namespace IPv6 alone beside dual stack", BASE6 "namespace blue fd00:15::2\n", 0, NULL,
+	  NULL },
+	{ "namespace IPv6 then IPv4", BASE6 "namespace blue fd00:15::2 192.168.15.2\n", 0, NULL,
+	  "t.conf:4: namespace address 'fd00:15::2' is IPv6: with two addresses the IPv4 one "
+	  "comes first" },
+	{ "namespace IPv6 alone, the bridge has none", BASE "namespace blue fd00:15::2\n", 0, NULL,
+	  "t.conf:3: namespace 'blue' has an IPv6 address, the bridge none (bridge line 1)" },
+	{ "namespace IPv6 alone, not canonical", BASE6 "namespace blue fd00:15::02\n", 0, NULL,
+	  "t.conf:4: namespace address 'fd00:15::02' is not in canonical form" },
+	{ "namespace IPv6 alone, twice",
+	  BASE6 "namespace blue fd00:15::2\nnamespace green fd00:15::2\n", 0, NULL,
+	  "t.conf:5: address fd00:15::2 already used by namespace 'blue' (line 4)" },
+	/* IPv6 alone: the lab without IPv4 */
+	{ "IPv6 only lab",
+	  "bridge vnet0 fd00:15::5/64\nuplink eth0\nmasquerade fd00:15::/64\n"
+	  "namespace red fd00:15::1\nnamespace blue fd00:15::2\nforward tcp 8080 blue:80\n"
+	  "isolate\nallow red -> blue tcp 80\n",
+	  0, NULL, NULL },
+	{ "IPv6 only: an IPv4 masquerade",
+	  "bridge vnet0 fd00:15::5/64\nuplink eth0\nmasquerade 192.168.15.0/24\n"
+	  "namespace red fd00:15::1\n",
+	  0, NULL,
+	  "t.conf:3: masquerade 192.168.15.0/24 is IPv4, the bridge has no IPv4 address (bridge "
+	  "line 1)" },
+	{ "IPv6 only target: a forward on an IPv4 address",
+	  BASE6 "namespace blue fd00:15::2\nforward tcp 10.0.0.1:8080 blue:80\n", 0, NULL,
+	  "t.conf:5: forward on an IPv4 address: namespace blue has no IPv4 address" },
+	{ "IPv6 only target: a forward from IPv4 sources",
+	  BASE6 "namespace blue fd00:15::2\nforward tcp 8080 blue:80 from 10.0.0.0/8\n", 0, NULL,
+	  "t.conf:5: forward from IPv4 sources: namespace blue has no IPv4 address" },
 	{ "namespace two IPv4 addresses", BASE6 "namespace blue 192.168.15.2 192.168.15.3\n", 0,
 	  NULL, "t.conf:4: namespace's second address '192.168.15.3' is not IPv6" },
 	{ "masquerade IPv6 host bits", BASE6 "masquerade fd00:15::1/64\n", 0, NULL,
@@ -838,6 +873,53 @@ static int check_namespace_limit(void)
 	return ok;
 }
 
+/* IPv6 alone: the namespaces' stand-ins (0.0.0.0/8, distinct, derived from the IPv6 address:
+ * the same whatever else the file holds), their order (after those with IPv4), the text form. */
+static int check_ipv6_only(void)
+{
+	const char *in = "bridge vnet0 fd00:15::5/64\nnamespace b fd00:15::2\n"
+			 "namespace a fd00:15::1\nnamespace c fd00:15::1:0:0:1\n";
+	const char *more = "bridge vnet0 fd00:15::5/64\nnamespace a fd00:15::1\n"
+			   "namespace z fd00:15::9\n";
+	const char *want = "topology lab\ndatapath bpf\nbridge vnet0 fd00:15::5/64\n"
+			   "namespace a fd00:15::1\nnamespace b fd00:15::2\n"
+			   "namespace c fd00:15::1:0:0:1\n";
+	struct fwd_topology t, t2;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ok = topo_parse_buf(&t, "x/lab.conf", in, strlen(in), stderr) == 0;
+
+	if (ok) {
+		ok = t.v6only && t.n_namespaces == 3;
+		for (size_t i = 0; ok && i < 3; i++)
+			ok = t.namespaces[i].v6only && t.namespaces[i].has6 &&
+			     fwd_addr_is_standin(t.namespaces[i].addr) && t.namespaces[i].addr &&
+			     t.namespaces[i].addr != t.namespaces[(i + 1) % 3].addr;
+		f = open_memstream(&out, &len);
+		if (ok && f) {
+			topo_print(&t, f);
+			fclose(f);
+			ok = out && !strcmp(out, want);
+			if (!ok)
+				fprintf(stderr, "got:\n%s", out ? out : "(none)");
+		}
+		free(out);
+		/* a's stand-in stays a's in another file */
+		if (ok && topo_parse_buf(&t2, "x/lab.conf", more, strlen(more), stderr) == 0) {
+			ok = t2.namespaces[0].addr == t.namespaces[0].addr;
+			topo_free(&t2);
+		} else {
+			ok = 0;
+		}
+		topo_free(&t);
+	}
+	printf(ok ? "PASS: parse: IPv6 alone: distinct stand-ins in 0.0.0.0/8, kept across files, "
+		    "normalised text\n"
+		  : "FAIL: parse: IPv6 alone\n");
+	return ok;
+}
+
 int main(void)
 {
 	int passed = 0, failed = 0;
@@ -848,6 +930,7 @@ int main(void)
 	check_json() ? passed++ : failed++;
 	check_model() ? passed++ : failed++;
 	check_ipv6() ? passed++ : failed++;
+	check_ipv6_only() ? passed++ : failed++;
 	check_normalised_settings() ? passed++ : failed++;
 	check_json_settings() ? passed++ : failed++;
 	check_settings_default() ? passed++ : failed++;
