@@ -12,7 +12,8 @@ MULTIARCH := $(shell $(CC) -dumpmachine)
 BUILD_PKGS := gcc make clang llvm pkg-config libbpf-dev libxdp-dev libmnl-dev libelf-dev zlib1g-dev \
               libjansson-dev libpcap-dev bpftool scdoc
 TEST_PKGS  := iproute2 iptables ebtables iputils-ping socat procps ethtool conntrack \
-              python3-prometheus-client tshark
+              python3-prometheus-client tshark \
+              podman runc containernetworking-plugins busybox-static
 LINT_PKGS  := clang-format shellcheck git
 BENCH_PKGS := iperf3 sockperf gnuplot-nox ethtool
 
@@ -39,6 +40,7 @@ BPF_SRCS    := $(wildcard bpf/*.bpf.c)
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 BPFT_SRCS   := $(wildcard tests/bpf/*.c)
 TOOL_SRCS   := $(wildcard tests/tools/*.c)
+CNI_SRCS    := $(wildcard ctl/cni/*.c)
 
 LOADER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LOADER_SRCS))
 CTL_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(filter-out ctl/main.c,$(CTL_SRCS)))
@@ -48,17 +50,20 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 FWDCTL    := $(BUILD)/fwdctl
+# The CNI plugin sits above ctl/'s library, as the tests' tools do (ctl/cni/cni.h).
+FWD_CNI   := $(BUILD)/fwd-cni
+CNI_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(CNI_SRCS))
 
 .PHONY: all help deps deps-bench deps-lint soak bench-compare bench-ct-design bench-monitor test test-unit test-bpf test-e2e demo bench install uninstall clean format lint
 .DEFAULT_GOAL := all
 # Keep the BPF objects: the bench and bpftool read them too.
 .SECONDARY: $(BPF_OBJS)
 
-all: $(FWDCTL) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) man
+all: $(FWDCTL) $(FWD_CNI) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) man
 
 help:
 	@echo 'fwd make targets:'
-	@echo '  all (default)  build $(FWDCTL), the BPF objects and the test programs'
+	@echo '  all (default)  build $(FWDCTL), the CNI plugin $(FWD_CNI), the BPF objects and the test programs'
 	@echo '  deps           install the Debian packages needed to build and test (when missing)'
 	@echo '  test           deps + all, then every test; ends with "N passed, N failed"'
 	@echo '  test-unit      parser and bench-report unit tests only (no root needed)'
@@ -71,8 +76,8 @@ help:
 	@echo '  bench-compare  REV=<git revision>: that revision against the working tree, ratio per row'
 	@echo '  bench-ct-design  the conntrack expiry designs side by side (CONNS=1000000 ROUNDS=3)'
 	@echo '  bench-monitor  what fwdctl monitor costs a flood of dropped frames (ROUNDS=5 RATE=1000)'
-	@echo '  man            build the man pages fwdctl(8) and topology.conf(5) into $(BUILD)/man/'
-	@echo '  install        install fwdctl into $$(DESTDIR)$$(PREFIX)/sbin, its man pages, bash completion and systemd unit fwd@.service (PREFIX=$(PREFIX))'
+	@echo '  man            build the man pages fwdctl(8), topology.conf(5) and fwd-cni(8) into $(BUILD)/man/'
+	@echo '  install        install fwdctl into $$(DESTDIR)$$(PREFIX)/sbin, its man pages, bash completion and systemd unit fwd@.service (PREFIX=$(PREFIX)), fwd-cni into $$(DESTDIR)$$(CNI_PATH) (CNI_PATH=$(CNI_PATH))'
 	@echo '  uninstall      remove them again'
 	@echo '  format         clang-format every C source in place'
 	@echo '  lint           clang-format check, shellcheck of every shell script, include direction'
@@ -96,6 +101,9 @@ deps-bench: deps
 $(FWDCTL): $(BUILD)/ctl/main.o $(CTL_LIB) $(LOADER_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LDLIBS)
 
+$(FWD_CNI): $(CNI_OBJS) $(CTL_LIB) $(LOADER_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LDLIBS)
+
 $(LOADER_LIB): $(LOADER_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -111,6 +119,10 @@ $(BUILD)/loader/%.o: loader/%.c
 $(BUILD)/ctl/%.o: ctl/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CTL_INC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/ctl/cni/%.o: ctl/cni/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iinclude -Ictl $(CFLAGS) -c -o $@ $<
 
 # Tests of the parser (unit) and tools that speak netlink sit above ctl/; the BPF tests
 # sit above the loader alone.
@@ -189,11 +201,15 @@ bench-compare: deps-bench
 	@$(MAKE) --no-print-directory all bench-tools
 	@bench/compare.sh $(BUILD) $(REV) $(if $(FULL),--full)
 
-install: $(FWDCTL) install-docs
+# The CNI plugin goes where runtimes look for plugins (podman, containerd: /usr/lib/cni).
+CNI_PATH ?= /usr/lib/cni
+
+install: $(FWDCTL) $(FWD_CNI) install-docs
 	install -D -m 0755 $(FWDCTL) $(DESTDIR)$(PREFIX)/sbin/fwdctl
+	install -D -m 0755 $(FWD_CNI) $(DESTDIR)$(CNI_PATH)/fwd-cni
 
 uninstall: uninstall-docs
-	rm -f $(DESTDIR)$(PREFIX)/sbin/fwdctl
+	rm -f $(DESTDIR)$(PREFIX)/sbin/fwdctl $(DESTDIR)$(CNI_PATH)/fwd-cni
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

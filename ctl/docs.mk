@@ -3,7 +3,7 @@
 # with fwdctl.
 
 SCDOC     ?= scdoc
-MAN_PAGES := $(BUILD)/man/fwdctl.8 $(BUILD)/man/topology.conf.5
+MAN_PAGES := $(BUILD)/man/fwdctl.8 $(BUILD)/man/topology.conf.5 $(BUILD)/man/fwd-cni.8
 MAN_DIR   := $(DESTDIR)$(PREFIX)/share/man
 BASH_COMPLETION_DIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 # systemd reads units from $(PREFIX)/lib/systemd/system for PREFIX /usr/local and /usr.
@@ -20,10 +20,12 @@ $(BUILD)/man/%: ctl/%.scd
 install-docs: $(MAN_PAGES)
 	install -D -m 0644 $(BUILD)/man/fwdctl.8 $(MAN_DIR)/man8/fwdctl.8
 	install -D -m 0644 $(BUILD)/man/topology.conf.5 $(MAN_DIR)/man5/topology.conf.5
+	install -D -m 0644 $(BUILD)/man/fwd-cni.8 $(MAN_DIR)/man8/fwd-cni.8
 	install -D -m 0644 ctl/fwdctl.bash-completion $(BASH_COMPLETION_DIR)/fwdctl
 	@mkdir -p $(SYSTEMD_UNIT_DIR)
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' ctl/fwd@.service.in > $(SYSTEMD_UNIT_DIR)/fwd@.service
 
 uninstall-docs:
-	rm -f $(MAN_DIR)/man8/fwdctl.8 $(MAN_DIR)/man5/topology.conf.5 $(BASH_COMPLETION_DIR)/fwdctl \
+	rm -f $(MAN_DIR)/man8/fwdctl.8 $(MAN_DIR)/man5/topology.conf.5 $(MAN_DIR)/man8/fwd-cni.8 \
+		$(BASH_COMPLETION_DIR)/fwdctl \
 		$(SYSTEMD_UNIT_DIR)/fwd@.service

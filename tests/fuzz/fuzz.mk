@@ -21,6 +21,11 @@ $(FUZZ_BUILD)/ctl/%.o: ctl/%.c
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS) $(CTL_INC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
+# fwd-cni's sources sit above ctl/ (ctl/cni/cni.h): its headers too.
+$(FUZZ_BUILD)/ctl/cni/%.o: ctl/cni/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -Iinclude -Ictl $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
 $(FUZZ_BUILD)/loader/%.o: loader/%.c $(SKELS)
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS) $(LOADER_INC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
@@ -39,6 +44,11 @@ $(FUZZ_BUILD)/%.o: tests/fuzz/%.c
 	$(CLANG) $(CPPFLAGS) -Iinclude -Ictl $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz_%.o $(FUZZ_BUILD)/libfwdctl.a $(FUZZ_BUILD)/libfwd-loader.a
+	$(CLANG) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(CTL_LDLIBS)
+
+# The CNI plugin's network config parser, before the libraries it uses.
+$(FUZZ_BUILD)/fuzz_cni: $(FUZZ_BUILD)/fuzz_cni.o $(FUZZ_BUILD)/ctl/cni/netconf.o \
+		$(FUZZ_BUILD)/libfwdctl.a $(FUZZ_BUILD)/libfwd-loader.a
 	$(CLANG) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(CTL_LDLIBS)
 
 # FUZZ_SECONDS per target (default 600), FUZZ_TARGETS to pick some (default: all, and

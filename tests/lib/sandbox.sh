@@ -189,6 +189,6 @@ sandbox_fwd_forget() {
 	local p
 	for p in "$@"; do
 		[ -n "$p" ] || continue
-		rm -rf /sys/fs/bpf/fwd/"$p"* /run/fwd/"$p"*.* 2>/dev/null || true
+		rm -rf /sys/fs/bpf/fwd/"$p"* /run/fwd/"$p"*.* /run/fwd/cni/"$p"*.* 2>/dev/null || true
 	done
 }
