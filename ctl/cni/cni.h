@@ -3,7 +3,8 @@
  * fwd-cni: fwd as a CNI plugin (spec 1.0.0: ADD, DEL, CHECK, VERSION; 1.1.0's GC and STATUS).
  * A CNI network is a fwd topology that fwd-cni writes itself: the network config gives the
  * bridge, subnet, gateway, uplink and masquerade; each container attached (ADD) is one of its
- * namespaces, at an address fwd-cni allocates, with a forward per port mapping; DEL takes it
+ * namespaces, at an address fwd-cni (or the IPAM plugin the config names) allocates, with a
+ * forward per port mapping; DEL takes it
  * out again, and the last DEL takes the topology down. The topology is brought up by the code
  * `fwdctl up` runs, so `fwdctl status`, `stats` and `ct` show the containers as any namespace.
  *
@@ -73,6 +74,7 @@ struct cni_netconf {
 	bool masquerade;
 	char uplink[IF_NAMESIZE]; /* "" without one */
 	enum fwd_datapath datapath;
+	char ipam_type[64]; /* "ipam": {"type"}: the plugin that allocates; "": fwd-cni does */
 	struct cni_port ports[CNI_MAX_PORTS]; /* runtimeConfig.portMappings */
 	size_t n_ports;
 	/* GC: the attachments to keep; NULL when the field is absent */
@@ -125,6 +127,16 @@ struct cni_container *cni_state_add(struct cni_state *s);
 /* The first free address of @nc's subnet (not the gateway, network or broadcast address, nor
  * a container's), network order; 0 when none is left. */
 in_addr_t cni_state_free_addr(const struct cni_state *s, const struct cni_netconf *nc);
+
+/*
+ * The IPAM plugin @nc->ipam_type (ipam.c), given the network config @conf as fwd-cni got it:
+ * ADD's address into *@addr (a host of the subnet, not the gateway), and DEL. 0, or -1 with
+ * @e set (the plugin's own error passed on).
+ */
+int cni_ipam_add(const struct cni_netconf *nc, const char *conf, size_t conf_len, in_addr_t *addr,
+		 struct cni_error *e);
+int cni_ipam_del(const struct cni_netconf *nc, const char *conf, size_t conf_len,
+		 struct cni_error *e);
 
 /*
  * Bring topology @nc up with the containers of @s as its namespaces (down when there are

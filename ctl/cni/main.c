@@ -142,8 +142,33 @@ port_owner(const struct cni_state *s, const struct cni_container *self, const st
 	return NULL;
 }
 
-static int cmd_add(const struct cni_netconf *nc, struct cni_env *env, json_t **result,
-		   struct cni_error *e)
+/* The container's address: the IPAM plugin's when the config names one, else fwd-cni's. */
+static int allocate(const struct cni_netconf *nc, const struct cni_state *s, const char *conf,
+		    size_t conf_len, in_addr_t *addr, struct cni_error *e)
+{
+	if (!nc->ipam_type[0]) {
+		*addr = cni_state_free_addr(s, nc);
+		return *addr ? 0
+			     : cni_fail(e, CNI_ERR_FULL, "no free address left in %s/%u",
+					inet_ntoa((struct in_addr){ nc->subnet.addr }),
+					nc->subnet.prefix);
+	}
+	if (cni_ipam_add(nc, conf, conf_len, addr, e))
+		return -1;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->c[i].addr == *addr) {
+			struct cni_error ignored;
+
+			cni_ipam_del(nc, conf, conf_len, &ignored);
+			return cni_fail(
+			    e, CNI_ERR_CONFIG, "ipam plugin %s gave %s, container %.64s's address",
+			    nc->ipam_type, inet_ntoa((struct in_addr){ *addr }), s->c[i].id);
+		}
+	return 0;
+}
+
+static int cmd_add(const struct cni_netconf *nc, struct cni_env *env, const char *conf,
+		   size_t conf_len, json_t **result, struct cni_error *e)
 {
 	struct cni_state s = { .lock_fd = -1 };
 	struct cni_container *c, before;
@@ -166,13 +191,10 @@ static int cmd_add(const struct cni_netconf *nc, struct cni_env *env, json_t **r
 		again = true;
 		before = *c;
 	} else {
-		in_addr_t addr = cni_state_free_addr(&s, nc);
+		in_addr_t addr;
 
-		if (!addr) {
-			cni_fail(e, CNI_ERR_FULL, "no free address left in %s/%u",
-				 inet_ntoa((struct in_addr){ nc->subnet.addr }), nc->subnet.prefix);
+		if (allocate(nc, &s, conf, conf_len, &addr, e))
 			goto out;
-		}
 		if (!(c = cni_state_add(&s))) {
 			cni_fail(e, CNI_ERR_IO, "too many containers on network %s", nc->name);
 			goto out;
@@ -199,10 +221,13 @@ static int cmd_add(const struct cni_netconf *nc, struct cni_env *env, json_t **r
 		 * next, which finds nothing of a new container to remove). */
 		struct cni_error ignored;
 
-		if (again)
+		if (again) {
 			*c = before;
-		else
+		} else {
 			cni_state_remove(&s, c);
+			if (nc->ipam_type[0])
+				cni_ipam_del(nc, conf, conf_len, &ignored);
+		}
 		cni_apply(nc, &s, &ignored);
 		goto out;
 	}
@@ -216,13 +241,17 @@ out:
 }
 
 /* DEL: whatever of the container is left goes; nothing left is no error (the spec's). */
-static int cmd_del(const struct cni_netconf *nc, struct cni_env *env, struct cni_error *e)
+static int cmd_del(const struct cni_netconf *nc, struct cni_env *env, const char *conf,
+		   size_t conf_len, struct cni_error *e)
 {
 	struct cni_state s = { .lock_fd = -1 };
 	struct cni_container *c;
 	int ret = -1;
 
 	if (env_check(env, false, e) || cni_state_open(&s, nc->topology, e))
+		goto out;
+	/* The IPAM plugin's DEL, whatever fwd-cni knows (it may have the address alone). */
+	if (nc->ipam_type[0] && cni_ipam_del(nc, conf, conf_len, e))
 		goto out;
 	c = cni_state_find(&s, env->container_id, env->ifname);
 	ret = 0;
@@ -396,9 +425,9 @@ int main(void)
 		ret = result ? 0 : cni_fail(&e, CNI_ERR_IO, "out of memory");
 	} else if (!cni_netconf_parse(in, len, &nc, &e)) {
 		if (!strcmp(env.command, "ADD"))
-			ret = cmd_add(&nc, &env, &result, &e);
+			ret = cmd_add(&nc, &env, in, len, &result, &e);
 		else if (!strcmp(env.command, "DEL"))
-			ret = cmd_del(&nc, &env, &e);
+			ret = cmd_del(&nc, &env, in, len, &e);
 		else if (!strcmp(env.command, "CHECK"))
 			ret = cmd_check(&nc, &env, &e);
 		else if (!strcmp(env.command, "GC"))

@@ -251,6 +251,22 @@ static int parse_valid(json_t *o, struct cni_netconf *nc, struct cni_error *e)
 	return 0;
 }
 
+/* "ipam": {"type": PLUGIN, ...}: a plugin's file name, run from CNI_PATH (ipam.c). */
+static int parse_ipam(json_t *o, struct cni_netconf *nc, struct cni_error *e)
+{
+	json_t *ipam = json_object_get(o, "ipam");
+
+	if (!json_is_object(ipam))
+		return cni_fail(e, CNI_ERR_CONFIG, "network config: \"ipam\" is not an object");
+	if (string_field(ipam, "type", true, nc->ipam_type, sizeof(nc->ipam_type), e))
+		return cni_fail(e, CNI_ERR_CONFIG, "network config: \"ipam\" needs a \"type\"");
+	if (!network_name_valid(nc->ipam_type))
+		return cni_fail(e, CNI_ERR_CONFIG,
+				"network config: ipam type \"%s\" is no plugin name",
+				nc->ipam_type);
+	return 0;
+}
+
 static int parse_fields(json_t *o, struct cni_netconf *nc, struct cni_error *e)
 {
 	char datapath[16];
@@ -304,10 +320,8 @@ static int parse_fields(json_t *o, struct cni_netconf *nc, struct cni_error *e)
 				"network config: datapath \"%s\" (expected \"bpf\" or \"kernel\")",
 				datapath);
 	nc->datapath = !r && !strcmp(datapath, "kernel") ? FWD_DATAPATH_KERNEL : FWD_DATAPATH_BPF;
-	if (json_object_get(o, "ipam"))
-		return cni_fail(e, CNI_ERR_FIELD,
-				"network config: \"ipam\": fwd-cni allocates the addresses itself, "
-				"an ipam plugin is not supported yet");
+	if (json_object_get(o, "ipam") && parse_ipam(o, nc, e))
+		return -1;
 	if (parse_ports(o, nc, e) || parse_valid(o, nc, e))
 		return -1;
 	if (nc->n_ports && !nc->uplink[0])

@@ -80,7 +80,8 @@ done <<CASES
 7|a port mapping out of range|$(netconf bpf '"runtimeConfig": {"portMappings": [{"hostPort": 70000, "containerPort": 80}]}')
 7|a port mapping of sctp|$(netconf bpf '"runtimeConfig": {"portMappings": [{"hostPort": 80, "containerPort": 80, "protocol": "sctp"}]}')
 1|cniVersion 0.3.1|$(netconf bpf | sed 's|"1.0.0"|"0.3.1"|')
-2|an ipam plugin|$(netconf bpf '"ipam": {"type": "host-local"}')
+2|a hostIP of IPv6|$(netconf bpf '"runtimeConfig": {"portMappings": [{"hostPort": 80, "containerPort": 80, "hostIP": "fd00::1"}]}')
+7|an ipam without a type|$(netconf bpf '"ipam": {"ranges": []}')
 CASES
 cni ADD c0 "/run/netns/$P-c0" "$WORK/ok.json" CNI_IFNAME=eth1
 error_is 4 "CNI_IFNAME eth1"
@@ -176,4 +177,34 @@ for dp in bpf kernel; do
 	for ns in c2 m1 m2 m3 m4 m5; do ip netns del "$P-$ns"; done
 	check_eq "$D nothing else left" "$before" "$(snapshot)"
 done
+# An IPAM plugin allocates instead (host-local of containernetworking-plugins, its files in
+# $WORK): ADD takes its address, DEL gives it back; one it cannot find, or an address outside
+# the subnet, is refused and nothing is left.
+ipam() { # RANGE-START RANGE-END [TYPE]
+	netconf bpf "\"ipam\": {\"type\": \"${3:-host-local}\", \"dataDir\": \"$WORK/ipam\", \"ranges\": [[{\"subnet\": \"192.168.15.0/24\", \"rangeStart\": \"$1\", \"rangeEnd\": \"$2\"}]]}"
+}
+if [ -x /usr/lib/cni/host-local ]; then
+	ip netns add "$P-i1"
+	ipam 192.168.15.100 192.168.15.120 >"$WORK/ipam.json"
+	cni ADD i1 "/run/netns/$P-i1" "$WORK/ipam.json"
+	check_eq "ipam host-local: ADD takes its address" "0 192.168.15.100/24" \
+		"$CNI_RC $(json_get 'd["ips"][0]["address"]' <<<"$out")"
+	check "... which eth0 has" sh -c "ip -n $P-i1 -4 -o addr show dev eth0 | grep -q 192.168.15.100/24"
+	check "... and host-local recorded" test -e "$WORK/ipam/${P}net/192.168.15.100"
+	cni DEL i1 "/run/netns/$P-i1" "$WORK/ipam.json"
+	check_eq "ipam host-local: DEL" 0 "$CNI_RC"
+	check "... gives the address back" test ! -e "$WORK/ipam/${P}net/192.168.15.100"
+	ipam 192.168.15.100 192.168.15.120 no-such-ipam >"$WORK/noipam.json"
+	cni ADD i1 "/run/netns/$P-i1" "$WORK/noipam.json"
+	error_is 7 "an ipam plugin not in CNI_PATH"
+	sed 's|"subnet": "192.168.15.0/24", "rangeStart"|"subnet": "10.9.9.0/24", "rangeStart"|' "$WORK/ipam.json" |
+		sed 's|192.168.15.100|10.9.9.10|; s|192.168.15.120|10.9.9.20|' >"$WORK/outside.json"
+	cni ADD i1 "/run/netns/$P-i1" "$WORK/outside.json"
+	error_is 7 "an ipam plugin's address outside the subnet"
+	check "... which is given back" test ! -e "$WORK/ipam/${P}net/10.9.9.10"
+	check_eq "... and nothing was built" "" "$("$FWDCTL" -n "$HOST" status 2>/dev/null | grep "${P}c")"
+	ip netns del "$P-i1"
+else
+	fail "ipam: /usr/lib/cni/host-local is missing (make deps installs containernetworking-plugins)"
+fi
 check_eq "the plugin never crashed (no signal exit)" "" "$(grep -iE 'segmentation|abort|core dumped' "$WORK/cni.err")"

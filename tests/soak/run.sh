@@ -14,6 +14,7 @@
 #   SOAK_RATE      bytes per second of each long transfer [4000000]
 #   SOAK_CONN_RATE short TCP connections per second, each client [5]
 #   SOAK_UDP_RATE  UDP requests per second, each client [5]
+#   SOAK_CHURN_EVERY seconds between containers attached and detached through fwd-cni [15]
 #   SOAK_KEEP      a directory to copy the raw results into (samples, one file per client) [none]
 #
 # The load, all at once, for DURATION (lib.sh's sandbox: LAN 10.77.0.2 -- 10.77.0.1 up0 HOST):
@@ -39,6 +40,10 @@
 #               connections must not notice. pink must reach the LAN once added, and be gone
 #               once removed. Then `up` of the second topology, with and without a forward
 #               (tcp 9300), which `stats` must show or not.
+#   containers  a CNI network of fwd-cni's (topology $P-c, 192.168.17.0/24, masqueraded out of
+#               up0): container c0 stays; every CHURN_EVERY s another is attached (ADD, with
+#               port 9400 published), reaches the LAN, is reached from it through the port with
+#               the LAN's address kept, and is detached (DEL): its veth goes, c0 stays.
 #   ct, stats   every SAMPLE s, for both topologies: `fwdctl -j ct` (entries by state), `fwdctl
 #               -j stats` (drops by reason), and the BPF memory of the topologies (below).
 #
@@ -76,6 +81,7 @@ RATE=${SOAK_RATE:-4000000}
 CONN_RATE=${SOAK_CONN_RATE:-5}
 UDP_RATE=${SOAK_UDP_RATE:-5}
 KEEP=${SOAK_KEEP:-}
+CHURN_EVERY=${SOAK_CHURN_EVERY:-15}
 P=fsk$$
 # Drop reasons this load may cause ("TOPOLOGY/reason"), each with its why:
 # - $P-b/drop_mld: the dual-stack topology's namespaces report the multicast group of their
@@ -626,7 +632,49 @@ up_again() {
 	echo "up again of $TB ($([ $pink = 1 ] && echo with || echo without) tcp 9300) at $((t / 1000 - start)) s: took $took ms, ok=$ok"
 }
 
-next_sample=$start next_up=$((start + UP_EVERY))
+# The container churn (fwd-cni): the plugin called as a runtime calls it, in the host namespace.
+FWD_CNI=$(dirname "$FWDCTL")/fwd-cni
+TC=$P-c
+cat >"$WORK/cni.json" <<JSON
+{"cniVersion": "1.0.0", "name": "$TC", "type": "fwd-cni", "topology": "$TC",
+ "bridge": "${P:0:7}c", "subnet": "192.168.17.0/24", "gateway": "192.168.17.5",
+ "uplink": "up0", "masquerade": true, "capabilities": {"portMappings": true},
+ "runtimeConfig": {"portMappings": [{"hostPort": 9400, "containerPort": 80, "protocol": "tcp"}]}}
+JSON
+sed 's/"runtimeConfig".*}}/"datapath": "bpf"}/' "$WORK/cni.json" >"$WORK/cni0.json"
+cni() { # CMD ID NS CONF
+	nsenter --net="/run/netns/$HOST" env CNI_COMMAND="$1" CNI_CONTAINERID="$2" \
+		CNI_NETNS="/run/netns/$3" CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni "$FWD_CNI" <"$4" \
+		>>"$RES/cni.log" 2>&1
+}
+# (what reaches the LAN from its subnet is a leak, counted with the others: finish)
+in_ns "$LAN" iptables -t raw -I PREROUTING -s 192.168.17.0/24 -m comment --comment fwdleak
+if ! ip netns add "$P-c0" || ! cni ADD c0 "$P-c0" "$WORK/cni0.json"; then
+	fail "fwd-cni ADD c0"
+	exit 1
+fi
+churn_n=0 churn_ok=0
+churn() {
+	local ns=$P-c$((churn_n + 1)) id=c$((churn_n + 1)) ok=false server
+	churn_n=$((churn_n + 1))
+	ip netns add "$ns"
+	if cni ADD "$id" "$ns" "$WORK/cni.json"; then
+		peer_server "$ns" tcp 80
+		server=$SANDBOX_LAST
+		wait_for 5000 pingable "$ns" $LAN_ADDR &&
+			[ "$(ask "$LAN" tcp $UPLINK_ADDR 9400)" = $LAN_ADDR ] && ok=true
+		kill -- -"$server" 2>/dev/null
+	fi
+	cni DEL "$id" "$ns" "$WORK/cni.json" || ok=false
+	if [ -n "$(ip -n "$ns" -o link show eth0 2>/dev/null)" ] || ! pingable "$P-c0" $LAN_ADDR; then
+		ok=false
+	fi
+	ip netns del "$ns"
+	[ $ok = true ] && churn_ok=$((churn_ok + 1))
+	echo "container $id attached and detached at $(($(date +%s) - start)) s: ok=$ok"
+}
+
+next_sample=$start next_up=$((start + UP_EVERY)) next_churn=$((start + CHURN_EVERY))
 deadline=$((END + 120)) # clients end by themselves at END; transfers and pings may run late
 while :; do
 	now=$(date +%s)
@@ -638,6 +686,10 @@ while :; do
 	if [ "$now" -ge "$next_up" ] && [ "$now" -le $((END - 10)) ]; then
 		up_again
 		next_up=$((next_up + UP_EVERY))
+	fi
+	if [ "$now" -ge "$next_churn" ] && [ "$now" -le $((END - 10)) ]; then
+		churn
+		next_churn=$((next_churn + CHURN_EVERY))
 	fi
 	running || break
 	[ "$now" -lt "$deadline" ] || { fail "clients still running $((now - END)) s after the end"; break; }
@@ -658,7 +710,13 @@ if [ -n "$KEEP" ]; then mkdir -p "$KEEP" && cp "$RES"/* "$KEEP"/; fi
 check_eq "the LAN never saw an IPv6 frame from fd00:16::/64" 0 \
 	"$(in_ns "$LAN" ip6tables -t raw -nvxL PREROUTING | awk '/fwdleak6/ {n += $1} END {print n + 0}')"
 
+check "container churn: $churn_n containers attached and detached through fwd-cni, each reached the LAN and was reached" \
+	test "$churn_n" -gt 0 -a "$churn_ok" = "$churn_n"
 stop_servers
+cni DEL c0 "$P-c0" "$WORK/cni0.json"
+check_eq "fwd-cni DEL of the last container takes its topology down" "" \
+	"$("$FWDCTL" -n "$HOST" status 2>/dev/null | grep -- "$TC")"
+ip netns del "$P-c0"
 check "down" "$FWDCTL" -q -n "$HOST" down "$T"
 check "down $TB" "$FWDCTL" -q -n "$HOST" down "$TB"
 check "no BPF object of the topology outlives down" wait_for 10000 python3 "$PY" gone "$WORK/seen.json"
