@@ -58,7 +58,11 @@ static int read_container(json_t *j, struct cni_container *c)
 	strcpy(c->ifname, ifname);
 	strcpy(c->netns, netns);
 	c->addr = a.s_addr;
-	json_array_foreach(ports, i, p) if (read_port(p, &c->ports[c->n_ports++])) return -1;
+	json_array_foreach(ports, i, p)
+	{
+		if (read_port(p, &c->ports[c->n_ports++]))
+			return -1;
+	}
 	return 0;
 }
 
