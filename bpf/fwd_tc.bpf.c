@@ -376,6 +376,38 @@ static __always_inline int fwd_unmasqueraded(struct __sk_buff *skb, const struct
 	return fwd_unmasqueraded_route(skb, pkt);
 }
 
+/*
+ * To a routed subnet (route ... via): out of the uplink with the namespace's own address, as
+ * the kernel routes it; under isolate tracked first, so that the replies get back in. What the
+ * FIB does not send out of the uplink, what needs fragments and what runs out of TTL is the
+ * kernel's to route: nothing here needs translating.
+ */
+static __always_inline int fwd_route_out(struct __sk_buff *skb, struct fwd_pkt *pkt)
+{
+	struct bpf_fib_lookup fib;
+	__u64 now = ct_now();
+	bool no_neigh;
+	__u32 why;
+
+	if (fwd_cfg.flags & FWD_SET_ISOLATE) {
+		why = policy_conn(skb, pkt, now, POLICY_NS_TO_ROUTE);
+		if (why != FWD_OK)
+			return fwd_verdict(skb, why);
+	}
+	why = fwd_fib_uplink(skb, pkt, now, &fib, &no_neigh);
+	if (why == FWD_CNT_DROP_NAT_TOO_BIG)
+		why = FWD_CNT_PASS_FRAG_NEEDED; /* without DF: the kernel fragments it */
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	if (pkt->ttl <= 1)
+		return fwd_verdict(skb, FWD_CNT_PASS_TTL);
+	why = nat_ttl_dec(skb, pkt);
+	if (why != FWD_OK)
+		return fwd_verdict(skb, why);
+	return fwd_redirected(skb, pkt, FWD_CNT_ROUTED_OUT, fwd_fib_redirect(skb, &fib, no_neigh),
+			      fib.ifindex, 0);
+}
+
 /* A frame to the gateway from a masquerade subnet, to outside the bridge's subnet. */
 static __always_inline int fwd_snat(struct __sk_buff *skb, struct fwd_pkt *pkt)
 {
@@ -436,7 +468,7 @@ static __always_inline int fwd_isolated_switch(struct __sk_buff *skb, const stru
 
 	if (ep->ifindex == skb->ifindex)
 		return fwd_verdict(skb, FWD_CNT_PASS_HAIRPIN);
-	why = policy_isolation(skb, pkt, ct_now());
+	why = policy_conn(skb, pkt, ct_now(), POLICY_NS_TO_NS);
 	if (why != FWD_OK)
 		return fwd_verdict(skb, why);
 	if (pkt->ttl <= 1)
@@ -801,6 +833,8 @@ int fwd_tc_ingress(struct __sk_buff *skb)
 		if (ret >= 0)
 			return ret;
 	}
+	if (nat_routed(pkt.daddr))
+		return fwd_route_out(skb, &pkt);
 	if (nat_snat_wanted(skb, &pkt))
 		return fwd_snat(skb, &pkt);
 	why = fwd_unmasqueraded(skb, &pkt);
@@ -887,6 +921,38 @@ static __always_inline int fwd_snat_reply(struct __sk_buff *skb, const struct fw
 	return fwd_deliver(skb, pkt, ep, FWD_CNT_SNAT_REPLY);
 }
 
+/*
+ * From a routed subnet (route ... via) on the uplink, to a namespace: in as it is, under isolate
+ * as policy_conn() admits it (a reply, or an allow line from there). Not to a namespace (the
+ * gateway's own address, an unused one): the kernel's.
+ */
+static __always_inline int fwd_route_in(struct __sk_buff *skb, struct fwd_pkt *pkt)
+{
+	const struct fwd_endpoint *ep = fwd_endpoint_of(pkt->daddr);
+	__u64 now;
+	__u32 why;
+
+	if (!ep)
+		return fwd_verdict(skb, FWD_CNT_PASS_UPLINK_HOST);
+	if (fwd_cfg.flags & FWD_SET_ISOLATE) { /* rodata: pruned at load without isolate */
+		why = fwd_parse_l4(skb, pkt);
+		if (why != FWD_OK)
+			return fwd_verdict(skb, why);
+		now = ct_now();
+		if (fwd_ipv4_is_fragment(pkt)) { /* its first fragment's ports (bpf/frag.h) */
+			why = frag_nat_ports(skb, pkt, now);
+			if (why != FWD_OK && why != FWD_CNT_DROP_NAT_PROTO)
+				return fwd_verdict(skb, why);
+		}
+		why = policy_conn(skb, pkt, now, POLICY_ROUTE_TO_NS);
+		if (why != FWD_OK)
+			return fwd_verdict(skb, why);
+	}
+	if (pkt->ttl <= 1)
+		return fwd_verdict(skb, FWD_CNT_PASS_TTL); /* the kernel's time exceeded */
+	return fwd_deliver(skb, pkt, ep, FWD_CNT_ROUTED_IN);
+}
+
 static __always_inline int uplink_frame(struct __sk_buff *skb)
 {
 	struct fwd_pkt pkt = {};
@@ -907,9 +973,13 @@ static __always_inline int uplink_frame(struct __sk_buff *skb)
 	if ((pkt.saddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet)
 		return fwd_verdict(skb, skb->mark == FWD_MARK_TO_PEER ? FWD_CNT_PASS_UPLINK_HOST
 								      : FWD_CNT_DROP_SPOOF_UPLINK);
-	/* Isolation: a LAN host routing the bridge's subnet via this host reaches nothing. */
-	if ((pkt.daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet)
+	/* Isolation: a LAN host routing the bridge's subnet via this host reaches nothing; a
+	 * host whose subnet a route line names is a routed peer. */
+	if ((pkt.daddr & fwd_cfg.subnet_mask) == fwd_cfg.subnet) {
+		if (nat_routed(pkt.saddr))
+			return fwd_route_in(skb, &pkt);
 		return fwd_verdict(skb, FWD_CNT_DROP_NOT_FORWARDED);
+	}
 	/* Only frames to the uplink's address can be ours; a fragment only when its datagram's
 	 * first fragment was seen (bpf/frag.h). */
 	if (!uplink_addr_ours(pkt.daddr))

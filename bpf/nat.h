@@ -42,6 +42,20 @@ static __always_inline bool nat_masqueraded(__be32 addr)
 	return false;
 }
 
+/* route ... via: is @addr inside another host's subnet, reached without masquerade? */
+static __always_inline bool nat_routed(__be32 addr)
+{
+	if (!(fwd_cfg.flags & FWD_SET_ROUTES)) /* rodata: pruned without route lines */
+		return false;
+	for (__u32 i = 0; i < FWD_MAX_ROUTE; i++) {
+		if (i >= fwd_cfg.n_routes)
+			break;
+		if ((addr & fwd_cfg.routes[i].mask) == fwd_cfg.routes[i].addr)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Is this frame one to masquerade? From a masquerade subnet to an address outside the bridge's
  * subnet: the namespace routed it to its gateway (unicast: fwd_parse_eth() passed it). The

@@ -3,7 +3,9 @@
  * Policy (datapath bpf): `isolate` with its `allow` lines, and `forward ... from`.
  *
  * isolate: a frame from one namespace to another passes only as part of a connection an allow
- * line admitted, either way (a reply always passes): such a connection is tracked in fwd_ct like
+ * line admitted, either way (a reply always passes); so does a frame from a routed subnet (route
+ * ... via) to a namespace, while a namespace opens connections to a routed subnet freely, as to
+ * the LAN (policy_conn()'s opener): such a connection is tracked in fwd_ct like
  * the translated ones (FWD_CT_NAT_NONE: both keys as the packets carry them), so its TCP state,
  * expiry and the namespace's conntrack cap apply as for SNAT. The allow lines are read only when
  * a connection opens (they are rodata: the verifier walks the used ones). An ICMP error passes
@@ -69,6 +71,12 @@ static __always_inline bool policy_from_ok(const struct __sk_buff *ctx,
 	return false;
 }
 
+/* The netmask of an allow line's source: 32 bits for a namespace, a routed subnet's fewer. */
+static __always_inline __be32 policy_src_mask(__u32 plen)
+{
+	return plen >= 32 ? 0xffffffff : bpf_htonl(~(0xffffffffu >> plen));
+}
+
 /* Does an allow line admit @pkt (its proto; any proto with @any_proto only)? */
 static __always_inline bool policy_allowed(const struct fwd_pkt *pkt, bool any_proto)
 {
@@ -79,7 +87,7 @@ static __always_inline bool policy_allowed(const struct fwd_pkt *pkt, bool any_p
 
 		if (i >= fwd_cfg.n_allow)
 			break;
-		if (a->src != pkt->saddr || a->dst != pkt->daddr)
+		if ((pkt->saddr & policy_src_mask(a->src_plen)) != a->src || a->dst != pkt->daddr)
 			continue;
 		if (!a->proto)
 			return true;
@@ -90,13 +98,20 @@ static __always_inline bool policy_allowed(const struct fwd_pkt *pkt, bool any_p
 	return false;
 }
 
+/* Who opens a connection policy_conn() tracks, and what may open it. */
+enum policy_opener {
+	POLICY_NS_TO_NS,    /* a namespace, to another: as an allow line admits */
+	POLICY_NS_TO_ROUTE, /* a namespace, to a routed subnet: always, as to the LAN */
+	POLICY_ROUTE_TO_NS, /* a routed subnet, from the uplink: as an allow line admits */
+};
+
 /*
- * isolate: may @pkt (fwd_parse_l4'd, ports known for a fragment) go from its namespace to
- * the namespace it is addressed to? FWD_OK, or the drop reason (DROP_ISOLATED counted under
- * FWD_RULE_ISOLATE; a tracked connection's own reasons: out of window, table full, cap).
+ * isolate: may @pkt (fwd_parse_l4'd, ports known for a fragment) go where it is addressed, as
+ * @opener says? FWD_OK, or the drop reason (DROP_ISOLATED counted under FWD_RULE_ISOLATE; a
+ * tracked connection's own reasons: out of window, table full, cap).
  */
-static __always_inline __u32 policy_isolation(struct __sk_buff *ctx, const struct fwd_pkt *pkt,
-					      __u64 now)
+static __always_inline __u32 policy_conn(struct __sk_buff *ctx, const struct fwd_pkt *pkt,
+					 __u64 now, enum policy_opener opener)
 {
 	struct fwd_ct_entry *e, *o;
 	struct fwd_ct_key key;
@@ -104,7 +119,7 @@ static __always_inline __u32 policy_isolation(struct __sk_buff *ctx, const struc
 	__u32 why = FWD_CNT_DROP_CT_FULL;
 
 	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP && pkt->proto != IPPROTO_ICMP)
-		return policy_allowed(pkt, true)
+		return opener == POLICY_NS_TO_ROUTE || policy_allowed(pkt, true)
 			   ? FWD_OK
 			   : policy_drop(ctx, FWD_RULE_ISOLATE, FWD_CNT_DROP_ISOLATED);
 	if (pkt->proto == IPPROTO_ICMP && icmp_is_error(pkt->icmp_type)) {
@@ -115,6 +130,8 @@ static __always_inline __u32 policy_isolation(struct __sk_buff *ctx, const struc
 			if (e && e->nat == FWD_CT_NAT_NONE)
 				return FWD_OK;
 		}
+		if (opener == POLICY_NS_TO_ROUTE)
+			return FWD_OK; /* as an ICMP error to the LAN passes */
 		return policy_drop(ctx, FWD_RULE_ISOLATE, FWD_CNT_DROP_ISOLATED);
 	}
 	ct_key_of(&key, pkt);
@@ -126,7 +143,7 @@ static __always_inline __u32 policy_isolation(struct __sk_buff *ctx, const struc
 				   ? FWD_OK
 				   : FWD_CNT_DROP_TCP_WINDOW;
 	}
-	if (!policy_allowed(pkt, false))
+	if (opener != POLICY_NS_TO_ROUTE && !policy_allowed(pkt, false))
 		return policy_drop(ctx, FWD_RULE_ISOLATE, FWD_CNT_DROP_ISOLATED);
 	{
 		struct fwd_ct_key rkey = {};
@@ -136,7 +153,8 @@ static __always_inline __u32 policy_isolation(struct __sk_buff *ctx, const struc
 		rkey.sport = key.dport;
 		rkey.dport = key.sport;
 		rkey.proto = key.proto;
-		if (!nat_pair_create(pkt, &key, &rkey, FWD_CT_NAT_NONE, now, true, &why))
+		if (!nat_pair_create(pkt, &key, &rkey, FWD_CT_NAT_NONE, now,
+				     opener != POLICY_ROUTE_TO_NS, &why))
 			return why;
 	}
 	return FWD_OK;

@@ -100,6 +100,35 @@ static void forwards_in_snat_ports(const struct fwd_topology *t, const struct fw
 	}
 }
 
+/*
+ * A route line of @m over the subnet of @b, or over a route of @b's: one host namespace has one
+ * main routing table. @mine: @m is the topology being brought up (else @b is, and the
+ * conflict is reported at @b's line).
+ */
+static void routes_overlap(const struct fwd_topology *m, const struct fwd_topology *b,
+			   const struct other *o, bool mine)
+{
+	for (size_t i = 0; i < m->n_routes; i++) {
+		const struct fwd_route *r = &m->routes[i];
+
+		if (!b->v6only && subnets_overlap(&r->net, &b->gateway)) {
+			if (mine)
+				conflict(m, r->line, o, b->bridge_line,
+					 "route %s/%u overlaps another topology's subnet",
+					 fwd_ip_str(r->net.addr), r->net.prefix);
+			else
+				conflict(b, b->bridge_line, o, r->line,
+					 "subnet %s/%u is routed via the LAN by another topology",
+					 fwd_ip_str(topo_subnet(b)), b->gateway.prefix);
+		}
+		for (size_t k = 0; mine && k < b->n_routes; k++)
+			if (subnets_overlap(&r->net, &b->routes[k].net))
+				conflict(m, r->line, o, b->routes[k].line,
+					 "route %s/%u overlaps another topology's route",
+					 fwd_ip_str(r->net.addr), r->net.prefix);
+	}
+}
+
 static void compare_same_hostns(const struct fwd_topology *t, const struct other *o,
 				in_addr_t uplink_addr)
 {
@@ -124,6 +153,8 @@ static void compare_same_hostns(const struct fwd_topology *t, const struct other
 			 "IPv6 prefix %s/%u overlaps another topology's", fwd_ip6_str(&net),
 			 t->gateway6.prefix);
 	}
+	routes_overlap(t, p, o, true);
+	routes_overlap(p, t, o, false);
 	if (!same_uplink)
 		return;
 	for (size_t i = 0; i < t->n_forwards; i++)

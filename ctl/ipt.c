@@ -142,6 +142,8 @@ static void isolate_rules(struct fwd_buf *b, const struct fwd_topology *t, const
 		const struct fwd_namespace *dst = topo_namespace_of(t, a->dst);
 		char match[64] = "", from[INET6_ADDRSTRLEN + 4], to[INET6_ADDRSTRLEN + 4];
 
+		if (a->from_route)
+			continue; /* from the uplink: route_rules() */
 		if (v6 && (!src || !dst || !src->has6 || !dst->has6))
 			continue;
 		if (!v6 && (fwd_addr_is_standin(a->src) || fwd_addr_is_standin(a->dst)))
@@ -159,6 +161,34 @@ static void isolate_rules(struct fwd_buf *b, const struct fwd_topology *t, const
 			       t->bridge, from, to, match, a->proto ? " " : "");
 	}
 	fwd_buf_printf(b, "-A %s -i %s -o %s -j DROP\n", chain, t->bridge, t->bridge);
+}
+
+/*
+ * route lines, in FORWARD: a routed subnet's frames into the bridge, before the rule that
+ * drops what else is routed into it: all of them, or under isolate (where the replies of
+ * what the namespaces opened passed already) what an allow line from there admits.
+ */
+static void route_in_rules(struct fwd_buf *b, const struct fwd_topology *t, const char *chain)
+{
+	char subnet[INET_ADDRSTRLEN + 4];
+
+	snprintf(subnet, sizeof(subnet), "%s/%u", fwd_ip_str(topo_subnet(t)), t->gateway.prefix);
+	for (size_t i = 0; i < t->n_routes && !t->isolate; i++)
+		fwd_buf_printf(b, "-A %s -i %s -o %s -s %s/%u -d %s -j ACCEPT\n", chain, t->uplink,
+			       t->bridge, fwd_ip_str(t->routes[i].net.addr),
+			       t->routes[i].net.prefix, subnet);
+	for (size_t i = 0; i < t->n_allows && t->isolate; i++) {
+		const struct fwd_allow *a = &t->allows[i];
+		char match[64] = "";
+
+		if (!a->from_route)
+			continue;
+		if (a->proto)
+			port_match(match, sizeof(match), a->proto, a->port_lo, a->port_hi);
+		fwd_buf_printf(b, "-A %s -i %s -o %s -s %s/%u -d %s/32 %s%s-j ACCEPT\n", chain,
+			       t->uplink, t->bridge, fwd_ip_str(a->src), a->src_prefix,
+			       fwd_ip_str(a->dst), match, a->proto ? " " : "");
+	}
 }
 
 /* The rules of one chain, appended to @b (hook indexes: hooks[]). */
@@ -181,6 +211,7 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 		    "-A %s -o %s ! -i %s -m conntrack --ctstate ESTABLISHED,RELATED,DNAT "
 		    "-j ACCEPT\n",
 		    chain, t->bridge, t->bridge);
+		route_in_rules(b, t, chain);
 		fwd_buf_printf(b, "-A %s -o %s ! -i %s -j DROP\n", chain, t->bridge, t->bridge);
 	}
 	if (hook == IPT_FWD && t->isolate)
@@ -206,6 +237,12 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 		    fwd_ip_str(forward_addr(f, uplink_addr)), proto_name(f->proto),
 		    proto_name(f->proto), ports, target);
 	}
+	/* A routed subnet is reached with the namespaces' own addresses: no masquerade. */
+	for (size_t i = 0; hook == IPT_POST && i < t->n_routes; i++)
+		fwd_buf_printf(b, "-A %s -s %s/%u -d %s/%u -o %s -j RETURN\n", chain,
+			       fwd_ip_str(topo_subnet(t)), t->gateway.prefix,
+			       fwd_ip_str(t->routes[i].net.addr), t->routes[i].net.prefix,
+			       t->uplink);
 	if (hook == IPT_POST) {
 		/* snat-ports: MASQUERADE takes a port range only with -p (tcp and udp; ICMP and
 		 * the rest by the rule without one). Left out at the default range, as before
@@ -233,6 +270,11 @@ static void chain_rules(struct fwd_buf *b, const struct fwd_topology *t, int hoo
 		 * of 0) gets no NAT: MASQUERADE would let it out with the namespace's address. */
 		fwd_buf_printf(b, "-A %s -s %s/%u -o %s -m conntrack --ctstate INVALID -j DROP\n",
 			       chain, fwd_ip_str(topo_subnet(t)), t->gateway.prefix, t->uplink);
+	for (size_t i = 0; hook == IPT_FWD && i < t->n_routes; i++)
+		fwd_buf_printf(b, "-A %s -s %s/%u -d %s/%u -o %s -j ACCEPT\n", chain,
+			       fwd_ip_str(topo_subnet(t)), t->gateway.prefix,
+			       fwd_ip_str(t->routes[i].net.addr), t->routes[i].net.prefix,
+			       t->uplink);
 	if (hook == IPT_FWD) {
 		for (size_t i = 0; i < t->n_forwards; i++) {
 			const struct fwd_forward *f = &t->forwards[i];

@@ -16,6 +16,7 @@
 static const char *const kind_names[] = {
 	[J_NETNS] = "netns",	   [J_LINK] = "link", [J_BRIDGE] = "bridge",
 	[J_IPTABLES] = "iptables", [J_BPF] = "bpf",   [J_SYSCTL] = "sysctl",
+	[J_ROUTE] = "route",
 };
 
 int journal_netns_id(char *out, size_t len)

@@ -21,7 +21,9 @@ enum journal_kind {
 	J_IPTABLES, /* fwd's iptables chains for this topology */
 	J_BPF,	    /* pinned maps and programs, attachments on bridge/uplink */
 	J_SYSCTL,   /* a host sysctl fwd changed; value: what it was before */
+	J_ROUTE,    /* a route line's host route: NET (name) via ADDR (value), out of the uplink */
 };
+#define J_LAST_KIND J_ROUTE /* the highest kind: a new one goes before this line's update */
 
 struct journal_entry {
 	enum journal_kind kind;

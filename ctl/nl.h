@@ -119,6 +119,12 @@ int nl_addr_dump(struct nl_sock *nl, int ifindex,
 
 /* Create or replace the IPv4 default route via @gateway out of @ifindex (NLM_F_REPLACE). */
 int nl_route_replace_default(struct nl_sock *nl, in_addr_t gateway, int ifindex);
+/* Add the route to @net/@prefix via @gateway out of @ifindex (`ip route add`; with @replace,
+ * `ip route replace`): -EEXIST, without @replace, when the main table has one to @net/@prefix. */
+int nl_route_add(struct nl_sock *nl, in_addr_t net, uint8_t prefix, in_addr_t gateway, int ifindex,
+		 bool replace);
+/* Remove the route to @net/@prefix via @gateway; 0 also when there is none. */
+int nl_route_del(struct nl_sock *nl, in_addr_t net, uint8_t prefix, in_addr_t gateway);
 
 /* IPv6 (nl_addr6.c). Add an address without duplicate address detection (IFA_F_NODAD); 0 also
  * when it is there already. */

@@ -169,6 +169,48 @@ int nl_addr_get_primary(struct nl_sock *nl, int ifindex, in_addr_t *addr, uint8_
 	return 0;
 }
 
+/* RTM_NEWROUTE or RTM_DELROUTE of the main table's route to @net/@prefix via @gateway (out of
+ * @ifindex, when > 0), as `ip route add|replace|del NET/PREFIX via G [dev D]` sends it. */
+static struct nlmsghdr *route_msg(char *buf, uint16_t type, uint16_t flags, in_addr_t net,
+				  uint8_t prefix, in_addr_t gateway, int ifindex)
+{
+	struct nlmsghdr *nlh = msg_start(buf, type, flags);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = prefix;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_DST, sizeof(net), &net);
+	mnl_attr_put(nlh, RTA_GATEWAY, sizeof(gateway), &gateway);
+	if (ifindex > 0)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	return nlh;
+}
+
+int nl_route_add(struct nl_sock *nl, in_addr_t net, uint8_t prefix, in_addr_t gateway, int ifindex,
+		 bool replace)
+{
+	char buf[NL_REQ_SIZE];
+
+	return nl_request(nl,
+			  route_msg(buf, RTM_NEWROUTE,
+				    NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL), net,
+				    prefix, gateway, ifindex),
+			  NULL, NULL);
+}
+
+int nl_route_del(struct nl_sock *nl, in_addr_t net, uint8_t prefix, in_addr_t gateway)
+{
+	char buf[NL_REQ_SIZE];
+	int ret =
+	    nl_request(nl, route_msg(buf, RTM_DELROUTE, 0, net, prefix, gateway, 0), NULL, NULL);
+
+	return ret == -ESRCH || ret == -ENOENT ? 0 : ret;
+}
+
 int nl_route_replace_default(struct nl_sock *nl, in_addr_t gateway, int ifindex)
 {
 	char buf[NL_REQ_SIZE];

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <arpa/inet.h>
 
 /* ifindex of the link named in a J_BPF attach-point entry, 0 when it is gone. */
 static int attach_point(struct nl_sock *nl, const struct journal *j, const char *which)
@@ -55,6 +56,24 @@ static int restore_sysctl(const struct journal *j, const struct journal_entry *e
 	}
 	close(fd);
 	return 0;
+}
+
+/* A route line's host route ("NET/PREFIX" via "ADDR"); gone already is fine. */
+static int teardown_route(struct nl_sock *nl, const struct journal_entry *e)
+{
+	char net[sizeof(e->name)], *slash;
+	struct in_addr addr, via;
+	int ret;
+
+	snprintf(net, sizeof(net), "%s", e->name);
+	slash = strchr(net, '/');
+	if (!slash)
+		return 0; /* not one fwd wrote */
+	*slash = '\0';
+	if (inet_pton(AF_INET, net, &addr) != 1 || inet_pton(AF_INET, e->value, &via) != 1)
+		return 0;
+	ret = nl_route_del(nl, addr.s_addr, (uint8_t)atoi(slash + 1), via.s_addr);
+	return ret ? nl_fail(nl, ret, e->name, "cannot delete route") : 0;
 }
 
 int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_entry *entry)
@@ -105,6 +124,10 @@ int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_e
 		break;
 	case J_SYSCTL:
 		if ((ret = restore_sysctl(j, &e)))
+			return ret;
+		break;
+	case J_ROUTE:
+		if ((ret = teardown_route(nl, &e)))
 			return ret;
 		break;
 	}
@@ -210,7 +233,8 @@ int teardown_rest(struct nl_sock *nl, struct journal *j)
 	/* The rules and programs that police the namespaces' traffic after the namespaces and
 	 * their links: the other way round, a namespace's last packets (a socket's
 	 * retransmissions) would leave by the uplink with its address. */
-	static const enum journal_kind kinds[] = { J_LINK, J_IPTABLES, J_BPF, J_BRIDGE, J_SYSCTL };
+	static const enum journal_kind kinds[] = { J_ROUTE, J_LINK,   J_IPTABLES,
+						   J_BPF,   J_BRIDGE, J_SYSCTL };
 
 	return teardown_kinds(nl, j, kinds, sizeof(kinds) / sizeof(kinds[0]));
 }

@@ -85,6 +85,20 @@ const struct fwd_namespace *topo_namespace_find(const struct fwd_topology *t, co
 	return NULL;
 }
 
+/* An allow line's SRC as the file names it: a namespace, or a routed subnet (static buffers:
+ * fwd_ip_str()'s four). */
+static const char *allow_src_str(const struct fwd_topology *t, const struct fwd_allow *a)
+{
+	static char buf[4][INET_ADDRSTRLEN + 4];
+	static unsigned int slot;
+	char *b = buf[slot++ % 4];
+
+	if (!a->from_route)
+		return topo_namespace_name(t, a->src);
+	snprintf(b, sizeof(buf[0]), "%s/%u", fwd_ip_str(a->src), a->src_prefix);
+	return b;
+}
+
 static const char *proto_name(uint8_t proto)
 {
 	return proto == IPPROTO_TCP ? "tcp" : "udp";
@@ -122,6 +136,9 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 	for (size_t i = 0; i < t->n_masquerades6; i++)
 		fprintf(out, "masquerade %s/%u\n", fwd_ip6_str(&t->masquerades6[i].net.addr),
 			t->masquerades6[i].net.prefix);
+	for (size_t i = 0; i < t->n_routes; i++)
+		fprintf(out, "route %s/%u via %s\n", fwd_ip_str(t->routes[i].net.addr),
+			t->routes[i].net.prefix, fwd_ip_str(t->routes[i].via));
 	for (size_t i = 0; i < t->n_namespaces; i++) {
 		const struct fwd_namespace *ns = &t->namespaces[i];
 
@@ -156,8 +173,7 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 		const struct fwd_allow *a = &t->allows[i];
 		char ports[16];
 
-		fprintf(out, "allow %s -> %s", topo_namespace_name(t, a->src),
-			topo_namespace_name(t, a->dst));
+		fprintf(out, "allow %s -> %s", allow_src_str(t, a), topo_namespace_name(t, a->dst));
 		if (a->proto) {
 			port_range_str(ports, sizeof(ports), a->port_lo, a->port_hi);
 			fprintf(out, " %s %s", proto_name(a->proto), ports);
@@ -270,8 +286,8 @@ json_t *topo_to_json(const struct fwd_topology *t)
 
 		for (size_t i = 0; i < t->n_allows; i++) {
 			const struct fwd_allow *a = &t->allows[i];
-			json_t *aj = json_pack("{s:s, s:s}", "from", topo_namespace_name(t, a->src),
-					       "to", topo_namespace_name(t, a->dst));
+			json_t *aj = json_pack("{s:s, s:s}", "from", allow_src_str(t, a), "to",
+					       topo_namespace_name(t, a->dst));
 
 			if (aj && a->proto) {
 				json_object_set_new(aj, "proto", json_string(proto_name(a->proto)));
@@ -282,6 +298,17 @@ json_t *topo_to_json(const struct fwd_topology *t)
 		}
 		json_object_set_new(doc, "isolate", json_true());
 		json_object_set_new(doc, "allow", allows);
+	}
+	if (doc && t->n_routes) {
+		json_t *routes = json_array();
+
+		for (size_t i = 0; i < t->n_routes; i++) {
+			snprintf(buf, sizeof(buf), "%s/%u", fwd_ip_str(t->routes[i].net.addr),
+				 t->routes[i].net.prefix);
+			json_array_append_new(routes, json_pack("{s:s, s:s}", "net", buf, "via",
+								fwd_ip_str(t->routes[i].via)));
+		}
+		json_object_set_new(doc, "routes", routes);
 	}
 	if (doc && !snat_ports_default(t))
 		json_object_set_new(

@@ -535,6 +535,69 @@ static bool parse_net(struct parser *p, const char *s, const char *what, struct 
 	return true;
 }
 
+/* What makes @a no address of a host another host's subnet could hold, or NULL. */
+static const char *ipv4_unicast_problem(in_addr_t a)
+{
+	uint32_t h = ntohl(a);
+
+	if ((h >> 24) == 0)
+		return "is in 0.0.0.0/8 (this network)";
+	if ((h >> 24) == 127)
+		return "is a loopback address";
+	if ((h >> 28) >= 14)
+		return "is multicast, reserved or broadcast";
+	return NULL;
+}
+
+/* route NET via ADDR */
+static void kw_route(struct parser *p, char **tok)
+{
+	struct fwd_topology *t = p->t;
+	struct fwd_route r = { .line = p->line };
+	const char *why;
+
+	if (strcmp(tok[2], "via")) {
+		perr(p, p->line, "expected 'route NET via ADDR', got 'route %s %s %s'", tok[1],
+		     tok[2], tok[3]);
+		return;
+	}
+	if (strchr(tok[1], ':') || strchr(tok[3], ':')) {
+		perr(p, p->line, "route: IPv6 subnets are not routed (yet): IPv4 only");
+		return;
+	}
+	if (!parse_net(p, tok[1], "route", &r.net))
+		return;
+	if (r.net.prefix == 0) {
+		perr(p, p->line,
+		     "route %s would route everything: a route is another host's subnet (the "
+		     "uplink's default route reaches the rest)",
+		     tok[1]);
+		return;
+	}
+	if ((why = ipv4_unicast_problem(r.net.addr))) {
+		perr(p, p->line, "route %s %s", tok[1], why);
+		return;
+	}
+	if (!parse_ipv4(tok[3], &r.via)) {
+		perr(p, p->line, "route: via '%s' is not an IPv4 address", tok[3]);
+		return;
+	}
+	if ((why = ipv4_unicast_problem(r.via))) {
+		perr(p, p->line, "route: via %s %s", tok[3], why);
+		return;
+	}
+	if (cidr_contains(r.net, r.via)) {
+		perr(p, p->line, "route: via %s is inside %s itself: the next hop is on the LAN",
+		     tok[3], tok[1]);
+		return;
+	}
+	if (t->n_routes == FWD_MAX_ROUTES) {
+		perr(p, p->line, "too many route lines (at most %d)", FWD_MAX_ROUTES);
+		return;
+	}
+	t->routes[t->n_routes++] = r;
+}
+
 /* forward ... from CIDR[,CIDR...]: into @f->from. */
 static bool parse_from(struct parser *p, const char *list, struct fwd_forward *f)
 {
@@ -853,6 +916,7 @@ static const struct keyword keywords[] = {
 	  kw_forward },
 	{ "isolate", 0, 0, "isolate", kw_isolate },
 	{ "allow", 3, 5, "allow SRC -> DST [tcp|udp PORT[-PORT]]", kw_allow },
+	{ "route", 3, 0, "route NET via ADDR", kw_route },
 	{ "conntrack", 2, 3,
 	  "conntrack max N | conntrack per-namespace N | conntrack timeout STATE SECONDS",
 	  kw_conntrack },
@@ -1301,6 +1365,86 @@ static void check_forwards(struct parser *p)
 	}
 }
 
+/*
+ * allow SRC: not a namespace; a subnet or address inside a route line's subnet (a host or a
+ * namespace of another host) fills in @a's source. False when it is no address at all
+ * (reported as no namespace); true when it was one (errors reported here).
+ */
+static bool allow_from_routed(struct parser *p, struct fwd_allow *a, const char *s)
+{
+	struct fwd_cidr c;
+	const struct fwd_route *r;
+
+	if (parse_ipv4(s, &c.addr))
+		c.prefix = 32;
+	else if (!strchr(s, '/') || !parse_net(p, s, "allow", &c))
+		return strchr(s, '/') != NULL; /* parse_net() said what is wrong */
+	a->src = c.addr;
+	a->src_prefix = c.prefix;
+	a->from_route = true;
+	r = topo_route_of(p->t, c.addr);
+	if (!r || c.prefix < r->net.prefix)
+		perr(p, a->line,
+		     "allow: %s is neither a declared namespace nor inside a route line's subnet",
+		     s);
+	return true;
+}
+
+/* Whole-file rules of the route lines: an uplink; outside the bridge's subnet and each other;
+ * the next hop outside the bridge's subnet and every routed one. */
+static void check_routes(struct parser *p)
+{
+	struct fwd_topology *t = p->t;
+
+	for (size_t i = 0; i < t->n_routes; i++) {
+		const struct fwd_route *r = &t->routes[i];
+
+		if (!p->uplink_line)
+			perr(p, r->line,
+			     "route needs an 'uplink' line (the next hop is behind it)");
+		if (t->v6only)
+			perr(p, r->line,
+			     "route %s/%u is IPv4, the bridge has no IPv4 address (bridge line %d)",
+			     fwd_ip_str(r->net.addr), r->net.prefix, p->bridge_line);
+		if (p->bridge_line && !t->v6only) {
+			uint8_t shorter =
+			    r->net.prefix < t->gateway.prefix ? r->net.prefix : t->gateway.prefix;
+
+			if (((r->net.addr ^ t->gateway.addr) & fwd_prefix_netmask(shorter)) == 0)
+				perr(
+				    p, r->line,
+				    "route %s/%u overlaps the bridge subnet %s/%u (bridge line %d)",
+				    fwd_ip_str(r->net.addr), r->net.prefix,
+				    fwd_ip_str(topo_subnet(t)), t->gateway.prefix, p->bridge_line);
+			else if (cidr_contains(t->gateway, r->via))
+				perr(
+				    p, r->line,
+				    "route: via %s is inside the bridge subnet: the next hop is on "
+				    "the LAN, behind the uplink",
+				    fwd_ip_str(r->via));
+		}
+		for (size_t j = 0; j < t->n_routes; j++) {
+			const struct fwd_route *o = &t->routes[j];
+			uint8_t shorter =
+			    r->net.prefix < o->net.prefix ? r->net.prefix : o->net.prefix;
+
+			if (j < i &&
+			    ((r->net.addr ^ o->net.addr) & fwd_prefix_netmask(shorter)) == 0) {
+				perr(p, r->line, "route %s/%u overlaps the one at line %d",
+				     fwd_ip_str(r->net.addr), r->net.prefix, o->line);
+				break;
+			}
+			if (j != i && cidr_contains(o->net, r->via)) {
+				perr(p, r->line,
+				     "route: via %s is inside the routed %s/%u (line %d)",
+				     fwd_ip_str(r->via), fwd_ip_str(o->net.addr), o->net.prefix,
+				     o->line);
+				break;
+			}
+		}
+	}
+}
+
 /* Resolve allow's namespaces; allow needs isolate, and says something new each time. */
 static void check_allows(struct parser *p)
 {
@@ -1315,6 +1459,8 @@ static void check_allows(struct parser *p)
 			perr(p, a->line, "allow has no effect without an 'isolate' line");
 		for (int k = 0; k < 2; k++) {
 			ns[k] = topo_namespace_find(t, p->allow_ns[i][k]);
+			if (!ns[k] && k == 0 && allow_from_routed(p, a, p->allow_ns[i][0]))
+				continue;
 			if (!ns[k]) {
 				perr(p, a->line, "allow: '%s' is not a declared namespace",
 				     p->allow_ns[i][k]);
@@ -1323,9 +1469,17 @@ static void check_allows(struct parser *p)
 		}
 		if (!known)
 			continue;
-		a->src = ns[0]->addr;
+		if (ns[0]) {
+			a->src = ns[0]->addr;
+			a->src_prefix = 32;
+		}
 		a->dst = ns[1]->addr;
-		if (a->src == a->dst) {
+		if (ns[1]->v6only && !ns[0]) {
+			perr(p, a->line, "allow: '%s' has no IPv4 address, and routes are IPv4",
+			     ns[1]->name);
+			continue;
+		}
+		if (ns[0] && a->src == a->dst) {
 			perr(p, a->line,
 			     "allow: '%s' to itself (a namespace always reaches itself)",
 			     ns[0]->name);
@@ -1334,8 +1488,9 @@ static void check_allows(struct parser *p)
 		for (size_t j = 0; j < i; j++) {
 			const struct fwd_allow *o = &t->allows[j];
 
-			if (o->src == a->src && o->dst == a->dst && o->proto == a->proto &&
-			    o->port_lo == a->port_lo && o->port_hi == a->port_hi) {
+			if (o->src == a->src && o->src_prefix == a->src_prefix &&
+			    o->dst == a->dst && o->proto == a->proto && o->port_lo == a->port_lo &&
+			    o->port_hi == a->port_hi) {
 				perr(p, a->line, "allow: the same as the one at line %d", o->line);
 				break;
 			}
@@ -1416,6 +1571,7 @@ static void check_file(struct parser *p)
 	check_masquerades(p);
 	check_masquerades6(p);
 	check_forwards(p);
+	check_routes(p);
 	check_allows(p);
 }
 
@@ -1453,11 +1609,12 @@ int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, si
 	t->masquerades = calloc(FWD_MAX_MASQUERADES, sizeof(*t->masquerades));
 	t->masquerades6 = calloc(FWD_MAX_MASQUERADES, sizeof(*t->masquerades6));
 	t->allows = calloc(FWD_MAX_ALLOWS, sizeof(*t->allows));
+	t->routes = calloc(FWD_MAX_ROUTES, sizeof(*t->routes));
 	p.forward_target = calloc(FWD_MAX_FORWARDS, sizeof(*p.forward_target));
 	p.allow_ns = calloc(FWD_MAX_ALLOWS, sizeof(*p.allow_ns));
 	line = malloc(FWD_LINE_MAX + 1);
 	if (!t->namespaces || !t->forwards || !t->masquerades || !t->masquerades6 || !t->allows ||
-	    !p.forward_target || !p.allow_ns || !line)
+	    !t->routes || !p.forward_target || !p.allow_ns || !line)
 		goto out;
 
 	for (size_t pos = 0; pos < len;) {
@@ -1553,6 +1710,7 @@ void topo_free(struct fwd_topology *t)
 	free(t->masquerades);
 	free(t->masquerades6);
 	free(t->allows);
+	free(t->routes);
 	free(t->source);
 	free(t->text);
 	memset(t, 0, sizeof(*t));

@@ -36,6 +36,7 @@ struct up {
 	struct nl_sock *nl; /* host namespace */
 	struct nl_link bridge, uplink;
 	in_addr_t uplink_addr;
+	uint8_t uplink_prefix;	      /* of uplink_addr */
 	struct in6_addr uplink_addr6; /* its first global IPv6 address, when uplink_has6 */
 	bool uplink_has6;
 	char (*veth)[IF_NAMESIZE]; /* host-side veth name per namespace */
@@ -168,7 +169,7 @@ static int preflight(struct up *u)
 		}
 		if (ret)
 			return fail(u, ret, t->uplink, "cannot read link");
-		uint8_t prefix;
+		uint8_t prefix = 0;
 		/* Forwards to a namespace with IPv6 are published on this one too (ipt.c), and
 		 * datapath bpf masquerades IPv6 to it (NAT66). */
 		bool wants6 = t->has6 && (t->n_forwards || t->n_masquerades6);
@@ -183,6 +184,19 @@ static int preflight(struct up *u)
 				"forward from\n",
 				t->uplink);
 			return ret == -EADDRNOTAVAIL ? -EADDRNOTAVAIL : ret;
+		}
+		u->uplink_prefix = prefix;
+	}
+	/* A next hop off the uplink's subnet: the kernel would refuse the route half-way. */
+	for (size_t i = 0; i < t->n_routes; i++) {
+		const struct fwd_route *r = &t->routes[i];
+		in_addr_t mask = fwd_prefix_netmask(u->uplink_prefix);
+
+		if ((r->via & mask) != (u->uplink_addr & mask)) {
+			fwd_err("%s:%d: route via %s: not on uplink %s's subnet %s/%u", t->source,
+				r->line, fwd_ip_str(r->via), t->uplink,
+				fwd_ip_str(u->uplink_addr & mask), u->uplink_prefix);
+			return -ENETUNREACH;
 		}
 	}
 	for (size_t i = 0; i < t->n_forwards && t->uplink[0]; i++) {
@@ -996,6 +1010,61 @@ out:
 	return ret;
 }
 
+/* "NET/PREFIX" and "VIA" of route @r, as J_ROUTE entries name them. */
+static void route_names(const struct fwd_route *r, char *net, size_t net_len, char *via,
+			size_t via_len)
+{
+	snprintf(net, net_len, "%s/%u", fwd_ip_str(r->net.addr), r->net.prefix);
+	snprintf(via, via_len, "%s", fwd_ip_str(r->via));
+}
+
+/* Does the file still route journaled route @e, through the same next hop? */
+static bool route_wanted(const struct fwd_topology *t, const struct journal_entry *e)
+{
+	char net[INET_ADDRSTRLEN + 4], via[INET_ADDRSTRLEN];
+
+	for (size_t i = 0; i < t->n_routes; i++) {
+		route_names(&t->routes[i], net, sizeof(net), via, sizeof(via));
+		if (!strcmp(net, e->name) && !strcmp(via, e->value))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * route lines: the host routes each subnet via its next hop out of the uplink. Journaled
+ * first; one the journal holds is replaced (an up that was killed), one it does not hold must
+ * not be there yet: it is someone else's, and `down` would take it.
+ */
+static int ensure_routes(struct up *u)
+{
+	const struct fwd_topology *t = u->t;
+	char net[INET_ADDRSTRLEN + 4], via[INET_ADDRSTRLEN];
+	int ret;
+
+	for (size_t i = 0; i < t->n_routes; i++) {
+		const struct fwd_route *r = &t->routes[i];
+		bool ours;
+
+		route_names(r, net, sizeof(net), via, sizeof(via));
+		ours = journal_find(&u->j, J_ROUTE, net) != NULL;
+		if (!ours && (ret = journal_add(&u->j, J_ROUTE, net, via)))
+			return fail(u, ret, "journal", "cannot write");
+		ret = nl_route_add(u->nl, r->net.addr, r->net.prefix, r->via, u->uplink.ifindex,
+				   ours);
+		if (ret == -EEXIST) {
+			journal_forget(&u->j, J_ROUTE, net);
+			fwd_err("%s:%d: route %s: the host namespace routes it already (not fwd's "
+				"route: remove it, or this line)",
+				t->source, r->line, net);
+			return ret;
+		}
+		if (ret)
+			return nl_fail(u->nl, ret, net, "cannot add route");
+	}
+	return 0;
+}
+
 /* Namespaces and links the journal holds but the file no longer declares. */
 static int remove_stale(struct up *u)
 {
@@ -1009,6 +1078,8 @@ static int remove_stale(struct up *u)
 			wanted = topo_namespace_find(u->t, e.name) != NULL;
 		} else if (e.kind == J_BRIDGE) {
 			wanted = !strcmp(e.name, u->t->bridge);
+		} else if (e.kind == J_ROUTE) {
+			wanted = route_wanted(u->t, &e);
 		} else {
 			continue;
 		}
@@ -1194,7 +1265,7 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	 * namespaces' traffic to each other through it. */
 	if ((ret = remove_stale(&u)) || (ret = ensure_bridge_gso(&u)) ||
 	    (ret = apply_datapath(&u)) || (ret = add_addrs6(&u)) || (ret = ensure_isolation(&u)) ||
-	    (ret = peers_resync()))
+	    (ret = ensure_routes(&u)) || (ret = peers_resync()))
 		goto out_journal;
 	fwd_note("topology %s is up: %zu namespace%s on %s, datapath %s", t->name, t->n_namespaces,
 		 t->n_namespaces == 1 ? "" : "s", t->bridge,

@@ -147,6 +147,10 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(PASS_ISOLATE6, "pass_isolate6")     /* isolate: IPv6 to another namespace, to the \
 						 kernel, which routes it past ip6tables' \
 						 policy */                                     \
+	X(ROUTED_OUT, "routed_out")	      /* to a routed subnet (route ... via), out of the \
+						 uplink untranslated */                         \
+	X(ROUTED_IN, "routed_in")	      /* from a routed subnet on the uplink, into its \
+						 namespace untranslated */                      \
 	X(DROP_TRUNC_ETH, "drop_trunc_eth")   /* shorter than an Ethernet header */              \
 	X(DROP_TRUNC_IPV4, "drop_trunc_ipv4") /* IPv4 header (with options) not all there */     \
 	X(DROP_BAD_VERSION, "drop_bad_version") /* version field not the ethertype's (4, 6) */   \
@@ -576,6 +580,9 @@ enum fwd_setting_flags {
 	FWD_SET_SNAT6 = 1u << 8,
 	/* Forwards on IPv6 in BPF (DNAT66): fwd_forwards6, from an uplink with IPv6. */
 	FWD_SET_DNAT6 = 1u << 9,
+	/* route ... via: routes[] are other hosts' subnets, reached through the uplink without
+	 * masquerade, and from which frames on the uplink may reach the namespaces. */
+	FWD_SET_ROUTES = 1u << 10,
 };
 /* Either of them: the IPv6 connection table (fwd_ct6) and the uplink's IPv6 program in use. */
 #define FWD_SET_NAT6 (FWD_SET_SNAT6 | FWD_SET_DNAT6)
@@ -610,10 +617,10 @@ _Static_assert(sizeof(struct fwd_lpm4_key) == 8, "fwd_lpm4_key layout");
 
 /* allow SRC -> DST [tcp|udp PORT[-PORT]] */
 struct fwd_allow_rule {
-	__be32 src; /* network order: the namespaces' addresses */
-	__be32 dst;
-	__u8 proto; /* 0: any protocol */
-	__u8 pad;
+	__be32 src;    /* network order: a namespace's address, or a routed subnet (host bits 0) */
+	__be32 dst;    /* network order: a namespace's address */
+	__u8 proto;    /* 0: any protocol */
+	__u8 src_plen; /* the bits of src that count: 32 for a namespace, less for a subnet */
 	__u16 port_lo; /* host order: the destination port, inclusive (0-0 with proto 0) */
 	__u16 port_hi;
 	__u16 pad2;
@@ -636,6 +643,7 @@ struct fwd_masq_net {
 };
 
 #define FWD_MAX_MASQ6 16 /* IPv6 prefixes masqueraded in BPF; more: `up` refuses */
+#define FWD_MAX_ROUTE 16 /* == FWD_MAX_ROUTES of the parser */
 
 struct fwd_masq6_net {
 	__be32 addr[4]; /* network order, host bits zero */
@@ -694,9 +702,12 @@ struct fwd_settings {
 	__u32 n_masq6;		/* host order: entries used in masq6[] */
 	__u32 ct6_max;		/* host order: fwd_ct6_slots' size (1 without SNAT6 or DNAT6) */
 	struct fwd_masq6_net masq6[FWD_MAX_MASQ6];
+	__u32 n_routes; /* host order: entries used in routes[] */
+	__u32 pad4;
+	struct fwd_masq_net routes[FWD_MAX_ROUTE]; /* route ... via: other hosts' subnets */
 };
-_Static_assert(sizeof(struct fwd_settings) ==
-		   112 + 8 * FWD_MAX_MASQ + 16 * FWD_MAX_ALLOW + 40 + 32 * FWD_MAX_MASQ6,
+_Static_assert(sizeof(struct fwd_settings) == 112 + 8 * FWD_MAX_MASQ + 16 * FWD_MAX_ALLOW + 40 +
+						  32 * FWD_MAX_MASQ6 + 8 + 8 * FWD_MAX_ROUTE,
 	       "fwd_settings layout");
 
 /*

@@ -25,6 +25,7 @@
 _Static_assert(FWD_MAX_RULES == 1 + FWD_MAX_FORWARDS, "fwd_rules: isolate and every forward");
 #define FWD_MAX_MASQUERADES 64
 #define FWD_MAX_ALLOWS	    FWD_MAX_ALLOW /* allow lines: datapath bpf walks them (new conns) */
+#define FWD_MAX_ROUTES	    FWD_MAX_ROUTE /* route lines: datapath bpf walks them */
 #define FWD_LINE_MAX	    1024	  /* longer lines are refused, not truncated */
 
 /* conntrack max N: connections (two fwd_ct entries each); fwd_ct_recent holds a quarter. */
@@ -91,11 +92,21 @@ struct fwd_forward {
 
 /* allow SRC -> DST [tcp|udp PORT[-PORT]]: an exception to isolate, for new connections. */
 struct fwd_allow {
-	in_addr_t src; /* network order: the namespaces' addresses (the names are in the file) */
-	in_addr_t dst;
-	uint8_t proto;	  /* 0: any protocol, IPPROTO_TCP or IPPROTO_UDP */
-	uint16_t port_lo; /* host order, inclusive: the destination port (0-0 with proto 0) */
+	in_addr_t src;	    /* network order: a namespace's address (its name is in the file),
+			     * or a subnet inside a route line's (host bits 0) */
+	uint8_t src_prefix; /* 32 for a namespace; a subnet's prefix length */
+	bool from_route;    /* src is inside a route line's subnet, not a namespace */
+	in_addr_t dst;	    /* network order: a namespace's address */
+	uint8_t proto;	    /* 0: any protocol, IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port_lo;   /* host order, inclusive: the destination port (0-0 with proto 0) */
 	uint16_t port_hi;
+	int line;
+};
+
+/* route NET via ADDR: another host's subnet, reached through the uplink without masquerade. */
+struct fwd_route {
+	struct fwd_cidr net; /* host bits are zero */
+	in_addr_t via;	     /* network order: the next hop, on the uplink's subnet */
 	int line;
 };
 
@@ -121,6 +132,8 @@ struct fwd_topology {
 	bool isolate; /* namespaces reach each other only as allowed (replies always) */
 	struct fwd_allow *allows;
 	size_t n_allows;
+	struct fwd_route *routes;
+	size_t n_routes;
 
 	/* Settings of datapath bpf's connection tracking and SNAT; the parser fills in the
 	 * defaults (FWD_CT_MAX_CONNS, FWD_CT_TIMEOUTS_DEFAULT, FWD_NAT_PORT_LO-HI). */
@@ -186,16 +199,25 @@ static inline bool fwd_forward_on_ipv4(const struct fwd_topology *t, const struc
 	return !f->has_addr6 && !t->namespaces[f->ns].v6only;
 }
 
-/* Does the topology route IPv4 through the uplink (an IPv4 masquerade, a forward on IPv4)? The
- * uplink needs an IPv4 address then. */
+/* Does the topology route IPv4 through the uplink (an IPv4 masquerade, a forward on IPv4, a
+ * routed subnet)? The uplink needs an IPv4 address then. */
 static inline bool topo_routes4(const struct fwd_topology *t)
 {
-	if (t->n_masquerades)
+	if (t->n_masquerades || t->n_routes)
 		return true;
 	for (size_t i = 0; i < t->n_forwards; i++)
 		if (fwd_forward_on_ipv4(t, &t->forwards[i]))
 			return true;
 	return false;
+}
+
+/* The route line whose subnet holds @addr (network order), or NULL. */
+static inline const struct fwd_route *topo_route_of(const struct fwd_topology *t, in_addr_t addr)
+{
+	for (size_t i = 0; i < t->n_routes; i++)
+		if ((addr & fwd_prefix_netmask(t->routes[i].net.prefix)) == t->routes[i].net.addr)
+			return &t->routes[i];
+	return NULL;
 }
 
 /* Is forward @f published on an IPv6 address of the uplink? One naming an IPv6 address is (and

@@ -334,7 +334,8 @@ static bool ct_allowed(const struct fwd_topology *t, const struct fwd_ct_key *k)
 	for (size_t i = 0; i < t->n_allows; i++) {
 		const struct fwd_allow *a = &t->allows[i];
 
-		if (a->src == k->saddr && a->dst == k->daddr &&
+		if ((k->saddr & fwd_prefix_netmask(a->src_prefix)) == a->src &&
+		    a->dst == k->daddr &&
 		    (!a->proto ||
 		     (a->proto == k->proto && port >= a->port_lo && port <= a->port_hi)))
 			return true;
@@ -348,9 +349,10 @@ static bool ct_stale(const struct fwd_ct_key *k, const struct fwd_ct_entry *e, v
 
 	if (e->nat == FWD_CT_NAT_DNAT)
 		return !ct_forward_current(c, k, e);
-	/* Between namespaces: only while isolate and an allow line still admit it. */
+	/* Between namespaces, or with a routed subnet: only while isolate and an allow line still
+	 * admit it, or, opened by a namespace to a routed subnet, while the route is there. */
 	if (e->nat == FWD_CT_NAT_NONE)
-		return !ct_allowed(c->t, k);
+		return !ct_allowed(c->t, k) && !(c->t->isolate && topo_route_of(c->t, k->daddr));
 	/* Masquerade: the REPLY key's destination is the translated source. */
 	return !c->snat || e->peer.daddr != c->uplink_addr || !ct_masqueraded(c->t, k->saddr);
 }

@@ -500,9 +500,16 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 		cfg->allow[i] = (struct fwd_allow_rule){ .src = a->src,
 							 .dst = a->dst,
 							 .proto = a->proto,
+							 .src_plen = a->src_prefix,
 							 .port_lo = a->port_lo,
 							 .port_hi = a->port_hi };
 		cfg->n_allow = i + 1;
+	}
+	for (size_t i = 0; i < t->n_routes && i < FWD_MAX_ROUTE && rt->uplink_ifindex > 0; i++) {
+		cfg->routes[i].mask = fwd_prefix_netmask(t->routes[i].net.prefix);
+		cfg->routes[i].addr = t->routes[i].net.addr;
+		cfg->n_routes = i + 1;
+		cfg->flags |= FWD_SET_ROUTES;
 	}
 	if (up_snat(t, rt))
 		cfg->flags |= FWD_SET_SNAT;

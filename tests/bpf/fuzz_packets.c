@@ -55,6 +55,7 @@
  *   drop_routed_in       fwd_tc_bridge_out's, a filter on the bridge's egress for frames the
  *                        host routes in, which counts only its drops
  *   drop_isolated        the lab has no isolate (tests/bpf/fwd_snat.c covers it)
+ *   routed_out, _in      the lab has no route lines (tests/bpf/fwd_snat.c covers them)
  *   host_dnat            fwd_sock's: socket calls, not frames
  *   monitor_*            no monitor runs
  *   drop_not_masqueraded the lab masquerades its whole subnet, and anti-spoofing holds every
@@ -1955,10 +1956,18 @@ static int parse_args(int argc, char **argv)
 static void report(double secs)
 {
 	static const __u32 unreachable[] = {
-		FWD_CNT_DROP_TRUNC_ETH,	     FWD_CNT_DROP_REDIRECT,	   FWD_CNT_DROP_REWRITE,
-		FWD_CNT_DROP_NO_UPLINK_ADDR, FWD_CNT_DROP_ROUTED_IN,	   FWD_CNT_DROP_ISOLATED,
-		FWD_CNT_DROP_CT_FULL,	     FWD_CNT_DROP_NOT_MASQUERADED, FWD_CNT_DROP_TAIL_CALL,
+		FWD_CNT_DROP_TRUNC_ETH,
+		FWD_CNT_DROP_REDIRECT,
+		FWD_CNT_DROP_REWRITE,
+		FWD_CNT_DROP_NO_UPLINK_ADDR,
+		FWD_CNT_DROP_ROUTED_IN,
+		FWD_CNT_DROP_ISOLATED,
+		FWD_CNT_DROP_CT_FULL,
+		FWD_CNT_DROP_NOT_MASQUERADED,
+		FWD_CNT_DROP_TAIL_CALL,
 		FWD_CNT_PASS_ISOLATE6, /* no isolate in the fuzzed labs, as DROP_ISOLATED */
+		FWD_CNT_ROUTED_OUT,
+		FWD_CNT_ROUTED_IN, /* no route lines in the fuzzed labs */
 	};
 	char missing[512] = "";
 	double pct = frames_fed ? 100.0 * translated / frames_fed : 0;

@@ -12,6 +12,7 @@
  *   "red" 192.168.15.1 02:00:00:00:00:01, host veth ifindex 101, host MAC 02:00:00:00:00:81
  *   "blue" .2 (102), "green" .3 (103), "yellow" .4 (104), same pattern
  *   masquerade 192.168.15.0/24, bridge subnet 192.168.15.0/24; forward tcp 8080 -> green:80
+ *   10.88.0.0/16 via 10.77.0.2 (a route line's subnet, where test_routes() names it)
  */
 #include <errno.h>
 #include <sched.h>
@@ -1233,6 +1234,7 @@ static void tweak_isolate(struct fwd_tc *skel)
 	cfg->n_allow = 1;
 	cfg->allow[0] = (struct fwd_allow_rule){ .src = htonl(NS(1)),
 						 .dst = htonl(NS(2)),
+						 .src_plen = 32,
 						 .proto = IPPROTO_TCP,
 						 .port_lo = 80,
 						 .port_hi = 80 };
@@ -1290,6 +1292,114 @@ static void test_isolate(void)
 	CHECK(rule_drops(&o, FWD_RULE_ISOLATE) == 3, "%llu drops under the isolate rule, want 3",
 	      (unsigned long long)rule_drops(&o, FWD_RULE_ISOLATE));
 	result(&o, "not allowed: blue:81, blue -> red, a ping to green: dropped, counted by rule");
+end:
+	fwd_tc__destroy(o.skel);
+}
+
+#define ROUTED(last) IP(10, 88, 1, last) /* in 10.88.0.0/16, routed via 10.77.0.2 */
+
+/* route 10.88.0.0/16 via 10.77.0.2 (the sandbox's host route is the kernel's half). */
+static void tweak_routes(struct fwd_tc *skel)
+{
+	struct fwd_settings *cfg = (struct fwd_settings *)&skel->rodata->fwd_cfg;
+
+	cfg->flags |= FWD_SET_ROUTES;
+	cfg->n_routes = 1;
+	cfg->routes[0].addr = htonl(IP(10, 88, 0, 0));
+	cfg->routes[0].mask = htonl(0xffff0000);
+}
+
+/* ... and isolate, with allow 10.88.0.0/16 -> blue tcp 80. */
+static void tweak_routes_isolate(struct fwd_tc *skel)
+{
+	struct fwd_settings *cfg = (struct fwd_settings *)&skel->rodata->fwd_cfg;
+
+	tweak_routes(skel);
+	cfg->flags |= FWD_SET_ISOLATE;
+	cfg->n_allow = 1;
+	cfg->allow[0] = (struct fwd_allow_rule){ .src = htonl(IP(10, 88, 0, 0)),
+						 .dst = htonl(NS(2)),
+						 .src_plen = 16,
+						 .proto = IPPROTO_TCP,
+						 .port_lo = 80,
+						 .port_hi = 80 };
+}
+
+/* A frame routed out untranslated: the FIB's MACs (next hop 10.77.0.2), TTL down by one. */
+static void check_routed_out(const struct pkt *in, const struct pkt *out)
+{
+	CHECK(!memcmp(out->b, mac_remote, 6) && !memcmp(out->b + 6, mac_uplink, 6),
+	      "MACs not the FIB's (next hop 10.77.0.2 via up0)");
+	CHECK(pkt_ip_of(out)->saddr == pkt_ip_of(in)->saddr &&
+		  pkt_ip_of(out)->daddr == pkt_ip_of(in)->daddr,
+	      "addresses changed: routed frames are not translated");
+	CHECK(pkt_port_of(out, 0) == pkt_port_of(in, 0), "source port changed");
+	CHECK(pkt_ip_of(out)->ttl == pkt_ip_of(in)->ttl - 1, "TTL not decremented");
+}
+
+/*
+ * route ... via (bpf/fwd_tc.bpf.c: fwd_route_out, fwd_route_in): to and from a routed subnet
+ * untranslated and untracked; the LAN's frames to a namespace still dropped; under isolate a
+ * routed subnet opens only what an allow line admits, and the replies of what a namespace
+ * opened get in.
+ */
+static void test_routes(void)
+{
+	struct pkt in, out;
+	struct fwd_ct_entry e;
+	struct obj o;
+
+	if (!loaded(&o, "routes", tweak_routes))
+		goto end;
+	build(&(struct spec){ .from_ns = 1, .daddr = ROUTED(1) }, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_ROUTED_OUT, uplink_ifindex, &out);
+	check_routed_out(&in, &out);
+	CHECK(ct_count(&o) == 0, "%zu connection table entries, want none", ct_count(&o));
+	result(&o, "red -> a routed subnet: out of the uplink with red's own address");
+
+	build(&(struct spec){ .saddr = ROUTED(1), .daddr = NS(2), .sport = 5555, .dport = 80 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_ROUTED_IN, 102, &out);
+	check_reply_in(&in, &out, 2);
+	result(&o, "a routed subnet -> blue: in, its own address kept");
+
+	build(&(struct spec){ .saddr = REMOTE, .daddr = NS(2), .dport = 80 }, UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_NOT_FORWARDED, 0, NULL);
+	build(&(struct spec){ .saddr = ROUTED(1), .daddr = NS(99) }, UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, PASS, FWD_CNT_PASS_UPLINK_HOST, 0, NULL);
+	build(&(struct spec){ .from_ns = 1, .daddr = ROUTED(1), .ttl = 1 }, VETH, &in);
+	run(&o, VETH, &in, PASS, FWD_CNT_PASS_TTL, 0, NULL);
+	result(&o, "the LAN -> blue dropped; to no namespace and TTL 1: the kernel's");
+	fwd_tc__destroy(o.skel);
+
+	if (!loaded(&o, "routes isolate", tweak_routes_isolate))
+		goto end;
+	build(&(struct spec){ .saddr = ROUTED(1), .daddr = NS(2), .sport = 5555, .dport = 80 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_ROUTED_IN, 102, NULL);
+	CHECK(!ct_get(&o, IPPROTO_TCP, ROUTED(1), 5555, NS(2), 80, &e) &&
+		  e.nat == FWD_CT_NAT_NONE && e.dir == FWD_CT_DIR_ORIG && !e.ns_counted,
+	      "no tracked connection 10.88.1.1 -> blue:80 (outside blue's cap)");
+	build(&(struct spec){ .saddr = ROUTED(1), .daddr = NS(2), .sport = 5555, .dport = 81 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_ISOLATED, 0, NULL);
+	build(&(struct spec){ .saddr = ROUTED(1), .daddr = NS(1), .sport = 5555, .dport = 80 },
+	      UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_ISOLATED, 0, NULL);
+	result(&o, "a routed subnet -> blue:80 allowed and tracked; blue:81 and red dropped");
+
+	build(&(struct spec){ .from_ns = 1, .daddr = ROUTED(1) }, VETH, &in);
+	run(&o, VETH, &in, REDIRECT, FWD_CNT_ROUTED_OUT, uplink_ifindex, &out);
+	check_routed_out(&in, &out);
+	build(
+	    &(struct spec){
+		.saddr = ROUTED(1), .daddr = NS(1), .tcp_flags = TCP_SYN | TCP_ACK, .ack = 1011 },
+	    UPLINK_PROG, &in);
+	run(&o, UPLINK_PROG, &in, REDIRECT, FWD_CNT_ROUTED_IN, 101, NULL);
+	build(&(struct spec){ .saddr = ROUTED(1), .daddr = NS(1), .dport = 40001 }, UPLINK_PROG,
+	      &in);
+	run(&o, UPLINK_PROG, &in, DROP, FWD_CNT_DROP_ISOLATED, 0, NULL);
+	result(&o, "red -> a routed subnet opens a connection, whose answer gets in; no other");
 end:
 	fwd_tc__destroy(o.skel);
 }
@@ -1397,6 +1507,7 @@ static int sandbox(void)
 		"ip link set lanx up",
 		"ip neigh replace 10.77.0.2 lladdr 02:00:00:00:00:aa dev up0 nud permanent",
 		"sysctl -qw net.ipv4.ip_forward=1",
+		"ip route add 10.88.0.0/16 via 10.77.0.2 dev up0",
 	};
 
 	if (sandbox_enter("fwd_snat", cmds, sizeof(cmds) / sizeof(cmds[0])))
@@ -1420,5 +1531,6 @@ int main(void)
 	test_full_closed();
 	test_fib_cache();
 	test_isolate();
+	test_routes();
 	return check_summary();
 }

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < j.n; i++) {
 		const struct journal_entry *e = &j.entries[i];
 
-		if (e->kind > J_SYSCTL)
+		if (e->kind > J_LAST_KIND)
 			fuzz_broken("an entry of no known kind", e->name, sizeof(e->name));
 		if (!memchr(e->name, '\0', sizeof(e->name)) ||
 		    !memchr(e->value, '\0', sizeof(e->value)))

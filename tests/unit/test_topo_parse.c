@@ -512,6 +512,60 @@ static const struct parse_case cases[] = {
 	{ "allow twice the same",
 	  LAB "isolate\nallow red -> blue tcp 80\nallow red -> blue tcp 80\n", 0, NULL,
 	  "t.conf:9: allow: the same as the one at line 8" },
+	/* route NET via ADDR, and allow from a routed subnet */
+	{ "routes, and allow from them",
+	  LAB "route 192.168.16.0/24 via 10.77.0.3\nroute 10.20.0.0/16 via 10.77.0.4\n"
+	      "isolate\nallow 192.168.16.0/24 -> blue tcp 80\nallow 10.20.3.4 -> red\n"
+	      "allow 192.168.16.128/25 -> red\n",
+	  0, NULL, NULL },
+	{ "route without uplink", BASE "route 192.168.16.0/24 via 10.77.0.3\n", 0, NULL,
+	  "t.conf:3: route needs an 'uplink' line" },
+	{ "route without via", LAB "route 192.168.16.0/24 to 10.77.0.3\n", 0, NULL,
+	  "t.conf:7: expected 'route NET via ADDR'" },
+	{ "route with host bits", LAB "route 192.168.16.1/24 via 10.77.0.3\n", 0, NULL,
+	  "t.conf:7: route 192.168.16.1/24 has host bits set (did you mean 192.168.16.0/24?)" },
+	{ "route of everything", LAB "route 0.0.0.0/0 via 10.77.0.3\n", 0, NULL,
+	  "t.conf:7: route 0.0.0.0/0 would route everything" },
+	{ "route of multicast", LAB "route 224.0.0.0/4 via 10.77.0.3\n", 0, NULL,
+	  "t.conf:7: route 224.0.0.0/4 is multicast, reserved or broadcast" },
+	{ "route of IPv6", LAB "route fd00:16::/64 via fd77::3\n", 0, NULL,
+	  "t.conf:7: route: IPv6 subnets are not routed (yet)" },
+	{ "route via a loopback address", LAB "route 192.168.16.0/24 via 127.0.0.1\n", 0, NULL,
+	  "t.conf:7: route: via 127.0.0.1 is a loopback address" },
+	{ "route via inside itself", LAB "route 192.168.16.0/24 via 192.168.16.1\n", 0, NULL,
+	  "t.conf:7: route: via 192.168.16.1 is inside 192.168.16.0/24 itself" },
+	{ "route over the bridge's subnet", LAB "route 192.168.0.0/16 via 10.77.0.3\n", 0, NULL,
+	  "t.conf:7: route 192.168.0.0/16 overlaps the bridge subnet 192.168.15.0/24 (bridge "
+	  "line 2)" },
+	{ "route via the bridge's subnet", LAB "route 192.168.16.0/24 via 192.168.15.9\n", 0, NULL,
+	  "t.conf:7: route: via 192.168.15.9 is inside the bridge subnet" },
+	{ "routes overlapping",
+	  LAB "route 192.168.16.0/24 via 10.77.0.3\nroute 192.168.16.0/23 via 10.77.0.4\n", 0, NULL,
+	  "t.conf:8: route 192.168.16.0/23 overlaps the one at line 7" },
+	{ "route via another routed subnet",
+	  LAB "route 10.0.0.0/8 via 192.168.1.3\nroute 192.168.1.0/24 via 10.77.0.4\n", 0, NULL,
+	  "t.conf:7: route: via 192.168.1.3 is inside the routed 192.168.1.0/24 (line 8)" },
+	{ "allow from outside every route",
+	  LAB "route 192.168.16.0/24 via 10.77.0.3\nisolate\nallow 172.16.0.0/12 -> red\n", 0, NULL,
+	  "t.conf:9: allow: 172.16.0.0/12 is neither a declared namespace nor inside a route "
+	  "line's subnet" },
+	{ "allow from a wider subnet than the route's",
+	  LAB "route 192.168.16.0/24 via 10.77.0.3\nisolate\nallow 192.168.0.0/16 -> red\n", 0,
+	  NULL, "t.conf:9: allow: 192.168.0.0/16 is neither" },
+	{ "allow from a routed subnet to one",
+	  LAB "route 192.168.16.0/24 via 10.77.0.3\nisolate\nallow red -> 192.168.16.1\n", 0, NULL,
+	  "t.conf:9: allow: '192.168.16.1' is not a declared namespace" },
+	{ "17 routes",
+	  LAB "route 10.1.0.0/16 via 10.77.0.3\nroute 10.2.0.0/16 via 10.77.0.3\n"
+	      "route 10.3.0.0/16 via 10.77.0.3\nroute 10.4.0.0/16 via 10.77.0.3\n"
+	      "route 10.5.0.0/16 via 10.77.0.3\nroute 10.6.0.0/16 via 10.77.0.3\n"
+	      "route 10.7.0.0/16 via 10.77.0.3\nroute 10.8.0.0/16 via 10.77.0.3\n"
+	      "route 10.9.0.0/16 via 10.77.0.3\nroute 10.10.0.0/16 via 10.77.0.3\n"
+	      "route 10.11.0.0/16 via 10.77.0.3\nroute 10.12.0.0/16 via 10.77.0.3\n"
+	      "route 10.13.0.0/16 via 10.77.0.3\nroute 10.14.0.0/16 via 10.77.0.3\n"
+	      "route 10.15.0.0/16 via 10.77.0.3\nroute 10.16.0.0/16 via 10.77.0.3\n"
+	      "route 10.17.0.0/16 via 10.77.0.3\n",
+	  0, NULL, "t.conf:23: too many route lines (at most 16)" },
 	{ "forward from without a list", LAB "forward tcp 80 blue from\n", 0, NULL,
 	  "t.conf:7: after the target, expected 'from CIDR[,CIDR...]', got 'from'" },
 	{ "forward with another word", LAB "forward tcp 80 blue to 10.0.0.0/8\n", 0, NULL,
@@ -920,6 +974,50 @@ static int check_ipv6_only(void)
 	return ok;
 }
 
+/* Routes in the model, the normalised text and JSON; allow lines from a routed subnet. */
+static int check_routes(void)
+{
+	const char *in = LAB "route 192.168.16.0/24 via 10.77.0.3\nisolate\n"
+			     "allow 192.168.16.0/24 -> blue tcp 80\nallow 192.168.16.7 -> red\n";
+	const char *want = "route 192.168.16.0/24 via 10.77.0.3\n";
+	struct fwd_topology t;
+	char *text = NULL, *json;
+	size_t len = 0;
+	json_t *doc;
+	FILE *out;
+	int ok = topo_parse_buf(&t, "t.conf", in, strlen(in), stderr) == 0;
+
+	if (ok) {
+		ok = t.n_routes == 1 && t.routes[0].net.addr == inet_addr("192.168.16.0") &&
+		     t.routes[0].net.prefix == 24 && t.routes[0].via == inet_addr("10.77.0.3") &&
+		     t.n_allows == 2 && t.allows[0].from_route &&
+		     t.allows[0].src == inet_addr("192.168.16.0") && t.allows[0].src_prefix == 24 &&
+		     t.allows[1].src == inet_addr("192.168.16.7") && t.allows[1].src_prefix == 32 &&
+		     topo_route_of(&t, inet_addr("192.168.16.200")) == &t.routes[0] &&
+		     !topo_route_of(&t, inet_addr("192.168.17.1"));
+		out = open_memstream(&text, &len);
+		if (out) {
+			topo_print(&t, out);
+			fclose(out);
+		}
+		ok = ok && text && strstr(text, want) &&
+		     strstr(text, "allow 192.168.16.0/24 -> blue tcp 80\n") &&
+		     strstr(text, "allow 192.168.16.7/32 -> red\n");
+		doc = topo_to_json(&t);
+		json = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+		json_decref(doc);
+		ok = ok && json &&
+		     strstr(json,
+			    "\"routes\":[{\"net\":\"192.168.16.0/24\",\"via\":\"10.77.0.3\"}]");
+		free(json);
+		free(text);
+		topo_free(&t);
+	}
+	printf(ok ? "PASS: parse: routes in the model, text and JSON\n"
+		  : "FAIL: parse: routes in the model, text and JSON\n");
+	return ok;
+}
+
 int main(void)
 {
 	int passed = 0, failed = 0;
@@ -935,6 +1033,7 @@ int main(void)
 	check_json_settings() ? passed++ : failed++;
 	check_settings_default() ? passed++ : failed++;
 	check_namespace_limit() ? passed++ : failed++;
+	check_routes() ? passed++ : failed++;
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
