@@ -36,6 +36,14 @@ static void topology_text(const struct cni_netconf *nc, const struct cni_state *
 		fwd_buf_printf(b, "masquerade %s/%u\n",
 			       inet_ntop(AF_INET, &nc->subnet.addr, ip, sizeof(ip)),
 			       nc->subnet.prefix);
+	for (size_t i = 0; i < nc->n_routes; i++) {
+		const struct fwd_route *r = &nc->routes[i];
+		char via[INET_ADDRSTRLEN];
+
+		fwd_buf_printf(b, "route %s/%u via %s\n",
+			       inet_ntop(AF_INET, &r->net.addr, ip, sizeof(ip)), r->net.prefix,
+			       inet_ntop(AF_INET, &r->via, via, sizeof(via)));
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		const struct cni_container *c = &s->c[i];
 

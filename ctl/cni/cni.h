@@ -75,6 +75,9 @@ struct cni_netconf {
 	char uplink[IF_NAMESIZE]; /* "" without one */
 	enum fwd_datapath datapath;
 	char ipam_type[64]; /* "ipam": {"type"}: the plugin that allocates; "": fwd-cni does */
+	/* "routes": [{"dst", "gw"}]: other hosts' subnets, route lines of the topology */
+	struct fwd_route routes[FWD_MAX_ROUTES];
+	size_t n_routes;
 	struct cni_port ports[CNI_MAX_PORTS]; /* runtimeConfig.portMappings */
 	size_t n_ports;
 	/* GC: the attachments to keep; NULL when the field is absent */

@@ -7,7 +7,8 @@
  *
  *   {"cniVersion": "1.0.0", "name": "lab", "type": "fwd-cni", "bridge": "fwdcni0",
  *    "subnet": "10.88.5.0/24", "gateway": "10.88.5.1", "uplink": "eth0", "masquerade": true,
- *    "datapath": "bpf", "topology": "lab", "capabilities": {"portMappings": true}}
+ *    "datapath": "bpf", "topology": "lab", "capabilities": {"portMappings": true},
+ *    "routes": [{"dst": "10.88.6.0/24", "gw": "192.168.1.12"}]}
  */
 #include "cni.h"
 
@@ -106,32 +107,80 @@ static void topology_of_name(const char *name, char *out)
 	out[n] = '\0';
 }
 
+/* @s, field @what: an IPv4 ADDR/PREFIX without host bits, PREFIX in [@lo, @hi], into @c. */
+static int parse_net(const char *s, const char *what, unsigned long lo, unsigned long hi,
+		     struct fwd_cidr *c, struct cni_error *e)
+{
+	char buf[32], *slash, *end;
+	unsigned long prefix;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return cni_fail(e, CNI_ERR_CONFIG, "network config: %s \"%s\" is not ADDR/PREFIX",
+				what, buf);
+	*slash = '\0';
+	prefix = strtoul(slash + 1, &end, 10);
+	if (!parse_ipv4(buf, &c->addr) || *end || !isdigit((unsigned char)slash[1]))
+		return cni_fail(e, CNI_ERR_CONFIG,
+				"network config: %s \"%s/%s\" is not an IPv4 ADDR/PREFIX", what,
+				buf, slash + 1);
+	if (prefix < lo || prefix > hi)
+		return cni_fail(e, CNI_ERR_CONFIG,
+				"network config: %s prefix /%lu must be between /%lu and /%lu",
+				what, prefix, lo, hi);
+	c->prefix = (uint8_t)prefix;
+	if (c->addr & ~fwd_prefix_netmask(c->prefix))
+		return cni_fail(e, CNI_ERR_CONFIG, "network config: %s %s/%lu has host bits set",
+				what, buf, prefix);
+	return 0;
+}
+
 static int parse_subnet(json_t *o, struct cni_netconf *nc, struct cni_error *e)
 {
-	char buf[32], *slash;
-	unsigned long prefix;
-	char *end;
+	char buf[32];
 
 	if (string_field(o, "subnet", true, buf, sizeof(buf), e))
 		return -1;
-	slash = strchr(buf, '/');
-	if (!slash)
-		return cni_fail(e, CNI_ERR_CONFIG,
-				"network config: subnet \"%s\" is not ADDR/PREFIX", buf);
-	*slash = '\0';
-	prefix = strtoul(slash + 1, &end, 10);
-	if (!parse_ipv4(buf, &nc->subnet.addr) || *end || !isdigit((unsigned char)slash[1]))
-		return cni_fail(e, CNI_ERR_CONFIG,
-				"network config: subnet \"%s/%s\" is not an IPv4 ADDR/PREFIX", buf,
-				slash + 1);
-	if (prefix < 8 || prefix > 30)
-		return cni_fail(e, CNI_ERR_CONFIG,
-				"network config: subnet prefix /%lu must be between /8 and /30",
-				prefix);
-	nc->subnet.prefix = (uint8_t)prefix;
-	if (nc->subnet.addr & ~fwd_prefix_netmask(nc->subnet.prefix))
-		return cni_fail(e, CNI_ERR_CONFIG,
-				"network config: subnet %s/%lu has host bits set", buf, prefix);
+	return parse_net(buf, "subnet", 8, 30, &nc->subnet, e);
+}
+
+/*
+ * "routes": [{"dst": CIDR, "gw": ADDR}, ...]: another host's subnet via its address on the
+ * uplink's subnet, each a route line of the topology (whose parser checks overlaps).
+ */
+static int parse_routes(json_t *o, struct cni_netconf *nc, struct cni_error *e)
+{
+	json_t *routes = json_object_get(o, "routes"), *r;
+	char buf[32];
+	size_t i;
+
+	if (!routes)
+		return 0;
+	if (!json_is_array(routes))
+		return cni_fail(e, CNI_ERR_CONFIG, "network config: \"routes\" is not an array");
+	if (json_array_size(routes) > FWD_MAX_ROUTES)
+		return cni_fail(e, CNI_ERR_CONFIG, "network config: more than %d routes",
+				FWD_MAX_ROUTES);
+	if (json_array_size(routes) && !nc->uplink[0])
+		return cni_fail(e, CNI_ERR_CONFIG, "network config: routes need an \"uplink\"");
+	json_array_foreach(routes, i, r)
+	{
+		struct fwd_route *route = &nc->routes[nc->n_routes++];
+
+		if (!json_is_object(r))
+			return cni_fail(e, CNI_ERR_CONFIG,
+					"network config: routes[%zu] is not an object", i);
+		if (string_field(r, "dst", true, buf, sizeof(buf), e) ||
+		    parse_net(buf, "route dst", 1, 32, &route->net, e))
+			return -1;
+		if (string_field(r, "gw", true, buf, sizeof(buf), e))
+			return -1;
+		if (!parse_ipv4(buf, &route->via))
+			return cni_fail(e, CNI_ERR_CONFIG,
+					"network config: route gw \"%s\" is not an IPv4 address",
+					buf);
+	}
 	return 0;
 }
 
@@ -322,7 +371,7 @@ static int parse_fields(json_t *o, struct cni_netconf *nc, struct cni_error *e)
 	nc->datapath = !r && !strcmp(datapath, "kernel") ? FWD_DATAPATH_KERNEL : FWD_DATAPATH_BPF;
 	if (json_object_get(o, "ipam") && parse_ipam(o, nc, e))
 		return -1;
-	if (parse_ports(o, nc, e) || parse_valid(o, nc, e))
+	if (parse_ports(o, nc, e) || parse_valid(o, nc, e) || parse_routes(o, nc, e))
 		return -1;
 	if (nc->n_ports && !nc->uplink[0])
 		return cni_fail(e, CNI_ERR_CONFIG,

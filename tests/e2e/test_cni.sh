@@ -207,4 +207,22 @@ if [ -x /usr/lib/cni/host-local ]; then
 else
 	fail "ipam: /usr/lib/cni/host-local is missing (make deps installs containernetworking-plugins)"
 fi
+# routes: each a route line of the topology, the host route with it.
+ip netns add "$P-r1"
+netconf bpf '"routes": [{"dst": "192.168.16.0/24", "gw": "10.77.0.3"}]' >"$WORK/routes.json"
+cni ADD r1 "/run/netns/$P-r1" "$WORK/routes.json"
+check_eq "routes: ADD" 0 "$CNI_RC"
+check "... the topology has the route line" grep -qx "route 192.168.16.0/24 via 10.77.0.3" "/run/fwd/cni/${P}c.conf"
+check "... and the host routes it via the LAN" sh -c "ip -n $HOST route show 192.168.16.0/24 | grep -q 'via 10.77.0.3 dev up0'"
+cni DEL r1 "/run/netns/$P-r1" "$WORK/routes.json"
+check_eq "routes: DEL of the last container" 0 "$CNI_RC"
+check_eq "... takes the route with the topology" "" "$(ip -n "$HOST" route show 192.168.16.0/24)"
+netconf bpf '"routes": [{"dst": "192.168.15.0/25", "gw": "10.77.0.3"}]' >"$WORK/badroute.json"
+cni ADD r1 "/run/netns/$P-r1" "$WORK/badroute.json"
+error_is 7 "a route over the subnet"
+netconf bpf '"routes": [{"dst": "192.168.16.0/24"}]' >"$WORK/nogw.json"
+cni ADD r1 "/run/netns/$P-r1" "$WORK/nogw.json"
+error_is 7 "a route without gw"
+check_eq "... and nothing was built" "" "$("$FWDCTL" -n "$HOST" status 2>/dev/null | grep "${P}c")"
+ip netns del "$P-r1"
 check_eq "the plugin never crashed (no signal exit)" "" "$(grep -iE 'segmentation|abort|core dumped' "$WORK/cni.err")"
