@@ -24,7 +24,8 @@
 #include "fwd_log.h"
 #include "fwd_nlmsg.h"
 
-int nl_open(struct nl_sock **out)
+/* A socket of netlink @protocol (NETLINK_ROUTE, NETLINK_NETFILTER), bound, with ext-acks. */
+static int nl_open_protocol(int protocol, struct nl_sock **out)
 {
 	struct nl_sock *nl;
 	int one = 1, ret;
@@ -32,7 +33,8 @@ int nl_open(struct nl_sock **out)
 	nl = calloc(1, sizeof(*nl));
 	if (!nl)
 		return -ENOMEM;
-	nl->mnl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	nl->netfilter = protocol == NETLINK_NETFILTER;
+	nl->mnl = mnl_socket_open2(protocol, SOCK_CLOEXEC);
 	if (!nl->mnl) {
 		ret = -errno;
 		goto err_free;
@@ -66,6 +68,16 @@ err_close:
 err_free:
 	free(nl);
 	return ret;
+}
+
+int nl_open(struct nl_sock **out)
+{
+	return nl_open_protocol(NETLINK_ROUTE, out);
+}
+
+int nl_open_netfilter(struct nl_sock **out)
+{
+	return nl_open_protocol(NETLINK_NETFILTER, out);
 }
 
 int nl_open_netns(int netns_fd, struct nl_sock **out)
@@ -184,9 +196,10 @@ int nl_request(struct nl_sock *nl, struct nlmsghdr *req, nl_msg_cb cb, void *dat
 	/*
 	 * Dumps end with NLMSG_DONE; everything else is told to end with an ack. The dump bits
 	 * mean something else on NEW requests (NLM_F_MATCH is NLM_F_EXCL), so only a GET
-	 * (every fourth rtnetlink type) with both of them set is a dump.
+	 * (every fourth rtnetlink type) with both of them set is a dump; fwd sends netfilter
+	 * no NEW request, so there the bits alone say it.
 	 */
-	if ((req->nlmsg_type - RTM_BASE) % 4 != RTM_GETLINK - RTM_BASE ||
+	if ((!nl->netfilter && (req->nlmsg_type - RTM_BASE) % 4 != RTM_GETLINK - RTM_BASE) ||
 	    (req->nlmsg_flags & NLM_F_DUMP) != NLM_F_DUMP)
 		req->nlmsg_flags |= NLM_F_ACK;
 	if (mnl_socket_sendto(nl->mnl, req, req->nlmsg_len) < 0)

@@ -16,6 +16,8 @@ struct nl_sock;
 
 /* A netlink socket in the calling thread's current network namespace. */
 int nl_open(struct nl_sock **out);
+/* A NETLINK_NETFILTER socket, for the nl_ct_*() calls below. */
+int nl_open_netfilter(struct nl_sock **out);
 /* A netlink socket bound to the network namespace @netns_fd (the caller's namespace is
  * unchanged on return). */
 int nl_open_netns(int netns_fd, struct nl_sock **out);
@@ -123,8 +125,25 @@ int nl_route_replace_default(struct nl_sock *nl, in_addr_t gateway, int ifindex)
  * `ip route replace`): -EEXIST, without @replace, when the main table has one to @net/@prefix. */
 int nl_route_add(struct nl_sock *nl, in_addr_t net, uint8_t prefix, in_addr_t gateway, int ifindex,
 		 bool replace);
+/* Does the main table route @net/@prefix via @gateway? 1 yes, 0 no, or -errno. */
+int nl_route_has(struct nl_sock *nl, in_addr_t net, uint8_t prefix, in_addr_t gateway);
 /* Remove the route to @net/@prefix via @gateway; 0 also when there is none. */
 int nl_route_del(struct nl_sock *nl, in_addr_t net, uint8_t prefix, in_addr_t gateway);
+
+/* nf_conntrack's IPv4 connections (ctnetlink, nl_conntrack.c). Ports network order. */
+struct nl_ct_tuple {
+	in_addr_t src, dst; /* network order */
+	uint16_t sport, dport;
+	uint8_t proto;
+};
+/* Call @cb for each IPv4 connection nf_conntrack holds, with its tuples and status bits
+ * (IPS_*); a non-zero return of @cb ends the walk with it. */
+int nl_ct_dump(struct nl_sock *nl,
+	       int (*cb)(const struct nl_ct_tuple *orig, const struct nl_ct_tuple *reply,
+			 uint32_t status, void *ctx),
+	       void *ctx);
+/* Delete the connection whose original tuple is @orig; 0 also when it is gone. */
+int nl_ct_delete(struct nl_sock *nl, const struct nl_ct_tuple *orig);
 
 /* IPv6 (nl_addr6.c). Add an address without duplicate address detection (IFA_F_NODAD); 0 also
  * when it is there already. */

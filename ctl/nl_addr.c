@@ -202,6 +202,49 @@ int nl_route_add(struct nl_sock *nl, in_addr_t net, uint8_t prefix, in_addr_t ga
 			  NULL, NULL);
 }
 
+struct route_find {
+	in_addr_t net, gateway;
+	uint8_t prefix;
+	bool found;
+};
+
+static int route_find_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct attr_tb t = { tb, RTA_MAX };
+	struct route_find *f = data;
+	in_addr_t dst = 0, gw = 0;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return -EBADMSG;
+	if (rtm->rtm_family != AF_INET || rtm->rtm_table != RT_TABLE_MAIN ||
+	    rtm->rtm_dst_len != f->prefix)
+		return 0;
+	if (mnl_attr_parse(nlh, sizeof(*rtm), attr_index_cb, &t) < 0)
+		return -EBADMSG;
+	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) == sizeof(dst))
+		memcpy(&dst, mnl_attr_get_payload(tb[RTA_DST]), sizeof(dst));
+	if (tb[RTA_GATEWAY] && mnl_attr_get_payload_len(tb[RTA_GATEWAY]) == sizeof(gw))
+		memcpy(&gw, mnl_attr_get_payload(tb[RTA_GATEWAY]), sizeof(gw));
+	if (dst == f->net && gw == f->gateway)
+		f->found = true;
+	return 0;
+}
+
+int nl_route_has(struct nl_sock *nl, in_addr_t net, uint8_t prefix, in_addr_t gateway)
+{
+	char buf[NL_REQ_SIZE];
+	struct nlmsghdr *nlh = msg_start(buf, RTM_GETROUTE, NLM_F_DUMP);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	struct route_find f = { net, gateway, prefix, false };
+	int ret;
+
+	rtm->rtm_family = AF_INET;
+	ret = nl_request(nl, nlh, route_find_cb, &f);
+	return ret < 0 ? ret : f.found;
+}
+
 int nl_route_del(struct nl_sock *nl, in_addr_t net, uint8_t prefix, in_addr_t gateway)
 {
 	char buf[NL_REQ_SIZE];

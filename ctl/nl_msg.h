@@ -6,6 +6,7 @@
 #ifndef FWD_NL_MSG_H
 #define FWD_NL_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <libmnl/libmnl.h>
@@ -25,6 +26,7 @@
 
 struct nl_sock {
 	struct mnl_socket *mnl;
+	bool netfilter; /* NETLINK_NETFILTER (nl_conntrack.c), else NETLINK_ROUTE */
 	unsigned int portid;
 	unsigned int seq;
 	char errmsg[256];

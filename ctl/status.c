@@ -136,6 +136,25 @@ static json_t *rules_json(char *rules)
 }
 
 /* The status of topology @name as one JSON object; NULL (after a message) on failure. */
+/* The route lines, each with whether the host's main table has it ("present"). */
+static json_t *routes_json(const struct fwd_topology *t, struct nl_sock *nl)
+{
+	json_t *a = json_array();
+	char net[INET_ADDRSTRLEN + 4];
+
+	for (size_t i = 0; i < t->n_routes && a; i++) {
+		const struct fwd_route *r = &t->routes[i];
+
+		snprintf(net, sizeof(net), "%s/%u", fwd_ip_str(r->net.addr), r->net.prefix);
+		if (out_append(
+			a, json_pack("{s:s, s:s, s:b}", "net", net, "via", fwd_ip_str(r->via),
+				     "present",
+				     nl_route_has(nl, r->net.addr, r->net.prefix, r->via) == 1)))
+			a = (json_decref(a), NULL);
+	}
+	return a;
+}
+
 static json_t *status_json(const char *name)
 {
 	struct nl_link br = { 0 }, up = { 0 };
@@ -178,6 +197,8 @@ static json_t *status_json(const char *name)
 			 t.gateway6.prefix);
 		json_object_set_new(json_object_get(doc, "bridge"), "address6", json_string(gw6));
 	}
+	if (doc && t.n_routes)
+		json_object_set_new(doc, "routes", routes_json(&t, nl));
 	rules = rules_json(ipt_show(t.name));
 	if (doc && (t.datapath == FWD_DATAPATH_KERNEL || json_array_size(rules)))
 		json_object_set(doc, "iptables", rules);
@@ -326,6 +347,16 @@ static void status_text(json_t *doc, const char *pin_dir)
 	if ((v = json_object_get(doc, "uplink")))
 		out_row(stdout, "  uplink ", OUT_COLS(link_cols), v);
 	out_table(stdout, "  ", OUT_COLS(namespace_cols), json_object_get(doc, "namespaces"), true);
+	v = json_object_get(doc, "routes");
+	for (i = 0; i < json_array_size(v); i++) {
+		json_t *r = json_array_get(v, i);
+
+		printf("  route %s via %s  %s\n", json_string_value(json_object_get(r, "net")),
+		       json_string_value(json_object_get(r, "via")),
+		       json_is_true(json_object_get(r, "present"))
+			   ? "in the host's routing table"
+			   : "MISSING from the host's routing table");
+	}
 	if ((v = json_object_get(doc, "iptables"))) {
 		printf("  iptables rules:\n");
 		for (i = 0; i < json_array_size(v); i++)

@@ -7,6 +7,9 @@
 #include "ipt.h"
 #include "names.h"
 #include "netns.h"
+#include "fwdctl.h"
+#include "kernel_ct.h"
+#include "topo.h"
 
 #include <dirent.h>
 #include <stdint.h>
@@ -76,6 +79,18 @@ static int teardown_route(struct nl_sock *nl, const struct journal_entry *e)
 	return ret ? nl_fail(nl, ret, e->name, "cannot delete route") : 0;
 }
 
+/* The connections nf_conntrack DNATed to the namespaces of topology @name, as `up` saved it,
+ * end with its rules (kernel_ct.c); what cannot be ended expires, so a failure is no error. */
+static void forget_forwards(const char *name)
+{
+	struct fwd_topology t;
+
+	if (fwd_saved_topology(name, &t))
+		return;
+	kernel_ct_forget_forwards(&t, 0, true);
+	topo_free(&t);
+}
+
 int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_entry *entry)
 {
 	struct journal_entry e = *entry; /* forgetting moves entries around */
@@ -98,6 +113,7 @@ int teardown_entry(struct nl_sock *nl, struct journal *j, const struct journal_e
 		journal_forget(j, J_BPF, "bridge");
 		break;
 	case J_IPTABLES: /* the kernel datapath's netfilter rules: iptables and ebtables */
+		forget_forwards(e.name);
 		if ((ret = ipt_remove(e.name)) || (ret = ebt_remove(e.name)))
 			return ret;
 		break;

@@ -18,6 +18,7 @@
 #include "netns.h"
 #include "nl.h"
 #include "peers.h"
+#include "kernel_ct.h"
 #include "teardown.h"
 #include "topo.h"
 
@@ -1183,6 +1184,11 @@ static int apply_datapath(struct up *u)
 		    (ret = apply_ebtables(u)))
 			return ret;
 	}
+	/* Connections of forwards this file no longer has: nf_conntrack would keep translating
+	 * them (the rules only choose a new connection's target). */
+	if (t->datapath == FWD_DATAPATH_KERNEL &&
+	    (ret = kernel_ct_forget_forwards(t, u->uplink_addr, false)) < 0)
+		return ret;
 	if (t->datapath == FWD_DATAPATH_KERNEL)
 		return 0;
 

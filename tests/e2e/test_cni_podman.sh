@@ -63,6 +63,9 @@ network_backend = "cni"
 cni_plugin_dirs = ["$WORK/cnibin", "/usr/lib/cni"]
 CONF
 
+# nf_conns ADDR: nf_conntrack's connections in the host namespace forwarded to ADDR:80.
+nf_conns() { in_ns "$HOST" conntrack -L -p tcp --reply-src "$1" --reply-port-src 80 2>/dev/null | grep -c .; }
+
 # get URL from NS: what busybox httpd's CGI answered ("" on failure).
 get() {
 	in_ns "$1" timeout 5 python3 -c '
@@ -118,11 +121,17 @@ JSON
 	# Container 1 goes first: its forward's connections go with it, the others' stay.
 	[ "$dp" = bpf ] && check "$D fwdctl ct lists the forwarded connections to container 1" \
 		test "$("$FWDCTL" -n "$HOST" ct "$T" | grep -c "${addr[1]}:80")" -gt 0
+	[ "$dp" = kernel ] && check "$D nf_conntrack holds the forwarded connections to container 1" \
+		test "$(nf_conns "${addr[1]}")" -gt 0
 	pm rm -f -t 0 "$P-k1" >/dev/null 2>&1
 	if [ "$dp" = bpf ]; then
 		check_eq "$D podman rm of container 1: its forwarded connections are gone" 0 \
 			"$("$FWDCTL" -n "$HOST" ct "$T" | grep -c "${addr[1]}:80")"
 		check "$D ... container 2's stay" test "$("$FWDCTL" -n "$HOST" ct "$T" | grep -c "${addr[2]}:80")" -gt 0
+	else
+		check_eq "$D podman rm of container 1: nf_conntrack's connections to it are gone" 0 \
+			"$(nf_conns "${addr[1]}")"
+		check "$D ... container 2's stay" test "$(nf_conns "${addr[2]}")" -gt 0
 	fi
 	check_eq "$D ... and its published port is closed" "" "$(get "$LAN" "http://$UPLINK_ADDR:8081/cgi-bin/ip")"
 	check_eq "$D ... container 2's still answers" $LAN_ADDR "$(get "$LAN" "http://$UPLINK_ADDR:8082/cgi-bin/ip")"

@@ -7,7 +7,8 @@
 #   entry) and a masqueraded transfer (whose translated port a new entry would change) go on;
 # - `fwdctl ct NAME flush` with proto, port and namespace filters removes exactly the
 #   connections that match;
-# - a re-`up` that removes or retargets a forward takes its connections with it, so a UDP
+# - a re-`up` that removes or retargets a forward takes its connections with it (datapath
+#   kernel's in nf_conntrack too), so a UDP
 #   flow goes to the new target; one that changes the uplink's address takes the masqueraded
 #   connections translated to the old one;
 # - a pinned table with another entry layout (an older fwd) is refused before anything
@@ -286,6 +287,40 @@ stop_servers
 check "down" "$FWDCTL" -q -n "$HOST" down "$topo"
 ip -n "$HOST" addr del 10.77.0.9/24 dev up0
 ip -n "$HOST" addr add $UPLINK_ADDR/24 dev up0
+
+# --- datapath kernel: nf_conntrack's connections of a retargeted forward end too -------------
+# Without it nf_conntrack keeps translating the flow to the old target, datagram after
+# datagram, as long as it does not pause for its whole timeout.
+ktopo=${P}k
+kconf=$(lab_conf "$ktopo" kernel)
+check "kernel: up" "$FWDCTL" -q -n "$HOST" up "$kconf"
+peer_server "$P-green" udp 53
+peer_server "$P-yellow" udp 53
+mkfifo "$WORK/kudp.in"
+exec 8<>"$WORK/kudp.in"
+# shellcheck disable=SC2016 # $1..$3 are the inner sh's arguments
+sandbox_spawn "$LAN" "$WORK/kudp.out" sh -c 'exec python3 "$1" "$2" <"$3"' udp \
+	"$WORK/udp.py" "$UPLINK_ADDR" "$WORK/kudp.in"
+echo >&8
+wait_for 3000 grep -qx "$LAN_ADDR" "$WORK/kudp.out"
+kport=$(awk '/^port/ {print $2}' "$WORK/kudp.out")
+# nf_target: the namespace nf_conntrack sends the LAN socket's flow to (its reply source).
+nf_target() {
+	in_ns "$HOST" conntrack -L -p udp --orig-port-src "$kport" 2>/dev/null |
+		grep -o 'src=192\.168\.15\.[0-9]*' | head -n 1 | cut -d= -f2
+}
+check_eq "kernel: a udp flow through forward 5353 goes to green" 192.168.15.3 "$(nf_target)"
+sed -i "s/^forward udp 5353 .*/forward udp 5353 $P-yellow:53/" "$kconf"
+check "kernel: up with udp 5353 retargeted" "$FWDCTL" -q -n "$HOST" up "$kconf"
+check_eq "kernel: nf_conntrack's entry of the flow went" "" "$(nf_target)"
+echo >&8
+wait_for 3000 sh -c "[ \$(grep -c . '$WORK/kudp.out') -ge 3 ]"
+check_eq "kernel: the same socket's next datagram is answered" "$LAN_ADDR" "$(sed -n 3p "$WORK/kudp.out")"
+check_eq "kernel: ... by the new target, yellow" 192.168.15.4 "$(nf_target)"
+exec 8>&-
+stop_servers
+check "kernel: down" "$FWDCTL" -q -n "$HOST" down "$ktopo"
+check_eq "kernel: down ends the forwards' connections in nf_conntrack" "" "$(nf_target)"
 
 # --- a table of another layout --------------------------------------------------------------
 # What an older fwd left pinned: fwd_ct with the 104-byte entries of the timer design.

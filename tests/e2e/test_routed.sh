@@ -72,6 +72,7 @@ CONF
 }
 # counter_b NAME: a counter of B's topology.
 counter_b() { HOST=$HOSTB fwd_counter "$TB" "$1"; }
+json_routes() { python3 -c 'import json, sys; print(json.load(sys.stdin)["routes"])'; }
 has_route() { ip -n "$1" route show "$2" | grep -q "via $3 dev up0"; }
 
 servers() {
@@ -94,6 +95,9 @@ round() {
 	check "$T: up A" "$FWDCTL" -q -n "$HOST" up "$WORK/a.conf"
 	check "$T: up B" "$FWDCTL" -q -n "$HOSTB" up "$WORK/b.conf"
 	check "$T: host A routes 192.168.16.0/24 via B" has_route "$HOST" 192.168.16.0/24 $B_UPLINK
+	check "$T: status shows the route in the host's table" sh -c "'$FWDCTL' -n '$HOST' status '$TA' | grep -q 'route 192.168.16.0/24 via $B_UPLINK  in the host'"
+	check_eq "$T: ... -j too" "[{'net': '192.168.16.0/24', 'via': '$B_UPLINK', 'present': True}]" \
+		"$("$FWDCTL" -j -n "$HOST" status "$TA" | json_routes)"
 	check "$T: host B routes 192.168.15.0/24 via A" has_route "$HOSTB" 192.168.15.0/24 $UPLINK_ADDR
 	servers
 	[ "$da" = bpf ] && out_a=$(fwd_counter "$TA" routed_out) in_a=$(fwd_counter "$TA" routed_in)
@@ -157,6 +161,20 @@ round() {
 round bpf bpf
 round kernel kernel
 round bpf kernel
+
+# A topology of this host whose subnet another one routes via the LAN: refused, naming both.
+conf_a bpf
+check "conflicts: up A" "$FWDCTL" -q -n "$HOST" up "$WORK/a.conf"
+printf 'topology %s\nbridge vnet9 192.168.16.5/24\nnamespace %s 192.168.16.1\n' "$P-c" "$P-c1" >"$WORK/c.conf"
+"$FWDCTL" -n "$HOST" up "$WORK/c.conf" >"$WORK/conflict.out" 2>&1
+check_eq "a topology on a subnet A routes: up fails (a conflict)" 2 $?
+check "... naming A's route line" grep -q "c.conf:2: subnet 192.168.16.0/24 is routed via the LAN by another topology (topology $TA, $WORK/a.conf:9)" "$WORK/conflict.out"
+# The route deleted by hand: status says so, and up puts it back.
+ip -n "$HOST" route del 192.168.16.0/24
+check "status shows a route deleted by hand as missing" sh -c "'$FWDCTL' -n '$HOST' status '$TA' | grep -q 'route 192.168.16.0/24 via $B_UPLINK  MISSING'"
+check "up again" "$FWDCTL" -q -n "$HOST" up "$WORK/a.conf"
+check "... puts it back" has_route "$HOST" 192.168.16.0/24 $B_UPLINK
+check "down A" "$FWDCTL" -q -n "$HOST" down "$TA"
 
 # A route the host has already is someone else's: refused, and down leaves it alone.
 ip -n "$HOST" route add 192.168.16.0/24 via $B_UPLINK

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target: the kernel's netlink replies as ctl/nl*.c reads them (links, bridge ports,
- * addresses, namespace ids, acks, errors with their extended ack). The input plays the kernel:
+ * addresses, routes, namespace ids, acks, errors with their extended ack). The input plays the
+ *kernel:
  *
  *	byte 0   which request fwd makes (a lookup, a dump, a change that wants an ack)
  *	byte 1   bit 0: replies carry the request's sequence number and our port id, as the
@@ -16,9 +17,11 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 
 #include "fwd_nlmsg.h"
+#include "nl.h"
 #include "nl_msg.h"
 
 #include "fuzz.h"
@@ -107,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	stamp = data[1] & 1;
 	input = data + 2;
 	input_left = size - 2;
-	switch (data[0] % 9) {
+	switch (data[0] % 10) {
 	case 0:
 		if (!nl_link_get(&sock, "fwd0", &link))
 			check_link(&link);
@@ -125,6 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nl_link_set_up(&sock, 7); /* an ack, or an error with its extended ack */
 		break;
 	case 8: nl_addr6_dump(&sock, 2, addr6_seen, NULL); break;
+	case 9: nl_route_has(&sock, inet_addr("192.168.16.0"), 24, inet_addr("10.77.0.3")); break;
 	}
 	check_str(sock.errmsg, sizeof(sock.errmsg), "the extended ack's text is not terminated");
 	return 0;

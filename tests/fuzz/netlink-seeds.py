@@ -7,7 +7,8 @@ import struct
 import sys
 
 NLMSG_ERROR, NLMSG_DONE = 2, 3
-RTM_NEWLINK, RTM_NEWADDR, RTM_NEWNSID = 16, 20, 88
+RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWNSID = 16, 20, 24, 88
+RTA_DST, RTA_OIF, RTA_GATEWAY = 1, 4, 5
 NLM_F_MULTI, NLM_F_CAPPED, NLM_F_ACK_TLVS = 0x2, 0x100, 0x200
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MASTER, IFLA_LINK = 1, 3, 10, 5
 IFLA_PROTINFO, IFLA_LINKINFO, IFLA_IFALIAS, IFLA_AF_SPEC = 12, 18, 20, 26
@@ -58,6 +59,12 @@ def addr(index, a, prefix, flags=0, family=AF_INET, scope=0):
                attr(IFA_FLAGS, struct.pack('=I', flags)), NLM_F_MULTI)
 
 
+def route(dst, prefix, gw, oif=2, table=254):
+    rtm = struct.pack('=BBBBBBBBI', AF_INET, prefix, 0, 0, table, 3, 0, 1, 0)
+    return msg(RTM_NEWROUTE, rtm + attr(RTA_DST, bytes(dst)) + attr(RTA_GATEWAY, bytes(gw)) +
+               attr(RTA_OIF, struct.pack('=I', oif)), NLM_F_MULTI)
+
+
 def ack(error=0, text=None):
     # capped: no echo of the request, then the extended ack's attributes
     body = struct.pack('=i', error) + struct.pack('=IHHII', 16, 0, 0, 1, 4242)
@@ -91,6 +98,10 @@ seeds = {
     'nsid-dump': (6, [b''.join(msg(RTM_NEWNSID, struct.pack('=Bxxx', 0) +
                                    attr(NETNSA_NSID, struct.pack('=I', i)), NLM_F_MULTI)
                                for i in range(4)) + done()]),
+    # a route line's route, beside another table's and another prefix's
+    'route-dump': (9, [route([10, 0, 0, 0], 8, [10, 77, 0, 9]) +
+                       route([192, 168, 16, 0], 24, [10, 77, 0, 3], table=100),
+                       route([192, 168, 16, 0], 24, [10, 77, 0, 3]) + done()]),
     'ack': (7, [ack()]),
     'error-with-text': (7, [ack(-22, b'Invalid argument: no such master')]),
     'dump-error': (2, [link(1, b'lo') + done(-16)]),

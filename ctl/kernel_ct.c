@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * datapath kernel keeps forwarded connections in nf_conntrack, which goes on translating a
+ * connection after its DNAT rule is gone: a steady UDP flow to a removed or retargeted forward
+ * would keep reaching the old target (or a container that was deleted) until it stops for the
+ * whole timeout. datapath bpf prunes its own table (loader/ct.c: ct_prune); this is the same
+ * for nf_conntrack, as CNI's portmap plugin deletes its UDP entries on DEL.
+ */
+#include "kernel_ct.h"
+#include "fwd_log.h"
+#include "nl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+
+struct forget {
+	const struct fwd_topology *t;
+	in_addr_t uplink_addr;
+	bool all;
+	struct nl_ct_tuple *gone; /* original tuples to delete after the dump */
+	size_t n, cap;
+};
+
+/* Does a forward of @t still send @orig (a client's tuple) to @reply's source? */
+static bool forward_current(const struct forget *f, const struct nl_ct_tuple *orig,
+			    const struct nl_ct_tuple *reply)
+{
+	uint16_t port = ntohs(orig->dport);
+
+	for (size_t i = 0; i < f->t->n_forwards; i++) {
+		const struct fwd_forward *fw = &f->t->forwards[i];
+
+		if (fw->proto != orig->proto || port < fw->port_lo || port > fw->port_hi ||
+		    !fwd_forward_on_ipv4(f->t, fw) ||
+		    orig->dst != (fw->addr ? fw->addr : f->uplink_addr))
+			continue;
+		return reply->src == f->t->namespaces[fw->ns].addr &&
+		       ntohs(reply->sport) == fw->to_port + (port - fw->port_lo);
+	}
+	return false;
+}
+
+static int forget_cb(const struct nl_ct_tuple *orig, const struct nl_ct_tuple *reply,
+		     uint32_t status, void *ctx)
+{
+	struct forget *f = ctx;
+
+	if (!(status & IPS_DST_NAT) || (reply->src & topo_netmask(f->t)) != topo_subnet(f->t))
+		return 0;
+	if (!f->all && forward_current(f, orig, reply))
+		return 0;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 64;
+		struct nl_ct_tuple *g = realloc(f->gone, cap * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		f->gone = g;
+		f->cap = cap;
+	}
+	f->gone[f->n++] = *orig;
+	return 0;
+}
+
+int kernel_ct_forget_forwards(const struct fwd_topology *t, in_addr_t uplink_addr, bool all)
+{
+	struct forget f = { .t = t, .uplink_addr = uplink_addr, .all = all };
+	struct nl_sock *nl;
+	int ret, deleted = 0;
+
+	if (t->v6only)
+		return 0;
+	ret = nl_open_netfilter(&nl);
+	if (ret)
+		return fwd_fail(ret, "nf_conntrack", "cannot open a netfilter socket");
+	/* Deleted after the dump: a request on the socket would cut the dump short. */
+	ret = nl_ct_dump(nl, forget_cb, &f);
+	if (ret == -ENOENT || ret == -EOPNOTSUPP)
+		ret = 0; /* no nf_conntrack (module not loaded): no connections to end */
+	for (size_t i = 0; !ret && i < f.n; i++) {
+		ret = nl_ct_delete(nl, &f.gone[i]);
+		deleted += !ret;
+	}
+	if (ret)
+		fwd_fail(ret, "nf_conntrack",
+			 "cannot end the connections of forwards that are gone");
+	else if (deleted)
+		fwd_info(
+		    "topology %s: %d nf_conntrack connection%s of forwards that are gone ended",
+		    t->name, deleted, deleted == 1 ? "" : "s");
+	free(f.gone);
+	nl_close(nl);
+	return ret ? ret : deleted;
+}
