@@ -32,7 +32,7 @@
  *
  *   up0 10.77.0.1/24 02:00:00:00:00:f1 mtu 1400 (the uplink) ==== lanx
  *       10.77.0.2 = 02:00:00:00:00:aa (neighbour), default via 10.77.0.254 (no neighbour),
- *       unreachable 203.0.113.0/24
+ *       unreachable 203.0.113.0/24, 10.99.0.0/16 via 10.77.0.2 (a route line's subnet)
  *   vhN (host side of namespace N) ==== vpN, N = 1 red, 2 blue, 3 green, 4 yellow:
  *       192.168.15.N, MAC 02:00:00:00:00:0N, host MAC 02:00:00:00:00:8N
  *       and IPv6 fd00::N (fwd_ports, fwd_endpoints6); the LAN's IPv6 frames come from fd00::9
@@ -43,6 +43,8 @@
  *   forward tcp 80 blue:80, udp 5353 green:53, tcp 8000-8009 yellow,
  *           tcp 8080 red:8080 from 10.77.0.0/24; another topology forwards tcp 9000;
  *           on IPv6 (DNAT66) [fd77::1]:80 blue:80, [fd77::1]:5353 green:53
+ *   route 10.99.0.0/16 via 10.77.0.2: reached from and reaching the namespaces untranslated,
+ *           so a private source may leave the uplink to it, and only to it
  *
  * Counters no frame fed to these programs can move (left out of the "every counter reached"
  * check; events are reported, never required):
@@ -55,7 +57,6 @@
  *   drop_routed_in       fwd_tc_bridge_out's, a filter on the bridge's egress for frames the
  *                        host routes in, which counts only its drops
  *   drop_isolated        the lab has no isolate (tests/bpf/fwd_snat.c covers it)
- *   routed_out, _in      the lab has no route lines (tests/bpf/fwd_snat.c covers them)
  *   host_dnat            fwd_sock's: socket calls, not frames
  *   monitor_*            no monitor runs
  *   drop_not_masqueraded the lab masquerades its whole subnet, and anti-spoofing holds every
@@ -111,6 +112,7 @@
 #define UNREACH	       IP(203, 0, 113, 9)  /* an unreachable route */
 #define OUTSIDER       IP(192, 0, 2, 33)   /* not in tcp 8080's "from" */
 #define PRIVATE(a)     (((a)&0xffffff00u) == NS(0))
+#define ROUTED(a)      (((a)&0xffff0000u) == IP(10, 99, 0, 0)) /* route 10.99.0.0/16 */
 /* clang-format off */
 #define MAC(last) { 0x02, 0, 0, 0, 0, (last) }
 /* clang-format on */
@@ -175,6 +177,7 @@ static int sandbox(void)
 		"ip neigh replace 10.77.0.2 lladdr 02:00:00:00:00:aa dev up0 nud permanent",
 		"ip route add default via 10.77.0.254 dev up0",
 		"ip route add unreachable 203.0.113.0/24",
+		"ip route add 10.99.0.0/16 via 10.77.0.2 dev up0",
 		"ip link add vh1 type veth peer name vp1",
 		"ip link add vh2 type veth peer name vp2",
 		"ip link add vh3 type veth peer name vp3",
@@ -275,6 +278,10 @@ static void settings_lab(struct fwd_settings *cfg)
 	cfg->n_masq = 1;
 	cfg->masq[0].addr = htonl(NS(0));
 	cfg->masq[0].mask = htonl(0xffffff00);
+	cfg->flags |= FWD_SET_ROUTES;
+	cfg->n_routes = 1;
+	cfg->routes[0].addr = htonl(IP(10, 99, 0, 0));
+	cfg->routes[0].mask = htonl(0xffff0000);
 	/* NAT66: fd00::/64 masqueraded, the bridge's prefix too */
 	cfg->flags |= FWD_SET_SNAT6 | FWD_SET_DNAT6;
 	cfg->subnet6[0] = htonl(0xfd000000);
@@ -932,7 +939,7 @@ static void misc_template(struct frame *f)
 	struct ip_spec s = { .proto = IPPROTO_TCP, .flags = TCP_SYN, .payload = 4 };
 	int ns = 1 + rnd(4);
 
-	switch (rnd(16)) {
+	switch (rnd(18)) {
 	case 0: /* to an unreachable route: the kernel's */
 		s.saddr = NS(ns), s.daddr = UNREACH, s.sport = fresh_port(), s.dport = 80;
 		build(f, ns, &s);
@@ -1015,6 +1022,16 @@ static void misc_template(struct frame *f)
 		} else {
 			s.dport = chance(50) ? 80 : 8000 + rnd(10);
 		}
+		build(f, 0, &s);
+		break;
+	case 15: /* to a routed subnet: out untranslated */
+		s.saddr = NS(ns), s.daddr = IP(10, 99, 1, rnd(256)), s.sport = fresh_port();
+		s.dport = 80, s.proto = chance(30) ? IPPROTO_UDP : IPPROTO_TCP;
+		build(f, ns, &s);
+		break;
+	case 16: /* from a routed subnet on the uplink, to a namespace (or to none) */
+		s.saddr = IP(10, 99, 1, rnd(256)), s.daddr = chance(90) ? NS(ns) : NS(99);
+		s.sport = fresh_port(), s.dport = 80;
 		build(f, 0, &s);
 		break;
 	default: /* ICMP the uplink does not translate: a request to the host */
@@ -1503,7 +1520,8 @@ static bool is_redirect_counter(__u32 c)
 	return c == FWD_CNT_REDIRECT_PEER || c == FWD_CNT_REDIRECT_XDP || c == FWD_CNT_SNAT ||
 	       c == FWD_CNT_SNAT_REPLY || c == FWD_CNT_DNAT || c == FWD_CNT_DNAT_REPLY ||
 	       c == FWD_CNT_TO_PEER || c == FWD_CNT_TIME_EXCEEDED || c == FWD_CNT_SNAT6 ||
-	       c == FWD_CNT_SNAT6_REPLY || c == FWD_CNT_DNAT6 || c == FWD_CNT_DNAT6_REPLY;
+	       c == FWD_CNT_SNAT6_REPLY || c == FWD_CNT_DNAT6 || c == FWD_CNT_DNAT6_REPLY ||
+	       c == FWD_CNT_ROUTED_OUT || c == FWD_CNT_ROUTED_IN;
 }
 
 static bool is_translated(__u32 c)
@@ -1671,11 +1689,12 @@ static void check_output(const struct frame *f, enum prog prog, const struct run
 		if (!l3) {
 			fail(INV_LEAK, f, name, "%s: no IPv4 packet leaves by the uplink",
 			     counter_name(r->counter));
-		} else if (PRIVATE(rd32(ip + 12))) {
+		} else if (PRIVATE(rd32(ip + 12)) && !ROUTED(rd32(ip + 16))) {
 			fail(INV_LEAK, f, name, "%s: source %s leaves by the uplink",
 			     counter_name(r->counter),
 			     inet_ntoa((struct in_addr){ *(const __be32 *)(ip + 12) }));
-		} else if (ip[9] == IPPROTO_ICMP && !(rd16(ip + 6) & 0x1fff)) {
+		} else if (ip[9] == IPPROTO_ICMP && !(rd16(ip + 6) & 0x1fff) &&
+			   !ROUTED(rd32(ip + 16))) {
 			size_t hl = (ip[0] & 15) * 4, tot = rd16(ip + 2);
 			const __u8 *icmp = ip + hl;
 
@@ -1956,18 +1975,10 @@ static int parse_args(int argc, char **argv)
 static void report(double secs)
 {
 	static const __u32 unreachable[] = {
-		FWD_CNT_DROP_TRUNC_ETH,
-		FWD_CNT_DROP_REDIRECT,
-		FWD_CNT_DROP_REWRITE,
-		FWD_CNT_DROP_NO_UPLINK_ADDR,
-		FWD_CNT_DROP_ROUTED_IN,
-		FWD_CNT_DROP_ISOLATED,
-		FWD_CNT_DROP_CT_FULL,
-		FWD_CNT_DROP_NOT_MASQUERADED,
-		FWD_CNT_DROP_TAIL_CALL,
+		FWD_CNT_DROP_TRUNC_ETH,	     FWD_CNT_DROP_REDIRECT,	   FWD_CNT_DROP_REWRITE,
+		FWD_CNT_DROP_NO_UPLINK_ADDR, FWD_CNT_DROP_ROUTED_IN,	   FWD_CNT_DROP_ISOLATED,
+		FWD_CNT_DROP_CT_FULL,	     FWD_CNT_DROP_NOT_MASQUERADED, FWD_CNT_DROP_TAIL_CALL,
 		FWD_CNT_PASS_ISOLATE6, /* no isolate in the fuzzed labs, as DROP_ISOLATED */
-		FWD_CNT_ROUTED_OUT,
-		FWD_CNT_ROUTED_IN, /* no route lines in the fuzzed labs */
 	};
 	char missing[512] = "";
 	double pct = frames_fed ? 100.0 * translated / frames_fed : 0;
