@@ -239,14 +239,21 @@ for line in sys.stdin:
     except socket.timeout:
         print("timeout", flush=True)
 PY
-mkfifo "$WORK/udp.in"
-exec 8<>"$WORK/udp.in"
-# shellcheck disable=SC2016 # $1..$3 are the inner sh's arguments
-sandbox_spawn "$LAN" "$WORK/udp.out" sh -c 'exec python3 "$1" "$2" <"$3"' udp \
-	"$WORK/udp.py" "$UPLINK_ADDR" "$WORK/udp.in"
-echo >&8
-wait_for 3000 grep -qx "$LAN_ADDR" "$WORK/udp.out"
-uport=$(awk '/^port/ {print $2}' "$WORK/udp.out")
+# udp_flow NAME: start that socket on the FIFO $WORK/NAME.in, held open as fd 8 (a line on fd 8:
+# a datagram), its output in $WORK/NAME.out; once the first is answered, FLOW_PORT is its port.
+FLOW_PORT=
+udp_flow() {
+	mkfifo "$WORK/$1.in"
+	exec 8<>"$WORK/$1.in"
+	# shellcheck disable=SC2016 # $1..$3 are the inner sh's arguments
+	sandbox_spawn "$LAN" "$WORK/$1.out" sh -c 'exec python3 "$1" "$2" <"$3"' udp \
+		"$WORK/udp.py" "$UPLINK_ADDR" "$WORK/$1.in"
+	echo >&8
+	wait_for 3000 grep -qx "$LAN_ADDR" "$WORK/$1.out"
+	FLOW_PORT=$(awk '/^port/ {print $2}' "$WORK/$1.out")
+}
+udp_flow udp
+uport=$FLOW_PORT
 udp_target() { ct_lines "t[\"dst\"] if c[\"proto\"] == \"udp\" and o[\"sport\"] == $uport else \"\"" | tr -d '\n'; }
 check_eq "a udp flow through forward 5353 goes to green" 192.168.15.3 "$(udp_target)"
 peer_server "$P-red" tcp 7100
@@ -296,14 +303,8 @@ kconf=$(lab_conf "$ktopo" kernel)
 check "kernel: up" "$FWDCTL" -q -n "$HOST" up "$kconf"
 peer_server "$P-green" udp 53
 peer_server "$P-yellow" udp 53
-mkfifo "$WORK/kudp.in"
-exec 8<>"$WORK/kudp.in"
-# shellcheck disable=SC2016 # $1..$3 are the inner sh's arguments
-sandbox_spawn "$LAN" "$WORK/kudp.out" sh -c 'exec python3 "$1" "$2" <"$3"' udp \
-	"$WORK/udp.py" "$UPLINK_ADDR" "$WORK/kudp.in"
-echo >&8
-wait_for 3000 grep -qx "$LAN_ADDR" "$WORK/kudp.out"
-kport=$(awk '/^port/ {print $2}' "$WORK/kudp.out")
+udp_flow kudp
+kport=$FLOW_PORT
 # nf_target: the namespace nf_conntrack sends the LAN socket's flow to (its reply source).
 nf_target() {
 	in_ns "$HOST" conntrack -L -p udp --orig-port-src "$kport" 2>/dev/null |
