@@ -28,19 +28,12 @@ struct forget {
 static bool forward_current(const struct forget *f, const struct nl_ct_tuple *orig,
 			    const struct nl_ct_tuple *reply)
 {
-	uint16_t port = ntohs(orig->dport);
+	in_addr_t to_addr;
+	uint16_t to_port;
 
-	for (size_t i = 0; i < f->t->n_forwards; i++) {
-		const struct fwd_forward *fw = &f->t->forwards[i];
-
-		if (fw->proto != orig->proto || port < fw->port_lo || port > fw->port_hi ||
-		    !fwd_forward_on_ipv4(f->t, fw) ||
-		    orig->dst != (fw->addr ? fw->addr : f->uplink_addr))
-			continue;
-		return reply->src == f->t->namespaces[fw->ns].addr &&
-		       ntohs(reply->sport) == fw->to_port + (port - fw->port_lo);
-	}
-	return false;
+	return topo_forward_target(f->t, orig->proto, orig->dst, ntohs(orig->dport), f->uplink_addr,
+				   &to_addr, &to_port) &&
+	       reply->src == to_addr && ntohs(reply->sport) == to_port;
 }
 
 static int forget_cb(const struct nl_ct_tuple *orig, const struct nl_ct_tuple *reply,

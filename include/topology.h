@@ -199,6 +199,30 @@ static inline bool fwd_forward_on_ipv4(const struct fwd_topology *t, const struc
 	return !f->has_addr6 && !t->namespaces[f->ns].v6only;
 }
 
+/*
+ * Where an IPv4 forward of @t sends a connection of @proto to @addr (network order) port @port
+ * (host order), the uplink's primary address being @uplink_addr: true, with the target's
+ * address (network order) and port (host order); false when no forward takes it. What `up`
+ * compares a tracked connection with, on either datapath.
+ */
+static inline bool topo_forward_target(const struct fwd_topology *t, uint8_t proto, in_addr_t addr,
+				       uint16_t port, in_addr_t uplink_addr, in_addr_t *to_addr,
+				       uint16_t *to_port)
+{
+	for (size_t i = 0; i < t->n_forwards; i++) {
+		const struct fwd_forward *f = &t->forwards[i];
+
+		/* On the address it names, or (none named) the uplink's primary one. */
+		if (!fwd_forward_on_ipv4(t, f) || f->proto != proto || port < f->port_lo ||
+		    port > f->port_hi || addr != (f->addr ? f->addr : uplink_addr))
+			continue;
+		*to_addr = t->namespaces[f->ns].addr;
+		*to_port = (uint16_t)(f->to_port + (port - f->port_lo));
+		return true;
+	}
+	return false;
+}
+
 /* Does the topology route IPv4 through the uplink (an IPv4 masquerade, a forward on IPv4, a
  * routed subnet)? The uplink needs an IPv4 address then. */
 static inline bool topo_routes4(const struct fwd_topology *t)

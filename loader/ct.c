@@ -307,21 +307,13 @@ static bool ct_masqueraded(const struct fwd_topology *t, in_addr_t addr)
 static bool ct_forward_current(const struct ct_prune_ctx *c, const struct fwd_ct_key *k,
 			       const struct fwd_ct_entry *e)
 {
-	uint16_t port = ntohs(k->dport);
+	in_addr_t to_addr;
+	uint16_t to_port;
 
-	if (!c->dnat)
-		return false;
-	for (size_t i = 0; i < c->t->n_forwards; i++) {
-		const struct fwd_forward *f = &c->t->forwards[i];
-
-		/* On the address it names, or (none named) the uplink's primary one now. */
-		if (!fwd_forward_on_ipv4(c->t, f) || f->proto != k->proto || port < f->port_lo ||
-		    port > f->port_hi || k->daddr != (f->addr ? f->addr : c->uplink_addr))
-			continue;
-		return e->peer.saddr == c->t->namespaces[f->ns].addr &&
-		       ntohs(e->peer.sport) == f->to_port + (port - f->port_lo);
-	}
-	return false;
+	return c->dnat &&
+	       topo_forward_target(c->t, k->proto, k->daddr, ntohs(k->dport), c->uplink_addr,
+				   &to_addr, &to_port) &&
+	       e->peer.saddr == to_addr && ntohs(e->peer.sport) == to_port;
 }
 
 /* Does an allow line of @t admit connection @k (its ORIG key)? */
