@@ -100,6 +100,13 @@ int loader_down_orphan(const char *topology);
  * kernel, or not up) is skipped. No pins of @topology: 0, nothing to do.
  */
 int loader_peers_sync(const char *topology, char (*peers)[FWD_TOPO_NAME_SIZE], size_t n);
+/*
+ * loader_peers_sync()'s work on one array of maps: @outer_fd's slots, read from 0 up to the
+ * first empty one as the programs read them, come to hold the maps @map_fds[@n] (n <=
+ * FWD_MAX_PEERS) and nothing else, without a moment in which a map wanted both before and
+ * after is out of the programs' view. @what names the array in errors.
+ */
+int loader_peers_fill_fd(int outer_fd, const int *map_fds, size_t n, const char *what);
 
 /*
  * Topology @topology's fwd_foreign takes subnets @nets (@n <= FWD_MAX_FOREIGN: the other

@@ -27,60 +27,137 @@ static int peers_pin_open(const char *topology, const char *name, char *path)
 	return bpf_obj_get(path);
 }
 
-/*
- * Does slot @slot of the array of maps @outer_fd hold the map @map_fd already? (From user
- * space, a lookup gives the inner map's id.) An update would wait for an RCU grace period
- * (milliseconds), and every up re-syncs every topology's peers: ten topologies, 180 slots.
- */
-static bool peers_slot_holds(int outer_fd, uint32_t slot, int map_fd)
+/* The id of map @fd, 0 when it cannot be read. */
+static uint32_t peers_map_id(int fd)
 {
 	struct bpf_map_info info = {};
-	uint32_t len = sizeof(info), id = 0;
+	uint32_t len = sizeof(info);
 
-	return !bpf_map_lookup_elem(outer_fd, &slot, &id) &&
-	       !bpf_obj_get_info_by_fd(map_fd, &info, &len) && info.id == id;
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
-/* @topology's array of maps @outer takes the maps @inner of @peers (not itself), from 0. */
+/* Which of @ids[@n] is @id: its index, or -1. */
+static int peers_index_of(const uint32_t *ids, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (id && ids[i] == id)
+			return (int)i;
+	return -1;
+}
+
+/* The first of @cur[@len] that may be overwritten (a map not in @want[@n], or one that an
+ * earlier slot holds too), or @len when none. */
+static uint32_t peers_slot_spare(const uint32_t *cur, uint32_t len, const uint32_t *want, size_t n)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if (peers_index_of(want, n, cur[i]) < 0 || peers_index_of(cur, i, cur[i]) >= 0)
+			return i;
+	return len;
+}
+
+static int peers_slot_set(int outer_fd, uint32_t slot, int map_fd, const char *what)
+{
+	if (bpf_map_update_elem(outer_fd, &slot, &map_fd, BPF_ANY))
+		return fwd_fail(-errno, what, "cannot fill a peer's slot");
+	return 0;
+}
+
+static int peers_slot_clear(int outer_fd, uint32_t slot, const char *what)
+{
+	if (bpf_map_delete_elem(outer_fd, &slot) && errno != ENOENT)
+		return fwd_fail(-errno, what, "cannot empty a peer's slot");
+	return 0;
+}
+
+int loader_peers_fill_fd(int outer_fd, const int *map_fds, size_t n, const char *what)
+{
+	uint32_t cur[FWD_MAX_PEERS] = {}, want[FWD_MAX_PEERS] = {};
+	bool placed[FWD_MAX_PEERS] = {};
+	uint32_t len = 0, i;
+	int err = 0;
+
+	if (n > FWD_MAX_PEERS)
+		n = FWD_MAX_PEERS;
+	for (i = 0; i < n; i++)
+		want[i] = peers_map_id(map_fds[i]);
+	/* The programs stop at the first empty slot: what they see is the slots up to it. */
+	for (i = 0; i < FWD_MAX_PEERS; i++)
+		if (bpf_map_lookup_elem(outer_fd, &i, &cur[i]))
+			cur[i] = 0;
+	while (len < FWD_MAX_PEERS && cur[len])
+		len++;
+	/* Every change below keeps each wanted map that the programs see in view: a map that
+	 * moves is written into its new slot before its old one is emptied. (Filling the slots
+	 * in @map_fds' order would not: a swap of two peers hides one of them for an RCU grace
+	 * period, and a namespace's connection to its forward meanwhile reached the host.) */
+	/* 1. The maps not there yet: in the place of one that goes, or after the last. */
+	for (size_t w = 0; w < n && !err; w++) {
+		if (!want[w] || peers_index_of(cur, len, want[w]) >= 0)
+			continue;
+		i = peers_slot_spare(cur, len, want, n); /* < FWD_MAX_PEERS: @n is at most that */
+		err = peers_slot_set(outer_fd, i, map_fds[w], what);
+		cur[i] = want[w];
+		if (i == len)
+			len++;
+	}
+	/* 2. What is not wanted (or is there twice) goes; the last slot's map, when it is
+	 * wanted, takes its place first, so that the wanted ones stay in the slots up to the
+	 * first empty one. */
+	for (i = 0; i < len && !err;) {
+		int w = peers_index_of(want, n, cur[i]), last_w = -1;
+
+		if (w >= 0 && !placed[w]) {
+			placed[w] = true;
+			i++;
+			continue;
+		}
+		while (len - 1 > i && !err) {
+			last_w = peers_index_of(want, n, cur[len - 1]);
+			if (last_w >= 0 && !placed[last_w])
+				break;
+			err = peers_slot_clear(outer_fd, --len, what);
+			cur[len] = 0;
+		}
+		if (err)
+			break;
+		if (len - 1 > i) {
+			err = peers_slot_set(outer_fd, i, map_fds[last_w], what);
+			cur[i] = cur[len - 1];
+		}
+		if (!err)
+			err = peers_slot_clear(outer_fd, --len, what);
+		cur[len] = 0;
+	}
+	/* 3. Slots past an empty one, which no program reads: emptied, their maps let go. */
+	for (i = len + 1; i < FWD_MAX_PEERS && !err; i++)
+		if (cur[i])
+			err = peers_slot_clear(outer_fd, i, what);
+	return err;
+}
+
+/* @topology's array of maps @outer takes the maps @inner of @peers (not itself). */
 static int peers_fill(const char *topology, const char *outer, const char *inner,
 		      char (*peers)[FWD_TOPO_NAME_SIZE], size_t n)
 {
+	int fd, map_fds[FWD_MAX_PEERS] = {}, err;
 	char path[PATH_MAX];
-	uint32_t slot = 0;
-	int fd, err = 0;
+	size_t k = 0;
 
 	fd = peers_pin_open(topology, outer, path);
 	if (fd < 0)
 		return 0;
-	for (size_t i = 0; i < n && slot < FWD_MAX_PEERS && !err; i++) {
+	for (size_t i = 0; i < n && k < FWD_MAX_PEERS; i++) {
 		char pin[PATH_MAX];
-		int map_fd;
 
-		if (!strcmp(peers[i], topology))
-			continue;
-		map_fd = peers_pin_open(peers[i], inner, pin);
-		if (map_fd < 0)
-			continue; /* datapath kernel, or gone meanwhile */
-		if (peers_slot_holds(fd, slot, map_fd)) {
-			slot++;
-		} else if (bpf_map_update_elem(fd, &slot, &map_fd, BPF_ANY)) {
-			err = -errno;
-			fwd_err("%s: cannot add topology %s's %s: %s\n", path, peers[i], inner,
-				strerror(-err));
-		} else {
-			slot++;
+		if (strcmp(peers[i], topology)) {
+			map_fds[k] = peers_pin_open(peers[i], inner, pin);
+			if (map_fds[k] >= 0)
+				k++; /* else datapath kernel, or gone meanwhile */
 		}
-		close(map_fd);
 	}
-	/* The rest goes: a map left there would be a peer that left (and its memory kept). */
-	for (uint32_t k = slot; k < FWD_MAX_PEERS && !err; k++) {
-		uint32_t id;
-
-		if (bpf_map_lookup_elem(fd, &k, &id))
-			continue; /* empty already */
-		if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
-			err = fwd_fail(-errno, path, "cannot remove a peer's map");
-	}
+	err = loader_peers_fill_fd(fd, map_fds, k, path);
+	while (k)
+		close(map_fds[--k]);
 	close(fd);
 	return err;
 }

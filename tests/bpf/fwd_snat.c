@@ -15,6 +15,7 @@
  *   10.88.0.0/16 via 10.77.0.2 (a route line's subnet, where test_routes() names it)
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1496,6 +1497,148 @@ end:
 	fwd_tc__destroy(o.skel);
 }
 
+/* A peer topology's fwd_forwards, forwarding tcp @port on the uplink's address: its fd. */
+static int peer_forwards(__u16 port)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+	struct fwd_forward_key key = { .addr = htonl(UPLINK),
+				       .proto = IPPROTO_TCP,
+				       .port = htons(port) };
+	struct fwd_forward_val val = { .addr = htonl(IP(192, 168, 16, 2)), .port = htons(80) };
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "fsn_peer", sizeof(key), sizeof(val), 16, &opts);
+
+	if (fd >= 0 && bpf_map_update_elem(fd, &key, &val, BPF_ANY)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+struct peer_watch {
+	int prog_fd;
+	const struct pkt *frame;
+	volatile bool stop;
+	unsigned long runs, missed; /* runs whose verdict was not the redirect to the peer */
+};
+
+/* Run the frame to the peer's forward through the program until told to stop. */
+static void *peer_watch_run(void *arg)
+{
+	struct peer_watch *w = arg;
+	struct __sk_buff ctx = { .ifindex = 1 };
+	struct pkt out;
+
+	while (!w->stop) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = w->frame->b,
+			    .data_size_in = w->frame->len, .data_out = out.b,
+			    .data_size_out = sizeof(out.b), .ctx_in = &ctx,
+			    .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+		if (bpf_prog_test_run_opts(w->prog_fd, &opts) || opts.retval != TC_ACT_REDIRECT)
+			w->missed++;
+		w->runs++;
+	}
+	return NULL;
+}
+
+/* The ids in fwd_fwd_peers' slots up to the first empty one, into @ids: how many. */
+static int peer_slots(const struct obj *o, __u32 *ids)
+{
+	int fd = bpf_map__fd(o->skel->maps.fwd_fwd_peers), n = 0;
+
+	for (__u32 k = 0; k < FWD_MAX_PEERS && !bpf_map_lookup_elem(fd, &k, &ids[n]); k++)
+		n++;
+	return n;
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/*
+ * Another topology's forward, from a namespace (fwd_fwd_peers, loader_peers_fill_fd()): red's
+ * SYN to uplink:8180, which peer B forwards, goes into the uplink's ingress, marked, on every
+ * run while the peers come, go and change places in the array, which every `up` and fwd-cni
+ * ADD or DEL resyncs (the soak once lost a connection to a swap: B out of view for an RCU grace
+ * period, and red's SYN reached the host, which refused it).
+ */
+static void test_peers(void)
+{
+	int b = peer_forwards(8180), c = peer_forwards(9000), d = peer_forwards(9001), outer;
+	struct peer_watch watch = {};
+	__u32 ids[FWD_MAX_PEERS];
+	pthread_t thread;
+	struct pkt in;
+	struct obj o;
+	int n;
+
+	if (!loaded(&o, "peers", NULL))
+		goto end;
+	CHECK(b >= 0 && c >= 0 && d >= 0, "cannot create the peers' maps: %s", strerror(errno));
+	outer = bpf_map__fd(o.skel->maps.fwd_fwd_peers);
+	if (!check_failing())
+		CHECK(!loader_peers_fill_fd(outer, (int[]){ b, c }, 2, "fwd_fwd_peers"),
+		      "cannot fill the peers");
+	build(&(struct spec){ .from_ns = 1, .daddr = UPLINK, .dport = 8180 }, VETH, &in);
+	if (!check_failing())
+		run(&o, VETH, &in, REDIRECT, FWD_CNT_TO_PEER, uplink_ifindex, NULL);
+	result(&o, "red -> uplink:8180, a peer's forward: into the uplink's ingress");
+
+	watch.prog_fd = o.prog_fd[VETH];
+	watch.frame = &in;
+	CHECK(!check_failing() && !pthread_create(&thread, NULL, peer_watch_run, &watch),
+	      "cannot start the watching thread");
+	if (check_failing()) {
+		result(&o, "peers added, removed and reordered 50 times");
+		goto end;
+	}
+	for (int i = 0; i < 10 && !check_failing(); i++) {
+		const struct {
+			int fds[3];
+			int n;
+		} steps[] = { { { c, b }, 2 },
+			      { { d, b, c }, 3 },
+			      { { b }, 1 },
+			      { { c, d, b }, 3 },
+			      { { b, c }, 2 } };
+
+		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++)
+			CHECK(
+			    !loader_peers_fill_fd(outer, steps[k].fds, steps[k].n, "fwd_fwd_peers"),
+			    "cannot resync the peers, step %zu", k);
+	}
+	watch.stop = true;
+	pthread_join(thread, NULL);
+	CHECK(watch.missed == 0, "%lu of %lu runs during the resyncs missed the peer's forward",
+	      watch.missed, watch.runs);
+	CHECK(watch.runs > 100, "only %lu runs during the resyncs", watch.runs);
+	n = peer_slots(&o, ids);
+	CHECK(n == 2 && ((ids[0] == map_id(b) && ids[1] == map_id(c)) ||
+			 (ids[0] == map_id(c) && ids[1] == map_id(b))),
+	      "the slots hold %d maps, want peers B and C", n);
+	result(&o, "peers added, removed and reordered 50 times: the forward never out of view");
+
+	CHECK(!loader_peers_fill_fd(outer, NULL, 0, "fwd_fwd_peers"), "cannot empty the peers");
+	n = peer_slots(&o, ids);
+	CHECK(n == 0, "%d maps left in the slots", n);
+	for (__u32 k = 0; k < FWD_MAX_PEERS; k++)
+		CHECK(bpf_map_lookup_elem(outer, &k, &ids[0]), "slot %u still holds a map", k);
+	run(&o, VETH, &in, PASS, FWD_CNT_PASS_ROUTE, 0, NULL);
+	result(&o, "no peers: every slot empty, red -> uplink:8180 is the host's");
+end:
+	if (b >= 0)
+		close(b);
+	if (c >= 0)
+		close(c);
+	if (d >= 0)
+		close(d);
+	fwd_tc__destroy(o.skel);
+}
+
 /* A network namespace of our own: up0 (the uplink) with a LAN host behind it, forwarding on. */
 static int sandbox(void)
 {
@@ -1532,5 +1675,6 @@ int main(void)
 	test_fib_cache();
 	test_isolate();
 	test_routes();
+	test_peers();
 	return check_summary();
 }

@@ -453,7 +453,9 @@ def report(res, duration, expected, ct_rate):
         summ["up"]["done"], summ["up"]["succeeded"], summ["up"]["max_ms"]))
     print(json.dumps({"soak": summ}, sort_keys=True))
 
-    lost = ["%s %d of %d" % (k, v["attempted"] - v["succeeded"], v["attempted"])
+    # what went wrong goes into the FAIL line itself: CI keeps only the end of the output
+    lost = ["%s %d of %d%s" % (k, v["attempted"] - v["succeeded"], v["attempted"],
+                               " %s" % v["errors"] if v["errors"] else "")
             for k, v in conns.items() if v["attempted"] != v["succeeded"] or not v["finished"]]
     check(not lost and all(v["attempted"] > 0 for v in conns.values()),
           "no lost connection (%d short, %d long transfers)%s" % (
