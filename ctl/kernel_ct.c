@@ -41,7 +41,8 @@ static int forget_cb(const struct nl_ct_tuple *orig, const struct nl_ct_tuple *r
 {
 	struct forget *f = ctx;
 
-	if (!(status & IPS_DST_NAT) || (reply->src & topo_netmask(f->t)) != topo_subnet(f->t))
+	/* (DNATed, all of them: the dump asked the kernel for those only) */
+	if ((reply->src & topo_netmask(f->t)) != topo_subnet(f->t))
 		return 0;
 	if (!f->all && forward_current(f, orig, reply))
 		return 0;
@@ -70,7 +71,7 @@ int kernel_ct_forget_forwards(const struct fwd_topology *t, in_addr_t uplink_add
 	if (ret)
 		return fwd_fail(ret, "nf_conntrack", "cannot open a netfilter socket");
 	/* Deleted after the dump: a request on the socket would cut the dump short. */
-	ret = nl_ct_dump(nl, forget_cb, &f);
+	ret = nl_ct_dump(nl, IPS_DST_NAT, forget_cb, &f);
 	if (ret == -ENOENT || ret == -EOPNOTSUPP)
 		ret = 0; /* no nf_conntrack (module not loaded): no connections to end */
 	for (size_t i = 0; !ret && i < f.n; i++) {

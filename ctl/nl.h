@@ -136,9 +136,10 @@ struct nl_ct_tuple {
 	uint16_t sport, dport;
 	uint8_t proto;
 };
-/* Call @cb for each IPv4 connection nf_conntrack holds, with its tuples and status bits
- * (IPS_*); a non-zero return of @cb ends the walk with it. */
-int nl_ct_dump(struct nl_sock *nl,
+/* Call @cb for each IPv4 connection nf_conntrack holds whose status has all of @status_bits
+ * (IPS_*; 0: every connection), with its tuples and status bits; a non-zero return of @cb ends
+ * the walk with it. */
+int nl_ct_dump(struct nl_sock *nl, uint32_t status_bits,
 	       int (*cb)(const struct nl_ct_tuple *orig, const struct nl_ct_tuple *reply,
 			 uint32_t status, void *ctx),
 	       void *ctx);
