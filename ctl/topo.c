@@ -47,16 +47,6 @@ const char *fwd_ip6_str(const struct in6_addr *addr)
 	return b;
 }
 
-bool topo_routes6(const struct fwd_topology *t)
-{
-	if (t->n_masquerades6)
-		return true;
-	for (size_t i = 0; i < t->n_forwards; i++)
-		if (fwd_forward_has6(t, &t->forwards[i]))
-			return true;
-	return false;
-}
-
 const struct fwd_namespace *topo_namespace_of(const struct fwd_topology *t, in_addr_t addr)
 {
 	for (size_t i = 0; i < t->n_namespaces; i++)

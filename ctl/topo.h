@@ -46,10 +46,7 @@ int topo_parse_buf(struct fwd_topology *t, const char *path, const char *buf, si
 		   FILE *err);
 /* Read @path (at most 16 MiB) and parse it; -errno with a message on @err when unreadable. */
 int topo_parse_file(struct fwd_topology *t, const char *path, FILE *err);
-/* (published on IPv4: fwd_forward_on_ipv4() in topology.h, which the loader uses too) */
-/* Does the topology route IPv6 between the uplink and the namespaces: an IPv6 masquerade, or a
- * forward published on IPv6? (net.ipv6.conf.all.forwarding is on while one does.) */
-bool topo_routes6(const struct fwd_topology *t);
+/* (topo_routes4() and topo_routes6(): in topology.h, beside the forward helpers they use) */
 /*
  * The topology name a file gives, even when the rest of it does not parse: its first valid
  * `topology NAME` line, else its base name without ".conf" (into @name, FWD_TOPO_NAME_SIZE);

@@ -253,4 +253,17 @@ static inline bool fwd_forward_has6(const struct fwd_topology *t, const struct f
 	return f->has_addr6 || (t->has6 && t->namespaces[f->ns].has6 && !f->n_from && !f->addr);
 }
 
+/* Does the topology route IPv6 between the uplink and the namespaces: an IPv6 masquerade, or a
+ * forward published on IPv6? (topo_routes4()'s twin; net.ipv6.conf.all.forwarding is on while
+ * one does.) */
+static inline bool topo_routes6(const struct fwd_topology *t)
+{
+	if (t->n_masquerades6)
+		return true;
+	for (size_t i = 0; i < t->n_forwards; i++)
+		if (fwd_forward_has6(t, &t->forwards[i]))
+			return true;
+	return false;
+}
+
 #endif
