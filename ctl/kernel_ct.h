@@ -10,10 +10,12 @@
 
 /*
  * Delete the connections nf_conntrack DNATed to a namespace of @t (a reply source inside its
- * subnet) that no forward of @t makes any more: a forward removed or retargeted, published on
- * @uplink_addr when it names no address of its own; with @all, every one (the topology goes).
- * The number deleted, or -errno (with a message). IPv4; IPv6's are left to expire.
+ * subnet or IPv6 prefix) that no forward of @t makes any more: a forward removed or retargeted,
+ * published on @uplink_addr (IPv4) or @uplink_addr6 (IPv6; NULL: the uplink has none) when it
+ * names no address of its own; with @all, every one (the topology goes). The number deleted,
+ * or -errno (with a message).
  */
-int kernel_ct_forget_forwards(const struct fwd_topology *t, in_addr_t uplink_addr, bool all);
+int kernel_ct_forget_forwards(const struct fwd_topology *t, in_addr_t uplink_addr,
+			      const struct in6_addr *uplink_addr6, bool all);
 
 #endif

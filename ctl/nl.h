@@ -130,16 +130,20 @@ int nl_route_has(struct nl_sock *nl, in_addr_t net, uint8_t prefix, in_addr_t ga
 /* Remove the route to @net/@prefix via @gateway; 0 also when there is none. */
 int nl_route_del(struct nl_sock *nl, in_addr_t net, uint8_t prefix, in_addr_t gateway);
 
-/* nf_conntrack's IPv4 connections (ctnetlink, nl_conntrack.c). Ports network order. */
+/* nf_conntrack's connections (ctnetlink, nl_conntrack.c). Addresses and ports network order. */
 struct nl_ct_tuple {
-	in_addr_t src, dst; /* network order */
+	uint8_t family; /* AF_INET or AF_INET6 */
+	union {
+		in_addr_t v4;
+		struct in6_addr v6;
+	} src, dst;
 	uint16_t sport, dport;
 	uint8_t proto;
 };
-/* Call @cb for each IPv4 connection nf_conntrack holds whose status has all of @status_bits
- * (IPS_*; 0: every connection), with its tuples and status bits; a non-zero return of @cb ends
- * the walk with it. */
-int nl_ct_dump(struct nl_sock *nl, uint32_t status_bits,
+/* Call @cb for each connection of @family (AF_INET or AF_INET6) nf_conntrack holds whose status
+ * has all of @status_bits (IPS_*; 0: every connection), with its tuples and status bits; a
+ * non-zero return of @cb ends the walk with it. */
+int nl_ct_dump(struct nl_sock *nl, uint8_t family, uint32_t status_bits,
 	       int (*cb)(const struct nl_ct_tuple *orig, const struct nl_ct_tuple *reply,
 			 uint32_t status, void *ctx),
 	       void *ctx);

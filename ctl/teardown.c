@@ -87,7 +87,7 @@ static void forget_forwards(const char *name)
 
 	if (fwd_saved_topology(name, &t))
 		return;
-	kernel_ct_forget_forwards(&t, 0, true);
+	kernel_ct_forget_forwards(&t, 0, NULL, true);
 	topo_free(&t);
 }
 

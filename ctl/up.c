@@ -1187,7 +1187,8 @@ static int apply_datapath(struct up *u)
 	/* Connections of forwards this file no longer has: nf_conntrack would keep translating
 	 * them (the rules only choose a new connection's target). */
 	if (t->datapath == FWD_DATAPATH_KERNEL &&
-	    (ret = kernel_ct_forget_forwards(t, u->uplink_addr, false)) < 0)
+	    (ret = kernel_ct_forget_forwards(t, u->uplink_addr,
+					     u->uplink_has6 ? &u->uplink_addr6 : NULL, false)) < 0)
 		return ret;
 	if (t->datapath == FWD_DATAPATH_KERNEL)
 		return 0;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <netinet/in.h>
 
 #include "fwd_inet.h"
@@ -251,6 +252,31 @@ static inline const struct fwd_route *topo_route_of(const struct fwd_topology *t
 static inline bool fwd_forward_has6(const struct fwd_topology *t, const struct fwd_forward *f)
 {
 	return f->has_addr6 || (t->has6 && t->namespaces[f->ns].has6 && !f->n_from && !f->addr);
+}
+
+/*
+ * topo_forward_target() for IPv6: where a forward of @t published on IPv6 sends a connection of
+ * @proto to @addr port @port (host order), the uplink's first global IPv6 address being
+ * @uplink_addr6 (NULL: it has none, so only forwards naming an address are published): true,
+ * with the target's IPv6 address and port (host order).
+ */
+static inline bool topo_forward6_target(const struct fwd_topology *t, uint8_t proto,
+					const struct in6_addr *addr, uint16_t port,
+					const struct in6_addr *uplink_addr6,
+					struct in6_addr *to_addr, uint16_t *to_port)
+{
+	for (size_t i = 0; i < t->n_forwards; i++) {
+		const struct fwd_forward *f = &t->forwards[i];
+		const struct in6_addr *on = f->has_addr6 ? &f->addr6 : uplink_addr6;
+
+		if (!fwd_forward_has6(t, f) || !on || f->proto != proto || port < f->port_lo ||
+		    port > f->port_hi || memcmp(on, addr, sizeof(*addr)))
+			continue;
+		*to_addr = t->namespaces[f->ns].addr6;
+		*to_port = (uint16_t)(f->to_port + (port - f->port_lo));
+		return true;
+	}
+	return false;
 }
 
 /* Does the topology route IPv6 between the uplink and the namespaces: an IPv6 masquerade, or a

@@ -197,22 +197,15 @@ struct ct6_prune_ctx {
 static bool ct6_forward_current(const struct ct6_prune_ctx *c, const struct fwd_ct6_key *k,
 				const struct fwd_ct6_entry *e)
 {
-	uint16_t port = ntohs(k->dport);
+	struct in6_addr daddr, to_addr;
+	uint16_t to_port;
 
-	if (!c->dnat6)
-		return false;
-	for (size_t i = 0; i < c->t->n_forwards; i++) {
-		const struct fwd_forward *f = &c->t->forwards[i];
-		const struct in6_addr *on = f->has_addr6 ? &f->addr6 : &c->rt->uplink_addr6;
-
-		if (!fwd_forward_has6(c->t, f) || (!f->has_addr6 && !c->rt->uplink_has6) ||
-		    f->proto != k->proto || port < f->port_lo || port > f->port_hi ||
-		    memcmp(on, k->daddr, 16))
-			continue;
-		return !memcmp(e->peer.saddr, &c->t->namespaces[f->ns].addr6, 16) &&
-		       ntohs(e->peer.sport) == f->to_port + (port - f->port_lo);
-	}
-	return false;
+	memcpy(&daddr, k->daddr, sizeof(daddr));
+	return c->dnat6 &&
+	       topo_forward6_target(c->t, k->proto, &daddr, ntohs(k->dport),
+				    c->rt->uplink_has6 ? &c->rt->uplink_addr6 : NULL, &to_addr,
+				    &to_port) &&
+	       !memcmp(e->peer.saddr, &to_addr, 16) && ntohs(e->peer.sport) == to_port;
 }
 
 /* Masqueraded still, to the uplink's address now, from a prefix still masqueraded? */

@@ -10,7 +10,9 @@
 # fd77::1), also when the host must solicit a namespace's MAC itself, and ICMPv6 errors back
 # translated; on datapath bpf, the programs' counters, fwdctl ct's listing and flush, and a
 # re-up with another conntrack max that carries a running IPv6 transfer over; forwards to blue
-# published on the uplink's IPv6 address (TCP, UDP, hairpin, the client's address kept); the
+# published on the uplink's IPv6 address (TCP, UDP, hairpin, the client's address kept), a
+# steady UDP flow to a retargeted one reaching the new target at once (up ends its connection,
+# in fwd_ct6 or in nf_conntrack); the
 # LAN reaches no namespace by its own address and its spoofed sources of the prefix are
 # dropped; a namespace sending from an address not its own, or green sending IPv6 at all,
 # reaches nobody; on datapath bpf a namespace advertising the gateway's address changes no
@@ -252,6 +254,55 @@ s.sendto(b"x", (sys.argv[1], 9))' "$LAN6"
 	else
 		check "$D nf_conntrack forwarded them (the control)" test "$fwd8080" -gt 0
 	fi
+	# A steady IPv6 UDP flow to a forward that up retargets goes to the new target at once: up
+	# ends its connection, in fwd_ct6 (datapath bpf) or nf_conntrack (datapath kernel), which
+	# would otherwise go on translating it as long as the flow does not pause for the whole
+	# timeout.
+	peer6_server "$P-red" udp 7001
+	cat >"$WORK/flow6.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((sys.argv[1], int(sys.argv[2])))
+print("port", s.getsockname()[1], flush=True)
+for line in sys.stdin:  # a line in: a datagram out, its answer printed
+    s.send(b"x")
+    try:
+        print(s.recv(100).decode().strip(), flush=True)
+    except OSError:
+        print("timeout", flush=True)
+PY
+	rm -f "$WORK/flow6.in" "$WORK/flow6.out" # (the round before's)
+	mkfifo "$WORK/flow6.in"
+	exec 8<>"$WORK/flow6.in"
+	# shellcheck disable=SC2016 # $1..$4 are the inner sh's arguments
+	sandbox_spawn "$LAN" "$WORK/flow6.out" sh -c 'exec python3 "$1" "$2" "$3" <"$4"' flow6 \
+		"$WORK/flow6.py" $UP6 5353 "$WORK/flow6.in"
+	echo >&8
+	wait_for 3000 grep -qx "$LAN6" "$WORK/flow6.out"
+	fport=$(awk '/^port/ {print $2}' "$WORK/flow6.out")
+	# the namespace the datapath's connection table sends the flow to: fwdctl ct's listing
+	# (bpf), nf_conntrack's reply source (kernel)
+	flow6_target() {
+		if [ "$dp" = bpf ]; then
+			"$FWDCTL" -n "$HOST" ct "$T" | grep "\[$LAN6\]:$fport " |
+				grep -o "\[${PREFIX6}[0-9a-f]*\]" | head -n 1 | tr -d '[]'
+		else
+			in_ns "$HOST" conntrack -L -f ipv6 -p udp --orig-port-src "$fport" 2>/dev/null |
+				grep -o "src=${PREFIX6}[0-9a-f]*" | head -n 1 | cut -d= -f2
+		fi
+	}
+	check_eq "$D a udp flow through [uplink]:5353 goes to blue" ${PREFIX6}2 "$(flow6_target)"
+	sed "s/^forward udp 5353 .*/forward udp 5353 $P-red:7001/" "$WORK/lab6.conf" >"$WORK/re6.conf"
+	check "$D up with udp 5353 retargeted to red" "$FWDCTL" -q -n "$HOST" up "$WORK/re6.conf"
+	check_eq "$D the flow's IPv6 connection went" "" "$(flow6_target)"
+	echo >&8
+	wait_for 3000 sh -c "[ \$(grep -c . '$WORK/flow6.out') -ge 3 ]"
+	check_eq "$D the same socket's next datagram is answered" $LAN6 "$(sed -n 3p "$WORK/flow6.out")"
+	check_eq "$D ... by the new target, red" ${PREFIX6}1 "$(flow6_target)"
+	exec 8>&-
+	check "$D up with the forward back to blue" "$FWDCTL" -q -n "$HOST" up "$WORK/lab6.conf"
+	check_eq "$D ... and the flow's connection to red went" "" "$(flow6_target)"
 	# (the server started here, not in the $(...): stop_servers knows only its own shell's)
 	peer_server "$LAN" tcp 7002
 	check_eq "$D IPv4 beside it: red -> LAN tcp masqueraded to 10.77.0.1" $UPLINK_ADDR \
