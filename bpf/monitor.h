@@ -144,4 +144,48 @@ static __always_inline void monitor_ct(__u16 kind, const struct fwd_ct_key *orig
 		fwd_monitor_ct(kind, orig, reply, state, nat);
 }
 
+/* An IPv6 connection's event (fwd_ct6's keys) into a reserved record. */
+static __always_inline void monitor_ct6_fill(__u16 kind, const struct fwd_ct6_key *orig,
+					     const struct fwd_ct6_key *reply, __u8 state, __u8 nat)
+{
+	struct fwd_event *ev = monitor_reserve(kind | FWD_EV_IPV6);
+
+	if (!ev)
+		return;
+	ev->ct_state = state;
+	ev->ct_nat = nat;
+	__builtin_memcpy(&ev->ct6.orig, orig, sizeof(ev->ct6.orig));
+	__builtin_memcpy(&ev->ct6.reply, reply, sizeof(ev->ct6.reply));
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* fwd_monitor_ct() of an IPv6 connection, for a new one: a global function, so that the
+ * program that makes it keeps its own stack frame as it was. */
+__attribute__((noinline)) int fwd_monitor_ct6(__u32 kind, const struct fwd_ct6_key *orig,
+					      const struct fwd_ct6_key *reply, __u32 state,
+					      __u32 nat)
+{
+	if (orig && reply)
+		monitor_ct6_fill((__u16)kind, orig, reply, (__u8)state, (__u8)nat);
+	return 0;
+}
+
+/* A new IPv6 connection, to a monitor that wants it. */
+static __always_inline void monitor_ct6_new(const struct fwd_ct6_key *orig,
+					    const struct fwd_ct6_key *reply, __u8 state, __u8 nat)
+{
+	if (monitor_wants(FWD_MON_CT))
+		fwd_monitor_ct6(FWD_EV_CT_NEW, orig, reply, state, nat);
+}
+
+/* An IPv6 connection that went, to a monitor that wants it. Inline: fwd_ct6_forget() (a global
+ * function) calls it under the IPv6 programs' deepest chain of calls, which one more frame
+ * took past the verifier's 512 bytes of stack. */
+static __always_inline void monitor_ct6_gone(__u16 kind, const struct fwd_ct6_key *orig,
+					     const struct fwd_ct6_key *reply, __u8 state, __u8 nat)
+{
+	if (monitor_wants(FWD_MON_CT))
+		monitor_ct6_fill(kind, orig, reply, state, nat);
+}
+
 #endif

@@ -216,6 +216,7 @@ static __always_inline struct fwd_ct6_entry *nat6_insert_orig(const struct fwd_p
 		__sync_fetch_and_add(&ns->conns, 1);
 	ct6_slot_set(slot, okey, v->c.expires_ns);
 	bpf_map_push_elem(&fwd_ct6_recent, okey, BPF_EXIST);
+	monitor_ct6_new(okey, rkey, v->c.track.state, v->c.nat);
 	e = bpf_map_lookup_elem(&fwd_ct6, okey);
 	if (!e)
 		*why = FWD_CNT_DROP_CT_FULL;

@@ -816,6 +816,9 @@ _Static_assert(sizeof(struct fwd_monitor_window) == 16, "fwd_monitor_window layo
 	X(CT_DELETED, "deleted")    /* removed by fwdctl: ct flush, a forward or uplink change */
 /* clang-format on */
 
+/* Set in a connection event's kind when the connection is IPv6's (fwd_ct6): .ct6 holds it. */
+#define FWD_EV_IPV6 0x8000
+
 enum fwd_event_kind {
 #define FWD_X_ENUM(id, name) FWD_EV_##id,
 	FWD_EVENT_KINDS(FWD_X_ENUM)
@@ -829,7 +832,7 @@ enum fwd_event_kind {
 
 struct fwd_event {
 	__u64 ts_ns;	/* host order: CLOCK_MONOTONIC_COARSE, as conntrack's clock */
-	__u16 kind;	/* host order: enum fwd_event_kind */
+	__u16 kind;	/* host order: enum fwd_event_kind, with FWD_EV_IPV6 for .ct6 */
 	__u16 counter;	/* host order: DROP: enum fwd_counter, the reason */
 	__u32 ifindex;	/* host order: DROP: the interface the frame came in on */
 	__u32 len;	/* host order: DROP: the whole frame's length */
@@ -842,6 +845,9 @@ struct fwd_event {
 			struct fwd_ct_key orig;	 /* as its packets leave the namespace */
 			struct fwd_ct_key reply; /* as the replies arrive: translated */
 		} ct;
+		struct {
+			struct fwd_ct6_key orig, reply; /* as .ct, of an IPv6 connection */
+		} ct6;
 	};
 };
 _Static_assert(sizeof(struct fwd_event) == 24 + FWD_EVENT_HEAD, "fwd_event layout");

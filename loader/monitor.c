@@ -49,17 +49,37 @@ static struct fwd_ct_tuple monitor_tuple(const struct fwd_ct_key *k)
 	};
 }
 
+/* An IPv6 connection's tuple from its ORIG key @k, or (@reverse) its REPLY key read
+ * backwards, which is the translated tuple. */
+static struct fwd_ct_tuple monitor_tuple6(const struct fwd_ct6_key *k, bool reverse)
+{
+	struct fwd_ct_tuple t = { .v6 = true };
+
+	memcpy(reverse ? &t.dst6 : &t.src6, k->saddr, sizeof(t.src6));
+	memcpy(reverse ? &t.src6 : &t.dst6, k->daddr, sizeof(t.dst6));
+	t.sport = ntohs(reverse ? k->dport : k->sport);
+	t.dport = ntohs(reverse ? k->sport : k->dport);
+	return t;
+}
+
 static int monitor_ring_cb(void *ctx, void *data, size_t size)
 {
 	const struct fwd_event *ev = data;
 	struct loader_monitor *m = ctx;
 	struct fwd_monitor_event out = { 0 };
+	uint16_t kind = size < sizeof(*ev) ? FWD_EV_MAX : ev->kind & ~FWD_EV_IPV6;
 
-	if (size < sizeof(*ev) || ev->kind >= FWD_EV_MAX)
+	if (kind >= FWD_EV_MAX || (kind == FWD_EV_DROP && ev->kind != kind))
 		return 0; /* another fwd version's record: not ours to read */
-	out.kind = event_kind_names[ev->kind];
+	out.kind = event_kind_names[kind];
 	out.ts_ns = ev->ts_ns;
-	if (ev->kind == FWD_EV_DROP) {
+	if (ev->kind & FWD_EV_IPV6) {
+		out.proto = ev->ct6.orig.proto;
+		out.nat = ev->ct_nat;
+		out.state = loader_ct_state_name(ev->ct_state);
+		out.original = monitor_tuple6(&ev->ct6.orig, false);
+		out.translated = monitor_tuple6(&ev->ct6.reply, true);
+	} else if (kind == FWD_EV_DROP) {
 		out.reason = ev->counter < FWD_CNT_MAX ? loader_counter_name(ev->counter) : "?";
 		out.ifindex = (int)ev->ifindex;
 		out.len = ev->len;

@@ -4,6 +4,7 @@
 #     shows in `monitor -j` with that reason, the uplink as its interface, its addresses and
 #     ports; a forwarded connection shows as "new" (dnat, original and translated tuples), and
 #     `ct flush` of it as "deleted"; a masqueraded one as "new" snat with the uplink's address;
+#     the same for IPv6 connections (fwd_ct6: NAT66 and a forward published on IPv6);
 #   - --ct shows connections only, --drops drops only; a dropped IPv6 datagram (red, dual-stack,
 #     sending from an address not its own) with its IPv6 addresses and ports;
 #   - a second monitor of the same topology is refused (exit 1) while the first runs, and one
@@ -18,7 +19,11 @@
 sandbox_up || { fail "sandbox"; exit 1; }
 T=$P
 conf=$(lab_conf "$T" bpf)
-# Dual-stack red, for an IPv6 drop.
+# Dual-stack red and blue, for an IPv6 drop and IPv6 connections (the uplink fd77::1, the LAN
+# fd77::2).
+ip -n "$HOST" addr add fd77::1/64 dev up0 nodad
+ip -n "$LAN" addr add fd77::2/64 dev lan0 nodad
+echo "masquerade fd00:15::/64" >>"$conf"
 sed -i -e "s|^bridge vnet0 192.168.15.5/24\$|& fd00:15::5/64|" \
 	-e "s|^namespace $P-red  *192.168.15.1\$|& fd00:15::1|" \
 	-e "s|^namespace $P-blue  *192.168.15.2\$|& fd00:15::2|" "$conf"
@@ -50,6 +55,9 @@ check "monitor starts" monitor_start "$out"
 check_eq "the forward answers" "blue $LAN_ADDR" "$(ask "$LAN" tcp $UPLINK_ADDR 80)"
 check_eq "a namespace address from the LAN gets nothing" "" "$(ask "$LAN" tcp 192.168.15.2 80)"
 check_eq "red reaches the LAN, masqueraded" "$UPLINK_ADDR" "$(ask "$P-red" tcp $LAN_ADDR 7000)"
+# IPv6: the servers listen on IPv4 only, so these are refused; their connections were made.
+ask6 "$LAN" tcp fd77::1 80 >/dev/null
+ask6 "$P-red" tcp fd77::2 7000 >/dev/null
 "$FWDCTL" -q -n "$HOST" ct "$T" flush proto tcp port 80
 check_eq "a second monitor is refused while one runs" 1 \
 	"$("$FWDCTL" -n "$HOST" monitor --duration 1 "$T" >/dev/null 2>&1; echo $?)"
@@ -67,11 +75,23 @@ check_eq "the forwarded connection is new, dnat, original to the uplink, transla
 		e["translated"]["dport"] == 80')"
 check_eq "its flush shows as deleted" 1 \
 	"$(events "$out" 'e["event"] == "deleted" and e["nat"] == "dnat" and
-		e["original"]["dport"] == 80')"
+		e["original"]["dst"] == "'$UPLINK_ADDR'" and e["original"]["dport"] == 80')"
 check_eq "the masqueraded connection is new, snat to the uplink's address" 1 \
 	"$(events "$out" 'e["event"] == "new" and e["nat"] == "snat" and
 		e["original"]["src"] == "192.168.15.1" and e["original"]["dport"] == 7000 and
 		e["translated"]["src"] == "'$UPLINK_ADDR'"')"
+check_eq "IPv6: the forwarded connection is new, dnat, original to [fd77::1]:80, translated to blue" 1 \
+	"$(events "$out" 'e["event"] == "new" and e["nat"] == "dnat" and e["proto"] == "tcp" and
+		e["original"]["src"] == "fd77::2" and e["original"]["dst"] == "fd77::1" and
+		e["original"]["dport"] == 80 and e["translated"]["dst"] == "fd00:15::2" and
+		e["translated"]["dport"] == 80')"
+check_eq "IPv6: its flush shows as deleted" 1 \
+	"$(events "$out" 'e["event"] == "deleted" and e["nat"] == "dnat" and
+		e["original"]["dst"] == "fd77::1" and e["original"]["dport"] == 80')"
+check_eq "IPv6: the masqueraded connection is new, snat to the uplink's IPv6 address" 1 \
+	"$(events "$out" 'e["event"] == "new" and e["nat"] == "snat" and
+		e["original"]["src"] == "fd00:15::1" and e["original"]["dport"] == 7000 and
+		e["translated"]["src"] == "fd77::1"')"
 check_eq "the last line is the summary" summary \
 	"$(tail -n 1 "$out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["event"])')"
 
