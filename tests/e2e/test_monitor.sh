@@ -68,30 +68,27 @@ check_eq "the drop is shown with its reason, interface, addresses and ports" 1 \
 		e["interface"] == "up0" and e["proto"] == "tcp" and e["src"] == "'$LAN_ADDR'" and
 		e["dst"] == "192.168.15.2" and e["dport"] == 80 and e["len"] > 0' | grep -qv '^0$' &&
 		echo 1)"
-check_eq "the forwarded connection is new, dnat, original to the uplink, translated to blue" 1 \
-	"$(events "$out" 'e["event"] == "new" and e["nat"] == "dnat" and e["proto"] == "tcp" and
-		e["original"]["src"] == "'$LAN_ADDR'" and e["original"]["dst"] == "'$UPLINK_ADDR'" and
-		e["original"]["dport"] == 80 and e["translated"]["dst"] == "192.168.15.2" and
-		e["translated"]["dport"] == 80')"
-check_eq "its flush shows as deleted" 1 \
-	"$(events "$out" 'e["event"] == "deleted" and e["nat"] == "dnat" and
-		e["original"]["dst"] == "'$UPLINK_ADDR'" and e["original"]["dport"] == 80')"
-check_eq "the masqueraded connection is new, snat to the uplink's address" 1 \
-	"$(events "$out" 'e["event"] == "new" and e["nat"] == "snat" and
-		e["original"]["src"] == "192.168.15.1" and e["original"]["dport"] == 7000 and
-		e["translated"]["src"] == "'$UPLINK_ADDR'"')"
-check_eq "IPv6: the forwarded connection is new, dnat, original to [fd77::1]:80, translated to blue" 1 \
-	"$(events "$out" 'e["event"] == "new" and e["nat"] == "dnat" and e["proto"] == "tcp" and
-		e["original"]["src"] == "fd77::2" and e["original"]["dst"] == "fd77::1" and
-		e["original"]["dport"] == 80 and e["translated"]["dst"] == "fd00:15::2" and
-		e["translated"]["dport"] == 80')"
-check_eq "IPv6: its flush shows as deleted" 1 \
-	"$(events "$out" 'e["event"] == "deleted" and e["nat"] == "dnat" and
-		e["original"]["dst"] == "fd77::1" and e["original"]["dport"] == 80')"
-check_eq "IPv6: the masqueraded connection is new, snat to the uplink's IPv6 address" 1 \
-	"$(events "$out" 'e["event"] == "new" and e["nat"] == "snat" and
-		e["original"]["src"] == "fd00:15::1" and e["original"]["dport"] == 7000 and
-		e["translated"]["src"] == "fd77::1"')"
+# The same for IPv4 and IPv6: LAN -> the uplink's address, port 80 -> blue:80 (dnat), its
+# flush, and red -> the LAN's tcp 7000 (snat to the uplink's address).
+for fam in 4 6; do
+	if [ $fam = 4 ]; then
+		v='' lan=$LAN_ADDR up=$UPLINK_ADDR red=192.168.15.1 blue=192.168.15.2
+	else
+		v='IPv6: ' lan=fd77::2 up=fd77::1 red=fd00:15::1 blue=fd00:15::2
+	fi
+	check_eq "${v}the forwarded connection is new, dnat, original to $up:80, translated to blue" 1 \
+		"$(events "$out" 'e["event"] == "new" and e["nat"] == "dnat" and e["proto"] == "tcp" and
+			e["original"]["src"] == "'$lan'" and e["original"]["dst"] == "'$up'" and
+			e["original"]["dport"] == 80 and e["translated"]["dst"] == "'$blue'" and
+			e["translated"]["dport"] == 80')"
+	check_eq "${v}its flush shows as deleted" 1 \
+		"$(events "$out" 'e["event"] == "deleted" and e["nat"] == "dnat" and
+			e["original"]["dst"] == "'$up'" and e["original"]["dport"] == 80')"
+	check_eq "${v}the masqueraded connection is new, snat to the uplink's address" 1 \
+		"$(events "$out" 'e["event"] == "new" and e["nat"] == "snat" and
+			e["original"]["src"] == "'$red'" and e["original"]["dport"] == 7000 and
+			e["translated"]["src"] == "'$up'"')"
+done
 check_eq "the last line is the summary" summary \
 	"$(tail -n 1 "$out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["event"])')"
 
