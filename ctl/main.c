@@ -4,6 +4,7 @@
 #include "fwdctl.h"
 #include "netns.h"
 #include "output.h"
+#include "rfs.h"
 #include "topo.h"
 
 #include <errno.h>
@@ -50,7 +51,9 @@ static const char help_text[] =
     "        Build the topology, or converge a running one to FILE: what was added is created,\n"
     "        what was removed is deleted, the rest is left alone. Running it twice changes\n"
     "        nothing. The veths and the bridge take the uplink's gso_ipv4_max_size when it\n"
-    "        is above 65536 (BIG TCP on the uplink), 65536 otherwise. A new 'conntrack max'\n"
+    "        is above 65536 (BIG TCP on the uplink), 65536 otherwise. While the machine's\n"
+    "        RFS table (net.core.rps_sock_flow_entries; 'tuning rfs' raises it) is above 0,\n"
+    "        the host-side veths steer each flow to the CPU of its reader. A new 'conntrack max'\n"
     "        carries the tracked connections over into a table of the new size; those of\n"
     "        removed or retargeted forwards (nf_conntrack's too, for datapath kernel), and\n"
     "        masqueraded ones of an old uplink address, are removed. A table of another fwd\n"
@@ -65,8 +68,9 @@ static const char help_text[] =
     "        down from anywhere. Several go together, their namespaces first: far faster\n"
     "        than one by one with thousands of namespaces (fwdctl(8)).\n"
     "    status [NAME]\n"
-    "        Namespaces, links (state, gso_ipv4_max_size), addresses, datapath, attached\n"
-    "        programs (per link, and on the cgroup v2 root) and rules of NAME, or of every\n"
+    "        Namespaces, links (state, gso_ipv4_max_size, RFS), addresses, datapath,\n"
+    "        attached programs (per link, and on the cgroup v2 root) and rules of NAME, or of "
+    "every\n"
     "        topology that is up in this host namespace (or whose host namespace is gone).\n"
     "    stats [--prometheus] [NAME]\n"
     "        BPF counters: packets and bytes per path, drops by reason (datapath bpf),\n"
@@ -596,6 +600,16 @@ static int parse_args(const struct command *cmd, int nargs, char **args, struct 
 	return FWD_EXIT_USAGE;
 }
 
+/*
+ * -n NAME: the command runs in that network namespace. What only the machine's initial network
+ * namespace has (the host-wide RFS table's sysctl) is opened before going there.
+ */
+static int enter_hostns(const char *name)
+{
+	rfs_host_open();
+	return netns_enter(name);
+}
+
 int main(int argc, char **argv)
 {
 	struct fwd_opts o = { 0 };
@@ -660,7 +674,7 @@ int main(int argc, char **argv)
 	if (cmd->needs_root && geteuid() != 0) {
 		fwd_err("%s: needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)", cmd->name);
 		ret = FWD_EXIT_FAILURE;
-	} else if (cmd->needs_root && o.hostns && (ret = netns_enter(o.hostns))) {
+	} else if (cmd->needs_root && o.hostns && (ret = enter_hostns(o.hostns))) {
 		fwd_err("-n %s: cannot enter network namespace: %s", o.hostns, strerror(-ret));
 		ret = FWD_EXIT_FAILURE;
 	} else {

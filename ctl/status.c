@@ -9,6 +9,7 @@
 #include "netns.h"
 #include "nl.h"
 #include "output.h"
+#include "rfs.h"
 #include "topo.h"
 
 #include <errno.h>
@@ -155,6 +156,39 @@ static json_t *routes_json(const struct fwd_topology *t, struct nl_sock *nl)
 	return a;
 }
 
+/*
+ * RFS as the kernel has it: the host-wide table (null when fwdctl cannot see it), what `tuning
+ * rfs` asks, and per namespace its host-side veth's rps_flow_cnt ("rps_flow_cnt" in each row of
+ * @nss); "veths": how many steer flows.
+ */
+static json_t *rfs_json(const struct fwd_topology *t, json_t *nss)
+{
+	char(*names)[IF_NAMESIZE] = calloc(t->n_namespaces + 1, sizeof(*names));
+	uint32_t *cnt = calloc(t->n_namespaces + 1, sizeof(*cnt));
+	long entries = rfs_host_entries();
+	size_t on = 0;
+	json_t *o = NULL;
+
+	if (!names || !cnt)
+		goto out;
+	for (size_t i = 0; i < t->n_namespaces; i++)
+		fwd_host_veth_name(t->name, t->namespaces[i].name, names[i]);
+	rfs_links_read((const char(*)[IF_NAMESIZE])names, t->n_namespaces, cnt);
+	for (size_t i = 0; i < t->n_namespaces; i++) {
+		if (cnt[i] == UINT32_MAX)
+			continue; /* no such veth: the row says MISSING */
+		json_object_set_new(json_array_get(nss, i), "rps_flow_cnt", json_integer(cnt[i]));
+		on += cnt[i] > 0;
+	}
+	o = json_pack("{s:o, s:b, s:i, s:i}", "host_table",
+		      entries >= 0 ? json_integer(entries) : json_null(), "tuning", t->tuning_rfs,
+		      "veths", (json_int_t)on, "flow_cnt", FWD_RFS_FLOW_CNT);
+out:
+	free(names);
+	free(cnt);
+	return o;
+}
+
 static json_t *status_json(const char *name)
 {
 	struct nl_link br = { 0 }, up = { 0 };
@@ -189,6 +223,8 @@ static json_t *status_json(const char *name)
 			t.uplink[0] ? link_json(t.uplink, &up, up_addr ? fwd_ip_str(up_addr) : NULL)
 				    : NULL,
 			"namespaces", nss);
+	if (doc)
+		json_object_set_new(doc, "rfs", rfs_json(&t, nss));
 	/* iptables belongs to datapath kernel; shown for bpf too when fwd's chains exist. */
 	if (doc && t.has6) {
 		char gw6[INET6_ADDRSTRLEN + 4];
@@ -333,6 +369,32 @@ static const struct out_col cgroup_cols[] = {
 	{ "", "id", 0, cgroup_id_text },
 };
 
+static void rfs_text(json_t *rfs, size_t n_namespaces)
+{
+	json_t *table = json_object_get(rfs, "host_table");
+	json_int_t veths = json_integer_value(json_object_get(rfs, "veths"));
+
+	if (!rfs)
+		return;
+	if (veths)
+		printf("  rfs on: %" JSON_INTEGER_FORMAT
+		       " of %zu host-side veths steer up to %" JSON_INTEGER_FORMAT
+		       " flows each to their readers' CPUs (host table %" JSON_INTEGER_FORMAT ")\n",
+		       veths, n_namespaces, json_integer_value(json_object_get(rfs, "flow_cnt")),
+		       json_integer_value(table));
+	else if (json_is_integer(table) && !json_integer_value(table))
+		printf("  rfs off: the host's table (net.core.rps_sock_flow_entries) is 0; 'tuning "
+		       "rfs' raises it\n");
+	else if (!table)
+		printf(
+		    "  rfs off: the host's table (net.core.rps_sock_flow_entries) is not visible "
+		    "here\n");
+	else
+		printf("  rfs off: host table %" JSON_INTEGER_FORMAT
+		       "; 'fwdctl up' sets the veths\n",
+		       json_integer_value(table));
+}
+
 static void status_text(json_t *doc, const char *pin_dir)
 {
 	json_t *v, *bpf;
@@ -347,6 +409,7 @@ static void status_text(json_t *doc, const char *pin_dir)
 	if ((v = json_object_get(doc, "uplink")))
 		out_row(stdout, "  uplink ", OUT_COLS(link_cols), v);
 	out_table(stdout, "  ", OUT_COLS(namespace_cols), json_object_get(doc, "namespaces"), true);
+	rfs_text(json_object_get(doc, "rfs"), json_array_size(json_object_get(doc, "namespaces")));
 	v = json_object_get(doc, "routes");
 	for (i = 0; i < json_array_size(v); i++) {
 		json_t *r = json_array_get(v, i);

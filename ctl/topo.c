@@ -184,6 +184,8 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 	}
 	if (!snat_ports_default(t))
 		fprintf(out, "snat-ports %u-%u\n", t->snat_port_lo, t->snat_port_hi);
+	if (t->tuning_rfs)
+		fputs("tuning rfs\n", out);
 }
 
 /* {"max": N, "per_namespace": N, "timeout": {STATE: SECONDS, ...}} with what differs from the
@@ -304,5 +306,7 @@ json_t *topo_to_json(const struct fwd_topology *t)
 		json_object_set_new(
 		    doc, "snat_ports",
 		    json_pack("{s:i, s:i}", "port", t->snat_port_lo, "port_end", t->snat_port_hi));
+	if (doc && t->tuning_rfs)
+		json_object_set_new(doc, "tuning", json_pack("[s]", "rfs"));
 	return doc;
 }

@@ -27,7 +27,7 @@ struct parser {
 	bool oom; /* a check could not run: the parse fails with -ENOMEM */
 	/* line numbers of the at-most-once keywords, 0 while unseen */
 	int topology_line, datapath_line, bridge_line, uplink_line;
-	int ct_max_line, ct_per_ns_line, snat_ports_line, isolate_line;
+	int ct_max_line, ct_per_ns_line, snat_ports_line, isolate_line, tuning_rfs_line;
 	bool bridge_ipv6_bad;	 /* the bridge's IPv6 address was refused (already reported) */
 	int ct_timeout_line[16]; /* per topo_ct_states[] */
 	/* forward targets and allow's namespaces are names until every namespace is known */
@@ -742,6 +742,17 @@ static void kw_isolate(struct parser *p, char **tok)
 		p->t->isolate = true;
 }
 
+/* tuning rfs: the one tuning there is, a consent (see struct fwd_topology) */
+static void kw_tuning(struct parser *p, char **tok)
+{
+	if (strcmp(tok[1], "rfs")) {
+		perr(p, p->line, "unknown tuning '%s' (there is: rfs)", tok[1]);
+		return;
+	}
+	if (once(p, &p->tuning_rfs_line, "tuning rfs"))
+		p->t->tuning_rfs = true;
+}
+
 /* allow SRC -> DST [tcp|udp PORT[-PORT]] */
 static void kw_allow(struct parser *p, char **tok)
 {
@@ -921,6 +932,7 @@ static const struct keyword keywords[] = {
 	  "conntrack max N | conntrack per-namespace N | conntrack timeout STATE SECONDS",
 	  kw_conntrack },
 	{ "snat-ports", 1, 0, "snat-ports LO-HI", kw_snat_ports },
+	{ "tuning", 1, 0, "tuning rfs", kw_tuning },
 };
 
 /* Split one line (NUL-terminated, comment already cut) into tokens, then dispatch. */

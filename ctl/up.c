@@ -18,6 +18,7 @@
 #include "netns.h"
 #include "nl.h"
 #include "peers.h"
+#include "rfs.h"
 #include "kernel_ct.h"
 #include "teardown.h"
 #include "topo.h"
@@ -925,6 +926,46 @@ static int ensure_bridge_gso(struct up *u)
 	return ret ? fail(u, ret, u->t->bridge, "cannot set gso_ipv4_max_size") : 0;
 }
 
+/*
+ * RFS on the host-side veths (rfs.c) while the host has its table (net.core.rps_sock_flow_entries
+ * above 0: raised by `tuning rfs`, or by the administrator); without the table a queue's flow
+ * table steers nothing, and a re-up takes the veths' tables away again. Veths made by this up
+ * start without one: when none is wanted, only those found already are looked at.
+ */
+static int ensure_rfs(struct up *u)
+{
+	const struct fwd_topology *t = u->t;
+	char(*names)[IF_NAMESIZE];
+	size_t n = 0, changed = 0, failed = 0;
+	uint32_t want;
+	long entries;
+	int ret;
+
+	if (t->tuning_rfs && (ret = rfs_host_raise(FWD_RFS_SOCK_FLOW_ENTRIES)))
+		return fail(u, ret, "net.core.rps_sock_flow_entries",
+			    ret == -ENOENT ? "cannot raise for 'tuning rfs': fwdctl must start in "
+					     "the machine's initial network namespace"
+					   : "cannot raise for 'tuning rfs'");
+	entries = rfs_host_entries();
+	want = entries > 0 ? FWD_RFS_FLOW_CNT : 0;
+	names = calloc(t->n_namespaces ? t->n_namespaces : 1, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_namespaces; i++)
+		if (want || u->found[i].ifindex)
+			memcpy(names[n++], u->veth[i], IF_NAMESIZE);
+	ret =
+	    n ? rfs_links_ensure((const char(*)[IF_NAMESIZE])names, n, want, &changed, &failed) : 0;
+	if (ret)
+		ret = fail(u, ret, ret == -ECHILD || failed >= n ? "sysfs" : names[failed],
+			   "cannot set RFS (its receive queue's rps_flow_cnt)");
+	else if (changed)
+		fwd_info("RFS %s on %zu host-side veth%s", want ? "on" : "off", changed,
+			 changed == 1 ? "" : "s");
+	free(names);
+	return ret;
+}
+
 static int ensure_namespace(struct up *u, size_t i)
 {
 	const struct fwd_namespace *ns = &u->t->namespaces[i];
@@ -1270,7 +1311,7 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 			goto out_journal;
 	/* Isolation after the datapath: the policy is in place before the bridge sends the
 	 * namespaces' traffic to each other through it. */
-	if ((ret = remove_stale(&u)) || (ret = ensure_bridge_gso(&u)) ||
+	if ((ret = remove_stale(&u)) || (ret = ensure_bridge_gso(&u)) || (ret = ensure_rfs(&u)) ||
 	    (ret = apply_datapath(&u)) || (ret = add_addrs6(&u)) || (ret = ensure_isolation(&u)) ||
 	    (ret = ensure_routes(&u)) || (ret = peers_resync()))
 		goto out_journal;

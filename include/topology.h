@@ -135,6 +135,9 @@ struct fwd_topology {
 	size_t n_allows;
 	struct fwd_route *routes;
 	size_t n_routes;
+	/* tuning rfs: consent to raise the host-wide RFS table (net.core.rps_sock_flow_entries),
+	 * which steers a flow's receive processing to the CPU of the socket that reads it */
+	bool tuning_rfs;
 
 	/* Settings of datapath bpf's connection tracking and SNAT; the parser fills in the
 	 * defaults (FWD_CT_MAX_CONNS, FWD_CT_TIMEOUTS_DEFAULT, FWD_NAT_PORT_LO-HI). */

@@ -476,6 +476,13 @@ static const struct parse_case cases[] = {
 	  "t.conf:7: snat-ports '60000-65536' is not LO-HI" },
 	{ "snat-ports without an argument", LAB "snat-ports\n", 0, NULL,
 	  "t.conf:7: 'snat-ports' takes 1 argument, got 0" },
+	{ "tuning rfs", LAB "tuning rfs\n", 0, NULL, NULL },
+	{ "tuning of something else", LAB "tuning rps\n", 0, NULL,
+	  "t.conf:7: unknown tuning 'rps' (there is: rfs)" },
+	{ "tuning rfs twice", LAB "tuning rfs\ntuning rfs\n", 0, NULL,
+	  "t.conf:8: duplicate 'tuning rfs' (first at line 7)" },
+	{ "tuning without an argument", LAB "tuning\n", 0, NULL,
+	  "t.conf:7: 'tuning' takes 1 argument, got 0" },
 
 	/* several errors are all reported */
 	{ "every error reported",
@@ -702,7 +709,7 @@ static int check_json(void)
 static int check_normalised_settings(void)
 {
 	/* tcp-established 432000 is the default: not printed. */
-	const char *in = BASE "snat-ports 40000-40099\nconntrack timeout udp 5\n"
+	const char *in = BASE "tuning  rfs\nsnat-ports 40000-40099\nconntrack timeout udp 5\n"
 			      "conntrack timeout tcp-established 432000\n"
 			      "conntrack timeout tcp-syn-sent 2\nconntrack per-namespace 300\n"
 			      "conntrack max 2048\n";
@@ -710,7 +717,7 @@ static int check_normalised_settings(void)
 			   "namespace red 192.168.15.1\nconntrack max 2048\n"
 			   "conntrack per-namespace 300\n"
 			   "conntrack timeout tcp-syn-sent 2\nconntrack timeout udp 5\n"
-			   "snat-ports 40000-40099\n";
+			   "snat-ports 40000-40099\ntuning rfs\n";
 	char *out = NULL, *out2 = NULL;
 	size_t len = 0, len2 = 0;
 	struct fwd_topology t, t2;
@@ -732,7 +739,7 @@ static int check_normalised_settings(void)
 			ok = !strcmp(out, out2) && t2.ct_max == 2048 && t2.ct_per_ns == 300 &&
 			     t2.ct_timeouts.tcp_syn_sent == 2 && t2.ct_timeouts.udp == 5 &&
 			     t2.ct_timeouts.tcp_established == 432000 && t2.snat_port_lo == 40000 &&
-			     t2.snat_port_hi == 40099;
+			     t2.snat_port_hi == 40099 && t2.tuning_rfs;
 			topo_free(&t2);
 		} else {
 			ok = false;
