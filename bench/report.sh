@@ -111,6 +111,11 @@ rounds_line() {
 		"UDP and frame generators on CPU $(meta send_cpu any)."
 	echo "Labs built by: bpf $(meta lab_bpf "(not run)"), kernel $(meta lab_kernel "(not run)");" \
 		"fwdctl: $(meta fwdctl)."
+	case "$(meta rfs_table 0)" in
+	0 | "?") ;;
+	*) echo "Host-wide RFS table (net.core.rps_sock_flow_entries) $(meta rfs_table) for the run (it was $(meta rfs_table_was)):" \
+		"fwdctl gave the labs' host-side veths flow tables (RFS); the kernel lab is measured without them, as the tutorial builds it." ;;
+	esac
 	case "$(meta gso_ipv4_max_size none)" in
 	none) ;;
 	0) echo "This kernel has no gso_ipv4_max_size: TCP packets of at most 64 KiB on every link." ;;
@@ -128,7 +133,7 @@ rounds_line() {
 	fi
 	echo "rates: higher is better; latencies (\`rr_*_us\`), setup times and TCP segment counts: lower is better."
 	echo
-	awk -F'\t' -v nfmax="$(meta nf_conntrack_max)" "$AWK_LIB"'
+	awk -F'\t' -v nfmax="$(meta nf_conntrack_max)" -v rfs="$(meta rfs_table)" "$AWK_LIB"'
 		function cell(k) {
 			if (!(k in med)) return "–"
 			return sprintf("%s [%s–%s] (%d)", fmt(med[k]), fmt(lo[k]), fmt(hi[k]), cnt[k])
@@ -168,13 +173,29 @@ rounds_line() {
 						cell(b), cell(kk), cell(c), ratio(b, kk), ratio(b, c), ratio(kk, c)
 				}
 			}
+			# One TCP stream where every path has RFS: the kernel lab with fwdctl flow tables, the ceiling
+			# with it on both ends (the variants kernel-rfs and ceiling-rfs of run.sh)
+			nr = 0
+			for (p = 1; p <= np; p++) {
+				b = paths[p] SUBSEP "bpf" SUBSEP "tcp_gbps"; kk = paths[p] SUBSEP "kernel-rfs" SUBSEP "tcp_gbps"
+				c = (paths[p] ~ /6$/ ? "direct6" : "direct") SUBSEP "ceiling-rfs" SUBSEP "tcp_gbps"
+				if (!(kk in med) && !(c in med)) continue
+				if (!nr++) {
+					print "\n### One TCP stream, every variant with RFS (net.core.rps_sock_flow_entries " rfs ")\n"
+					print "bpf as above; the kernel lab with the flow tables fwdctl gives its host-side veths, the"
+					print "direct pair with them on both ends. The kernel column above is the tutorial'"'"'s, without.\n"
+					print "| path | bpf | kernel (RFS) | ceiling (RFS) | bpf/kernel-rfs | bpf/ceiling-rfs |"
+					print "| --- | --- | --- | --- | --- | --- |"
+				}
+				printf "| %s | %s | %s | %s | %s | %s |\n", paths[p], cell(b), cell(kk), cell(c), ratio(b, kk), ratio(b, c)
+			}
 			if (ng) {
 				print "\n### TCP segments per iperf3 run: retransmitted and DSACKed (client), out of order (server)\n"
 				hdr = "| path | datapath"; sep = "| --- | ---"
 				for (i = 1; i <= ng; i++) { hdr = hdr " | " gm[i]; sep = sep " | ---" }
 				print hdr " |"; print sep " |"
 				np = split("bridge snat dnat direct bridge6 snat6 dnat6 direct6", gpaths, " ")
-				nd = split("bpf kernel ceiling", gdps, " ")
+				nd = split("bpf kernel kernel-rfs ceiling ceiling-rfs", gdps, " ")
 				for (p = 1; p <= np; p++) for (d = 1; d <= nd; d++) {
 					row = ""; any = 0
 					for (i = 1; i <= ng; i++) {

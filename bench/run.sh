@@ -9,7 +9,11 @@
 # paths bridge (namespace -> namespace), snat (namespace -> LAN) and dnat (LAN -> uplink:port ->
 # namespace): one iperf3 stream, sockperf TCP ping-pong, connect/request/response/close (crr),
 # 18-byte UDP datagrams counted by XDP at the receiver (udp_blast + xdp_count) and 64-byte frames
-# pushed by BPF_PROG_TEST_RUN live frames (live_frames). Then the connection tracker with 1, 100k
+# pushed by BPF_PROG_TEST_RUN live frames (live_frames). The run raises the host-wide RFS table
+# (net.core.rps_sock_flow_entries, restored afterwards), so fwdctl gives the labs' host-side veths
+# flow tables (RFS, issue 18); the kernel lab is then measured as the tutorial builds it (its
+# veths' tables taken away) and, for one iperf3 stream, with the same RFS as fwd's (variant
+# kernel-rfs), beside the ceiling with RFS on both ends (ceiling-rfs). Then the connection tracker with 1, 100k
 # and 1M UDP flows through SNAT, and finally the setup time of fwdctl up/down against the
 # tutorial's one-command-per-step script (ip-commands-lab.sh) for 100 and 1000 namespaces.
 #
@@ -27,7 +31,8 @@
 # BENCH_PROG_COST=1 (kernel.bpf_stats_enabled on for the run and back to what it was after:
 # each datagram and frame count of a fwd lab also records its programs' mean run time in the
 # window, METRIC_prog_ns, ns per run; the stats cost every program run, so the run's packet
-# rates are not the ones to quote).
+# rates are not the ones to quote), BENCH_RFS_TABLE (the host-wide RFS table for the run, 32768;
+# 0: leave it as it is and measure without the RFS variants).
 # bench/run.sh --cleanup removes what an interrupted (killed) run may have left behind.
 #
 # bench/run.sh BUILD --compare OLD_FWDCTL [--quick] — the run of `make bench-compare`
@@ -86,6 +91,8 @@ bg_run() {
 
 # BENCH_PROG_COST: kernel.bpf_stats_enabled as it was before the run ('' when untouched).
 STATS_WAS=''
+# net.core.rps_sock_flow_entries as it was before the run ('' when untouched).
+RFS_WAS=''
 
 # prog_stats DATAPATH: "RUN_TIME_NS RUN_CNT" summed over the programs a fwd lab pinned.
 prog_stats() {
@@ -105,6 +112,7 @@ cleanup() {
 	local h
 	trap - EXIT INT TERM HUP
 	[ -n "$STATS_WAS" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
+	[ -n "$RFS_WAS" ] && sysctl -qw net.core.rps_sock_flow_entries="$RFS_WAS"
 	sandbox_stop_all TERM
 	for h in "${!LABS[@]}"; do lab_down "$h" >/dev/null 2>&1; done
 	# every namespace recorded, newest first, and any of ours, with what still runs inside
@@ -178,6 +186,11 @@ trap 'log "interrupted"; exit 130' INT TERM HUP
 if [ "${BENCH_PROG_COST:-0}" = 1 ]; then
 	STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled) || exit 1
 	sysctl -qw kernel.bpf_stats_enabled=1 || { STATS_WAS=''; echo "bench: cannot switch kernel.bpf_stats_enabled on" >&2; exit 1; }
+fi
+RFS_TABLE=${BENCH_RFS_TABLE:-32768}
+if [ "$RFS_TABLE" != 0 ]; then
+	RFS_WAS=$(sysctl -n net.core.rps_sock_flow_entries) || exit 1
+	sysctl -qw net.core.rps_sock_flow_entries="$RFS_TABLE" || { RFS_WAS=''; echo "bench: cannot set net.core.rps_sock_flow_entries" >&2; exit 1; }
 fi
 mkdir -p "$OUT"
 # a run that fails half-way must not leave the previous run's numbers looking current
@@ -275,6 +288,8 @@ T_START=$SECONDS
 		echo "old=${BENCH_COMPARE_OLD:-$OLD_FWDCTL}"
 	fi
 	echo "nf_conntrack_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo '?')"
+	echo "rfs_table=$(sysctl -n net.core.rps_sock_flow_entries)"
+	echo "rfs_table_was=${RFS_WAS:-$RFS_TABLE}"
 } >"$META"
 
 # record PATH DATAPATH METRIC UNIT VALUE, in round ROUND: report.sh pairs the variants' samples
@@ -296,7 +311,7 @@ fail() {
 # interface), GEN_* (frame generator: namespace, interface, MACs, addresses) and GRO_NS/GRO_IF
 # (the veth that must take XDP frames in NAPI mode: GRO on it, or the frames are dropped).
 endpoints() {
-	local v=$1 p=$2 x
+	local v=${1%-rfs} p=$2 x
 	GRO_NS='' GRO_IF=''
 	if [ "$v" = ceiling ]; then
 		CNS=fwdbc-a SNS=fwdbc-b DST=192.168.16.2 RIF=eth0
@@ -337,13 +352,28 @@ endpoints() {
 # kernel as on bpf, from the second round of a full run on. Each row starts without them.
 neigh_unfail() {
 	local ns x=${1:0:1}
-	if [ "$1" = ceiling ]; then
+	if [ "${1%-rfs}" = ceiling ]; then
 		set -- fwdbc-a fwdbc-b
 	else
 		set -- "${F[$x:host]}" "${F[$x:lan]}" "${F[$x:red]}" "${F[$x:blue]}"
 	fi
 	for ns in "$@"; do
 		ip -n "$ns" neigh flush nud failed 2>/dev/null || true
+	done
+}
+
+# rfs_set VARIANT N: the receive queues RFS steers in that variant remember N flows (0: RFS off;
+# 256: fwdctl's, FWD_RFS_FLOW_CNT):
+# the lab's host-side veths (its host namespace's veths but the uplink, as fwdctl sets them) or
+# both ends of the ceiling's pair.
+rfs_set() {
+	local v=$1 n=$2 ns ifc nss
+	if [ "${v%-rfs}" = ceiling ]; then nss="fwdbc-a fwdbc-b"; else nss=${F[${v:0:1}:host]}; fi
+	for ns in $nss; do
+		for ifc in $(ip -n "$ns" -o link show type veth | awk -F': ' '{ sub("@.*", "", $2); if ($2 != "up0") print $2 }'); do
+			ip netns exec "$ns" sh -c "echo $n >/sys/class/net/$ifc/queues/rx-0/rps_flow_cnt" ||
+				{ fail "$v: cannot set rps_flow_cnt of $ns $ifc"; return 1; }
+		done
 	done
 }
 
@@ -799,17 +829,34 @@ if [[ " $ONLY " == *" traffic "* ]]; then
 		if [ "$v" = ceiling ]; then PAIRS+=("direct6 ceiling")
 		elif [ "${F[${v:0:1}:v6]:-0}" = 1 ]; then PAIRS+=("bridge6 $v" "snat6 $v" "dnat6 $v"); fi
 	done
+	# One iperf3 stream also with RFS where the tutorial has none: the kernel lab with fwd's RFS
+	# and the ceiling with RFS on both ends (issue 18).
+	RFS_PAIRS=()
+	if [ "$RFS_TABLE" != 0 ] && [ $COMPARE = 0 ]; then
+		for p in "${PAIRS[@]}"; do
+			case $p in
+			*" kernel") RFS_PAIRS+=("$p-rfs") ;;
+			*" ceiling") RFS_PAIRS+=("$p-rfs") ;;
+			esac
+		done
+		# the kernel lab as the tutorial builds it: no flow tables (fwdctl gave it fwd's)
+		[[ " ${VARIANTS[*]} " == *" kernel "* ]] && rfs_set kernel 0
+	fi
 	[ ${#PAIRS[@]} -gt 0 ] || MAX_ROUNDS=0
 	for ((r = 0; r < MAX_ROUNDS; r++)); do
 		ROUND=$((r + 1))
 		log "round $ROUND/$MAX_ROUNDS"
 		for m in $METRICS; do
 			[ $r -lt "$(rounds_of "$m")" ] || continue
-			for ((i = 0; i < ${#PAIRS[@]}; i++)); do
-				read -r path v <<<"${PAIRS[$(((i + r) % ${#PAIRS[@]}))]}"
+			pairs=("${PAIRS[@]}")
+			[ "$m" = tcp ] && pairs+=("${RFS_PAIRS[@]}")
+			for ((i = 0; i < ${#pairs[@]}; i++)); do
+				read -r path v <<<"${pairs[$(((i + r) % ${#pairs[@]}))]}"
 				endpoints "$v" "$path"
 				neigh_unfail "$v"
+				case $v in *-rfs) rfs_set "$v" 256 || continue ;; esac
 				"m_$m" "$path" "$v"
+				case $v in *-rfs) rfs_set "$v" 0 ;; esac
 			done
 		done
 	done
