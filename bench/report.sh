@@ -153,6 +153,7 @@ rounds_line() {
 			med[k] = $5; lo[k] = $6; hi[k] = $7; cnt[k] = $8; unit[$3] = $4
 			samples[k] = $9; rounds[k] = $10
 			if ($4 == "segments") { if (!($3 in gseen)) { gseen[$3] = 1; gm[++ng] = $3 }; next }
+			if ($3 == "frame_xdp_pct") next
 			if (!($3 in seen) && $1 != "ct" && $1 != "setup") { seen[$3] = 1; metrics[++nm] = $3 }
 			if ($1 == "ct" && !($3 in cseen)) { cseen[$3] = 1; ctm[++nc] = $3 }
 			if ($1 == "setup" && !($3 in sseen)) { sseen[$3] = 1; sm[++ns] = $3 }
@@ -188,6 +189,24 @@ rounds_line() {
 					print "| --- | --- | --- | --- | --- | --- |"
 				}
 				printf "| %s | %s | %s | %s | %s | %s |\n", paths[p], cell(b), cell(kk), cell(c), ratio(b, kk), ratio(b, c)
+			}
+			# 64-byte frames against two ceilings (run.sh: ceiling, ceiling-skb), and the hook
+			# of fwd that carried them
+			nf = 0
+			cx = "direct" SUBSEP "ceiling" SUBSEP "frame_pps"; cs = "direct" SUBSEP "ceiling-skb" SUBSEP "frame_pps"
+			for (p = 1; p <= 3 && (cs in med); p++) {
+				b = paths[p] SUBSEP "bpf" SUBSEP "frame_pps"; xp = paths[p] SUBSEP "bpf" SUBSEP "frame_xdp_pct"
+				if (!nf++) {
+					print "\n### 64-byte frames against two ceilings\n"
+					print "The XDP ceiling: frames one veth sends with XDP_TX, counted by XDP on its peer, with no"
+					print "skb at all. The skb ceiling: the same pair, its receiver taking the frames as skbs (GRO on)"
+					print "and counting them at tc ingress. Last column: the share of the frames that fwd"
+					print "programs sent on from XDP (counter redirect_xdp); the rest went through its tc programs.\n"
+					print "| path | bpf | ceiling (XDP) | ceiling (skb) | bpf/ceiling | bpf/ceiling-skb | at XDP |"
+					print "| --- | --- | --- | --- | --- | --- | --- |"
+				}
+				printf "| %s | %s | %s | %s | %s | %s | %s |\n", paths[p], cell(b), cell(cx), cell(cs),
+					ratio(b, cx), ratio(b, cs), (xp in med) ? sprintf("%.0f %%", med[xp]) : "–"
 			}
 			if (ng) {
 				print "\n### TCP segments per iperf3 run: retransmitted and DSACKed (client), out of order (server)\n"
@@ -250,7 +269,7 @@ rounds_line() {
 # results.png: data files for bench/plot.gp (NaN where a value is missing).
 awk -F'\t' -v dir="$STATS" "$AWK_LIB"'
 	{ k = $1 SUBSEP $2 SUBSEP $3; med[k] = $5; samples[k] = $9; rounds[k] = $10
-	  if ($1 != "ct" && $1 != "setup" && $1 != "direct" && $1 != "direct6" && $4 != "segments" && !(($1, $3) in s)) { s[$1, $3] = 1; tl[++nt] = $1 " " $3 }
+	  if ($1 != "ct" && $1 != "setup" && $1 != "direct" && $1 != "direct6" && $4 != "segments" && $4 != "%" && !(($1, $3) in s)) { s[$1, $3] = 1; tl[++nt] = $1 " " $3 }
 	  if ($1 == "ct" && !($3 in c)) { c[$3] = 1; cl[++nc] = $3 }
 	  if ($1 == "setup" && !($3 in u)) { u[$3] = 1; ul[++nu] = $3 } }
 	function get(k, scale) { return (k in med) ? med[k] / scale : "NaN" }

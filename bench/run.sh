@@ -312,6 +312,7 @@ fail() {
 # (the veth that must take XDP frames in NAPI mode: GRO on it, or the frames are dropped).
 endpoints() {
 	local v=${1%-rfs} p=$2 x
+	v=${v%-skb}
 	GRO_NS='' GRO_IF=''
 	if [ "$v" = ceiling ]; then
 		CNS=fwdbc-a SNS=fwdbc-b DST=192.168.16.2 RIF=eth0
@@ -352,7 +353,7 @@ endpoints() {
 # kernel as on bpf, from the second round of a full run on. Each row starts without them.
 neigh_unfail() {
 	local ns x=${1:0:1}
-	if [ "${1%-rfs}" = ceiling ]; then
+	if [ "${1%-*}" = ceiling ]; then
 		set -- fwdbc-a fwdbc-b
 	else
 		set -- "${F[$x:host]}" "${F[$x:lan]}" "${F[$x:red]}" "${F[$x:blue]}"
@@ -483,7 +484,7 @@ count_with() {
 	shift 6
 	local r=$WORK/count.ready s=$WORK/gen.ready cpid gpid out p0='' p1
 	rm -f "$r" "$s"
-	bg_run "$SNS" $((COUNT_D + tmo + 20)) "$WORK/count.log" "$TOOLS/xdp_count" -i "$RIF" -p "$ports" -d "$COUNT_D" -R "$r" -S "$s" -T "$tmo"
+	bg_run "$SNS" $((COUNT_D + tmo + 20)) "$WORK/count.log" "$TOOLS/xdp_count" -i "$RIF" -p "$ports" -d "$COUNT_D" -R "$r" -S "$s" -T "$tmo" "${XC_ARGS[@]}"
 	cpid=$SANDBOX_LAST
 	wait_for 10000 test -e "$r" || { sandbox_stop "$cpid" TERM; fail "$path/$dp $metric: xdp_count: $(cat "$WORK/count.log")"; return 1; }
 	# the generator runs past the window; it is stopped as soon as the count is in
@@ -509,18 +510,38 @@ m_udp() {
 	count_with "$1" "$2" udp_pps "$PORT_UDP" 10 "$CNS" "${SEND_PIN[@]}" "$TOOLS/udp_blast" -a "$DST" -p "$PORT_UDP"
 }
 
+# Extra arguments of xdp_count (the skb ceiling's --no-xdp).
+XC_ARGS=()
+
+# fwd_frames VARIANT: "FRAMES XDP": the frames the programs of a fwd lab have seen (the stats'
+# total) and how many of them went on from XDP (redirect_xdp): which hook carried a frame row.
+# shellcheck disable=SC2317 # called by m_frame
+fwd_frames() {
+	"$FWDCTL" -j -n "${F[${1:0:1}:host]}" stats "fwdb${1:0:1}" 2>/dev/null |
+		jq -r '"\(.packets) \([.counters[] | select(.name == "redirect_xdp") | .packets] | add // 0)"'
+}
+
 # shellcheck disable=SC2317 # called as "m_$m"
 m_frame() {
-	local gro_was='' rc
+	local gro_was='' rc f0='' f1
 	is_path6 "$1" && return 0 # the frame generator builds IPv4
+	XC_ARGS=()
+	# The skb ceiling: the direct pair, its receiver taking the frames as skbs (GRO on, the
+	# NAPI mode that needs) and counting them at tc ingress, with no XDP program.
+	[ "$2" = ceiling-skb ] && GRO_NS=$SNS GRO_IF=$RIF XC_ARGS=(--no-xdp)
 	if [ -n "$GRO_IF" ]; then
 		gro_was=$(ip netns exec "$GRO_NS" ethtool -k "$GRO_IF" | awk '/^generic-receive-offload:/ { print $2 }')
 		ip netns exec "$GRO_NS" ethtool -K "$GRO_IF" gro on ||
 			{ fail "$1/$2 frame: cannot enable GRO on $GRO_IF"; return 1; }
 	fi
+	case $2 in bpf | old) f0=$(fwd_frames "$2") ;; esac
 	count_with "$1" "$2" frame_pps "$PORT_UDP" 10 "$GEN_NS" "${SEND_PIN[@]}" "$TOOLS/live_frames" -i "$GEN_IF" \
 		-m "$GEN_SMAC" -M "$GEN_DMAC" -a "$GEN_SRC" -A "$GEN_DST" -P "$PORT_UDP"
 	rc=$?
+	XC_ARGS=()
+	if [ "$rc" = 0 ] && [ -n "$f0" ] && f1=$(fwd_frames "$2") && [ "${f1% *}" -gt "${f0% *}" ]; then
+		record "$1" "$2" frame_xdp_pct % "$(((${f1#* } - ${f0#* }) * 100 / (${f1% *} - ${f0% *})))"
+	fi
 	[ -n "$gro_was" ] && ip netns exec "$GRO_NS" ethtool -K "$GRO_IF" gro "$gro_was"
 	return "$rc"
 }
@@ -850,6 +871,7 @@ if [[ " $ONLY " == *" traffic "* ]]; then
 			[ $r -lt "$(rounds_of "$m")" ] || continue
 			pairs=("${PAIRS[@]}")
 			[ "$m" = tcp ] && pairs+=("${RFS_PAIRS[@]}")
+			[ "$m" = frame ] && [[ " ${VARIANTS[*]} " == *" ceiling "* ]] && pairs+=("direct ceiling-skb")
 			for ((i = 0; i < ${#pairs[@]}; i++)); do
 				read -r path v <<<"${pairs[$(((i + r) % ${#pairs[@]}))]}"
 				endpoints "$v" "$path"

@@ -30,7 +30,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: xdp_count -i IFNAME [-p PORT[-PORT]] [-d SECONDS] [-R READY_FILE]\n"
-		"                 [-S START_FILE] [-T START_TIMEOUT] [--no-tc] [--skb-mode]\n"
+		"                 [-S START_FILE] [-T START_TIMEOUT] [--no-tc | --no-xdp] "
+		"[--skb-mode]\n"
 		"Count (and drop) IPv4 UDP datagrams to the given destination ports arriving\n"
 		"on IFNAME in the current network namespace, with XDP and a tc-ingress fallback.\n"
 		"  -i IFNAME         interface to attach to (required)\n"
@@ -40,6 +41,8 @@ static void usage(FILE *f)
 		"  -S FILE           start the window only when FILE exists\n"
 		"  -T SECONDS        wait at most this long for the start file (default 120)\n"
 		"  --no-tc           XDP only\n"
+		"  --no-xdp          tc ingress only: every datagram reaches the stack as an skb\n"
+		"                    (frames redirected into a veth then need GRO on it)\n"
 		"  --skb-mode        generic XDP instead of the driver's\n"
 		"Prints: pps=N packets=N seconds=S xdp=N tc=N bytes=N\n"
 		"Exit status: 0 ok, 1 runtime failure, 2 usage.\n");
@@ -102,6 +105,7 @@ int main(int argc, char **argv)
 		{ "start-file", required_argument, NULL, 'S' },
 		{ "start-timeout", required_argument, NULL, 'T' },
 		{ "no-tc", no_argument, NULL, 'n' },
+		{ "no-xdp", no_argument, NULL, 'x' },
 		{ "skb-mode", no_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -109,7 +113,8 @@ int main(int argc, char **argv)
 	const char *ifname = NULL, *ready = NULL, *start = NULL;
 	double duration = 5, start_timeout = 120, t0, t1;
 	__u16 port_lo = 0, port_hi = 65535;
-	bool use_tc = true, tc_created = false, tc_attached = false, xdp_attached = false;
+	bool use_tc = true, use_xdp = true, tc_created = false, tc_attached = false;
+	bool xdp_attached = false;
 	__u32 xdp_flags = XDP_FLAGS_DRV_MODE;
 	struct xdp_count *skel = NULL;
 	struct counts c0, c1;
@@ -140,12 +145,13 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'n': use_tc = false; break;
+		case 'x': use_xdp = false; break;
 		case 'g': xdp_flags = XDP_FLAGS_SKB_MODE; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!ifname || optind != argc) {
+	if (!ifname || optind != argc || (!use_tc && !use_xdp)) {
 		usage(stderr);
 		return 2;
 	}
@@ -174,18 +180,21 @@ int main(int argc, char **argv)
 	 * UPDATE_IF_NOEXIST: never replace somebody else's program (fwd's own, say). If one is
 	 * there, count at tc ingress only: what that program passes on still gets counted.
 	 */
-	err = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.xdp_count),
-			     xdp_flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
-	if (err == -EBUSY && use_tc) {
-		fprintf(stderr,
-			"xdp_count: warning: \"%s\" already has an XDP program; "
-			"counting at tc ingress only\n",
-			ifname);
-	} else if (err) {
-		fprintf(stderr, "xdp_count: attach XDP to \"%s\": %s\n", ifname, strerror(-err));
-		goto out;
-	} else {
-		xdp_attached = true;
+	if (use_xdp) {
+		err = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.xdp_count),
+				     xdp_flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+		if (err == -EBUSY && use_tc) {
+			fprintf(stderr,
+				"xdp_count: warning: \"%s\" already has an XDP program; "
+				"counting at tc ingress only\n",
+				ifname);
+		} else if (err) {
+			fprintf(stderr, "xdp_count: attach XDP to \"%s\": %s\n", ifname,
+				strerror(-err));
+			goto out;
+		} else {
+			xdp_attached = true;
+		}
 	}
 
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
