@@ -101,6 +101,9 @@ traffic_topology() {
 		forward tcp $PORT_CRR fwdb$x-blue:$PORT_CRR
 		forward udp $PORT_UDP fwdb$x-blue:$PORT_UDP
 	EOF
+	# RFS (run.sh raises the machine's table for the run): the uplink's queue too, as fwd does
+	# with the consent; the kernel lab loses it again to be the tutorial's (run.sh).
+	if [ "${RFS_TABLE:-0}" != 0 ] && fwdctl_knows "$3" "tuning rfs"; then echo "tuning rfs"; fi
 	# Room for the conntrack rows' million flows, all from red (the kernel's nf_conntrack_max
 	# is the root namespace's, which the bench leaves alone; nor has it a cap per namespace).
 	[ "$2" = kernel ] && return

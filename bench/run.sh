@@ -363,19 +363,36 @@ neigh_unfail() {
 	done
 }
 
-# rfs_set VARIANT N: the receive queues RFS steers in that variant remember N flows (0: RFS off;
-# 256: fwdctl's, FWD_RFS_FLOW_CNT):
-# the lab's host-side veths (its host namespace's veths but the uplink, as fwdctl sets them) or
-# both ends of the ceiling's pair.
-rfs_set() {
-	local v=$1 n=$2 ns ifc nss
-	if [ "${v%-rfs}" = ceiling ]; then nss="fwdbc-a fwdbc-b"; else nss=${F[${v:0:1}:host]}; fi
+# The flow tables fwdctl gave the kernel lab ("NAMESPACE IFNAME N" lines): kernel-rfs puts them
+# back for its measurement, the tutorial's kernel runs without.
+RFS_KERNEL_SAVED=''
+
+# rfs_links VARIANT: "NAMESPACE IFNAME" of the receive queues RFS steers in that variant: every
+# veth of the lab's host namespace (the host-side veths, and the uplink, given flow tables by
+# `tuning rfs`), or both ends of the ceiling's pair.
+rfs_links() {
+	local ns nss
+	if [ "${1%-rfs}" = ceiling ]; then nss="fwdbc-a fwdbc-b"; else nss=${F[${1:0:1}:host]}; fi
 	for ns in $nss; do
-		for ifc in $(ip -n "$ns" -o link show type veth | awk -F': ' '{ sub("@.*", "", $2); if ($2 != "up0") print $2 }'); do
-			ip netns exec "$ns" sh -c "echo $n >/sys/class/net/$ifc/queues/rx-0/rps_flow_cnt" ||
-				{ fail "$v: cannot set rps_flow_cnt of $ns $ifc"; return 1; }
-		done
+		ip -n "$ns" -o link show type veth | awk -F': ' -v ns="$ns" '{ sub("@.*", "", $2); print ns, $2 }'
 	done
+}
+
+# rfs_write NAMESPACE IFNAME N: its first receive queue remembers N flows (0: no RFS there).
+rfs_write() {
+	ip netns exec "$1" sh -c "echo $3 >/sys/class/net/$2/queues/rx-0/rps_flow_cnt" ||
+		{ fail "cannot set rps_flow_cnt of $1 $2"; return 1; }
+}
+
+# rfs_set VARIANT N: every queue of rfs_links at N flows (256: FWD_RFS_FLOW_CNT, what fwdctl
+# gives a host-side veth); for kernel-rfs and N > 0, fwdctl's own tables (RFS_KERNEL_SAVED).
+rfs_set() {
+	local ns ifc n
+	if [ "$1" = kernel-rfs ] && [ "$2" != 0 ]; then
+		while read -r ns ifc n; do rfs_write "$ns" "$ifc" "$n" || return 1; done <<<"$RFS_KERNEL_SAVED"
+		return 0
+	fi
+	while read -r ns ifc; do rfs_write "$ns" "$ifc" "$2" || return 1; done < <(rfs_links "$1")
 }
 
 # Is path $1 one of the IPv6 ones (bridge6, snat6, dnat6, direct6)?
@@ -861,7 +878,13 @@ if [[ " $ONLY " == *" traffic "* ]]; then
 			esac
 		done
 		# the kernel lab as the tutorial builds it: no flow tables (fwdctl gave it fwd's)
-		[[ " ${VARIANTS[*]} " == *" kernel "* ]] && rfs_set kernel 0
+		if [[ " ${VARIANTS[*]} " == *" kernel "* ]]; then
+			RFS_KERNEL_SAVED=$(rfs_links kernel | while read -r ns ifc; do
+				echo "$ns $ifc $(ip netns exec "$ns" cat "/sys/class/net/$ifc/queues/rx-0/rps_flow_cnt")"
+			done)
+			log "kernel lab: fwdctl's flow tables, put back for kernel-rfs: $(tr '\n' ' ' <<<"$RFS_KERNEL_SAVED")"
+			rfs_set kernel 0
+		fi
 	fi
 	[ ${#PAIRS[@]} -gt 0 ] || MAX_ROUNDS=0
 	for ((r = 0; r < MAX_ROUNDS; r++)); do

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -99,6 +100,9 @@ static int child(struct netsysfs_op *ops, size_t n)
 		}
 		op->err = read_value(dir, op->path, now, sizeof(now));
 		if (op->err || same_value(now, op->value))
+			continue;
+		if (op->mode == NETSYSFS_RAISE &&
+		    strtoull(now, NULL, 10) >= strtoull(op->value, NULL, 10))
 			continue;
 		op->err = write_value(dir, op->path, op->value);
 		if (!op->err)

@@ -11,13 +11,15 @@
 enum netsysfs_mode {
 	NETSYSFS_READ,	 /* value <- the file */
 	NETSYSFS_ENSURE, /* the file <- value, only when it reads otherwise; old <- what it read */
+	NETSYSFS_RAISE,	 /* the same, only when it reads a smaller number */
 };
 
 struct netsysfs_op {
 	enum netsysfs_mode mode;
 	char path[80];	/* below /sys/class/net/, e.g. "fwd-r-a1b2/queues/rx-0/rps_flow_cnt" */
-	char value[40]; /* NETSYSFS_READ: out; NETSYSFS_ENSURE: in */
-	char old[40];	/* NETSYSFS_ENSURE: what the file held before ("" when unchanged) */
+	char value[40]; /* NETSYSFS_READ: out; NETSYSFS_ENSURE, NETSYSFS_RAISE: in */
+	char old[40];	/* NETSYSFS_ENSURE, NETSYSFS_RAISE: what the file held before ("" when
+			 * unchanged) */
 	int err;	/* out: 0 or -errno (-ENOENT: no such link) */
 };
 

@@ -65,6 +65,7 @@ struct nl_link {
 				 * least, 65536 without ports); 0 when not reported */
 	bool brport_isolated;	/* a bridge port that forwards to no other isolated port */
 	int ipv6_addr_gen_mode; /* IN6_ADDR_GEN_MODE_*, -1: no IPv6 on the link (or not said) */
+	uint32_t num_rx_queues; /* receive queues (sysfs queues/rx-N); 0 when not reported */
 };
 
 /* Look up a link by name: 0 and *out filled, -ENODEV when absent. */

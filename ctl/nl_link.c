@@ -75,6 +75,8 @@ static int parse_link(const struct nlmsghdr *nlh, struct nl_link *l)
 	/* As a kernel before 6.3 reports links: without the setting. */
 	if (fwd_kernel_without("gso_ipv4_max_size"))
 		l->tso_max_size = l->gso_ipv4_max_size = 0;
+	if (tb[IFLA_NUM_RX_QUEUES] && !mnl_attr_validate(tb[IFLA_NUM_RX_QUEUES], MNL_TYPE_U32))
+		l->num_rx_queues = mnl_attr_get_u32(tb[IFLA_NUM_RX_QUEUES]);
 	l->ipv6_addr_gen_mode = parse_ipv6_addr_gen_mode(tb[IFLA_AF_SPEC]);
 	if (tb[IFLA_LINKINFO]) {
 		const struct nlattr *info[IFLA_INFO_MAX + 1] = { 0 };

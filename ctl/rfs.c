@@ -6,6 +6,9 @@
  * (rps_flow_cnt, in sysfs). No rps_cpus mask: with one, a flow no socket reads yet (a new
  * connection's first packet, forwarded traffic) is hashed to any CPU of the mask, a cross-CPU
  * wakeup per packet; without one it stays on the CPU it arrived on, as it does without RFS.
+ * With `tuning rfs` the uplink's queues get flow tables too: a forward's data arrives there, and
+ * without them its receive work stays on the CPU the NIC (or the LAN peer's veth) delivered
+ * it to while the reader's replies are steered away from it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -97,6 +100,58 @@ int rfs_links_ensure(const char (*names)[IF_NAMESIZE], size_t n, uint32_t flow_c
 		} else if (ops[i].old[0]) {
 			(*changed)++;
 		}
+	}
+	free(ops);
+	return ret;
+}
+
+/* Ops on rps_flow_cnt of @n receive queues of @ifname, rx-0 on: @mode, @value. */
+static struct netsysfs_op *queue_ops(const char *ifname, uint32_t n, enum netsysfs_mode mode,
+				     uint32_t value)
+{
+	struct netsysfs_op *ops = calloc(n, sizeof(*ops));
+
+	for (uint32_t q = 0; ops && q < n; q++) {
+		ops[q].mode = mode;
+		snprintf(ops[q].path, sizeof(ops[q].path), "%s/queues/rx-%u/rps_flow_cnt", ifname,
+			 q);
+		snprintf(ops[q].value, sizeof(ops[q].value), "%u", value);
+	}
+	return ops;
+}
+
+int rfs_uplink_raise(const char *ifname, uint32_t n_queues, uint32_t entries, size_t *changed)
+{
+	struct netsysfs_op *ops;
+	uint32_t n = 0, share;
+	int ret;
+
+	*changed = 0;
+	/* The link reports how many queues it may have (a veth: one per CPU); sysfs has those
+	 * in use, rx-0 on: count them first. */
+	if (!n_queues)
+		n_queues = 1;
+	if (n_queues > FWD_RFS_UPLINK_QUEUES_MAX)
+		n_queues = FWD_RFS_UPLINK_QUEUES_MAX;
+	ops = queue_ops(ifname, n_queues, NETSYSFS_READ, 0);
+	if (!ops)
+		return -ENOMEM;
+	ret = netsysfs_run(ops, n_queues);
+	while (!ret && n < n_queues && !ops[n].err)
+		n++;
+	free(ops);
+	if (ret || !n)
+		return ret ? ret : -ENOENT;
+	share = entries / n < FWD_RFS_FLOW_CNT ? FWD_RFS_FLOW_CNT : entries / n;
+	ops = queue_ops(ifname, n, NETSYSFS_RAISE, share);
+	if (!ops)
+		return -ENOMEM;
+	ret = netsysfs_run(ops, n);
+	for (uint32_t q = 0; !ret && q < n; q++) {
+		if (ops[q].err)
+			ret = ops[q].err;
+		else if (ops[q].old[0])
+			(*changed)++;
 	}
 	free(ops);
 	return ret;

@@ -34,7 +34,16 @@ int rfs_host_raise(uint32_t entries);
  */
 int rfs_links_ensure(const char (*names)[IF_NAMESIZE], size_t n, uint32_t flow_cnt, size_t *changed,
 		     size_t *failed);
-/* Each link's rps_flow_cnt, into @flow_cnt (UINT32_MAX where it could not be read). */
+/*
+ * `tuning rfs` on the uplink: each of its receive queues in use (of the @n_queues it reports,
+ * at most FWD_RFS_UPLINK_QUEUES_MAX) remembers at least the host table's share of flows,
+ * @entries over the queues and no fewer than FWD_RFS_FLOW_CNT; a queue that remembers more
+ * already is left alone. *@changed: how many were raised.
+ */
+#define FWD_RFS_UPLINK_QUEUES_MAX 256
+int rfs_uplink_raise(const char *ifname, uint32_t n_queues, uint32_t entries, size_t *changed);
+/* Each link's rps_flow_cnt (its first receive queue's), into @flow_cnt (UINT32_MAX where it
+ * could not be read). */
 int rfs_links_read(const char (*names)[IF_NAMESIZE], size_t n, uint32_t *flow_cnt);
 
 #endif

@@ -173,7 +173,9 @@ static json_t *rfs_json(const struct fwd_topology *t, json_t *nss)
 		goto out;
 	for (size_t i = 0; i < t->n_namespaces; i++)
 		fwd_host_veth_name(t->name, t->namespaces[i].name, names[i]);
-	rfs_links_read((const char(*)[IF_NAMESIZE])names, t->n_namespaces, cnt);
+	/* and the uplink's first queue, last */
+	snprintf(names[t->n_namespaces], IF_NAMESIZE, "%s", t->uplink);
+	rfs_links_read((const char(*)[IF_NAMESIZE])names, t->n_namespaces + !!t->uplink[0], cnt);
 	for (size_t i = 0; i < t->n_namespaces; i++) {
 		if (cnt[i] == UINT32_MAX)
 			continue; /* no such veth: the row says MISSING */
@@ -183,6 +185,8 @@ static json_t *rfs_json(const struct fwd_topology *t, json_t *nss)
 	o = json_pack("{s:o, s:b, s:i, s:i}", "host_table",
 		      entries >= 0 ? json_integer(entries) : json_null(), "tuning", t->tuning_rfs,
 		      "veths", (json_int_t)on, "flow_cnt", FWD_RFS_FLOW_CNT);
+	if (o && t->uplink[0] && cnt[t->n_namespaces] != UINT32_MAX)
+		json_object_set_new(o, "uplink_flow_cnt", json_integer(cnt[t->n_namespaces]));
 out:
 	free(names);
 	free(cnt);
@@ -379,9 +383,11 @@ static void rfs_text(json_t *rfs, size_t n_namespaces)
 	if (veths)
 		printf("  rfs on: %" JSON_INTEGER_FORMAT
 		       " of %zu host-side veths steer up to %" JSON_INTEGER_FORMAT
-		       " flows each to their readers' CPUs (host table %" JSON_INTEGER_FORMAT ")\n",
+		       " flows each to their readers' CPUs (host table %" JSON_INTEGER_FORMAT
+		       "; uplink %" JSON_INTEGER_FORMAT ")\n",
 		       veths, n_namespaces, json_integer_value(json_object_get(rfs, "flow_cnt")),
-		       json_integer_value(table));
+		       json_integer_value(table),
+		       json_integer_value(json_object_get(rfs, "uplink_flow_cnt")));
 	else if (json_is_integer(table) && !json_integer_value(table))
 		printf("  rfs off: the host's table (net.core.rps_sock_flow_entries) is 0; 'tuning "
 		       "rfs' raises it\n");

@@ -963,7 +963,16 @@ static int ensure_rfs(struct up *u)
 		fwd_info("RFS %s on %zu host-side veth%s", want ? "on" : "off", changed,
 			 changed == 1 ? "" : "s");
 	free(names);
-	return ret;
+	if (ret || !t->tuning_rfs || !u->uplink.ifindex)
+		return ret;
+	/* The consent covers the uplink's queues too; what they have is never lowered. */
+	ret = rfs_uplink_raise(t->uplink, u->uplink.num_rx_queues, (uint32_t)entries, &changed);
+	if (ret)
+		return fail(u, ret, t->uplink, "cannot set RFS (its receive queues' rps_flow_cnt)");
+	if (changed)
+		fwd_info("RFS on %zu receive queue%s of uplink %s", changed,
+			 changed == 1 ? "" : "s", t->uplink);
+	return 0;
 }
 
 static int ensure_namespace(struct up *u, size_t i)
