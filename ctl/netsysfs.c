@@ -52,30 +52,6 @@ static int write_value(int dir, const char *path, const char *value)
 	return ret;
 }
 
-/*
- * rps_cpus reads back as a full-width bitmap ("00000003" on two CPUs, comma-separated groups
- * of 32): two masks are the same when they are equal as numbers, leading zeros and commas
- * aside. Longer masks than 64 CPUs compare as text.
- */
-static int same_value(const char *a, const char *b)
-{
-	char x[sizeof(((struct netsysfs_op *)0)->value)], y[sizeof(x)];
-	size_t i = 0, j = 0;
-
-	for (const char *p = a; *p && i < sizeof(x) - 1; p++)
-		if (*p != ',')
-			x[i++] = *p;
-	for (const char *p = b; *p && j < sizeof(y) - 1; p++)
-		if (*p != ',')
-			y[j++] = *p;
-	x[i] = y[j] = '\0';
-	for (i = 0; x[i] == '0' && x[i + 1]; i++)
-		;
-	for (j = 0; y[j] == '0' && y[j + 1]; j++)
-		;
-	return !strcmp(x + i, y + j);
-}
-
 /* The child: a sysfs of its network namespace on its own /sys, then every op. */
 static int child(struct netsysfs_op *ops, size_t n)
 {
@@ -92,6 +68,7 @@ static int child(struct netsysfs_op *ops, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct netsysfs_op *op = &ops[i];
 		char now[sizeof(op->value)];
+		unsigned long long have, want;
 
 		op->old[0] = '\0';
 		if (op->mode == NETSYSFS_READ) {
@@ -99,10 +76,11 @@ static int child(struct netsysfs_op *ops, size_t n)
 			continue;
 		}
 		op->err = read_value(dir, op->path, now, sizeof(now));
-		if (op->err || same_value(now, op->value))
+		if (op->err)
 			continue;
-		if (op->mode == NETSYSFS_RAISE &&
-		    strtoull(now, NULL, 10) >= strtoull(op->value, NULL, 10))
+		have = strtoull(now, NULL, 10);
+		want = strtoull(op->value, NULL, 10);
+		if (have == want || (op->mode == NETSYSFS_RAISE && have > want))
 			continue;
 		op->err = write_value(dir, op->path, op->value);
 		if (!op->err)
@@ -130,7 +108,7 @@ int netsysfs_run(struct netsysfs_op *ops, size_t n)
 	if (pid < 0) {
 		ret = -errno;
 	} else if (pid == 0) {
-		/* only system calls here: the parent may have had other threads */
+		/* no allocation or locks here: the parent may have had other threads */
 		_exit(child(shared, n));
 	} else {
 		while (waitpid(pid, &status, 0) < 0)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Link settings that only sysfs holds (a receive queue's rps_flow_cnt, rps_cpus), read and
+ * Numeric link settings that only sysfs holds (a receive queue's rps_flow_cnt), read and
  * written in the current network namespace.
  */
 #ifndef FWD_NETSYSFS_H
@@ -17,7 +17,7 @@ enum netsysfs_mode {
 struct netsysfs_op {
 	enum netsysfs_mode mode;
 	char path[80];	/* below /sys/class/net/, e.g. "fwd-r-a1b2/queues/rx-0/rps_flow_cnt" */
-	char value[40]; /* NETSYSFS_READ: out; NETSYSFS_ENSURE, NETSYSFS_RAISE: in */
+	char value[40]; /* a decimal number; NETSYSFS_READ: out; NETSYSFS_ENSURE, _RAISE: in */
 	char old[40];	/* NETSYSFS_ENSURE, NETSYSFS_RAISE: what the file held before ("" when
 			 * unchanged) */
 	int err;	/* out: 0 or -errno (-ENOENT: no such link) */

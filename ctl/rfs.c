@@ -70,16 +70,23 @@ int rfs_host_raise(uint32_t entries)
 	return pwrite(host_fd, buf, (size_t)len, 0) == len ? 0 : -errno;
 }
 
+/* An op on rps_flow_cnt of receive queue @queue of @ifname. */
+static void flow_cnt_op(struct netsysfs_op *op, const char *ifname, uint32_t queue,
+			enum netsysfs_mode mode, uint32_t value)
+{
+	op->mode = mode;
+	snprintf(op->path, sizeof(op->path), "%s/queues/rx-%u/rps_flow_cnt", ifname, queue);
+	snprintf(op->value, sizeof(op->value), "%u", value);
+}
+
+/* Ops on the first receive queue of each of @names. */
 static struct netsysfs_op *flow_cnt_ops(const char (*names)[IF_NAMESIZE], size_t n,
 					enum netsysfs_mode mode, uint32_t flow_cnt)
 {
 	struct netsysfs_op *ops = calloc(n, sizeof(*ops));
 
-	for (size_t i = 0; ops && i < n; i++) {
-		ops[i].mode = mode;
-		snprintf(ops[i].path, sizeof(ops[i].path), "%s/queues/rx-0/rps_flow_cnt", names[i]);
-		snprintf(ops[i].value, sizeof(ops[i].value), "%u", flow_cnt);
-	}
+	for (size_t i = 0; ops && i < n; i++)
+		flow_cnt_op(&ops[i], names[i], 0, mode, flow_cnt);
 	return ops;
 }
 
@@ -90,6 +97,7 @@ int rfs_links_ensure(const char (*names)[IF_NAMESIZE], size_t n, uint32_t flow_c
 	int ret;
 
 	*changed = 0;
+	*failed = n;
 	if (!ops)
 		return -ENOMEM;
 	ret = netsysfs_run(ops, n);
@@ -105,18 +113,14 @@ int rfs_links_ensure(const char (*names)[IF_NAMESIZE], size_t n, uint32_t flow_c
 	return ret;
 }
 
-/* Ops on rps_flow_cnt of @n receive queues of @ifname, rx-0 on: @mode, @value. */
+/* Ops on rps_flow_cnt of @n receive queues of @ifname, rx-0 on. */
 static struct netsysfs_op *queue_ops(const char *ifname, uint32_t n, enum netsysfs_mode mode,
 				     uint32_t value)
 {
 	struct netsysfs_op *ops = calloc(n, sizeof(*ops));
 
-	for (uint32_t q = 0; ops && q < n; q++) {
-		ops[q].mode = mode;
-		snprintf(ops[q].path, sizeof(ops[q].path), "%s/queues/rx-%u/rps_flow_cnt", ifname,
-			 q);
-		snprintf(ops[q].value, sizeof(ops[q].value), "%u", value);
-	}
+	for (uint32_t q = 0; ops && q < n; q++)
+		flow_cnt_op(&ops[q], ifname, q, mode, value);
 	return ops;
 }
 

@@ -30,7 +30,8 @@ int rfs_host_raise(uint32_t entries);
 /*
  * The receive queue of each link of @names (in the current network namespace) set to
  * remember @flow_cnt flows (0: none, RFS off on it), where it is not so already. *@changed:
- * how many were set. On failure, *@failed is the index of the link that failed.
+ * how many were set. *@failed: the index of the link whose setting failed, @n when none did
+ * (it could not be tried at all).
  */
 int rfs_links_ensure(const char (*names)[IF_NAMESIZE], size_t n, uint32_t flow_cnt, size_t *changed,
 		     size_t *failed);

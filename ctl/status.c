@@ -377,17 +377,21 @@ static void rfs_text(json_t *rfs, size_t n_namespaces)
 {
 	json_t *table = json_object_get(rfs, "host_table");
 	json_int_t veths = json_integer_value(json_object_get(rfs, "veths"));
+	json_t *uplink = json_object_get(rfs, "uplink_flow_cnt");
+	char up[48] = "";
 
 	if (!rfs)
 		return;
+	if (uplink)
+		snprintf(up, sizeof(up), "; uplink %" JSON_INTEGER_FORMAT,
+			 json_integer_value(uplink));
 	if (veths)
 		printf("  rfs on: %" JSON_INTEGER_FORMAT
 		       " of %zu host-side veths steer up to %" JSON_INTEGER_FORMAT
 		       " flows each to their readers' CPUs (host table %" JSON_INTEGER_FORMAT
-		       "; uplink %" JSON_INTEGER_FORMAT ")\n",
+		       "%s)\n",
 		       veths, n_namespaces, json_integer_value(json_object_get(rfs, "flow_cnt")),
-		       json_integer_value(table),
-		       json_integer_value(json_object_get(rfs, "uplink_flow_cnt")));
+		       json_integer_value(table), up);
 	else if (json_is_integer(table) && !json_integer_value(table))
 		printf("  rfs off: the host's table (net.core.rps_sock_flow_entries) is 0; 'tuning "
 		       "rfs' raises it\n");

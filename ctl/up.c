@@ -936,7 +936,7 @@ static int ensure_rfs(struct up *u)
 {
 	const struct fwd_topology *t = u->t;
 	char(*names)[IF_NAMESIZE];
-	size_t n = 0, changed = 0, failed = 0;
+	size_t n = 0, changed = 0, failed;
 	uint32_t want;
 	long entries;
 	int ret;
@@ -957,7 +957,7 @@ static int ensure_rfs(struct up *u)
 	ret =
 	    n ? rfs_links_ensure((const char(*)[IF_NAMESIZE])names, n, want, &changed, &failed) : 0;
 	if (ret)
-		ret = fail(u, ret, ret == -ECHILD || failed >= n ? "sysfs" : names[failed],
+		ret = fail(u, ret, failed < n ? names[failed] : "sysfs",
 			   "cannot set RFS (its receive queue's rps_flow_cnt)");
 	else if (changed)
 		fwd_info("RFS %s on %zu host-side veth%s", want ? "on" : "off", changed,
