@@ -73,44 +73,37 @@ static __always_inline int ctx_l4_csum_replace(struct __sk_buff *ctx, __u32 off,
 
 #else /* FWD_CTX_XDP */
 
-static __always_inline int ctx_csum_at(struct xdp_md *ctx, __u32 off, __u16 **check)
+/*
+ * The checksum at @off, read and written through the helpers: the offsets come from parsing
+ * (IP options move them), and the verifier's range of a variable packet offset does not
+ * survive the way the callers' code is laid out.
+ */
+static __always_inline int ctx_csum_update(struct xdp_md *ctx, __u32 off, __be32 from, __be32 to,
+					   __u32 size, bool udp)
 {
-	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
+	__u16 check;
 
-	if (off > 0xffff)
+	if (bpf_xdp_load_bytes(ctx, off, &check, sizeof(check)))
 		return -1;
-	*check = data + off;
-	if ((void *)(*check + 1) > end)
-		return -1;
-	return 0;
+	if (udp && check == 0)
+		return 0; /* a UDP datagram sent without a checksum keeps none */
+	check = size == 2 ? csum_replace2(check, (__be16)from, (__be16)to)
+			  : csum_replace4(check, from, to);
+	if (udp && check == 0)
+		check = 0xffff; /* a computed 0 is sent as all ones (RFC 768) */
+	return bpf_xdp_store_bytes(ctx, off, &check, sizeof(check)) ? -1 : 0;
 }
 
 static __always_inline int ctx_l3_csum_replace(struct xdp_md *ctx, __u32 off, __be32 from,
 					       __be32 to, __u32 size)
 {
-	__u16 *check;
-
-	if (ctx_csum_at(ctx, off, &check))
-		return -1;
-	*check = size == 2 ? csum_replace2(*check, (__be16)from, (__be16)to)
-			   : csum_replace4(*check, from, to);
-	return 0;
+	return ctx_csum_update(ctx, off, from, to, size, false);
 }
 
 static __always_inline int ctx_l4_csum_replace(struct xdp_md *ctx, __u32 off, __be32 from,
 					       __be32 to, __u32 size, int flags)
 {
-	__u16 *check;
-
-	if (ctx_csum_at(ctx, off, &check))
-		return -1;
-	if ((flags & FWD_CSUM_UDP) && *check == 0)
-		return 0;
-	*check = size == 2 ? csum_replace2(*check, (__be16)from, (__be16)to)
-			   : csum_replace4(*check, from, to);
-	if ((flags & FWD_CSUM_UDP) && *check == 0)
-		*check = 0xffff; /* a computed 0 is sent as all ones (RFC 768) */
-	return 0;
+	return ctx_csum_update(ctx, off, from, to, size, flags & FWD_CSUM_UDP);
 }
 
 #endif

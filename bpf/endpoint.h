@@ -28,6 +28,15 @@ struct {
  * May a frame to @ep's address be switched to it? Only when its destination MAC is @ep's and
  * it does not go back where it came from; else NULL with *@why.
  */
+/* The namespace holding IPv4 address @addr, or NULL. */
+static __always_inline const struct fwd_endpoint *fwd_endpoint_of(__be32 addr)
+{
+	struct fwd_endpoint_key key = {};
+
+	key.addr = addr;
+	return bpf_map_lookup_elem(&fwd_endpoints, &key);
+}
+
 static __always_inline const struct fwd_endpoint *
 fwd_endpoint_mac_check(struct __ctx_buff *ctx, const struct fwd_endpoint *ep, __u32 *why)
 {

@@ -32,6 +32,14 @@ struct {
 	__type(value, __u8);
 } fwd_fwd_addrs SEC(".maps");
 
+/* Not pinned: each load of the programs makes it anew, and `up` fills in the xdp forwards. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FWD_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct fwd_xdp_target);
+} fwd_xdp_targets SEC(".maps");
+
 /* The forward of uplink address @addr and port @port (network order) of @proto, or NULL. */
 static __always_inline const struct fwd_forward_val *forward_lookup(__u8 proto, __be32 addr,
 								    __be16 port)

@@ -119,14 +119,6 @@ static __always_inline int fwd_ttl_exceeded(struct __sk_buff *skb, const struct 
 			      skb->ifindex, 0);
 }
 
-static __always_inline const struct fwd_endpoint *fwd_endpoint_of(__be32 addr)
-{
-	struct fwd_endpoint_key key = {};
-
-	key.addr = addr;
-	return bpf_map_lookup_elem(&fwd_endpoints, &key);
-}
-
 /*
  * A packet of forwarded connection @e (its ORIG entry), from the uplink or, hairpin, from a
  * namespace: destination to the target namespace's address and port, then into it.

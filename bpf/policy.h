@@ -12,7 +12,7 @@
  * when it quotes a packet of such a connection. Protocols other than TCP, UDP and ICMP are not
  * tracked: they pass where an allow line without a protocol admits them, each way on its own.
  *
- * forward ... from: a new connection to the forward from a source outside its CIDRs is dropped.
+ * forward ... from: bpf/policy_from.h.
  *
  * Each drop counts under its rule in fwd_rule_drops (FWD_RULE_ISOLATE, or the forward's).
  */
@@ -22,54 +22,7 @@
 #include "conntrack.h"
 #include "nat.h"
 #include "icmp.h"
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FWD_MAX_RULES);
-	__type(key, __u32);
-	__type(value, struct fwd_rule);
-} fwd_rules SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FWD_MAX_RULES);
-	__type(key, __u32);
-	__type(value, struct fwd_counter_val);
-} fwd_rule_drops SEC(".maps");
-
-/* Count @ctx as dropped by rule @rule; @counter for the caller's verdict. */
-static __always_inline __u32 policy_drop(const struct __sk_buff *ctx, __u32 rule, __u32 counter)
-{
-	struct fwd_counter_val *c = bpf_map_lookup_elem(&fwd_rule_drops, &rule);
-
-	if (c) { /* per CPU: no atomics needed */
-		c->packets++;
-		c->bytes += ctx_full_len(ctx);
-	}
-	return counter;
-}
-
-/* May a new connection from @saddr open on forward @fv? Counted under its rule when not. */
-static __always_inline bool policy_from_ok(const struct __sk_buff *ctx,
-					   const struct fwd_forward_val *fv, __be32 saddr)
-{
-	__u32 rule = fv->rule;
-	const struct fwd_rule *r;
-
-	if (!rule)
-		return true;
-	r = bpf_map_lookup_elem(&fwd_rules, &rule);
-	if (!r || !r->n_from)
-		return true; /* no "from": anyone */
-	for (__u32 i = 0; i < FWD_MAX_FROM; i++) {
-		if (i >= r->n_from)
-			break;
-		if ((saddr & r->from[i].mask) == r->from[i].addr)
-			return true;
-	}
-	policy_drop(ctx, rule, FWD_CNT_DROP_NOT_FROM);
-	return false;
-}
+#include "policy_from.h"
 
 /* The netmask of an allow line's source: 32 bits for a namespace, a routed subnet's fewer. */
 static __always_inline __be32 policy_src_mask(__u32 plen)

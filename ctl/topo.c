@@ -155,6 +155,8 @@ void topo_print(const struct fwd_topology *t, FILE *out)
 		for (size_t k = 0; k < f->n_from; k++)
 			fprintf(out, "%s%s/%u", k ? "," : " from ", fwd_ip_str(f->from[k].addr),
 				f->from[k].prefix);
+		if (f->xdp)
+			fputs(" xdp", out);
 		fputc('\n', out);
 	}
 	if (t->isolate)
@@ -258,6 +260,8 @@ json_t *topo_to_json(const struct fwd_topology *t)
 			}
 			json_object_set_new(fj, "from", from);
 		}
+		if (fj && f->xdp)
+			json_object_set_new(fj, "xdp", json_true());
 		json_array_append_new(fwds, fj);
 	}
 	char buf6[INET6_ADDRSTRLEN + 4];

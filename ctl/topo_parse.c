@@ -717,6 +717,23 @@ static void kw_forward(struct parser *p, char **tok)
 		}
 		f.to_port = (uint16_t)to_port;
 	}
+	/* The last word "xdp": the XDP fast path, for UDP (a TCP stream arrives as GSO
+	 * segments, which only tc carries whole). */
+	for (int k = 4; k <= 6 && tok[k - 1]; k++)
+		if (tok[k] && !tok[k + 1] && !strcmp(tok[k], "xdp")) {
+			f.xdp = true;
+			tok[k] = NULL;
+		}
+	if (f.xdp && f.proto != IPPROTO_UDP) {
+		perr(p, p->line,
+		     "forward tcp ... xdp: the XDP fast path takes UDP only (TCP arrives in GSO "
+		     "segments, which tc carries whole)");
+		return;
+	}
+	if (f.xdp && f.has_addr6) {
+		perr(p, p->line, "forward on an IPv6 address: the XDP fast path is IPv4's");
+		return;
+	}
 	if (tok[4] && (strcmp(tok[4], "from") || !tok[5])) {
 		perr(p, p->line, "after the target, expected 'from CIDR[,CIDR...]', got '%s%s%s'",
 		     tok[4], tok[5] ? " " : "", tok[5] ? tok[5] : "");
@@ -922,8 +939,9 @@ static const struct keyword keywords[] = {
 	{ "uplink", 1, 0, "uplink IFNAME", kw_uplink },
 	{ "masquerade", 1, 0, "masquerade CIDR", kw_masquerade },
 	{ "namespace", 2, 3, "namespace NAME ADDR [ADDR6]", kw_namespace },
-	{ "forward", 3, 5,
-	  "forward tcp|udp [ADDR:|[ADDR6]:]PORT[-PORT] NAMESPACE[:PORT] [from CIDR[,CIDR...]]",
+	{ "forward", 3, 6,
+	  "forward tcp|udp [ADDR:|[ADDR6]:]PORT[-PORT] NAMESPACE[:PORT] [from CIDR[,CIDR...]] "
+	  "[xdp]",
 	  kw_forward },
 	{ "isolate", 0, 0, "isolate", kw_isolate },
 	{ "allow", 3, 5, "allow SRC -> DST [tcp|udp PORT[-PORT]]", kw_allow },

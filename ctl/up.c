@@ -19,6 +19,7 @@
 #include "nl.h"
 #include "peers.h"
 #include "rfs.h"
+#include "xdp_gro.h"
 #include "kernel_ct.h"
 #include "teardown.h"
 #include "topo.h"
@@ -54,6 +55,7 @@ struct up {
 			       * for add_addrs6(); 0 when it has it */
 	bool flush_conntrack; /* up --flush-conntrack */
 	bool ipv6_was;	      /* the last up of this topology gave IPv6 addresses */
+	bool *xdp_was;	      /* per namespace: the last up made it an xdp forward's target */
 };
 
 /* Errors of the host-namespace socket carry its extended ack. */
@@ -975,6 +977,67 @@ static int ensure_rfs(struct up *u)
 	return 0;
 }
 
+/*
+ * Per namespace of @t: is it, by name, the target of an xdp forward of @of (datapath bpf)?
+ * Into @targets, one per namespace of @t.
+ */
+static void xdp_targets(const struct fwd_topology *of, const struct fwd_topology *t, bool *targets)
+{
+	if (of->datapath != FWD_DATAPATH_BPF)
+		return;
+	for (size_t i = 0; i < of->n_forwards; i++) {
+		const struct fwd_namespace *ns;
+
+		if (!of->forwards[i].xdp)
+			continue;
+		ns = topo_namespace_find(t, of->namespaces[of->forwards[i].ns].name);
+		if (ns)
+			targets[ns - t->namespaces] = true;
+	}
+}
+
+/*
+ * GRO on eth0 of each target of an xdp forward (ctl/xdp_gro.h: NAPI mode, or the frames the
+ * uplink's XDP redirects there are dropped); off again where the last up had turned it on for
+ * a forward this file no longer takes by XDP.
+ */
+static int ensure_xdp_gro(struct up *u)
+{
+	const struct fwd_topology *t = u->t;
+	size_t on = 0, off = 0;
+	bool *want = calloc(t->n_namespaces ? t->n_namespaces : 1, sizeof(*want));
+	int ret = 0;
+
+	if (!want)
+		return -ENOMEM;
+	xdp_targets(t, t, want);
+	for (size_t i = 0; i < t->n_namespaces && !ret; i++) {
+		bool changed = false;
+		int nsfd;
+
+		if (!want[i] && !u->xdp_was[i])
+			continue;
+		nsfd = netns_open(t->namespaces[i].name);
+		if (nsfd < 0) {
+			ret = fail(u, nsfd, t->namespaces[i].name, "cannot open namespace");
+			break;
+		}
+		ret = xdp_gro_set(nsfd, FWD_NS_IFNAME, want[i], &changed);
+		close(nsfd);
+		if (ret)
+			ret = fail(u, ret, t->namespaces[i].name,
+				   want[i] ? "cannot turn GRO on for its xdp forward"
+					   : "cannot turn GRO off");
+		else if (changed)
+			*(want[i] ? &on : &off) += 1;
+	}
+	free(want);
+	if (on || off)
+		fwd_info("GRO on in %zu, off in %zu namespace%s (the XDP fast path)", on, off,
+			 on + off == 1 ? "" : "s");
+	return ret;
+}
+
 static int ensure_namespace(struct up *u, size_t i)
 {
 	const struct fwd_namespace *ns = &u->t->namespaces[i];
@@ -1262,7 +1325,9 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	u.found = calloc(t->n_namespaces, sizeof(*u.found));
 	u.by_veth = calloc(t->n_namespaces, sizeof(*u.by_veth));
 	u.eth6_pending = calloc(t->n_namespaces, sizeof(*u.eth6_pending));
-	if (!u.veth || !u.eps || !u.port_isolated || !u.found || !u.by_veth || !u.eth6_pending) {
+	u.xdp_was = calloc(t->n_namespaces ? t->n_namespaces : 1, sizeof(*u.xdp_was));
+	if (!u.veth || !u.eps || !u.port_isolated || !u.found || !u.by_veth || !u.eth6_pending ||
+	    !u.xdp_was) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -1297,11 +1362,12 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 		goto out_nl;
 	}
 	/* What the last up built (the file it saved), before this one replaces it. */
-	if (!t->has6) {
+	{
 		struct fwd_topology saved;
 
 		if (!fwd_saved_topology(t->name, &saved)) {
 			u.ipv6_was = saved.has6;
+			xdp_targets(&saved, t, u.xdp_was);
 			topo_free(&saved);
 		}
 	}
@@ -1321,8 +1387,8 @@ int fwd_cmd_up(const struct fwd_cmdline *c, const struct fwd_opts *o)
 	/* Isolation after the datapath: the policy is in place before the bridge sends the
 	 * namespaces' traffic to each other through it. */
 	if ((ret = remove_stale(&u)) || (ret = ensure_bridge_gso(&u)) || (ret = ensure_rfs(&u)) ||
-	    (ret = apply_datapath(&u)) || (ret = add_addrs6(&u)) || (ret = ensure_isolation(&u)) ||
-	    (ret = ensure_routes(&u)) || (ret = peers_resync()))
+	    (ret = ensure_xdp_gro(&u)) || (ret = apply_datapath(&u)) || (ret = add_addrs6(&u)) ||
+	    (ret = ensure_isolation(&u)) || (ret = ensure_routes(&u)) || (ret = peers_resync()))
 		goto out_journal;
 	fwd_note("topology %s is up: %zu namespace%s on %s, datapath %s", t->name, t->n_namespaces,
 		 t->n_namespaces == 1 ? "" : "s", t->bridge,
@@ -1343,6 +1409,7 @@ out_free:
 	free(u.found);
 	free(u.by_veth);
 	free(u.eth6_pending);
+	free(u.xdp_was);
 	if (ret == -ENOMEM)
 		fwd_err("up: out of memory");
 	if (ret == -EUSERS)

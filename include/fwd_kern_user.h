@@ -110,6 +110,7 @@ _Static_assert(sizeof(struct fwd_endpoint) == 20, "fwd_endpoint layout");
 	X(PASS_TTL, "pass_ttl")		      /* TTL would expire: the kernel sends the ICMP */  \
 	X(PASS_FRAG_NEEDED, "pass_frag_needed") /* over the uplink MTU with DF: kernel's ICMP */ \
 	X(DNAT, "dnat")			      /* forwarded port, into its namespace */           \
+	X(DNAT_XDP, "dnat_xdp")		      /* forwarded port, into its namespace from XDP */  \
 	X(DNAT_REPLY, "dnat_reply")	      /* reply of a forwarded connection, back out */    \
 	X(TO_PEER, "to_peer")		      /* to another topology's forward: into the       \
 						 uplink's ingress, where it takes it */       \
@@ -502,6 +503,18 @@ struct fwd_forward_val {
 		      * forward line's, from 1) */
 };
 _Static_assert(sizeof(struct fwd_forward_val) == 8, "fwd_forward_val layout");
+
+/*
+ * fwd_xdp_targets: an ARRAY indexed by a forward's rule (its line's, as fwd_forward_val.rule),
+ * the target namespace of each forward whose line says xdp (bpf/fwd_xdp_uplink.bpf.c), zero for
+ * the others. An array, so that a packet of a known connection costs the fast path one hash
+ * lookup (conntrack's): its entry names the rule, the rule the namespace.
+ */
+struct fwd_xdp_target {
+	__be32 addr;		/* network order: the target namespace's address; 0: not xdp */
+	struct fwd_endpoint ep; /* its veth pair, as fwd_endpoints has it */
+};
+_Static_assert(sizeof(struct fwd_xdp_target) == 24, "fwd_xdp_target layout");
 
 /* fwd_forwards6: the forwards published on an IPv6 address of the uplink (its first global
  * one, or the one a forward line names), DNAT66 in BPF; ranges expanded, as fwd_forwards. */

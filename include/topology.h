@@ -88,6 +88,8 @@ struct fwd_forward {
 	size_t ns;			    /* index into fwd_topology.namespaces */
 	struct fwd_cidr from[FWD_MAX_FROM]; /* "from": the only sources it takes (host bits 0) */
 	size_t n_from;			    /* 0: any source */
+	bool xdp; /* udp only: taken from the uplink at XDP (datapath bpf, IPv4), see
+		   * bpf/fwd_xdp_uplink.bpf.c */
 	int line;
 };
 

@@ -274,6 +274,76 @@ static int attach_xdp_remove(int ifindex)
 	return err;
 }
 
+/*
+ * @owner's XDP program on @ifindex behind libxdp's dispatcher but the one of id @skip, or NULL
+ * (*@mp to close then too; NULL when nothing is attached).
+ */
+static struct xdp_program *attach_xdp_owned(int ifindex, const struct attach_owner *owner,
+					    uint32_t skip, struct xdp_multiprog **mp)
+{
+	struct xdp_program *prog = NULL;
+
+	*mp = NULL;
+	if (xdp_attached(ifindex) <= 0)
+		return NULL; /* libxdp's query reads every link of the namespace: only where needed
+			      */
+	*mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (!*mp || libxdp_get_error(*mp)) {
+		*mp = NULL;
+		return NULL;
+	}
+	/* Without the dispatcher (libxdp falls back to attaching one program alone where the
+	 * kernel refuses its compatibility check: 6.18 here), the one program is looked at. */
+	prog = xdp_multiprog__is_legacy(*mp) ? xdp_multiprog__main_prog(*mp)
+					     : xdp_multiprog__next_prog(NULL, *mp);
+	for (; prog;
+	     prog = xdp_multiprog__is_legacy(*mp) ? NULL : xdp_multiprog__next_prog(prog, *mp))
+		if (attach_xdp_is_fwd(prog) && xdp_program__id(prog) != skip &&
+		    attach_prog_owned(xdp_program__id(prog), owner))
+			break;
+	return prog;
+}
+
+uint32_t attach_xdp_uplink_find(int ifindex, const struct attach_owner *owner)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *prog;
+	uint32_t id;
+
+	if (ifindex <= 0)
+		return 0;
+	prog = attach_xdp_owned(ifindex, owner, 0, &mp);
+	id = prog ? xdp_program__id(prog) : 0;
+	xdp_multiprog__close(mp);
+	return id;
+}
+
+int attach_xdp_uplink_remove(int ifindex, const struct attach_owner *owner, uint32_t keep_id)
+{
+	char name[IF_NAMESIZE];
+	int err = 0;
+
+	if (ifindex <= 0)
+		return 0;
+	/* One at a time: a detach rebuilds the dispatcher, so the multiprog is read again. */
+	for (int round = 0; round < 16 && !err; round++) {
+		struct xdp_multiprog *mp;
+		struct xdp_program *prog = attach_xdp_owned(ifindex, owner, keep_id, &mp);
+
+		if (prog && xdp_multiprog__is_legacy(mp))
+			err = xdp_multiprog__detach(mp);
+		else if (prog)
+			err = xdp_program__detach(prog, ifindex, xdp_multiprog__attach_mode(mp), 0);
+		xdp_multiprog__close(mp);
+		if (!prog)
+			break;
+	}
+	if (err)
+		fwd_err("%s: cannot detach the XDP fast path: %s\n", attach_ifname(ifindex, name),
+			strerror(-err));
+	return err;
+}
+
 int attach_remove_all(int ifindex)
 {
 	int err, ret = 0;

@@ -16,6 +16,7 @@ struct bpf_map;
 struct bpf_program;
 struct bpf_map_info;
 struct fwd_settings;
+struct bpf_object;
 struct attach_owner;
 
 /* log.c: around calls whose failure is an answer (querying a link without clsact), libbpf's
@@ -25,6 +26,7 @@ void loader_log_probe(bool on);
 /* pins.c */
 #define FWD_PIN_PROG_TC		"fwd_tc_ingress" /* the tc program's pin, next to the maps' */
 #define FWD_PIN_PROG_UPLINK	"fwd_tc_uplink"	 /* the uplink's tc program */
+#define FWD_PIN_PROG_XDP_UPLINK "fwd_xdp_uplink" /* its XDP fast path, while attached */
 #define FWD_PIN_PROG_CT_DELETE	"fwd_ct_delete"	 /* run by `fwdctl ct flush` (loader/ct.c) */
 #define FWD_PIN_PROG_CT6_DELETE "fwd_ct6_delete" /* the same for fwd_ct6 */
 /* FWD_PIN_ROOT/@topology[/@name] into @buf (PATH_MAX); -EINVAL for a name unfit for a path. */
@@ -78,6 +80,8 @@ int maps_sync_ports(int fd, const struct fwd_topology *t, const struct fwd_runti
 /* fwd_rules from the forwards' "from" lists (index: FWD_RULE_ISOLATE, forward i at i + 1), and
  * the rules' drop counters (@drops_fd) from 0: they count since this `up`. */
 int maps_sync_rules(int rules_fd, int drops_fd, const struct fwd_topology *t);
+/* fwd_xdp_targets from @t's xdp forwards and @rt's veths (a fresh map: the others stay 0). */
+int maps_sync_xdp_targets(int fd, const struct fwd_topology *t, const struct fwd_runtime *rt);
 /* fwd_ns_stats, fwd_forward_stats, fwd_ns_drops: zero for the topology's namespaces and
  * forwards, whose slots this up numbers anew. */
 int maps_reset_traffic(int ns_fd, int fwd_fd, int drops_fd, const struct fwd_topology *t);
@@ -192,6 +196,16 @@ int attach_tc_uplink(int ifindex, int prog_fd, const struct attach_owner *owner)
 uint32_t attach_tc_uplink_find(int ifindex, const struct attach_owner *owner, uint32_t *handle);
 /* Remove @owner's filters from the uplink's ingress, and nobody else's. */
 int attach_tc_uplink_remove(int ifindex, const struct attach_owner *owner);
+/* The id of @owner's XDP program (the fast path) on the uplink, 0 when none. */
+uint32_t attach_xdp_uplink_find(int ifindex, const struct attach_owner *owner);
+/* Remove @owner's XDP programs from the uplink, but the one of id @keep_id (0: all); other
+ * programs behind libxdp's dispatcher stay. */
+int attach_xdp_uplink_remove(int ifindex, const struct attach_owner *owner, uint32_t keep_id);
+/* xdp_uplink.c: load the XDP fast path over the maps of loaded object @tc, with settings @cfg,
+ * attach it to the uplink in place of @owner's program there and pin it as @topology's. */
+int xdp_uplink_attach(const char *topology, const struct bpf_object *tc,
+		      const struct fwd_settings *cfg, int ifindex,
+		      const struct attach_owner *owner);
 /* xdp_query.c: 1 when link @ifindex has an XDP program, 0 when not, -errno. */
 int xdp_attached(int ifindex);
 

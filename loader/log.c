@@ -75,7 +75,8 @@ static int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap
 
 static int log_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
-	log_vprint(level == LIBXDP_WARN ? FWD_LOG_WARN : FWD_LOG_DEBUG, false, fmt, ap);
+	log_vprint(level == LIBXDP_WARN && log_probing <= 0 ? FWD_LOG_WARN : FWD_LOG_DEBUG, false,
+		   fmt, ap);
 	return 0;
 }
 

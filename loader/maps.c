@@ -127,6 +127,29 @@ int maps_sync_endpoints(int map_fd, const struct fwd_topology *t, const struct f
 	return maps_delete_stale(map_fd, t, rt);
 }
 
+int maps_sync_xdp_targets(int fd, const struct fwd_topology *t, const struct fwd_runtime *rt)
+{
+	for (size_t i = 0; i < t->n_forwards && i + 1 < FWD_MAX_RULES; i++) {
+		const struct fwd_forward *f = &t->forwards[i];
+		struct fwd_xdp_target val;
+		__u32 rule = (__u32)(i + 1);
+
+		memset(&val, 0, sizeof(val));
+		if (f->xdp && f->ns < rt->n_endpoints) {
+			val.addr = maps_endpoint_addr(t, rt, f->ns);
+			val.ep = maps_endpoint_val(rt, f->ns);
+		}
+		if (bpf_map_update_elem(fd, &rule, &val, BPF_ANY)) {
+			int err = -errno;
+
+			fwd_err("fwd_xdp_targets: cannot set forward %u: %s\n", rule,
+				strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 /*
  * Delete the keys of @fd that @wanted refuses. Keys are collected first (a delete restarts a
  * hash map walk), in rounds of up to 4096.

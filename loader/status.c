@@ -256,6 +256,11 @@ static int status_link(struct fwd_bpf_status *st, const struct status_ours *ours
 	id = attach_tc_query(ifindex, true);
 	if (id && !err)
 		err = status_one_attach(st, ours, &ifi, "tc-egress", id);
+	/* On the uplink, this topology's XDP fast path, found by its maps as its filter is. */
+	if (uplink) {
+		id = err ? 0 : attach_xdp_uplink_find(ifindex, owner);
+		return id ? status_one_attach(st, ours, &ifi, "xdp", id) : err;
+	}
 	/* libxdp's query reads every link of the namespace: only where there is a program */
 	xdp = err ? 0 : xdp_attached(ifindex);
 	if (!xdp || xdp == -ENODEV)

@@ -441,6 +441,17 @@ static bool up_dnat(const struct fwd_topology *t, const struct fwd_runtime *rt)
 	return t->n_forwards && rt->uplink_ifindex > 0 && rt->uplink_addr;
 }
 
+/* The XDP fast path: forwards in BPF, one of them with "xdp" (bpf/fwd_xdp_uplink.bpf.c). */
+static bool up_xdp(const struct fwd_topology *t, const struct fwd_runtime *rt)
+{
+	if (!up_dnat(t, rt))
+		return false;
+	for (size_t i = 0; i < t->n_forwards; i++)
+		if (t->forwards[i].xdp)
+			return true;
+	return false;
+}
+
 /* The settings of both objects (fwd_sock adds the namespace's cookie to its copy). */
 static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 			const struct fwd_runtime *rt)
@@ -524,12 +535,23 @@ static void up_settings(struct fwd_settings *cfg, const struct fwd_topology *t,
 			 t->name, t->uplink[0] ? t->uplink : "(none)");
 }
 
+/* The XDP fast path off the uplink, and its pin gone. */
+static int up_xdp_remove(const char *topology, int uplink_ifindex, const struct attach_owner *owner)
+{
+	char path[PATH_MAX];
+	int err = attach_xdp_uplink_remove(uplink_ifindex, owner, 0);
+
+	if (!err && !pins_path(path, topology, FWD_PIN_PROG_XDP_UPLINK))
+		unlink(path);
+	return err;
+}
+
 /*
  * The uplink program: attached and pinned while there is something to translate, else taken
  * off (a re-run that dropped the masquerade and forward lines).
  */
-static int up_uplink(struct fwd_tc *skel, const struct fwd_topology *t,
-		     const struct fwd_runtime *rt)
+static int up_uplink(struct fwd_tc *skel, const struct fwd_settings *cfg,
+		     const struct fwd_topology *t, const struct fwd_runtime *rt)
 {
 	struct attach_owner owner;
 	char path[PATH_MAX];
@@ -541,8 +563,10 @@ static int up_uplink(struct fwd_tc *skel, const struct fwd_topology *t,
 	/* The maps are pinned by now: the old program uses them too. */
 	pins_owner(t->name, &owner);
 	if (!up_snat(t, rt) && !up_dnat(t, rt) && !up_snat6(t, rt) && !up_dnat6(t, rt)) {
-		if (rt->uplink_ifindex > 0)
+		if (rt->uplink_ifindex > 0) {
+			up_xdp_remove(t->name, rt->uplink_ifindex, &owner);
 			attach_tc_uplink_remove(rt->uplink_ifindex, &owner);
+		}
 		unlink(path);
 		return 0;
 	}
@@ -550,6 +574,11 @@ static int up_uplink(struct fwd_tc *skel, const struct fwd_topology *t,
 			       &owner);
 	if (!err)
 		err = pins_prog_replace(skel->progs.fwd_tc_uplink, path);
+	/* XDP ahead of tc: tc takes what XDP passes, so tc goes in first. */
+	if (!err && up_xdp(t, rt))
+		err = xdp_uplink_attach(t->name, skel->obj, cfg, rt->uplink_ifindex, &owner);
+	else if (!err)
+		err = up_xdp_remove(t->name, rt->uplink_ifindex, &owner);
 	return err;
 }
 
@@ -633,6 +662,8 @@ static bool up_attached(const struct fwd_topology *t, const struct fwd_runtime *
 
 		pins_owner(t->name, &owner);
 		if (!up || attach_tc_uplink_find(rt->uplink_ifindex, &owner, NULL) != up)
+			return false;
+		if (up_xdp(t, rt) && !attach_xdp_uplink_find(rt->uplink_ifindex, &owner))
 			return false;
 	}
 	return true;
@@ -834,6 +865,8 @@ int loader_up_finish(struct loader_up_job *job, const struct fwd_runtime *rt)
 					 bpf_map__fd(skel->maps.fwd_fwd_targets),
 					 bpf_map__fd(skel->maps.fwd_fwd_addrs), t, rt->uplink_addr);
 	if (!err)
+		err = maps_sync_xdp_targets(bpf_map__fd(skel->maps.fwd_xdp_targets), t, rt);
+	if (!err)
 		err = maps_sync_ports(bpf_map__fd(skel->maps.fwd_ports), t, rt);
 	if (!err)
 		err = maps_sync_rules(bpf_map__fd(skel->maps.fwd_rules),
@@ -858,7 +891,7 @@ int loader_up_finish(struct loader_up_job *job, const struct fwd_runtime *rt)
 	if (err)
 		goto end_destroy;
 	/* Replies find their namespace through fwd_endpoints: the uplink goes after it. */
-	err = up_uplink(skel, t, rt);
+	err = up_uplink(skel, &cfg, t, rt);
 	if (err)
 		goto end_destroy;
 
@@ -963,6 +996,9 @@ int loader_down(const char *topology, int uplink_ifindex, int bridge_ifindex)
 		ret = err;
 	/* The uplink is shared: only this topology's filter goes, found by its maps. */
 	pins_owner(topology, &owner);
+	err = attach_xdp_uplink_remove(uplink_ifindex, &owner, 0);
+	if (err && !ret)
+		ret = err;
 	err = attach_tc_uplink_remove(uplink_ifindex, &owner);
 	if (err && !ret)
 		ret = err;

@@ -20,7 +20,9 @@
  *   verdict   each run moves exactly one counter that is not an event (fwd_counter_is_event)
  *             by one packet, the trace names it, and the verdict is the counter's (drops and
  *             frag_parked drop, the redirect counters redirect, the rest pass); a frame the
- *             kernel refuses to run (-EINVAL) moves none;
+ *             kernel refuses to run (-EINVAL) moves none, and the lab's XDP fast path
+ *             (fwd_xdp_uplink, over the lab's maps), which sees every frame on the uplink
+ *             before tc, moves none when it passes the frame on to tc;
  *   xdp       fwd_xdp_ingress and fwd_tc_ingress built with the same (switching-only)
  *             settings, as tests/bpf/fwd_switch.c runs them, give every namespace frame the
  *             same counter (redirect_peer <-> redirect_xdp); and where XDP ends a frame itself
@@ -40,7 +42,7 @@
  *       (fd77::2 a neighbour, default via fd77::fe without one)
  *   masquerade 192.168.15.0/24 and fd00::/64 (NAT66), snat-ports 40000-40049, conntrack max
  *   1024 (each family), per-namespace 64
- *   forward tcp 80 blue:80, udp 5353 green:53, tcp 8000-8009 yellow,
+ *   forward tcp 80 blue:80, udp 5353 green:53 (xdp), tcp 8000-8009 yellow,
  *           tcp 8080 red:8080 from 10.77.0.0/24; another topology forwards tcp 9000;
  *           on IPv6 (DNAT66) [fd77::1]:80 blue:80, [fd77::1]:5353 green:53
  *   route 10.99.0.0/16 via 10.77.0.2: reached from and reaching the namespaces untranslated,
@@ -99,6 +101,7 @@
 #include "fwd_kern_user.h"
 #include "fwd_tc.skel.h"
 #include "fwd_xdp.skel.h"
+#include "fwd_xdp_uplink.skel.h"
 
 #include "check.h"
 #include "pkt.h"
@@ -210,8 +213,10 @@ enum prog { VETH, UPLINK_PROG };
 struct obj {
 	const char *name;
 	bool xdp;
+	bool pass_silent; /* XDP_PASS moves no counter: fwd_xdp_uplink leaves the frame to tc */
 	struct fwd_tc *tc;
 	struct fwd_xdp *x;
+	struct fwd_xdp_uplink *xu;
 	int prog_fd[2];
 	int counters_fd, trace_fd, ct_fd;
 	__u64 cnt[FWD_CNT_MAX];	 /* packets per counter at the last read */
@@ -220,7 +225,8 @@ struct obj {
 };
 
 static struct obj lab = { .name = "lab" }, sw = { .name = "switch" },
-		  xdp = { .name = "xdp", .xdp = true };
+		  xdp = { .name = "xdp", .xdp = true },
+		  xup = { .name = "lab", .xdp = true, .pass_silent = true };
 static int ncpus;
 
 /* Packets of every counter of @o, summed over CPUs, in one batch lookup. */
@@ -493,6 +499,49 @@ static int load_xdp(struct obj *o)
 	o->prog_fd[UPLINK_PROG] = -1;
 	o->counters_fd = bpf_map__fd(o->x->maps.fwd_counters);
 	o->trace_fd = bpf_map__fd(o->x->maps.fwd_trace);
+	return counters_read(o, o->cnt);
+}
+
+/*
+ * The lab's XDP fast path (fwd_xdp_uplink) over the lab's own maps, as `up` loads it: the one
+ * connection table and counters. Forward udp 5353 green:53 (rule 2) is an xdp forward.
+ */
+static int load_xdp_uplink(struct obj *o)
+{
+	struct fwd_xdp_target tg = { .addr = htonl(NS(3)),
+				     .ep = { .ifindex = if_vh[3], .slot = 3 } };
+	struct bpf_map *map;
+	__u32 rule = 2;
+	int err;
+
+	o->xu = fwd_xdp_uplink__open();
+	if (!o->xu)
+		return -errno;
+	memcpy((void *)&o->xu->rodata->fwd_cfg, (const void *)&lab.tc->rodata->fwd_cfg,
+	       sizeof(o->xu->rodata->fwd_cfg));
+	bpf_object__for_each_map(map, o->xu->obj)
+	{
+		struct bpf_map *theirs;
+
+		if (bpf_map__is_internal(map))
+			continue;
+		theirs = bpf_object__find_map_by_name(lab.tc->obj, bpf_map__name(map));
+		if (!theirs)
+			return -ENOENT;
+		if ((err = bpf_map__reuse_fd(map, bpf_map__fd(theirs))))
+			return err;
+	}
+	if ((err = fwd_xdp_uplink__load(o->xu)))
+		return err;
+	memcpy(tg.ep.mac, mac_ns[3], 6);
+	memcpy(tg.ep.host_mac, mac_host[3], 6);
+	if (bpf_map_update_elem(bpf_map__fd(lab.tc->maps.fwd_xdp_targets), &rule, &tg, BPF_ANY))
+		return -errno;
+	o->prog_fd[VETH] = -1;
+	o->prog_fd[UPLINK_PROG] = bpf_program__fd(o->xu->progs.fwd_xdp_uplink);
+	o->counters_fd = lab.counters_fd;
+	o->trace_fd = lab.trace_fd;
+	o->ct_fd = lab.ct_fd;
 	return counters_read(o, o->cnt);
 }
 
@@ -789,7 +838,7 @@ static void conn_open(struct conn *c)
 			return;
 		c->uport = c->proto == IPPROTO_ICMP ? rd16(r.out.b + ETH_HLEN + 20 + 4)
 						    : rd16(r.out.b + ETH_HLEN + 20);
-	} else if (r.lab_counter != FWD_CNT_DNAT) {
+	} else if (r.lab_counter != FWD_CNT_DNAT && r.lab_counter != FWD_CNT_DNAT_XDP) {
 		return;
 	}
 	if (c->proto == IPPROTO_TCP)
@@ -1518,17 +1567,17 @@ static void fail(enum inv inv, const struct frame *f, const char *prog, const ch
 static bool is_redirect_counter(__u32 c)
 {
 	return c == FWD_CNT_REDIRECT_PEER || c == FWD_CNT_REDIRECT_XDP || c == FWD_CNT_SNAT ||
-	       c == FWD_CNT_SNAT_REPLY || c == FWD_CNT_DNAT || c == FWD_CNT_DNAT_REPLY ||
-	       c == FWD_CNT_TO_PEER || c == FWD_CNT_TIME_EXCEEDED || c == FWD_CNT_SNAT6 ||
-	       c == FWD_CNT_SNAT6_REPLY || c == FWD_CNT_DNAT6 || c == FWD_CNT_DNAT6_REPLY ||
-	       c == FWD_CNT_ROUTED_OUT || c == FWD_CNT_ROUTED_IN;
+	       c == FWD_CNT_SNAT_REPLY || c == FWD_CNT_DNAT || c == FWD_CNT_DNAT_XDP ||
+	       c == FWD_CNT_DNAT_REPLY || c == FWD_CNT_TO_PEER || c == FWD_CNT_TIME_EXCEEDED ||
+	       c == FWD_CNT_SNAT6 || c == FWD_CNT_SNAT6_REPLY || c == FWD_CNT_DNAT6 ||
+	       c == FWD_CNT_DNAT6_REPLY || c == FWD_CNT_ROUTED_OUT || c == FWD_CNT_ROUTED_IN;
 }
 
 static bool is_translated(__u32 c)
 {
 	return c == FWD_CNT_SNAT || c == FWD_CNT_SNAT_REPLY || c == FWD_CNT_DNAT ||
-	       c == FWD_CNT_DNAT_REPLY || c == FWD_CNT_SNAT6 || c == FWD_CNT_SNAT6_REPLY ||
-	       c == FWD_CNT_DNAT6 || c == FWD_CNT_DNAT6_REPLY;
+	       c == FWD_CNT_DNAT_XDP || c == FWD_CNT_DNAT_REPLY || c == FWD_CNT_SNAT6 ||
+	       c == FWD_CNT_SNAT6_REPLY || c == FWD_CNT_DNAT6 || c == FWD_CNT_DNAT6_REPLY;
 }
 
 /* What one run did. */
@@ -1595,6 +1644,10 @@ static void run_prog(struct obj *o, enum prog prog, const struct frame *f, int i
 			fail(INV_VERDICT, f, name, "refused (%d), yet %s moved", r->err,
 			     counter_name(r->counter));
 		r->counter = FWD_CNT_MAX;
+		return;
+	}
+	if (!moved && o->pass_silent && r->retval == XDP_PASS) {
+		r->pass = true;
 		return;
 	}
 	if (!moved) {
@@ -1760,8 +1813,18 @@ static void feed(const struct frame *f, struct result *res)
 		res->lab_counter = FWD_CNT_MAX;
 	/* From the LAN: the uplink's program; sometimes a namespace's too, and the other way. */
 	if (!f->from || chance(5)) {
-		run_prog(&lab, UPLINK_PROG, f, if_up0, &r_lab);
-		check_output(f, UPLINK_PROG, &r_lab, "lab tc uplink", true);
+		bool by_xdp;
+
+		/* On the uplink XDP comes first: what it redirects or drops, tc never sees. The
+		 * two share one counters map: each run's snapshot is the other's. */
+		memcpy(xup.cnt, lab.cnt, sizeof(lab.cnt));
+		run_prog(&xup, UPLINK_PROG, f, if_up0, &r_lab);
+		memcpy(lab.cnt, xup.cnt, sizeof(lab.cnt));
+		by_xdp = !r_lab.err && !r_lab.pass;
+		if (!by_xdp)
+			run_prog(&lab, UPLINK_PROG, f, if_up0, &r_lab);
+		check_output(f, UPLINK_PROG, &r_lab, by_xdp ? "lab xdp uplink" : "lab tc uplink",
+			     true);
 		trans |= is_translated(r_lab.counter);
 		if (res && !f->from) {
 			res->lab_counter = r_lab.counter;
@@ -1983,18 +2046,19 @@ static void report(double secs)
 	char missing[512] = "";
 	double pct = frames_fed ? 100.0 * translated / frames_fed : 0;
 
-	printf("fuzz_packets: %llu frames in %.1f s (seed %llu); runs: lab %llu, switch %llu, "
-	       "xdp %llu; refused by the kernel: %llu\n",
-	       frames_fed, secs, opt_seed, lab.runs, sw.runs, xdp.runs,
-	       lab.refused + sw.refused + xdp.refused);
-	printf("fuzz_packets: hits per counter (lab tc / switch tc / xdp)\n");
+	printf("fuzz_packets: %llu frames in %.1f s (seed %llu); runs: lab %llu (XDP fast path "
+	       "%llu), switch %llu, xdp %llu; refused by the kernel: %llu\n",
+	       frames_fed, secs, opt_seed, lab.runs, xup.runs, sw.runs, xdp.runs,
+	       lab.refused + xup.refused + sw.refused + xdp.refused);
+	printf("fuzz_packets: hits per counter (lab tc and XDP fast path / switch tc / xdp)\n");
 	for (__u32 i = 0; i < FWD_CNT_MAX; i++) {
-		__u64 total = lab.hits[i] + sw.hits[i] + xdp.hits[i];
+		__u64 total = lab.hits[i] + xup.hits[i] + sw.hits[i] + xdp.hits[i];
 		bool skip = fwd_counter_is_event(i);
 
 		printf("  %-22s %10llu %10llu %10llu%s\n", counter_name(i),
-		       (unsigned long long)lab.hits[i], (unsigned long long)sw.hits[i],
-		       (unsigned long long)xdp.hits[i], skip ? "  (event)" : "");
+		       (unsigned long long)(lab.hits[i] + xup.hits[i]),
+		       (unsigned long long)sw.hits[i], (unsigned long long)xdp.hits[i],
+		       skip ? "  (event)" : "");
 		for (size_t k = 0; k < sizeof(unreachable) / sizeof(unreachable[0]); k++)
 			skip |= unreachable[k] == i;
 		if (!skip && !total && strlen(missing) + 32 < sizeof(missing)) {
@@ -2041,7 +2105,8 @@ int main(int argc, char **argv)
 		printf("FAIL: fuzz_packets: setup\n");
 		return 1;
 	}
-	if ((err = load_tc(&lab, true)) || (err = load_tc(&sw, false)) || (err = load_xdp(&xdp))) {
+	if ((err = load_tc(&lab, true)) || (err = load_tc(&sw, false)) || (err = load_xdp(&xdp)) ||
+	    (err = load_xdp_uplink(&xup))) {
 		check_fail("%s", strerror(-err));
 		check_result("fuzz_packets: load and fill the programs");
 		goto end;
@@ -2078,6 +2143,7 @@ int main(int argc, char **argv)
 	}
 	report(seconds_since(&t0));
 end:
+	fwd_xdp_uplink__destroy(xup.xu);
 	fwd_xdp__destroy(xdp.x);
 	fwd_tc__destroy(sw.tc);
 	fwd_tc__destroy(lab.tc);

@@ -1,0 +1,145 @@
+#!/bin/bash
+# The XDP fast path (issue 18): "forward udp PORT NS xdp" is DNATed by fwd_xdp_uplink on the
+# uplink and redirected into the target namespace from XDP, the connection tracked in the
+# topology's one table, the reply going back through tc. Asserted: what the LAN client gets (the
+# answer, and the address the server saw), that the frames went by XDP (dnat_xdp moved, tc's
+# dnat did not; netfilter never saw them), GRO on the target's eth0 (NAPI mode), `from` still
+# enforced, partial checksums left to tc, re-up and down, and datapath kernel's indifference.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+sandbox_up || { fail "sandbox"; exit 1; }
+
+# The LAN end sends full checksums, as a NIC's wire does (see partial checksums below).
+in_ns "$LAN" ethtool -K lan0 tx off >/dev/null || fail "ethtool -K lan0 tx off"
+
+# gro NS: "on" or "off", eth0's generic-receive-offload in NS.
+gro() { in_ns "$1" ethtool -k eth0 | awk '/^generic-receive-offload:/ { print $2 }'; }
+# up0_xdp: the name of the XDP program on the uplink ("" when none).
+up0_xdp() { ip -n "$HOST" -d link show up0 | sed -n 's/.*prog\/xdp id [0-9]* name \([^ ]*\).*/\1/p'; }
+up0_xdp_id() { ip -n "$HOST" -d link show up0 | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p'; }
+# asks N PORT: N datagrams from the LAN to the uplink's PORT, each from a new socket (a new
+# connection); prints how many answers named the LAN's address.
+asks() {
+	in_ns "$LAN" timeout 30 python3 -c '
+import socket, sys
+n, ok = int(sys.argv[1]), 0
+for i in range(n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.sendto(b"x", (sys.argv[2], int(sys.argv[3])))
+    try:
+        if s.recv(100).decode().strip() == sys.argv[4]:
+            ok += 1
+    except socket.timeout:
+        pass
+    s.close()
+print(ok)' "$1" "$UPLINK_ADDR" "$2" "$LAN_ADDR"
+}
+# nf_udp_watch PORT / nf_udp_seen: netfilter's count of UDP frames to or from PORT in the host.
+nf_udp_watch() {
+	local hook dir
+	for hook in PREROUTING FORWARD POSTROUTING; do
+		for dir in --sport --dport; do
+			in_ns "$HOST" iptables -t mangle -I $hook -p udp $dir "$1" -m comment --comment fwdxdp
+		done
+	done
+}
+nf_udp_seen() { in_ns "$HOST" iptables -t mangle -nvxL | awk '/fwdxdp/ {n += $1} END {print n + 0}'; }
+
+# --- the grammar ----------------------------------------------------------------------------
+bad=$WORK/bad.conf
+for line in "forward tcp 80 $P-blue xdp" "forward udp [2001:db8::9]:53 $P-green xdp" \
+	"forward udp 53 $P-green xdp xdp" "forward udp 53 $P-green from xdp"; do
+	{ cat "$(lab_conf "${P}b" bpf noforwards)"; echo "$line"; } >"$bad"
+	"$FWDCTL" check "$bad" >/dev/null 2>"$WORK/check.err"
+	rc=$?
+	check_eq "check refuses '$line' (exit 2)" 2 "$rc"
+	check "  with file:line" grep -q "^$bad:10: " "$WORK/check.err"
+done
+check "the tcp refusal says why" sh -c "{ cat '$WORK/${P}b.conf'; echo 'forward tcp 80 $P-blue xdp'; } >'$bad'; '$FWDCTL' check '$bad' 2>&1 | grep -q 'UDP only'"
+good=$(lab_conf "${P}g" bpf noforwards)
+echo "forward udp 53 $P-green from 192.0.2.0/24 xdp" >>"$good"
+check_eq "check prints xdp in the normalised form" "forward udp 53 $P-green:53 from 192.0.2.0/24 xdp" \
+	"$("$FWDCTL" check "$good" | grep '^forward')"
+check_eq "check -j: \"xdp\": true" True "$("$FWDCTL" -j check "$good" | python3 -c 'import json, sys; print(json.load(sys.stdin)["forwards"][0]["xdp"])')"
+
+# --- datapath bpf ---------------------------------------------------------------------------
+T="bpf:"
+topo=${P}x
+conf=$(lab_conf "$topo" bpf)
+sed -i "s/^forward udp 5353 .*/forward udp 5353 $P-green:53 xdp/" "$conf"
+echo "forward udp 5354 $P-green:53 from 192.0.2.0/24 xdp" >>"$conf"
+check "$T up with an xdp forward" "$FWDCTL" -q -n "$HOST" up "$conf"
+check_eq "$T fwd_xdp_uplink is on the uplink" fwd_xdp_uplink "$(up0_xdp)"
+check "$T status lists it" sh -c "'$FWDCTL' -n '$HOST' status '$topo' | grep -q 'up0.*xdp'"
+check_eq "$T GRO on in the target (NAPI mode)" on "$(gro "$P-green")"
+check_eq "$T and only there" "off off off" "$(gro "$P-red") $(gro "$P-blue") $(gro "$P-yellow")"
+
+peer_server "$P-green" udp 53
+peer_server "$P-blue" tcp 80
+nf_udp_watch 5353
+nf_udp_watch 53
+x0=$(fwd_counter "$topo" dnat_xdp)
+d0=$(fwd_counter "$topo" dnat)
+r0=$(fwd_counter "$topo" dnat_reply)
+check_eq "$T 200 new connections from the LAN answered, the LAN's address seen" 200 "$(asks 200 5353)"
+check_eq "$T all 200 went in by XDP (dnat_xdp)" 200 "$(($(fwd_counter "$topo" dnat_xdp) - x0))"
+check_eq "$T none by tc's DNAT" 0 "$(($(fwd_counter "$topo" dnat) - d0))"
+check_eq "$T the replies went back by tc (dnat_reply)" 200 "$(($(fwd_counter "$topo" dnat_reply) - r0))"
+check_eq "$T netfilter saw none of them" 0 "$(nf_udp_seen)"
+check "$T fwdctl ct shows XDP's connections, translated" sh -c \
+	"'$FWDCTL' -n '$HOST' ct '$topo' | grep udp | grep -q '$LAN_ADDR.*$UPLINK_ADDR:5353.*192.168.15.3:53'"
+check_eq "$T a tcp forward beside it still goes by tc" "$LAN_ADDR" "$(ask "$LAN" tcp $UPLINK_ADDR 80)"
+check "$T  (dnat moved)" test "$(fwd_counter "$topo" dnat)" -gt "$d0"
+
+# from: XDP never lets in what the forward's CIDRs do not allow
+n0=$(fwd_counter "$topo" drop_not_from)
+check_eq "$T 'from' still refuses the LAN on the xdp forward" silence "$(udp_verdict "$LAN" $UPLINK_ADDR 5354)"
+check "$T  counted as drop_not_from (by tc)" test "$(fwd_counter "$topo" drop_not_from)" -gt "$n0"
+
+# A datagram whose checksum is left for the device (a veth peer with tx offload): tc's.
+in_ns "$LAN" ethtool -K lan0 tx on >/dev/null
+x0=$(fwd_counter "$topo" dnat_xdp)
+d0=$(fwd_counter "$topo" dnat)
+check_eq "$T partial checksums: 20 answered" 20 "$(asks 20 5353)"
+check_eq "$T  by tc, not XDP" "0 20" "$(($(fwd_counter "$topo" dnat_xdp) - x0)) $(($(fwd_counter "$topo" dnat) - d0))"
+in_ns "$LAN" ethtool -K lan0 tx off >/dev/null
+
+# A re-up that changes the programs replaces the XDP program too.
+id0=$(up0_xdp_id)
+echo "forward udp 5355 $P-red:53" >>"$conf"
+check "$T re-up with another forward" "$FWDCTL" -q -n "$HOST" up "$conf"
+check "$T a new XDP program" test "$(up0_xdp_id)" != "$id0" -a -n "$(up0_xdp_id)"
+x0=$(fwd_counter "$topo" dnat_xdp)
+check_eq "$T still answered by XDP" "20 20" "$(asks 20 5353) $(($(fwd_counter "$topo" dnat_xdp) - x0))"
+check "$T an unchanged re-up keeps it" "$FWDCTL" -q -n "$HOST" up "$conf"
+check_eq "$T  (same program)" "$(up0_xdp_id)" "$(ip -n "$HOST" -d link show up0 | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p')"
+
+# Without xdp: the program goes, GRO goes back off, tc answers.
+sed -i 's/ xdp$//' "$conf"
+check "$T re-up without xdp" "$FWDCTL" -q -n "$HOST" up "$conf"
+check_eq "$T no XDP program on the uplink" "" "$(up0_xdp)"
+check_eq "$T GRO off again in the target" off "$(gro "$P-green")"
+d0=$(fwd_counter "$topo" dnat)
+check_eq "$T answered by tc" "10 10" "$(asks 10 5353) $(($(fwd_counter "$topo" dnat) - d0))"
+sed -i "s/^forward udp 5353 .*/& xdp/" "$conf"
+check "$T xdp again" "$FWDCTL" -q -n "$HOST" up "$conf"
+check_eq "$T  the program is back" fwd_xdp_uplink "$(up0_xdp)"
+check "$T down" "$FWDCTL" -q -n "$HOST" down "$topo"
+check_eq "$T down takes the XDP program off the uplink" "" "$(up0_xdp)"
+check "$T  and leaves no libxdp pins" sh -c "! ls /sys/fs/bpf/xdp 2>/dev/null | grep -q ."
+stop_servers
+in_ns "$HOST" iptables -t mangle -F
+
+# --- datapath kernel: xdp is accepted and changes nothing -------------------------------------
+T="kernel:"
+topo=${P}k
+conf=$(lab_conf "$topo" kernel)
+sed -i "s/^forward udp 5353 .*/forward udp 5353 $P-green:53 xdp/" "$conf"
+check "$T up with an xdp forward" "$FWDCTL" -q -n "$HOST" up "$conf"
+check_eq "$T no XDP program on the uplink" "" "$(up0_xdp)"
+check_eq "$T GRO left off in the target" off "$(gro "$P-green")"
+peer_server "$P-green" udp 53
+check_eq "$T answered (iptables DNAT)" 10 "$(asks 10 5353)"
+check "$T down" "$FWDCTL" -q -n "$HOST" down "$topo"
