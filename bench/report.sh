@@ -200,13 +200,25 @@ rounds_line() {
 					print "\n### 64-byte frames against two ceilings\n"
 					print "The XDP ceiling: frames one veth sends with XDP_TX, counted by XDP on its peer, with no"
 					print "skb at all. The skb ceiling: the same pair, its receiver taking the frames as skbs (GRO on)"
-					print "and counting them at tc ingress. Last column: the share of the frames that fwd"
-					print "programs sent on from XDP (counter redirect_xdp); the rest went through its tc programs.\n"
+					print "and counting them at tc ingress. Last column: the share of the frames that the fwd"
+					print "programs sent on from XDP (counters redirect_xdp, dnat_xdp); the rest went through its tc"
+					print "programs. The dnat row is measured with the lab forward on the XDP fast path (xdp).\n"
 					print "| path | bpf | ceiling (XDP) | ceiling (skb) | bpf/ceiling | bpf/ceiling-skb | at XDP |"
 					print "| --- | --- | --- | --- | --- | --- | --- |"
 				}
 				printf "| %s | %s | %s | %s | %s | %s | %s |\n", paths[p], cell(b), cell(cx), cell(cs),
 					ratio(b, cx), ratio(b, cs), (xp in med) ? sprintf("%.0f %%", med[xp]) : "–"
+			}
+			# what the XDP fast path on the (veth) uplink costs one TCP stream from the LAN
+			b = "dnat" SUBSEP "bpf" SUBSEP "tcp_gbps"; bx = "dnat" SUBSEP "bpf-xdp" SUBSEP "tcp_gbps"
+			if (bx in med) {
+				print "\n### One TCP stream through the forward while the XDP fast path is on\n"
+				print "bpf as above (no XDP program); bpf-xdp: measured right after the dnat frame row, the"
+				print "UDP forward on the XDP fast path. The uplink is a veth, and an XDP program on it turns"
+				print "off TSO and GSO of its peer, the LAN end: the client sends MTU-sized segments.\n"
+				print "| path | bpf | bpf-xdp | bpf-xdp/bpf |"
+				print "| --- | --- | --- | --- |"
+				printf "| dnat | %s | %s | %s |\n", cell(b), cell(bx), ratio(bx, b)
 			}
 			if (ng) {
 				print "\n### TCP segments per iperf3 run: retransmitted and DSACKed (client), out of order (server)\n"

@@ -531,16 +531,36 @@ m_udp() {
 XC_ARGS=()
 
 # fwd_frames VARIANT: "FRAMES XDP": the frames the programs of a fwd lab have seen (the stats'
-# total) and how many of them went on from XDP (redirect_xdp): which hook carried a frame row.
+# total) and how many of them went on from XDP (redirect_xdp, dnat_xdp): which hook carried a
+# frame row.
 # shellcheck disable=SC2317 # called by m_frame
 fwd_frames() {
 	"$FWDCTL" -j -n "${F[${1:0:1}:host]}" stats "fwdb${1:0:1}" 2>/dev/null |
-		jq -r '"\(.packets) \([.counters[] | select(.name == "redirect_xdp") | .packets] | add // 0)"'
+		jq -r '"\(.packets) \([.counters[] | select(.name == "redirect_xdp" or .name == "dnat_xdp") | .packets] | add // 0)"'
+}
+
+# lab_xdp VARIANT on|off: the fwd lab's UDP forward on the XDP fast path (its line's "xdp") or
+# back off, by a re-up of the lab's file (a copy with "xdp" for on). The lab is built without
+# it: on a veth uplink an XDP program costs the LAN end its TSO/GSO, which every TCP row from
+# the LAN would pay (README, "The XDP fast path on the uplink"). The dnat frame row is measured
+# with it, and one TCP stream beside it records that cost (variant bpf-xdp). 1: this fwdctl has
+# no xdp forwards.
+# shellcheck disable=SC2317 # called by m_frame
+lab_xdp() {
+	local h=${F[${1:0:1}:host]} builder file bin
+	read -r builder file <<<"${LABS[$h]}"
+	bin=$(lab_fwdctl "$builder")
+	fwdctl_knows "$bin" $'uplink u0\nforward udp 9 n xdp' || return 1
+	if [ "$2" = on ]; then
+		sed 's/^\(forward udp .*\)$/\1 xdp/' "$file" >"$file.xdp"
+		file=$file.xdp
+	fi
+	timeout -k 5 "$LAB_TIMEOUT" "$bin" -q -n "$h" up "$file" || { fail "$1: xdp $2: up failed"; return 1; }
 }
 
 # shellcheck disable=SC2317 # called as "m_$m"
 m_frame() {
-	local gro_was='' rc f0='' f1
+	local gro_was='' rc f0='' f1 xdp=''
 	is_path6 "$1" && return 0 # the frame generator builds IPv4
 	XC_ARGS=()
 	# The skb ceiling: the direct pair, its receiver taking the frames as skbs (GRO on, the
@@ -552,6 +572,7 @@ m_frame() {
 			{ fail "$1/$2 frame: cannot enable GRO on $GRO_IF"; return 1; }
 	fi
 	case $2 in bpf | old) f0=$(fwd_frames "$2") ;; esac
+	[ "$1" = dnat ] && [ -n "$f0" ] && lab_xdp "$2" on && xdp=1
 	count_with "$1" "$2" frame_pps "$PORT_UDP" 10 "$GEN_NS" "${SEND_PIN[@]}" "$TOOLS/live_frames" -i "$GEN_IF" \
 		-m "$GEN_SMAC" -M "$GEN_DMAC" -a "$GEN_SRC" -A "$GEN_DST" -P "$PORT_UDP"
 	rc=$?
@@ -559,7 +580,14 @@ m_frame() {
 	if [ "$rc" = 0 ] && [ -n "$f0" ] && f1=$(fwd_frames "$2") && [ "${f1% *}" -gt "${f0% *}" ]; then
 		record "$1" "$2" frame_xdp_pct % "$(((${f1#* } - ${f0#* }) * 100 / (${f1% *} - ${f0% *})))"
 	fi
+	# what the XDP program on the (veth) uplink costs one TCP stream from the LAN
+	if [ -n "$xdp" ] && [[ " $METRICS " == *" tcp "* ]]; then
+		[ -n "$gro_was" ] && ip netns exec "$GRO_NS" ethtool -K "$GRO_IF" gro "$gro_was"
+		gro_was=''
+		m_tcp "$1" "$2-xdp"
+	fi
 	[ -n "$gro_was" ] && ip netns exec "$GRO_NS" ethtool -K "$GRO_IF" gro "$gro_was"
+	[ -n "$xdp" ] && { lab_xdp "$2" off || rc=1; }
 	return "$rc"
 }
 
