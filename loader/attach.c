@@ -284,9 +284,9 @@ static struct xdp_program *attach_xdp_owned(int ifindex, const struct attach_own
 	struct xdp_program *prog = NULL;
 
 	*mp = NULL;
+	/* libxdp's query reads every link of the namespace: only where there is a program */
 	if (xdp_attached(ifindex) <= 0)
-		return NULL; /* libxdp's query reads every link of the namespace: only where needed
-			      */
+		return NULL;
 	*mp = xdp_multiprog__get_from_ifindex(ifindex);
 	if (!*mp || libxdp_get_error(*mp)) {
 		*mp = NULL;

@@ -81,7 +81,11 @@ int xdp_uplink_attach(const char *topology, const struct bpf_object *tc,
 		    !attach_xdp_uplink_remove(ifindex, owner, 0))
 			err = xdp_program__attach(prog, ifindex, XDP_MODE_UNSPEC, 0);
 		loader_log_probe(false);
-		if (err) {
+		if (err == -EEXIST || err == -EBUSY)
+			fwd_err("uplink: cannot attach the XDP fast path: another XDP program is "
+				"there (another topology's xdp forwards?), and libxdp, without its "
+				"dispatcher on this kernel, attaches one program per link\n");
+		else if (err) {
 			libxdp_strerror(err, msg, sizeof(msg));
 			fwd_err("uplink: cannot attach the XDP fast path: %s\n", msg);
 		}
