@@ -262,7 +262,11 @@ static int preflight(struct up *u)
 			u->found[i] = l;
 	}
 	if (t->datapath == FWD_DATAPATH_BPF) {
-		ret = loader_probe_kernel();
+		bool xdp = false;
+
+		for (size_t i = 0; i < t->n_forwards; i++)
+			xdp |= t->forwards[i].xdp;
+		ret = loader_probe_kernel(xdp);
 		if (!ret)
 			ret = loader_ensure_bpffs();
 		/* A table another fwd version made cannot be carried over: refused before

@@ -50,10 +50,11 @@ struct fwd_runtime {
 /* Mount bpffs at FWD_BPFFS when it is not mounted. */
 int loader_ensure_bpffs(void);
 /*
- * Check that the kernel has what datapath bpf needs (program and map types, helpers); -ENOTSUP
- * after an error naming each missing feature. Fallbacks fwd has are not requirements.
+ * Check that the kernel has what datapath bpf needs (program and map types, helpers), and with
+ * @xdp what the XDP fast path of xdp forwards needs too; -ENOTSUP after an error naming each
+ * missing feature. Fallbacks fwd has are not requirements.
  */
-int loader_probe_kernel(void);
+int loader_probe_kernel(bool xdp);
 /*
  * Can `up` keep the pinned connection table of @topology? 0 when there is none, or when its
  * entries have this fwd's layout (another `conntrack max` is migrated); -ESTALE, after an error

@@ -70,6 +70,14 @@ static const struct probe probes[] = {
 	HELPER(CGROUP_SOCK_ADDR, get_netns_cookie, "5.7"),
 };
 
+/* What a forward line's xdp needs besides (fwd_xdp_uplink): asked only when there is one. */
+static const struct probe probes_xdp[] = {
+	PROG(XDP, "4.8"),
+	HELPER(XDP, xdp_load_bytes, "5.18"),
+	HELPER(XDP, xdp_store_bytes, "5.18"),
+	HELPER(XDP, redirect, "4.14"),
+};
+
 /* 1 when the kernel has it, 0 when not, -errno when the kernel could not be asked. */
 static int probe_one(const struct probe *p)
 {
@@ -83,26 +91,44 @@ static int probe_one(const struct probe *p)
 	return -EINVAL;
 }
 
-int loader_probe_kernel(void)
+/* Each of @n probes that the kernel lacks reported, as needed by @who; how many, or -errno. */
+static int probe_list(const struct probe *list, size_t n, const char *who)
 {
 	int missing = 0;
 
-	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
-		const struct probe *p = &probes[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct probe *p = &list[i];
 		int ret = probe_one(p);
 
 		if (ret < 0)
 			return fwd_fail(ret, p->name, "cannot probe the kernel for it");
 		if (!ret) {
-			fwd_err("kernel: %s is missing (Linux %s and later have it); datapath bpf "
-				"needs it",
-				p->name, p->since);
+			fwd_err("kernel: %s is missing (Linux %s and later have it); %s needs it",
+				p->name, p->since, who);
 			missing++;
 		}
 	}
+	return missing;
+}
+
+int loader_probe_kernel(bool xdp)
+{
+	int missing = probe_list(probes, sizeof(probes) / sizeof(probes[0]), "datapath bpf");
+	int missing_xdp = 0;
+
+	if (missing >= 0 && xdp)
+		missing_xdp = probe_list(probes_xdp, sizeof(probes_xdp) / sizeof(probes_xdp[0]),
+					 "a forward line's xdp");
+	if (missing < 0 || missing_xdp < 0)
+		return missing < 0 ? missing : missing_xdp;
 	if (missing) {
 		fwd_err("kernel: %d feature%s missing: use Linux 5.17 or later, or datapath kernel",
 			missing, missing == 1 ? "" : "s");
+		return -ENOTSUP;
+	}
+	if (missing_xdp) {
+		fwd_err("kernel: the XDP fast path needs Linux 5.18 or later: remove xdp from the "
+			"forward lines");
 		return -ENOTSUP;
 	}
 	return 0;

@@ -70,6 +70,10 @@ topo=${P}x
 conf=$(lab_conf "$topo" bpf)
 sed -i "s/^forward udp 5353 .*/forward udp 5353 $P-green:53 xdp/" "$conf"
 echo "forward udp 5354 $P-green:53 from 192.0.2.0/24 xdp" >>"$conf"
+FWD_KERNEL_WITHOUT=bpf_xdp_load_bytes "$FWDCTL" -q -n "$HOST" up "$conf" 2>"$WORK/up.err"
+check_eq "$T a kernel without bpf_xdp_load_bytes: up refuses (exit 1)" 1 "$?"
+check "$T  naming it" grep -q "bpf_xdp_load_bytes is missing (Linux 5.18" "$WORK/up.err"
+check "$T  before changing anything (no namespace)" sh -c "! ip netns list | grep -q '^$P-green'"
 check "$T up with an xdp forward" "$FWDCTL" -q -n "$HOST" up "$conf"
 check_eq "$T fwd_xdp_uplink is on the uplink" fwd_xdp_uplink "$(up0_xdp)"
 check "$T status lists it" sh -c "'$FWDCTL' -n '$HOST' status '$topo' | grep -q 'up0.*xdp'"
