@@ -180,13 +180,13 @@ lan_leaks() {
 	in_ns "$LAN" iptables -t raw -nvxL PREROUTING | awk '/fwdleak/ {n += $1} END {print n + 0}'
 }
 
-# netfilter_watch PORT: count TCP packets from or to PORT at the host namespace's PREROUTING,
-# FORWARD and POSTROUTING (mangle); netfilter_seen prints the count so far.
+# netfilter_watch PORT [PROTO]: count TCP (or PROTO's) packets from or to PORT at the host
+# namespace's PREROUTING, FORWARD and POSTROUTING (mangle); netfilter_seen prints the count so far.
 netfilter_watch() {
 	local hook dir
 	for hook in PREROUTING FORWARD POSTROUTING; do
 		for dir in --sport --dport; do
-			in_ns "$HOST" iptables -t mangle -I $hook -p tcp $dir "$1" -m comment --comment fwdbulk
+			in_ns "$HOST" iptables -t mangle -I $hook -p "${2:-tcp}" $dir "$1" -m comment --comment fwdbulk
 		done
 	done
 }

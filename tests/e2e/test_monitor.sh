@@ -142,6 +142,9 @@ for i in range(3000):
 wait_for 3000 test "$(drops_total)" -ge $((before + 3000))
 dropped=$(($(drops_total) - before))
 monitor_stop
+# A stray frame of the LAN's own (IPv6 neighbour discovery, say) may be dropped while the
+# monitor is still running after the count: its event is the monitor's too.
+dropped_stop=$(($(drops_total) - before))
 secs=$(( ($(date +%s%N) - start + 999999999) / 1000000000 ))
 summary=$(tail -n 1 "$out")
 field() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$summary" "$1"; }
@@ -150,8 +153,9 @@ check_eq "flood: the summary counts what it showed" "$shown" "$(field shown)"
 check_eq "flood: the cap in force is the one asked for" 50 "$(field rate_cap)"
 check "flood: at most 50 a second shown ($shown in ${secs}s)" test "$shown" -le $((50 * (secs + 1)))
 check "flood: events were skipped ($(field skipped))" test "$(field skipped)" -gt 0
-check_eq "flood: shown + skipped + lost = frames dropped ($dropped)" "$dropped" \
-	$((shown + $(field skipped) + $(field lost)))
+seen=$((shown + $(field skipped) + $(field lost)))
+check "flood: shown + skipped + lost ($seen) = frames dropped while it ran ($dropped-$dropped_stop)" \
+	test "$seen" -ge "$dropped" -a "$seen" -le "$dropped_stop" -a "$dropped" -ge 3000
 check_eq "flood: stats' monitor_skipped moved by the summary's skipped" "$(field skipped)" \
 	$(($(fwd_counter "$T" monitor_skipped) - skipped0))
 

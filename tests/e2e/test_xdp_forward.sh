@@ -36,17 +36,6 @@ for i in range(n):
     s.close()
 print(ok)' "$1" "$UPLINK_ADDR" "$2" "$LAN_ADDR"
 }
-# nf_udp_watch PORT / nf_udp_seen: netfilter's count of UDP frames to or from PORT in the host.
-nf_udp_watch() {
-	local hook dir
-	for hook in PREROUTING FORWARD POSTROUTING; do
-		for dir in --sport --dport; do
-			in_ns "$HOST" iptables -t mangle -I $hook -p udp $dir "$1" -m comment --comment fwdxdp
-		done
-	done
-}
-nf_udp_seen() { in_ns "$HOST" iptables -t mangle -nvxL | awk '/fwdxdp/ {n += $1} END {print n + 0}'; }
-
 # --- the grammar ----------------------------------------------------------------------------
 bad=$WORK/bad.conf
 for line in "forward tcp 80 $P-blue xdp" "forward udp [2001:db8::9]:53 $P-green xdp" \
@@ -82,8 +71,8 @@ check_eq "$T and only there" "off off off" "$(gro "$P-red") $(gro "$P-blue") $(g
 
 peer_server "$P-green" udp 53
 peer_server "$P-blue" tcp 80
-nf_udp_watch 5353
-nf_udp_watch 53
+netfilter_watch 5353 udp
+netfilter_watch 53 udp
 x0=$(fwd_counter "$topo" dnat_xdp)
 d0=$(fwd_counter "$topo" dnat)
 r0=$(fwd_counter "$topo" dnat_reply)
@@ -91,7 +80,7 @@ check_eq "$T 200 new connections from the LAN answered, the LAN's address seen" 
 check_eq "$T all 200 went in by XDP (dnat_xdp)" 200 "$(($(fwd_counter "$topo" dnat_xdp) - x0))"
 check_eq "$T none by tc's DNAT" 0 "$(($(fwd_counter "$topo" dnat) - d0))"
 check_eq "$T the replies went back by tc (dnat_reply)" 200 "$(($(fwd_counter "$topo" dnat_reply) - r0))"
-check_eq "$T netfilter saw none of them" 0 "$(nf_udp_seen)"
+check_eq "$T netfilter saw none of them" 0 "$(netfilter_seen)"
 check "$T fwdctl ct shows XDP's connections, translated" sh -c \
 	"'$FWDCTL' -n '$HOST' ct '$topo' | grep udp | grep -q '$LAN_ADDR.*$UPLINK_ADDR:5353.*192.168.15.3:53'"
 check_eq "$T a tcp forward beside it still goes by tc" "$LAN_ADDR" "$(ask "$LAN" tcp $UPLINK_ADDR 80)"
