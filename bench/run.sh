@@ -93,6 +93,9 @@ bg_run() {
 STATS_WAS=''
 # net.core.rps_sock_flow_entries as it was before the run ('' when untouched).
 RFS_WAS=''
+# libxdp's bpffs directory, which the dnat frame row's XDP fast path makes when it is not there
+# (and leaves, empty): one this run made goes in cleanup.
+[ -d /sys/fs/bpf/xdp ] && XDP_DIR_WAS=1 || XDP_DIR_WAS=''
 
 # prog_stats DATAPATH: "RUN_TIME_NS RUN_CNT" summed over the programs a fwd lab pinned.
 prog_stats() {
@@ -120,6 +123,7 @@ cleanup() {
 	sandbox_cleanup "$OUR_NS_RE"
 	# shellcheck disable=SC2086 # a list of names
 	sandbox_fwd_forget $OUR_TOPOLOGIES
+	[ -n "$XDP_DIR_WAS" ] || rmdir /sys/fs/bpf/xdp 2>/dev/null
 	[ -z "$WORK" ] || rm -rf "$WORK"
 }
 

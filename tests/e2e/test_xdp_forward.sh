@@ -9,6 +9,10 @@
 . "$(dirname "$0")/lib.sh"
 
 sandbox_up || { fail "sandbox"; exit 1; }
+# libxdp makes its bpffs directory (/sys/fs/bpf/xdp) on a first attach and leaves it, empty;
+# one this test made goes at its end.
+[ -d /sys/fs/bpf/xdp ] && XDP_DIR_WAS=1 || XDP_DIR_WAS=''
+trap '[ -n "$XDP_DIR_WAS" ] || rmdir /sys/fs/bpf/xdp 2>/dev/null; finish' EXIT
 
 # The LAN end sends full checksums, as a NIC's wire does (see partial checksums below).
 in_ns "$LAN" ethtool -K lan0 tx off >/dev/null || fail "ethtool -K lan0 tx off"
