@@ -16,8 +16,7 @@
  * GRO on in the target namespaces (ctl/xdp_gro.c).
  */
 #define FWD_CTX_XDP
-/* conntrack.h's callbacks of the table's sweep and of `up` are fwd_tc's programs', not this one's.
- */
+/* conntrack.h's callbacks (the sweep, `up`'s copies) belong to fwd_tc's programs. */
 #pragma clang diagnostic ignored "-Wunused-function"
 #include "ctx.h"
 #include "parse.h"
