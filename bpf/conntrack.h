@@ -151,6 +151,38 @@ struct {
 	__type(value, struct fwd_ct_gc);
 } fwd_ct_gc SEC(".maps");
 
+/*
+ * fwd_ct_gen: how many connections this table lost (fwd_ct_forget: expired, evicted, flushed,
+ * pruned by `up`). What keeps a copy of a connection outside the table, the XDP fast path's
+ * flow cache (bpf/xdp_flows.h), compares it with the count it copied at: any delete since, and
+ * every copy is void. Not pinned: each load of the programs counts anew, and the fast path loaded
+ * with them shares theirs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} fwd_ct_gen SEC(".maps");
+
+/* The table's count of deletes, which copies of its connections are checked against. */
+static __always_inline __u64 ct_gen(void)
+{
+	__u32 zero = 0;
+	__u64 *g = bpf_map_lookup_elem(&fwd_ct_gen, &zero);
+
+	return g ? *g : 0;
+}
+
+static __always_inline void ct_gen_bump(void)
+{
+	__u32 zero = 0;
+	__u64 *g = bpf_map_lookup_elem(&fwd_ct_gen, &zero);
+
+	if (g)
+		__sync_fetch_and_add(g, 1);
+}
+
 /* A new connection (its ORIG key) becomes a candidate for early drop; a full queue forgets its
  * oldest. */
 static __always_inline void ct_recent_push(const struct fwd_ct_key *okey)
@@ -238,6 +270,7 @@ __attribute__((noinline)) int fwd_ct_forget(const struct fwd_ct_key *okey,
 	bpf_map_delete_elem(&fwd_ct, &peer);
 	if (bpf_map_delete_elem(&fwd_ct, &key))
 		return 0;
+	ct_gen_bump();
 	if (slot != FWD_CT_NO_SLOT)
 		ct_slot_release(slot);
 	if (counted) {

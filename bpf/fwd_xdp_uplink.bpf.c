@@ -5,7 +5,8 @@
  * host-side veth into its namespace, before the kernel builds an skb for it. The connection is
  * the one fwd_tc_uplink would track: this object uses the topology's pinned maps (the loader
  * hands it fwd_tc's), so replies, `fwdctl ct`, the sweep and a forward handled by tc next all
- * see one table.
+ * see one table. A flow's datagrams after its first take the connection from a per-CPU flow
+ * cache (bpf/xdp_flows.h says when a copy may stand in for the table's entry).
  *
  * Everything else (other protocols and forwards, fragments, frames too long for the namespace's
  * veth, a TTL running out, a source from the bridge's subnet, a partial checksum) goes on with
@@ -26,6 +27,7 @@
 #include "nat.h"
 #include "policy_from.h"
 #include "traffic.h"
+#include "xdp_flows.h"
 
 #include <linux/udp.h>
 
@@ -160,31 +162,16 @@ static __always_inline void xdp_udp4_dnat(struct xdp_udp4 *h, __be32 addr, __be1
 	h->udp.dest = port;
 }
 
-SEC("xdp")
-int fwd_xdp_uplink(struct xdp_md *xdp)
+/* Out to target @tg, translated to @addr:@port, counted for forward @rule: the datagram's way
+ * out, whether its connection came from the flow cache or the table. */
+static __always_inline int xdp_forward_out(struct xdp_md *xdp, struct xdp_udp4 *h,
+					   const struct fwd_xdp_target *tg, __be32 addr,
+					   __be16 port, __u16 rule, __u32 len)
 {
-	void *data = ctx_data(xdp), *end = ctx_data_end(xdp);
-	const struct fwd_xdp_target *tg = NULL;
-	struct xdp_udp4 *h = data;
-	struct fwd_pkt pkt = {};
-	struct fwd_ct_entry *e;
-	struct fwd_ct_key key;
-	__u32 why, len = end - data;
 	long ret;
-	__u64 now;
 
-	if ((void *)(h + 1) > end || len > XDP_UPLINK_MAX_FRAME || !xdp_udp4_parse(h, len, &pkt))
-		return XDP_PASS;
-	ct_key_of(&key, &pkt);
-	now = ct_now();
-	e = xdp_dnat_conn(h, &pkt, &key, now, &tg, &why);
-	if (!e)
-		return why == FWD_OK ? XDP_PASS : fwd_verdict(xdp, why);
-	if (!tg)
-		return XDP_PASS; /* the verifier's due: xdp_dnat_conn() set it with an entry */
-	ct_update(e, &pkt, false, now); /* UDP: refreshes, never refuses */
-	traffic_count(&fwd_forward_stats, e->track.forward, true, len);
-	xdp_udp4_dnat(h, e->peer.saddr, e->peer.sport);
+	traffic_count(&fwd_forward_stats, rule, true, len);
+	xdp_udp4_dnat(h, addr, port);
 	__builtin_memcpy(h->eth.h_dest, tg->ep.mac, ETH_ALEN);
 	__builtin_memcpy(h->eth.h_source, tg->ep.host_mac, ETH_ALEN);
 	ret = bpf_redirect(tg->ep.ifindex, 0);
@@ -194,6 +181,41 @@ int fwd_xdp_uplink(struct xdp_md *xdp)
 	fwd_trace_record(FWD_CNT_DNAT_XDP, ret, tg->ep.ifindex, 0);
 	traffic_count(&fwd_ns_stats, tg->ep.slot, true, len);
 	return ret;
+}
+
+SEC("xdp")
+int fwd_xdp_uplink(struct xdp_md *xdp)
+{
+	void *data = ctx_data(xdp), *end = ctx_data_end(xdp);
+	const struct fwd_xdp_target *tg = NULL;
+	const struct fwd_xdp_flow *f;
+	struct xdp_udp4 *h = data;
+	struct fwd_pkt pkt = {};
+	struct fwd_ct_entry *e;
+	struct fwd_ct_key key;
+	__u32 why, len = end - data;
+	__u64 now, gen;
+
+	if ((void *)(h + 1) > end || len > XDP_UPLINK_MAX_FRAME || !xdp_udp4_parse(h, len, &pkt))
+		return XDP_PASS;
+	ct_key_of(&key, &pkt);
+	now = ct_now();
+	gen = ct_gen(); /* before the table's lookup: a delete after it voids the copy made */
+	f = xdp_flow_find(&key, now, gen);
+	if (f) {
+		tg = xdp_target_of(f->rule);
+		if (tg && tg->addr == f->addr && !xdp_udp_csum_partial(h))
+			return xdp_forward_out(xdp, h, tg, f->addr, f->port, f->rule, len);
+		/* else the table's entry decides, as for a datagram the cache does not know */
+	}
+	e = xdp_dnat_conn(h, &pkt, &key, now, &tg, &why);
+	if (!e)
+		return why == FWD_OK ? XDP_PASS : fwd_verdict(xdp, why);
+	if (!tg)
+		return XDP_PASS; /* the verifier's due: xdp_dnat_conn() set it with an entry */
+	ct_update(e, &pkt, false, now); /* UDP: refreshes, never refuses */
+	xdp_flow_keep(&key, e, now, gen);
+	return xdp_forward_out(xdp, h, tg, e->peer.saddr, e->peer.sport, e->track.forward, len);
 }
 
 char LICENSE[] SEC("license") = "GPL";

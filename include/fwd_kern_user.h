@@ -50,6 +50,9 @@
 #define FWD_MAP_UPLINK6	    "fwd_uplink6"
 #define FWD_MAP_TAILS	    "fwd_tails"
 #define FWD_MAP_FORWARDS6   "fwd_forwards6"
+/* The one map of fwd_xdp_uplink that is its own (its flow cache, bpf/xdp_flows.h); every other
+ * map of it is fwd_tc's, shared by name. */
+#define FWD_MAP_XDP_FLOWS "fwd_xdp_flows"
 
 /*
  * fwd_endpoints: one entry per namespace of the topology, the loader's replacement for the

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The XDP fast path on the uplink (bpf/fwd_xdp_uplink.bpf.c): opened over the maps of the
- * topology's fwd_tc object, which `up` has just loaded (every map of the XDP object is one of
- * fwd_tc's, taken by name: one connection table, one set of counters), then attached through
+ * topology's fwd_tc object, which `up` has just loaded (every map of the XDP object but its flow
+ * cache is one of fwd_tc's, taken by name: one connection table, one set of counters), then
+ * attached through
  * libxdp's dispatcher, so that it shares the uplink with other topologies' and other tools' XDP
  * programs. The new program is attached before the old one goes: a frame meets one of them or,
  * for the instant of the swap, none, and then tc, which translates it just the same. Where
@@ -19,7 +20,7 @@
 #include "internal.h"
 #include "fwd_xdp_uplink.skel.h"
 
-/* Every map of @skel made one of @tc's, by name. */
+/* Every map of @skel made one of @tc's, by name, but its own flow cache. */
 static int xdp_uplink_share_maps(struct fwd_xdp_uplink *skel, const struct bpf_object *tc)
 {
 	struct bpf_map *map, *theirs;
@@ -29,6 +30,8 @@ static int xdp_uplink_share_maps(struct fwd_xdp_uplink *skel, const struct bpf_o
 	{
 		if (bpf_map__is_internal(map))
 			continue; /* .rodata: the settings, written below */
+		if (!strcmp(bpf_map__name(map), FWD_MAP_XDP_FLOWS))
+			continue; /* made with the program, empty */
 		theirs = bpf_object__find_map_by_name(tc, bpf_map__name(map));
 		if (!theirs || bpf_map__fd(theirs) < 0) {
 			fwd_err("fwd_xdp_uplink: map %s is not one of fwd_tc's\n",

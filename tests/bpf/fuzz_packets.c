@@ -523,7 +523,7 @@ static int load_xdp_uplink(struct obj *o)
 	{
 		struct bpf_map *theirs;
 
-		if (bpf_map__is_internal(map))
+		if (bpf_map__is_internal(map) || !strcmp(bpf_map__name(map), FWD_MAP_XDP_FLOWS))
 			continue;
 		theirs = bpf_object__find_map_by_name(lab.tc->obj, bpf_map__name(map));
 		if (!theirs)
