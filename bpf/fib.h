@@ -193,7 +193,9 @@ static __always_inline __u32 fwd_fib6_uplink(struct __sk_buff *ctx, const struct
 		return FWD_CNT_PASS_NAT6;
 	if (fib->ifindex != fwd_cfg.uplink_ifindex)
 		return FWD_CNT_PASS_NAT6;
-	if (rc == BPF_FIB_LKUP_RET_SUCCESS && !fwd_fib_fits(ctx, l4, fib->mtu_result))
+	/* A BIG TCP packet's segments leave without its hop-by-hop header (GSO strips it). */
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS &&
+	    !fwd_fib_fits(ctx, l4, fib->mtu_result ? fib->mtu_result + pkt->jumbo_hbh : 0))
 		return FWD_CNT_PASS_NAT6;
 	return FWD_OK;
 }

@@ -39,6 +39,9 @@
  */
 #define FWD_IPV6_EXT_MAX 6
 
+/* The jumbo payload option's type (RFC 2675), which BIG TCP's hop-by-hop header carries. */
+#define FWD_IPV6_TLV_JUMBO 0xc2
+
 /* fwd_pkt6.frag */
 #define FWD_FRAG6_NONE	0
 #define FWD_FRAG6_FIRST 1 /* offset 0: the upper-layer header follows */
@@ -56,6 +59,10 @@ struct fwd_pkt6 {
 	__u8 icmp_type;	 /* ICMPv6 (not a later fragment) only */
 	__be16 sport;	 /* TCP and UDP (not a later fragment) only, network order */
 	__be16 dport;
+	/* BIG TCP: the bytes of the hop-by-hop header the kernel put in front of a GSO packet
+	 * over 64 KiB to carry its length (a jumbo payload option alone, 8 bytes), which the
+	 * packet's segments will not carry; 0 for any other packet */
+	__u8 jumbo_hbh;
 };
 
 static __always_inline bool fwd_ipv6_equal(const __be32 *a, const __be32 *b)
@@ -171,6 +178,7 @@ static __always_inline int fwd_parse_ipv6(struct __ctx_buff *ctx, struct fwd_pkt
 	struct ipv6hdr *ip6;
 	__u32 avail;
 	__u8 nexthdr;
+	bool big;
 	int why;
 
 	if (ctx_pull(ctx, pkt->l3_off + sizeof(*ip6)))
@@ -182,7 +190,8 @@ static __always_inline int fwd_parse_ipv6(struct __ctx_buff *ctx, struct fwd_pkt
 		return FWD_CNT_DROP_BAD_VERSION;
 	avail = ctx_full_len(ctx) - pkt->l3_off;
 	pkt->l3_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-	if (pkt->l3_len == sizeof(*ip6) && ctx_is_gso(ctx))
+	big = pkt->l3_len == sizeof(*ip6) && ctx_is_gso(ctx);
+	if (big)
 		pkt->l3_len = avail; /* BIG TCP: the length is the skb's */
 	if (pkt->l3_len > avail)
 		return FWD_CNT_DROP_TRUNC_IPV6;
@@ -190,6 +199,14 @@ static __always_inline int fwd_parse_ipv6(struct __ctx_buff *ctx, struct fwd_pkt
 	__builtin_memcpy(pkt->daddr, &ip6->daddr, sizeof(pkt->daddr));
 	pkt->hop_limit = ip6->hop_limit;
 	nexthdr = ip6->nexthdr;
+	if (big && nexthdr == FWD_IPPROTO_HOPOPTS) {
+		/* next header, length 0 (8 bytes), the jumbo option (RFC 2675): type, length 4 */
+		__u8 h[4];
+
+		if (!ctx_load_bytes(ctx, pkt->l3_off + sizeof(*ip6), h, sizeof(h)) && h[1] == 0 &&
+		    h[2] == FWD_IPV6_TLV_JUMBO && h[3] == 4)
+			pkt->jumbo_hbh = 8;
+	}
 	why = fwd_ipv6_skip_ext(ctx, pkt, nexthdr);
 	if (why != FWD_OK)
 		return why;

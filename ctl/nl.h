@@ -61,7 +61,9 @@ struct nl_link {
 	uint32_t
 	    gso_ipv4_max_size;	/* largest IPv4 GSO packet the stack builds for it (BIG
 				 * TCP above 65536); 0: the kernel has no such setting (< 6.3) */
-	uint32_t tso_max_size;	/* the most gso_ipv4_max_size may be (a bridge: its ports'
+	uint32_t gso_max_size;	/* the same for every other protocol, IPv6 among them (BIG
+				 * TCP above 65536, Linux 5.19) */
+	uint32_t tso_max_size;	/* the most either GSO size may be (a bridge: its ports'
 				 * least, 65536 without ports); 0 when not reported */
 	bool brport_isolated;	/* a bridge port that forwards to no other isolated port */
 	int ipv6_addr_gen_mode; /* IN6_ADDR_GEN_MODE_*, -1: no IPv6 on the link (or not said) */
@@ -85,16 +87,22 @@ int nl_bridge_ports_dump(struct nl_sock *nl, int master,
 /* Create a bridge (down) with MAC @mac and no multicast snooping. -EEXIST when a link with
  * that name exists. */
 int nl_bridge_add(struct nl_sock *nl, const char *name, const uint8_t mac[6]);
+/* A link's GSO sizes (BIG TCP): gso_ipv4_max_size and gso_max_size (IPv6's); 0: not given. */
+struct nl_gso {
+	uint32_t ipv4;
+	uint32_t ipv6;
+};
+
 /*
  * Create a veth pair: @host_name in this socket's namespace, with IFLA_IFALIAS @alias (may be
  * NULL), and its peer @peer_name created directly inside the namespace @peer_netns_fd (so the
- * peer's name never clashes with host interfaces). Both ends are left down, with
- * gso_ipv4_max_size @gso_ipv4_max_size (0: the kernel's default). With @out, the host end as
- * the kernel echoes its creation; out->ifindex stays 0 where the kernel echoes nothing (before
- * Linux 6.1): read it then.
+ * peer's name never clashes with host interfaces). Both ends are left down, with the GSO sizes
+ * @gso (NULL, or a size 0: the kernel's default). With @out, the host end as the kernel echoes
+ * its creation; out->ifindex stays 0 where the kernel echoes nothing (before Linux 6.1): read
+ * it then.
  */
 int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias, const char *peer_name,
-		int peer_netns_fd, uint32_t gso_ipv4_max_size, struct nl_link *out);
+		int peer_netns_fd, const struct nl_gso *gso, struct nl_link *out);
 int nl_link_del(struct nl_sock *nl, int ifindex);
 int nl_link_set_up(struct nl_sock *nl, int ifindex);
 int nl_link_set_alias(struct nl_sock *nl, int ifindex, const char *alias);
@@ -109,6 +117,8 @@ int nl_link_set_master(struct nl_sock *nl, int ifindex, int master_ifindex);
 int nl_bridge_port_set_isolated(struct nl_sock *nl, int ifindex, bool isolated);
 /* Set gso_ipv4_max_size (`ip link set DEV gso_ipv4_max_size N` of iproute2 6.3 and later). */
 int nl_link_set_gso_ipv4_max_size(struct nl_sock *nl, int ifindex, uint32_t size);
+/* Set gso_max_size (`ip link set DEV gso_max_size N`; above 65536 from Linux 5.19). */
+int nl_link_set_gso_max_size(struct nl_sock *nl, int ifindex, uint32_t size);
 
 /* Add an IPv4 address; 0 also when exactly this address/prefix is already there. */
 int nl_addr_add(struct nl_sock *nl, int ifindex, in_addr_t addr, uint8_t prefix);

@@ -69,6 +69,8 @@ static int parse_link(const struct nlmsghdr *nlh, struct nl_link *l)
 		copy_str(l->alias, sizeof(l->alias), tb[IFLA_IFALIAS]);
 	if (tb[IFLA_TSO_MAX_SIZE] && !mnl_attr_validate(tb[IFLA_TSO_MAX_SIZE], MNL_TYPE_U32))
 		l->tso_max_size = mnl_attr_get_u32(tb[IFLA_TSO_MAX_SIZE]);
+	if (tb[IFLA_GSO_MAX_SIZE] && !mnl_attr_validate(tb[IFLA_GSO_MAX_SIZE], MNL_TYPE_U32))
+		l->gso_max_size = mnl_attr_get_u32(tb[IFLA_GSO_MAX_SIZE]);
 	if (tb[FWD_IFLA_GSO_IPV4_MAX_SIZE] &&
 	    !mnl_attr_validate(tb[FWD_IFLA_GSO_IPV4_MAX_SIZE], MNL_TYPE_U32))
 		l->gso_ipv4_max_size = mnl_attr_get_u32(tb[FWD_IFLA_GSO_IPV4_MAX_SIZE]);
@@ -189,8 +191,17 @@ static int echoed_link(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
+/* The GSO sizes of a link being created, those given. */
+static void put_gso(struct nlmsghdr *nlh, const struct nl_gso *gso)
+{
+	if (gso && gso->ipv4)
+		mnl_attr_put_u32(nlh, FWD_IFLA_GSO_IPV4_MAX_SIZE, gso->ipv4);
+	if (gso && gso->ipv6)
+		mnl_attr_put_u32(nlh, IFLA_GSO_MAX_SIZE, gso->ipv6);
+}
+
 int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias, const char *peer_name,
-		int peer_netns_fd, uint32_t gso_ipv4_max_size, struct nl_link *out)
+		int peer_netns_fd, const struct nl_gso *gso, struct nl_link *out)
 {
 	char buf[NL_REQ_SIZE];
 	/* Echoed: a get afterwards would cost the kernel a walk over all the namespaces this one
@@ -208,8 +219,7 @@ int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias, co
 	put_ifinfomsg(nlh, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, host_name);
 	/* Sizes given at creation: no request per end afterwards (`up` of many namespaces). */
-	if (gso_ipv4_max_size)
-		mnl_attr_put_u32(nlh, FWD_IFLA_GSO_IPV4_MAX_SIZE, gso_ipv4_max_size);
+	put_gso(nlh, gso);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -217,8 +227,7 @@ int nl_veth_add(struct nl_sock *nl, const char *host_name, const char *alias, co
 	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
 	put_ifinfomsg(nlh, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer_name);
-	if (gso_ipv4_max_size)
-		mnl_attr_put_u32(nlh, FWD_IFLA_GSO_IPV4_MAX_SIZE, gso_ipv4_max_size);
+	put_gso(nlh, gso);
 	/* Born inside the namespace, so its name is checked there, never against ours. */
 	if (peer_netns_fd >= 0)
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
@@ -351,6 +360,11 @@ int nl_bridge_port_set_isolated(struct nl_sock *nl, int ifindex, bool isolated)
 int nl_link_set_gso_ipv4_max_size(struct nl_sock *nl, int ifindex, uint32_t size)
 {
 	return link_set_u32(nl, ifindex, FWD_IFLA_GSO_IPV4_MAX_SIZE, size);
+}
+
+int nl_link_set_gso_max_size(struct nl_sock *nl, int ifindex, uint32_t size)
+{
+	return link_set_u32(nl, ifindex, IFLA_GSO_MAX_SIZE, size);
 }
 
 /* ---- addresses ---- */

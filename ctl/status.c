@@ -28,6 +28,8 @@ static json_t *link_json(const char *name, const struct nl_link *l, const char *
 	/* Every fwd link follows the uplink's BIG TCP setting (see up.c). */
 	if (o && l->gso_ipv4_max_size)
 		json_object_set_new(o, "gso_ipv4_max_size", json_integer(l->gso_ipv4_max_size));
+	if (o && l->gso_max_size)
+		json_object_set_new(o, "gso_max_size", json_integer(l->gso_max_size));
 	return o;
 }
 
@@ -68,6 +70,10 @@ static json_t *namespace_json(const struct fwd_topology *t, const struct fwd_nam
 	if (o && in.gso_ipv4_max_size)
 		json_object_set_new(o, "inside_gso_ipv4_max_size",
 				    json_integer(in.gso_ipv4_max_size));
+	if (o && l.gso_max_size)
+		json_object_set_new(o, "gso_max_size", json_integer(l.gso_max_size));
+	if (o && in.gso_max_size)
+		json_object_set_new(o, "inside_gso_max_size", json_integer(in.gso_max_size));
 	return o;
 }
 

@@ -331,40 +331,60 @@ static int save_topology(const struct fwd_topology *t)
 /*
  * BIG TCP. TCP sizes its GSO packets after the device its route leaves by, for a namespace its
  * veth, and what a namespace sends may leave by the uplink. So both ends of every veth pair,
- * and the bridge (where the host routes packets into the namespaces), take the uplink's
- * gso_ipv4_max_size when it is above the kernel's 64 KiB default (BIG TCP on the uplink), and
- * the default otherwise: a packet larger than the uplink takes whole would be cut into
- * MSS-sized segments in software there. Without an uplink the default too, since the host may
- * route the namespaces' traffic out of any of its links.
+ * and the bridge (where the host routes packets into the namespaces), take the uplink's GSO
+ * sizes when they are above the kernel's 64 KiB default (BIG TCP on the uplink), and the
+ * default otherwise: a packet larger than the uplink takes whole would be cut into MSS-sized
+ * segments in software there. Two sizes: gso_ipv4_max_size for IPv4 (Linux 6.3) and
+ * gso_max_size for IPv6 (5.19). Without an uplink the default too, since the host may route
+ * the namespaces' traffic out of any of its links.
+ *
+ * IPv6's only with datapath bpf, whose paths carry such packets whole (switching, NAT66,
+ * DNAT66). The kernel's IPv6 forwarding does not: an IPv6 packet over 64 KiB carries a
+ * hop-by-hop header with its length, which ip6_forward() counts against the next link's MTU,
+ * and it answers Packet Too Big for every one (Linux 6.18: one TCP stream through datapath
+ * kernel's masquerade fell from 8 Gbit/s to 0.02). So datapath kernel keeps IPv6 at 64 KiB.
  */
 #define GSO_LEGACY_MAX_SIZE 65536u
 
-static uint32_t wanted_gso_ipv4_max_size(const struct up *u)
+static uint32_t gso_at_least_legacy(uint32_t uplink)
 {
-	uint32_t uplink = u->uplink.gso_ipv4_max_size;
-
 	return uplink > GSO_LEGACY_MAX_SIZE ? uplink : GSO_LEGACY_MAX_SIZE;
 }
 
-/*
- * A link to @size, or to the most it takes when that is less (the kernel refuses more than
- * tso_max_size); left alone where the kernel lacks the setting (< 6.3).
- */
-static int ensure_gso(struct nl_sock *nl, const struct nl_link *l, uint32_t size)
+static struct nl_gso wanted_gso(const struct up *u)
 {
-	if (l->tso_max_size && size > l->tso_max_size)
-		size = l->tso_max_size;
-	if (!l->gso_ipv4_max_size || l->gso_ipv4_max_size == size)
-		return 0;
-	return nl_link_set_gso_ipv4_max_size(nl, l->ifindex, size);
+	bool bpf = u->t->datapath == FWD_DATAPATH_BPF;
+
+	return (struct nl_gso){ .ipv4 = gso_at_least_legacy(u->uplink.gso_ipv4_max_size),
+				.ipv6 = gso_at_least_legacy(bpf ? u->uplink.gso_max_size : 0) };
 }
 
-/* Has @l the GSO size ensure_gso() would give it? */
-static bool gso_as_wanted(const struct nl_link *l, uint32_t size)
+/* @size, or the most link @l takes when that is less (the kernel refuses more than
+ * tso_max_size). */
+static uint32_t gso_capped(const struct nl_link *l, uint32_t size)
 {
-	if (l->tso_max_size && size > l->tso_max_size)
-		size = l->tso_max_size;
-	return !l->gso_ipv4_max_size || l->gso_ipv4_max_size == size;
+	return l->tso_max_size && size > l->tso_max_size ? l->tso_max_size : size;
+}
+
+/* A link to the sizes @want; a size the kernel does not report (IPv4's before 6.3) is left
+ * alone. */
+static int ensure_gso(struct nl_sock *nl, const struct nl_link *l, const struct nl_gso *want)
+{
+	uint32_t v4 = gso_capped(l, want->ipv4), v6 = gso_capped(l, want->ipv6);
+	int ret = 0;
+
+	if (l->gso_ipv4_max_size && l->gso_ipv4_max_size != v4)
+		ret = nl_link_set_gso_ipv4_max_size(nl, l->ifindex, v4);
+	if (!ret && l->gso_max_size && l->gso_max_size != v6)
+		ret = nl_link_set_gso_max_size(nl, l->ifindex, v6);
+	return ret;
+}
+
+/* Has @l the GSO sizes ensure_gso() would give it? */
+static bool gso_as_wanted(const struct nl_link *l, const struct nl_gso *want)
+{
+	return (!l->gso_ipv4_max_size || l->gso_ipv4_max_size == gso_capped(l, want->ipv4)) &&
+	       (!l->gso_max_size || l->gso_max_size == gso_capped(l, want->ipv6));
 }
 
 static int adopt_port(const struct nl_link *port, void *ctx)
@@ -394,10 +414,11 @@ static int adopt_port(const struct nl_link *port, void *ctx)
  */
 static int adopt_bridge_ports(struct up *u)
 {
+	struct nl_gso want = wanted_gso(u);
 	int ret;
 
 	if (!u->bridge.ifindex || !journal_find(&u->j, J_BRIDGE, u->t->bridge) ||
-	    !gso_as_wanted(&u->bridge, wanted_gso_ipv4_max_size(u)))
+	    !gso_as_wanted(&u->bridge, &want))
 		return 0;
 	ret = nl_bridge_ports_dump(u->nl, u->bridge.ifindex, adopt_port, u);
 	if (ret) {
@@ -828,6 +849,7 @@ static int configure_inside6(struct up *u, struct nl_sock *in, size_t i, int ifi
 static int configure_inside(struct up *u, size_t i, int nsfd, bool fresh)
 {
 	const struct fwd_namespace *ns = &u->t->namespaces[i];
+	struct nl_gso want = wanted_gso(u);
 	struct nl_sock *in = NULL;
 	struct nl_link lo, eth;
 	bool has_addr;
@@ -848,8 +870,8 @@ static int configure_inside(struct up *u, size_t i, int nsfd, bool fresh)
 		goto out;
 	}
 	memcpy(u->eps[i].ns_mac, eth.mac, 6);
-	if ((ret = ensure_gso(in, &eth, wanted_gso_ipv4_max_size(u)))) {
-		nl_fail(in, ret, ns->name, "cannot set " FWD_NS_IFNAME "'s gso_ipv4_max_size");
+	if ((ret = ensure_gso(in, &eth, &want))) {
+		nl_fail(in, ret, ns->name, "cannot set " FWD_NS_IFNAME "'s GSO sizes");
 		goto out;
 	}
 	if ((ret = remove_stale_addrs(in, ns, eth.ifindex, u->t->gateway.prefix, &has_addr)))
@@ -925,11 +947,12 @@ static int add_addrs6(struct up *u)
  */
 static int ensure_bridge_gso(struct up *u)
 {
+	struct nl_gso want = wanted_gso(u);
 	int ret = nl_link_get_by_index(u->nl, u->bridge.ifindex, &u->bridge);
 
 	if (!ret)
-		ret = ensure_gso(u->nl, &u->bridge, wanted_gso_ipv4_max_size(u));
-	return ret ? fail(u, ret, u->t->bridge, "cannot set gso_ipv4_max_size") : 0;
+		ret = ensure_gso(u->nl, &u->bridge, &want);
+	return ret ? fail(u, ret, u->t->bridge, "cannot set its GSO sizes") : 0;
 }
 
 /*
@@ -1046,6 +1069,7 @@ static int ensure_namespace(struct up *u, size_t i)
 {
 	const struct fwd_namespace *ns = &u->t->namespaces[i];
 	const char *veth = u->veth[i];
+	struct nl_gso gso;
 	struct nl_link l;
 	bool fresh = false; /* its veth made by this up: nothing inside from before */
 	int nsfd, ret;
@@ -1073,10 +1097,14 @@ static int ensure_namespace(struct up *u, size_t i)
 			goto out;
 		}
 		fwd_host_veth_alias(u->t->name, ns->name, alias, sizeof(alias));
-		/* The size only where the kernel has the setting: the uplink reports it. */
-		ret =
-		    nl_veth_add(u->nl, veth, alias, FWD_NS_IFNAME, nsfd,
-				u->uplink.gso_ipv4_max_size ? wanted_gso_ipv4_max_size(u) : 0, &l);
+		/* IPv4's size only where the kernel has the setting (the uplink reports it),
+		 * IPv6's only when it is not the default. */
+		gso = wanted_gso(u);
+		if (!u->uplink.gso_ipv4_max_size)
+			gso.ipv4 = 0;
+		if (gso.ipv6 == GSO_LEGACY_MAX_SIZE)
+			gso.ipv6 = 0;
+		ret = nl_veth_add(u->nl, veth, alias, FWD_NS_IFNAME, nsfd, &gso, &l);
 		if (ret) {
 			char obj[160];
 
@@ -1106,8 +1134,9 @@ static int ensure_namespace(struct up *u, size_t i)
 		fail(u, ret, veth, "cannot attach to the bridge");
 		goto out;
 	}
-	if ((ret = ensure_gso(u->nl, &l, wanted_gso_ipv4_max_size(u)))) {
-		fail(u, ret, veth, "cannot set gso_ipv4_max_size");
+	gso = wanted_gso(u);
+	if ((ret = ensure_gso(u->nl, &l, &gso))) {
+		fail(u, ret, veth, "cannot set its GSO sizes");
 		goto out;
 	}
 	if ((ret = host_link_no_ipv6(&l))) {
