@@ -155,8 +155,8 @@ struct {
  * fwd_ct_gen: how many connections this table lost (fwd_ct_forget: expired, evicted, flushed,
  * pruned by `up`). What keeps a copy of a connection outside the table, the XDP fast path's
  * flow cache (bpf/xdp_flows.h), compares it with the count it copied at: any delete since, and
- * every copy is void. Not pinned: each load of the programs counts anew, and the fast path loaded
- * with them shares theirs.
+ * every copy is void. Pinned, as the table is: while `up` swaps the programs, a delete by the
+ * ones going voids the copies of the fast path coming.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

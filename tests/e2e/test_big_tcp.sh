@@ -21,27 +21,16 @@ if [ "$(in_ns "$HOST" "$LINK_GSO" up0)" = 0 ]; then
 	exit 0
 fi
 
-# veth_gso TOPO NAMESPACE: "HOST-END INSIDE-END BRIDGE" sizes, of that namespace's veth pair
-# and of the bridge.
+# veth_gso TOPO NAMESPACE [6]: "HOST-END INSIDE-END BRIDGE" sizes, of that namespace's veth
+# pair and of the bridge: gso_ipv4_max_size, or with 6 gso_max_size (IPv6's).
 veth_gso() {
 	"$FWDCTL" -j -n "$HOST" status "$1" | python3 -c '
 import json, sys
 st = json.load(sys.stdin)
+key = "gso_max_size" if len(sys.argv) > 2 else "gso_ipv4_max_size"
 for ns in st["namespaces"]:
     if ns["name"] == sys.argv[1]:
-        print(ns.get("gso_ipv4_max_size", "none"), ns.get("inside_gso_ipv4_max_size", "none"),
-              st["bridge"].get("gso_ipv4_max_size", "none"))' "$2"
-}
-
-# veth_gso6 TOPO NAMESPACE: the same of IPv6's gso_max_size.
-veth_gso6() {
-	"$FWDCTL" -j -n "$HOST" status "$1" | python3 -c '
-import json, sys
-st = json.load(sys.stdin)
-for ns in st["namespaces"]:
-    if ns["name"] == sys.argv[1]:
-        print(ns.get("gso_max_size", "none"), ns.get("inside_gso_max_size", "none"),
-              st["bridge"].get("gso_max_size", "none"))' "$2"
+        print(ns.get(key, "none"), ns.get("inside_" + key, "none"), st["bridge"].get(key, "none"))' "$2" ${3:+"$3"}
 }
 
 # uplink_gso SIZE: the sandbox's LAN link at SIZE on both ends, for IPv4 and IPv6 (as on a NIC
@@ -119,7 +108,7 @@ for dp in bpf kernel; do
 		"$FWDCTL" -q -n "$HOST" up "$conf" || { fail "$dp: up"; continue; }
 		check_eq "$dp: uplink at the default: the veths and the bridge keep it" \
 			"$DEFAULT $DEFAULT $DEFAULT" "$(veth_gso "$topo" "$P-red")"
-		check_eq "$dp:  IPv6's too" "$DEFAULT $DEFAULT $DEFAULT" "$(veth_gso6 "$topo" "$P-red")"
+		check_eq "$dp:  IPv6's too" "$DEFAULT $DEFAULT $DEFAULT" "$(veth_gso "$topo" "$P-red" 6)"
 	fi
 	uplink_gso $BIG
 	"$FWDCTL" -q -n "$HOST" up "$conf" || { fail "$dp: up with BIG TCP on the uplink"; continue; }
@@ -128,7 +117,7 @@ for dp in bpf kernel; do
 	# IPv6's only with datapath bpf: the kernel's IPv6 forwarding refuses packets over 64 KiB
 	# (ctl/up.c says why), so datapath kernel keeps the default.
 	[ $dp = bpf ] && big6=$BIG || big6=$DEFAULT
-	check_eq "$dp:  IPv6's: $big6" "$big6 $big6 $big6" "$(veth_gso6 "$topo" "$P-yellow")"
+	check_eq "$dp:  IPv6's: $big6" "$big6 $big6 $big6" "$(veth_gso "$topo" "$P-yellow" 6)"
 	"$FWDCTL" -q -n "$HOST" up "$conf" || fail "$dp: up again"
 	check_eq "$dp: up again changes nothing" "$BIG $BIG $BIG" "$(veth_gso "$topo" "$P-red")"
 	if [ $dp = kernel ]; then # through DNAT, routing and the bridge, with BIG packets
@@ -189,6 +178,6 @@ for dp in bpf kernel; do
 	check_eq "bpf: uplink back at the default: so are the veths and the bridge" \
 		"$DEFAULT $DEFAULT $DEFAULT" \
 		"$(veth_gso "$topo" "$P-green")"
-	check_eq "bpf:  IPv6's too" "$DEFAULT $DEFAULT $DEFAULT" "$(veth_gso6 "$topo" "$P-green")"
+	check_eq "bpf:  IPv6's too" "$DEFAULT $DEFAULT $DEFAULT" "$(veth_gso "$topo" "$P-green" 6)"
 	"$FWDCTL" -q -n "$HOST" down "$topo"
 done
