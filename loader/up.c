@@ -320,9 +320,9 @@ static int up_prepare_maps(struct fwd_tc *skel, const char *topology, const stru
 		skel->maps.fwd_fwd_addrs,
 		/* pinned: a map without a user reference cancels its timers */
 		skel->maps.fwd_ct_gc, skel->maps.fwd_ct_ns, skel->maps.fwd_ports,
+		skel->maps.fwd_rule_drops,
 		/* counted by the programs before and after a swap alike (bpf/conntrack.h) */
 		skel->maps.fwd_ct_gen,
-		skel->maps.fwd_rule_drops,
 		/* filled by other topologies' up and down too */
 		skel->maps.fwd_ct_peers, skel->maps.fwd_fwd_peers, skel->maps.fwd_foreign,
 		/* written in place by every up: the address now */
