@@ -4,8 +4,8 @@
 # topology's one table, the reply going back through tc. Asserted: what the LAN client gets (the
 # answer, and the address the server saw), that the frames went by XDP (dnat_xdp moved, tc's
 # dnat did not; netfilter never saw them), GRO on the target's eth0 (NAPI mode), `from` still
-# enforced, the flow cache voided by a flush, partial checksums left to tc, re-up and down, and
-# datapath kernel's indifference.
+# enforced, the flow cache used and voided by a flush, partial checksums left to tc, re-up and
+# down, and datapath kernel's indifference.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -97,12 +97,13 @@ check_eq "$T 'from' still refuses the LAN on the xdp forward" silence "$(udp_ver
 check "$T  counted as drop_not_from (by tc)" test "$(fwd_counter "$topo" drop_not_from)" -gt "$n0"
 
 # The flow cache (bpf/xdp_flows.h): datagrams of one flow after its first go by a copy of the
-# connection, which a flush must void at once. One socket: 10 datagrams (the copy made and
-# used), `fwdctl ct flush`, one more, all within the copy's 250 ms. Without the void, the last
-# datagram would reach the server with no connection in the table, and its answer would leave
-# masqueraded (from the uplink's port 53, not 5353), opening a masquerade connection. The client
-# runs in the LAN namespace (where bpffs is not mounted), the flush here: a coprocess.
-coproc FLOW { in_ns "$LAN" timeout 30 python3 -u -c '
+# connection, which any delete from the table must void at once. flow_around CMD...: from one
+# socket, 10 datagrams (the copy made and used), CMD, one more, all within the copy's 250 ms;
+# sets got (answers from the forward's port of the 10), sport, last ("ok" or where the answer
+# came from) and fresh. The client runs in the LAN namespace (where bpffs is not mounted), CMD
+# here: a coprocess. On one CPU: the cache is per CPU, and a veth's XDP runs on the sender's.
+flow_around() {
+	coproc FLOW { in_ns "$LAN" timeout 30 taskset -c 0 python3 -u -c '
 import socket, sys, time
 up, port = sys.argv[1], int(sys.argv[2])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -116,21 +117,18 @@ def one():
     return "ok" if frm == (up, port) else "from_%s:%d" % frm
 t0 = time.monotonic()
 print(sum(one() == "ok" for i in range(10)), s.getsockname()[1])
-sys.stdin.readline()  # the flush is done
+sys.stdin.readline()  # CMD is done
 last = one()
 ms = (time.monotonic() - t0) * 1000
 print(last, "fresh" if ms < 250 else "late_%.0fms" % ms)
 ' "$UPLINK_ADDR" 5353; }
-x0=$(fwd_counter "$topo" dnat_xdp)
-read -r -t 10 got sport <&"${FLOW[0]}"
-"$FWDCTL" -q -n "$HOST" ct "$topo" flush
-echo go >&"${FLOW[1]}"
-read -r -t 10 last fresh <&"${FLOW[0]}"
-wait "$FLOW_PID" 2>/dev/null
-check_eq "$T one flow: 10 answered from the forward's port" 10 "${got:-}"
-check_eq "$T after a flush, the next datagram answered from the forward's port too" ok "${last:-}"
-check_eq "$T  (sent while the cache's copy was fresh)" fresh "${fresh:-}"
-check_eq "$T all 11 by XDP" 11 "$(($(fwd_counter "$topo" dnat_xdp) - x0))"
+	got='' sport='' last='' fresh=''
+	read -r -t 10 got sport <&"${FLOW[0]}"
+	"$@"
+	echo go >&"${FLOW[1]}"
+	read -r -t 10 last fresh <&"${FLOW[0]}"
+	wait "$FLOW_PID" 2>/dev/null
+}
 # ct_kinds: "NAT SRC:SPORT" of each connection in the table, one a line
 ct_kinds() {
 	"$FWDCTL" -j -n "$HOST" ct "$topo" | python3 -c '
@@ -138,8 +136,39 @@ import json, sys
 for c in json.load(sys.stdin)["connections"]:
     print(c["nat"], "%s:%d" % (c["original"]["src"], c["original"]["sport"]))'
 }
+# ct_delete_behind: every entry of the table deleted with bpftool, behind fwd's back (no
+# fwd_ct_forget, so no copy is voided): what only a test does.
+ct_delete_behind() {
+	local pin=/sys/fs/bpf/fwd/$topo/fwd_ct key
+	bpftool -j map dump pinned "$pin" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    print(" ".join(b[2:] for b in e["key"]))' | while read -r key; do
+		# shellcheck disable=SC2086 # the key's bytes, one word each
+		bpftool map delete pinned "$pin" key hex $key
+	done
+}
+
+# A flush voids the copy: without it the last datagram would reach the server with no
+# connection in the table, and its answer would leave masqueraded (from the uplink's port 53,
+# not 5353), opening a masquerade connection.
+x0=$(fwd_counter "$topo" dnat_xdp)
+flow_around "$FWDCTL" -q -n "$HOST" ct "$topo" flush
+check_eq "$T one flow: 10 answered from the forward's port" 10 "$got"
+check_eq "$T after a flush, the next datagram answered from the forward's port too" ok "$last"
+check_eq "$T  (sent while the cache's copy was fresh)" fresh "$fresh"
+check_eq "$T all 11 by XDP" 11 "$(($(fwd_counter "$topo" dnat_xdp) - x0))"
 check_eq "$T the table holds that flow's connection again, and only it (no masquerade)" \
-	"dnat $LAN_ADDR:${sport:-}" "$(ct_kinds)"
+	"dnat $LAN_ADDR:$sport" "$(ct_kinds)"
+# The copy is used: entries deleted behind fwd's back void nothing, so the last datagram goes
+# by the copy, and the table gets no DNAT connection back (only the answer's masquerade). Were
+# every datagram looked up in the table, the DNAT connection would be made again.
+flow_around ct_delete_behind
+check_eq "$T one flow again: 10 answered" 10 "$got"
+check_eq "$T  (the last sent while the copy was fresh)" fresh "$fresh"
+check_eq "$T a delete fwd is not told of: the copy carried the datagram (no DNAT connection made)" \
+	"" "$(ct_kinds | grep "^dnat $LAN_ADDR:$sport\$")"
+"$FWDCTL" -q -n "$HOST" ct "$topo" flush
 
 # A datagram whose checksum is left for the device (a veth peer with tx offload): tc's.
 in_ns "$LAN" ethtool -K lan0 tx on >/dev/null
