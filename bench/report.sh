@@ -121,7 +121,14 @@ rounds_line() {
 	0) echo "This kernel has no gso_ipv4_max_size: TCP packets of at most 64 KiB on every link." ;;
 	65536) echo "BIG TCP off (gso_ipv4_max_size 65536): TCP packets of at most 64 KiB on every link." ;;
 	*) echo "LAN uplinks and the ceiling's veth pair at gso_ipv4_max_size $(meta gso_ipv4_max_size)" \
-		"(BIG TCP), which fwdctl gives the labs' veths too: every variant builds TCP packets of that size." ;;
+		"(BIG TCP), which fwdctl gives the labs' veths too: every variant builds IPv4 TCP packets of that size." ;;
+	esac
+	case "$(meta gso_max_size none)" in
+	none | 65536) ;;
+	*) echo "IPv6 BIG TCP (gso_max_size $(meta gso_max_size)) on the ceiling's pair and the fwd lab's uplink, which" \
+		"fwdctl passes on to its veths; the kernel lab's IPv6 stays at 64 KiB, the most its IPv6 forwarding" \
+		"carries (it answers larger packets with Packet Too Big; bench/README): compare the IPv6 TCP rows as" \
+		"each datapath at its best." ;;
 	esac
 	echo
 	if awk -F'\t' 'NF >= 6 && $6 > 0 { found = 1; exit } END { exit !found }' "$RAW"; then

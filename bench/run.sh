@@ -27,7 +27,8 @@
 # direct6, on labs whose fwdctl has IPv6; "4": IPv4 only), BENCH_SETUP_SIZES (e.g. "100 1000"),
 # BENCH_CT_FLOWS (e.g. "1 100000"),
 # BENCH_LAB_TIMEOUT (seconds for one up or down), BENCH_GSO_MAX (gso_ipv4_max_size of the
-# uplinks and the ceiling, 196608; 65536: BIG TCP off), BENCH_OUT (instead of results/latest),
+# uplinks and the ceiling, 196608; 65536: BIG TCP off), BENCH_GSO6_MAX (gso_max_size, IPv6
+# BIG TCP, of the ceiling and fwd's uplinks, 196608; the kernel lab's stays 65536), BENCH_OUT (instead of results/latest),
 # BENCH_PROG_COST=1 (kernel.bpf_stats_enabled on for the run and back to what it was after:
 # each datagram and frame count of a fwd lab also records its programs' mean run time in the
 # window, METRIC_prog_ns, ns per run; the stats cost every program run, so the run's packet
@@ -254,6 +255,9 @@ TCP_CPUS=${BENCH_TCP_CPUS:-0,1}
 # BIG TCP on would have it; fwdctl gives the namespaces' veths their uplink's (ctl/up.c), so the
 # three variants build TCP packets of the same size. 65536 is the kernel's default (BIG TCP off).
 GSO_MAX=${BENCH_GSO_MAX:-196608}
+# IPv6 BIG TCP (gso_max_size) on the ceiling's pair and fwd's uplinks, not on the kernel lab's:
+# the kernel's IPv6 forwarding refuses such packets (lab.sh, link_big6). 65536: off everywhere.
+GSO6_MAX=${BENCH_GSO6_MAX:-196608}
 # Generators (udp_blast, live_frames) on one CPU: with veths the whole path runs in the
 # sender's softirq, so a generator that migrates measures the scheduler, not the datapath.
 SEND_CPU=${BENCH_SEND_CPU:-0}
@@ -285,6 +289,7 @@ T_START=$SECONDS
 	echo "tcp_omit_s=$TCP_OMIT"
 	# 0: this kernel has no such setting (before 6.3; lo is only read), every link stays at 64 KiB
 	echo "gso_ipv4_max_size=$([ "$("$LINK_GSO" lo)" = 0 ] && echo 0 || echo "$GSO_MAX")"
+	echo "gso_max_size=$GSO6_MAX"
 	echo "fwdctl=$([ $HAVE_FWDCTL = 1 ] && echo "$FWDCTL" || echo none)"
 	if [ $COMPARE = 1 ]; then
 		echo "old_fwdctl=$OLD_FWDCTL"
