@@ -971,8 +971,8 @@ fi
 echo "elapsed_s=$((SECONDS - T_START))" >>"$META"
 [ -e "$WORK/failures" ] && sed 's/^/failure=/' "$WORK/failures" >>"$META"
 cp "$RAW" "$OUT/raw.tsv"
+cp "$META" "$OUT/meta" # with raw.tsv, all report.sh needs to write the tables again
 if [ $COMPARE = 1 ]; then
-	cp "$META" "$OUT/meta"
 	"$HERE/compare-report.sh" "$RAW" "$META" "$OUT/compare.md" || { log "report failed"; exit 1; }
 	log "bench: done in $((SECONDS - T_START)) s; results in $OUT"
 	cat "$OUT/compare.md"

@@ -80,3 +80,18 @@ r=$(bpf_kernel snat tcp_retrans "$tmp/seg")
 check "segment counts: no row of the traffic table (got '$r'), tcp_gbps still one" $?
 grep -q '^| snat | bpf | 4618 \[4618–4618\] (1) | 96.0 \[96.0–96.0\] (1) |' "$tmp/seg/results.md"
 check "segment counts: their table, snat bpf: retransmitted then out of order" $?
+
+# The RFS table: bpf over the RFS-tuned kernel and pair, and the pair over the tutorial's kernel
+# (what a datapath that cost nothing would score), each paired by round.
+{
+	printf 'dnat\tbpf\ttcp_gbps\tGbit/s\t%s\t%s\n' 20 1 21 2
+	printf 'dnat\tkernel\ttcp_gbps\tGbit/s\t%s\t%s\n' 16 1 20 2
+	printf 'dnat\tkernel-rfs\ttcp_gbps\tGbit/s\t%s\t%s\n' 20 1 21 2
+	printf 'direct\tceiling-rfs\ttcp_gbps\tGbit/s\t%s\t%s\n' 20 1 21 2
+} >"$tmp/rfs.tsv"
+echo "rfs_table=32768" >>"$tmp/meta"
+"$report" "$tmp/rfs.tsv" "$tmp/meta" "$tmp/rfs" 2>/dev/null
+r=$(awk -F' [|] ' '$1 == "| dnat" && NF == 7 { print $5 "/" $6 "/" $7 }' "$tmp/rfs/results.md")
+# rounds 1.25 and 1.05: the median 1.15
+[ "$r" = "1.00/1.00/1.15 |" ]
+check "RFS table: bpf/kernel-rfs, bpf/ceiling-rfs, ceiling-rfs/kernel (got '$r')" $?
