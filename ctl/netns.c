@@ -9,8 +9,10 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "netns.h"
@@ -54,6 +56,17 @@ static int run_dir_make_shared(void)
 	}
 }
 
+/*
+ * Is @path a name without its namespace: the empty file netns_add() (or `ip netns add`)
+ * makes first, never bind-mounted because its maker died in between? A mounted one is nsfs.
+ */
+static bool netns_half_made(const char *path)
+{
+	struct statfs fs;
+
+	return !statfs(path, &fs) && fs.f_type != NSFS_MAGIC;
+}
+
 int netns_add(const char *name)
 {
 	char path[PATH_MAX];
@@ -70,6 +83,13 @@ int netns_add(const char *name)
 
 	/* O_EXCL: an existing name is reported, never silently replaced. */
 	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0 && errno == EEXIST && netns_half_made(path)) {
+		/* Left by a process killed between the file and its mount (test_races saw an
+		 * `up` killed there fail the next one: the file opened, it is no namespace). */
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+		fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	}
 	if (fd < 0)
 		return -errno;
 	close(fd);
@@ -138,12 +158,15 @@ int netns_open(const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
+/* A name with its namespace: a file left half-made (netns_half_made) is none, and netns_add()
+ * makes it again. */
 bool netns_exists(const char *name)
 {
 	char path[PATH_MAX];
-	struct stat st;
+	struct statfs fs;
 
-	return !netns_path(name, path, sizeof(path)) && !stat(path, &st);
+	return !netns_path(name, path, sizeof(path)) && !statfs(path, &fs) &&
+	       fs.f_type == NSFS_MAGIC;
 }
 
 int netns_enter(const char *name)

@@ -17,6 +17,7 @@ int netns_add(const char *name);
 int netns_delete(const char *name);
 /* O_RDONLY|O_CLOEXEC fd of /run/netns/NAME, or -errno. */
 int netns_open(const char *name);
+/* Is /run/netns/NAME a namespace? Not when it is a file left half-made by a killed maker. */
 bool netns_exists(const char *name);
 /* setns() the calling thread into /run/netns/NAME (what `-n NAME` does). 0 or -errno. */
 int netns_enter(const char *name);
