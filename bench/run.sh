@@ -28,7 +28,8 @@
 # BENCH_CT_FLOWS (e.g. "1 100000"),
 # BENCH_LAB_TIMEOUT (seconds for one up or down), BENCH_GSO_MAX (gso_ipv4_max_size of the
 # uplinks and the ceiling, 196608; 65536: BIG TCP off), BENCH_GSO6_MAX (gso_max_size, IPv6
-# BIG TCP, of the ceiling and fwd's uplinks, 196608; the kernel lab's stays 65536), BENCH_OUT (instead of results/latest),
+# BIG TCP, of the ceiling and fwd's uplinks, 196608; the kernel lab's stays 65536),
+# BENCH_OUT (instead of results/latest),
 # BENCH_PROG_COST=1 (kernel.bpf_stats_enabled on for the run and back to what it was after:
 # each datagram and frame count of a fwd lab also records its programs' mean run time in the
 # window, METRIC_prog_ns, ns per run; the stats cost every program run, so the run's packet

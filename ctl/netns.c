@@ -56,15 +56,12 @@ static int run_dir_make_shared(void)
 	}
 }
 
-/*
- * Is @path a name without its namespace: the empty file netns_add() (or `ip netns add`)
- * makes first, never bind-mounted because its maker died in between? A mounted one is nsfs.
- */
-static bool netns_half_made(const char *path)
+/* Is @path a network namespace's bind mount (nsfs), not a plain file? */
+static bool netns_mounted(const char *path)
 {
 	struct statfs fs;
 
-	return !statfs(path, &fs) && fs.f_type != NSFS_MAGIC;
+	return !statfs(path, &fs) && fs.f_type == NSFS_MAGIC;
 }
 
 int netns_add(const char *name)
@@ -83,9 +80,11 @@ int netns_add(const char *name)
 
 	/* O_EXCL: an existing name is reported, never silently replaced. */
 	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-	if (fd < 0 && errno == EEXIST && netns_half_made(path)) {
-		/* Left by a process killed between the file and its mount (test_races saw an
-		 * `up` killed there fail the next one: the file opened, it is no namespace). */
+	if (fd < 0 && errno == EEXIST && !netns_mounted(path)) {
+		/* A name without its namespace: the empty file made above, never bind-mounted
+		 * because its maker was killed in between (test_races saw an `up` killed there
+		 * fail the next one, which opened the file). Made again; the topology's lock keeps
+		 * fwdctl from racing itself here. */
 		if (unlink(path) && errno != ENOENT)
 			return -errno;
 		fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
@@ -158,15 +157,12 @@ int netns_open(const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-/* A name with its namespace: a file left half-made (netns_half_made) is none, and netns_add()
- * makes it again. */
+/* A name with its namespace: a file left half-made is none, and netns_add() makes it again. */
 bool netns_exists(const char *name)
 {
 	char path[PATH_MAX];
-	struct statfs fs;
 
-	return !netns_path(name, path, sizeof(path)) && !statfs(path, &fs) &&
-	       fs.f_type == NSFS_MAGIC;
+	return !netns_path(name, path, sizeof(path)) && netns_mounted(path);
 }
 
 int netns_enter(const char *name)

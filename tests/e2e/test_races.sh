@@ -94,10 +94,6 @@ for dp in ${DATAPATHS:-kernel bpf}; do
 	check_eq "$T $ROUNDS rounds: every down after them exits 0" 0 $bad_after
 	check_eq "$T $ROUNDS rounds: nothing left behind (journal, lock, pins, namespaces)" 0 $bad_left
 	check_eq "$T $ROUNDS rounds: the other topology, brought up meanwhile, kept working" 0 $bad_other
-	# Two downs of both topologies, named in opposite orders, at once: a down keeps every
-	# journal it took locked to its end, so without one order of taking them each would wait
-	# for the other. While a third process holds the other's lock, both downs queue for it;
-	# without that order, the one that gets it next waited forever for the first's (1 in 2).
 	# What an up killed between a namespace's file and its mount leaves: an empty file in
 	# /run/netns. The next up makes the namespace again (it used to open the file and fail to
 	# put a veth's end there, "Invalid argument": 1 round in 20 of the kill above, once).
@@ -105,6 +101,10 @@ for dp in ${DATAPATHS:-kernel bpf}; do
 	check "$T up over a namespace's file left without its namespace" \
 		"$FWDCTL" -q -n "$HOST" up "$conf"
 	check "$T ... that namespace works" pingable "$P-$t-a" 192.168.15.2
+	# Two downs of both topologies, named in opposite orders, at once: a down keeps every
+	# journal it took locked to its end, so without one order of taking them each would wait
+	# for the other. While a third process holds the other's lock, both downs queue for it;
+	# without that order, the one that gets it next waited forever for the first's (1 in 2).
 	check "$T up again" "$FWDCTL" -q -n "$HOST" up "$conf"
 	flock "/run/fwd/$o.lock" sleep 1 &
 	hpid=$!
