@@ -54,7 +54,7 @@ FWDCTL    := $(BUILD)/fwdctl
 FWD_CNI   := $(BUILD)/fwd-cni
 CNI_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(CNI_SRCS))
 
-.PHONY: all help deps deps-bench deps-lint soak bench-compare bench-ct-design bench-monitor test test-unit test-bpf test-e2e demo bench install uninstall clean format lint
+.PHONY: all help deps deps-bench deps-lint soak bench-compare bench-ct-bound bench-ct-design bench-monitor test test-unit test-bpf test-e2e demo bench install uninstall clean format lint
 .DEFAULT_GOAL := all
 # Keep the BPF objects: the bench and bpftool read them too.
 .SECONDARY: $(BPF_OBJS)
@@ -75,6 +75,7 @@ help:
 	@echo '  bench          compare datapath bpf, datapath kernel and a direct veth pair (QUICK=1: short)'
 	@echo '  bench-compare  REV=<git revision>: that revision against the working tree, ratio per row'
 	@echo '  bench-ct-design  the conntrack expiry designs side by side (CONNS=1000000 ROUNDS=3)'
+	@echo '  bench-ct-bound the best any table can do for UDP through SNAT at 1M flows, beside fwd (ROUNDS=5)'
 	@echo '  bench-monitor  what fwdctl monitor costs a flood of dropped frames (ROUNDS=5 RATE=1000)'
 	@echo '  man            build the man pages fwdctl(8), topology.conf(5) and fwd-cni(8) into $(BUILD)/man/'
 	@echo '  install        install fwdctl into $$(DESTDIR)$$(PREFIX)/sbin, its man pages, bash completion and systemd unit fwd@.service (PREFIX=$(PREFIX)), fwd-cni into $$(DESTDIR)$$(CNI_PATH) (CNI_PATH=$(CNI_PATH))'
@@ -189,6 +190,12 @@ bench: deps-bench
 # The conntrack expiry designs measured side by side (bench/ct-design.sh; BPF_PROG_TEST_RUN only).
 bench-ct-design: $(BUILD)/bench/ct_design
 	@bench/ct-design.sh $(BUILD) $(or $(CONNS),1000000) $(or $(ROUNDS),3)
+
+# fwd's ct rows beside two patched copies of it that bound any table: one cold line a datagram,
+# and no per-flow memory at all (bench/ct-bound.sh, bench/ct-bound/*.patch).
+bench-ct-bound: deps-bench
+	@$(MAKE) --no-print-directory all bench-tools
+	@bench/ct-bound.sh $(BUILD) $(or $(ROUNDS),5)
 
 # fwdctl monitor on and off under a flood of dropped frames, paired rounds (bench/monitor-cost.sh).
 bench-monitor: deps-bench
