@@ -75,7 +75,7 @@ help:
 	@echo '  bench          compare datapath bpf, datapath kernel and a direct veth pair (QUICK=1: short)'
 	@echo '  bench-compare  REV=<git revision>: that revision against the working tree, ratio per row'
 	@echo '  bench-ct-design  the conntrack expiry designs side by side (CONNS=1000000 ROUNDS=3)'
-	@echo '  bench-ct-bound the best any table can do for UDP through SNAT at 1M flows, beside fwd (ROUNDS=5)'
+	@echo '  bench-ct-bound  the best any table can do for UDP through SNAT at 1M flows, beside fwd (ROUNDS=5)'
 	@echo '  bench-monitor  what fwdctl monitor costs a flood of dropped frames (ROUNDS=5 RATE=1000)'
 	@echo '  man            build the man pages fwdctl(8), topology.conf(5) and fwd-cni(8) into $(BUILD)/man/'
 	@echo '  install        install fwdctl into $$(DESTDIR)$$(PREFIX)/sbin, its man pages, bash completion and systemd unit fwd@.service (PREFIX=$(PREFIX)), fwd-cni into $$(DESTDIR)$$(CNI_PATH) (CNI_PATH=$(CNI_PATH))'
