@@ -11,7 +11,7 @@ MULTIARCH := $(shell $(CC) -dumpmachine)
 # Debian 12 packages, per purpose; `make deps` installs whatever is missing.
 BUILD_PKGS := gcc make clang llvm pkg-config libbpf-dev libxdp-dev libmnl-dev libelf-dev zlib1g-dev \
               libjansson-dev libpcap-dev bpftool scdoc
-TEST_PKGS  := iproute2 iptables ebtables iputils-ping socat procps ethtool conntrack \
+TEST_PKGS  := git iproute2 iptables ebtables iputils-ping socat procps ethtool conntrack \
               python3-prometheus-client tshark \
               podman runc containernetworking-plugins busybox-static
 LINT_PKGS  := clang-format shellcheck git
@@ -192,7 +192,7 @@ bench-ct-design: $(BUILD)/bench/ct_design
 	@bench/ct-design.sh $(BUILD) $(or $(CONNS),1000000) $(or $(ROUNDS),3)
 
 # fwd's ct rows beside two patched copies of it that bound any table: one cold line a datagram,
-# and no per-flow memory at all (bench/ct-bound.sh, bench/ct-bound/*.patch).
+# and no per-flow memory at all (bench/ct-bound.sh, bench/ct-bound.patch).
 bench-ct-bound: deps-bench
 	@$(MAKE) --no-print-directory all bench-tools
 	@bench/ct-bound.sh $(BUILD) $(or $(ROUNDS),5)

@@ -5,46 +5,66 @@
 # do for UDP through SNAT at a million flows on this machine, beside what fwd does, as the ct
 # rows of `make bench` measure it (udp_pps at 1 flow and at 1M flows, 1M / 1 paired by round).
 #
-# Each patch of bench/ct-bound/ goes on a copy of this working tree, which is built into a
-# fwdctl of its own and measured against BUILD's fwdctl with bench/run.sh --compare (ROUNDS
-# rounds, default 5):
-#   one-line.patch  a known flow's datagram is translated from a copy of its connection in one
-#                   64-byte cell of a flat array, and nothing else is read or written (no expiry
-#                   refresh, state, lock or liveness check): one cold line per datagram, less
-#                   than any conntrack must do (bpf/ct_bound.h in the patch says how).
-#   none.patch      every datagram reads the same cell: no per-flow memory at all.
+# bench/ct-bound.patch goes on a copy of this working tree, which is built into a fwdctl of its
+# own and measured against BUILD's fwdctl with bench/run.sh --compare (ROUNDS rounds, default
+# 5), once for each bound:
+#   one-line  a known flow's datagram is translated from a copy of its connection in one
+#             16-byte cell of a flat array, and nothing else is read or written (no expiry
+#             refresh, state, lock or liveness check): one cold access per datagram, less than
+#             any conntrack must do (bpf/ct_bound.h in the patch says how).
+#   none      every datagram reads the same cell: no per-flow memory at all.
 # The table goes to stdout and to bench/results/ct-bound/ct-bound.md.
-# Exit status: 0; 2 usage; 1 when a patch does not apply (refresh it against bpf/fwd_tc.bpf.c),
-# the copy does not build, or a run fails.
+#
+# bench/ct-bound.sh --check BOUND: only the copy, the patch and the BPF object of that bound
+# (tests/unit/test_ct_bound.sh: the patch still applies and compiles); no root needed.
+# Exit status: 0; 2 usage; 1 when the patch does not apply (refresh it against
+# bpf/fwd_tc.bpf.c), the copy does not build, or a run fails.
 set -u
 set -o pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then echo "usage: bench/ct-bound.sh BUILD [ROUNDS]" >&2; exit 2; fi
-BUILD=$(cd "$1" && pwd) || exit 2
-ROUNDS=${2:-5}
-[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "bench/ct-bound.sh: ROUNDS: a positive number" >&2; exit 2; }
-[ -x "$BUILD/fwdctl" ] || { echo "bench/ct-bound.sh: no $BUILD/fwdctl: make first" >&2; exit 2; }
 TOP=$(cd "$HERE/.." && pwd)
 BOUNDS=(one-line none)
-RESULTS=$HERE/results/ct-bound
+usage() { echo "usage: bench/ct-bound.sh BUILD [ROUNDS] | --check one-line|none" >&2; exit 2; }
 tmp=$(mktemp -d /tmp/fwd-ct-bound.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM HUP
 
-# A copy of the working tree's tracked files, patch @1 on it, its fwdctl built in @2/build.
-build_bound() {
-	local patch=$HERE/ct-bound/$1.patch dir=$2
+# prepare BOUND DIR TARGET: a copy of the working tree's tracked files in DIR/src, the patch on
+# it (set to BOUND), and make's TARGET (a path under DIR/build) built there.
+prepare() {
+	local bound=$1 dir=$2 target=$3 header=$2/src/bpf/ct_bound.h
 	mkdir -p "$dir/src"
 	git -C "$TOP" ls-files -z | (cd "$TOP" && tar --null -T - -cf -) | tar -xf - -C "$dir/src" ||
 		return 1
-	git -C "$dir/src" apply "$patch" 2>"$dir/apply.log" ||
-		{ cat "$dir/apply.log" >&2; echo "bench/ct-bound.sh: $1.patch does not apply to this tree" >&2; return 1; }
-	echo "bench-ct-bound: building the $1 bound" >&2
-	make -C "$dir/src" --no-print-directory -j2 BUILD="$dir/build" "$dir/build/fwdctl" \
-		>"$dir/build.log" 2>&1 ||
-		{ tail -n 20 "$dir/build.log" >&2; echo "bench/ct-bound.sh: the $1 bound does not build" >&2; return 1; }
+	git -C "$dir/src" apply "$HERE/ct-bound.patch" 2>"$dir/apply.log" ||
+		{ cat "$dir/apply.log" >&2; echo "bench/ct-bound.sh: ct-bound.patch does not apply to this tree" >&2; return 1; }
+	if [ "$bound" = none ]; then
+		sed -i 's/^#define CT_BOUND_FIXED_CELL 0$/#define CT_BOUND_FIXED_CELL 1/' "$header"
+		if ! grep -q '^#define CT_BOUND_FIXED_CELL 1$' "$header"; then
+			echo "bench/ct-bound.sh: $header: no CT_BOUND_FIXED_CELL to set" >&2
+			return 1
+		fi
+	fi
+	echo "bench-ct-bound: building the $bound bound" >&2
+	make -C "$dir/src" --no-print-directory -j2 BUILD="$dir/build" "$target" >"$dir/build.log" 2>&1 ||
+		{ tail -n 20 "$dir/build.log" >&2; echo "bench/ct-bound.sh: the $bound bound does not build" >&2; return 1; }
 }
+
+if [ "${1:-}" = --check ]; then
+	if [ $# != 2 ] || [[ " ${BOUNDS[*]} " != *" $2 "* ]]; then usage; fi
+	prepare "$2" "$tmp/$2" "$tmp/$2/build/bpf/fwd_tc.bpf.o" || exit 1
+	# the cell array is in the object: the patch did more than apply
+	grep -q fwd_ct_bound "$tmp/$2/build/bpf/fwd_tc.bpf.o" ||
+		{ echo "bench/ct-bound.sh: the $2 bound's object has no fwd_ct_bound" >&2; exit 1; }
+	exit 0
+fi
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
+BUILD=$(cd "$1" && pwd) || exit 2
+ROUNDS=${2:-5}
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "bench/ct-bound.sh: ROUNDS: a positive number" >&2; exit 2; }
+[ -x "$BUILD/fwdctl" ] || { echo "bench/ct-bound.sh: no $BUILD/fwdctl: make first" >&2; exit 2; }
+RESULTS=$HERE/results/ct-bound
 
 # The medians of raw.tsv @1 for datapath @2 ("old": the bound, "bpf": this tree): 1-flow pps,
 # 1M-flow pps, and 1M / 1 paired by round with its lowest and highest round, as table cells.
@@ -70,7 +90,7 @@ medians() {
 table="| run | lab | 1 flow, pps | 1M flows, pps | 1M / 1 flow |
 | --- | --- | --- | --- | --- |"
 for b in "${BOUNDS[@]}"; do
-	build_bound "$b" "$tmp/$b" || exit 1
+	prepare "$b" "$tmp/$b" "$tmp/$b/build/fwdctl" || exit 1
 	BENCH_ONLY=ct BENCH_CT_FLOWS="1 1000000" BENCH_ROUNDS=$ROUNDS BENCH_OUT="$tmp/$b/out" \
 		BENCH_COMPARE_NEW="fwd (this tree)" BENCH_COMPARE_OLD="bound: $b" \
 		"$HERE/run.sh" "$BUILD" --quick --compare "$tmp/$b/build/fwdctl" >&2 || exit 1
